@@ -1,0 +1,64 @@
+"""Wiring: settings → storage, X client, Slack client, Bolt app, jobs. Nothing here runs by itself."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.ingest import Ingestor
+from bot.poster import Poster
+from bot.scheduler import build_scheduler
+from bot.slack_client import web_client
+from bot.x_client import XClient
+from handlers import register_listeners
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    x: XClient
+    slack: WebClient
+    app: App
+    ingestor: Ingestor
+    poster: Poster
+    scheduler: BackgroundScheduler
+
+
+def build_app(settings: Settings, client: WebClient) -> App:
+    """The Bolt app with every listener; requests are verified with the signing secret in HTTP mode."""
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=settings.http_mode,
+        token_verification_enabled=False,
+    )
+    register_listeners(app)
+    return app
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    store = Store(settings.database_path)
+    x = XClient(
+        base_url=settings.x_api_url, api_key=settings.x_api_key, api_secret=settings.x_api_secret,
+        access_token=settings.x_access_token, access_token_secret=settings.x_access_token_secret,
+        bearer_token=settings.x_bearer_token,
+    )
+    slack = web_client(settings)
+    app = build_app(settings, slack)
+    ingestor = Ingestor(store, x, search_queries=settings.x_search_queries,
+                        poll_interval=settings.poll_interval_seconds,
+                        overlap_seconds=settings.poll_overlap_seconds,
+                        backfill_seconds=settings.backfill_hours * 3600)
+    poster = Poster(store, slack, settings.slack_queue_channel)
+    scheduler = build_scheduler(ingestor, poster, poll_interval=settings.poll_interval_seconds,
+                                post_interval=settings.post_interval_seconds)
+    return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler)

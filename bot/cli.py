@@ -1,0 +1,95 @@
+"""`python -m bot` (Socket Mode) and `python -m bot --http` (Bolt over WSGI), with the scheduler.
+
+Start-up validates every setting first: a bad one prints one line naming it and exits with code 2.
+SIGTERM and SIGINT stop cleanly: the server stops taking requests, running jobs finish, then exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from dotenv import load_dotenv
+
+from bot import __version__
+from bot.app import Runtime, build_runtime
+from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("bot")
+
+# Loggers that print request headers (and so credentials) at DEBUG level.
+_CHATTY_LOGGERS = ("tweepy", "oauthlib", "requests_oauthlib", "urllib3")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Perch: X mentions as a Slack queue.")
+    parser.add_argument("--http", action="store_true",
+                        help="serve Slack's HTTP requests on PORT instead of using Socket Mode")
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on in HTTP mode")
+    args = parser.parse_args(argv)
+    load_dotenv(override=False)
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    try:
+        settings = load_settings(http_mode=args.http)
+    except ConfigError as error:
+        print(f"perch: configuration error: {error}", file=sys.stderr)
+        return 2
+    runtime = build_runtime(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    runtime.scheduler.start()
+    log.info("Perch %s started (%s mode), posting to %s", __version__,
+             "HTTP" if settings.http_mode else "Socket Mode", settings.slack_queue_channel)
+    try:
+        if settings.http_mode:
+            _serve_http(runtime, settings, args.host, stop)
+        else:
+            _serve_socket_mode(runtime, settings, stop)
+    finally:
+        runtime.scheduler.shutdown(wait=True)
+        log.info("Perch stopped")
+    return 0
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper() if level.upper() in logging._nameToLevel else "INFO",
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def health(runtime: Runtime) -> dict[str, Any]:
+    """What `GET /healthz` reports: the scheduler is alive and when each job runs next."""
+    jobs = {job.id: job.next_run_time.astimezone(UTC).isoformat() if job.next_run_time else None
+            for job in runtime.scheduler.get_jobs()}
+    return {"ok": runtime.scheduler.running, "version": __version__, "jobs": jobs,
+            "time": datetime.now(UTC).isoformat()}
+
+
+def _serve_http(runtime: Runtime, settings: Settings, host: str, stop: threading.Event) -> None:
+    from bot.server import http_server
+
+    server = http_server(runtime.app, lambda: health(runtime), host=host, port=settings.port)
+    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    thread.start()
+    log.info("Listening on http://%s:%s/slack/events", host, settings.port)
+    stop.wait()
+    server.close()
+    server.task_dispatcher.shutdown()
+    thread.join(timeout=10)
+
+
+def _serve_socket_mode(runtime: Runtime, settings: Settings, stop: threading.Event) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(runtime.app, app_token=settings.slack_app_token)
+    handler.connect()
+    stop.wait()
+    handler.close()

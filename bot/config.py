@@ -1,0 +1,154 @@
+"""Settings, read once from the environment (and `.env`) and validated before anything starts.
+
+A missing or malformed setting raises `ConfigError` naming it; `python -m bot` turns that into one
+line on stderr and exit code 2. Secret values never appear in messages or in `repr()`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+X_DEFAULT_API_URL = "https://api.twitter.com"
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it and never shows its value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str = field(repr=False)
+    slack_queue_channel: str
+    x_api_key: str = field(repr=False)
+    x_api_secret: str = field(repr=False)
+    x_access_token: str = field(repr=False)
+    x_access_token_secret: str = field(repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_api_url: str = SLACK_DEFAULT_API_URL
+    x_bearer_token: str | None = field(default=None, repr=False)
+    x_api_url: str = X_DEFAULT_API_URL
+    x_search_queries: tuple[str, ...] = ()
+    poll_interval_seconds: float = 60.0
+    poll_overlap_seconds: float = 300.0
+    post_interval_seconds: float = 5.0
+    backfill_hours: float = 24.0
+    database_path: str = "perch.db"
+    support_usergroup: str | None = None
+    manager_usergroup: str | None = None
+    port: int = 3000
+    http_mode: bool = False
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = False) -> Settings:
+    """Build `Settings` from `env` (default: `os.environ`), requiring only what the run mode needs."""
+    env = os.environ if env is None else env
+    reader = _Reader(env)
+    settings = Settings(
+        slack_bot_token=reader.required("SLACK_BOT_TOKEN", prefix="xoxb-"),
+        slack_app_token=None if http_mode else reader.required("SLACK_APP_TOKEN", prefix="xapp-"),
+        slack_signing_secret=reader.required("SLACK_SIGNING_SECRET") if http_mode else None,
+        slack_queue_channel=reader.required("SLACK_QUEUE_CHANNEL", pattern=_CHANNEL_ID,
+                                            hint="a channel id such as C0123456789"),
+        slack_api_url=reader.url("SLACK_API_URL", SLACK_DEFAULT_API_URL, trailing_slash=True),
+        x_bearer_token=reader.optional("X_BEARER_TOKEN"),
+        x_api_key=reader.required("X_API_KEY"),
+        x_api_secret=reader.required("X_API_SECRET"),
+        x_access_token=reader.required("X_ACCESS_TOKEN"),
+        x_access_token_secret=reader.required("X_ACCESS_TOKEN_SECRET"),
+        x_api_url=reader.url("X_API_URL", X_DEFAULT_API_URL, trailing_slash=False),
+        x_search_queries=reader.queries("X_SEARCH_QUERIES"),
+        poll_interval_seconds=reader.positive_number("POLL_INTERVAL_SECONDS", 60.0),
+        poll_overlap_seconds=reader.non_negative_number("POLL_OVERLAP_SECONDS", 300.0),
+        post_interval_seconds=reader.positive_number("POST_INTERVAL_SECONDS", 5.0),
+        backfill_hours=reader.non_negative_number("BACKFILL_HOURS", 24.0, unit="hours"),
+        database_path=reader.optional("DATABASE_PATH") or "perch.db",
+        support_usergroup=reader.optional_match("SUPPORT_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
+        manager_usergroup=reader.optional_match("MANAGER_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
+        port=reader.port("PORT", 3000),
+        http_mode=http_mode,
+    )
+    return settings
+
+
+class _Reader:
+    """Small validators; each raises ConfigError with the setting's name and what is wrong."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def optional(self, name: str) -> str | None:
+        value = self.env.get(name, "").strip()
+        return value or None
+
+    def required(self, name: str, *, prefix: str | None = None, pattern: re.Pattern | None = None,
+                 hint: str = "") -> str:
+        value = self.optional(name)
+        if value is None:
+            raise ConfigError(f"{name} is missing")
+        if prefix and not value.startswith(prefix):
+            raise ConfigError(f"{name} is malformed: it should start with {prefix}")
+        if pattern and not pattern.match(value):
+            raise ConfigError(f"{name} is malformed: it should be {hint}")
+        return value
+
+    def optional_match(self, name: str, pattern: re.Pattern, hint: str) -> str | None:
+        value = self.optional(name)
+        if value is not None and not pattern.match(value):
+            raise ConfigError(f"{name} is malformed: it should be {hint}")
+        return value
+
+    def url(self, name: str, default: str, *, trailing_slash: bool) -> str:
+        value = self.optional(name) or default
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ConfigError(f"{name} is malformed: it should be an http(s) URL")
+        value = value.rstrip("/")
+        return value + "/" if trailing_slash else value
+
+    def queries(self, name: str) -> tuple[str, ...]:
+        raw = self.optional(name) or ""
+        queries = tuple(q.strip() for q in raw.split(";") if q.strip())
+        for query in queries:
+            if len(query) > 512:
+                raise ConfigError(f"{name} is malformed: a query is longer than X's 512 characters")
+        return queries
+
+    def _number(self, name: str, default: float, unit: str) -> float:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} is malformed: it should be a number of {unit}") from None
+        if not math.isfinite(value):
+            raise ConfigError(f"{name} is malformed: it should be a finite number of {unit}")
+        return value
+
+    def positive_number(self, name: str, default: float, unit: str = "seconds") -> float:
+        value = self._number(name, default, unit)
+        if value <= 0:
+            raise ConfigError(f"{name} is malformed: it should be a positive number of {unit}")
+        return value
+
+    def non_negative_number(self, name: str, default: float, unit: str = "seconds") -> float:
+        value = self._number(name, default, unit)
+        if value < 0:
+            raise ConfigError(f"{name} is malformed: it should be zero or more {unit}")
+        return value
+
+    def port(self, name: str, default: int) -> int:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        if not raw.isdigit() or not 0 < int(raw) < 65536:
+            raise ConfigError(f"{name} is malformed: it should be a TCP port number (1-65535)")
+        return int(raw)

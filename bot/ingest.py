@@ -1,0 +1,150 @@
+"""The ingest job: poll each source on X, store what is new, open or join cases, advance cursors.
+
+Each source re-reads a short window before its cursor (`POLL_OVERLAP_SECONDS`), because X can index a
+mention late with an id lower than one already seen; storage drops what it already has. A source's
+cursor moves only when every page of the poll was read and stored. Rate limits and outages pause the
+source (until the reset time, or with exponential back-off) instead of hammering X.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.x_client import MENTIONS_TIMELINE_CAP, Account, Fetch, XAuthError, XClient, XError, XRateLimited
+from storage.db import Store, from_iso
+from storage.tweets import Cursor, StoreResult, Tweet, get_cursor, store_tweets, tweet_order
+
+log = logging.getLogger(__name__)
+
+MENTIONS = "mentions"
+MAX_BACKOFF_SECONDS = 900.0
+
+
+@dataclass
+class SourceState:
+    """When a source may be polled again, and how many failures in a row it has had."""
+
+    not_before: float = 0.0
+    failures: int = 0
+    last_error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    stored: int = 0
+    cases_opened: int = 0
+    follow_ups: int = 0
+    skipped: int = 0
+    sources_polled: list[str] = field(default_factory=list)
+
+
+class Ingestor:
+    """One instance per process; `run()` is the APScheduler job (never two at once)."""
+
+    def __init__(self, store: Store, x: XClient, *, search_queries: tuple[str, ...] = (),
+                 poll_interval: float = 60.0, overlap_seconds: float = 300.0,
+                 backfill_seconds: float = 86400.0, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.x = x
+        self.search_queries = search_queries
+        self.poll_interval = poll_interval
+        self.overlap = timedelta(seconds=overlap_seconds)
+        self.backfill = timedelta(seconds=backfill_seconds)
+        self.clock = clock
+        self.account: Account | None = None
+        self.states: dict[str, SourceState] = {}
+
+    def run(self) -> IngestReport:
+        report = IngestReport()
+        account = self._account()
+        if account is None:
+            return report
+        self._poll(MENTIONS, lambda start: self._mentions(account, start), report)
+        for query in self.search_queries:
+            self._poll(f"search:{query}", lambda start, q=query: self.x.search(q, start), report)
+        return report
+
+    def _account(self) -> Account | None:
+        """The brand account, asked of X once and then kept; polling waits until it is known."""
+        if self.account is None:
+            state = self.states.setdefault("users/me", SourceState())
+            if self.clock() < state.not_before:
+                return None
+            try:
+                self.account = self.x.me()
+            except XError as error:
+                self._failed("users/me", state, error)
+                return None
+            log.info("Polling mentions of @%s (id %s)", self.account.username, self.account.id)
+        return self.account
+
+    def _mentions(self, account: Account, start: datetime) -> Fetch:
+        """The mentions timeline, with a gap fill from recent search when it hit its 800 cap."""
+        fetch = self.x.mentions(account.id, start)
+        oldest = fetch.oldest_at
+        if fetch.complete and len(fetch.tweets) >= MENTIONS_TIMELINE_CAP and oldest and from_iso(oldest) > start:
+            log.warning("The mentions timeline stopped at %d tweets; filling the gap back to %s from search",
+                        len(fetch.tweets), start.isoformat())
+            gap = self.x.search(f"@{account.username}", start, from_iso(oldest) + timedelta(seconds=1),
+                                source=MENTIONS)
+            fetch.tweets.extend(gap.tweets)
+            fetch.pages += gap.pages
+            fetch.complete, fetch.error = gap.complete, gap.error
+        return fetch
+
+    def _poll(self, source: str, fetcher: Callable[[datetime], Fetch], report: IngestReport) -> None:
+        state = self.states.setdefault(source, SourceState())
+        if self.clock() < state.not_before:
+            return
+        db = self.store.db
+        cursor = get_cursor(db, source)
+        start = self._window_start(cursor)
+        fetch = fetcher(start)
+        report.sources_polled.append(source)
+        wanted = [t for t in fetch.tweets if self._wanted(t)]
+        report.skipped += len(fetch.tweets) - len(wanted)
+        new_cursor = _newest(source, fetch.tweets) if fetch.complete else None
+        result: StoreResult = store_tweets(db, wanted, new_cursor)
+        report.stored += result.stored
+        report.cases_opened += len(result.cases_opened)
+        report.follow_ups += result.follow_ups
+        if result.stored:
+            log.info("%s: stored %d new tweets (%d cases opened, %d follow-ups)", source, result.stored,
+                     len(result.cases_opened), result.follow_ups)
+        if fetch.error is not None:
+            self._failed(source, state, fetch.error)
+        else:
+            state.failures, state.last_error = 0, None
+
+    def _window_start(self, cursor: Cursor | None) -> datetime:
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        if cursor is None:
+            return now - self.backfill
+        return min(from_iso(cursor.newest_at), now) - self.overlap
+
+    def _wanted(self, tweet: Tweet) -> bool:
+        """Customers only: not the brand's own tweets, not plain retweets."""
+        return not tweet.is_retweet and (self.account is None or tweet.author_id != self.account.id)
+
+    def _failed(self, source: str, state: SourceState, error: XError) -> None:
+        state.failures += 1
+        state.last_error = str(error)
+        if isinstance(error, XRateLimited):
+            state.not_before = error.reset_at
+            log.warning("%s: %s; pausing this source until then", source, error)
+            return
+        delay = min(self.poll_interval * 2 ** (state.failures - 1), MAX_BACKOFF_SECONDS)
+        state.not_before = self.clock() + delay
+        level = logging.ERROR if isinstance(error, XAuthError) else logging.WARNING
+        log.log(level, "%s: %s; retrying in %.0fs", source, error, delay)
+
+
+def _newest(source: str, tweets: list[Tweet]) -> Cursor | None:
+    if not tweets:
+        return None
+    newest = max(tweets, key=tweet_order)
+    return Cursor(source=source, newest_id=newest.id, newest_at=newest.created_at)

@@ -1,0 +1,82 @@
+"""Making hostile text safe for Slack mrkdwn, and short enough for Block Kit's limits.
+
+X sends `&`, `<` and `>` HTML-encoded. We decode exactly those once, then escape them for Slack, so
+`<!channel>`, `<@U123>` and `<https://evil|bank.com>` arrive as visible text, never as a ping or a
+disguised link, and `&amp;` shows as `&`. Invisible direction overrides are dropped (they can make a
+tweet read differently from what it says); Block Kit lengths are counted in UTF-16 code units, the
+stricter of the ways a character can be counted, and text is never cut inside an entity or a surrogate pair.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+_X_ENTITIES = re.compile(r"&(amp|lt|gt);")
+_X_DECODED = {"amp": "&", "lt": "<", "gt": ">"}
+_SLACK_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Bidi embeddings/overrides/isolates, plus other invisible format characters that only disguise text.
+_INVISIBLE_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_OTHER_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+ELLIPSIS = "…"
+
+
+def decode_x(text: str) -> str:
+    """Undo X's HTML encoding of `&`, `<`, `>` exactly once (`&amp;lt;` becomes `&lt;`, not `<`)."""
+    return _X_ENTITIES.sub(lambda m: _X_DECODED[m.group(1)], text)
+
+
+def clean(text: str) -> str:
+    """Drop control characters and direction overrides; keep every visible character and emoji."""
+    return _OTHER_CONTROLS.sub("", _INVISIBLE_CONTROLS.sub("", text))
+
+
+def escape(text: str) -> str:
+    """Escape plain text for mrkdwn: only `&`, `<` and `>` have meaning to Slack's parser."""
+    return "".join(_SLACK_ESCAPES.get(ch, ch) for ch in text)
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def safe_mrkdwn(raw: str, limit: int) -> str:
+    """Tweet text (as X sent it) → cleaned, escaped mrkdwn of at most `limit` UTF-16 units."""
+    return escape_within(clean(decode_x(raw)), limit)
+
+
+def escape_within(text: str, limit: int) -> str:
+    """Escape `text` and cut it, at a character boundary, so the escaped result fits in `limit`."""
+    return _fit(text, limit, lambda ch: _SLACK_ESCAPES.get(ch, ch))
+
+
+def plain(raw: str, limit: int) -> str:
+    """Text for `plain_text` objects (no mrkdwn parsing): decoded, cleaned and cut to `limit`."""
+    return _fit(clean(decode_x(raw)), limit, lambda ch: ch)
+
+
+def _fit(text: str, limit: int, render: Callable[[str], str]) -> str:
+    pieces = [render(ch) for ch in text]
+    sizes = [utf16_len(piece) for piece in pieces]
+    if sum(sizes) <= limit:
+        return "".join(pieces)
+    budget, used, kept = limit - utf16_len(ELLIPSIS), 0, 0
+    for size in sizes:
+        if used + size > budget:
+            break
+        used += size
+        kept += 1
+    return _trim_dangling_joiners("".join(pieces[:kept])) + ELLIPSIS
+
+
+def _trim_dangling_joiners(text: str) -> str:
+    """Do not end on a zero-width joiner, variation selector or combining mark of a cut sequence."""
+    while text and (text[-1] in "\u200d\ufe0f\ufe0e" or unicodedata.combining(text[-1])):
+        text = text[:-1]
+    return text
+
+
+def one_line(text: str) -> str:
+    """Collapse line breaks and runs of spaces (for names and fallback text)."""
+    return " ".join(text.split())

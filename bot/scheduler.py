@@ -1,0 +1,36 @@
+"""APScheduler wiring: the ingest and post jobs, one instance each, coalescing missed runs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.ingest import Ingestor
+from bot.poster import Poster
+
+log = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+
+
+def build_scheduler(ingestor: Ingestor, poster: Poster, *, poll_interval: float,
+                    post_interval: float) -> BackgroundScheduler:
+    """Poll X every `poll_interval` seconds; post pending cards every `post_interval` seconds and
+    right after an ingest run that stored something, so a new mention reaches Slack without waiting."""
+    scheduler = BackgroundScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
+
+    def ingest_then_wake_poster() -> None:
+        report = ingestor.run()
+        if report.stored:
+            job = scheduler.get_job("post")
+            if job is not None:
+                job.modify(next_run_time=datetime.now(UTC))
+
+    now = datetime.now(UTC)
+    scheduler.add_job(ingest_then_wake_poster, "interval", seconds=poll_interval, id="ingest",
+                      name="Poll X for mentions", next_run_time=now)
+    scheduler.add_job(poster.run, "interval", seconds=post_interval, id="post",
+                      name="Post cards to Slack", next_run_time=now)
+    return scheduler

@@ -1,0 +1,285 @@
+"""A thin layer over `tweepy.Client`: the base URL, time-outs, paging, rate limits and error kinds.
+
+tweepy hard-codes `https://api.twitter.com`; `_BaseURLSession` routes its requests to `X_API_URL`
+(a proxy, or a local fake in tests) and gives every request a time-out. Callers get plain `Tweet`s and
+one of three errors: `XRateLimited` (wait until `reset_at`), `XUnavailable` (5xx, time-out, malformed
+body: back off and retry later) or `XAuthError` (credentials or access level: a human must act).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+import tweepy
+
+from storage.tweets import Tweet
+
+log = logging.getLogger(__name__)
+
+TWEEPY_HOST = "https://api.twitter.com"
+PAGE_SIZE = 100
+MENTIONS_TIMELINE_CAP = 800  # the mentions timeline never returns more than the newest 800
+SEARCH_RECENT_REACH = timedelta(days=7)
+
+TWEET_FIELDS = ["created_at", "conversation_id", "author_id", "referenced_tweets", "in_reply_to_user_id",
+                "entities", "lang"]
+EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
+USER_FIELDS = ["username", "name", "public_metrics", "verified"]
+
+
+class XError(Exception):
+    """Anything that kept a call to X from succeeding."""
+
+
+class XRateLimited(XError):
+    def __init__(self, reset_at: float, endpoint: str) -> None:
+        super().__init__(f"X rate limit reached on {endpoint}; resets at "
+                         f"{datetime.fromtimestamp(reset_at, UTC):%H:%M:%S} UTC")
+        self.reset_at = reset_at
+
+
+class XUnavailable(XError):
+    """5xx, a time-out, a dropped connection or a body that is not what X sends."""
+
+
+class XAuthError(XError):
+    """401/403: wrong credentials, or an access level that does not include the endpoint."""
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    username: str
+    name: str
+
+
+@dataclass
+class Fetch:
+    """What one poll of one source returned. `complete` is False when paging stopped early."""
+
+    tweets: list[Tweet] = field(default_factory=list)
+    complete: bool = True
+    error: XError | None = None
+    pages: int = 0
+
+    @property
+    def oldest_at(self) -> str | None:
+        return min((t.created_at for t in self.tweets), default=None)
+
+
+class _BaseURLSession(requests.Session):
+    """Sends tweepy's requests to the configured base URL, each with a time-out."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        if isinstance(url, str) and url.startswith(TWEEPY_HOST):
+            url = self.base_url + url[len(TWEEPY_HOST):]
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url, *args, **kwargs)
+
+
+class XClient:
+    """Reads mentions and searches for the brand account; remembers each endpoint's rate limit."""
+
+    def __init__(self, *, base_url: str, api_key: str, api_secret: str, access_token: str,
+                 access_token_secret: str, bearer_token: str | None = None, timeout: float = 15.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.user_client = tweepy.Client(
+            consumer_key=api_key, consumer_secret=api_secret, access_token=access_token,
+            access_token_secret=access_token_secret, return_type=requests.Response,
+        )
+        self.user_client.session = _BaseURLSession(base_url, timeout)
+        self.app_client: tweepy.Client | None = None
+        if bearer_token:
+            self.app_client = tweepy.Client(bearer_token=bearer_token, return_type=requests.Response)
+            self.app_client.session = _BaseURLSession(base_url, timeout)
+        self.limits: dict[str, tuple[int, float]] = {}
+
+    # -- account -------------------------------------------------------------------------------
+    def me(self) -> Account:
+        """The brand account (`GET /2/users/me`): its id tells our own tweets from customers'."""
+        body = self._call("users/me", lambda: self.user_client.get_me(user_auth=True))
+        data = body.get("data")
+        if not isinstance(data, dict) or not str(data.get("id", "")).isdigit():
+            raise XUnavailable("GET /2/users/me returned no user id")
+        return Account(id=str(data["id"]), username=str(data.get("username", "")),
+                       name=str(data.get("name", "")))
+
+    # -- timelines -----------------------------------------------------------------------------
+    def mentions(self, user_id: str, start_time: datetime | None) -> Fetch:
+        """Every page of the account's mentions since `start_time` (newest first, as X pages them)."""
+        def page(token: str | None) -> requests.Response:
+            return self.user_client.get_users_mentions(
+                user_id, user_auth=True, start_time=start_time, max_results=PAGE_SIZE,
+                pagination_token=token, tweet_fields=TWEET_FIELDS, expansions=EXPANSIONS,
+                user_fields=USER_FIELDS,
+            )
+        return self._paged("users/mentions", page, source="mentions")
+
+    def search(self, query: str, start_time: datetime | None, end_time: datetime | None = None,
+               *, source: str | None = None) -> Fetch:
+        """Every page of recent search for `query` (which reaches back seven days at most)."""
+        earliest = datetime.fromtimestamp(self.clock(), UTC) - SEARCH_RECENT_REACH + timedelta(minutes=1)
+        if start_time is None or start_time < earliest:
+            start_time = earliest
+        client = self.app_client or self.user_client
+        user_auth = self.app_client is None
+
+        def page(token: str | None) -> requests.Response:
+            return client.search_recent_tweets(
+                query, user_auth=user_auth, start_time=start_time, end_time=end_time,
+                max_results=PAGE_SIZE, next_token=token, tweet_fields=TWEET_FIELDS,
+                expansions=EXPANSIONS, user_fields=USER_FIELDS,
+            )
+        return self._paged("tweets/search/recent", page, source=source or f"search:{query}")
+
+    def _paged(self, endpoint: str, page: Callable[[str | None], requests.Response], *, source: str) -> Fetch:
+        fetch = Fetch()
+        token: str | None = None
+        while True:
+            try:
+                body = self._call(endpoint, lambda token=token: page(token))
+            except XError as error:
+                fetch.complete, fetch.error = False, error
+                return fetch
+            fetch.pages += 1
+            fetch.tweets.extend(parse_tweets(body, source))
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return fetch
+
+    # -- one call ------------------------------------------------------------------------------
+    def _call(self, endpoint: str, call: Callable[[], requests.Response]) -> dict[str, Any]:
+        """Make one request unless the endpoint is known to be exhausted; map failures to XError kinds."""
+        remaining, reset_at = self.limits.get(endpoint, (1, 0.0))
+        if remaining <= 0 and self.clock() < reset_at:
+            raise XRateLimited(reset_at, endpoint)
+        try:
+            response = call()
+        except tweepy.TooManyRequests as error:
+            self._remember_limit(endpoint, error.response, exhausted=True)
+            raise XRateLimited(self.limits[endpoint][1], endpoint) from None
+        except (tweepy.Unauthorized, tweepy.Forbidden) as error:
+            raise XAuthError(f"X refused {endpoint} ({error.response.status_code}): "
+                             f"{_error_summary(error.response)}") from None
+        except tweepy.TwitterServerError as error:
+            raise XUnavailable(f"X answered {error.response.status_code} on {endpoint}") from None
+        except tweepy.HTTPException as error:
+            raise XUnavailable(f"X answered {error.response.status_code} on {endpoint}: "
+                               f"{_error_summary(error.response)}") from None
+        except requests.RequestException as error:
+            raise XUnavailable(f"X did not answer {endpoint}: {type(error).__name__}") from None
+        self._remember_limit(endpoint, response)
+        try:
+            body = response.json()
+        except ValueError:
+            raise XUnavailable(f"X sent a body that is not JSON on {endpoint}") from None
+        if not isinstance(body, dict):
+            raise XUnavailable(f"X sent an unexpected body on {endpoint}")
+        for problem in body.get("errors") or []:
+            log.warning("X reported a partial error on %s: %s", endpoint, _describe_error(problem))
+        return body
+
+    def _remember_limit(self, endpoint: str, response: requests.Response | None, *,
+                        exhausted: bool = False) -> None:
+        headers = response.headers if response is not None else {}
+        remaining = _int_header(headers, "x-rate-limit-remaining")
+        reset_at = _int_header(headers, "x-rate-limit-reset")
+        retry_after = _int_header(headers, "retry-after")
+        if exhausted:
+            remaining = 0
+            if reset_at is None:
+                reset_at = int(self.clock()) + (retry_after if retry_after is not None else 60)
+        if remaining is not None and reset_at is not None:
+            self.limits[endpoint] = (remaining, float(reset_at))
+
+
+def parse_tweets(body: dict[str, Any], source: str) -> list[Tweet]:
+    """Turn one page of X API v2 JSON into `Tweet`s, skipping (and logging) any malformed entry."""
+    data = body.get("data") or []
+    if not isinstance(data, list):
+        log.warning("X sent a page whose data is not a list; ignored")
+        return []
+    users = {str(u.get("id")): u for u in (body.get("includes") or {}).get("users") or []
+             if isinstance(u, dict)}
+    tweets = []
+    for item in data:
+        tweet = _parse_tweet(item, users, source)
+        if tweet is None:
+            log.warning("Skipped a malformed tweet in an X response")
+            continue
+        tweets.append(tweet)
+    return tweets
+
+
+def _parse_tweet(item: Any, users: dict[str, dict], source: str) -> Tweet | None:
+    if not isinstance(item, dict):
+        return None
+    tweet_id, author_id = str(item.get("id", "")), str(item.get("author_id", ""))
+    if not tweet_id.isdigit() or not author_id:
+        return None
+    references = [r for r in item.get("referenced_tweets") or [] if isinstance(r, dict)]
+    replied_to = next((str(r.get("id")) for r in references if r.get("type") == "replied_to"), None)
+    user = users.get(author_id, {})
+    metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {}
+    followers = metrics.get("followers_count")
+    return Tweet(
+        id=tweet_id,
+        text=item.get("text") if isinstance(item.get("text"), str) else "",
+        author_id=author_id,
+        created_at=_normalise_time(item.get("created_at")),
+        conversation_id=str(item.get("conversation_id") or tweet_id),
+        author_handle=str(user.get("username") or ""),
+        author_name=str(user.get("name") or ""),
+        author_followers=followers if isinstance(followers, int) else None,
+        in_reply_to_tweet_id=replied_to,
+        is_retweet=any(r.get("type") == "retweeted" for r in references),
+        source=source,
+        raw=item,
+    )
+
+
+def _normalise_time(value: Any) -> str:
+    """X's `2024-01-15T10:30:00.000Z`, normalised; a missing or odd value becomes 'now'."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    except ValueError:
+        moment = datetime.now(UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _int_header(headers: Any, name: str) -> int | None:
+    value = headers.get(name) if headers is not None else None
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _error_summary(response: requests.Response | None) -> str:
+    try:
+        body = response.json() if response is not None else {}
+    except ValueError:
+        return "no details"
+    if not isinstance(body, dict):
+        return "no details"
+    return str(body.get("detail") or body.get("title") or "no details")[:200]
+
+
+def _describe_error(problem: Any) -> str:
+    if not isinstance(problem, dict):
+        return str(problem)[:200]
+    return str(problem.get("detail") or problem.get("title") or problem)[:200]

@@ -1,0 +1,181 @@
+"""`make demo`: the whole flow on this machine, no accounts needed.
+
+Local stand-ins for the X API and Slack's Web API run on 127.0.0.1; the real bot (its scheduler, jobs,
+database and HTTP endpoint) runs between them. Real customer tweets at @JetBlue from
+`../shared/data/airline_tweets.csv` arrive in two waves; the transcript shows each mention, the card
+that reached Slack, a button click signed the way Slack signs it, and the database at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from bot.app import build_runtime
+from bot.cards import card_as_text
+from bot.cli import configure_logging, health
+from bot.config import load_settings
+from bot.server import http_server
+from fakes.data import airline_tweets, followers_for
+from fakes.slack_api import FakeSlack
+from fakes.slack_requests import block_action_body, signed_post, slash_command_body
+from fakes.x_api import FakeX
+
+BRAND = "JetBlue"
+QUEUE = "C0SUPPORT"
+SECRET = "demo-signing-secret"
+MENTIONS = 36
+
+
+def main() -> int:
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        os.environ.pop(name, None)
+    configure_logging("WARNING")
+    x, slack = FakeX(brand_username=BRAND, brand_name="JetBlue Airways", brand_id="6449282").start(), \
+        FakeSlack(channels=(QUEUE,)).start()
+    workdir = tempfile.mkdtemp(prefix="perch-demo-")
+    port = _free_port()
+    settings = load_settings({
+        "SLACK_BOT_TOKEN": "xoxb-demo", "SLACK_SIGNING_SECRET": SECRET, "SLACK_QUEUE_CHANNEL": QUEUE,
+        "SLACK_API_URL": slack.url + "/api/", "X_API_URL": x.url, "X_API_KEY": "demo",
+        "X_API_SECRET": "demo", "X_ACCESS_TOKEN": "demo", "X_ACCESS_TOKEN_SECRET": "demo",
+        "DATABASE_PATH": os.path.join(workdir, "perch.db"), "POLL_INTERVAL_SECONDS": "1",
+        "POST_INTERVAL_SECONDS": "0.5", "PORT": str(port),
+    }, http_mode=True)
+    runtime = build_runtime(settings)
+    server = http_server(runtime.app, lambda: health(runtime), host="127.0.0.1", port=port)
+    threading.Thread(target=server.run, daemon=True).start()
+
+    print(_rule("Perch demo"))
+    print(f"X API stand-in   {x.url}   (brand account @{BRAND})")
+    print(f"Slack stand-in   {slack.url}/api/   (queue channel {QUEUE})")
+    print(f"Perch            http://127.0.0.1:{port}/slack/events   database {settings.database_path}\n")
+
+    first, second = _feed(x)
+    runtime.scheduler.start()
+    try:
+        _wait_for(lambda: len(slack.top_level()) >= first, "the first wave of cards")
+        print(f"Wave 1: {first} mentions polled and carded. Now a second wave arrives, with a follow-up, "
+              "a retweet and the brand's own tweet (the last two are skipped).\n")
+        x_ids = _feed_second_wave(x, second)
+        _wait_for(lambda: len(slack.top_level()) >= first + len(second) and slack.thread(_card_ts(slack, 0)),
+                  "the second wave")
+        _print_cards(x, slack)
+        _click(slack, port, x_ids)
+    finally:
+        runtime.scheduler.shutdown(wait=True)
+        server.close()
+        x.stop()
+        slack.stop()
+    _print_database(runtime)
+    return 0
+
+
+def _feed(x: FakeX) -> tuple[int, list]:
+    """Pick real, non-retweet mentions of @JetBlue and publish the first wave over the last hour."""
+    rows = [t for t in airline_tweets() if t.airline == "Delta" and not t.text.startswith("RT ")
+            and t.handle != "JetBlueNews" and t.sentiment != "positive"][:MENTIONS]
+    rows.reverse()  # the file lists newest first; publish oldest first
+    now = datetime.now(UTC)
+    half = len(rows) // 2
+    for index, row in enumerate(rows[:half]):
+        author = x.add_user(row.handle, row.handle, followers_for(row.handle))
+        x.add_tweet(row.text, author, created_at=now - timedelta(minutes=60 - index))
+    return half, rows[half:]
+
+
+def _feed_second_wave(x: FakeX, rows: list) -> list[str]:
+    now = datetime.now(UTC)
+    ids = []
+    for index, row in enumerate(rows):
+        author = x.add_user(row.handle, row.handle, followers_for(row.handle))
+        ids.append(x.add_tweet(row.text, author, created_at=now - timedelta(minutes=len(rows) - index)))
+    first_id = sorted(x.tweets, key=int)[0]
+    first = x.tweets[first_id]
+    customer = x.users[first.author_id]
+    x.add_tweet(f"@{BRAND} still waiting on this, any update?", customer, reply_to=first_id)
+    x.add_tweet(f"RT @{customer['username']}: {first.text}", x.add_user("retweeter_demo"), retweet_of=first_id)
+    x.add_tweet(f"@{customer['username']} We're sorry to hear this. Please DM us your confirmation code.",
+                x.users[x.brand["id"]], reply_to=first_id)
+    return ids
+
+
+def _print_cards(x: FakeX, slack: FakeSlack) -> None:
+    print(_rule("Cards in #support-queue (oldest first)"))
+    for message in slack.top_level(QUEUE):
+        payload = message.metadata["event_payload"]
+        tweet = x.tweets[payload["tweet_id"]]
+        print(f"mention {tweet.id} by @{x.users[tweet.author_id]['username']}: {tweet.text!r}")
+        print(_indent(card_as_text(message.blocks)))
+        for reply in slack.thread(message.ts):
+            print(_indent("  ↳ thread: " + card_as_text(reply.blocks).replace("\n", "\n      ")))
+        print()
+
+
+def _click(slack: FakeSlack, port: int, x_ids: list[str]) -> None:
+    print(_rule("An agent clicks Claim on the first card (signed like Slack signs it)"))
+    card = slack.top_level(QUEUE)[0]
+    case_id = str(card.metadata["event_payload"]["case_id"])
+    url = f"http://127.0.0.1:{port}/slack/events"
+    response = signed_post(url, SECRET, block_action_body("claim", case_id, user="U0AGENT1", channel=QUEUE,
+                                                          message_ts=card.ts))
+    print(f"POST /slack/events (block_actions claim) → HTTP {response.status_code}")
+    _wait_for(lambda: slack.ephemerals, "the ephemeral answer")
+    print(f"ephemeral to U0AGENT1: {slack.ephemerals[-1].text}")
+    forged = signed_post(url, "wrong-secret", block_action_body("claim", case_id, user="U0EVIL", channel=QUEUE,
+                                                                message_ts=card.ts))
+    print(f"the same click with a bad signature → HTTP {forged.status_code}")
+    help_reply = signed_post(url, SECRET, slash_command_body("help", user="U0AGENT1", channel=QUEUE))
+    print(f"/perch help → {help_reply.json()['text'].splitlines()[0]}\n")
+
+
+def _print_database(runtime) -> None:
+    db = runtime.store.db
+    print(_rule("Database at the end"))
+    for table in ("tweets", "cases", "events", "cursors"):
+        print(f"{table:8} {db[table].count:4} rows")
+    kinds = db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind").fetchall()
+    print("events by kind: " + ", ".join(f"{kind} {count}" for kind, count in kinds))
+    statuses = db.execute("SELECT status, COUNT(*) FROM cases GROUP BY status").fetchall()
+    print("cases by status: " + ", ".join(f"{status} {count}" for status, count in statuses))
+    lag = db.execute("SELECT AVG((julianday(posted_at) - julianday(opened_at)) * 86400) FROM cases").fetchone()[0]
+    print(f"average time from storing a mention to its card: {lag:.2f}s")
+    print("\nDone. The bot, both stand-ins and the scheduler have stopped.")
+
+
+def _wait_for(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"demo: timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _card_ts(slack: FakeSlack, index: int) -> str:
+    cards = slack.top_level(QUEUE)
+    return cards[index].ts if len(cards) > index else ""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _rule(title: str) -> str:
+    return f"── {title} " + "─" * max(4, 96 - len(title))
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+if __name__ == "__main__":
+    logging.captureWarnings(True)
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""A small threaded HTTP server on 127.0.0.1 with a request log and scripted faults.
+
+The X and Slack stand-ins build on it. A test scripts the next answers for a path
+(`server.script("chat.postMessage", status=429, headers={"Retry-After": "1"})`), and asserts on
+`server.requests` afterwards. Used by the tests, the demo and the benchmarks; never by the bot.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Fault:
+    """A scripted answer. `mode="apply_then"` lets the real handler run first (e.g. a message is
+    stored) and then answers with `status`/`body` instead — a success whose response is lost."""
+
+    pattern: re.Pattern
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int = 1
+    delay: float = 0.0
+    mode: str = "replace"
+    drop_connection: bool = False
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeServer:
+    """Subclasses implement `handle(recorded) -> Response`."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.faults: list[Fault] = []
+        self.lock = threading.RLock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> FakeServer:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                fake._serve(self)
+
+            do_POST = do_GET  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
+                                        name=type(self).__name__)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None, "start() the fake first"
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- faults --------------------------------------------------------------------------------
+    def script(self, path_pattern: str, status: int = 500, body: Any = None, *,
+               headers: dict[str, str] | None = None, times: int = 1, delay: float = 0.0,
+               mode: str = "replace", drop_connection: bool = False) -> None:
+        """Answer the next `times` requests whose path matches `path_pattern` (a regex) this way."""
+        with self.lock:
+            self.faults.append(Fault(re.compile(path_pattern), status, body, headers or {}, times, delay,
+                                     mode, drop_connection))
+
+    def _take_fault(self, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.pattern.search(path):
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def requests_to(self, path_pattern: str) -> list[Recorded]:
+        pattern = re.compile(path_pattern)
+        with self.lock:
+            return [r for r in self.requests if pattern.search(r.path)]
+
+    # -- serving -------------------------------------------------------------------------------
+    def handle(self, request: Recorded) -> Response:
+        raise NotImplementedError
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        request = Recorded(handler.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)),
+                           {k.lower(): v for k, v in handler.headers.items()}, body)
+        with self.lock:
+            self.requests.append(request)
+        fault = self._take_fault(parts.path)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is None or fault.mode == "apply_then":
+            response = self.handle(request)
+        if fault is not None:
+            if fault.drop_connection:
+                handler.close_connection = True
+                handler.wfile.flush()
+                handler.connection.close()
+                return
+            response = Response(fault.status, fault.body, fault.headers)
+        self._write(handler, response)
+
+    @staticmethod
+    def _write(handler: BaseHTTPRequestHandler, response: Response) -> None:
+        if isinstance(response.body, bytes | str):
+            payload = response.body.encode() if isinstance(response.body, str) else response.body
+            content_type = "text/plain; charset=utf-8"
+        else:
+            payload = json.dumps(response.body if response.body is not None else {}).encode()
+            content_type = "application/json; charset=utf-8"
+        try:
+            handler.send_response(response.status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(payload)))
+            for name, value in response.headers.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass

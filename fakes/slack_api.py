@@ -1,0 +1,246 @@
+"""A local stand-in for Slack's Web API (form or JSON posts to `/api/<method>`).
+
+It keeps channels of messages with `ts`, threads and message metadata, answers history and replies
+the way Slack does (metadata only with `include_all_metadata`), and checks every message against
+Block Kit's limits so a test fails when the bot would have been refused. `pings()` lists every
+mention Slack would have notified (`<!channel>`, `<!here>`, `<@U…>`, `<!subteam^…>`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fakes.server import FakeServer, Recorded, Response
+
+PING = re.compile(r"<(!channel|!here|!everyone|@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+)[^>]*>")
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+    metadata: dict[str, Any] | None = None
+    user: str = "UPERCHBOT"
+    ephemeral_to: str | None = None
+
+    def as_api(self, with_metadata: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "message", "user": self.user, "text": self.text, "ts": self.ts,
+                               "blocks": self.blocks}
+        if self.thread_ts:
+            out["thread_ts"] = self.thread_ts
+        if with_metadata and self.metadata:
+            out["metadata"] = self.metadata
+        return out
+
+
+class FakeSlack(FakeServer):
+    def __init__(self, channels: tuple[str, ...] = ("C0QUEUE",), bot_token_prefix: str = "xoxb-") -> None:
+        super().__init__()
+        self.channels = set(channels)
+        self.messages: list[Message] = []
+        self.ephemerals: list[Message] = []
+        self.updates: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
+        self.token_prefix = bot_token_prefix
+        self._clock = itertools.count(1)
+        self.block_errors: list[str] = []
+
+    # -- assertions helpers --------------------------------------------------------------------
+    def top_level(self, channel: str | None = None) -> list[Message]:
+        with self.lock:
+            return [m for m in self.messages if not m.thread_ts and (channel is None or m.channel == channel)]
+
+    def thread(self, ts: str) -> list[Message]:
+        with self.lock:
+            return [m for m in self.messages if m.thread_ts == ts]
+
+    def pings(self) -> list[str]:
+        """Every mention Slack would have turned into a notification, across all messages."""
+        found = []
+        for message in self.messages + self.ephemerals:
+            found += PING.findall(message.text)
+            found += PING.findall(json.dumps(message.blocks))
+        return found
+
+    # -- routing -------------------------------------------------------------------------------
+    def handle(self, request: Recorded) -> Response:
+        params = _params(request)
+        request.params = params
+        method = request.path.removeprefix("/api/")
+        if request.path.startswith("/response_url/"):
+            with self.lock:
+                self.responses.append(params)
+            return Response(200, "ok")
+        auth = request.headers.get("authorization", "") or ""
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token", "")
+        if not token.startswith((self.token_prefix, "xapp-")):
+            return Response(200, {"ok": False, "error": "not_authed"})
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return Response(200, {"ok": False, "error": "unknown_method"})
+        return Response(200, handler(params))
+
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": "https://perch-demo.slack.com/", "team": "Perch demo", "user": "perch",
+                "team_id": "T0PERCH", "user_id": "UPERCHBOT", "bot_id": "BPERCH"}
+
+    def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        channel = params.get("channel", "")
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        problem = check_message(params)
+        if problem:
+            self.block_errors.append(problem)
+            return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+        thread_ts = params.get("thread_ts") or None
+        with self.lock:
+            if thread_ts and not any(m.ts == thread_ts and m.channel == channel for m in self.messages):
+                return {"ok": False, "error": "thread_not_found"}
+            message = Message(channel, self._next_ts(), params.get("text", ""), _json(params.get("blocks")) or [],
+                              thread_ts, _json(params.get("metadata")))
+            self.messages.append(message)
+        return {"ok": True, "channel": channel, "ts": message.ts, "message": message.as_api(True)}
+
+    def _chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        channel = params.get("channel", "")
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if not params.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}
+        message = Message(channel, self._next_ts(), params.get("text", ""), _json(params.get("blocks")) or [],
+                          ephemeral_to=params["user"])
+        with self.lock:
+            self.ephemerals.append(message)
+        return {"ok": True, "message_ts": message.ts}
+
+    def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        problem = check_message(params)
+        if problem:
+            self.block_errors.append(problem)
+            return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+        with self.lock:
+            for message in self.messages:
+                if message.channel == params.get("channel") and message.ts == params.get("ts"):
+                    message.text = params.get("text", message.text)
+                    if "blocks" in params:
+                        message.blocks = _json(params["blocks"]) or []
+                    if params.get("metadata"):
+                        message.metadata = _json(params["metadata"])
+                    self.updates.append(params)
+                    return {"ok": True, "channel": message.channel, "ts": message.ts}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel", "")
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or 9e12)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self.lock:
+            found = [m for m in self.messages
+                     if m.channel == channel and not m.thread_ts and oldest < float(m.ts) <= latest]
+        found.sort(key=lambda m: float(m.ts), reverse=True)
+        return self._page(params, [m.as_api(with_metadata) for m in found])
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = params.get("channel", ""), params.get("ts", "")
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self.lock:
+            parent = [m for m in self.messages if m.channel == channel and m.ts == ts]
+            replies = [m for m in self.messages if m.channel == channel and m.thread_ts == ts]
+        if not parent:
+            return {"ok": False, "error": "thread_not_found"}
+        replies.sort(key=lambda m: float(m.ts))
+        return self._page(params, [m.as_api(with_metadata) for m in parent + replies])
+
+    def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": False, "error": "not_allowed_token_type"}
+
+    @staticmethod
+    def _page(params: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+        limit = max(1, min(int(params.get("limit") or 100), 999))
+        offset = int(params.get("cursor") or 0) if str(params.get("cursor") or "0").isdigit() else 0
+        page = items[offset:offset + limit]
+        more = offset + limit < len(items)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(offset + limit) if more else ""}}
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._clock):06d}"
+
+
+def _params(request: Recorded) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    content_type = request.headers.get("content-type", "")
+    if request.body:
+        if "json" in content_type:
+            params.update(json.loads(request.body))
+        else:
+            params.update(dict(parse_qsl(request.body.decode(), keep_blank_values=True)))
+    return params
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _text_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_message(params: dict[str, Any]) -> str | None:
+    """The Block Kit and message limits Slack enforces on chat.postMessage / chat.update."""
+    text = params.get("text", "") or ""
+    blocks = _json(params.get("blocks")) or []
+    if not text and not blocks:
+        return "no_text"
+    if _text_length(text) > 40000:
+        return "msg_too_long"
+    if len(blocks) > 50:
+        return "more than 50 blocks"
+    for index, block in enumerate(blocks):
+        if len(block.get("block_id", "")) > 255:
+            return f"block {index}: block_id over 255"
+        kind = block.get("type")
+        if kind == "section":
+            section_text = (block.get("text") or {}).get("text", "")
+            if not 1 <= _text_length(section_text) <= 3000:
+                return f"block {index}: section text must be 1-3000 characters"
+        elif kind == "context":
+            elements = block.get("elements", [])
+            if not 1 <= len(elements) <= 10:
+                return f"block {index}: context needs 1-10 elements"
+            for element in elements:
+                if "text" in element and not 1 <= _text_length(element["text"]) <= 3000:
+                    return f"block {index}: context text must be 1-3000 characters"
+        elif kind == "actions":
+            elements = block.get("elements", [])
+            if not 1 <= len(elements) <= 25:
+                return f"block {index}: actions needs 1-25 elements"
+            for element in elements:
+                if element.get("type") == "button":
+                    if not 1 <= _text_length(element["text"]["text"]) <= 75:
+                        return f"block {index}: button text must be 1-75 characters"
+                    if len(element.get("action_id", "")) > 255 or len(element.get("value", "")) > 2000:
+                        return f"block {index}: button action_id/value too long"
+        elif kind == "header" and not 1 <= _text_length((block.get("text") or {}).get("text", "")) <= 150:
+            return f"block {index}: header text must be 1-150 characters"
+    metadata = _json(params.get("metadata"))
+    if metadata and (not metadata.get("event_type") or "event_payload" not in metadata):
+        return "invalid_metadata_format"
+    return None

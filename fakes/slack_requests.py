@@ -1,0 +1,52 @@
+"""Requests the way Slack sends them to an app: form-encoded payloads, signed with the signing secret."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from slack_sdk.signature import SignatureVerifier
+
+
+def signed_post(url: str, secret: str, body: str, *, retry_num: int | None = None,
+                timestamp: int | None = None) -> requests.Response:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": str(timestamp),
+               "X-Slack-Signature": signature}
+    if retry_num is not None:
+        headers["X-Slack-Retry-Num"] = str(retry_num)
+        headers["X-Slack-Retry-Reason"] = "http_timeout"
+    return requests.post(url, data=body.encode(), headers=headers, timeout=10)
+
+
+def block_action_body(action_id: str, value: str, *, user: str, channel: str, message_ts: str,
+                      response_url: str = "https://hooks.slack.com/actions/T0PERCH/1/x") -> str:
+    """A `block_actions` interaction payload for a button click on a message."""
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "team": {"id": "T0PERCH", "domain": "perch-demo"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0PERCH"},
+        "api_app_id": "A0PERCH",
+        "token": "legacy-verification-token",
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
+        "trigger_id": f"{int(time.time())}.1.trigger",
+        "channel": {"id": channel, "name": "support-queue"},
+        "message": {"type": "message", "ts": message_ts, "text": "card"},
+        "response_url": response_url,
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "case_actions", "value": value,
+                     "text": {"type": "plain_text", "text": action_id}, "action_ts": f"{time.time():.6f}"}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def slash_command_body(text: str, *, user: str, channel: str, command: str = "/perch") -> str:
+    return urlencode({
+        "token": "legacy-verification-token", "team_id": "T0PERCH", "team_domain": "perch-demo",
+        "channel_id": channel, "channel_name": "support-queue", "user_id": user, "user_name": user.lower(),
+        "command": command, "text": text, "api_app_id": "A0PERCH",
+        "response_url": "https://hooks.slack.com/commands/T0PERCH/1/x", "trigger_id": "1.1.trigger",
+    })

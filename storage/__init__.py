@@ -1,0 +1,1 @@
+"""SQLite storage through sqlite-utils: schema and migrations, writes, and queries."""

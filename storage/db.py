@@ -1,0 +1,135 @@
+"""Open the SQLite database (WAL mode) and bring its schema up to date with numbered migrations.
+
+Migrations only ever add: an old database keeps working, and each migration runs once, recorded in
+the `migrations` table. A new migration is a new function appended to `MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+
+def utc_now() -> str:
+    """The current time as the UTC ISO 8601 string every table stores."""
+    return to_iso(datetime.now(UTC))
+
+
+def to_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _m001_core(db: sqlite_utils.Database) -> None:
+    db["tweets"].create(
+        {
+            "id": str,
+            "author_id": str,
+            "author_handle": str,
+            "author_name": str,
+            "author_followers": int,
+            "text": str,
+            "created_at": str,
+            "conversation_id": str,
+            "in_reply_to_tweet_id": str,
+            "source": str,
+            "case_id": int,
+            "slack_ts": str,
+            "post_attempted_at": str,
+            "stored_at": str,
+            "raw": str,
+        },
+        pk="id",
+    )
+    db["cases"].create(
+        {
+            "id": int,
+            "tweet_id": str,
+            "author_id": str,
+            "conversation_id": str,
+            "status": str,
+            "assignee": str,
+            "location": str,
+            "priority": str,
+            "slack_channel": str,
+            "slack_ts": str,
+            "post_attempted_at": str,
+            "tweet_created_at": str,
+            "opened_at": str,
+            "posted_at": str,
+            "claimed_at": str,
+            "first_response_at": str,
+            "resolved_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("tweet_id", "tweets", "id")],
+    )
+    db["events"].create(
+        {"id": int, "case_id": int, "kind": str, "actor": str, "at": str, "detail": str},
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db["cursors"].create(
+        {"source": str, "newest_id": str, "newest_at": str, "updated_at": str},
+        pk="source",
+    )
+    db["tweets"].create_index(["case_id"])
+    db["tweets"].create_index(["conversation_id", "author_id"])
+    db["cases"].create_index(["tweet_id"], unique=True)
+    db["cases"].create_index(["conversation_id", "author_id", "status"])
+    db["cases"].create_index(["slack_ts", "tweet_created_at"])
+    db["events"].create_index(["case_id", "at"])
+    db["events"].create_index(["kind", "at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core]
+
+
+def connect(path: str) -> sqlite_utils.Database:
+    """One connection in autocommit mode: writes that belong together go inside `db.atomic()`."""
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+    db = sqlite_utils.Database(conn)
+    if path != ":memory:":
+        db.enable_wal()
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+class Store:
+    """The database file, with one connection per thread (jobs and Slack listeners run in threads)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        migrate(self.db)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = connect(self.path)
+        return db
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    migrations = db["migrations"]
+    if not migrations.exists():
+        migrations.create({"number": int, "name": str, "applied_at": str}, pk="number")
+    applied = {row["number"] for row in migrations.rows}
+    for number, migration in enumerate(MIGRATIONS, start=1):
+        if number in applied:
+            continue
+        with db.atomic():
+            migration(db)
+            migrations.insert({"number": number, "name": migration.__name__.lstrip("_"),
+                               "applied_at": utc_now()})

@@ -1,0 +1,27 @@
+"""The append-only event log: every step of a case, with who and when. Reports read from here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from storage.db import utc_now
+
+
+def record_event(db: sqlite_utils.Database, case_id: int, kind: str, actor: str,
+                 detail: dict[str, Any] | None = None, *, at: str | None = None) -> int:
+    """Append one event; `actor` is a Slack user id or `bot`."""
+    return db["events"].insert({
+        "case_id": case_id,
+        "kind": kind,
+        "actor": actor,
+        "at": at or utc_now(),
+        "detail": json.dumps(detail or {}, ensure_ascii=False),
+    }).last_pk
+
+
+def events_for(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]]:
+    rows = db.query("SELECT kind, actor, at, detail FROM events WHERE case_id = ? ORDER BY id", [case_id])
+    return [{**row, "detail": json.loads(row["detail"])} for row in rows]
