@@ -15,7 +15,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from bot import __version__
 from bot.app import Runtime, build_runtime
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="serve Slack's HTTP requests on PORT instead of using Socket Mode")
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on in HTTP mode")
     args = parser.parse_args(argv)
-    load_dotenv(override=False)
+    load_dotenv(find_dotenv(usecwd=True), override=False)
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
     try:
         settings = load_settings(http_mode=args.http)

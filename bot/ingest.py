@@ -131,12 +131,13 @@ class Ingestor:
         return not tweet.is_retweet and (self.account is None or tweet.author_id != self.account.id)
 
     def _failed(self, source: str, state: SourceState, error: XError) -> None:
-        state.failures += 1
+        """Pause the source: until the reset time for a rate limit, else with exponential back-off."""
         state.last_error = str(error)
         if isinstance(error, XRateLimited):
             state.not_before = error.reset_at
             log.warning("%s: %s; pausing this source until then", source, error)
             return
+        state.failures += 1
         delay = min(self.poll_interval * 2 ** (state.failures - 1), MAX_BACKOFF_SECONDS)
         state.not_before = self.clock() + delay
         level = logging.ERROR if isinstance(error, XAuthError) else logging.WARNING

@@ -1,0 +1,94 @@
+"""Start-up settings: a missing or malformed one stops `python -m bot` with one clear line, exit 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "xoxb-very-secret-token-value"
+
+VALID = {
+    "SLACK_BOT_TOKEN": SECRET,
+    "SLACK_APP_TOKEN": "xapp-1-secret-app-token",
+    "SLACK_QUEUE_CHANNEL": "C0QUEUE",
+    "X_API_KEY": "key-secret", "X_API_SECRET": "api-secret-value",
+    "X_ACCESS_TOKEN": "access-secret", "X_ACCESS_TOKEN_SECRET": "access-token-secret-value",
+}
+
+
+def run_bot(env: dict[str, str], tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_"))}
+    clean["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([sys.executable, "-m", "bot", *args], env={**clean, **env}, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("missing", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_QUEUE_CHANNEL", "X_API_KEY",
+                                     "X_ACCESS_TOKEN_SECRET"])
+def test_missing_setting_stops_start_up_with_one_line(missing, tmp_path):
+    env = {k: v for k, v in VALID.items() if k != missing}
+    result = run_bot(env, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"perch: configuration error: {missing} is missing"]
+    for value in VALID.values():
+        assert value not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(("name", "value", "fragment"), [
+    ("POLL_INTERVAL_SECONDS", "soon", "POLL_INTERVAL_SECONDS is malformed"),
+    ("POLL_INTERVAL_SECONDS", "0", "positive number"),
+    ("POLL_INTERVAL_SECONDS", "nan", "finite"),
+    ("SLACK_QUEUE_CHANNEL", "#support", "channel id"),
+    ("SLACK_BOT_TOKEN", "xoxp-user-token-secret", "should start with xoxb-"),
+    ("SLACK_API_URL", "slack.com/api", "http(s) URL"),
+    ("PORT", "99999", "TCP port"),
+    ("SUPPORT_USERGROUP", "support-team", "user group id"),
+])
+def test_malformed_setting_is_named_and_its_value_not_shown(name, value, fragment, tmp_path):
+    result = run_bot({**VALID, name: value}, tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert fragment in result.stderr and name in result.stderr
+    if "secret" in value:
+        assert value not in result.stderr
+
+
+def test_http_mode_needs_the_signing_secret_not_the_app_token(tmp_path):
+    env = {k: v for k, v in VALID.items() if k != "SLACK_APP_TOKEN"}
+    result = run_bot(env, tmp_path, "--http")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "perch: configuration error: SLACK_SIGNING_SECRET is missing"
+    settings = load_settings({**env, "SLACK_SIGNING_SECRET": "s3cret"}, http_mode=True)
+    assert settings.slack_app_token is None and settings.http_mode
+
+
+def test_defaults_and_parsing():
+    settings = load_settings({**VALID, "X_SEARCH_QUERIES": " jetblue -from:JetBlue ; ;#jetblue ",
+                              "POLL_INTERVAL_SECONDS": "0.5", "X_API_URL": "http://127.0.0.1:9/"})
+    assert settings.x_search_queries == ("jetblue -from:JetBlue", "#jetblue")
+    assert settings.poll_interval_seconds == 0.5  # no hidden minimum
+    assert settings.x_api_url == "http://127.0.0.1:9"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.database_path == "perch.db" and settings.port == 3000
+    assert settings.support_usergroup is None and settings.manager_usergroup is None
+    assert SECRET not in repr(settings)
+
+
+def test_blank_values_count_as_missing():
+    with pytest.raises(ConfigError, match="X_API_SECRET is missing"):
+        load_settings({**VALID, "X_API_SECRET": "   "})
+
+
+def test_dotenv_in_working_directory_is_read_but_environment_wins(tmp_path):
+    (tmp_path / ".env").write_text("\n".join(f"{k}={v}" for k, v in VALID.items()) + "\nPOLL_INTERVAL_SECONDS=abc\n")
+    result = run_bot({"POLL_INTERVAL_SECONDS": "-1"}, tmp_path)
+    assert result.returncode == 2
+    assert "POLL_INTERVAL_SECONDS is malformed: it should be a positive number" in result.stderr

@@ -1,0 +1,262 @@
+"""Ingest end to end: the real jobs against the fake X and Slack servers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from fakes.server import Response
+from fakes.x_api import MENTIONS_CAP, too_many_requests
+from tests.conftest import Clock, cycle, minutes_ago
+
+
+def card_tweet_ids(fake_slack) -> list[str]:
+    return [m.metadata["event_payload"]["tweet_id"] for m in fake_slack.top_level()]
+
+
+def test_pages_through_more_than_100_mentions_with_expansions(make_bot, fake_x, fake_slack):
+    ids = [fake_x.add_tweet(f"@Delta question number {n}", f"customer{n % 40}",
+                            created_at=minutes_ago(300 - n)) for n in range(250)]
+    bot = make_bot()
+    cycle(bot)
+    assert sorted(card_tweet_ids(fake_slack), key=int) == sorted(ids, key=int)
+    assert card_tweet_ids(fake_slack) == sorted(ids, key=int), "cards go out oldest first"
+    pages = fake_x.requests_to(r"/mentions$")
+    assert len(pages) == 3
+    assert [("pagination_token" in p.query) for p in pages] == [False, True, True]
+    first = pages[0].query
+    assert first["max_results"] == "100"
+    assert {"author_id", "referenced_tweets.id"} <= set(first["expansions"].split(","))
+    assert {"created_at", "conversation_id", "referenced_tweets"} <= set(first["tweet.fields"].split(","))
+    assert "public_metrics" in first["user.fields"]
+    assert pages[0].headers["authorization"].startswith("OAuth ")
+    card = fake_slack.top_level()[0]
+    assert "customer0" in card.blocks[0]["text"]["text"] and "120 followers" in card.blocks[0]["text"]["text"]
+
+
+def test_restart_posts_no_duplicate_cards(make_bot, fake_x, fake_slack):
+    for n in range(12):
+        fake_x.add_tweet(f"@Delta where is my bag {n}", f"flyer{n}", created_at=minutes_ago(20 - n))
+    cycle(make_bot())
+    assert len(fake_slack.top_level()) == 12
+    restarted = make_bot()
+    cycle(restarted, times=2)
+    assert len(fake_slack.top_level()) == 12
+    fake_x.add_tweet("@Delta one more", "late_flyer")
+    cycle(restarted)
+    assert len(fake_slack.top_level()) == 13
+    db = restarted.store.db
+    assert db["cases"].count == 13 and db["tweets"].count == 13
+
+
+def test_x_429_then_503_every_mention_carded_once(make_bot, fake_x, fake_slack):
+    clock = Clock(time.time())
+    ids = [fake_x.add_tweet(f"@Delta help {n}", f"pax{n}", created_at=minutes_ago(200 - n)) for n in range(150)]
+    bot = make_bot(clock)
+    bot.ingestor.run()  # learns the account; the first mention poll succeeds
+    fake_x.add_tweet("@Delta later one", "pax_late")
+    fake_x.script(r"/mentions$", **too_many_requests(reset_in=120))
+    bot.ingestor.run()
+    calls = len(fake_x.requests_to(r"/mentions$"))
+    bot.ingestor.run()
+    bot.ingestor.run()
+    assert len(fake_x.requests_to(r"/mentions$")) == calls, "no calls while the rate limit is exhausted"
+    clock.advance(121)
+    fake_x.script(r"/mentions$", status=503, body={"title": "Service Unavailable"})
+    bot.ingestor.run()
+    assert bot.ingestor.states["mentions"].failures == 1
+    clock.advance(bot.ingestor.poll_interval + 1)
+    cycle(bot, times=2)
+    posted = card_tweet_ids(fake_slack)
+    assert len(posted) == len(set(posted)) == 151
+    assert set(ids) <= set(posted)
+
+
+def test_429_on_a_later_page_keeps_what_was_read_and_does_not_move_the_cursor(make_bot, fake_x, fake_slack):
+    clock = Clock(time.time())
+    for n in range(230):
+        fake_x.add_tweet(f"@Delta burst {n}", f"burst{n}", created_at=minutes_ago(100 - n * 0.1))
+    bot = make_bot(clock)
+    bot.ingestor.run()  # first poll: all 230 (3 pages)
+    assert bot.store.db["cursors"].count == 1
+    cursor_before = bot.store.db["cursors"].get("mentions")
+    for n in range(150):
+        fake_x.add_tweet(f"@Delta second burst {n}", f"second{n}", created_at=minutes_ago(5 - n * 0.01))
+    original = fake_x.handle
+
+    served = {"n": 0}
+
+    def flaky(request):
+        served["n"] += 1
+        if served["n"] == 2:
+            return Response(**too_many_requests(reset_in=60))
+        return original(request)
+
+    fake_x.handle = flaky
+    bot.ingestor.run()
+    assert bot.store.db["tweets"].count == 230 + 100, "the page that was read is kept"
+    assert bot.store.db["cursors"].get("mentions") == cursor_before, "cursor waits for a complete poll"
+    fake_x.handle = original
+    clock.advance(61)
+    bot.ingestor.run()
+    bot.poster.run()
+    assert bot.store.db["tweets"].count == 380
+    assert len(set(card_tweet_ids(fake_slack))) == len(card_tweet_ids(fake_slack)) == 380
+
+
+def test_late_indexed_mention_with_a_lower_id_is_still_found(make_bot, fake_x, fake_slack):
+    early = minutes_ago(3)
+    late_id = fake_x.add_tweet("@Delta my flight was cancelled", "late_one", created_at=early, visible=False)
+    fake_x.add_tweet("@Delta thanks for the upgrade", "on_time", created_at=minutes_ago(1))
+    bot = make_bot()
+    cycle(bot)
+    assert card_tweet_ids(fake_slack) != [] and late_id not in card_tweet_ids(fake_slack)
+    fake_x.publish(late_id)  # X indexes it now; its id is lower than the one we already hold
+    cycle(bot)
+    assert late_id in card_tweet_ids(fake_slack)
+    assert len(card_tweet_ids(fake_slack)) == 2
+    start_times = [r.query.get("start_time") for r in fake_x.requests_to(r"/mentions$")]
+    assert start_times[1] is not None and "since_id" not in fake_x.requests_to(r"/mentions$")[1].query
+
+
+def test_own_tweets_and_plain_retweets_are_skipped(make_bot, fake_x, fake_slack):
+    customer = fake_x.add_tweet("@Delta lost my stroller at ATL", "parent_of_two", created_at=minutes_ago(5))
+    brand = fake_x.users[fake_x.brand["id"]]
+    fake_x.add_tweet("@parent_of_two @Delta so sorry, DM us please", brand, reply_to=customer)
+    fake_x.add_tweet("RT @parent_of_two: @Delta lost my stroller at ATL", "bystander", retweet_of=customer)
+    quote = fake_x.add_tweet("@Delta same thing happened to me", "other_parent", quote_of=customer)
+    cycle(make_bot())
+    assert sorted(card_tweet_ids(fake_slack)) == sorted([customer, quote])
+
+
+def test_follow_up_from_the_same_customer_goes_in_the_thread(make_bot, fake_x, fake_slack):
+    first = fake_x.add_tweet("@Delta my bag is not on the belt at JFK T4", "bagless", created_at=minutes_ago(9))
+    bot = make_bot()
+    cycle(bot)
+    follow = fake_x.add_tweet("@Delta still nothing, 40 minutes now", "bagless", reply_to=first)
+    other = fake_x.add_tweet("@Delta same here!", "someone_else", reply_to=first)
+    cycle(bot)
+    cards = fake_slack.top_level()
+    assert [c.metadata["event_payload"]["tweet_id"] for c in cards] == [first, other]
+    thread = fake_slack.thread(cards[0].ts)
+    assert len(thread) == 1
+    assert "still nothing" in thread[0].blocks[1]["text"]["text"]
+    assert thread[0].metadata == {"event_type": "perch_follow_up",
+                                  "event_payload": {"case_id": 1, "tweet_id": follow}}
+    kinds = [e["kind"] for e in bot.store.db.query("SELECT kind FROM events WHERE case_id = 1 ORDER BY id")]
+    assert kinds == ["opened", "posted", "follow_up"]
+    cycle(make_bot())  # a restart does not repeat the thread reply
+    assert len(fake_slack.thread(cards[0].ts)) == 1
+
+
+def test_follow_up_stored_in_the_same_poll_as_its_case(make_bot, fake_x, fake_slack):
+    first = fake_x.add_tweet("@Delta stuck at gate B22", "gatewaiter", created_at=minutes_ago(6))
+    fake_x.add_tweet("@Delta nobody at the desk", "gatewaiter", created_at=minutes_ago(5), reply_to=first)
+    bot = make_bot()
+    cycle(bot)
+    assert len(fake_slack.top_level()) == 1
+    assert len(fake_slack.thread(fake_slack.top_level()[0].ts)) == 1
+
+
+def test_mentions_beyond_the_800_timeline_cap_are_filled_from_search(make_bot, fake_x, fake_slack):
+    clock = Clock(time.time())
+    fake_x.add_tweet("@Delta before the outage", "early_bird", created_at=minutes_ago(120))
+    bot = make_bot(clock)
+    cycle(bot)
+    burst = [fake_x.add_tweet(f"@Delta is the app down? #{n}", f"burst{n}", created_at=minutes_ago(60 - n * 0.05))
+             for n in range(MENTIONS_CAP + 150)]
+    bot.ingestor.run()
+    stored = {row["id"] for row in bot.store.db.query("SELECT id FROM tweets")}
+    assert set(burst) <= stored, "mentions older than the newest 800 came from recent search"
+    search = fake_x.requests_to(r"/search/recent$")
+    assert search and search[0].query["query"] == "@Delta"
+    assert "end_time" in search[0].query and "start_time" in search[0].query
+
+
+def test_tracked_search_and_mention_of_the_same_tweet_make_one_case(make_bot, fake_x, fake_slack):
+    both = fake_x.add_tweet("@Delta delta wifi is down on DL123", "wifi_fan", created_at=minutes_ago(4))
+    search_only = fake_x.add_tweet("flying delta today and the wifi is down again", "quiet_flyer",
+                                   created_at=minutes_ago(3))
+    fake_x.add_tweet("nothing to see here", "random_person", created_at=minutes_ago(2))
+    bot = make_bot(X_SEARCH_QUERIES="delta wifi;nonexistentword", X_BEARER_TOKEN="app-token")
+    cycle(bot)
+    assert sorted(card_tweet_ids(fake_slack)) == sorted([both, search_only])
+    search = fake_x.requests_to(r"/search/recent$")
+    assert {r.query["query"] for r in search} == {"delta wifi", "nonexistentword"}
+    assert all(r.headers["authorization"].startswith("Bearer ") for r in search)
+    sources = dict(bot.store.db.execute("SELECT id, source FROM tweets").fetchall())
+    assert sources[search_only] == "search:delta wifi"
+
+
+def test_partial_errors_in_a_200_are_logged_not_fatal(make_bot, fake_x, fake_slack, caplog):
+    tweet = fake_x.add_tweet("@Delta seat 12C is broken", "seat_12c", created_at=minutes_ago(2))
+    bot = make_bot()
+    bot.ingestor.run()  # learn the account
+    original = fake_x.handle
+
+    def with_errors(request):
+        response = original(request)
+        if request.path.endswith("/mentions") and isinstance(response.body, dict):
+            response.body["errors"] = [{"value": "1", "detail": "Could not find tweet with referenced_tweets.id",
+                                        "title": "Not Found Error", "resource_type": "tweet"}]
+        return response
+
+    fake_x.handle = with_errors
+    with caplog.at_level(logging.WARNING):
+        cycle(bot)
+    assert tweet in card_tweet_ids(fake_slack)
+    assert "Could not find tweet" in caplog.text
+
+
+def test_malformed_bodies_and_time_outs_back_off_and_lose_nothing(make_bot, fake_x, fake_slack):
+    clock = Clock(time.time())
+    tweet = fake_x.add_tweet("@Delta can't check in online", "checkin_woes", created_at=minutes_ago(2))
+    bot = make_bot(clock)
+    bot.x.user_client.session.timeout = 0.5
+    bot.ingestor.run()  # learn the account, store the first mention
+    second = fake_x.add_tweet("@Delta my seat is gone", "seatless")
+    fake_x.script(r"/mentions$", status=200, body="<html>proxy error</html>")
+    bot.ingestor.run()
+    assert bot.ingestor.states["mentions"].failures == 1
+    clock.advance(61)
+    fake_x.script(r"/mentions$", status=200, body={"data": "not a list", "meta": {}}, delay=1.0)
+    bot.ingestor.run()
+    assert bot.ingestor.states["mentions"].failures == 2
+    fake_x.script(r"/mentions$", status=200, body={"data": [{"id": "oops"}, {"text": "no id"}], "meta": {}})
+    clock.advance(200)
+    bot.ingestor.run()  # junk entries skipped, no crash
+    clock.advance(200)
+    cycle(bot)
+    assert sorted(card_tweet_ids(fake_slack)) == sorted([tweet, second])
+
+
+def test_auth_failure_is_reported_and_polling_waits(make_bot, fake_x, fake_slack, caplog):
+    clock = Clock(time.time())
+    fake_x.add_tweet("@Delta hello", "hello_there", created_at=minutes_ago(1))
+    fake_x.script(r"/users/me$", status=401, body={"title": "Unauthorized", "detail": "Unauthorized"})
+    bot = make_bot(clock)
+    with caplog.at_level(logging.ERROR):
+        bot.ingestor.run()
+    assert "X refused users/me (401)" in caplog.text
+    assert fake_x.requests_to(r"/mentions$") == []
+    bot.ingestor.run()
+    assert len(fake_x.requests_to(r"/users/me$")) == 1, "backs off instead of retrying at once"
+    clock.advance(61)
+    cycle(bot)
+    assert len(fake_slack.top_level()) == 1
+
+
+def test_rate_limit_headers_pause_before_a_429(make_bot, fake_x, fake_slack):
+    clock = Clock(time.time())
+    fake_x.add_tweet("@Delta hi", "greeter", created_at=minutes_ago(1))
+    bot = make_bot(clock)
+    fake_x.rate_limit_per_window = 2  # users/me then one mentions call exhaust... per endpoint
+    bot.ingestor.run()
+    bot.ingestor.run()  # second mentions call: remaining hits 0
+    calls = len(fake_x.requests_to(r"/mentions$"))
+    bot.ingestor.run()
+    assert len(fake_x.requests_to(r"/mentions$")) == calls
+    clock.advance(timedelta(minutes=16).total_seconds())
+    bot.ingestor.run()
+    assert len(fake_x.requests_to(r"/mentions$")) == calls + 1
