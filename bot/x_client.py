@@ -18,6 +18,7 @@ from typing import Any
 import requests
 import tweepy
 
+from storage.db import from_iso, to_iso
 from storage.tweets import Tweet
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ MENTIONS_TIMELINE_CAP = 800  # the mentions timeline never returns more than the
 SEARCH_RECENT_REACH = timedelta(days=7)
 
 TWEET_FIELDS = ["created_at", "conversation_id", "author_id", "referenced_tweets", "in_reply_to_user_id",
-                "entities", "lang"]
+                "entities", "lang", "note_tweet"]
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 
@@ -234,9 +235,11 @@ def _parse_tweet(item: Any, users: dict[str, dict], source: str) -> Tweet | None
     user = users.get(author_id, {})
     metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {}
     followers = metrics.get("followers_count")
+    note = item.get("note_tweet") if isinstance(item.get("note_tweet"), dict) else {}
+    text = note.get("text") if isinstance(note.get("text"), str) else item.get("text")
     return Tweet(
         id=tweet_id,
-        text=item.get("text") if isinstance(item.get("text"), str) else "",
+        text=text if isinstance(text, str) else "",
         author_id=author_id,
         created_at=_normalise_time(item.get("created_at")),
         conversation_id=str(item.get("conversation_id") or tweet_id),
@@ -253,12 +256,12 @@ def _parse_tweet(item: Any, users: dict[str, dict], source: str) -> Tweet | None
 def _normalise_time(value: Any) -> str:
     """X's `2024-01-15T10:30:00.000Z`, normalised; a missing or odd value becomes 'now'."""
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        moment = from_iso(str(value))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
     except ValueError:
         moment = datetime.now(UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return to_iso(moment)
 
 
 def _int_header(headers: Any, name: str) -> int | None:

@@ -30,7 +30,8 @@ class Recorded:
 @dataclass
 class Fault:
     """A scripted answer. `mode="apply_then"` lets the real handler run first (e.g. a message is
-    stored) and then answers with `status`/`body` instead — a success whose response is lost."""
+    stored) and then answers with `status`/`body` instead — a success whose response is lost.
+    `delay` holds the answer back (a time-out); `drop_connection` closes the socket unanswered."""
 
     pattern: re.Pattern
     status: int
@@ -134,10 +135,10 @@ class FakeServer:
         with self.lock:
             self.requests.append(request)
         fault = self._take_fault(parts.path)
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
         if fault is None or fault.mode == "apply_then":
             response = self.handle(request)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)  # after the real work in "apply_then" mode: a slow, lost answer
         if fault is not None:
             if fault.drop_connection:
                 handler.close_connection = True

@@ -170,8 +170,11 @@ class FakeX(FakeServer):
 
     def _tweet_json(self, tweet: FakeTweet, q: dict[str, str]) -> dict[str, Any]:
         fields = set(filter(None, q.get("tweet.fields", "").split(",")))
-        out: dict[str, Any] = {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}
+        long_post = len(tweet.text) > 280  # X sends long posts' full text only in note_tweet
+        out: dict[str, Any] = {"id": tweet.id, "text": tweet.text[:280] if long_post else tweet.text,
+                               "edit_history_tweet_ids": [tweet.id]}
         available = {
+            "note_tweet": {"text": tweet.text} if long_post else None,
             "author_id": tweet.author_id,
             "created_at": x_time(tweet.created_at),
             "conversation_id": tweet.conversation_id,
