@@ -81,9 +81,9 @@ def _serve_http(runtime: Runtime, settings: Settings, host: str, stop: threading
     thread.start()
     log.info("Listening on http://%s:%s/slack/events", host, settings.port)
     stop.wait()
-    server.close()
+    server.close()  # stop accepting; requests in flight get Slack's 3 seconds to finish
+    thread.join(timeout=3)
     server.task_dispatcher.shutdown()
-    thread.join(timeout=10)
 
 
 def _serve_socket_mode(runtime: Runtime, settings: Settings, stop: threading.Event) -> None:

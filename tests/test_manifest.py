@@ -1,0 +1,81 @@
+"""`manifest.yml` is valid against Slack's published schema and matches what the code uses."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from slack_bolt.request import BoltRequest
+
+from bot.cards import CARD_BUTTONS
+from fakes.slack_requests import block_action_body
+from handlers.actions import CARD_ACTIONS
+from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+# Which bot scope each Web API method the bot calls needs (from Slack's method reference).
+METHOD_SCOPES = {
+    "auth.test": set(),
+    "chat.postMessage": {"chat:write"},
+    "chat.postEphemeral": {"chat:write"},
+    "chat.update": {"chat:write"},
+    "conversations.history": {"channels:history", "groups:history"},
+    "conversations.replies": {"channels:history", "groups:history"},
+}
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+def test_manifest_is_valid_against_slacks_schema(manifest):
+    if not SCHEMA.exists():
+        pytest.fail(f"Slack's manifest schema is expected at {SCHEMA}")
+    jsonschema.validate(manifest, json.loads(SCHEMA.read_text()))
+
+
+def test_slash_commands_match_the_code(manifest):
+    in_manifest = {c["command"] for c in manifest["features"]["slash_commands"]}
+    source = "\n".join(p.read_text() for p in (ROOT / "handlers").rglob("*.py"))
+    in_code = set(re.findall(r"app\.command\(\"([^\"]+)\"\)", source))
+    assert in_manifest == in_code == {"/perch"}
+
+
+def test_every_card_button_has_a_listener():
+    assert [action_id for action_id, _, _ in CARD_BUTTONS] == list(CARD_ACTIONS)
+
+
+def test_interactivity_and_socket_mode_are_on(manifest):
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
+
+
+def test_scopes_are_exactly_what_the_bot_calls(manifest, make_bot, fake_x, fake_slack):
+    first = fake_x.add_tweet("@Delta my bag", "bag_owner", created_at=minutes_ago(3))
+    bot = make_bot()
+    bot.ingestor.run()
+    fake_slack.script(r"chat\.postMessage$", mode="apply_then", drop_connection=True)
+    bot.poster.run()
+    bot.poster.run()  # reconciles through conversations.history
+    fake_x.add_tweet("@Delta any news?", "bag_owner", reply_to=first)
+    bot.ingestor.run()
+    fake_slack.script(r"chat\.postMessage$", mode="apply_then", drop_connection=True)
+    cycle(bot, times=2)  # follow-up reconciled through conversations.replies
+    response = bot.app.dispatch(BoltRequest(body=block_action_body("claim", "1", user="U1", channel=QUEUE,
+                                                                   message_ts="1.1")))
+    assert response.status == 200
+    wait_until(lambda: fake_slack.ephemerals)
+    called = {r.path.removeprefix("/api/") for r in fake_slack.requests if r.path.startswith("/api/")}
+    assert {"chat.postMessage", "conversations.history", "conversations.replies"} <= called
+    needed = {"commands"}
+    for method in called:
+        assert method in METHOD_SCOPES, f"add {method}'s scope to METHOD_SCOPES and manifest.yml"
+        needed |= METHOD_SCOPES[method]
+    needed |= {"channels:history", "groups:history"}  # the queue may be a public or a private channel
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed

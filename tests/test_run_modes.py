@@ -1,0 +1,110 @@
+"""`python -m bot --http` as a real process: health check, signed requests, SIGTERM, and SIGKILL mid-post."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from fakes.slack_requests import block_action_body, signed_post, slash_command_body
+from tests.conftest import QUEUE, SIGNING_SECRET, minutes_ago, wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def start_bot(bot_env, tmp_path):
+    processes: list[subprocess.Popen] = []
+
+    def start(**overrides: str) -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        env = {**os.environ, **bot_env, "PORT": str(port), "POLL_INTERVAL_SECONDS": "0.2",
+               "POST_INTERVAL_SECONDS": "0.2", "PYTHONPATH": str(ROOT), **overrides}
+        env.pop("SLACK_APP_TOKEN")
+        process = subprocess.Popen([sys.executable, "-m", "bot", "--http", "--host", "127.0.0.1"], env=env,
+                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+
+        def healthy() -> bool:
+            try:
+                return requests.get(url + "/healthz", timeout=1).status_code == 200
+            except requests.ConnectionError:
+                assert process.poll() is None, process.stdout.read()
+                return False
+
+        wait_until(healthy)
+        return process, url
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def test_http_mode_serves_slack_and_stops_cleanly_on_sigterm(start_bot, fake_x, fake_slack):
+    fake_x.add_tweet("@Delta the kiosk at LGA is frozen", "kiosk_fan", created_at=minutes_ago(2))
+    process, url = start_bot()
+    health = requests.get(url + "/healthz", timeout=5).json()
+    assert health["ok"] is True and set(health["jobs"]) == {"ingest", "post"}
+    wait_until(lambda: fake_slack.top_level())
+    card = fake_slack.top_level()[0]
+
+    click = block_action_body("claim", "1", user="U0AGENT", channel=QUEUE, message_ts=card.ts)
+    assert signed_post(url + "/slack/events", SIGNING_SECRET, click).status_code == 200
+    wait_until(lambda: fake_slack.ephemerals)
+    assert fake_slack.ephemerals[0].ephemeral_to == "U0AGENT"
+    assert "Claim" in fake_slack.ephemerals[0].text and "coming soon" in fake_slack.ephemerals[0].text
+
+    assert signed_post(url + "/slack/events", "not-the-secret", click).status_code == 401
+    stale = signed_post(url + "/slack/events", SIGNING_SECRET, click, timestamp=int(time.time()) - 3600)
+    assert stale.status_code == 401
+    assert len(fake_slack.ephemerals) == 1
+
+    help_reply = signed_post(url + "/slack/events", SIGNING_SECRET, slash_command_body("help", user="U0AGENT",
+                                                                                       channel=QUEUE))
+    assert help_reply.status_code == 200 and "/perch help" in help_reply.json()["text"]
+    odd = signed_post(url + "/slack/events", SIGNING_SECRET, slash_command_body("<!channel>", user="U0AGENT",
+                                                                               channel=QUEUE))
+    assert "&lt;!channel&gt;" in odd.json()["text"]
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0
+    output = process.stdout.read()
+    assert "Perch stopped" in output
+    for secret in ("xoxb-test-token", SIGNING_SECRET, "token-secret"):
+        assert secret not in output
+
+
+def test_sigkill_between_posting_and_recording_does_not_duplicate(start_bot, fake_x, fake_slack):
+    ids = [fake_x.add_tweet(f"@Delta gate change chaos {n}", f"gate{n}", created_at=minutes_ago(5 - n))
+           for n in range(3)]
+    # Slack stores the first card but holds its answer back; the bot is killed while it waits.
+    fake_slack.script(r"chat\.postMessage$", mode="apply_then", status=200, body={"ok": True}, delay=30)
+    process, _ = start_bot()
+    wait_until(lambda: fake_slack.top_level())
+    process.kill()
+    process.wait(timeout=10)
+    assert len(fake_slack.top_level()) == 1
+    fake_slack.faults.clear()
+    process, _ = start_bot()
+    wait_until(lambda: len(fake_slack.top_level()) >= 3)
+    time.sleep(1)  # several more post runs
+    posted = [m.metadata["event_payload"]["tweet_id"] for m in fake_slack.top_level()]
+    assert posted == ids
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0
