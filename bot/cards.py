@@ -155,7 +155,7 @@ def _fallback(handle: str, raw_text: str, lead: str) -> str:
 
 def _button(action_id: str, label: str, style: str | None, value: str) -> dict[str, Any]:
     button: dict[str, Any] = {"type": "button", "action_id": action_id,
-                              "text": {"type": "plain_text", "text": label, "emoji": True}, "value": value}
+                              "text": {"type": "plain_text", "text": label}, "value": value}
     if style:
         button["style"] = style
     return button

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 
 _X_ENTITIES = re.compile(r"&(amp|lt|gt);")
 _X_DECODED = {"amp": "&", "lt": "<", "gt": ">"}
 _SLACK_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_ESCAPE_TABLE = str.maketrans(_SLACK_ESCAPES)
 # Bidi embeddings/overrides/isolates, plus other invisible format characters that only disguise text.
 _INVISIBLE_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _OTHER_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -34,7 +34,7 @@ def clean(text: str) -> str:
 
 def escape(text: str) -> str:
     """Escape plain text for mrkdwn: only `&`, `<` and `>` have meaning to Slack's parser."""
-    return "".join(_SLACK_ESCAPES.get(ch, ch) for ch in text)
+    return text.translate(_ESCAPE_TABLE)
 
 
 def utf16_len(text: str) -> int:
@@ -48,24 +48,25 @@ def safe_mrkdwn(raw: str, limit: int) -> str:
 
 def escape_within(text: str, limit: int) -> str:
     """Escape `text` and cut it, at a character boundary, so the escaped result fits in `limit`."""
-    return _fit(text, limit, lambda ch: _SLACK_ESCAPES.get(ch, ch))
+    escaped = escape(text)
+    if utf16_len(escaped) <= limit:
+        return escaped
+    return _cut([_SLACK_ESCAPES.get(ch, ch) for ch in text], limit)
 
 
 def plain(raw: str, limit: int) -> str:
     """Text for `plain_text` objects (no mrkdwn parsing): decoded, cleaned and cut to `limit`."""
-    return _fit(clean(decode_x(raw)), limit, lambda ch: ch)
+    text = clean(decode_x(raw))
+    return text if utf16_len(text) <= limit else _cut(list(text), limit)
 
 
-def _fit(text: str, limit: int, render: Callable[[str], str]) -> str:
-    pieces = [render(ch) for ch in text]
-    sizes = [utf16_len(piece) for piece in pieces]
-    if sum(sizes) <= limit:
-        return "".join(pieces)
+def _cut(pieces: list[str], limit: int) -> str:
+    """Keep whole pieces (a character, or its escape) while they fit, then end with an ellipsis."""
     budget, used, kept = limit - utf16_len(ELLIPSIS), 0, 0
-    for size in sizes:
-        if used + size > budget:
+    for piece in pieces:
+        used += utf16_len(piece)
+        if used > budget:
             break
-        used += size
         kept += 1
     return _trim_dangling_joiners("".join(pieces[:kept])) + ELLIPSIS
 

@@ -23,7 +23,7 @@ from storage.cases import (
     cases_to_post,
     follow_ups_to_post,
     mark_follow_up_attempt,
-    mark_post_attempt,
+    mark_post_attempts,
     record_follow_up_posted,
     record_posted,
 )
@@ -70,18 +70,21 @@ class Poster:
         if not pending:
             return
         already = self._cards_in_channel([c for c in pending if c.post_attempted_at])
-        for card in pending:
-            if card.case_id in already:
-                if record_posted(db, card.case_id, self.channel, already[card.case_id], reconciled=True):
-                    report.reconciled += 1
-                    log.info("Case %s was already in the channel; recorded it instead of posting again",
-                             card.case_id)
-                continue
-            self._post_card(card, report)
+        for case_id in record_posted(db, [(case_id, self.channel, ts) for case_id, ts in already.items()],
+                                     reconciled=True):
+            report.reconciled += 1
+            log.info("Case %s was already in the channel; recorded it instead of posting again", case_id)
+        to_post = [card for card in pending if card.case_id not in already]
+        mark_post_attempts(db, [card.case_id for card in to_post])
+        posted: list[tuple[int, str, str]] = []
+        try:
+            for card in to_post:
+                self._post_card(card, posted, report)
+        finally:
+            # Recorded once per run: a crash before this line is healed by `_cards_in_channel`.
+            report.posted += len(record_posted(db, posted))
 
-    def _post_card(self, card: CardData, report: PostReport) -> None:
-        db = self.store.db
-        mark_post_attempt(db, card.case_id)
+    def _post_card(self, card: CardData, posted: list[tuple[int, str, str]], report: PostReport) -> None:
         try:
             response = self.client.chat_postMessage(channel=self.channel, **case_card(card, self.now()))
         except SlackApiError as error:
@@ -91,8 +94,7 @@ class Poster:
                           card.case_id, _error_code(error))
                 return
             raise
-        record_posted(db, card.case_id, response["channel"], response["ts"])
-        report.posted += 1
+        posted.append((card.case_id, response["channel"], response["ts"]))
 
     def _cards_in_channel(self, attempted: list[CardData]) -> dict[int, str]:
         """case id → ts of the cards already in the channel, for cases whose post may have gone through."""

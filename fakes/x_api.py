@@ -57,6 +57,7 @@ class FakeX(FakeServer):
         self._user_ids = itertools.count(1000)
         self.rate_limits: dict[str, list[int]] = {}
         self.rate_limit_per_window = 10_000
+        self.mentions_cap: int | None = MENTIONS_CAP
 
     # -- test helpers --------------------------------------------------------------------------
     def add_user(self, username: str, name: str | None = None, followers: int = 120,
@@ -127,7 +128,7 @@ class FakeX(FakeServer):
         handle = self.users[user_id]["username"].lower() if user_id in self.users else ""
         mentions = [t for t in self._visible() if re.search(rf"@{re.escape(handle)}\b", t.text, re.I)]
         mentions.sort(key=lambda t: int(t.id), reverse=True)
-        return mentions[:MENTIONS_CAP]
+        return mentions[:self.mentions_cap] if self.mentions_cap else mentions
 
     def _timeline(self, request: Recorded, candidates: list[FakeTweet], endpoint: str) -> Response:
         q = request.query

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from storage.db import utc_now
-from storage.events import record_event
+from storage.events import event_row
 
 
 @dataclass(frozen=True)
@@ -70,25 +70,37 @@ def get_card(db: sqlite_utils.Database, case_id: int) -> CardData | None:
     return CardData(*row) if row else None
 
 
-def mark_post_attempt(db: sqlite_utils.Database, case_id: int) -> None:
-    db.execute("UPDATE cases SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?",
-               [utc_now(), case_id])
-
-
-def record_posted(db: sqlite_utils.Database, case_id: int, channel: str, ts: str, *,
-                  reconciled: bool = False) -> bool:
-    """Remember the card's channel and ts; False when the case already had one (nothing is changed)."""
+def mark_post_attempts(db: sqlite_utils.Database, case_ids: list[int]) -> None:
+    """Write down, before calling Slack, that these cards may be in the channel from now on."""
     now = utc_now()
     with db.atomic():
-        changed = db.execute(
-            "UPDATE cases SET slack_channel = ?, slack_ts = ?, posted_at = ?, updated_at = ? "
-            "WHERE id = ? AND slack_ts IS NULL",
-            [channel, ts, now, now, case_id],
-        ).rowcount
-        if changed:
-            record_event(db, case_id, "posted", "bot", {"channel": channel, "ts": ts,
-                                                        "reconciled": reconciled}, at=now)
-    return bool(changed)
+        db.conn.executemany("UPDATE cases SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?",
+                            [(now, case_id) for case_id in case_ids])
+
+
+def record_posted(db: sqlite_utils.Database, posts: list[tuple[int, str, str]], *,
+                  reconciled: bool = False) -> list[int]:
+    """Remember each card's channel and ts, `(case_id, channel, ts)`, with a `posted` event.
+
+    Returns the cases that were recorded now; a case that already had a card is left as it was.
+    """
+    now = utc_now()
+    recorded = []
+    with db.atomic():
+        for case_id, channel, ts in posts:
+            changed = db.execute(
+                "UPDATE cases SET slack_channel = ?, slack_ts = ?, posted_at = ?, updated_at = ? "
+                "WHERE id = ? AND slack_ts IS NULL",
+                [channel, ts, now, now, case_id],
+            ).rowcount
+            if changed:
+                recorded.append(case_id)
+        fresh = set(recorded)
+        db["events"].insert_all(
+            event_row(case_id, "posted", "bot", {"channel": channel, "ts": ts, "reconciled": reconciled}, now)
+            for case_id, channel, ts in posts if case_id in fresh
+        )
+    return recorded
 
 
 def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[FollowUp]:

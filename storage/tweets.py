@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from storage.db import utc_now
-from storage.events import record_event
+from storage.events import event_row
 
 
 @dataclass(frozen=True)
@@ -59,26 +59,54 @@ def _id_number(tweet_id: str) -> int:
 
 def store_tweets(db: sqlite_utils.Database, tweets: list[Tweet],
                  cursor: Cursor | None = None) -> StoreResult:
-    """Store new tweets oldest first, open or join a case for each, then move the cursor forward."""
+    """Store new tweets oldest first, open or join a case for each, then move the cursor forward.
+
+    Written in batches (one `insert_all` per table) because a burst can bring thousands at once.
+    """
     result = StoreResult()
     with db.atomic():
-        for tweet in sorted(tweets, key=tweet_order):
-            if _already_stored(db, tweet.id):
-                result.duplicates += 1
-                continue
-            _store_one(db, tweet, result)
+        known = known_tweet_ids(db, [t.id for t in tweets])
+        fresh = list({t.id: t for t in sorted(tweets, key=tweet_order) if t.id not in known}.values())
+        result.duplicates = len(tweets) - len(fresh)
+        if fresh:
+            _store_batch(db, fresh, result)
         if cursor is not None:
             advance_cursor(db, cursor)
     return result
 
 
-def _already_stored(db: sqlite_utils.Database, tweet_id: str) -> bool:
-    return db.execute("SELECT 1 FROM tweets WHERE id = ?", [tweet_id]).fetchone() is not None
-
-
-def _store_one(db: sqlite_utils.Database, tweet: Tweet, result: StoreResult) -> None:
+def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreResult) -> None:
     now = utc_now()
-    db["tweets"].insert({
+    db["tweets"].insert_all(_tweet_row(t, now) for t in fresh)
+    open_cases = _open_cases_for(db, fresh)
+    openers, joiners = [], []
+    for tweet in fresh:
+        key = (tweet.conversation_id or tweet.id, tweet.author_id)
+        if key in open_cases:
+            joiners.append((tweet, key))
+        else:
+            open_cases[key] = None  # opened by this tweet; its id is known after the insert
+            openers.append(tweet)
+    db["cases"].insert_all({
+        "tweet_id": t.id, "author_id": t.author_id, "conversation_id": t.conversation_id or t.id,
+        "status": "new", "tweet_created_at": t.created_at, "opened_at": now, "updated_at": now,
+    } for t in openers)
+    case_of = _case_ids_by_tweet(db, [t.id for t in openers])
+    for tweet in openers:
+        open_cases[(tweet.conversation_id or tweet.id, tweet.author_id)] = case_of[tweet.id]
+    assignments = [(case_of[t.id], t.id) for t in openers] + [(open_cases[key], t.id) for t, key in joiners]
+    db.conn.executemany("UPDATE tweets SET case_id = ? WHERE id = ?", assignments)
+    db["events"].insert_all(
+        [event_row(case_of[t.id], "opened", "bot", {"tweet_id": t.id, "source": t.source}, now) for t in openers]
+        + [event_row(open_cases[key], "follow_up", "bot", {"tweet_id": t.id}, now) for t, key in joiners]
+    )
+    result.stored += len(fresh)
+    result.cases_opened += [case_of[t.id] for t in openers]
+    result.follow_ups += len(joiners)
+
+
+def _tweet_row(tweet: Tweet, now: str) -> dict:
+    return {
         "id": tweet.id,
         "author_id": tweet.author_id,
         "author_handle": tweet.author_handle,
@@ -91,38 +119,34 @@ def _store_one(db: sqlite_utils.Database, tweet: Tweet, result: StoreResult) -> 
         "source": tweet.source,
         "stored_at": now,
         "raw": json.dumps(tweet.raw, ensure_ascii=False),
-    })
-    result.stored += 1
-    open_case = _open_case_for(db, tweet)
-    if open_case is not None:
-        db.execute("UPDATE tweets SET case_id = ? WHERE id = ?", [open_case, tweet.id])
-        record_event(db, open_case, "follow_up", "bot", {"tweet_id": tweet.id}, at=now)
-        result.follow_ups += 1
-        return
-    case_id = db["cases"].insert({
-        "tweet_id": tweet.id,
-        "author_id": tweet.author_id,
-        "conversation_id": tweet.conversation_id or tweet.id,
-        "status": "new",
-        "tweet_created_at": tweet.created_at,
-        "opened_at": now,
-        "updated_at": now,
-    }).last_pk
-    db.execute("UPDATE tweets SET case_id = ? WHERE id = ?", [case_id, tweet.id])
-    record_event(db, case_id, "opened", "bot", {"tweet_id": tweet.id, "source": tweet.source}, at=now)
-    result.cases_opened.append(case_id)
+    }
 
 
-def _open_case_for(db: sqlite_utils.Database, tweet: Tweet) -> int | None:
-    """The same customer's unresolved case in the same conversation, which a follow-up joins."""
-    if not tweet.conversation_id:
-        return None
-    row = db.execute(
-        "SELECT id FROM cases WHERE conversation_id = ? AND author_id = ? AND status != 'resolved' "
-        "ORDER BY id DESC LIMIT 1",
-        [tweet.conversation_id, tweet.author_id],
-    ).fetchone()
-    return row[0] if row else None
+def _open_cases_for(db: sqlite_utils.Database, tweets: list[Tweet]) -> dict[tuple[str, str], int | None]:
+    """(conversation, author) → that customer's unresolved case, which a follow-up joins."""
+    conversations = sorted({t.conversation_id or t.id for t in tweets})
+    found: dict[tuple[str, str], int | None] = {}
+    for chunk in _chunks(conversations):
+        marks = ",".join("?" for _ in chunk)
+        for case_id, conversation_id, author_id in db.execute(
+            f"SELECT id, conversation_id, author_id FROM cases WHERE conversation_id IN ({marks}) "
+            "AND status != 'resolved' ORDER BY id", chunk,
+        ):
+            found[(conversation_id, author_id)] = case_id
+    return found
+
+
+def _case_ids_by_tweet(db: sqlite_utils.Database, tweet_ids: list[str]) -> dict[str, int]:
+    found = {}
+    for chunk in _chunks(tweet_ids):
+        marks = ",".join("?" for _ in chunk)
+        found.update({tweet_id: case_id for case_id, tweet_id in db.execute(
+            f"SELECT id, tweet_id FROM cases WHERE tweet_id IN ({marks})", chunk)})
+    return found
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def get_cursor(db: sqlite_utils.Database, source: str) -> Cursor | None:
@@ -142,8 +166,9 @@ def advance_cursor(db: sqlite_utils.Database, cursor: Cursor) -> None:
 
 
 def known_tweet_ids(db: sqlite_utils.Database, ids: list[str]) -> set[str]:
-    """Which of `ids` are stored already (the ingest job counts overlap re-scans with it)."""
-    if not ids:
-        return set()
-    marks = ",".join("?" for _ in ids)
-    return {row[0] for row in db.execute(f"SELECT id FROM tweets WHERE id IN ({marks})", ids)}
+    """Which of `ids` are stored already."""
+    known: set[str] = set()
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        marks = ",".join("?" for _ in chunk)
+        known.update(row[0] for row in db.execute(f"SELECT id FROM tweets WHERE id IN ({marks})", chunk))
+    return known
