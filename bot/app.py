@@ -11,8 +11,11 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.ingest import Ingestor
+from bot.outbox import Outbox
+from bot.permissions import Gatekeeper
 from bot.poster import Poster
 from bot.scheduler import build_scheduler
+from bot.services import Services
 from bot.slack_client import web_client
 from bot.x_client import XClient
 from handlers import register_listeners
@@ -31,9 +34,10 @@ class Runtime:
     ingestor: Ingestor
     poster: Poster
     scheduler: BackgroundScheduler
+    services: Services
 
 
-def build_app(settings: Settings, client: WebClient) -> App:
+def build_app(settings: Settings, client: WebClient, services: Services) -> App:
     """The Bolt app with every listener; requests are verified with the signing secret in HTTP mode."""
     app = App(
         client=client,
@@ -41,6 +45,12 @@ def build_app(settings: Settings, client: WebClient) -> App:
         request_verification_enabled=settings.http_mode,
         token_verification_enabled=False,
     )
+
+    @app.middleware
+    def provide_services(context, next):  # noqa: A002 (Bolt's argument name)
+        context["perch"] = services
+        next()
+
     register_listeners(app)
     return app
 
@@ -53,12 +63,15 @@ def build_runtime(settings: Settings) -> Runtime:
         bearer_token=settings.x_bearer_token,
     )
     slack = web_client(settings)
-    app = build_app(settings, slack)
+    poster = Poster(store, slack, settings.slack_queue_channel,
+                    brand_handle=lambda: x.account.username if x.account else "")
+    gate = Gatekeeper(slack, support_group=settings.support_usergroup, manager_group=settings.manager_usergroup)
+    services = Services(settings, store, x, gate, poster, Outbox(store, x))
+    app = build_app(settings, slack, services)
     ingestor = Ingestor(store, x, search_queries=settings.x_search_queries,
                         poll_interval=settings.poll_interval_seconds,
                         overlap_seconds=settings.poll_overlap_seconds,
                         backfill_seconds=settings.backfill_hours * 3600)
-    poster = Poster(store, slack, settings.slack_queue_channel)
     scheduler = build_scheduler(ingestor, poster, poll_interval=settings.poll_interval_seconds,
                                 post_interval=settings.post_interval_seconds)
-    return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler)
+    return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services)

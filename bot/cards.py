@@ -7,6 +7,7 @@ message fallback text kept short so notifications stay readable).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -22,13 +23,11 @@ FALLBACK_TEXT_LIMIT = 300
 NAME_LIMIT = 100
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
-CARD_BUTTONS = [
-    ("claim", "Claim", "primary"),
-    ("reply", "Reply", None),
-    ("move_to_dm", "Move to DM", None),
-    ("escalate", "Escalate", None),
-    ("resolve", "Resolve", None),
-]
+REPLY_EVENT_TYPE = "perch_reply"
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+OPEN_BUTTONS = [("reply", "Reply"), ("move_to_dm", "Move to DM"), ("escalate", "Escalate"), ("resolve", "Resolve")]
+CARD_BUTTONS = [("claim", "Claim", "primary")] + [(a, label, None) for a, label in OPEN_BUTTONS]
 STATUS_LINES = {
     "new": "🆕 New · waiting for an agent",
     "claimed": "🙋 Claimed",
@@ -36,6 +35,12 @@ STATUS_LINES = {
     "in_dm": "✉️ Moved to DM",
     "escalated": "📣 Escalated",
     "resolved": "✅ Resolved",
+}
+EVENT_WORDS = {
+    "opened": "opened", "claimed": "claimed", "unclaimed": "unclaimed", "reassigned": "reassigned",
+    "replied": "replied", "dm_sent": "sent a DM", "moved_to_dm": "moved to DM", "resolved": "resolved",
+    "reopened": "reopened", "escalated": "escalated", "escalation_acknowledged": "escalation acknowledged",
+    "escalation_resolved": "escalation resolved",
 }
 
 
@@ -58,25 +63,17 @@ def author_line(name: str, handle: str, followers: int | None = None) -> str:
     return line
 
 
-def case_card(card: CardData, now: datetime | None = None) -> dict[str, Any]:
-    """`chat.postMessage` arguments for a case's card: text, blocks and its `perch_case` metadata."""
+def case_card(card: CardData, now: datetime | None = None, last: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`chat.postMessage`/`chat.update` arguments for a case's card, as its state is now.
+
+    An open case shows the tweet, who has it and the buttons for its state; a resolved one collapses
+    to a one-line summary with its durations and a Reopen button. `last` is the latest event.
+    """
     now = now or datetime.now(UTC)
-    text = safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
-    blocks = [
-        {"type": "section", "block_id": "author",
-         "text": {"type": "mrkdwn", "text": author_line(card.author_name, card.author_handle,
-                                                         card.author_followers)}},
-        {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": text}},
-        {"type": "context", "block_id": "meta", "elements": [
-            {"type": "mrkdwn", "text": _meta_line(card, now)}]},
-        {"type": "context", "block_id": "status", "elements": [
-            {"type": "mrkdwn", "text": STATUS_LINES.get(card.status, card.status)}]},
-        {"type": "actions", "block_id": "case_actions", "elements": [
-            _button(action_id, label, style, str(card.case_id)) for action_id, label, style in CARD_BUTTONS]},
-    ]
+    resolved = card.status == "resolved"
     return {
-        "text": _fallback(card.author_handle, card.text, "New mention from"),
-        "blocks": blocks,
+        "text": _fallback(card.author_handle, card.text, "Resolved:" if resolved else "New mention from"),
+        "blocks": _resolved_blocks(card) if resolved else _open_blocks(card, now, last),
         "metadata": {"event_type": CASE_EVENT_TYPE,
                      "event_payload": {"case_id": card.case_id, "tweet_id": card.tweet_id}},
         "unfurl_links": False,
@@ -84,22 +81,141 @@ def case_card(card: CardData, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
+def _open_blocks(card: CardData, now: datetime, last: dict[str, Any] | None) -> list[dict[str, Any]]:
+    text = safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
+    value = str(card.case_id)
+    if card.assignee is None:
+        elements = [_button("claim", "Claim", "primary", value)]
+        elements += [_button(a, label, None, value) for a, label in OPEN_BUTTONS]
+    else:
+        elements = [_button(a, label, "primary" if a == "reply" else None, value) for a, label in OPEN_BUTTONS]
+        elements.append(_button("unclaim", "Unclaim", None, value))
+        elements.append({"type": "users_select", "action_id": "reassign",
+                         "placeholder": {"type": "plain_text", "text": "Reassign…"}})
+    return [
+        {"type": "section", "block_id": "author",
+         "text": {"type": "mrkdwn", "text": author_line(card.author_name, card.author_handle,
+                                                         card.author_followers)}},
+        {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "context", "block_id": "meta", "elements": [{"type": "mrkdwn", "text": _meta_line(card, now)}]},
+        {"type": "context", "block_id": "status",
+         "elements": [{"type": "mrkdwn", "text": _status_line(card, last)}]},
+        {"type": "actions", "block_id": "case_actions", "elements": elements},
+    ]
+
+
+def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
+    created = from_iso(card.created_at)
+    handle = f"@{card.author_handle}" if _HANDLE.match(card.author_handle or "") else "a customer"
+    quote = escape_within(one_line(clean(decode_x(card.text))), 120) or "(no text)"
+    facts = [f"resolved by {_who(card.resolved_by)} {_slack_date(from_iso(card.resolved_at))}"
+             if card.resolved_at else "resolved"]
+    if card.first_response_at:
+        facts.append(f"first response {_duration(from_iso(card.first_response_at) - created)}")
+    else:
+        facts.append("no reply sent")
+    if card.resolved_at:
+        facts.append(f"resolved {_duration(from_iso(card.resolved_at) - created)} after the tweet")
+    if card.reopened_count:
+        facts.append(f"reopened {card.reopened_count}×")
+    link = tweet_url(card.author_handle, card.tweet_id)
+    return [
+        {"type": "section", "block_id": "summary",
+         "text": {"type": "mrkdwn", "text": f"✅ *Resolved* · {handle}: “{quote}” · <{link}|View on X>"}},
+        {"type": "context", "block_id": "status", "elements": [
+            {"type": "mrkdwn", "text": " · ".join(facts) + f" · Case #{card.case_id}"}]},
+        {"type": "actions", "block_id": "case_actions",
+         "elements": [_button("reopen", "Reopen", None, str(card.case_id))]},
+    ]
+
+
+def _status_line(card: CardData, last: dict[str, Any] | None) -> str:
+    line = STATUS_LINES.get(card.status, escape_within(card.status, 40))
+    if card.assignee:
+        line += f" · {_who(card.assignee)} has it"
+        if card.claimed_at and card.posted_at:
+            line += f" (claimed {_duration(from_iso(card.claimed_at) - from_iso(card.posted_at))} after posting)"
+    if card.first_response_at:
+        line += f" · first response {_duration(from_iso(card.first_response_at) - from_iso(card.created_at))}"
+    if card.reopened_count:
+        line += f" · reopened {card.reopened_count}×"
+    if last is not None and last["kind"] != "opened":
+        line += f" · last: {describe_event(last)}"
+    return line
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    """`claimed by @x 14:02`: the latest state change, for the card's status line."""
+    detail = event.get("detail") or {}
+    if isinstance(detail, str):
+        detail = json.loads(detail or "{}")
+    words = EVENT_WORDS.get(event["kind"], escape_within(event["kind"], 40))
+    actor = event["actor"]
+    if event["kind"] == "reassigned":
+        words += f" to {_who(detail.get('to'))}"
+    if actor == "x.com":
+        by = " on x.com"
+    elif actor == "bot":
+        by = " (the customer wrote again)" if event["kind"] == "reopened" else ""
+    else:
+        by = f" by {_who(actor)}"
+    return f"{words}{by} {_slack_time(from_iso(event['at']))}"
+
+
+def _who(user: str | None) -> str:
+    """A Slack user as a mention (cards are edited, and edits notify nobody) or a neutral word."""
+    if user and _SLACK_USER.match(user):
+        return f"<@{user}>"
+    return "Perch" if user == "bot" else "someone"
+
+
 def follow_up_message(follow_up: FollowUp) -> dict[str, Any]:
-    """A thread reply carrying the customer's next tweet into its case (never `perch_case` metadata)."""
+    """A thread reply carrying the customer's next tweet into its case (never `perch_case` metadata).
+
+    When the tweet reopened a resolved case, the last assignee is pinged: that is the one mention
+    Perch makes on purpose, built from a Slack user id, never from tweet text.
+    """
     text = safe_mrkdwn(follow_up.text, SECTION_TEXT_LIMIT) or "_(no text)_"
     link = tweet_url(follow_up.author_handle, follow_up.tweet_id)
+    lead = "💬 " + author_line(follow_up.author_name, follow_up.author_handle) + " followed up"
+    if follow_up.reopened_for is not None:
+        ping = f"{_who(follow_up.reopened_for)} " if _SLACK_USER.match(follow_up.reopened_for or "") else ""
+        lead = f"🔁 {ping}the customer wrote again, so the case is open again.\n" + lead
     return {
         "thread_ts": follow_up.thread_ts,
         "text": _fallback(follow_up.author_handle, follow_up.text, "Follow-up from"),
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": "💬 " + author_line(
-                follow_up.author_name, follow_up.author_handle) + " followed up"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": lead}},
             {"type": "section", "text": {"type": "mrkdwn", "text": text}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|View on X> · "
                                               + _slack_date(from_iso(follow_up.created_at))}]},
         ],
         "metadata": {"event_type": FOLLOW_UP_EVENT_TYPE,
                      "event_payload": {"case_id": follow_up.case_id, "tweet_id": follow_up.tweet_id}},
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def reply_note(note: dict[str, Any], brand_handle: str) -> dict[str, Any]:
+    """The thread record of what the brand sent: `↩ alice replied: “…” · View on X`."""
+    who = escape_within(one_line(clean(note.get("sent_by_name") or "")), 60) or "An agent"
+    body = escape_within(one_line(clean(note["text"])), 2000)
+    link = tweet_url(brand_handle, note["x_id"]) if note.get("x_id") and note["kind"] == "reply" else ""
+    if note["kind"] == "dm":
+        lead = f"✉️ *{who}* sent a DM: “{body}”"
+    elif note["source"] == "x.com":
+        lead = f"↩️ Replied on x.com as @{escape_within(brand_handle, 20)}: “{body}”"
+    else:
+        lead = f"↩️ *{who}* replied: “{body}”"
+    if link:
+        lead += f" · <{link}|View on X>"
+    return {
+        "thread_ts": note["thread_ts"],
+        "text": _as_seen(lead)[:FALLBACK_TEXT_LIMIT],
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": lead}}],
+        "metadata": {"event_type": REPLY_EVENT_TYPE,
+                     "event_payload": {"case_id": note["case_id"], "reply_id": note["id"]}},
         "unfurl_links": False,
         "unfurl_media": False,
     }
@@ -126,15 +242,21 @@ def _as_seen(mrkdwn: str) -> str:
 
 def _meta_line(card: CardData, now: datetime) -> str:
     created = from_iso(card.created_at)
+    posted = from_iso(card.posted_at) if card.posted_at else now
     link = tweet_url(card.author_handle, card.tweet_id)
     return (f"<{link}|View on X> · Tweeted {_slack_date(created)} "
-            f"({_duration(now - created)} ago) · Case #{card.case_id}")
+            f"· in the queue {_duration(posted - created)} later · Case #{card.case_id}")
 
 
 def _slack_date(moment: datetime) -> str:
     """Slack renders this in each reader's own time zone; the fallback is UTC."""
     fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def _slack_time(moment: datetime) -> str:
+    fallback = moment.astimezone(UTC).strftime("%H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{time}}|{fallback}>"
 
 
 def _duration(delta: Any) -> str:

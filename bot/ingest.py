@@ -16,11 +16,13 @@ from datetime import UTC, datetime, timedelta
 
 from bot.x_client import MENTIONS_TIMELINE_CAP, Account, Fetch, XAuthError, XClient, XError, XRateLimited
 from storage.db import Store, from_iso
-from storage.tweets import Cursor, StoreResult, Tweet, get_cursor, store_tweets, tweet_order
+from storage.replies import record_outside_replies
+from storage.tweets import Cursor, StoreResult, Tweet, advance_cursor, get_cursor, store_tweets, tweet_order
 
 log = logging.getLogger(__name__)
 
 MENTIONS = "mentions"
+OWN = "own"
 MAX_BACKOFF_SECONDS = 900.0
 
 
@@ -39,6 +41,7 @@ class IngestReport:
     cases_opened: int = 0
     follow_ups: int = 0
     skipped: int = 0
+    outside_replies: int = 0
     sources_polled: list[str] = field(default_factory=list)
 
 
@@ -66,21 +69,31 @@ class Ingestor:
         self._poll(MENTIONS, lambda start: self._mentions(account, start), report)
         for query in self.search_queries:
             self._poll(f"search:{query}", lambda start, q=query: self.x.search(q, start), report)
+        self._poll(OWN, lambda start: self.x.own_tweets(account.id, start), report, store=self._store_own)
         return report
 
     def _account(self) -> Account | None:
-        """The brand account, asked of X once and then kept; polling waits until it is known."""
+        """The brand account (asked of X once, then kept); polling waits until it is known."""
+        state = self.states.setdefault("users/me", SourceState())
+        if self.clock() < state.not_before:
+            return None
+        try:
+            account = self.x.me()
+        except XError as error:
+            self._failed("users/me", state, error)
+            return None
         if self.account is None:
-            state = self.states.setdefault("users/me", SourceState())
-            if self.clock() < state.not_before:
-                return None
-            try:
-                self.account = self.x.me()
-            except XError as error:
-                self._failed("users/me", state, error)
-                return None
-            log.info("Polling mentions of @%s (id %s)", self.account.username, self.account.id)
-        return self.account
+            log.info("Polling mentions of @%s (id %s)", account.username, account.id)
+        self.account = account
+        return account
+
+    def _store_own(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
+        """The brand's own replies, sent on x.com rather than through Perch, answer their cases."""
+        db = self.store.db
+        touched = record_outside_replies(db, tweets)
+        report.outside_replies += len(touched)
+        if cursor is not None:
+            advance_cursor(db, cursor)
 
     def _mentions(self, account: Account, start: datetime) -> Fetch:
         """The mentions timeline, with a gap fill from recent search when it hit its 800 cap."""
@@ -96,29 +109,31 @@ class Ingestor:
             fetch.complete, fetch.error = gap.complete, gap.error
         return fetch
 
-    def _poll(self, source: str, fetcher: Callable[[datetime], Fetch], report: IngestReport) -> None:
+    def _poll(self, source: str, fetcher: Callable[[datetime], Fetch], report: IngestReport,
+              store: Callable[[list[Tweet], Cursor | None, IngestReport], None] | None = None) -> None:
         state = self.states.setdefault(source, SourceState())
         if self.clock() < state.not_before:
             return
-        db = self.store.db
-        cursor = get_cursor(db, source)
-        start = self._window_start(cursor)
-        fetch = fetcher(start)
+        cursor = get_cursor(self.store.db, source)
+        fetch = fetcher(self._window_start(cursor))
         report.sources_polled.append(source)
-        wanted = [t for t in fetch.tweets if self._wanted(t)]
-        report.skipped += len(fetch.tweets) - len(wanted)
         new_cursor = _newest(source, fetch.tweets) if fetch.complete else None
-        result: StoreResult = store_tweets(db, wanted, new_cursor)
-        report.stored += result.stored
-        report.cases_opened += len(result.cases_opened)
-        report.follow_ups += result.follow_ups
-        if result.stored:
-            log.info("%s: stored %d new tweets (%d cases opened, %d follow-ups)", source, result.stored,
-                     len(result.cases_opened), result.follow_ups)
+        (store or self._store_customers)(fetch.tweets, new_cursor, report)
         if fetch.error is not None:
             self._failed(source, state, fetch.error)
         else:
             state.failures, state.last_error = 0, None
+
+    def _store_customers(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
+        wanted = [t for t in tweets if self._wanted(t)]
+        report.skipped += len(tweets) - len(wanted)
+        result: StoreResult = store_tweets(self.store.db, wanted, cursor)
+        report.stored += result.stored
+        report.cases_opened += len(result.cases_opened)
+        report.follow_ups += result.follow_ups
+        if result.stored:
+            log.info("Stored %d new tweets (%d cases opened, %d follow-ups)", result.stored,
+                     len(result.cases_opened), result.follow_ups)
 
     def _window_start(self, cursor: Cursor | None) -> datetime:
         now = datetime.fromtimestamp(self.clock(), UTC)

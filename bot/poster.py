@@ -1,33 +1,42 @@
-"""The post job: put every case without a card into the queue channel, oldest first, exactly once.
+"""Everything Perch writes to Slack about cases: cards, thread messages, and card updates.
 
-Before each `chat.postMessage` the attempt is written down; after it, the message `ts`. A case with an
-attempt and no `ts` (a crash, a time-out, a 5xx whose message may have gone through) is looked up in
-the channel history by its `perch_case` metadata before anything is posted again. Slack's 429s are
-retried inside slack_sdk after `Retry-After`; any other failure ends the run and the next run resumes.
+Cards: before each batch of `chat.postMessage` calls the attempts are written down; after them, the
+message `ts`s. A case with an attempt and no `ts` (a crash, a time-out, a 5xx whose message may have
+gone through) is looked up in the channel history by its `perch_case` metadata before anything is
+posted again. Thread messages (follow-ups, notes of what the brand sent) work the same way, looked up
+in the card's thread. Cards whose case changed (`card_version` ahead of `card_synced`) are updated in
+place. Slack's 429s are retried inside slack_sdk after `Retry-After`; any other failure ends the run
+and the next run resumes. Handlers call `sync_case` to do the same for one case right after a click.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.cards import CASE_EVENT_TYPE, FOLLOW_UP_EVENT_TYPE, case_card, follow_up_message
+from bot.cards import CASE_EVENT_TYPE, FOLLOW_UP_EVENT_TYPE, REPLY_EVENT_TYPE, case_card, follow_up_message, reply_note
 from storage.cases import (
     CardData,
-    FollowUp,
     cases_to_post,
     follow_ups_to_post,
+    get_card,
+    last_event,
+    mark_card_synced,
     mark_follow_up_attempt,
     mark_post_attempts,
     record_follow_up_posted,
     record_posted,
+    stale_cards,
 )
 from storage.db import Store, from_iso
+from storage.replies import mark_note_attempt, notes_to_post, record_note_posted
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +51,58 @@ class PostReport:
     posted: int = 0
     reconciled: int = 0
     follow_ups: int = 0
+    notes: int = 0
+    updated: int = 0
     failed: int = 0
 
 
+@dataclass(frozen=True)
+class ThreadItem:
+    """One message that belongs in a card's thread: a follow-up tweet or a note of a reply."""
+
+    key: str  # "follow_up:<tweet id>" or "reply:<reply id>"
+    channel: str
+    thread_ts: str
+    attempted: bool
+    message: dict[str, Any]
+    record: Callable[[str], None]
+    mark_attempt: Callable[[], None]
+
+
 class Poster:
-    def __init__(self, store: Store, client: WebClient, channel: str, *,
+    def __init__(self, store: Store, client: WebClient, channel: str, *, brand_handle: Callable[[], str] = str,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store = store
         self.client = client
         self.channel = channel
+        self.brand_handle = brand_handle
         self.now = now
+        self._in_flight: set[str] = set()  # thread items being posted by another thread right now
+        self._guard = threading.Lock()
+        self._case_locks = [threading.Lock() for _ in range(64)]  # card updates: one thread per case
 
     def run(self) -> PostReport:
+        """The scheduler job: new cards, then thread messages, then cards that fell behind."""
         report = PostReport()
         try:
             self._post_cards(report)
-            self._post_follow_ups(report)
+            self._post_thread_items(self._thread_items(), report)
+            for case_id in stale_cards(self.store.db):
+                self._update_card(case_id, report)
         except (SlackClientError, OSError) as error:
             report.failed += 1
             log.warning("Posting to Slack paused until the next run: %s", _describe(error))
+        return report
+
+    def sync_case(self, case_id: int) -> PostReport:
+        """Bring one case's thread and card up to date now (after an agent's action)."""
+        report = PostReport()
+        try:
+            self._post_thread_items(self._thread_items(case_id), report)
+            self._update_card(case_id, report)
+        except (SlackClientError, OSError) as error:
+            report.failed += 1
+            log.warning("Case %s: Slack update deferred to the next run: %s", case_id, _describe(error))
         return report
 
     # -- cards ---------------------------------------------------------------------------------
@@ -103,75 +145,116 @@ class Poster:
         oldest = min(from_iso(c.post_attempted_at) for c in attempted if c.post_attempted_at) - HISTORY_MARGIN
         wanted = {c.case_id for c in attempted}
         found: dict[int, str] = {}
-        for message in self._history(oldest):
-            case_id = _payload_id(message, CASE_EVENT_TYPE)
-            if case_id in wanted and message.get("thread_ts", message["ts"]) == message["ts"]:
-                found.setdefault(case_id, message["ts"])
+        for message in self._pages(self.client.conversations_history, channel=self.channel,
+                                   oldest=f"{oldest.timestamp():.6f}"):
+            case_id = _payload_value(message, CASE_EVENT_TYPE, "case_id")
+            top_level = message.get("thread_ts", message["ts"]) == message["ts"]
+            if case_id is not None and case_id.isdigit() and int(case_id) in wanted and top_level:
+                found.setdefault(int(case_id), message["ts"])
         return found
 
-    def _history(self, oldest: datetime):
+    def _update_card(self, case_id: int, report: PostReport) -> None:
+        """Re-render a card from its case's current state (one thread per case at a time)."""
+        with self._case_lock(case_id):
+            db = self.store.db
+            card = get_card(db, case_id)
+            if card is None or card.slack_ts is None or card.slack_channel is None:
+                return
+            message = case_card(card, self.now(), last_event(db, case_id))
+            message.pop("unfurl_links"), message.pop("unfurl_media")
+            try:
+                self.client.chat_update(channel=card.slack_channel, ts=card.slack_ts, **message)
+            except SlackApiError as error:
+                if _error_code(error) not in MESSAGE_ERRORS | {"message_not_found", "cant_update_message"}:
+                    raise
+                log.error("Could not update the card of case %s: %s", case_id, _error_code(error))
+            mark_card_synced(db, case_id, card.card_version)
+            report.updated += 1
+
+    # -- thread messages -----------------------------------------------------------------------
+    def _thread_items(self, case_id: int | None = None) -> list[ThreadItem]:
+        db = self.store.db
+        items = [ThreadItem(
+            key=f"follow_up:{f.tweet_id}", channel=f.slack_channel, thread_ts=f.thread_ts,
+            attempted=f.post_attempted_at is not None, message=follow_up_message(f),
+            record=lambda ts, tweet_id=f.tweet_id: record_follow_up_posted(db, tweet_id, ts),
+            mark_attempt=lambda tweet_id=f.tweet_id: mark_follow_up_attempt(db, tweet_id),
+        ) for f in follow_ups_to_post(db, case_id=case_id)]
+        items += [ThreadItem(
+            key=f"reply:{n['id']}", channel=n["slack_channel"], thread_ts=n["thread_ts"],
+            attempted=n["note_attempted_at"] is not None, message=reply_note(n, self.brand_handle()),
+            record=lambda ts, reply_id=n["id"]: record_note_posted(db, reply_id, ts),
+            mark_attempt=lambda reply_id=n["id"]: mark_note_attempt(db, reply_id),
+        ) for n in notes_to_post(db, case_id=case_id)]
+        return items
+
+    def _post_thread_items(self, items: list[ThreadItem], report: PostReport) -> None:
+        threads: dict[str, dict[str, str]] = {}
+        for item in items:
+            if not self._take(item.key):
+                continue  # another thread is posting it right now
+            try:
+                if item.attempted:
+                    if item.thread_ts not in threads:
+                        threads[item.thread_ts] = self._thread_keys(item.channel, item.thread_ts)
+                    ts = threads[item.thread_ts].get(item.key)
+                    if ts:
+                        item.record(ts)
+                        report.reconciled += 1
+                        continue
+                item.mark_attempt()
+                response = self.client.chat_postMessage(channel=item.channel, **item.message)
+                item.record(response["ts"])
+                if item.key.startswith("follow_up:"):
+                    report.follow_ups += 1
+                else:
+                    report.notes += 1
+            finally:
+                self._release(item.key)
+
+    def _thread_keys(self, channel: str, thread_ts: str) -> dict[str, str]:
+        """item key → ts of the Perch messages already in a card's thread."""
+        found: dict[str, str] = {}
+        for message in self._pages(self.client.conversations_replies, channel=channel, ts=thread_ts):
+            tweet_id = _payload_value(message, FOLLOW_UP_EVENT_TYPE, "tweet_id")
+            reply_id = _payload_value(message, REPLY_EVENT_TYPE, "reply_id")
+            if tweet_id is not None:
+                found.setdefault(f"follow_up:{tweet_id}", message["ts"])
+            if reply_id is not None:
+                found.setdefault(f"reply:{reply_id}", message["ts"])
+        return found
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _pages(self, method: Callable[..., Any], **kwargs: Any) -> Iterator[dict[str, Any]]:
         cursor = None
         while True:
-            page = self.client.conversations_history(
-                channel=self.channel, oldest=f"{oldest.timestamp():.6f}", include_all_metadata=True,
-                limit=200, cursor=cursor,
-            )
+            page = method(include_all_metadata=True, limit=200, cursor=cursor, **kwargs)
             yield from page.get("messages", [])
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return
 
-    # -- follow-ups ----------------------------------------------------------------------------
-    def _post_follow_ups(self, report: PostReport) -> None:
-        db = self.store.db
-        pending = follow_ups_to_post(db)
-        threads_checked: dict[str, dict[str, str]] = {}
-        for follow_up in pending:
-            if follow_up.post_attempted_at:
-                if follow_up.thread_ts not in threads_checked:
-                    threads_checked[follow_up.thread_ts] = self._follow_ups_in_thread(follow_up)
-                ts = threads_checked[follow_up.thread_ts].get(follow_up.tweet_id)
-                if ts:
-                    record_follow_up_posted(db, follow_up.tweet_id, ts)
-                    report.reconciled += 1
-                    continue
-            self._post_follow_up(follow_up, report)
+    def _take(self, key: str) -> bool:
+        with self._guard:
+            if key in self._in_flight:
+                return False
+            self._in_flight.add(key)
+            return True
 
-    def _post_follow_up(self, follow_up: FollowUp, report: PostReport) -> None:
-        db = self.store.db
-        mark_follow_up_attempt(db, follow_up.tweet_id)
-        response = self.client.chat_postMessage(channel=follow_up.slack_channel, **follow_up_message(follow_up))
-        record_follow_up_posted(db, follow_up.tweet_id, response["ts"])
-        report.follow_ups += 1
+    def _release(self, key: str) -> None:
+        with self._guard:
+            self._in_flight.discard(key)
 
-    def _follow_ups_in_thread(self, follow_up: FollowUp) -> dict[str, str]:
-        """tweet id → ts of the follow-ups already posted in a case's thread."""
-        found: dict[str, str] = {}
-        cursor = None
-        while True:
-            page = self.client.conversations_replies(
-                channel=follow_up.slack_channel, ts=follow_up.thread_ts, include_all_metadata=True,
-                limit=200, cursor=cursor,
-            )
-            for message in page.get("messages", []):
-                payload = (message.get("metadata") or {})
-                if payload.get("event_type") == FOLLOW_UP_EVENT_TYPE:
-                    tweet_id = str((payload.get("event_payload") or {}).get("tweet_id", ""))
-                    found.setdefault(tweet_id, message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return found
+    def _case_lock(self, case_id: int) -> threading.Lock:
+        return self._case_locks[case_id % len(self._case_locks)]
 
 
-def _payload_id(message: dict, event_type: str) -> int | None:
+def _payload_value(message: dict, event_type: str, name: str) -> str | None:
     metadata = message.get("metadata") or {}
     if metadata.get("event_type") != event_type:
         return None
-    case_id = (metadata.get("event_payload") or {}).get("case_id")
-    try:
-        return int(case_id)
-    except (TypeError, ValueError):
-        return None
+    value = (metadata.get("event_payload") or {}).get(name)
+    return None if value is None else str(value)
 
 
 def _error_code(error: SlackApiError) -> str:

@@ -23,7 +23,7 @@ def build_scheduler(ingestor: Ingestor, poster: Poster, *, poll_interval: float,
 
     def ingest_then_wake_poster() -> None:
         report = ingestor.run()
-        if report.stored:
+        if report.stored or report.outside_replies:
             job = scheduler.get_job("post")
             if job is not None:
                 job.modify(next_run_time=datetime.now(UTC))

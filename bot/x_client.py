@@ -53,6 +53,15 @@ class XAuthError(XError):
     """401/403: wrong credentials, or an access level that does not include the endpoint."""
 
 
+class XRefused(XError):
+    """X understood a write and said no (duplicate content, deleted tweet, DMs closed...): `detail` says why."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"X refused it ({status}): {detail}")
+        self.status = status
+        self.detail = detail
+
+
 @dataclass(frozen=True)
 class Account:
     id: str
@@ -94,6 +103,7 @@ class XClient:
 
     def __init__(self, *, base_url: str, api_key: str, api_secret: str, access_token: str,
                  access_token_secret: str, bearer_token: str | None = None, timeout: float = 15.0,
+                 write_timeout: float = 2.2,
                  clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self.user_client = tweepy.Client(
@@ -105,17 +115,57 @@ class XClient:
         if bearer_token:
             self.app_client = tweepy.Client(bearer_token=bearer_token, return_type=requests.Response)
             self.app_client.session = _BaseURLSession(base_url, timeout)
+        # Writes wait for an agent: a short time-out, so the modal can say so within Slack's 3 seconds.
+        self.write_client = tweepy.Client(
+            consumer_key=api_key, consumer_secret=api_secret, access_token=access_token,
+            access_token_secret=access_token_secret, return_type=requests.Response,
+        )
+        self.write_client.session = _BaseURLSession(base_url, write_timeout)
         self.limits: dict[str, tuple[int, float]] = {}
+        self._account: Account | None = None
 
     # -- account -------------------------------------------------------------------------------
     def me(self) -> Account:
-        """The brand account (`GET /2/users/me`): its id tells our own tweets from customers'."""
-        body = self._call("users/me", lambda: self.user_client.get_me(user_auth=True))
-        data = body.get("data")
-        if not isinstance(data, dict) or not str(data.get("id", "")).isdigit():
-            raise XUnavailable("GET /2/users/me returned no user id")
-        return Account(id=str(data["id"]), username=str(data.get("username", "")),
-                       name=str(data.get("name", "")))
+        """The brand account (`GET /2/users/me`), asked once and then kept: its id tells our own
+        tweets from customers', and is the recipient of the DM links we send."""
+        if self._account is None:
+            body = self._call("users/me", lambda: self.user_client.get_me(user_auth=True))
+            data = body.get("data")
+            if not isinstance(data, dict) or not str(data.get("id", "")).isdigit():
+                raise XUnavailable("GET /2/users/me returned no user id")
+            self._account = Account(id=str(data["id"]), username=str(data.get("username", "")),
+                                    name=str(data.get("name", "")))
+        return self._account
+
+    @property
+    def account(self) -> Account | None:
+        """The brand account if it is known already (no call to X)."""
+        return self._account
+
+    def own_tweets(self, user_id: str, start_time: datetime | None) -> Fetch:
+        """The brand's own tweets (`GET /2/users/:id/tweets`): replies an agent sent on x.com."""
+        def page(token: str | None) -> requests.Response:
+            return self.user_client.get_users_tweets(
+                user_id, user_auth=True, start_time=start_time, max_results=PAGE_SIZE, pagination_token=token,
+                tweet_fields=TWEET_FIELDS, exclude=["retweets"],
+            )
+        return self._paged("users/tweets", page, source="own")
+
+    # -- writes --------------------------------------------------------------------------------
+    def reply(self, text: str, in_reply_to: str) -> str:
+        """`POST /2/tweets` as a reply; returns the new tweet's id."""
+        body = self._call("tweets", lambda: self.write_client.create_tweet(
+            text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True), write=True)
+        tweet_id = str((body.get("data") or {}).get("id", ""))
+        if not tweet_id.isdigit():
+            raise XUnavailable("X accepted the reply but sent no tweet id")
+        return tweet_id
+
+    def send_dm(self, participant_id: str, text: str) -> str:
+        """`POST /2/dm_conversations/with/:participant_id/messages`; returns the DM event id."""
+        body = self._call("dm_conversations", lambda: self.write_client.create_direct_message(
+            participant_id=participant_id, text=text, user_auth=True), write=True)
+        return str((body.get("data") or {}).get("dm_event_id", ""))
 
     # -- timelines -----------------------------------------------------------------------------
     def mentions(self, user_id: str, start_time: datetime | None) -> Fetch:
@@ -161,8 +211,12 @@ class XClient:
                 return fetch
 
     # -- one call ------------------------------------------------------------------------------
-    def _call(self, endpoint: str, call: Callable[[], requests.Response]) -> dict[str, Any]:
-        """Make one request unless the endpoint is known to be exhausted; map failures to XError kinds."""
+    def _call(self, endpoint: str, call: Callable[[], requests.Response], *, write: bool = False) -> dict[str, Any]:
+        """Make one request unless the endpoint is known to be exhausted; map failures to XError kinds.
+
+        For writes, a 4xx means X said no (`XRefused`, nothing was sent), while a 5xx or a time-out
+        leaves the outcome unknown (`XUnavailable`).
+        """
         remaining, reset_at = self.limits.get(endpoint, (1, 0.0))
         if remaining <= 0 and self.clock() < reset_at:
             raise XRateLimited(reset_at, endpoint)
@@ -171,14 +225,15 @@ class XClient:
         except tweepy.TooManyRequests as error:
             self._remember_limit(endpoint, error.response, exhausted=True)
             raise XRateLimited(self.limits[endpoint][1], endpoint) from None
-        except (tweepy.Unauthorized, tweepy.Forbidden) as error:
-            raise XAuthError(f"X refused {endpoint} ({error.response.status_code}): "
-                             f"{_error_summary(error.response)}") from None
         except tweepy.TwitterServerError as error:
             raise XUnavailable(f"X answered {error.response.status_code} on {endpoint}") from None
         except tweepy.HTTPException as error:
-            raise XUnavailable(f"X answered {error.response.status_code} on {endpoint}: "
-                               f"{_error_summary(error.response)}") from None
+            status = error.response.status_code
+            if write and status in (400, 403, 404, 409):
+                raise XRefused(status, _error_summary(error.response)) from None
+            if status in (401, 403):
+                raise XAuthError(f"X refused {endpoint} ({status}): {_error_summary(error.response)}") from None
+            raise XUnavailable(f"X answered {status} on {endpoint}: {_error_summary(error.response)}") from None
         except requests.RequestException as error:
             raise XUnavailable(f"X did not answer {endpoint}: {type(error).__name__}") from None
         self._remember_limit(endpoint, response)

@@ -53,6 +53,8 @@ class FakeSlack(FakeServer):
         self.token_prefix = bot_token_prefix
         self._clock = itertools.count(1)
         self.block_errors: list[str] = []
+        self.usergroups: dict[str, set[str]] = {}
+        self.views: list[dict[str, Any]] = []
 
     # -- assertions helpers --------------------------------------------------------------------
     def top_level(self, channel: str | None = None) -> list[Message]:
@@ -62,6 +64,10 @@ class FakeSlack(FakeServer):
     def thread(self, ts: str) -> list[Message]:
         with self.lock:
             return [m for m in self.messages if m.thread_ts == ts]
+
+    def ephemerals_to(self, user: str) -> list[str]:
+        with self.lock:
+            return [m.text for m in self.ephemerals if m.ephemeral_to == user]
 
     def pings(self) -> list[str]:
         """Every mention Slack would have turned into a notification, across all messages."""
@@ -163,6 +169,42 @@ class FakeSlack(FakeServer):
         replies.sort(key=lambda m: float(m.ts))
         return self._page(params, [m.as_api(with_metadata) for m in parent + replies])
 
+    def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = params.get("usergroup", "")
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": sorted(self.usergroups[group])}
+
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        view = _json(params.get("view")) or {}
+        problem = check_view(view)
+        if problem:
+            self.block_errors.append(problem)
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [problem]}}
+        with self.lock:
+            stored = {**view, "id": f"V{next(self._clock):08d}", "hash": f"h{next(self._clock)}",
+                      "state": {"values": {}}}
+            self.views.append(stored)
+        return {"ok": True, "view": stored}
+
+    def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = _json(params.get("view")) or {}
+        problem = check_view(view)
+        if problem:
+            self.block_errors.append(problem)
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [problem]}}
+        with self.lock:
+            for index, stored in enumerate(self.views):
+                if stored["id"] == params.get("view_id"):
+                    if params.get("hash") and params["hash"] != stored["hash"]:
+                        return {"ok": False, "error": "hash_conflict"}
+                    self.views[index] = {**view, "id": stored["id"], "hash": f"h{next(self._clock)}",
+                                         "state": {"values": {}}}
+                    return {"ok": True, "view": self.views[index]}
+        return {"ok": False, "error": "not_found"}
+
     def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": "not_allowed_token_type"}
 
@@ -244,3 +286,31 @@ def check_message(params: dict[str, Any]) -> str | None:
     if metadata and (not metadata.get("event_type") or "event_payload" not in metadata):
         return "invalid_metadata_format"
     return None
+
+
+def check_view(view: dict[str, Any]) -> str | None:
+    """The modal limits Slack enforces on views.open / views.update."""
+    if view.get("type") != "modal":
+        return "view type must be modal"
+    for name, limit in (("title", 24), ("submit", 24), ("close", 24)):
+        if name in view and not 1 <= _text_length(view[name].get("text", "")) <= limit:
+            return f"view {name} must be 1-{limit} characters"
+    if len(view.get("private_metadata", "")) > 3000:
+        return "private_metadata over 3000 characters"
+    blocks = view.get("blocks") or []
+    if not 1 <= len(blocks) <= 100:
+        return "a modal needs 1-100 blocks"
+    for index, block in enumerate(blocks):
+        if block.get("type") == "input":
+            element = block.get("element") or {}
+            if len(element.get("initial_value", "")) > element.get("max_length", 3000):
+                return f"block {index}: initial_value longer than max_length"
+            if _text_length(block.get("label", {}).get("text", "")) > 2000:
+                return f"block {index}: label too long"
+            if _text_length((block.get("hint") or {}).get("text", "")) > 2000:
+                return f"block {index}: hint too long"
+        elif block.get("type") == "actions":
+            for element in block.get("elements", []):
+                if element.get("type") == "static_select" and not 1 <= len(element.get("options", [])) <= 100:
+                    return f"block {index}: a select needs 1-100 options"
+    return check_message({"text": "view", "blocks": [b for b in blocks if b.get("type") != "input"]})

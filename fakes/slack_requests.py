@@ -50,3 +50,19 @@ def slash_command_body(text: str, *, user: str, channel: str, command: str = "/p
         "command": command, "text": text, "api_app_id": "A0PERCH",
         "response_url": "https://hooks.slack.com/commands/T0PERCH/1/x", "trigger_id": "1.1.trigger",
     })
+
+
+def view_submission_body(view: dict[str, Any], values: dict[str, str], *, user: str) -> str:
+    """A `view_submission` payload for a modal opened with `views.open`: `values` maps block id → text."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0PERCH", "domain": "perch-demo"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0PERCH"},
+        "api_app_id": "A0PERCH",
+        "token": "legacy-verification-token",
+        "trigger_id": f"{int(time.time())}.2.trigger",
+        "view": {**view, "state": {"values": {block_id: {"text": {"type": "plain_text_input", "value": text}}
+                                               for block_id, text in values.items()}}},
+        "response_urls": [],
+    }
+    return urlencode({"payload": json.dumps(payload)})

@@ -53,6 +53,9 @@ class FakeX(FakeServer):
             "followers_count": 1_900_000, "following_count": 800, "tweet_count": 1_200_000, "listed_count": 9000}}}
         self.tweets: dict[str, FakeTweet] = {}
         self.posted: list[dict[str, Any]] = []
+        self.dms: list[dict[str, Any]] = []
+        self.closed_dms: set[str] = set()  # users who do not accept DMs from the brand
+        self.deleted: set[str] = set()
         self._sequence = itertools.count(1)
         self._user_ids = itertools.count(1000)
         self.rate_limits: dict[str, list[int]] = {}
@@ -111,6 +114,16 @@ class FakeX(FakeServer):
         match = re.fullmatch(r"/2/users/(\d+)/mentions", path)
         if request.method == "GET" and match:
             return self._timeline(request, self._mentions_of(match.group(1)), "users/mentions")
+        match = re.fullmatch(r"/2/users/(\d+)/tweets", path)
+        if request.method == "GET" and match:
+            excluded = set(request.query.get("exclude", "").split(","))
+            own = [t for t in self._visible() if t.author_id == match.group(1)
+                   and not ("retweets" in excluded and any(r["type"] == "retweeted" for r in t.referenced))
+                   and not ("replies" in excluded and any(r["type"] == "replied_to" for r in t.referenced))]
+            return self._timeline(request, own, "users/tweets")
+        match = re.fullmatch(r"/2/dm_conversations/with/(\d+)/messages", path)
+        if request.method == "POST" and match:
+            return self._send_dm(request, match.group(1))
         if request.method == "GET" and path == "/2/tweets/search/recent":
             query = request.query.get("query", "")
             return self._timeline(request, [t for t in self._visible() if _matches(query, t, self)],
@@ -215,6 +228,20 @@ class FakeX(FakeServer):
             out["verified"] = False
         return out
 
+    def _send_dm(self, request: Recorded, participant_id: str) -> Response:
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError:
+            return Response(400, {"title": "Invalid Request", "detail": "body is not JSON"})
+        if participant_id in self.closed_dms:
+            return Response(403, {"detail": "You cannot send messages to users who are not following you.",
+                                  "type": "about:blank", "title": "Forbidden", "status": 403})
+        event_id = str(next(self._sequence) + 1_800_000_000_000_000_000)
+        with self.lock:
+            self.dms.append({"participant_id": participant_id, **payload, "dm_event_id": event_id})
+        return self._limited("dm_conversations", {"data": {"dm_conversation_id": f"{self.brand['id']}-{participant_id}",
+                                                           "dm_event_id": event_id}}, status=201)
+
     def _post_tweet(self, request: Recorded) -> Response:
         try:
             payload = json.loads(request.body or b"{}")
@@ -222,6 +249,13 @@ class FakeX(FakeServer):
             return Response(400, {"title": "Invalid Request", "detail": "body is not JSON"})
         text = payload.get("text", "")
         reply_to = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
+        if reply_to and (reply_to not in self.tweets or reply_to in self.deleted):
+            return Response(403, {"detail": "You attempted to reply to a Tweet that is deleted or not visible to "
+                                            "you.", "type": "about:blank", "title": "Forbidden", "status": 403})
+        brand_id = self.brand["id"]
+        if any(t.author_id == brand_id and t.text == text for t in self.tweets.values()):
+            return Response(403, {"detail": "You are not allowed to create a Tweet with duplicate content.",
+                                  "type": "about:blank", "title": "Forbidden", "status": 403})
         tweet_id = self.add_tweet(text, self.users[self.brand["id"]], reply_to=reply_to)
         self.posted.append(payload)
         return self._limited("tweets", {"data": {"id": tweet_id, "text": text,

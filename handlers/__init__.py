@@ -2,9 +2,10 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands
+from handlers import actions, commands, views
 
 
 def register_listeners(app: App) -> None:
     actions.register(app)
     commands.register(app)
+    views.register(app)

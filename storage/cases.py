@@ -1,18 +1,25 @@
-"""Reading and updating cases for the Slack side: what still needs a card, and what Slack now holds.
+"""Cases for the Slack side: what needs a card, what Slack holds, and every state change agents make.
 
-Posting is two-phase: `mark_post_attempt` is written *before* the Slack call, `record_posted` after.
+Posting is two-phase: `mark_post_attempts` is written *before* the Slack call, `record_posted` after.
 A case with an attempt but no `slack_ts` may already be in the channel (a crash or a lost response
 in between); the poster reconciles those with the channel history before posting again.
+
+State changes are single conditional UPDATEs (SQLite serialises writers), so when several agents click
+at once exactly one wins; each change appends an event and bumps `card_version`, which tells the
+poster the card in Slack is behind.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
 
 from storage.db import utc_now
-from storage.events import event_row
+from storage.events import event_row, record_event
+
+OPEN_STATUSES = ("new", "claimed", "replied", "in_dm", "escalated")
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,16 @@ class CardData:
     post_attempted_at: str | None
     slack_channel: str | None = None
     slack_ts: str | None = None
+    author_id: str = ""
+    assignee: str | None = None
+    posted_at: str | None = None
+    claimed_at: str | None = None
+    first_response_at: str | None = None
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+    reopened_count: int = 0
+    card_version: int = 0
+    conversation_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,29 +62,53 @@ class FollowUp:
     post_attempted_at: str | None
     slack_channel: str
     thread_ts: str
+    reopened_for: str | None = None  # the assignee to ping when this tweet reopened a resolved case
+
+
+@dataclass(frozen=True)
+class Change:
+    """The outcome of a state change: `ok`, or why not (`taken`, `yours`, `resolved`, `not_yours`, ...)."""
+
+    outcome: str
+    case: CardData | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
 
 
 _CARD_COLUMNS = """
     c.id AS case_id, c.status, c.tweet_id, t.text, t.author_handle, t.author_name, t.author_followers,
-    t.created_at, c.post_attempted_at, c.slack_channel, c.slack_ts
+    t.created_at, c.post_attempted_at, c.slack_channel, c.slack_ts, c.author_id, c.assignee, c.posted_at,
+    c.claimed_at, c.first_response_at, c.resolved_at, c.resolved_by, c.reopened_count, c.card_version,
+    c.conversation_id
 """
+_CARD_FROM = "FROM cases c JOIN tweets t ON t.id = c.tweet_id"
 
 
 def cases_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[CardData]:
     """Cases without a card yet, oldest tweet first."""
     rows = db.execute(
-        f"SELECT {_CARD_COLUMNS} FROM cases c JOIN tweets t ON t.id = c.tweet_id "
-        "WHERE c.slack_ts IS NULL ORDER BY c.tweet_created_at, c.id LIMIT ?",
+        f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.slack_ts IS NULL ORDER BY c.tweet_created_at, c.id LIMIT ?",
         [limit],
     ).fetchall()
     return [CardData(*row) for row in rows]
 
 
 def get_card(db: sqlite_utils.Database, case_id: int) -> CardData | None:
-    row = db.execute(
-        f"SELECT {_CARD_COLUMNS} FROM cases c JOIN tweets t ON t.id = c.tweet_id WHERE c.id = ?", [case_id]
-    ).fetchone()
+    row = db.execute(f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.id = ?", [case_id]).fetchone()
     return CardData(*row) if row else None
+
+
+def stale_cards(db: sqlite_utils.Database, limit: int = 200) -> list[int]:
+    """Cases whose card in Slack is behind their state."""
+    return [row[0] for row in db.execute(
+        "SELECT id FROM cases WHERE card_version > card_synced AND slack_ts IS NOT NULL ORDER BY id LIMIT ?",
+        [limit])]
+
+
+def mark_card_synced(db: sqlite_utils.Database, case_id: int, version: int) -> None:
+    db.execute("UPDATE cases SET card_synced = MAX(card_synced, ?) WHERE id = ?", [version, case_id])
 
 
 def mark_post_attempts(db: sqlite_utils.Database, case_ids: list[int]) -> None:
@@ -83,6 +124,7 @@ def record_posted(db: sqlite_utils.Database, posts: list[tuple[int, str, str]], 
     """Remember each card's channel and ts, `(case_id, channel, ts)`, with a `posted` event.
 
     Returns the cases that were recorded now; a case that already had a card is left as it was.
+    A card posted from a state older than the case's (an agent acted meanwhile) is marked stale.
     """
     now = utc_now()
     recorded = []
@@ -103,14 +145,19 @@ def record_posted(db: sqlite_utils.Database, posts: list[tuple[int, str, str]], 
     return recorded
 
 
-def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[FollowUp]:
+def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500,
+                       case_id: int | None = None) -> list[FollowUp]:
     """Follow-up tweets whose case has a card but which are not in its thread yet, oldest first."""
+    where = "AND c.id = ?" if case_id is not None else ""
     rows = db.execute(
         "SELECT t.id, t.case_id, t.text, t.author_handle, t.author_name, t.created_at, t.post_attempted_at, "
-        "c.slack_channel, c.slack_ts FROM tweets t JOIN cases c ON c.id = t.case_id "
-        "WHERE t.id != c.tweet_id AND t.slack_ts IS NULL AND c.slack_ts IS NOT NULL "
+        "c.slack_channel, c.slack_ts, "
+        "(SELECT json_extract(e.detail, '$.assignee') FROM events e WHERE e.case_id = c.id AND e.kind = 'reopened' "
+        " AND json_extract(e.detail, '$.tweet_id') = t.id) "
+        "FROM tweets t JOIN cases c ON c.id = t.case_id "
+        f"WHERE t.id != c.tweet_id AND t.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "
         "ORDER BY t.created_at, t.id LIMIT ?",
-        [limit],
+        ([case_id] if case_id is not None else []) + [limit],
     ).fetchall()
     return [FollowUp(*row) for row in rows]
 
@@ -122,3 +169,125 @@ def mark_follow_up_attempt(db: sqlite_utils.Database, tweet_id: str) -> None:
 
 def record_follow_up_posted(db: sqlite_utils.Database, tweet_id: str, ts: str) -> None:
     db.execute("UPDATE tweets SET slack_ts = ? WHERE id = ? AND slack_ts IS NULL", [ts, tweet_id])
+
+
+def case_tweets(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]]:
+    """The customer's tweets in a case, oldest first (the thread so far, with `replies`)."""
+    return list(db.query("SELECT id, text, author_handle, author_name, created_at FROM tweets "
+                         "WHERE case_id = ? ORDER BY created_at, id", [case_id]))
+
+
+def last_event(db: sqlite_utils.Database, case_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT kind, actor, at, detail FROM events WHERE case_id = ? AND kind NOT IN "
+                         "('posted', 'follow_up') ORDER BY id DESC LIMIT 1", [case_id]))
+    return rows[0] if rows else None
+
+
+# -- state changes made by agents ----------------------------------------------------------------
+
+def claim(db: sqlite_utils.Database, case_id: int, user: str, *, implicit: bool = False) -> Change:
+    """Give an unclaimed, open case to `user`; one conditional UPDATE, so one winner."""
+    now = utc_now()
+    with db.atomic():
+        won = db.execute(
+            "UPDATE cases SET assignee = ?, claimed_at = COALESCE(claimed_at, ?), "
+            "status = CASE WHEN status = 'new' THEN 'claimed' ELSE status END, updated_at = ?, "
+            "card_version = card_version + 1 WHERE id = ? AND assignee IS NULL AND status != 'resolved'",
+            [user, now, now, case_id],
+        ).rowcount
+        if won:
+            record_event(db, case_id, "claimed", user, {"implicit": implicit}, at=now)
+    return _result(db, case_id, user, won)
+
+
+def unclaim(db: sqlite_utils.Database, case_id: int, user: str, *, as_manager: bool = False) -> Change:
+    now = utc_now()
+    with db.atomic():
+        case = get_card(db, case_id)
+        if case is None:
+            return Change("missing")
+        if case.assignee is None:
+            return Change("unclaimed", case)
+        if case.assignee != user and not as_manager:
+            return Change("not_yours", case)
+        db.execute("UPDATE cases SET assignee = NULL, status = CASE WHEN status = 'claimed' THEN 'new' ELSE status "
+                   "END, updated_at = ?, card_version = card_version + 1 WHERE id = ?", [now, case_id])
+        record_event(db, case_id, "unclaimed", user, {"from": case.assignee}, at=now)
+    return Change("ok", get_card(db, case_id))
+
+
+def reassign(db: sqlite_utils.Database, case_id: int, to_user: str, by_user: str) -> Change:
+    now = utc_now()
+    with db.atomic():
+        case = get_card(db, case_id)
+        if case is None:
+            return Change("missing")
+        if case.status == "resolved":
+            return Change("resolved", case)
+        if case.assignee == to_user:
+            return Change("same", case)
+        db.execute("UPDATE cases SET assignee = ?, claimed_at = COALESCE(claimed_at, ?), status = CASE WHEN "
+                   "status = 'new' THEN 'claimed' ELSE status END, updated_at = ?, card_version = card_version + 1 "
+                   "WHERE id = ?", [to_user, now, now, case_id])
+        record_event(db, case_id, "reassigned", by_user, {"from": case.assignee, "to": to_user}, at=now)
+    return Change("ok", get_card(db, case_id))
+
+
+def resolve(db: sqlite_utils.Database, case_id: int, user: str) -> Change:
+    now = utc_now()
+    with db.atomic():
+        done = db.execute(
+            "UPDATE cases SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?, "
+            "assignee = COALESCE(assignee, ?), card_version = card_version + 1 WHERE id = ? AND status != 'resolved'",
+            [now, user, now, user, case_id],
+        ).rowcount
+        if done:
+            record_event(db, case_id, "resolved", user, {}, at=now)
+    return _result(db, case_id, user, done, lost="resolved")
+
+
+def reopen(db: sqlite_utils.Database, case_id: int, actor: str, detail: dict[str, Any] | None = None) -> Change:
+    """Back to work: to its assignee if it has one, else to the queue."""
+    now = utc_now()
+    with db.atomic():
+        case = get_card(db, case_id)
+        done = db.execute(
+            "UPDATE cases SET status = CASE WHEN assignee IS NULL THEN 'new' ELSE 'claimed' END, "
+            "reopened_count = reopened_count + 1, updated_at = ?, card_version = card_version + 1 "
+            "WHERE id = ? AND status = 'resolved'", [now, case_id],
+        ).rowcount
+        if done:
+            record_event(db, case_id, "reopened", actor, {**(detail or {}), "assignee": case.assignee}, at=now)
+    return _result(db, case_id, actor, done, lost="open")
+
+
+def touch_card(db: sqlite_utils.Database, case_id: int) -> None:
+    """Mark the card behind its case (something it shows changed outside a state change)."""
+    db.execute("UPDATE cases SET card_version = card_version + 1 WHERE id = ?", [case_id])
+
+
+def _result(db: sqlite_utils.Database, case_id: int, user: str, changed: int, lost: str = "taken") -> Change:
+    case = get_card(db, case_id)
+    if case is None:
+        return Change("missing")
+    if changed:
+        return Change("ok", case)
+    if lost == "taken" and case.status == "resolved":
+        return Change("resolved", case)
+    if lost == "taken" and case.assignee == user:
+        return Change("yours", case)
+    return Change(lost, case)
+
+
+def reply_target(db: sqlite_utils.Database, case_id: int) -> str | None:
+    """The customer's latest tweet in the case: replies thread under it."""
+    row = db.execute("SELECT t.id FROM tweets t JOIN cases c ON c.id = t.case_id WHERE t.case_id = ? "
+                     "AND t.author_id = c.author_id ORDER BY t.created_at DESC, t.id DESC LIMIT 1",
+                     [case_id]).fetchone()
+    return row[0] if row else None
+
+
+def case_at(db: sqlite_utils.Database, channel: str, ts: str) -> int | None:
+    """The case whose card is the message `ts` in `channel`."""
+    row = db.execute("SELECT id FROM cases WHERE slack_channel = ? AND slack_ts = ?", [channel, ts]).fetchone()
+    return row[0] if row else None

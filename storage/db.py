@@ -90,7 +90,47 @@ def _m001_core(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["kind", "at"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core]
+def _m002_agent_actions(db: sqlite_utils.Database) -> None:
+    """Who has a case, what we sent on X, saved replies, and card versions for in-place updates."""
+    cases = db["cases"]
+    cases.add_column("reopened_count", int, not_null_default=0)
+    cases.add_column("resolved_by", str)
+    cases.add_column("card_version", int, not_null_default=0)
+    cases.add_column("card_synced", int, not_null_default=0)
+    db["replies"].create(
+        {
+            "id": int,
+            "case_id": int,
+            "idempotency_key": str,
+            "kind": str,  # reply (public), dm
+            "source": str,  # perch, x.com
+            "status": str,  # sending, sent, failed, unknown
+            "text": str,
+            "in_reply_to_tweet_id": str,
+            "dm_participant_id": str,
+            "x_id": str,
+            "error": str,
+            "sent_by": str,
+            "sent_by_name": str,
+            "created_at": str,
+            "sent_at": str,
+            "note_attempted_at": str,
+            "slack_ts": str,
+        },
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db["replies"].create_index(["idempotency_key"], unique=True)
+    db["replies"].create_index(["x_id"])
+    db["replies"].create_index(["case_id", "status"])
+    db["saved_replies"].create({"id": int, "name": str, "text": str, "created_by": str, "created_at": str},
+                               pk="id")
+    db.execute("CREATE UNIQUE INDEX saved_replies_name ON saved_replies (name COLLATE NOCASE)")
+    db.execute("CREATE INDEX cases_stale ON cases (id) WHERE card_version > card_synced")
+    db["cases"].create_index(["slack_channel", "slack_ts"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core, _m002_agent_actions]
 
 
 def connect(path: str) -> sqlite_utils.Database:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from storage.cases import reopen, touch_card
 from storage.db import utc_now
 from storage.events import event_row
 
@@ -78,14 +79,14 @@ def store_tweets(db: sqlite_utils.Database, tweets: list[Tweet],
 def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreResult) -> None:
     now = utc_now()
     db["tweets"].insert_all(_tweet_row(t, now) for t in fresh)
-    open_cases = _open_cases_for(db, fresh)
+    latest = _latest_cases_for(db, fresh)
     openers, joiners = [], []
     for tweet in fresh:
         key = (tweet.conversation_id or tweet.id, tweet.author_id)
-        if key in open_cases:
+        if key in latest:
             joiners.append((tweet, key))
         else:
-            open_cases[key] = None  # opened by this tweet; its id is known after the insert
+            latest[key] = (0, "new")  # opened by this tweet; its id is known after the insert
             openers.append(tweet)
     db["cases"].insert_all({
         "tweet_id": t.id, "author_id": t.author_id, "conversation_id": t.conversation_id or t.id,
@@ -93,13 +94,19 @@ def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreRes
     } for t in openers)
     case_of = _case_ids_by_tweet(db, [t.id for t in openers])
     for tweet in openers:
-        open_cases[(tweet.conversation_id or tweet.id, tweet.author_id)] = case_of[tweet.id]
-    assignments = [(case_of[t.id], t.id) for t in openers] + [(open_cases[key], t.id) for t, key in joiners]
+        latest[(tweet.conversation_id or tweet.id, tweet.author_id)] = (case_of[tweet.id], "new")
+    assignments = [(case_of[t.id], t.id) for t in openers] + [(latest[key][0], t.id) for t, key in joiners]
     db.conn.executemany("UPDATE tweets SET case_id = ? WHERE id = ?", assignments)
     db["events"].insert_all(
         [event_row(case_of[t.id], "opened", "bot", {"tweet_id": t.id, "source": t.source}, now) for t in openers]
-        + [event_row(open_cases[key], "follow_up", "bot", {"tweet_id": t.id}, now) for t, key in joiners]
+        + [event_row(latest[key][0], "follow_up", "bot", {"tweet_id": t.id}, now) for t, key in joiners]
     )
+    for tweet, key in joiners:
+        case_id, status = latest[key]
+        if status == "resolved":  # the customer wrote again: back to work, and the last assignee is told
+            reopen(db, case_id, "bot", {"tweet_id": tweet.id})
+            latest[key] = (case_id, "reopened")
+        touch_card(db, case_id)
     result.stored += len(fresh)
     result.cases_opened += [case_of[t.id] for t in openers]
     result.follow_ups += len(joiners)
@@ -122,17 +129,17 @@ def _tweet_row(tweet: Tweet, now: str) -> dict:
     }
 
 
-def _open_cases_for(db: sqlite_utils.Database, tweets: list[Tweet]) -> dict[tuple[str, str], int | None]:
-    """(conversation, author) → that customer's unresolved case, which a follow-up joins."""
+def _latest_cases_for(db: sqlite_utils.Database, tweets: list[Tweet]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(conversation, author) → (id, status) of that customer's latest case there, which a new tweet joins."""
     conversations = sorted({t.conversation_id or t.id for t in tweets})
-    found: dict[tuple[str, str], int | None] = {}
+    found: dict[tuple[str, str], tuple[int, str]] = {}
     for chunk in _chunks(conversations):
         marks = ",".join("?" for _ in chunk)
-        for case_id, conversation_id, author_id in db.execute(
-            f"SELECT id, conversation_id, author_id FROM cases WHERE conversation_id IN ({marks}) "
-            "AND status != 'resolved' ORDER BY id", chunk,
+        for case_id, conversation_id, author_id, status in db.execute(
+            f"SELECT id, conversation_id, author_id, status FROM cases WHERE conversation_id IN ({marks}) "
+            "ORDER BY id", chunk,
         ):
-            found[(conversation_id, author_id)] = case_id
+            found[(conversation_id, author_id)] = (case_id, status)
     return found
 
 

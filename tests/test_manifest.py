@@ -11,9 +11,10 @@ import pytest
 import yaml
 from slack_bolt.request import BoltRequest
 
-from bot.cards import CARD_BUTTONS
+from bot.cards import case_card
 from fakes.slack_requests import block_action_body
 from handlers.actions import CARD_ACTIONS
+from storage.cases import CardData
 from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +27,9 @@ METHOD_SCOPES = {
     "chat.update": {"chat:write"},
     "conversations.history": {"channels:history", "groups:history"},
     "conversations.replies": {"channels:history", "groups:history"},
+    "usergroups.users.list": {"usergroups:read"},
+    "views.open": set(),
+    "views.update": set(),
 }
 
 
@@ -47,8 +51,22 @@ def test_slash_commands_match_the_code(manifest):
     assert in_manifest == in_code == {"/perch"}
 
 
-def test_every_card_button_has_a_listener():
-    assert [action_id for action_id, _, _ in CARD_BUTTONS] == list(CARD_ACTIONS)
+def test_every_button_perch_shows_has_a_listener(make_bot):
+    bot = make_bot()
+    shown = set()
+    base = dict(case_id=1, status="new", tweet_id="1", text="@Delta hi", author_handle="a", author_name="A",
+                author_followers=1, created_at="2026-01-01T00:00:00.000Z", post_attempted_at=None,
+                posted_at="2026-01-01T00:01:00.000Z")
+    for state in ({}, {"status": "claimed", "assignee": "U1"},
+                  {"status": "resolved", "resolved_at": "2026-01-01T01:00:00.000Z", "resolved_by": "U1"}):
+        for block in case_card(CardData(**{**base, **state}))["blocks"]:
+            if block["type"] == "actions":
+                shown |= {element["action_id"] for element in block["elements"]}
+    assert {"claim", "reply", "move_to_dm", "escalate", "resolve", "unclaim", "reassign", "reopen"} <= shown
+    for action_id in sorted(shown | {"saved_reply_pick"}):
+        body = block_action_body(action_id, "1", user="U1", channel=QUEUE, message_ts="1.1")
+        assert bot.app.dispatch(BoltRequest(body=body)).status == 200, f"no listener for {action_id}"
+    assert set(CARD_ACTIONS) <= shown
 
 
 def test_interactivity_and_socket_mode_are_on(manifest):
@@ -58,7 +76,8 @@ def test_interactivity_and_socket_mode_are_on(manifest):
 
 def test_scopes_are_exactly_what_the_bot_calls(manifest, make_bot, fake_x, fake_slack):
     first = fake_x.add_tweet("@Delta my bag", "bag_owner", created_at=minutes_ago(3))
-    bot = make_bot()
+    fake_slack.usergroups["S0SUPPORT"] = {"U1"}
+    bot = make_bot(SUPPORT_USERGROUP="S0SUPPORT")
     bot.ingestor.run()
     fake_slack.script(r"chat\.postMessage$", mode="apply_then", drop_connection=True)
     bot.poster.run()
@@ -67,12 +86,14 @@ def test_scopes_are_exactly_what_the_bot_calls(manifest, make_bot, fake_x, fake_
     bot.ingestor.run()
     fake_slack.script(r"chat\.postMessage$", mode="apply_then", drop_connection=True)
     cycle(bot, times=2)  # follow-up reconciled through conversations.replies
-    response = bot.app.dispatch(BoltRequest(body=block_action_body("claim", "1", user="U1", channel=QUEUE,
-                                                                   message_ts="1.1")))
-    assert response.status == 200
-    wait_until(lambda: fake_slack.ephemerals)
+    card = fake_slack.top_level()[0]
+    for action_id, user in (("claim", "U1"), ("reply", "U1"), ("resolve", "U2")):
+        body = block_action_body(action_id, "1", user=user, channel=QUEUE, message_ts=card.ts)
+        assert bot.app.dispatch(BoltRequest(body=body)).status == 200
+    wait_until(lambda: fake_slack.views and fake_slack.ephemerals and fake_slack.requests_to(r"chat\.update$"))
     called = {r.path.removeprefix("/api/") for r in fake_slack.requests if r.path.startswith("/api/")}
-    assert {"chat.postMessage", "conversations.history", "conversations.replies"} <= called
+    assert {"chat.postMessage", "conversations.history", "conversations.replies", "usergroups.users.list",
+            "views.open", "chat.update", "chat.postEphemeral"} <= called
     needed = {"commands"}
     for method in called:
         assert method in METHOD_SCOPES, f"add {method}'s scope to METHOD_SCOPES and manifest.yml"

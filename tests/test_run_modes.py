@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -66,12 +67,15 @@ def test_http_mode_serves_slack_and_stops_cleanly_on_sigterm(start_bot, fake_x, 
 
     click = block_action_body("claim", "1", user="U0AGENT", channel=QUEUE, message_ts=card.ts)
     assert signed_post(url + "/slack/events", SIGNING_SECRET, click).status_code == 200
+    wait_until(lambda: "<@U0AGENT> has it" in json.dumps(fake_slack.top_level()[0].blocks))
+    escalate = block_action_body("escalate", "1", user="U0AGENT", channel=QUEUE, message_ts=card.ts)
+    assert signed_post(url + "/slack/events", SIGNING_SECRET, escalate).status_code == 200
     wait_until(lambda: fake_slack.ephemerals)
     assert fake_slack.ephemerals[0].ephemeral_to == "U0AGENT"
-    assert "Claim" in fake_slack.ephemerals[0].text and "coming soon" in fake_slack.ephemerals[0].text
+    assert "Escalate" in fake_slack.ephemerals[0].text and "coming soon" in fake_slack.ephemerals[0].text
 
-    assert signed_post(url + "/slack/events", "not-the-secret", click).status_code == 401
-    stale = signed_post(url + "/slack/events", SIGNING_SECRET, click, timestamp=int(time.time()) - 3600)
+    assert signed_post(url + "/slack/events", "not-the-secret", escalate).status_code == 401
+    stale = signed_post(url + "/slack/events", SIGNING_SECRET, escalate, timestamp=int(time.time()) - 3600)
     assert stale.status_code == 401
     assert len(fake_slack.ephemerals) == 1
 

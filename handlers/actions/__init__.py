@@ -1,12 +1,22 @@
-"""Card buttons. Each answers the clicker: until a button's feature lands it says so, privately."""
+"""Card buttons, and the saved-reply menu inside the Reply modal."""
 
 from slack_bolt import App
 
 from handlers.actions.coming_soon import coming_soon
+from handlers.actions.compose import open_move_to_dm, open_reply, pick_saved_reply
+from handlers.actions.lifecycle import reopen, resolve
+from handlers.actions.ownership import claim, reassign, unclaim
 
-CARD_ACTIONS = ("claim", "reply", "move_to_dm", "escalate", "resolve")
+CARD_ACTIONS = ("claim", "reply", "move_to_dm", "escalate", "resolve", "unclaim", "reassign", "reopen")
 
 
 def register(app: App) -> None:
-    for action_id in CARD_ACTIONS:
-        app.action(action_id)(coming_soon)
+    app.action("claim")(claim)
+    app.action("unclaim")(unclaim)
+    app.action("reassign")(reassign)
+    app.action("reply")(open_reply)
+    app.action("move_to_dm")(open_move_to_dm)
+    app.action("resolve")(resolve)
+    app.action("reopen")(reopen)
+    app.action("escalate")(coming_soon)
+    app.action("saved_reply_pick")(pick_saved_reply)

@@ -1,0 +1,113 @@
+"""Block Kit views for the card's modals: Reply and Move to DM. Customer text is escaped as on cards."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bot.cards import author_line
+from bot.mrkdwn import clean, escape_within, one_line, safe_mrkdwn, utf16_len
+from storage.cases import CardData
+
+REPLY_TEXT_BLOCK = "reply_text"
+SAVED_REPLY_ACTION = "saved_reply_pick"
+DM_LINK = "https://twitter.com/messages/compose?recipient_id={brand_id}"
+HANDOFF_TEMPLATE = "@{handle} We'd like to help. Please send us a DM with your booking reference: {link}"
+_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+
+
+def reply_modal(card: CardData, thread: list[dict[str, Any]], saved: list[dict[str, Any]], *,
+                text: str | None = None, version: int = 0) -> dict[str, Any]:
+    """The Reply modal: the tweet, the thread so far, saved replies, and the text box.
+
+    `version` changes the text box's block id, which is how Slack is told to show a new initial
+    value after a saved reply is picked.
+    """
+    blocks: list[dict[str, Any]] = [_tweet_section(card)]
+    if len(thread) > 1:
+        blocks.append({"type": "section", "block_id": "thread",
+                       "text": {"type": "mrkdwn", "text": _thread_text(thread)}})
+    if saved:
+        blocks.append({"type": "actions", "block_id": "saved", "elements": [{
+            "type": "static_select", "action_id": SAVED_REPLY_ACTION,
+            "placeholder": {"type": "plain_text", "text": "Insert a saved reply…"},
+            "options": [{"text": {"type": "plain_text", "text": escape_within(one_line(r["name"]), 75) or "?"},
+                         "value": str(r["id"])} for r in saved[:100]],
+        }]})
+    blocks.append({
+        "type": "input", "block_id": f"{REPLY_TEXT_BLOCK}_{version}",
+        "label": {"type": "plain_text", "text": "Your reply"},
+        "hint": {"type": "plain_text", "text": "Up to 280 characters as X counts them: links count 23, emoji "
+                                               "and CJK characters 2. Sent as a reply to the customer's "
+                                               "latest tweet."},
+        "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000,
+                    "initial_value": text if text is not None else _mention(card)},
+    })
+    return {
+        "type": "modal", "callback_id": "reply",
+        "title": {"type": "plain_text", "text": "Reply on X"},
+        "submit": {"type": "plain_text", "text": "Send reply"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"case_id": card.case_id, "version": version}),
+        "blocks": blocks,
+    }
+
+
+def move_to_dm_modal(card: CardData, brand_id: str) -> dict[str, Any]:
+    link = DM_LINK.format(brand_id=brand_id)
+    public = HANDOFF_TEMPLATE.format(handle=card.author_handle, link=link) if _HANDLE.match(
+        card.author_handle or "") else HANDOFF_TEMPLATE.format(handle="", link=link).lstrip("@ ")
+    return {
+        "type": "modal", "callback_id": "move_to_dm",
+        "title": {"type": "plain_text", "text": "Move to DM"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"case_id": card.case_id}),
+        "blocks": [
+            _tweet_section(card),
+            {"type": "input", "block_id": "public", "label": {"type": "plain_text", "text": "Public reply"},
+             "hint": {"type": "plain_text", "text": "Posted as a reply to the customer's tweet, with the link "
+                                                    "that opens a DM with the brand."},
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000,
+                         "initial_value": public}},
+            {"type": "input", "block_id": "private", "optional": True,
+             "label": {"type": "plain_text", "text": "First private message (optional)"},
+             "hint": {"type": "plain_text", "text": "Sent as a DM when the customer accepts DMs from the brand."},
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000}},
+        ],
+    }
+
+
+def submitted_text(view: dict[str, Any], block_prefix: str) -> tuple[str, str]:
+    """(block id, value) of the text input whose block id is `block_prefix` or starts with it plus `_`."""
+    for block_id, actions in (view.get("state") or {}).get("values", {}).items():
+        if block_id == block_prefix or block_id.startswith(block_prefix + "_"):
+            return block_id, (actions.get("text") or {}).get("value") or ""
+    return block_prefix, ""
+
+
+def _tweet_section(card: CardData) -> dict[str, Any]:
+    tweet = safe_mrkdwn(card.text, 2800) or "_(no text)_"
+    text = author_line(card.author_name, card.author_handle) + "\n" + tweet
+    return {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _thread_text(thread: list[dict[str, Any]]) -> str:
+    """`• *who*: text` per entry, newest last, kept under the section limit. Entries from X carry
+    X's HTML entities (`from_x`), what agents sent does not."""
+    lines, size = ["*Thread so far*"], 20
+    for entry in thread[-12:]:
+        who = escape_within(one_line(clean(entry["who"])), 40)
+        raw = one_line(entry["text"])
+        text = safe_mrkdwn(raw, 200) if entry.get("from_x") else escape_within(one_line(clean(raw)), 200)
+        line = f"• *{who}*: {text}"
+        if size + utf16_len(line) + 1 > 2900:
+            break
+        lines.append(line)
+        size += utf16_len(line) + 1
+    return "\n".join(lines)
+
+
+def _mention(card: CardData) -> str:
+    return f"@{card.author_handle} " if _HANDLE.match(card.author_handle or "") else ""

@@ -1,0 +1,82 @@
+"""Who may act: members of `SUPPORT_USERGROUP` work cards, members of `MANAGER_USERGROUP` manage.
+
+Membership comes from `usergroups.users.list`, cached for a few minutes so a click never waits on it
+twice. An unset group means everyone in the workspace. When Slack cannot be asked, the last known
+list is used; with none at all, the answer is a refusal that says so (never a silent button).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+log = logging.getLogger(__name__)
+
+CACHE_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str = ""
+
+
+class Gatekeeper:
+    def __init__(self, client: WebClient, *, support_group: str | None, manager_group: str | None,
+                 clock: Callable[[], float] = time.monotonic, cache_seconds: float = CACHE_SECONDS) -> None:
+        self.client = client
+        self.support_group = support_group
+        self.manager_group = manager_group
+        self.clock = clock
+        self.cache_seconds = cache_seconds
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def may_act(self, user: str) -> Verdict:
+        """Claim, reply, DM, resolve: support group members, and managers too."""
+        if self.support_group is None:
+            return Verdict(True)
+        if self._is_member(self.support_group, user) or (
+                self.manager_group is not None and self._is_member(self.manager_group, user)):
+            return Verdict(True)
+        return self._refusal(self.support_group, "support", "work the support queue")
+
+    def may_manage(self, user: str) -> Verdict:
+        """Reassign cases, see reports, change settings: manager group members."""
+        if self.manager_group is None:
+            return Verdict(True)
+        if self._is_member(self.manager_group, user):
+            return Verdict(True)
+        return self._refusal(self.manager_group, "manager", "do that")
+
+    def _refusal(self, group: str, role: str, what: str) -> Verdict:
+        """Why not, in words (no group mention: a refusal must not ping the group)."""
+        if group not in self._members:
+            return Verdict(False, f"Perch could not check who may {what}: Slack did not list the members of the "
+                                  f"{role} user group ({group}). Try again in a minute, or ask an admin to check "
+                                  "the app's `usergroups:read` scope.")
+        return Verdict(False, f"Only members of the {role} user group ({group}) may {what}. "
+                              "Ask a manager to add you.")
+
+    def _is_member(self, group: str, user: str) -> bool:
+        return user in self._group_members(group)
+
+    def _group_members(self, group: str) -> frozenset[str]:
+        with self._lock:
+            cached = self._members.get(group)
+            if cached is not None and self.clock() - cached[0] < self.cache_seconds:
+                return cached[1]
+            try:
+                users = self.client.usergroups_users_list(usergroup=group).get("users") or []
+            except (SlackApiError, SlackClientError, OSError) as error:
+                log.warning("Could not list the members of user group %s: %s", group, error)
+                return cached[1] if cached is not None else frozenset()
+            members = frozenset(str(u) for u in users)
+            self._members[group] = (self.clock(), members)
+            return members

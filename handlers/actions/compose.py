@@ -1,0 +1,104 @@
+"""Reply and Move to DM open their modals; a saved reply picked in the modal goes into the text box."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.modals import REPLY_TEXT_BLOCK, move_to_dm_modal, reply_modal, submitted_text
+from bot.services import services
+from bot.x_client import XError
+from handlers.shared import MISSING, case_id_of, channel_of, clicker, tell
+from storage.cases import CardData, case_tweets, get_card
+from storage.replies import get_saved_reply, saved_replies, sent_replies
+
+
+def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+               context: BoltContext) -> None:
+    ack()
+    case = _case_for(body, action, client, context)
+    if case is not None:
+        db = services(context).store.db
+        _open(client, body, reply_modal(case, thread_so_far(db, case), saved_replies(db)))
+
+
+def open_move_to_dm(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                    context: BoltContext) -> None:
+    ack()
+    case = _case_for(body, action, client, context)
+    if case is None:
+        return
+    try:
+        brand = services(context).x.me()
+    except XError as error:
+        user, _ = clicker(body)
+        tell(client, channel_of(body), user, f"Perch cannot reach X to build the DM link right now ({error}).")
+        return
+    _open(client, body, move_to_dm_modal(case, brand.id))
+
+
+def pick_saved_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                     context: BoltContext) -> None:
+    """Add the picked saved reply to what the agent has typed so far, keeping the @mention first."""
+    ack()
+    db = services(context).store.db
+    view = body.get("view") or {}
+    meta = json.loads(view.get("private_metadata") or "{}")
+    case = get_card(db, int(meta.get("case_id", 0)))
+    saved = get_saved_reply(db, int((action.get("selected_option") or {}).get("value") or 0))
+    if case is None or saved is None:
+        return
+    _, typed = submitted_text(view, REPLY_TEXT_BLOCK)
+    text = (typed.rstrip() + " " + saved["text"]).strip() if typed.strip() else saved["text"]
+    version = int(meta.get("version", 0)) + 1
+    try:
+        client.views_update(view_id=view["id"], hash=view.get("hash"),
+                            view=reply_modal(case, thread_so_far(db, case), saved_replies(db), text=text,
+                                             version=version))
+    except SlackApiError as error:  # hash_conflict: the agent typed meanwhile; their text stays
+        if error.response.get("error") != "hash_conflict":
+            raise
+
+
+def thread_so_far(db: Any, case: CardData) -> list[dict[str, Any]]:
+    """The customer's tweets and what the brand sent, in time order."""
+    entries = [{"at": t["created_at"], "who": f"@{t['author_handle']}", "text": t["text"], "from_x": True}
+               for t in case_tweets(db, case.case_id)]
+    for reply in sent_replies(db, case.case_id):
+        who = "DM" if reply["kind"] == "dm" else "Brand"
+        if reply["sent_by_name"]:
+            who += f" ({reply['sent_by_name']})"
+        entries.append({"at": reply["sent_at"] or "", "who": who, "text": reply["text"], "from_x": False})
+    return sorted(entries, key=lambda e: e["at"])
+
+
+def _case_for(body: dict[str, Any], action: dict[str, Any], client: WebClient,
+              context: BoltContext) -> CardData | None:
+    perch = services(context)
+    user, _ = clicker(body)
+    verdict = perch.gate.may_act(user)
+    if not verdict.allowed:
+        tell(client, channel_of(body), user, verdict.reason)
+        return None
+    case_id = case_id_of(body, action, perch.store.db)
+    case = get_card(perch.store.db, case_id) if case_id is not None else None
+    if case is None:
+        tell(client, channel_of(body), user, MISSING)
+        return None
+    if case.status == "resolved":
+        tell(client, channel_of(body), user, "This case is resolved. Reopen it first.")
+        return None
+    return case
+
+
+def _open(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+    user, _ = clicker(body)
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as error:
+        tell(client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}). "
+                                             "Click again.")

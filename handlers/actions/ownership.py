@@ -1,0 +1,52 @@
+"""Claim, unclaim and reassign: who has a case. Exactly one of several simultaneous claims wins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.services import services
+from handlers.shared import apply_change, channel_of, clicker, tell
+from storage import cases
+
+REFUSALS = {
+    "taken": "Already claimed by {assignee}.",
+    "yours": "You already have this case.",
+    "resolved": "This case is resolved. Reopen it first.",
+    "not_yours": "Only {assignee} or a manager can unclaim this case.",
+    "unclaimed": "Nobody has this case.",
+    "same": "{assignee} has this case already.",
+}
+
+
+def claim(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    apply_change(body, action, client, context, cases.claim, REFUSALS)
+
+
+def unclaim(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+            context: BoltContext) -> None:
+    ack()
+    gate = services(context).gate
+    apply_change(body, action, client, context, lambda db, case_id, user: cases.unclaim(
+        db, case_id, user, as_manager=gate.may_manage(user).allowed), REFUSALS)
+
+
+def reassign(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+             context: BoltContext) -> None:
+    """A manager hands the case to someone else (the users menu on a claimed card)."""
+    ack()
+    gate = services(context).gate
+    user, _ = clicker(body)
+    target = str(action.get("selected_user") or "")
+    verdict = gate.may_manage(user)
+    if not verdict.allowed:
+        tell(client, channel_of(body), user, verdict.reason)
+        return
+    if not gate.may_act(target).allowed:
+        tell(client, channel_of(body), user, f"<@{target}> is not in the support user group, so cannot take cases.")
+        return
+    apply_change(body, action, client, context, lambda db, case_id, by: cases.reassign(db, case_id, target, by),
+                 REFUSALS, check_gate=False)

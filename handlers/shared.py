@@ -1,0 +1,78 @@
+"""Small helpers every listener uses: who clicked, which case, and a private answer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.services import services
+from storage.cases import Change, case_at
+
+log = logging.getLogger(__name__)
+
+MISSING = "Perch has no case for this card any more."
+
+
+def clicker(body: dict[str, Any]) -> tuple[str, str]:
+    """(user id, name) of the person behind an interaction."""
+    user = body.get("user") or {}
+    return str(user.get("id", "")), str(user.get("username") or user.get("name") or "")
+
+
+def case_id_of(body: dict[str, Any], action: dict[str, Any], db: Any) -> int | None:
+    """The case a card action is about: the button's value, else the card the click came from."""
+    value = str(action.get("value") or "")
+    if value.isdigit():
+        return int(value)
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts")
+    return case_at(db, channel, ts) if channel and ts else None
+
+
+def tell(client: WebClient, channel: str | None, user: str, text: str) -> None:
+    """Answer one person privately in the channel they acted in; never silently drop the answer."""
+    if not channel or not user:
+        log.warning("No channel to tell %s: %s", user, text)
+        return
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError as error:
+        log.warning("Could not tell %s (%s): %s", user, error.response.get("error"), text)
+
+
+def channel_of(body: dict[str, Any]) -> str | None:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+
+
+def apply_change(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: Any,
+                 change: Callable[[Any, int, str], Change], refusals: dict[str, str], *,
+                 check_gate: bool = True) -> None:
+    """The shape of every card button: may this person act, which case, apply the change, then
+    refresh the card, or tell the clicker why not (`refusals` by outcome; `{assignee}` and `{by}`
+    stand for the case's assignee and resolver)."""
+    perch = services(context)
+    user, _ = clicker(body)
+    channel = channel_of(body)
+    if check_gate:
+        verdict = perch.gate.may_act(user)
+        if not verdict.allowed:
+            tell(client, channel, user, verdict.reason)
+            return
+    db = perch.store.db
+    case_id = case_id_of(body, action, db)
+    result = change(db, case_id, user) if case_id is not None else Change("missing")
+    if result.ok:
+        perch.poster.sync_case(case_id)
+        return
+    case = result.case
+    assignee = f"<@{case.assignee}>" if case and case.assignee else "someone"
+    by = f"<@{case.resolved_by}>" if case and case.resolved_by else "someone"
+    fallback = MISSING if result.outcome == "missing" else "That did not work; the card shows the case as it is now."
+    tell(client, channel, user, refusals.get(result.outcome, fallback).format(assignee=assignee, by=by))
+    if case_id is not None and case is not None:
+        perch.poster.sync_case(case_id)  # the clicker's card may have been out of date

@@ -1,0 +1,94 @@
+"""Sending from the modals: validate, send on X exactly once, then note it in the card's thread.
+
+X is called before `ack()` so a refusal can be shown on the field itself; the X client's write
+time-out keeps that inside Slack's 3 seconds. A DM, which may follow a public handoff, goes out after
+`ack()` and its outcome is told to the agent privately.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.modals import REPLY_TEXT_BLOCK, submitted_text
+from bot.outbox import Sent
+from bot.services import Services, services
+from bot.tweet_text import dm_problem, tweet_problem
+from handlers.shared import clicker, tell
+from storage.cases import CardData, get_card, reply_target
+from storage.replies import mark_moved_to_dm
+
+
+def submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    perch = services(context)
+    block_id, text = submitted_text(view, REPLY_TEXT_BLOCK)
+    case, problem = _checked(perch, body, view, text)
+    if problem:
+        ack(response_action="errors", errors={block_id: problem})
+        return
+    user, name = clicker(body)
+    sent = perch.outbox.reply(case.case_id, reply_target(perch.store.db, case.case_id) or case.tweet_id, text,
+                              key=f"view:{view['id']}", agent=user, agent_name=name)
+    if not _delivered(sent):
+        ack(response_action="errors", errors={block_id: sent.message})
+        return
+    ack()
+    perch.poster.sync_case(case.case_id)
+
+
+def submit_move_to_dm(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                      context: BoltContext) -> None:
+    perch = services(context)
+    _, public = submitted_text(view, "public")
+    _, private = submitted_text(view, "private")
+    case, problem = _checked(perch, body, view, public)
+    if problem:
+        ack(response_action="errors", errors={"public": problem})
+        return
+    if dm_problem(private):
+        ack(response_action="errors", errors={"private": dm_problem(private)})
+        return
+    user, name = clicker(body)
+    db = perch.store.db
+    handoff = perch.outbox.reply(case.case_id, reply_target(db, case.case_id) or case.tweet_id, public,
+                                 key=f"view:{view['id']}:public", agent=user, agent_name=name)
+    if not _delivered(handoff):
+        ack(response_action="errors", errors={"public": handoff.message})
+        return
+    ack()
+    dm = None
+    if private.strip():
+        dm = perch.outbox.dm(case.case_id, case.author_id, private.strip(), key=f"view:{view['id']}:dm",
+                             agent=user, agent_name=name)
+    if handoff.status == "sent":
+        mark_moved_to_dm(db, case.case_id, user, {"dm": dm.status if dm else "none"})
+    perch.poster.sync_case(case.case_id)
+    if dm is not None and not _delivered(dm):
+        channel = get_card(db, case.case_id).slack_channel
+        tell(client, channel, user, f"The public reply to @{case.author_handle} went out, but the DM did not: "
+                                    f"{dm.message}")
+
+
+def _checked(perch: Services, body: dict[str, Any], view: dict[str, Any], text: str) -> tuple[CardData | None,
+                                                                                              str | None]:
+    """The case and the first thing wrong with the submission (None when it may be sent)."""
+    problem = tweet_problem(text)
+    if problem:
+        return None, problem
+    user, _ = clicker(body)
+    verdict = perch.gate.may_act(user)
+    if not verdict.allowed:
+        return None, verdict.reason
+    meta = json.loads(view.get("private_metadata") or "{}")
+    case = get_card(perch.store.db, int(meta.get("case_id") or 0))
+    if case is None:
+        return None, "Perch has no such case any more."
+    return case, None
+
+
+def _delivered(sent: Sent) -> bool:
+    """A send that is done (now or before); `in_flight` counts too: the first request will finish it."""
+    return sent.delivered or sent.status == "in_flight"
