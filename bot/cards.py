@@ -208,11 +208,12 @@ def reply_note(note: dict[str, Any], brand_handle: str) -> dict[str, Any]:
         lead = f"↩️ Replied on x.com as @{escape_within(brand_handle, 20)}: “{body}”"
     else:
         lead = f"↩️ *{who}* replied: “{body}”"
+    fallback = escape_within(_as_seen(lead), FALLBACK_TEXT_LIMIT)  # escaped again: the text field is mrkdwn too
     if link:
         lead += f" · <{link}|View on X>"
     return {
         "thread_ts": note["thread_ts"],
-        "text": _as_seen(lead)[:FALLBACK_TEXT_LIMIT],
+        "text": fallback,
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": lead}}],
         "metadata": {"event_type": REPLY_EVENT_TYPE,
                      "event_payload": {"case_id": note["case_id"], "reply_id": note["id"]}},

@@ -53,6 +53,7 @@ class FakeSlack(FakeServer):
         self.token_prefix = bot_token_prefix
         self._clock = itertools.count(1)
         self.block_errors: list[str] = []
+        self.notifications: list[str] = []
         self.usergroups: dict[str, set[str]] = {}
         self.views: list[dict[str, Any]] = []
 
@@ -70,12 +71,13 @@ class FakeSlack(FakeServer):
             return [m.text for m in self.ephemerals if m.ephemeral_to == user]
 
     def pings(self) -> list[str]:
-        """Every mention Slack would have turned into a notification, across all messages."""
-        found = []
-        for message in self.messages + self.ephemerals:
-            found += PING.findall(message.text)
-            found += PING.findall(json.dumps(message.blocks))
-        return found
+        """Every mention Slack would have turned into a notification: those in new messages (Slack does
+        not notify anyone about a mention added by an edit)."""
+        with self.lock:
+            return list(self.notifications)
+
+    def _notify(self, message: Message) -> None:
+        self.notifications += PING.findall(message.text) + PING.findall(json.dumps(message.blocks))
 
     # -- routing -------------------------------------------------------------------------------
     def handle(self, request: Recorded) -> Response:
@@ -114,6 +116,7 @@ class FakeSlack(FakeServer):
             message = Message(channel, self._next_ts(), params.get("text", ""), _json(params.get("blocks")) or [],
                               thread_ts, _json(params.get("metadata")))
             self.messages.append(message)
+            self._notify(message)
         return {"ok": True, "channel": channel, "ts": message.ts, "message": message.as_api(True)}
 
     def _chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
@@ -126,6 +129,7 @@ class FakeSlack(FakeServer):
                           ephemeral_to=params["user"])
         with self.lock:
             self.ephemerals.append(message)
+            self._notify(message)
         return {"ok": True, "message_ts": message.ts}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802

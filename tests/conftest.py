@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 
 from bot.app import Runtime, build_runtime
 from bot.config import load_settings
+from bot.server import http_server
 from fakes.slack_api import FakeSlack
+from fakes.slack_requests import block_action_body, signed_post
 from fakes.x_api import FakeX
 
 QUEUE = "C0QUEUE"
@@ -73,8 +78,8 @@ def make_bot(bot_env: dict[str, str]):
     """Build the real runtime (jobs not started: tests run them one step at a time)."""
     built: list[Runtime] = []
 
-    def make(clock: Clock | None = None, **overrides: str) -> Runtime:
-        runtime = build_runtime(load_settings({**bot_env, **overrides}))
+    def make(clock: Clock | None = None, *, http_mode: bool = False, **overrides: str) -> Runtime:
+        runtime = build_runtime(load_settings({**bot_env, **overrides}, http_mode=http_mode))
         if clock is not None:
             runtime.ingestor.clock = clock
             runtime.x.clock = clock
@@ -102,3 +107,39 @@ def cycle(runtime: Runtime, times: int = 1) -> None:
         runtime.ingestor.run()
         runtime.poster.run()
 
+
+
+@dataclass
+class Served:
+    """The real bot behind its HTTP endpoint (waitress, signature checks on), jobs run by hand."""
+
+    runtime: Runtime
+    url: str
+
+    def send(self, body: str, *, retry_num: int | None = None):
+        return signed_post(self.url, SIGNING_SECRET, body, retry_num=retry_num)
+
+    def click(self, action_id: str, user: str, message_ts: str, value: str = "1", **extra: str):
+        body = block_action_body(action_id, value, user=user, channel=QUEUE, message_ts=message_ts)
+        if extra:
+            payload = json.loads(parse_qs(body)["payload"][0])
+            payload["actions"][0].update(extra)
+            body = urlencode({"payload": json.dumps(payload)})
+        return self.send(body)
+
+
+@pytest.fixture
+def serve(make_bot):
+    """Start the bot's HTTP endpoint on a free port; returns `Served`."""
+    servers = []
+
+    def start(clock: Clock | None = None, **overrides: str) -> Served:
+        runtime = make_bot(clock, http_mode=True, **overrides)
+        server = http_server(runtime.app, lambda: {"ok": True}, host="127.0.0.1", port=0)
+        threading.Thread(target=server.run, daemon=True).start()
+        servers.append(server)
+        return Served(runtime, f"http://127.0.0.1:{server.effective_port}/slack/events")
+
+    yield start
+    for server in servers:
+        server.close()

@@ -1,24 +1,75 @@
-"""`/perch` — sub-commands are dispatched here; `/perch help` (or nothing) lists them."""
+"""`/perch` — sub-commands are dispatched here; `/perch help` (or nothing) lists them.
+
+Slack sends command text with `&`, `<` and `>` HTML-encoded; it is decoded once on the way in and
+escaped again whenever it is shown, like tweet text.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 
-from bot.mrkdwn import escape
+from bot.mrkdwn import decode_x, escape, escape_within, one_line
+from bot.services import services
+from bot.tweet_text import tweet_problem
+from storage.replies import add_saved_reply, remove_saved_reply, saved_replies
 
 HELP = "\n".join([
     "*Perch* turns the brand's X mentions into cards in the support queue.",
     "• `/perch help` — this list",
+    "• `/perch replies list` — the saved replies offered in the Reply form",
+    "• `/perch replies add NAME | TEXT` — save a reply (e.g. `/perch replies add Delay | Sorry for the wait…`)",
+    "• `/perch replies remove NAME` — delete a saved reply",
     "Cards carry the buttons *Claim*, *Reply*, *Move to DM*, *Escalate* and *Resolve*.",
 ])
+REPLIES_USAGE = "Usage: `/perch replies list`, `/perch replies add NAME | TEXT`, `/perch replies remove NAME`."
+_NAME = re.compile(r"^[\w][\w .'-]{0,39}$")
 
 
-def perch_command(ack: Ack, command: dict[str, Any]) -> None:
-    words = (command.get("text") or "").split()
-    sub = words[0].lower() if words else "help"
+def perch_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    text = decode_x(command.get("text") or "").strip()
+    sub, _, rest = text.partition(" ")
+    sub = sub.lower() or "help"
     if sub == "help":
         ack(text=HELP, response_type="ephemeral")
-        return
-    ack(text=f"Unknown sub-command `{escape(sub[:30])}`.\n{HELP}", response_type="ephemeral")
+    elif sub == "replies":
+        ack(text=_replies(rest.strip(), command.get("user_id", ""), context), response_type="ephemeral")
+    else:
+        ack(text=f"Unknown sub-command `{escape(sub[:30])}`.\n{HELP}", response_type="ephemeral")
+
+
+def _replies(args: str, user: str, context: BoltContext) -> str:
+    perch = services(context)
+    action, _, rest = args.partition(" ")
+    action = action.lower()
+    db = perch.store.db
+    if action in ("", "list"):
+        saved = saved_replies(db)
+        if not saved:
+            return "No saved replies yet. Add one with `/perch replies add NAME | TEXT`."
+        return "*Saved replies*\n" + "\n".join(
+            f"• *{escape(r['name'])}*: {escape_within(one_line(r['text']), 300)}" for r in saved)
+    verdict = perch.gate.may_act(user)
+    if not verdict.allowed:
+        return verdict.reason
+    if action == "add":
+        name, bar, reply = (part.strip() for part in rest.partition("|"))
+        if not bar or not name or not reply:
+            return REPLIES_USAGE
+        if not _NAME.match(name):
+            return "A name is 1-40 letters, digits, spaces or `.'-`, starting with a letter or digit."
+        problem = tweet_problem(reply)
+        if problem:
+            return problem
+        if not add_saved_reply(db, name, reply, user):
+            return f"There is a saved reply called *{escape(name)}* already. Remove it first to replace it."
+        return f"Saved *{escape(name)}*. It is offered in every Reply form now."
+    if action == "remove":
+        if not rest.strip():
+            return REPLIES_USAGE
+        if remove_saved_reply(db, rest.strip()):
+            return f"Removed *{escape(rest.strip()[:40])}*."
+        return f"There is no saved reply called *{escape(rest.strip()[:40])}*."
+    return REPLIES_USAGE
