@@ -71,8 +71,8 @@ class FakeSlack(FakeServer):
             return [m.text for m in self.ephemerals if m.ephemeral_to == user]
 
     def pings(self) -> list[str]:
-        """Every mention Slack would have turned into a notification: those in new messages (Slack does
-        not notify anyone about a mention added by an edit)."""
+        """Every mention Slack would have turned into a notification: those in new channel messages
+        (not those added by an edit, nor those in an ephemeral message only its recipient sees)."""
         with self.lock:
             return list(self.notifications)
 
@@ -128,8 +128,7 @@ class FakeSlack(FakeServer):
         message = Message(channel, self._next_ts(), params.get("text", ""), _json(params.get("blocks")) or [],
                           ephemeral_to=params["user"])
         with self.lock:
-            self.ephemerals.append(message)
-            self._notify(message)
+            self.ephemerals.append(message)  # seen by one person only: a mention in it notifies nobody
         return {"ok": True, "message_ts": message.ts}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
