@@ -24,7 +24,7 @@ from bot.config import load_settings
 from bot.server import http_server
 from fakes.data import airline_tweets, followers_for
 from fakes.slack_api import FakeSlack
-from fakes.slack_requests import block_action_body, signed_post, slash_command_body
+from fakes.slack_requests import block_action_body, signed_post, slash_command_body, view_submission_body
 from fakes.x_api import FakeX
 
 BRAND = "JetBlue"
@@ -63,11 +63,11 @@ def main() -> int:
         _wait_for(lambda: len(slack.top_level()) >= first, "the first wave of cards")
         print(f"Wave 1: {first} mentions polled and carded. Now a second wave arrives, with a follow-up, "
               "a retweet and the brand's own tweet (the last two are skipped).\n")
-        x_ids = _feed_second_wave(x, second)
+        _feed_second_wave(x, second)
         _wait_for(lambda: len(slack.top_level()) >= first + len(second) and slack.thread(_card_ts(slack, 0)),
                   "the second wave")
         _print_cards(x, slack)
-        _click(slack, port, x_ids)
+        _work_a_case(slack, x, port)
     finally:
         runtime.scheduler.shutdown(wait=True)
         server.close()
@@ -90,12 +90,11 @@ def _feed(x: FakeX) -> tuple[int, list]:
     return half, rows[half:]
 
 
-def _feed_second_wave(x: FakeX, rows: list) -> list[str]:
+def _feed_second_wave(x: FakeX, rows: list) -> None:
     now = datetime.now(UTC)
-    ids = []
     for index, row in enumerate(rows):
         author = x.add_user(row.handle, row.handle, followers_for(row.handle))
-        ids.append(x.add_tweet(row.text, author, created_at=now - timedelta(minutes=len(rows) - index)))
+        x.add_tweet(row.text, author, created_at=now - timedelta(minutes=len(rows) - index))
     first_id = sorted(x.tweets, key=int)[0]
     first = x.tweets[first_id]
     customer = x.users[first.author_id]
@@ -103,7 +102,6 @@ def _feed_second_wave(x: FakeX, rows: list) -> list[str]:
     x.add_tweet(f"RT @{customer['username']}: {first.text}", x.add_user("retweeter_demo"), retweet_of=first_id)
     x.add_tweet(f"@{customer['username']} We're sorry to hear this. Please DM us your confirmation code.",
                 x.users[x.brand["id"]], reply_to=first_id)
-    return ids
 
 
 def _print_cards(x: FakeX, slack: FakeSlack) -> None:
@@ -118,21 +116,57 @@ def _print_cards(x: FakeX, slack: FakeSlack) -> None:
         print()
 
 
-def _click(slack: FakeSlack, port: int, x_ids: list[str]) -> None:
-    print(_rule("An agent clicks Claim on the first card (signed like Slack signs it)"))
-    card = slack.top_level(QUEUE)[0]
-    case_id = str(card.metadata["event_payload"]["case_id"])
+def _work_a_case(slack: FakeSlack, x: FakeX, port: int) -> None:
+    """Two agents click at once, one replies through the modal, then resolves; all signed like Slack."""
     url = f"http://127.0.0.1:{port}/slack/events"
-    response = signed_post(url, SECRET, block_action_body("claim", case_id, user="U0AGENT1", channel=QUEUE,
+    card = slack.top_level(QUEUE)[1]
+    case_id = str(card.metadata["event_payload"]["case_id"])
+
+    def click(action_id: str, user: str):
+        return signed_post(url, SECRET, block_action_body(action_id, case_id, user=user, channel=QUEUE,
                                                           message_ts=card.ts))
-    print(f"POST /slack/events (block_actions claim) → HTTP {response.status_code}")
-    _wait_for(lambda: slack.ephemerals, "the ephemeral answer")
-    print(f"ephemeral to U0AGENT1: {slack.ephemerals[-1].text}")
+
+    print(_rule("Two agents click Claim on the second card at the same moment"))
+    threads = [threading.Thread(target=click, args=("claim", user)) for user in ("U0AGENT1", "U0AGENT2")]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    _wait_for(lambda: slack.ephemerals, "the loser's answer")
+    loser = slack.ephemerals[-1]
+    print(f"ephemeral to {loser.ephemeral_to}: {loser.text}")
+    _wait_for(lambda: "has it" in str(_card(slack, card.ts).blocks), "the card update")
+    print(_indent(card_as_text(_card(slack, card.ts).blocks)) + "\n")
+
+    print(_rule("The winner replies from the modal (validated, sent once on X)"))
+    winner = "U0AGENT2" if loser.ephemeral_to == "U0AGENT1" else "U0AGENT1"
+    click("reply", winner)
+    _wait_for(lambda: slack.views, "the Reply modal")
+    view = slack.views[-1]
+    box = next(b for b in view["blocks"] if b["type"] == "input")
+    too_long = signed_post(url, SECRET, view_submission_body(view, {box["block_id"]: "@x " + "so sorry " * 40},
+                                                             user=winner)).json()
+    print(f"a 363-character reply → {too_long['errors'][box['block_id']]}")
+    text = box["element"]["initial_value"] + "We're sorry! Please DM us your confirmation code and we'll sort it out."
+    for attempt in (0, 1):  # the second is Slack retrying the same submission
+        signed_post(url, SECRET, view_submission_body(view, {box["block_id"]: text}, user=winner),
+                    retry_num=attempt or None)
+    print(f"X received {len(x.posted)} reply for 2 submissions: {x.posted[0]}")
+    _wait_for(lambda: slack.thread(card.ts), "the thread note")
+    print("thread: " + card_as_text(slack.thread(card.ts)[-1].blocks))
+
+    print(_rule("Resolve"))
+    click("resolve", winner)
+    _wait_for(lambda: "Resolved" in str(_card(slack, card.ts).blocks), "the collapsed card")
+    print(_indent(card_as_text(_card(slack, card.ts).blocks)))
     forged = signed_post(url, "wrong-secret", block_action_body("claim", case_id, user="U0EVIL", channel=QUEUE,
                                                                 message_ts=card.ts))
-    print(f"the same click with a bad signature → HTTP {forged.status_code}")
-    help_reply = signed_post(url, SECRET, slash_command_body("help", user="U0AGENT1", channel=QUEUE))
-    print(f"/perch help → {help_reply.json()['text'].splitlines()[0]}\n")
+    print(f"\na click with a bad signature → HTTP {forged.status_code}")
+    saved = signed_post(url, SECRET, slash_command_body("replies add Delay | Sorry for the delay! We're checking "
+                                                        "with the gate now.", user=winner, channel=QUEUE))
+    print(f"/perch replies add … → {saved.json()['text']}\n")
+
+
+def _card(slack: FakeSlack, ts: str):
+    return next(m for m in slack.top_level(QUEUE) if m.ts == ts)
 
 
 def _print_database(runtime) -> None:

@@ -231,7 +231,8 @@ def card_as_text(blocks: list[dict[str, Any]]) -> str:
         elif block["type"] == "context":
             lines.append("  " + " ".join(_as_seen(element.get("text", "")) for element in block["elements"]))
         elif block["type"] == "actions":
-            lines.append("  " + " ".join(f"[{e['text']['text']}]" for e in block["elements"]))
+            labels = [(e.get("text") or e.get("placeholder") or {}).get("text", "?") for e in block["elements"]]
+            lines.append("  " + " ".join(f"[{label}]" for label in labels))
     return "\n".join(lines)
 
 
