@@ -28,7 +28,7 @@ def wsgi_app(app: App, health: Callable[[], dict[str, Any]]) -> Callable:
     return application
 
 
-def http_server(app: App, health: Callable[[], dict[str, Any]], *, host: str, port: int, threads: int = 8):
+def http_server(app: App, health: Callable[[], dict[str, Any]], *, host: str, port: int, threads: int = 16):
     """A waitress server (several worker threads; Bolt's own dev server handles one request at a time)."""
     return create_server(wsgi_app(app, health), host=host, port=port, threads=threads,
                          ident="perch", clear_untrusted_proxy_headers=True)

@@ -9,8 +9,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-LABELS = {"claim": "Claim", "reply": "Reply", "move_to_dm": "Move to DM", "escalate": "Escalate",
-          "resolve": "Resolve"}
+LABELS = {"escalate": "Escalate"}
 
 
 def coming_soon(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
