@@ -21,7 +21,7 @@ from bot.app import build_runtime
 from bot.cards import card_as_text
 from bot.cli import configure_logging, health
 from bot.config import load_settings
-from bot.server import http_server
+from bot.server import http_server, stop_http_server
 from fakes.data import airline_tweets, followers_for
 from fakes.slack_api import FakeSlack
 from fakes.slack_requests import block_action_body, signed_post, slash_command_body, view_submission_body
@@ -50,7 +50,8 @@ def main() -> int:
     }, http_mode=True)
     runtime = build_runtime(settings)
     server = http_server(runtime.app, lambda: health(runtime), host="127.0.0.1", port=port)
-    threading.Thread(target=server.run, daemon=True).start()
+    server_thread = threading.Thread(target=server.run, daemon=True)
+    server_thread.start()
 
     print(_rule("Perch demo"))
     print(f"X API stand-in   {x.url}   (brand account @{BRAND})")
@@ -70,7 +71,7 @@ def main() -> int:
         _work_a_case(slack, x, port)
     finally:
         runtime.scheduler.shutdown(wait=True)
-        server.close()
+        stop_http_server(server, server_thread)
         x.stop()
         slack.stop()
     _print_database(runtime)

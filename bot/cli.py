@@ -74,16 +74,14 @@ def health(runtime: Runtime) -> dict[str, Any]:
 
 
 def _serve_http(runtime: Runtime, settings: Settings, host: str, stop: threading.Event) -> None:
-    from bot.server import http_server
+    from bot.server import http_server, stop_http_server
 
     server = http_server(runtime.app, lambda: health(runtime), host=host, port=settings.port)
     thread = threading.Thread(target=server.run, name="http", daemon=True)
     thread.start()
     log.info("Listening on http://%s:%s/slack/events", host, settings.port)
     stop.wait()
-    server.close()  # stop accepting; requests in flight get Slack's 3 seconds to finish
-    thread.join(timeout=3)
-    server.task_dispatcher.shutdown()
+    stop_http_server(server, thread)  # requests in flight get Slack's 3 seconds to finish
 
 
 def _serve_socket_mode(runtime: Runtime, settings: Settings, stop: threading.Event) -> None:

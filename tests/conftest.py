@@ -15,7 +15,7 @@ import pytest
 
 from bot.app import Runtime, build_runtime
 from bot.config import load_settings
-from bot.server import http_server
+from bot.server import http_server, stop_http_server
 from fakes.slack_api import FakeSlack
 from fakes.slack_requests import block_action_body, signed_post
 from fakes.x_api import FakeX
@@ -136,10 +136,11 @@ def serve(make_bot):
     def start(clock: Clock | None = None, **overrides: str) -> Served:
         runtime = make_bot(clock, http_mode=True, **overrides)
         server = http_server(runtime.app, lambda: {"ok": True}, host="127.0.0.1", port=0)
-        threading.Thread(target=server.run, daemon=True).start()
-        servers.append(server)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
         return Served(runtime, f"http://127.0.0.1:{server.effective_port}/slack/events")
 
     yield start
-    for server in servers:
-        server.close()
+    for server, thread in servers:
+        stop_http_server(server, thread)
