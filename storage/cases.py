@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import utc_now
+from storage.db import utc_now, writing
 from storage.events import event_row, record_event
 
 OPEN_STATUSES = ("new", "claimed", "replied", "in_dm", "escalated")
@@ -114,7 +114,7 @@ def mark_card_synced(db: sqlite_utils.Database, case_id: int, version: int) -> N
 def mark_post_attempts(db: sqlite_utils.Database, case_ids: list[int]) -> None:
     """Write down, before calling Slack, that these cards may be in the channel from now on."""
     now = utc_now()
-    with db.atomic():
+    with writing(db):
         db.conn.executemany("UPDATE cases SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?",
                             [(now, case_id) for case_id in case_ids])
 
@@ -128,7 +128,7 @@ def record_posted(db: sqlite_utils.Database, posts: list[tuple[int, str, str]], 
     """
     now = utc_now()
     recorded = []
-    with db.atomic():
+    with writing(db):
         for case_id, channel, ts in posts:
             changed = db.execute(
                 "UPDATE cases SET slack_channel = ?, slack_ts = ?, posted_at = ?, updated_at = ? "
@@ -188,7 +188,7 @@ def last_event(db: sqlite_utils.Database, case_id: int) -> dict[str, Any] | None
 def claim(db: sqlite_utils.Database, case_id: int, user: str, *, implicit: bool = False) -> Change:
     """Give an unclaimed, open case to `user`; one conditional UPDATE, so one winner."""
     now = utc_now()
-    with db.atomic():
+    with writing(db):
         won = db.execute(
             "UPDATE cases SET assignee = ?, claimed_at = COALESCE(claimed_at, ?), "
             "status = CASE WHEN status = 'new' THEN 'claimed' ELSE status END, updated_at = ?, "
@@ -202,7 +202,7 @@ def claim(db: sqlite_utils.Database, case_id: int, user: str, *, implicit: bool 
 
 def unclaim(db: sqlite_utils.Database, case_id: int, user: str, *, as_manager: bool = False) -> Change:
     now = utc_now()
-    with db.atomic():
+    with writing(db):
         case = get_card(db, case_id)
         if case is None:
             return Change("missing")
@@ -218,7 +218,7 @@ def unclaim(db: sqlite_utils.Database, case_id: int, user: str, *, as_manager: b
 
 def reassign(db: sqlite_utils.Database, case_id: int, to_user: str, by_user: str) -> Change:
     now = utc_now()
-    with db.atomic():
+    with writing(db):
         case = get_card(db, case_id)
         if case is None:
             return Change("missing")
@@ -235,7 +235,7 @@ def reassign(db: sqlite_utils.Database, case_id: int, to_user: str, by_user: str
 
 def resolve(db: sqlite_utils.Database, case_id: int, user: str) -> Change:
     now = utc_now()
-    with db.atomic():
+    with writing(db):
         done = db.execute(
             "UPDATE cases SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?, "
             "assignee = COALESCE(assignee, ?), card_version = card_version + 1 WHERE id = ? AND status != 'resolved'",
@@ -249,7 +249,7 @@ def resolve(db: sqlite_utils.Database, case_id: int, user: str) -> Change:
 def reopen(db: sqlite_utils.Database, case_id: int, actor: str, detail: dict[str, Any] | None = None) -> Change:
     """Back to work: to its assignee if it has one, else to the queue."""
     now = utc_now()
-    with db.atomic():
+    with writing(db):
         case = get_card(db, case_id)
         done = db.execute(
             "UPDATE cases SET status = CASE WHEN assignee IS NULL THEN 'new' ELSE 'claimed' END, "

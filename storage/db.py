@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlite_utils
@@ -133,6 +134,27 @@ def _m002_agent_actions(db: sqlite_utils.Database) -> None:
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core, _m002_agent_actions]
 
 
+@contextmanager
+def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A write transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE).
+
+    A transaction that reads before it writes must not discover at its first write that another
+    connection wrote meanwhile (WAL then fails at once with "database is locked"); IMMEDIATE waits
+    for the lock instead, within `busy_timeout`. Nested use becomes a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
 def connect(path: str) -> sqlite_utils.Database:
     """One connection in autocommit mode: writes that belong together go inside `db.atomic()`."""
     conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
@@ -169,7 +191,7 @@ def migrate(db: sqlite_utils.Database) -> None:
     for number, migration in enumerate(MIGRATIONS, start=1):
         if number in applied:
             continue
-        with db.atomic():
+        with writing(db):
             migration(db)
             migrations.insert({"number": number, "name": migration.__name__.lstrip("_"),
                                "applied_at": utc_now()})

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import utc_now
+from storage.db import utc_now, writing
 from storage.events import record_event
 
 
@@ -34,7 +34,7 @@ def begin_send(db: sqlite_utils.Database, key: str, case_id: int, kind: str, tex
            "text": text, "in_reply_to_tweet_id": in_reply_to, "dm_participant_id": participant,
            "sent_by": agent, "sent_by_name": agent_name, "created_at": now}
     try:
-        with db.atomic():
+        with writing(db):
             reply_id = db["replies"].insert(row).last_pk
         return Begin("go", reply_id)
     except sqlite3.IntegrityError:
@@ -69,7 +69,7 @@ def mark_failed(db: sqlite_utils.Database, reply_id: int, error: str, *, unknown
 def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dict[str, Any]:
     """Record what X accepted, and what it means for the case: a first response, an implicit claim."""
     now = utc_now()
-    with db.atomic():
+    with writing(db):
         db.execute("UPDATE replies SET status = 'sent', x_id = ?, sent_at = ?, error = NULL WHERE id = ?",
                    [x_id, now, reply_id])
         reply = db["replies"].get(reply_id)
@@ -91,7 +91,7 @@ def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dic
 
 def mark_moved_to_dm(db: sqlite_utils.Database, case_id: int, agent: str, detail: dict[str, Any]) -> None:
     now = utc_now()
-    with db.atomic():
+    with writing(db):
         db.execute("UPDATE cases SET status = 'in_dm', updated_at = ?, card_version = card_version + 1 "
                    "WHERE id = ? AND status != 'resolved'", [now, case_id])
         record_event(db, case_id, "moved_to_dm", agent, detail, at=now)
@@ -110,7 +110,7 @@ def record_outside_replies(db: sqlite_utils.Database, brand_tweets: list[Any]) -
         case_id = _case_replied_to(db, tweet)
         if case_id is None:
             continue
-        with db.atomic():
+        with writing(db):
             reply_id = db["replies"].insert({
                 "case_id": case_id, "idempotency_key": f"x:{tweet.id}", "kind": "reply", "source": "x.com",
                 "status": "sent", "text": tweet.text, "in_reply_to_tweet_id": tweet.in_reply_to_tweet_id,
@@ -186,7 +186,7 @@ def get_saved_reply(db: sqlite_utils.Database, reply_id: int) -> dict[str, Any] 
 def add_saved_reply(db: sqlite_utils.Database, name: str, text: str, user: str) -> bool:
     """False when a saved reply of that name exists already."""
     try:
-        with db.atomic():
+        with writing(db):
             db["saved_replies"].insert({"name": name, "text": text, "created_by": user, "created_at": utc_now()})
     except sqlite3.IntegrityError:
         return False

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from storage.cases import reopen, touch_card
-from storage.db import utc_now
+from storage.db import utc_now, writing
 from storage.events import event_row
 
 
@@ -65,7 +65,7 @@ def store_tweets(db: sqlite_utils.Database, tweets: list[Tweet],
     Written in batches (one `insert_all` per table) because a burst can bring thousands at once.
     """
     result = StoreResult()
-    with db.atomic():
+    with writing(db):
         known = known_tweet_ids(db, [t.id for t in tweets])
         fresh = list({t.id: t for t in sorted(tweets, key=tweet_order) if t.id not in known}.values())
         result.duplicates = len(tweets) - len(fresh)
