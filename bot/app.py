@@ -11,9 +11,11 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.ingest import Ingestor
+from bot.locations import Detectors
 from bot.outbox import Outbox
 from bot.permissions import Gatekeeper
 from bot.poster import Poster
+from bot.reminders import Reminders
 from bot.scheduler import build_scheduler
 from bot.services import Services
 from bot.slack_client import web_client
@@ -35,6 +37,7 @@ class Runtime:
     poster: Poster
     scheduler: BackgroundScheduler
     services: Services
+    reminders: Reminders
 
 
 def build_app(settings: Settings, client: WebClient, services: Services) -> App:
@@ -66,12 +69,14 @@ def build_runtime(settings: Settings) -> Runtime:
     poster = Poster(store, slack, settings.slack_queue_channel,
                     brand_handle=lambda: x.account.username if x.account else "")
     gate = Gatekeeper(slack, support_group=settings.support_usergroup, manager_group=settings.manager_usergroup)
-    services = Services(settings, store, x, gate, poster, Outbox(store, x))
+    services = Services(settings, store, x, gate, poster, Outbox(store, x), Detectors(store))
     app = build_app(settings, slack, services)
     ingestor = Ingestor(store, x, search_queries=settings.x_search_queries,
                         poll_interval=settings.poll_interval_seconds,
                         overlap_seconds=settings.poll_overlap_seconds,
-                        backfill_seconds=settings.backfill_hours * 3600)
-    scheduler = build_scheduler(ingestor, poster, poll_interval=settings.poll_interval_seconds,
+                        backfill_seconds=settings.backfill_hours * 3600, suggest=services.detectors.suggest)
+    reminders = Reminders(store, slack, normal_minutes=settings.escalation_ack_minutes,
+                          urgent_minutes=settings.escalation_urgent_ack_minutes)
+    scheduler = build_scheduler(ingestor, poster, reminders, poll_interval=settings.poll_interval_seconds,
                                 post_interval=settings.post_interval_seconds)
-    return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services)
+    return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders)

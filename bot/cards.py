@@ -24,6 +24,7 @@ NAME_LIMIT = 100
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
 REPLY_EVENT_TYPE = "perch_reply"
+NOTE_EVENT_TYPE = "perch_note"
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 OPEN_BUTTONS = [("reply", "Reply"), ("move_to_dm", "Move to DM"), ("escalate", "Escalate"), ("resolve", "Resolve")]
@@ -63,17 +64,19 @@ def author_line(name: str, handle: str, followers: int | None = None) -> str:
     return line
 
 
-def case_card(card: CardData, now: datetime | None = None, last: dict[str, Any] | None = None) -> dict[str, Any]:
+def case_card(card: CardData, now: datetime | None = None, last: dict[str, Any] | None = None,
+              escalation: str | None = None) -> dict[str, Any]:
     """`chat.postMessage`/`chat.update` arguments for a case's card, as its state is now.
 
     An open case shows the tweet, who has it and the buttons for its state; a resolved one collapses
-    to a one-line summary with its durations and a Reopen button. `last` is the latest event.
+    to a one-line summary with its durations and a Reopen button. `last` is the latest event,
+    `escalation` the line saying where the case's latest escalation stands.
     """
     now = now or datetime.now(UTC)
     resolved = card.status == "resolved"
     return {
         "text": _fallback(card.author_handle, card.text, "Resolved:" if resolved else "New mention from"),
-        "blocks": _resolved_blocks(card) if resolved else _open_blocks(card, now, last),
+        "blocks": _resolved_blocks(card) if resolved else _open_blocks(card, now, last, escalation),
         "metadata": {"event_type": CASE_EVENT_TYPE,
                      "event_payload": {"case_id": card.case_id, "tweet_id": card.tweet_id}},
         "unfurl_links": False,
@@ -81,7 +84,8 @@ def case_card(card: CardData, now: datetime | None = None, last: dict[str, Any] 
     }
 
 
-def _open_blocks(card: CardData, now: datetime, last: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _open_blocks(card: CardData, now: datetime, last: dict[str, Any] | None,
+                 escalation: str | None) -> list[dict[str, Any]]:
     text = safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
     value = str(card.case_id)
     if card.assignee is None:
@@ -99,7 +103,7 @@ def _open_blocks(card: CardData, now: datetime, last: dict[str, Any] | None) -> 
         {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": text}},
         {"type": "context", "block_id": "meta", "elements": [{"type": "mrkdwn", "text": _meta_line(card, now)}]},
         {"type": "context", "block_id": "status",
-         "elements": [{"type": "mrkdwn", "text": _status_line(card, last)}]},
+         "elements": [{"type": "mrkdwn", "text": line} for line in (_status_line(card, last), escalation) if line]},
         {"type": "actions", "block_id": "case_actions", "elements": elements},
     ]
 
@@ -222,6 +226,19 @@ def reply_note(note: dict[str, Any], brand_handle: str) -> dict[str, Any]:
     }
 
 
+def case_note_message(note: dict[str, Any]) -> dict[str, Any]:
+    """A note Perch writes in a case's thread (escalation news, reminders); its text is built by Perch."""
+    return {
+        "thread_ts": note["thread_ts"],
+        "text": note["text"][:FALLBACK_TEXT_LIMIT],
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": note["text"][:SECTION_TEXT_LIMIT]}}],
+        "metadata": {"event_type": NOTE_EVENT_TYPE,
+                     "event_payload": {"case_id": note["case_id"], "note_id": note["id"]}},
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
 def card_as_text(blocks: list[dict[str, Any]]) -> str:
     """Blocks as a reader would see them (links as text, dates as their fallback), for the demo and logs."""
     lines = []
@@ -246,8 +263,9 @@ def _meta_line(card: CardData, now: datetime) -> str:
     created = from_iso(card.created_at)
     posted = from_iso(card.posted_at) if card.posted_at else now
     link = tweet_url(card.author_handle, card.tweet_id)
+    where = f" · 📍 {card.suggested_location}?" if card.suggested_location and not card.location else ""
     return (f"<{link}|View on X> · Tweeted {_slack_date(created)} "
-            f"· in the queue {_duration(posted - created)} later · Case #{card.case_id}")
+            f"· in the queue {_duration(posted - created)} later · Case #{card.case_id}{where}")
 
 
 def _slack_date(moment: datetime) -> str:

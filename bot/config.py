@@ -41,6 +41,8 @@ class Settings:
     poll_overlap_seconds: float = 300.0
     post_interval_seconds: float = 5.0
     backfill_hours: float = 24.0
+    escalation_ack_minutes: float = 10.0
+    escalation_urgent_ack_minutes: float = 5.0
     database_path: str = "perch.db"
     support_usergroup: str | None = None
     manager_usergroup: str | None = None
@@ -70,6 +72,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         poll_overlap_seconds=reader.non_negative_number("POLL_OVERLAP_SECONDS", 300.0),
         post_interval_seconds=reader.positive_number("POST_INTERVAL_SECONDS", 5.0),
         backfill_hours=reader.non_negative_number("BACKFILL_HOURS", 24.0, unit="hours"),
+        escalation_ack_minutes=reader.positive_number("ESCALATION_ACK_MINUTES", 10.0, unit="minutes"),
+        escalation_urgent_ack_minutes=reader.positive_number("ESCALATION_URGENT_ACK_MINUTES", 5.0, unit="minutes"),
         database_path=reader.optional("DATABASE_PATH") or "perch.db",
         support_usergroup=reader.optional_match("SUPPORT_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
         manager_usergroup=reader.optional_match("MANAGER_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),

@@ -1,8 +1,9 @@
 """Which configured location a tweet is about: "stuck at JFK", "#LAX", "the desk at O'Hare", "store 42".
 
 Rules, each there to avoid a false positive measured on real airline tweets:
-- an airport code counts only as a standalone token (`JFK`, `#JFK`, `DEN:PHX`), never inside a word
-  or a handle (`@JFKairport`), and only in capitals unless written as a hashtag;
+- an airport code counts only as a standalone token (`JFK`, `#JFK`, `DEN:PHX`, `211/ORD`), never inside
+  a word or a handle (`@JFKairport`), and only in capitals unless written as a hashtag or after a cue
+  of being there (`out of jfk`, `in Ord`);
 - a code that is also a word people capitalise for emphasis (`CAN`, `SAT`, `NOW`…) needs a hashtag or a cue
   (`at CAN`, `CAN airport`); a code in a shouted, all-capitals tweet needs the same;
 - names and aliases (`Kennedy`, `O'Hare`, `Main St store`) match whole words, in any case;
@@ -61,7 +62,7 @@ class Detector:
         self._names: list[tuple[str, re.Pattern]] = []
         for place in places:
             if place.kind == "airport" and re.fullmatch(r"[A-Z]{3}", place.code):
-                pattern = re.compile(rf"(?<![\w@$/.#])(#?)({place.code})(?![\w@])", re.I)
+                pattern = re.compile(rf"(?<![\w@$.#])(#?)({place.code})(?![\w@])", re.I)
                 self._codes.append((place.code, pattern, place.code in WORDLIKE_CODES))
             for alias in _aliases(place, unique_city=cities.count(place.city.lower()) == 1):
                 words = r"\s+".join(re.escape(w) for w in alias.replace("’", "'").split())
@@ -83,10 +84,10 @@ class Detector:
         for code, pattern, wordlike in self._codes:
             for match in pattern.finditer(text):
                 hashtag, token = match.group(1) == "#", match.group(2)
-                if not hashtag and token != code:
-                    continue  # "jfk" in lower case is rarely the airport; "#jfk" is
                 there = bool(_THERE.search(text[:match.start()]))
                 cue = there or bool(_AIRPORT_AFTER.match(text[match.end():]))
+                if not hashtag and token != code and (wordlike or not there):
+                    continue  # "jfk" in lower case counts after "at", "in", "out of"; "#jfk" always
                 if (wordlike or shouting) and not (hashtag or cue):
                     continue
                 hits.append(_Hit(code, match.start(), match.end(), there))

@@ -14,8 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.mrkdwn import decode_x
 from bot.x_client import MENTIONS_TIMELINE_CAP, Account, Fetch, XAuthError, XClient, XError, XRateLimited
+from storage.cases import case_texts
 from storage.db import Store, from_iso
+from storage.escalations import set_suggestions
 from storage.replies import record_outside_replies
 from storage.tweets import Cursor, StoreResult, Tweet, advance_cursor, get_cursor, store_tweets, tweet_order
 
@@ -50,7 +53,8 @@ class Ingestor:
 
     def __init__(self, store: Store, x: XClient, *, search_queries: tuple[str, ...] = (),
                  poll_interval: float = 60.0, overlap_seconds: float = 300.0,
-                 backfill_seconds: float = 86400.0, clock: Callable[[], float] = time.time) -> None:
+                 backfill_seconds: float = 86400.0, clock: Callable[[], float] = time.time,
+                 suggest: Callable[[str], str | None] | None = None) -> None:
         self.store = store
         self.x = x
         self.search_queries = search_queries
@@ -58,6 +62,7 @@ class Ingestor:
         self.overlap = timedelta(seconds=overlap_seconds)
         self.backfill = timedelta(seconds=backfill_seconds)
         self.clock = clock
+        self.suggest = suggest
         self.account: Account | None = None
         self.states: dict[str, SourceState] = {}
 
@@ -131,9 +136,19 @@ class Ingestor:
         report.stored += result.stored
         report.cases_opened += len(result.cases_opened)
         report.follow_ups += result.follow_ups
+        if result.cases_opened and self.suggest is not None:
+            self._suggest_locations(result.cases_opened)
         if result.stored:
             log.info("Stored %d new tweets (%d cases opened, %d follow-ups)", result.stored,
                      len(result.cases_opened), result.follow_ups)
+
+    def _suggest_locations(self, case_ids: list[int]) -> None:
+        """Guess each new case's location from its tweet (shown on the card as `📍 JFK?`)."""
+        db = self.store.db
+        suggestions = {case_id: code for case_id, text in case_texts(db, case_ids).items()
+                       if (code := self.suggest(decode_x(text)))}
+        if suggestions:
+            set_suggestions(db, suggestions)
 
     def _window_start(self, cursor: Cursor | None) -> datetime:
         now = datetime.fromtimestamp(self.clock(), UTC)

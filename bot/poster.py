@@ -21,7 +21,17 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.cards import CASE_EVENT_TYPE, FOLLOW_UP_EVENT_TYPE, REPLY_EVENT_TYPE, case_card, follow_up_message, reply_note
+from bot.cards import (
+    CASE_EVENT_TYPE,
+    FOLLOW_UP_EVENT_TYPE,
+    NOTE_EVENT_TYPE,
+    REPLY_EVENT_TYPE,
+    case_card,
+    case_note_message,
+    follow_up_message,
+    reply_note,
+)
+from bot.escalation_cards import escalation_line, escalation_message
 from storage.cases import (
     CardData,
     cases_to_post,
@@ -36,6 +46,16 @@ from storage.cases import (
     stale_cards,
 )
 from storage.db import Store, from_iso
+from storage.escalations import (
+    case_notes_to_post,
+    get_escalation,
+    latest_escalation,
+    mark_case_note_attempt,
+    mark_message_synced,
+    record_case_note_posted,
+    stale_escalation_messages,
+)
+from storage.locations import get_location
 from storage.replies import mark_note_attempt, notes_to_post, record_note_posted
 
 log = logging.getLogger(__name__)
@@ -89,17 +109,21 @@ class Poster:
             self._post_thread_items(self._thread_items(), report)
             for case_id in stale_cards(self.store.db):
                 self._update_card(case_id, report)
+            for escalation_id in stale_escalation_messages(self.store.db):
+                self._update_escalation(escalation_id, report)
         except (SlackClientError, OSError) as error:
             report.failed += 1
             log.warning("Posting to Slack paused until the next run: %s", _describe(error))
         return report
 
-    def sync_case(self, case_id: int) -> PostReport:
-        """Bring one case's thread and card up to date now (after an agent's action)."""
+    def sync_case(self, case_id: int, escalation_id: int | None = None) -> PostReport:
+        """Bring one case's thread and card (and an escalation's message) up to date now."""
         report = PostReport()
         try:
             self._post_thread_items(self._thread_items(case_id), report)
             self._update_card(case_id, report)
+            if escalation_id is not None:
+                self._update_escalation(escalation_id, report)
         except (SlackClientError, OSError) as error:
             report.failed += 1
             log.warning("Case %s: Slack update deferred to the next run: %s", case_id, _describe(error))
@@ -160,7 +184,9 @@ class Poster:
             card = get_card(db, case_id)
             if card is None or card.slack_ts is None or card.slack_channel is None:
                 return
-            message = case_card(card, self.now(), last_event(db, case_id))
+            escalation = latest_escalation(db, case_id)
+            message = case_card(card, self.now(), last_event(db, case_id),
+                                escalation_line(escalation) if escalation else None)
             message.pop("unfurl_links"), message.pop("unfurl_media")
             try:
                 self.client.chat_update(channel=card.slack_channel, ts=card.slack_ts, **message)
@@ -170,6 +196,28 @@ class Poster:
                 log.error("Could not update the card of case %s: %s", case_id, _error_code(error))
             mark_card_synced(db, case_id, card.card_version)
             report.updated += 1
+
+    def _update_escalation(self, escalation_id: int, report: PostReport) -> None:
+        """Re-render an escalation's message in its location's channel."""
+        db = self.store.db
+        escalation = get_escalation(db, escalation_id)
+        if escalation is None or escalation.slack_ts is None:
+            return
+        card, location = get_card(db, escalation.case_id), get_location(db, escalation.location)
+        if card is None or location is None:
+            mark_message_synced(db, escalation_id, escalation.message_version)
+            return
+        message = escalation_message(escalation, card, location)
+        message.pop("unfurl_links"), message.pop("unfurl_media")
+        try:
+            self.client.chat_update(channel=escalation.slack_channel, ts=escalation.slack_ts, **message)
+        except SlackApiError as error:
+            if _error_code(error) not in MESSAGE_ERRORS | {"message_not_found", "cant_update_message",
+                                                           "channel_not_found", "not_in_channel"}:
+                raise
+            log.error("Could not update escalation %s's message: %s", escalation_id, _error_code(error))
+        mark_message_synced(db, escalation_id, escalation.message_version)
+        report.updated += 1
 
     # -- thread messages -----------------------------------------------------------------------
     def _thread_items(self, case_id: int | None = None) -> list[ThreadItem]:
@@ -186,6 +234,12 @@ class Poster:
             record=lambda ts, reply_id=n["id"]: record_note_posted(db, reply_id, ts),
             mark_attempt=lambda reply_id=n["id"]: mark_note_attempt(db, reply_id),
         ) for n in notes_to_post(db, case_id=case_id)]
+        items += [ThreadItem(
+            key=f"note:{n['id']}", channel=n["slack_channel"], thread_ts=n["thread_ts"],
+            attempted=n["note_attempted_at"] is not None, message=case_note_message(n),
+            record=lambda ts, note_id=n["id"]: record_case_note_posted(db, note_id, ts),
+            mark_attempt=lambda note_id=n["id"]: mark_case_note_attempt(db, note_id),
+        ) for n in case_notes_to_post(db, case_id=case_id)]
         return items
 
     def _post_thread_items(self, items: list[ThreadItem], report: PostReport) -> None:
@@ -216,12 +270,12 @@ class Poster:
         """item key → ts of the Perch messages already in a card's thread."""
         found: dict[str, str] = {}
         for message in self._pages(self.client.conversations_replies, channel=channel, ts=thread_ts):
-            tweet_id = _payload_value(message, FOLLOW_UP_EVENT_TYPE, "tweet_id")
-            reply_id = _payload_value(message, REPLY_EVENT_TYPE, "reply_id")
-            if tweet_id is not None:
-                found.setdefault(f"follow_up:{tweet_id}", message["ts"])
-            if reply_id is not None:
-                found.setdefault(f"reply:{reply_id}", message["ts"])
+            for event_type, field, prefix in ((FOLLOW_UP_EVENT_TYPE, "tweet_id", "follow_up"),
+                                              (REPLY_EVENT_TYPE, "reply_id", "reply"),
+                                              (NOTE_EVENT_TYPE, "note_id", "note")):
+                value = _payload_value(message, event_type, field)
+                if value is not None:
+                    found.setdefault(f"{prefix}:{value}", message["ts"])
         return found
 
     # -- plumbing ------------------------------------------------------------------------------

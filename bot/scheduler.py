@@ -9,13 +9,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.ingest import Ingestor
 from bot.poster import Poster
+from bot.reminders import Reminders
 
 log = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
-def build_scheduler(ingestor: Ingestor, poster: Poster, *, poll_interval: float,
+REMINDER_INTERVAL_SECONDS = 30
+
+
+def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, *, poll_interval: float,
                     post_interval: float) -> BackgroundScheduler:
     """Poll X every `poll_interval` seconds; post pending cards every `post_interval` seconds and
     right after an ingest run that stored something, so a new mention reaches Slack without waiting."""
@@ -33,4 +37,6 @@ def build_scheduler(ingestor: Ingestor, poster: Poster, *, poll_interval: float,
                       name="Poll X for mentions", next_run_time=now)
     scheduler.add_job(poster.run, "interval", seconds=post_interval, id="post",
                       name="Post cards to Slack", next_run_time=now)
+    scheduler.add_job(reminders.run, "interval", seconds=REMINDER_INTERVAL_SECONDS, id="reminders",
+                      name="Remind locations of unacknowledged escalations", next_run_time=now)
     return scheduler

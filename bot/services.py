@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
+from bot.locations import Detectors
 from bot.outbox import Outbox
 from bot.permissions import Gatekeeper
 from bot.poster import Poster
@@ -21,6 +22,7 @@ class Services:
     gate: Gatekeeper
     poster: Poster
     outbox: Outbox
+    detectors: Detectors
 
 
 def services(context: Any) -> Services:

@@ -47,6 +47,8 @@ class CardData:
     reopened_count: int = 0
     card_version: int = 0
     conversation_id: str = ""
+    suggested_location: str | None = None
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ _CARD_COLUMNS = """
     c.id AS case_id, c.status, c.tweet_id, t.text, t.author_handle, t.author_name, t.author_followers,
     t.created_at, c.post_attempted_at, c.slack_channel, c.slack_ts, c.author_id, c.assignee, c.posted_at,
     c.claimed_at, c.first_response_at, c.resolved_at, c.resolved_by, c.reopened_count, c.card_version,
-    c.conversation_id
+    c.conversation_id, c.suggested_location, c.location
 """
 _CARD_FROM = "FROM cases c JOIN tweets t ON t.id = c.tweet_id"
 
@@ -291,3 +293,14 @@ def case_at(db: sqlite_utils.Database, channel: str, ts: str) -> int | None:
     """The case whose card is the message `ts` in `channel`."""
     row = db.execute("SELECT id FROM cases WHERE slack_channel = ? AND slack_ts = ?", [channel, ts]).fetchone()
     return row[0] if row else None
+
+
+def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, str]:
+    """case id → the text of its first tweet."""
+    found: dict[int, str] = {}
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start:start + 500]
+        marks = ",".join("?" for _ in chunk)
+        found.update(db.execute(f"SELECT c.id, t.text FROM cases c JOIN tweets t ON t.id = c.tweet_id "
+                                f"WHERE c.id IN ({marks})", chunk).fetchall())
+    return found

@@ -131,7 +131,34 @@ def _m002_agent_actions(db: sqlite_utils.Database) -> None:
     db["cases"].create_index(["slack_channel", "slack_ts"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core, _m002_agent_actions]
+def _m003_escalations(db: sqlite_utils.Database) -> None:
+    """Frontline locations, escalations to their staff, suggested locations, and thread notes."""
+    db["locations"].create(
+        {"code": str, "name": str, "kind": str, "slack_channel": str, "staff_group": str, "staff_users": str,
+         "lead": str, "aliases": str, "timezone": str, "created_at": str, "updated_at": str},
+        pk="code",
+    )
+    db["escalations"].create(
+        {"id": int, "case_id": int, "location": str, "urgency": str, "note": str, "requested_by": str,
+         "requested_by_name": str, "requested_at": str, "slack_channel": str, "slack_ts": str,
+         "acknowledged_by": str, "acknowledged_at": str, "resolved_by": str, "resolved_at": str, "outcome": str,
+         "reminders_sent": int, "message_version": int, "message_synced": int},
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+        defaults={"reminders_sent": 0, "message_version": 0, "message_synced": 0},
+    )
+    db["escalations"].create_index(["case_id"])
+    db["escalations"].create_index(["acknowledged_at", "resolved_at"])
+    db["cases"].add_column("suggested_location", str)
+    db["case_notes"].create(
+        {"id": int, "case_id": int, "text": str, "created_at": str, "note_attempted_at": str, "slack_ts": str},
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db["case_notes"].create_index(["slack_ts"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core, _m002_agent_actions, _m003_escalations]
 
 
 @contextmanager

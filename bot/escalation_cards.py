@@ -1,0 +1,150 @@
+"""Block Kit for escalations: the message in a location's channel, and the Escalate / Done modals.
+
+The location's staff are pinged once, in the new message (a user group or users, from Perch's own
+configuration). Later edits of the message keep the text but notify nobody.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.cards import _button, _duration, _who, author_line, tweet_url
+from bot.mrkdwn import clean, escape_within, one_line, plain, safe_mrkdwn
+from storage.cases import CardData
+from storage.db import from_iso
+from storage.escalations import Escalation
+from storage.locations import Location
+
+ESCALATION_EVENT_TYPE = "perch_escalation"
+MAX_STATIC_OPTIONS = 100
+
+
+def staff_ping(location: Location) -> str:
+    if location.staff_group:
+        return f"<!subteam^{location.staff_group}>"
+    return " ".join(f"<@{user}>" for user in location.staff_users)
+
+
+def escalation_message(escalation: Escalation, card: CardData, location: Location) -> dict[str, Any]:
+    urgent = " · *URGENT*" if escalation.urgency == "urgent" else ""
+    place = escape_within(one_line(location.name), 150)
+    lead = f"🚨 *A customer needs someone at {place} ({location.code})*{urgent}\n{staff_ping(location)}"
+    quote = "\n".join("> " + line for line in (safe_mrkdwn(card.text, 2500) or "(no text)").splitlines())
+    link = tweet_url(card.author_handle, card.tweet_id)
+    who = escape_within(one_line(clean(escalation.requested_by_name or "")), 60) or "support"
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "block_id": "lead", "text": {"type": "mrkdwn", "text": lead}},
+        {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": quote}},
+        {"type": "context", "block_id": "meta", "elements": [{"type": "mrkdwn", "text": (
+            author_line(card.author_name, card.author_handle) + f" · <{link}|View on X> · asked by {who} · "
+            f"Case #{card.case_id}")}]},
+    ]
+    if escalation.note.strip():
+        note = escape_within(clean(escalation.note), 2900)
+        blocks.append({"type": "section", "block_id": "note",
+                       "text": {"type": "mrkdwn", "text": f"*Note from support:* {note}"}})
+    blocks.append({"type": "context", "block_id": "status",
+                   "elements": [{"type": "mrkdwn", "text": escalation_status(escalation)}]})
+    value = str(escalation.id)
+    if escalation.resolved_at is None:
+        buttons = [] if escalation.acknowledged_at else [_button("escalation_ack", "On it", "primary", value)]
+        buttons.append(_button("escalation_resolve", "Done", None, value))
+        blocks.append({"type": "actions", "block_id": "escalation_actions", "elements": buttons})
+    return {
+        "text": f"A customer needs someone at {location.code}" + (" (urgent)" if urgent else ""),
+        "blocks": blocks,
+        "metadata": {"event_type": ESCALATION_EVENT_TYPE,
+                     "event_payload": {"case_id": card.case_id, "escalation_id": escalation.id}},
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def escalation_status(escalation: Escalation) -> str:
+    """For the location's message: waiting → on it → done."""
+    if escalation.resolved_at:
+        outcome = escape_within(one_line(clean(escalation.outcome or "")), 500)
+        return f"✅ Done by {_who(escalation.resolved_by)}" + (f": {outcome}" if outcome else "")
+    if escalation.acknowledged_at:
+        waited = _duration(from_iso(escalation.acknowledged_at) - from_iso(escalation.requested_at))
+        return f"👀 {_who(escalation.acknowledged_by)} is on it (picked up after {waited})"
+    return "⏳ Waiting for someone to pick this up"
+
+
+def escalation_line(escalation: Escalation) -> str:
+    """For the case card: `Escalated to JFK · waiting` → `JFK: @x on it (3m)` → `JFK: done — …`."""
+    code = escalation.location
+    if escalation.resolved_at:
+        outcome = escape_within(one_line(clean(escalation.outcome or "")), 300)
+        return f"📣 {code}: done" + (f" — {outcome}" if outcome else "")
+    if escalation.acknowledged_at:
+        waited = _duration(from_iso(escalation.acknowledged_at) - from_iso(escalation.requested_at))
+        return f"📣 {code}: {_who(escalation.acknowledged_by)} on it ({waited})"
+    urgent = ", urgent" if escalation.urgency == "urgent" else ""
+    return f"📣 Escalated to {code} · waiting{urgent}"
+
+
+def escalate_modal(card: CardData, locations: list[Location], suggestion: str | None) -> dict[str, Any]:
+    """Location (pre-set to the suggestion; searchable), urgency, and a note for the staff."""
+    options = [_option(location) for location in locations]
+    initial = next((o for o, loc in zip(options, locations, strict=True) if loc.code == suggestion), None)
+    if len(options) <= MAX_STATIC_OPTIONS:
+        select: dict[str, Any] = {"type": "static_select", "action_id": "location", "options": options,
+                                  "placeholder": {"type": "plain_text", "text": "Pick a location"}}
+    else:
+        select = {"type": "external_select", "action_id": "location", "min_query_length": 0,
+                  "placeholder": {"type": "plain_text", "text": "Type a code or a name"}}
+    if initial is not None:
+        select["initial_option"] = initial
+    return {
+        "type": "modal", "callback_id": "escalate",
+        "title": {"type": "plain_text", "text": "Escalate"},
+        "submit": {"type": "plain_text", "text": "Ping the staff"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"case_id": card.case_id}),
+        "blocks": [
+            {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": author_line(
+                card.author_name, card.author_handle) + "\n" + (safe_mrkdwn(card.text, 2800) or "_(no text)_")}},
+            {"type": "input", "block_id": "location", "label": {"type": "plain_text", "text": "Location"},
+             "element": select},
+            {"type": "input", "block_id": "urgency", "label": {"type": "plain_text", "text": "Urgency"},
+             "element": {"type": "radio_buttons", "action_id": "urgency", "initial_option": _URGENCY[0],
+                         "options": _URGENCY}},
+            {"type": "input", "block_id": "note", "optional": True,
+             "label": {"type": "plain_text", "text": "Note for the staff"},
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 2000,
+                         "placeholder": {"type": "plain_text", "text": "e.g. Customer at gate B22, bag tag 123"}}},
+        ],
+    }
+
+
+def location_options(locations: list[Location], query: str) -> list[dict[str, Any]]:
+    """Options for the searchable (external) location menu."""
+    query = query.strip().lower()
+    hits = [loc for loc in locations if query in loc.code.lower() or query in loc.name.lower()]
+    return [_option(location) for location in hits[:MAX_STATIC_OPTIONS]]
+
+
+def outcome_modal(escalation: Escalation, location: Location) -> dict[str, Any]:
+    return {
+        "type": "modal", "callback_id": "escalation_outcome",
+        "title": {"type": "plain_text", "text": "Done"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"escalation_id": escalation.id}),
+        "blocks": [{"type": "input", "block_id": "outcome",
+                    "label": {"type": "plain_text", "text": f"What happened at {location.code}?"},
+                    "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
+                                "max_length": 500, "placeholder": {
+                                    "type": "plain_text", "text": "e.g. Found the bag, delivering it tonight"}}}],
+    }
+
+
+_URGENCY = [{"text": {"type": "plain_text", "text": "Normal"}, "value": "normal"},
+            {"text": {"type": "plain_text", "text": "Urgent"}, "value": "urgent"}]
+
+
+def _option(location: Location) -> dict[str, Any]:
+    label = plain(one_line(f"{location.code} · {location.name}"), 75)
+    return {"text": {"type": "plain_text", "text": label}, "value": location.code}

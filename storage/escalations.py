@@ -1,0 +1,183 @@
+"""Escalations of a case to a location's staff: requested, acknowledged, resolved, and reminders.
+
+Like cases, each change is one conditional UPDATE (one winner) with an event, and bumps the
+escalation message's version so the poster brings the message in the location channel up to date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from storage.db import from_iso, utc_now, writing
+from storage.events import record_event
+
+
+@dataclass(frozen=True)
+class Escalation:
+    id: int
+    case_id: int
+    location: str
+    urgency: str
+    note: str
+    requested_by: str
+    requested_by_name: str
+    requested_at: str
+    slack_channel: str | None
+    slack_ts: str | None
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+    resolved_by: str | None
+    resolved_at: str | None
+    outcome: str | None
+    reminders_sent: int
+    message_version: int = 0
+    message_synced: int = 0
+
+
+_COLUMNS = ("id, case_id, location, urgency, note, requested_by, requested_by_name, requested_at, slack_channel, "
+            "slack_ts, acknowledged_by, acknowledged_at, resolved_by, resolved_at, outcome, reminders_sent, "
+            "message_version, message_synced")
+
+
+def get_escalation(db: sqlite_utils.Database, escalation_id: int) -> Escalation | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE id = ?", [escalation_id]).fetchone()
+    return Escalation(*row) if row else None
+
+
+def latest_escalation(db: sqlite_utils.Database, case_id: int) -> Escalation | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? ORDER BY id DESC LIMIT 1",
+                     [case_id]).fetchone()
+    return Escalation(*row) if row else None
+
+
+def open_escalation(db: sqlite_utils.Database, case_id: int, location: str) -> Escalation | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? AND location = ? AND resolved_at IS NULL "
+                     "ORDER BY id DESC LIMIT 1", [case_id, location]).fetchone()
+    return Escalation(*row) if row else None
+
+
+def create_escalation(db: sqlite_utils.Database, case_id: int, location: str, urgency: str, note: str, *,
+                      user: str, user_name: str, channel: str, ts: str) -> int:
+    """Record an escalation whose message is already in the location's channel."""
+    now = utc_now()
+    with writing(db):
+        escalation_id = db["escalations"].insert({
+            "case_id": case_id, "location": location, "urgency": urgency, "note": note, "requested_by": user,
+            "requested_by_name": user_name, "requested_at": now, "slack_channel": channel, "slack_ts": ts,
+            "reminders_sent": 0, "message_version": 0, "message_synced": 0,
+        }).last_pk
+        db.execute("UPDATE cases SET status = CASE WHEN status = 'resolved' THEN status ELSE 'escalated' END, "
+                   "location = ?, assignee = COALESCE(assignee, ?), claimed_at = COALESCE(claimed_at, ?), "
+                   "updated_at = ?, card_version = card_version + 1 WHERE id = ?", [location, user, now, now, case_id])
+        record_event(db, case_id, "escalated", user, {"escalation_id": escalation_id, "location": location,
+                                                       "urgency": urgency}, at=now)
+    return escalation_id
+
+
+def acknowledge(db: sqlite_utils.Database, escalation_id: int, user: str) -> tuple[bool, Escalation | None]:
+    """First acknowledgement wins; True when this call recorded it."""
+    now = utc_now()
+    with writing(db):
+        done = db.execute("UPDATE escalations SET acknowledged_by = ?, acknowledged_at = ?, "
+                          "message_version = message_version + 1 WHERE id = ? AND acknowledged_at IS NULL "
+                          "AND resolved_at IS NULL", [user, now, escalation_id]).rowcount
+        escalation = get_escalation(db, escalation_id)
+        if done and escalation is not None:
+            _case_changed(db, escalation, "escalation_acknowledged", user, {}, now)
+    return bool(done), escalation
+
+
+def resolve_escalation(db: sqlite_utils.Database, escalation_id: int, user: str,
+                       outcome: str) -> tuple[bool, Escalation | None]:
+    now = utc_now()
+    with writing(db):
+        done = db.execute("UPDATE escalations SET resolved_by = ?, resolved_at = ?, outcome = ?, "
+                          "acknowledged_by = COALESCE(acknowledged_by, ?), "
+                          "acknowledged_at = COALESCE(acknowledged_at, ?), "
+                          "message_version = message_version + 1 WHERE id = ? AND resolved_at IS NULL",
+                          [user, now, outcome, user, now, escalation_id]).rowcount
+        escalation = get_escalation(db, escalation_id)
+        if done and escalation is not None:
+            _case_changed(db, escalation, "escalation_resolved", user, {"outcome": outcome}, now)
+    return bool(done), escalation
+
+
+def _case_changed(db: sqlite_utils.Database, escalation: Escalation, kind: str, user: str,
+                  detail: dict[str, Any], now: str) -> None:
+    db.execute("UPDATE cases SET card_version = card_version + 1, updated_at = ? WHERE id = ?",
+               [now, escalation.case_id])
+    record_event(db, escalation.case_id, kind, user, {"escalation_id": escalation.id,
+                                                       "location": escalation.location, **detail}, at=now)
+
+
+def due_for_reminder(db: sqlite_utils.Database, now: str, minutes: dict[str, float]) -> list[tuple[Escalation, int]]:
+    """(escalation, reminder number) for unacknowledged escalations past 1× or 2× their target."""
+    due = []
+    for row in db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE acknowledged_at IS NULL AND resolved_at IS NULL "
+                          "AND reminders_sent < 2 AND slack_ts IS NOT NULL"):
+        escalation = Escalation(*row)
+        target = minutes.get(escalation.urgency, minutes["normal"]) * 60
+        waited = _seconds_between(escalation.requested_at, now)
+        if escalation.reminders_sent == 0 and waited >= target:
+            due.append((escalation, 1))
+        elif escalation.reminders_sent == 1 and waited >= 2 * target:
+            due.append((escalation, 2))
+    return due
+
+
+def take_reminder(db: sqlite_utils.Database, escalation_id: int, number: int) -> bool:
+    """Claim reminder `number` (one process, one winner; never after an acknowledgement)."""
+    return bool(db.execute("UPDATE escalations SET reminders_sent = ? WHERE id = ? AND reminders_sent = ? "
+                           "AND acknowledged_at IS NULL AND resolved_at IS NULL",
+                           [number, escalation_id, number - 1]).rowcount)
+
+
+def give_back_reminder(db: sqlite_utils.Database, escalation_id: int, number: int) -> None:
+    db.execute("UPDATE escalations SET reminders_sent = ? WHERE id = ? AND reminders_sent = ?",
+               [number - 1, escalation_id, number])
+
+
+def stale_escalation_messages(db: sqlite_utils.Database) -> list[int]:
+    return [row[0] for row in db.execute("SELECT id FROM escalations WHERE message_version > message_synced "
+                                         "AND slack_ts IS NOT NULL ORDER BY id LIMIT 200")]
+
+
+def mark_message_synced(db: sqlite_utils.Database, escalation_id: int, version: int) -> None:
+    db.execute("UPDATE escalations SET message_synced = MAX(message_synced, ?) WHERE id = ?", [version, escalation_id])
+
+
+def _seconds_between(start: str, end: str) -> float:
+    return (from_iso(end) - from_iso(start)).total_seconds()
+
+
+# -- thread notes for the agent ------------------------------------------------------------------
+
+def add_case_note(db: sqlite_utils.Database, case_id: int, text: str) -> None:
+    db["case_notes"].insert({"case_id": case_id, "text": text, "created_at": utc_now()})
+
+
+def case_notes_to_post(db: sqlite_utils.Database, case_id: int | None = None) -> list[dict[str, Any]]:
+    where = "AND n.case_id = ?" if case_id is not None else ""
+    return list(db.query(
+        "SELECT n.id, n.case_id, n.text, n.note_attempted_at, c.slack_channel, c.slack_ts AS thread_ts "
+        "FROM case_notes n JOIN cases c ON c.id = n.case_id "
+        f"WHERE n.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} ORDER BY n.id LIMIT 200",
+        [case_id] if case_id is not None else []))
+
+
+def mark_case_note_attempt(db: sqlite_utils.Database, note_id: int) -> None:
+    db.execute("UPDATE case_notes SET note_attempted_at = COALESCE(note_attempted_at, ?) WHERE id = ?",
+               [utc_now(), note_id])
+
+
+def record_case_note_posted(db: sqlite_utils.Database, note_id: int, ts: str) -> None:
+    db.execute("UPDATE case_notes SET slack_ts = ? WHERE id = ? AND slack_ts IS NULL", [ts, note_id])
+
+
+def set_suggestions(db: sqlite_utils.Database, suggestions: dict[int, str]) -> None:
+    with writing(db):
+        db.conn.executemany("UPDATE cases SET suggested_location = ? WHERE id = ?",
+                            [(code, case_id) for case_id, code in suggestions.items()])
