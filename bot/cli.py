@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from dotenv import find_dotenv, load_dotenv
@@ -32,9 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http", action="store_true",
                         help="serve Slack's HTTP requests on PORT instead of using Socket Mode")
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on in HTTP mode")
+    parser.add_argument("task", nargs="*", help="`locations import FILE`: load locations from a CSV file")
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True), override=False)
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    if args.task:
+        return run_task(args.task)
     try:
         settings = load_settings(http_mode=args.http)
     except ConfigError as error:
@@ -56,6 +60,27 @@ def main(argv: list[str] | None = None) -> int:
         runtime.scheduler.shutdown(wait=True)
         log.info("Perch stopped")
     return 0
+
+
+def run_task(task: list[str]) -> int:
+    """One-off commands that need only the database (no Slack or X credentials)."""
+    if len(task) != 3 or task[:2] != ["locations", "import"]:
+        print("perch: unknown command; try `python -m bot locations import FILE`", file=sys.stderr)
+        return 2
+    from bot.locations import import_csv
+    from storage.db import Store
+
+    try:
+        text = Path(task[2]).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        print(f"perch: cannot read {task[2]}: {error.strerror}", file=sys.stderr)
+        return 2
+    report = import_csv(Store(os.environ.get("DATABASE_PATH") or "perch.db"), text)
+    print(f"Imported {len(report.imported)} location(s)" + (f": {', '.join(report.imported)}" if report.imported
+                                                               else ""))
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    return 1 if report.problems else 0
 
 
 def configure_logging(level: str) -> None:

@@ -55,6 +55,13 @@ class Gatekeeper:
             return Verdict(True)
         return self._refusal(self.manager_group, "manager", "do that")
 
+    def is_staff(self, user: str, staff_group: str | None, staff_users: tuple[str, ...]) -> bool:
+        """A location's staff (its user group or listed users) act on its escalations, with no need to
+        be in the support group; managers may too when a manager group is set."""
+        if user in staff_users or (staff_group is not None and self._is_member(staff_group, user)):
+            return True
+        return self.manager_group is not None and self._is_member(self.manager_group, user)
+
     def _refusal(self, group: str, role: str, what: str) -> Verdict:
         """Why not, in words (no group mention: a refusal must not ping the group)."""
         if group not in self._members:

@@ -48,33 +48,47 @@ def get_escalation(db: sqlite_utils.Database, escalation_id: int) -> Escalation 
 
 
 def latest_escalation(db: sqlite_utils.Database, case_id: int) -> Escalation | None:
-    row = db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? ORDER BY id DESC LIMIT 1",
-                     [case_id]).fetchone()
+    row = db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? AND slack_ts IS NOT NULL "
+                     "ORDER BY id DESC LIMIT 1", [case_id]).fetchone()
     return Escalation(*row) if row else None
 
 
 def open_escalation(db: sqlite_utils.Database, case_id: int, location: str) -> Escalation | None:
     row = db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? AND location = ? AND resolved_at IS NULL "
-                     "ORDER BY id DESC LIMIT 1", [case_id, location]).fetchone()
+                     "AND slack_ts IS NOT NULL ORDER BY id DESC LIMIT 1", [case_id, location]).fetchone()
     return Escalation(*row) if row else None
 
 
-def create_escalation(db: sqlite_utils.Database, case_id: int, location: str, urgency: str, note: str, *,
-                      user: str, user_name: str, channel: str, ts: str) -> int:
-    """Record an escalation whose message is already in the location's channel."""
+def begin_escalation(db: sqlite_utils.Database, case_id: int, location: str, urgency: str, note: str, *,
+                     user: str, user_name: str) -> int:
+    """A new escalation, before its message is posted (the message's buttons carry this id)."""
+    with writing(db):
+        return db["escalations"].insert({
+            "case_id": case_id, "location": location, "urgency": urgency, "note": note, "requested_by": user,
+            "requested_by_name": user_name, "requested_at": utc_now(), "reminders_sent": 0, "message_version": 0,
+            "message_synced": 0,
+        }).last_pk
+
+
+def drop_escalation(db: sqlite_utils.Database, escalation_id: int) -> None:
+    """The message could not be posted: nothing happened."""
+    db.execute("DELETE FROM escalations WHERE id = ? AND slack_ts IS NULL", [escalation_id])
+
+
+def confirm_escalation(db: sqlite_utils.Database, escalation_id: int, channel: str, ts: str) -> None:
+    """The message is in the location's channel: the case is escalated (and claimed by who escalated)."""
     now = utc_now()
     with writing(db):
-        escalation_id = db["escalations"].insert({
-            "case_id": case_id, "location": location, "urgency": urgency, "note": note, "requested_by": user,
-            "requested_by_name": user_name, "requested_at": now, "slack_channel": channel, "slack_ts": ts,
-            "reminders_sent": 0, "message_version": 0, "message_synced": 0,
-        }).last_pk
+        db.execute("UPDATE escalations SET slack_channel = ?, slack_ts = ?, requested_at = ? WHERE id = ?",
+                   [channel, ts, now, escalation_id])
+        escalation = get_escalation(db, escalation_id)
         db.execute("UPDATE cases SET status = CASE WHEN status = 'resolved' THEN status ELSE 'escalated' END, "
                    "location = ?, assignee = COALESCE(assignee, ?), claimed_at = COALESCE(claimed_at, ?), "
-                   "updated_at = ?, card_version = card_version + 1 WHERE id = ?", [location, user, now, now, case_id])
-        record_event(db, case_id, "escalated", user, {"escalation_id": escalation_id, "location": location,
-                                                       "urgency": urgency}, at=now)
-    return escalation_id
+                   "updated_at = ?, card_version = card_version + 1 WHERE id = ?",
+                   [escalation.location, escalation.requested_by, now, now, escalation.case_id])
+        record_event(db, escalation.case_id, "escalated", escalation.requested_by,
+                     {"escalation_id": escalation_id, "location": escalation.location,
+                      "urgency": escalation.urgency}, at=now)
 
 
 def acknowledge(db: sqlite_utils.Database, escalation_id: int, user: str) -> tuple[bool, Escalation | None]:

@@ -72,7 +72,7 @@ def test_http_mode_serves_slack_and_stops_cleanly_on_sigterm(start_bot, fake_x, 
     assert signed_post(url + "/slack/events", SIGNING_SECRET, escalate).status_code == 200
     wait_until(lambda: fake_slack.ephemerals)
     assert fake_slack.ephemerals[0].ephemeral_to == "U0AGENT"
-    assert "Escalate" in fake_slack.ephemerals[0].text and "coming soon" in fake_slack.ephemerals[0].text
+    assert "No locations are set up yet" in fake_slack.ephemerals[0].text
 
     assert signed_post(url + "/slack/events", "not-the-secret", escalate).status_code == 401
     stale = signed_post(url + "/slack/events", SIGNING_SECRET, escalate, timestamp=int(time.time()) - 3600)

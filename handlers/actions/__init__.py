@@ -1,9 +1,9 @@
-"""Card buttons, and the saved-reply menu inside the Reply modal."""
+"""Card buttons, escalation buttons, and the menus inside modals."""
 
 from slack_bolt import App
 
-from handlers.actions.coming_soon import coming_soon
 from handlers.actions.compose import open_move_to_dm, open_reply, pick_saved_reply
+from handlers.actions.escalation import escalation_ack, escalation_resolve, location_menu, open_escalate
 from handlers.actions.lifecycle import reopen, resolve
 from handlers.actions.ownership import claim, reassign, unclaim
 
@@ -18,5 +18,8 @@ def register(app: App) -> None:
     app.action("move_to_dm")(open_move_to_dm)
     app.action("resolve")(resolve)
     app.action("reopen")(reopen)
-    app.action("escalate")(coming_soon)
+    app.action("escalate")(open_escalate)
+    app.action("escalation_ack")(escalation_ack)
+    app.action("escalation_resolve")(escalation_resolve)
+    app.options("location")(location_menu)
     app.action("saved_reply_pick")(pick_saved_reply)

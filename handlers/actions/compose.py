@@ -20,7 +20,7 @@ from storage.replies import get_saved_reply, saved_replies, sent_replies
 def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                context: BoltContext) -> None:
     ack()
-    case = _case_for(body, action, client, context)
+    case = case_for_action(body, action, client, context)
     if case is not None:
         db = services(context).store.db
         _open(client, body, reply_modal(case, thread_so_far(db, case), saved_replies(db)))
@@ -29,7 +29,7 @@ def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
 def open_move_to_dm(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                     context: BoltContext) -> None:
     ack()
-    case = _case_for(body, action, client, context)
+    case = case_for_action(body, action, client, context)
     if case is None:
         return
     try:
@@ -76,7 +76,7 @@ def thread_so_far(db: Any, case: CardData) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda e: e["at"])
 
 
-def _case_for(body: dict[str, Any], action: dict[str, Any], client: WebClient,
+def case_for_action(body: dict[str, Any], action: dict[str, Any], client: WebClient,
               context: BoltContext) -> CardData | None:
     perch = services(context)
     user, _ = clicker(body)

@@ -1,7 +1,8 @@
 """`/perch` — sub-commands are dispatched here; `/perch help` (or nothing) lists them.
 
-Slack sends command text with `&`, `<` and `>` HTML-encoded; it is decoded once on the way in and
-escaped again whenever it is shown, like tweet text.
+Slack sends command text with `&`, `<` and `>` HTML-encoded (and, with `should_escape`, channels,
+users and user groups as `<#C…|name>`, `<@U…>`, `<!subteam^S…>`); it is decoded once on the way in
+and escaped again whenever it is shown, like tweet text.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from slack_bolt import Ack, BoltContext
 from bot.mrkdwn import decode_x, escape, escape_within, one_line
 from bot.services import services
 from bot.tweet_text import tweet_problem
+from handlers.commands.locations import locations_command
 from storage.replies import add_saved_reply, remove_saved_reply, saved_replies
 
 HELP = "\n".join([
@@ -22,6 +24,10 @@ HELP = "\n".join([
     "• `/perch replies list` — the saved replies offered in the Reply form",
     "• `/perch replies add NAME | TEXT` — save a reply (e.g. `/perch replies add Delay | Sorry for the wait…`)",
     "• `/perch replies remove NAME` — delete a saved reply",
+    "• `/perch locations list` — airports and stores that cases can be escalated to",
+    "• `/perch locations add CODE #channel @staff-group [lead=@person] [name=\"…\"] [aliases=\"a;b\"] "
+    "[kind=store] [timezone=…]` — managers",
+    "• `/perch locations edit CODE field=value …`, `/perch locations remove CODE` — managers",
     "Cards carry the buttons *Claim*, *Reply*, *Move to DM*, *Escalate* and *Resolve*.",
 ])
 REPLIES_USAGE = "Usage: `/perch replies list`, `/perch replies add NAME | TEXT`, `/perch replies remove NAME`."
@@ -36,6 +42,8 @@ def perch_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> No
         ack(text=HELP, response_type="ephemeral")
     elif sub == "replies":
         ack(text=_replies(rest.strip(), command.get("user_id", ""), context), response_type="ephemeral")
+    elif sub == "locations":
+        ack(text=locations_command(rest.strip(), command.get("user_id", ""), context), response_type="ephemeral")
     else:
         ack(text=f"Unknown sub-command `{escape(sub[:30])}`.\n{HELP}", response_type="ephemeral")
 

@@ -1,0 +1,102 @@
+"""Escalate from the card; On it / Done from the location's channel; the searchable location menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.escalation_cards import escalate_modal, location_options, outcome_modal
+from bot.mrkdwn import escape_within, one_line
+from bot.services import services
+from handlers.actions.compose import case_for_action
+from handlers.shared import channel_of, clicker, tell
+from storage.db import writing
+from storage.escalations import acknowledge, add_case_note, get_escalation
+from storage.locations import all_locations, get_location
+
+
+def open_escalate(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                  context: BoltContext) -> None:
+    ack()
+    case = case_for_action(body, action, client, context)
+    if case is None:
+        return
+    user, _ = clicker(body)
+    locations = all_locations(services(context).store.db)
+    if not locations:
+        tell(client, channel_of(body), user, "No locations are set up yet. A manager can add them with "
+                                             "`/perch locations add CODE #channel @staff-group`.")
+        return
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=escalate_modal(case, locations,
+                                                                             case.suggested_location))
+    except SlackApiError as error:
+        tell(client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}). "
+                                             "Click again.")
+
+
+def location_menu(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:
+    """Options for the location menu when there are more locations than a static menu holds."""
+    ack(options=location_options(all_locations(services(context).store.db), payload.get("value") or ""))
+
+
+def escalation_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                   context: BoltContext) -> None:
+    """"On it": the first of the location's staff to click takes it; the agent is told in the case thread."""
+    ack()
+    perch = services(context)
+    db = perch.store.db
+    user, name = clicker(body)
+    escalation, location = _escalation_for(action, db)
+    if escalation is None or location is None:
+        tell(client, channel_of(body), user, "Perch has no such escalation any more.")
+        return
+    if not perch.gate.is_staff(user, location.staff_group, location.staff_users):
+        tell(client, channel_of(body), user, f"Only {location.code} staff can pick this up.")
+        return
+    done, escalation = acknowledge(db, escalation.id, user)
+    if not done:
+        who = escalation.resolved_by or escalation.acknowledged_by
+        state = "done" if escalation.resolved_at else "picked up"
+        tell(client, channel_of(body), user, f"Already {state} by <@{who}>.")
+    else:
+        with writing(db):
+            add_case_note(db, escalation.case_id, f"👀 {location.code}: *{_plain(name)}* is on it. You can tell "
+                                                  "the customer someone is coming.")
+    perch.poster.sync_case(escalation.case_id, escalation.id)
+
+
+def escalation_resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                       context: BoltContext) -> None:
+    """"Done": asks for a short outcome in a modal."""
+    ack()
+    perch = services(context)
+    user, _ = clicker(body)
+    escalation, location = _escalation_for(action, perch.store.db)
+    if escalation is None or location is None:
+        tell(client, channel_of(body), user, "Perch has no such escalation any more.")
+        return
+    if not perch.gate.is_staff(user, location.staff_group, location.staff_users):
+        tell(client, channel_of(body), user, f"Only {location.code} staff can close this.")
+        return
+    if escalation.resolved_at:
+        tell(client, channel_of(body), user, f"Already done by <@{escalation.resolved_by}>.")
+        return
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=outcome_modal(escalation, location))
+    except SlackApiError as error:
+        tell(client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}).")
+
+
+def _escalation_for(action: dict[str, Any], db: Any):
+    value = str(action.get("value") or "")
+    escalation = get_escalation(db, int(value)) if value.isdigit() else None
+    location = get_location(db, escalation.location) if escalation else None
+    return escalation, location
+
+
+def _plain(name: str) -> str:
+    return escape_within(one_line(name), 60) or "Someone"

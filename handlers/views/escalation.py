@@ -1,0 +1,100 @@
+"""Escalate and Done submissions: the message goes to the location's channel before the modal
+closes, so a channel Perch cannot post in is reported on the form, with nothing lost."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.escalation_cards import escalation_message
+from bot.mrkdwn import escape_within, one_line
+from bot.services import services
+from handlers.shared import clicker
+from storage.cases import get_card
+from storage.db import writing
+from storage.escalations import (
+    add_case_note,
+    begin_escalation,
+    confirm_escalation,
+    drop_escalation,
+    get_escalation,
+    open_escalation,
+    resolve_escalation,
+)
+from storage.locations import get_location
+
+CHANNEL_ERRORS = {"not_in_channel": "Perch is not in {channel}: invite it there (`/invite @Perch`) and submit again.",
+                  "channel_not_found": "Perch cannot see {channel}: invite it there, or fix the location's channel.",
+                  "is_archived": "{channel} is archived: fix the location's channel (`/perch locations edit`)."}
+
+
+def submit_escalate(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                    context: BoltContext) -> None:
+    perch = services(context)
+    db = perch.store.db
+    user, name = clicker(body)
+    values = (view.get("state") or {}).get("values", {})
+    code = (((values.get("location") or {}).get("location") or {}).get("selected_option") or {}).get("value", "")
+    urgency = (((values.get("urgency") or {}).get("urgency") or {}).get("selected_option") or {}).get("value")
+    note = ((values.get("note") or {}).get("text") or {}).get("value") or ""
+    case = get_card(db, int(json.loads(view.get("private_metadata") or "{}").get("case_id") or 0))
+    location = get_location(db, code) if code else None
+    verdict = perch.gate.may_act(user)
+    problem = (verdict.reason if not verdict.allowed else
+               "Perch has no such case any more." if case is None else
+               "Pick a location Perch knows." if location is None else
+               f"This case is escalated to {code} already." if open_escalation(db, case.case_id, code) else None)
+    if problem:
+        ack(response_action="errors", errors={"location": problem})
+        return
+    escalation_id = begin_escalation(db, case.case_id, location.code, urgency if urgency == "urgent" else "normal",
+                                     note.strip(), user=user, user_name=name)
+    try:
+        posted = client.chat_postMessage(channel=location.slack_channel, **escalation_message(
+            get_escalation(db, escalation_id), case, location))
+    except SlackApiError as error:
+        drop_escalation(db, escalation_id)
+        template = CHANNEL_ERRORS.get(error.response.get("error"), "Slack refused the message ({error}). Try again.")
+        ack(response_action="errors", errors={"location": template.format(
+            channel=f"<#{location.slack_channel}>", error=error.response.get("error"))})
+        return
+    confirm_escalation(db, escalation_id, posted["channel"], posted["ts"])
+    ack()
+    urgent = " (urgent)" if urgency == "urgent" else ""
+    with writing(db):
+        add_case_note(db, case.case_id, f"📣 *{_plain(name)}* escalated to {location.code}{urgent}. Perch will tell "
+                                        "you here when the staff pick it up.")
+    perch.poster.sync_case(case.case_id)
+
+
+def submit_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    perch = services(context)
+    db = perch.store.db
+    user, name = clicker(body)
+    outcome = (((view.get("state") or {}).get("values", {}).get("outcome") or {}).get("text") or {}).get("value") or ""
+    escalation = get_escalation(db, int(json.loads(view.get("private_metadata") or "{}").get("escalation_id") or 0))
+    location = get_location(db, escalation.location) if escalation else None
+    if escalation is None or location is None:
+        ack(response_action="errors", errors={"outcome": "Perch has no such escalation any more."})
+        return
+    if not perch.gate.is_staff(user, location.staff_group, location.staff_users):
+        ack(response_action="errors", errors={"outcome": f"Only {location.code} staff can close this."})
+        return
+    if not outcome.strip():
+        ack(response_action="errors", errors={"outcome": "Say in a few words what happened."})
+        return
+    done, escalation = resolve_escalation(db, escalation.id, user, outcome.strip())
+    ack()
+    if done:
+        with writing(db):
+            add_case_note(db, escalation.case_id, f"✅ {location.code}: done by *{_plain(name)}*: "
+                                                  f"“{escape_within(one_line(outcome), 500)}”. Update the customer.")
+    perch.poster.sync_case(escalation.case_id, escalation.id)
+
+
+def _plain(name: str) -> str:
+    return escape_within(one_line(name), 60) or "Someone"
