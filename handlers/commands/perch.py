@@ -31,6 +31,7 @@ HELP = "\n".join([
     "Cards carry the buttons *Claim*, *Reply*, *Move to DM*, *Escalate* and *Resolve*.",
 ])
 REPLIES_USAGE = "Usage: `/perch replies list`, `/perch replies add NAME | TEXT`, `/perch replies remove NAME`."
+_SLACK_ENTITY = re.compile(r"<([@#])[A-Z0-9]+\|([^>]*)>")
 _NAME = re.compile(r"^[\w][\w .'-]{0,39}$")
 
 
@@ -68,6 +69,7 @@ def _replies(args: str, user: str, context: BoltContext) -> str:
             return REPLIES_USAGE
         if not _NAME.match(name):
             return "A name is 1-40 letters, digits, spaces or `.'-`, starting with a letter or digit."
+        reply = _SLACK_ENTITY.sub(lambda m: m.group(1) + m.group(2), reply)  # back to what was typed
         problem = tweet_problem(reply)
         if problem:
             return problem
