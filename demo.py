@@ -8,6 +8,7 @@ that reached Slack, a button click signed the way Slack signs it, and the databa
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -16,11 +17,13 @@ import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlencode
 
 from bot.app import build_runtime
 from bot.cards import card_as_text
 from bot.cli import configure_logging, health
 from bot.config import load_settings
+from bot.locations import import_csv
 from bot.server import http_server, stop_http_server
 from fakes.data import airline_tweets, followers_for
 from fakes.slack_api import FakeSlack
@@ -29,6 +32,11 @@ from fakes.x_api import FakeX
 
 BRAND = "JetBlue"
 QUEUE = "C0SUPPORT"
+STATIONS, STATION_STAFF = "C0STATIONS", "S0STATIONSTAFF"
+STATIONS_CSV = "\n".join(["code,channel,staff,aliases"] + [
+    f"{code},{STATIONS},{STATION_STAFF},{aliases}" for code, aliases in (
+        ("JFK", "Kennedy;T5"), ("BOS", "Logan"), ("FLL", ""), ("MCO", ""), ("LGA", "LaGuardia"), ("EWR", "Newark"),
+        ("SAV", ""), ("TPA", ""), ("DCA", ""), ("LAX", ""), ("SFO", ""), ("ORD", "O'Hare"))])
 SECRET = "demo-signing-secret"
 MENTIONS = 36
 
@@ -38,7 +46,8 @@ def main() -> int:
         os.environ.pop(name, None)
     configure_logging("WARNING")
     x, slack = FakeX(brand_username=BRAND, brand_name="JetBlue Airways", brand_id="6449282").start(), \
-        FakeSlack(channels=(QUEUE,)).start()
+        FakeSlack(channels=(QUEUE, STATIONS)).start()
+    slack.usergroups[STATION_STAFF] = {"U0STAFF"}
     workdir = tempfile.mkdtemp(prefix="perch-demo-")
     port = _free_port()
     settings = load_settings({
@@ -49,6 +58,7 @@ def main() -> int:
         "POST_INTERVAL_SECONDS": "0.5", "PORT": str(port),
     }, http_mode=True)
     runtime = build_runtime(settings)
+    imported = import_csv(runtime.store, STATIONS_CSV)
     server = http_server(runtime.app, lambda: health(runtime), host="127.0.0.1", port=port)
     server_thread = threading.Thread(target=server.run, daemon=True)
     server_thread.start()
@@ -58,6 +68,7 @@ def main() -> int:
     print(f"Slack stand-in   {slack.url}/api/   (queue channel {QUEUE})")
     print(f"Perch            http://127.0.0.1:{port}/slack/events   database {settings.database_path}\n")
 
+    print(f"Locations imported from CSV: {', '.join(imported.imported)} → #stations ({STATIONS})\n")
     first, second = _feed(x)
     runtime.scheduler.start()
     try:
@@ -69,6 +80,7 @@ def main() -> int:
                   "the second wave")
         _print_cards(x, slack)
         _work_a_case(slack, x, port)
+        _escalate_a_case(slack, port)
     finally:
         runtime.scheduler.shutdown(wait=True)
         stop_http_server(server, server_thread)
@@ -164,6 +176,49 @@ def _work_a_case(slack: FakeSlack, x: FakeX, port: int) -> None:
     saved = signed_post(url, SECRET, slash_command_body("replies add Delay | Sorry for the delay! We're checking "
                                                         "with the gate now.", user=winner, channel=QUEUE))
     print(f"/perch replies add … → {saved.json()['text']}\n")
+
+
+def _escalate_a_case(slack: FakeSlack, port: int) -> None:
+    """The agent escalates a card with a suggested location; station staff take it and close it."""
+    url = f"http://127.0.0.1:{port}/slack/events"
+    card = next(m for m in slack.top_level(QUEUE) if "📍" in str(m.blocks))
+    case_id = str(card.metadata["event_payload"]["case_id"])
+    print(_rule("Escalate a card whose tweet names an airport"))
+    print(_indent(card_as_text(card.blocks)))
+    views = len(slack.views)
+    signed_post(url, SECRET, block_action_body("escalate", case_id, user="U0AGENT1", channel=QUEUE,
+                                               message_ts=card.ts))
+    _wait_for(lambda: len(slack.views) > views, "the Escalate modal")
+    view = slack.views[-1]
+    chosen = next(b for b in view["blocks"] if b["block_id"] == "location")["element"]["initial_option"]
+    payload = json.loads(parse_qs(view_submission_body(view, {}, user="U0AGENT1"))["payload"][0])
+    payload["view"]["state"]["values"] = {
+        "location": {"location": {"type": "static_select", "selected_option": chosen}},
+        "urgency": {"urgency": {"type": "radio_buttons", "selected_option": {"value": "urgent"}}},
+        "note": {"text": {"type": "plain_text_input", "value": "Customer is at the check-in desk now."}}}
+    signed_post(url, SECRET, urlencode({"payload": json.dumps(payload)}))
+    message = slack.top_level(STATIONS)[-1]
+    print(f"\nin #stations (staff group pinged: {slack.pings()[-1]}):")
+    print(_indent(card_as_text(message.blocks)))
+
+    def staff(action_id: str) -> None:
+        signed_post(url, SECRET, block_action_body(action_id, "1", user="U0STAFF", channel=STATIONS,
+                                                   message_ts=message.ts))
+
+    staff("escalation_ack")
+    _wait_for(lambda: "on it" in str(_card(slack, card.ts).blocks), "the card to show who is on it")
+    views = len(slack.views)
+    staff("escalation_resolve")
+    _wait_for(lambda: len(slack.views) > views, "the Done modal")
+    signed_post(url, SECRET, view_submission_body(slack.views[-1], {"outcome": "Met the customer, rebooked on the "
+                                                                               "next flight."}, user="U0STAFF"))
+    _wait_for(lambda: "done" in str(_card(slack, card.ts).blocks), "the card to show the outcome")
+    print("\nafter the staff pressed On it, then Done:")
+    print(_indent(card_as_text(slack.top_level(STATIONS)[-1].blocks)))
+    print(_indent(card_as_text(_card(slack, card.ts).blocks)))
+    for note in slack.thread(card.ts):
+        print("    ↳ thread: " + card_as_text(note.blocks))
+    print()
 
 
 def _card(slack: FakeSlack, ts: str):

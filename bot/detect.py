@@ -6,7 +6,8 @@ Rules, each there to avoid a false positive measured on real airline tweets:
   of being there (`out of jfk`, `in Ord`);
 - a code that is also a word people capitalise for emphasis (`CAN`, `SAT`, `NOW`…) needs a hashtag or a cue
   (`at CAN`, `CAN airport`); a code in a shouted, all-capitals tweet needs the same;
-- names and aliases (`Kennedy`, `O'Hare`, `Main St store`) match whole words, in any case;
+- names and aliases (`Kennedy`, `O'Hare`, `Main St store`) match whole words, in any case; a city
+  name alone only with a cue of being there (`stuck in Denver`, not `flights to Chicago`);
 - store numbers match `store 42`, `store #42`, `store 042`.
 When several locations match, the one with a cue of being *there* (`at`, `in`, `stuck at`, `from`)
 wins over a destination (`to LAX`), then the earliest in the tweet.
@@ -59,14 +60,16 @@ class Detector:
         places = list(places)
         cities = [p.city.lower() for p in places if p.city]
         self._codes: list[tuple[str, re.Pattern, bool]] = []
-        self._names: list[tuple[str, re.Pattern]] = []
+        self._names: list[tuple[str, re.Pattern, bool]] = []
         for place in places:
             if place.kind == "airport" and re.fullmatch(r"[A-Z]{3}", place.code):
                 pattern = re.compile(rf"(?<![\w@$.#])(#?)({place.code})(?![\w@])", re.I)
                 self._codes.append((place.code, pattern, place.code in WORDLIKE_CODES))
             for alias in _aliases(place, unique_city=cities.count(place.city.lower()) == 1):
                 words = r"\s+".join(re.escape(w) for w in alias.replace("’", "'").split())
-                self._names.append((place.code, re.compile(rf"(?<![\w@#]){words}(?![\w'])", re.I)))
+                # "to Chicago" is a destination, "stuck in Chicago" a place: a bare city needs the cue.
+                city_only = alias == place.city and alias not in place.aliases
+                self._names.append((place.code, re.compile(rf"(?<![\w@#]){words}(?![\w'])", re.I), city_only))
 
     def suggest(self, text: str) -> str | None:
         """The code of the location the tweet is most likely about, or None."""
@@ -94,8 +97,13 @@ class Detector:
         return hits
 
     def _name_hits(self, text: str) -> list[_Hit]:
-        return [_Hit(code, m.start(), m.end(), bool(_THERE.search(text[:m.start()])))
-                for code, pattern in self._names for m in pattern.finditer(text)]
+        hits = []
+        for code, pattern, city_only in self._names:
+            for match in pattern.finditer(text):
+                there = bool(_THERE.search(text[:match.start()]))
+                if there or not city_only:
+                    hits.append(_Hit(code, match.start(), match.end(), there))
+        return hits
 
 
 def _aliases(place: Place, *, unique_city: bool) -> list[str]:
