@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 X_DEFAULT_API_URL = "https://api.twitter.com"
@@ -43,6 +44,8 @@ class Settings:
     backfill_hours: float = 24.0
     escalation_ack_minutes: float = 10.0
     escalation_urgent_ack_minutes: float = 5.0
+    report_timezone: str = "UTC"
+    sla_first_response_minutes: float = 60.0
     database_path: str = "perch.db"
     support_usergroup: str | None = None
     manager_usergroup: str | None = None
@@ -74,6 +77,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         backfill_hours=reader.non_negative_number("BACKFILL_HOURS", 24.0, unit="hours"),
         escalation_ack_minutes=reader.positive_number("ESCALATION_ACK_MINUTES", 10.0, unit="minutes"),
         escalation_urgent_ack_minutes=reader.positive_number("ESCALATION_URGENT_ACK_MINUTES", 5.0, unit="minutes"),
+        report_timezone=reader.timezone("REPORT_TIMEZONE", "UTC"),
+        sla_first_response_minutes=reader.positive_number("SLA_FIRST_RESPONSE_MINUTES", 60.0, unit="minutes"),
         database_path=reader.optional("DATABASE_PATH") or "perch.db",
         support_usergroup=reader.optional_match("SUPPORT_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
         manager_usergroup=reader.optional_match("MANAGER_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
@@ -147,6 +152,14 @@ class _Reader:
         value = self._number(name, default, unit)
         if value < 0:
             raise ConfigError(f"{name} is malformed: it should be zero or more {unit}")
+        return value
+
+    def timezone(self, name: str, default: str) -> str:
+        value = self.optional(name) or default
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{name} is malformed: it should be an IANA time zone such as Europe/London") from None
         return value
 
     def port(self, name: str, default: int) -> int:

@@ -158,7 +158,14 @@ def _m003_escalations(db: sqlite_utils.Database) -> None:
     db["case_notes"].create_index(["slack_ts"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core, _m002_agent_actions, _m003_escalations]
+def _m004_report_indexes(db: sqlite_utils.Database) -> None:
+    """Reports select cases by when the tweet was sent, and escalations by when they were asked for."""
+    db["cases"].create_index(["tweet_created_at"])
+    db["escalations"].create_index(["requested_at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core, _m002_agent_actions, _m003_escalations,
+                                                             _m004_report_indexes]
 
 
 @contextmanager

@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.mrkdwn import decode_x, escape, escape_within, one_line
 from bot.services import services
 from bot.tweet_text import tweet_problem
 from handlers.commands.locations import locations_command
+from handlers.commands.report import run_report
 from storage.replies import add_saved_reply, remove_saved_reply, saved_replies
 
 HELP = "\n".join([
@@ -24,6 +26,8 @@ HELP = "\n".join([
     "• `/perch replies list` — the saved replies offered in the Reply form",
     "• `/perch replies add NAME | TEXT` — save a reply (e.g. `/perch replies add Delay | Sorry for the wait…`)",
     "• `/perch replies remove NAME` — delete a saved reply",
+    "• `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour] [@agent] "
+    "[LOCATION] [public] [csv]` — how fast the team answers (managers)",
     "• `/perch locations list` — airports and stores that cases can be escalated to",
     "• `/perch locations add CODE #channel @staff-group [lead=@person] [name=\"…\"] [aliases=\"a;b\"] "
     "[kind=store] [timezone=…]` — managers",
@@ -35,11 +39,14 @@ _SLACK_ENTITY = re.compile(r"<([@#])[A-Z0-9]+\|([^>]*)>")
 _NAME = re.compile(r"^[\w][\w .'-]{0,39}$")
 
 
-def perch_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+def perch_command(ack: Ack, respond: Respond, command: dict[str, Any], client: WebClient,
+                  context: BoltContext) -> None:
     text = decode_x(command.get("text") or "").strip()
     sub, _, rest = text.partition(" ")
     sub = sub.lower() or "help"
-    if sub == "help":
+    if sub == "report":
+        run_report(rest.strip(), ack, respond, command, client, context)
+    elif sub == "help":
         ack(text=HELP, response_type="ephemeral")
     elif sub == "replies":
         ack(text=_replies(rest.strip(), command.get("user_id", ""), context), response_type="ephemeral")

@@ -1,0 +1,88 @@
+"""Reading `/perch report [period] [by agent|by location|by hour] [@agent] [LOCATION] [public] [csv]`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.mrkdwn import escape
+
+USAGE = ("Usage: `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour] "
+         "[@agent] [LOCATION] [public] [csv]` (default: 7d, by agent).")
+_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$")
+_DAYS = re.compile(r"^(\d{1,3})d$")
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_CODE = re.compile(r"^(?:[A-Z]{3}|[A-Z][A-Z0-9-]{1,19})$")
+
+
+class ReportArgsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    start: datetime
+    end: datetime
+    label: str
+    breakdown: str = "agent"
+    agent: str | None = None
+    location: str | None = None
+    public: bool = False
+    csv: bool = False
+
+
+def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
+    zone = ZoneInfo(timezone)
+    local_now = now.astimezone(zone)
+    words = text.split()
+    start, end, label = local_now - timedelta(days=7), local_now, "the last 7 days"
+    breakdown, agent, location, public, csv = "agent", None, None, False, False
+    index = 0
+    while index < len(words):
+        word, lower = words[index], words[index].lower()
+        if lower == "today":
+            start, end, label = _day(local_now.date(), zone), local_now, "today"
+        elif lower == "yesterday":
+            day = local_now.date() - timedelta(days=1)
+            start, end, label = _day(day, zone), _day(local_now.date(), zone), f"yesterday ({day:%a %d %b})"
+        elif _DAYS.match(lower):
+            days = int(_DAYS.match(lower).group(1))
+            if not 1 <= days <= 366:
+                raise ReportArgsError(f"A period is 1 to 366 days, not {days}. {USAGE}")
+            start, end, label = local_now - timedelta(days=days), local_now, f"the last {days} days"
+        elif _RANGE.match(word):
+            first, last = _RANGE.match(word).groups()
+            try:
+                first_day = date.fromisoformat(first)
+                last_day = date.fromisoformat(last or first)
+            except ValueError:
+                raise ReportArgsError(f"`{word[:30]}` is not a date range. {USAGE}") from None
+            if last_day < first_day or (last_day - first_day).days > 366:
+                raise ReportArgsError(f"The range must run forward and cover at most 366 days. {USAGE}")
+            start, end = _day(first_day, zone), _day(last_day + timedelta(days=1), zone)
+            label = f"{first_day:%d %b %Y}" + (f" – {last_day:%d %b %Y}" if last_day != first_day else "")
+        elif lower == "by" and index + 1 < len(words) and words[index + 1].lower() in ("agent", "location", "hour"):
+            breakdown = words[index + 1].lower()
+            index += 1
+        elif _USER.match(word):
+            agent = _USER.match(word).group(1)
+        elif lower == "public":
+            public = True
+        elif lower == "csv":
+            csv = True
+        elif _CODE.match(word.upper()) and not word.startswith("<"):
+            location = word.upper()
+        else:
+            raise ReportArgsError(f"I don't understand `{_safe(word)}`. {USAGE}")
+        index += 1
+    return ReportRequest(start, end, label, breakdown, agent, location, public, csv)
+
+
+def _day(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def _safe(word: str) -> str:
+    return escape(word[:30]).replace("`", "'")

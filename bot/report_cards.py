@@ -1,0 +1,110 @@
+"""Block Kit for reports: a summary anyone can read at a glance, and the CSV a spreadsheet opens."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+from bot.cards import _duration, _who, tweet_url
+from storage.metrics import Report, Stat
+
+BAR = "▇"
+
+
+def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Perch report · {label}"[:150]}},
+        {"type": "section", "fields": [
+            {"type": "mrkdwn", "text": f"*In*\n{report.volume_in}"},
+            {"type": "mrkdwn", "text": f"*Handled*\n{report.handled}"},
+            {"type": "mrkdwn", "text": f"*Still open*\n{report.open}"},
+            {"type": "mrkdwn", "text": f"*Reopened*\n{report.reopened}"},
+            {"type": "mrkdwn", "text": f"*SLA breaches* (first response > {report.sla_target_minutes:g}m)\n"
+                                       f"{report.sla_breaches}"},
+        ]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([
+            _stat_line("Time to first response", report.time_to_first_response),
+            _stat_line("… after the card was posted", report.first_response_after_posting),
+            _stat_line("Time to claim", report.time_to_claim),
+            _stat_line("Time to resolve", report.time_to_resolve),
+            _stat_line("Time to card (Perch's own delay)", report.time_to_card),
+        ])}},
+    ]
+    if report.by_hour:
+        busiest = sorted(report.by_hour.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "Busiest hours: " + ", ".join(
+            f"{hour:02d}:00 ({count})" for hour, count in busiest)}]})
+    blocks.append({"type": "divider"})
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _breakdown(report, breakdown)[:2990]}})
+    if not report.volume_in:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "No cases in this period."}]})
+    return blocks
+
+
+def report_text(report: Report, label: str) -> str:
+    p50 = report.time_to_first_response.p50
+    return (f"Perch report · {label}: {report.volume_in} in, {report.handled} handled, p50 first response "
+            f"{_duration_or_dash(p50)}")
+
+
+def _stat_line(name: str, stat: Stat) -> str:
+    if not stat.count:
+        return f"*{name}*: —"
+    return f"*{name}*: p50 {_duration_or_dash(stat.p50)} · p90 {_duration_or_dash(stat.p90)} (n={stat.count})"
+
+
+def _breakdown(report: Report, breakdown: str) -> str:
+    if breakdown == "location":
+        if not report.by_location:
+            return "*By location*\nNo escalations in this period."
+        return "*By location*\n" + "\n".join(
+            f"• *{row['location']}* — {row['escalations']} escalations · acknowledge p50 "
+            f"{_duration_or_dash(row['acknowledge'].p50)} · resolve p50 {_duration_or_dash(row['resolve'].p50)}"
+            + (f" · {row['waiting']} waiting" if row["waiting"] else "") for row in report.by_location)
+    if breakdown == "hour":
+        if not report.by_hour:
+            return "*By hour*\nNo cases in this period."
+        top = max(report.by_hour.values())
+        return "*By hour* (when the tweets arrived)\n```" + "\n".join(
+            f"{hour:02d}:00 {BAR * max(1, round(count / top * 20))} {count}" for hour, count in report.by_hour.items()
+        ) + "```"
+    if not report.by_agent:
+        return "*By agent*\nNo case was assigned in this period."
+    return "*By agent*\n" + "\n".join(
+        f"• {_who(row['agent'])} — {row['cases']} cases · {row['replies']} replies · {row['resolved']} resolved · "
+        f"p50 first response {_duration_or_dash(row['first_response'].p50)} · p50 resolve "
+        f"{_duration_or_dash(row['resolve'].p50)}" for row in report.by_agent[:40])
+
+
+def _duration_or_dash(seconds: float | None) -> str:
+    return "—" if seconds is None else _duration(timedelta(seconds=seconds))
+
+
+CSV_COLUMNS = ["case_id", "tweet_id", "tweet_link", "author", "tweeted_at", "posted_at", "claimed_at",
+               "first_response_at", "resolved_at", "status", "assignee", "location", "reopened", "replies_sent",
+               "minutes_to_card", "minutes_to_claim", "minutes_to_first_response", "minutes_to_resolve"]
+
+
+def report_csv(report: Report) -> str:
+    """One row per case; times in UTC ISO 8601, durations in minutes (opens in any spreadsheet)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for c in report.cases:
+        writer.writerow([c.case_id, c.tweet_id, tweet_url(c.author_handle, c.tweet_id), _cell(c.author_handle),
+                         c.tweet_created_at, c.posted_at or "", c.claimed_at or "", c.first_response_at or "",
+                         c.resolved_at or "" if c.status == "resolved" else "", c.status, c.assignee or "",
+                         c.location or "", c.reopened_count, c.replies_sent, _minutes(c.time_to_card),
+                         _minutes(c.time_to_claim), _minutes(c.time_to_first_response), _minutes(c.time_to_resolve)])
+    return out.getvalue()
+
+
+def _minutes(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def _cell(text: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas: prefix them so they stay text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
