@@ -72,8 +72,8 @@ def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
             public = True
         elif lower == "csv":
             csv = True
-        elif _CODE.match(word.upper()) and not word.startswith("<"):
-            location = word.upper()
+        elif _CODE.match(word):  # location codes are written as they are stored: JFK, STORE-042
+            location = word
         else:
             raise ReportArgsError(f"I don't understand `{_safe(word)}`. {USAGE}")
         index += 1

@@ -55,6 +55,9 @@ class FakeSlack(FakeServer):
         self.block_errors: list[str] = []
         self.notifications: list[str] = []
         self.usergroups: dict[str, set[str]] = {}
+        self.uploads: dict[str, bytes] = {}
+        self.file_names: dict[str, str] = {}
+        self.files: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
 
     # -- assertions helpers --------------------------------------------------------------------
@@ -88,6 +91,10 @@ class FakeSlack(FakeServer):
             with self.lock:
                 self.responses.append(params)
             return Response(200, "ok")
+        if request.path.startswith("/upload/"):
+            with self.lock:
+                self.uploads[request.path.removeprefix("/upload/")] = request.body
+            return Response(200, "OK - 1")
         auth = request.headers.get("authorization", "") or ""
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token", "")
         if not token.startswith((self.token_prefix, "xapp-")):
@@ -207,6 +214,34 @@ class FakeSlack(FakeServer):
                                          "state": {"values": {}}}
                     return {"ok": True, "view": self.views[index]}
         return {"ok": False, "error": "not_found"}
+
+    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users", ""))
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        channel = "D" + users.split(",")[0][1:]
+        self.channels.add(channel)
+        return {"ok": True, "channel": {"id": channel}}
+
+    def _files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        file_id = f"F{next(self._clock):08d}"
+        with self.lock:
+            self.file_names[file_id] = params.get("filename", "")
+        return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        files = _json(params.get("files")) or []
+        channel = params.get("channel_id")
+        if channel and channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        with self.lock:
+            for item in files:
+                if item["id"] not in self.uploads:
+                    return {"ok": False, "error": "file_not_found"}
+                self.files.append({"id": item["id"], "title": item.get("title"), "channel": channel,
+                                   "filename": self.file_names.get(item["id"]), "content": self.uploads[item["id"]],
+                                   "initial_comment": params.get("initial_comment")})
+        return {"ok": True, "files": [{"id": item["id"], "title": item.get("title")} for item in files]}
 
     def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": "not_allowed_token_type"}

@@ -43,12 +43,13 @@ def block_action_body(action_id: str, value: str, *, user: str, channel: str, me
     return urlencode({"payload": json.dumps(payload)})
 
 
-def slash_command_body(text: str, *, user: str, channel: str, command: str = "/perch") -> str:
+def slash_command_body(text: str, *, user: str, channel: str, command: str = "/perch",
+                       response_url: str = "https://hooks.slack.com/commands/T0PERCH/1/x") -> str:
     return urlencode({
         "token": "legacy-verification-token", "team_id": "T0PERCH", "team_domain": "perch-demo",
         "channel_id": channel, "channel_name": "support-queue", "user_id": user, "user_name": user.lower(),
         "command": command, "text": text, "api_app_id": "A0PERCH",
-        "response_url": "https://hooks.slack.com/commands/T0PERCH/1/x", "trigger_id": "1.1.trigger",
+        "response_url": response_url, "trigger_id": "1.1.trigger",
     })
 
 
