@@ -12,7 +12,7 @@ import yaml
 from slack_bolt.request import BoltRequest
 
 from bot.cards import case_card
-from fakes.slack_requests import block_action_body
+from fakes.slack_requests import block_action_body, slash_command_body
 from handlers.actions import CARD_ACTIONS
 from storage.cases import CardData
 from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
@@ -30,6 +30,9 @@ METHOD_SCOPES = {
     "usergroups.users.list": {"usergroups:read"},
     "views.open": set(),
     "views.update": set(),
+    "conversations.open": {"im:write"},
+    "files.getUploadURLExternal": {"files:write"},
+    "files.completeUploadExternal": {"files:write"},
 }
 
 
@@ -90,7 +93,11 @@ def test_scopes_are_exactly_what_the_bot_calls(manifest, make_bot, fake_x, fake_
     for action_id, user in (("claim", "U1"), ("reply", "U1"), ("resolve", "U2")):
         body = block_action_body(action_id, "1", user=user, channel=QUEUE, message_ts=card.ts)
         assert bot.app.dispatch(BoltRequest(body=body)).status == 200
-    wait_until(lambda: fake_slack.views and fake_slack.ephemerals and fake_slack.requests_to(r"chat\.update$"))
+    command = slash_command_body("report today csv", user="U1", channel=QUEUE,
+                                 response_url=f"{fake_slack.url}/response_url/1")
+    assert bot.app.dispatch(BoltRequest(body=command)).status == 200
+    wait_until(lambda: fake_slack.views and fake_slack.ephemerals and fake_slack.requests_to(r"chat\.update$")
+               and fake_slack.files)
     called = {r.path.removeprefix("/api/") for r in fake_slack.requests if r.path.startswith("/api/")}
     assert {"chat.postMessage", "conversations.history", "conversations.replies", "usergroups.users.list",
             "views.open", "chat.update", "chat.postEphemeral"} <= called
