@@ -84,6 +84,10 @@ class FakeSlack(FakeServer):
 
     # -- routing -------------------------------------------------------------------------------
     def handle(self, request: Recorded) -> Response:
+        if request.path.startswith("/upload/"):  # files upload v2: the file's bytes, not form fields
+            with self.lock:
+                self.uploads[request.path.removeprefix("/upload/")] = request.body
+            return Response(200, "OK - 1")
         params = _params(request)
         request.params = params
         method = request.path.removeprefix("/api/")
@@ -91,10 +95,7 @@ class FakeSlack(FakeServer):
             with self.lock:
                 self.responses.append(params)
             return Response(200, "ok")
-        if request.path.startswith("/upload/"):
-            with self.lock:
-                self.uploads[request.path.removeprefix("/upload/")] = request.body
-            return Response(200, "OK - 1")
+
         auth = request.headers.get("authorization", "") or ""
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token", "")
         if not token.startswith((self.token_prefix, "xapp-")):

@@ -132,12 +132,13 @@ def test_report_command_permission_summary_and_csv(serve, fake_x, fake_slack):
     assert "There is no location `LAX`" in unknown.json()["text"]
     ok = served.send(slash_command_body("report today csv", user="U0BOSS", channel=QUEUE, response_url=response_url))
     assert ok.status_code == 200
-    wait_until(lambda: fake_slack.responses and fake_slack.files)
+    wait_until(lambda: fake_slack.responses and len(fake_slack.files) == 2)
     summary = fake_slack.responses[-1]
     assert summary["response_type"] == "ephemeral"
     text = json.dumps(summary["blocks"], ensure_ascii=False)
     assert "Perch report · today" in text and "*In*\\n1" in text and "*Still open*\\n1" in text
-    (upload,) = fake_slack.files
+    chart, upload = fake_slack.files
+    assert chart["filename"] == "perch-report.png" and chart["content"].startswith(b"\x89PNG")
     assert upload["channel"] == "D0BOSS" and upload["filename"] == "perch-report.csv"
     rows = list(csv.DictReader(io.StringIO(upload["content"].decode())))
     assert len(rows) == 1 and rows[0]["author"] == "'=cmd", "formula-looking cells stay text"

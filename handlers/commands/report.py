@@ -1,5 +1,5 @@
 """`/perch report …`: acknowledged at once, answered through the command's response URL, so even a
-large database stays within Slack's 3 seconds; the CSV goes to the manager's DM as a file."""
+large database stays within Slack's 3 seconds; the chart (and CSV) follow as files."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.report_args import ReportArgsError, parse_report_args
 from bot.report_cards import report_blocks, report_csv, report_text
+from bot.report_chart import report_chart
 from bot.services import services
 from storage.locations import get_location
 from storage.metrics import build_report
@@ -43,17 +44,19 @@ def run_report(args: str, ack: Ack, respond: Respond, command: dict[str, Any], c
                           location=request.location)
     respond(text=report_text(report, request.label), blocks=report_blocks(report, request.label, request.breakdown),
             response_type="in_channel" if request.public else "ephemeral", replace_original=False)
+    # Files: beside a public report in its channel; otherwise privately, in the manager's DM with Perch.
+    uploads = [{"content": report_chart(report, request.label), "filename": "perch-report.png",
+                "title": f"Perch · {request.label}"}]
     if request.csv:
-        _send_csv(client, user, report_csv(report), request.label, respond)
-
-
-def _send_csv(client: WebClient, user: str, content: str, label: str, respond: Respond) -> None:
-    """The CSV goes to the manager privately (their DM with Perch), whatever channel they asked in."""
+        uploads.append({"content": report_csv(report), "filename": "perch-report.csv",
+                        "title": f"Perch cases · {request.label} (one row per case)"})
     try:
-        channel = client.conversations_open(users=user)["channel"]["id"]
-        client.files_upload_v2(channel=channel, content=content, filename="perch-report.csv",
-                               title=f"Perch cases · {label}", initial_comment=f"Cases for {label}, one per row.")
+        if request.public:
+            channel = command.get("channel_id")
+        else:
+            channel = client.conversations_open(users=user)["channel"]["id"]
+        client.files_upload_v2(channel=channel, file_uploads=uploads, initial_comment=f"Perch · {request.label}")
     except SlackApiError as error:
-        log.warning("CSV upload failed: %s", error.response.get("error"))
-        respond(text=f"The CSV could not be uploaded ({error.response.get('error')}).", response_type="ephemeral",
-                replace_original=False)
+        log.warning("Report files not uploaded: %s", error.response.get("error"))
+        respond(text=f"The chart{' and CSV' if request.csv else ''} could not be uploaded "
+                     f"({error.response.get('error')}).", response_type="ephemeral", replace_original=False)
