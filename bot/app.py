@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.digest import Digest
 from bot.ingest import Ingestor
 from bot.locations import Detectors
 from bot.outbox import Outbox
@@ -77,6 +78,9 @@ def build_runtime(settings: Settings) -> Runtime:
                         backfill_seconds=settings.backfill_hours * 3600, suggest=services.detectors.suggest)
     reminders = Reminders(store, slack, normal_minutes=settings.escalation_ack_minutes,
                           urgent_minutes=settings.escalation_urgent_ack_minutes)
+    digest = Digest(store, slack, settings.slack_report_channel, timezone=settings.report_timezone,
+                    sla_minutes=settings.sla_first_response_minutes) if settings.slack_report_channel else None
     scheduler = build_scheduler(ingestor, poster, reminders, poll_interval=settings.poll_interval_seconds,
-                                post_interval=settings.post_interval_seconds)
+                                post_interval=settings.post_interval_seconds, digest=digest,
+                                digest_time=settings.report_digest_time, timezone=settings.report_timezone)
     return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders)

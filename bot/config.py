@@ -45,6 +45,8 @@ class Settings:
     escalation_ack_minutes: float = 10.0
     escalation_urgent_ack_minutes: float = 5.0
     report_timezone: str = "UTC"
+    slack_report_channel: str | None = None
+    report_digest_time: str = "09:00"
     sla_first_response_minutes: float = 60.0
     database_path: str = "perch.db"
     support_usergroup: str | None = None
@@ -78,6 +80,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         escalation_ack_minutes=reader.positive_number("ESCALATION_ACK_MINUTES", 10.0, unit="minutes"),
         escalation_urgent_ack_minutes=reader.positive_number("ESCALATION_URGENT_ACK_MINUTES", 5.0, unit="minutes"),
         report_timezone=reader.timezone("REPORT_TIMEZONE", "UTC"),
+        slack_report_channel=reader.optional_match("SLACK_REPORT_CHANNEL", _CHANNEL_ID,
+                                                   "a channel id such as C0123456789"),
+        report_digest_time=reader.clock_time("REPORT_DIGEST_TIME", "09:00"),
         sla_first_response_minutes=reader.positive_number("SLA_FIRST_RESPONSE_MINUTES", 60.0, unit="minutes"),
         database_path=reader.optional("DATABASE_PATH") or "perch.db",
         support_usergroup=reader.optional_match("SUPPORT_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
@@ -161,6 +166,13 @@ class _Reader:
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"{name} is malformed: it should be an IANA time zone such as Europe/London") from None
         return value
+
+    def clock_time(self, name: str, default: str) -> str:
+        value = self.optional(name) or default
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
+        if not match:
+            raise ConfigError(f"{name} is malformed: it should be a time of day such as 09:00")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
 
     def port(self, name: str, default: int) -> int:
         raw = self.optional(name)

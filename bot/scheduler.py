@@ -6,7 +6,9 @@ import logging
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
+from bot.digest import Digest
 from bot.ingest import Ingestor
 from bot.poster import Poster
 from bot.reminders import Reminders
@@ -20,7 +22,8 @@ REMINDER_INTERVAL_SECONDS = 30
 
 
 def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, *, poll_interval: float,
-                    post_interval: float) -> BackgroundScheduler:
+                    post_interval: float, digest: Digest | None = None, digest_time: str = "09:00",
+                    timezone: str = "UTC") -> BackgroundScheduler:
     """Poll X every `poll_interval` seconds; post pending cards every `post_interval` seconds and
     right after an ingest run that stored something, so a new mention reaches Slack without waiting."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
@@ -39,4 +42,8 @@ def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, *,
                       name="Post cards to Slack", next_run_time=now)
     scheduler.add_job(reminders.run, "interval", seconds=REMINDER_INTERVAL_SECONDS, id="reminders",
                       name="Remind locations of unacknowledged escalations", next_run_time=now)
+    if digest is not None:
+        hour, minute = (int(part) for part in digest_time.split(":"))
+        scheduler.add_job(digest.run, CronTrigger(hour=hour, minute=minute, timezone=timezone), id="digest",
+                          name="Daily digest to the report channel")
     return scheduler

@@ -58,6 +58,7 @@ class FakeSlack(FakeServer):
         self.uploads: dict[str, bytes] = {}
         self.file_names: dict[str, str] = {}
         self.files: list[dict[str, Any]] = []
+        self.homes: dict[str, dict[str, Any]] = {}
         self.views: list[dict[str, Any]] = []
 
     # -- assertions helpers --------------------------------------------------------------------
@@ -200,6 +201,18 @@ class FakeSlack(FakeServer):
             self.views.append(stored)
         return {"ok": True, "view": stored}
 
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = _json(params.get("view")) or {}
+        if view.get("type") != "home" or not params.get("user_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        problem = check_message({"text": "home", "blocks": view.get("blocks") or []})
+        if problem:
+            self.block_errors.append(problem)
+            return {"ok": False, "error": "invalid_blocks"}
+        with self.lock:
+            self.homes[params["user_id"]] = view
+        return {"ok": True, "view": view}
+
     def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
         view = _json(params.get("view")) or {}
         problem = check_view(view)
@@ -299,8 +312,11 @@ def check_message(params: dict[str, Any]) -> str | None:
             return f"block {index}: block_id over 255"
         kind = block.get("type")
         if kind == "section":
+            fields = block.get("fields") or []
+            if len(fields) > 10 or any(not 1 <= _text_length(f.get("text", "")) <= 2000 for f in fields):
+                return f"block {index}: a section has at most 10 fields of 1-2000 characters"
             section_text = (block.get("text") or {}).get("text", "")
-            if not 1 <= _text_length(section_text) <= 3000:
+            if (section_text or not fields) and not 1 <= _text_length(section_text) <= 3000:
                 return f"block {index}: section text must be 1-3000 characters"
         elif kind == "context":
             elements = block.get("elements", [])

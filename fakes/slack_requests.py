@@ -12,10 +12,11 @@ from slack_sdk.signature import SignatureVerifier
 
 
 def signed_post(url: str, secret: str, body: str, *, retry_num: int | None = None,
-                timestamp: int | None = None) -> requests.Response:
+                timestamp: int | None = None,
+                content_type: str = "application/x-www-form-urlencoded") -> requests.Response:
     timestamp = int(time.time()) if timestamp is None else timestamp
     signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": str(timestamp),
+    headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(timestamp),
                "X-Slack-Signature": signature}
     if retry_num is not None:
         headers["X-Slack-Retry-Num"] = str(retry_num)

@@ -2,10 +2,11 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, views
+from handlers import actions, commands, events, views
 
 
 def register_listeners(app: App) -> None:
     actions.register(app)
     commands.register(app)
+    events.register(app)
     views.register(app)

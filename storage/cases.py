@@ -304,3 +304,17 @@ def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, str]
         found.update(db.execute(f"SELECT c.id, t.text FROM cases c JOIN tweets t ON t.id = c.tweet_id "
                                 f"WHERE c.id IN ({marks})", chunk).fetchall())
     return found
+
+
+def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list[CardData]:
+    """The agent's open cases, oldest tweet first (their App Home)."""
+    rows = db.execute(f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.assignee = ? AND c.status != 'resolved' "
+                      "ORDER BY c.tweet_created_at LIMIT ?", [user, limit]).fetchall()
+    return [CardData(*row) for row in rows]
+
+
+def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
+    """How many open cases nobody has claimed, and when the oldest one's tweet was sent."""
+    count, oldest = db.execute("SELECT COUNT(*), MIN(tweet_created_at) FROM cases WHERE assignee IS NULL "
+                               "AND status != 'resolved'").fetchone()
+    return count, oldest

@@ -161,6 +161,7 @@ def _m003_escalations(db: sqlite_utils.Database) -> None:
 def _m004_report_indexes(db: sqlite_utils.Database) -> None:
     """Reports select cases by when the tweet was sent, and escalations by when they were asked for."""
     db["cases"].create_index(["tweet_created_at"])
+    db["cases"].create_index(["assignee", "status", "tweet_created_at"])
     db["escalations"].create_index(["requested_at"])
 
 

@@ -10,12 +10,14 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk import WebClient
 
+from bot.digest import Digest
 from bot.report_args import ReportArgsError, parse_report_args
-from fakes.slack_requests import slash_command_body
+from fakes.slack_requests import signed_post, slash_command_body
 from storage.db import Store, to_iso
 from storage.metrics import build_report
-from tests.conftest import QUEUE, SHARED_DATA, cycle, wait_until
+from tests.conftest import QUEUE, SHARED_DATA, SIGNING_SECRET, cycle, wait_until
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 
@@ -194,3 +196,38 @@ def test_replayed_conversations_give_the_medians_of_the_file(serve, fake_x, fake
     assert report.time_to_first_response.p50 == pytest.approx(median, abs=1)
     assert report.time_to_first_response.p90 == pytest.approx(expected[math.ceil(0.9 * len(expected)) - 1], abs=1)
     assert report.sla_breaches >= sum(1 for seconds in expected if seconds > 3600)
+
+
+def test_daily_digest_posts_yesterday_to_the_report_channel(fixed_log, fake_slack):
+
+    fake_slack.channels.add("C0REPORTS")
+    client = WebClient(token="xoxb-test", base_url=fake_slack.url + "/api/")
+    digest = Digest(fixed_log, client, "C0REPORTS", timezone="UTC", sla_minutes=60,
+                    now=lambda: datetime(2026, 3, 11, 9, 0, tzinfo=UTC))
+    assert digest.run() is True
+    (message,) = fake_slack.top_level("C0REPORTS")
+    text = json.dumps(message.blocks, ensure_ascii=False)
+    assert "Perch report · yesterday (Tue 10 Mar)" in text and "*In*\\n4" in text
+    assert "p50 15m · p90 2h 0m (n=3)" in text
+    assert fake_slack.files[0]["filename"] == "perch-daily.png" and fake_slack.files[0]["channel"] == "C0REPORTS"
+    assert Digest(fixed_log, client, "C0GONE", timezone="UTC", sla_minutes=60).run() is False
+
+
+def test_home_tab_shows_my_cases_the_queue_and_today(serve, fake_x, fake_slack):
+    served = serve()
+    for n in range(3):
+        fake_x.add_tweet(f"@Delta help {n} <!channel>", f"cust{n}",
+                         created_at=datetime.now(UTC) - timedelta(minutes=30 - n))
+    cycle(served.runtime)
+    card = fake_slack.top_level(QUEUE)[0]
+    served.click("claim", "U0AGENT", card.ts)
+    wait_until(lambda: served.runtime.store.db["cases"].get(1)["assignee"] == "U0AGENT")
+    event = {"type": "event_callback", "team_id": "T0PERCH", "api_app_id": "A0PERCH", "event_id": "Ev1",
+             "event_time": 1, "event": {"type": "app_home_opened", "user": "U0AGENT", "channel": "D0AGENT",
+                                        "tab": "home", "event_ts": "1.1"}}
+    answer = signed_post(served.url, SIGNING_SECRET, json.dumps(event), content_type="application/json")
+    assert answer.status_code == 200
+    wait_until(lambda: "U0AGENT" in fake_slack.homes)
+    text = json.dumps(fake_slack.homes["U0AGENT"]["blocks"], ensure_ascii=False)
+    assert "Case #1" in text and "*2* unclaimed" in text and "3 in" in text
+    assert "<!channel>" not in text and fake_slack.block_errors == []
