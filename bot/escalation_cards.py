@@ -6,10 +6,10 @@ configuration). Later edits of the message keep the text but notify nobody.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot.cards import _button, _duration, _who, author_line, tweet_url
+from bot.modals import modal
 from bot.mrkdwn import clean, escape_within, one_line, plain, safe_mrkdwn
 from storage.cases import CardData
 from storage.db import from_iso
@@ -97,13 +97,7 @@ def escalate_modal(card: CardData, locations: list[Location], suggestion: str | 
                   "placeholder": {"type": "plain_text", "text": "Type a code or a name"}}
     if initial is not None:
         select["initial_option"] = initial
-    return {
-        "type": "modal", "callback_id": "escalate",
-        "title": {"type": "plain_text", "text": "Escalate"},
-        "submit": {"type": "plain_text", "text": "Ping the staff"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({"case_id": card.case_id}),
-        "blocks": [
+    return modal("escalate", "Escalate", "Ping the staff", {"case_id": card.case_id}, [
             {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": author_line(
                 card.author_name, card.author_handle) + "\n" + (safe_mrkdwn(card.text, 2800) or "_(no text)_")}},
             {"type": "input", "block_id": "location", "label": {"type": "plain_text", "text": "Location"},
@@ -115,8 +109,7 @@ def escalate_modal(card: CardData, locations: list[Location], suggestion: str | 
              "label": {"type": "plain_text", "text": "Note for the staff"},
              "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 2000,
                          "placeholder": {"type": "plain_text", "text": "e.g. Customer at gate B22, bag tag 123"}}},
-        ],
-    }
+    ])
 
 
 def location_options(locations: list[Location], query: str) -> list[dict[str, Any]]:
@@ -127,18 +120,12 @@ def location_options(locations: list[Location], query: str) -> list[dict[str, An
 
 
 def outcome_modal(escalation: Escalation, location: Location) -> dict[str, Any]:
-    return {
-        "type": "modal", "callback_id": "escalation_outcome",
-        "title": {"type": "plain_text", "text": "Done"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({"escalation_id": escalation.id}),
-        "blocks": [{"type": "input", "block_id": "outcome",
+    return modal("escalation_outcome", "Done", "Save", {"escalation_id": escalation.id}, [{
+        "type": "input", "block_id": "outcome",
                     "label": {"type": "plain_text", "text": f"What happened at {location.code}?"},
                     "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
                                 "max_length": 500, "placeholder": {
-                                    "type": "plain_text", "text": "e.g. Found the bag, delivering it tonight"}}}],
-    }
+                                    "type": "plain_text", "text": "e.g. Found the bag, delivering it tonight"}}}])
 
 
 _URGENCY = [{"text": {"type": "plain_text", "text": "Normal"}, "value": "normal"},

@@ -17,6 +17,19 @@ HANDOFF_TEMPLATE = "@{handle} We'd like to help. Please send us a DM with your b
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
 
+def modal(callback_id: str, title: str, submit: str, metadata: dict[str, Any],
+          blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The frame every Perch modal shares; `metadata` travels back with the submission."""
+    return {
+        "type": "modal", "callback_id": callback_id,
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
 def reply_modal(card: CardData, thread: list[dict[str, Any]], saved: list[dict[str, Any]], *,
                 text: str | None = None, version: int = 0) -> dict[str, Any]:
     """The Reply modal: the tweet, the thread so far, saved replies, and the text box.
@@ -44,27 +57,14 @@ def reply_modal(card: CardData, thread: list[dict[str, Any]], saved: list[dict[s
         "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000,
                     "initial_value": text if text is not None else _mention(card)},
     })
-    return {
-        "type": "modal", "callback_id": "reply",
-        "title": {"type": "plain_text", "text": "Reply on X"},
-        "submit": {"type": "plain_text", "text": "Send reply"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({"case_id": card.case_id, "version": version}),
-        "blocks": blocks,
-    }
+    return modal("reply", "Reply on X", "Send reply", {"case_id": card.case_id, "version": version}, blocks)
 
 
 def move_to_dm_modal(card: CardData, brand_id: str) -> dict[str, Any]:
     link = DM_LINK.format(brand_id=brand_id)
     public = HANDOFF_TEMPLATE.format(handle=card.author_handle, link=link) if _HANDLE.match(
         card.author_handle or "") else HANDOFF_TEMPLATE.format(handle="", link=link).lstrip("@ ")
-    return {
-        "type": "modal", "callback_id": "move_to_dm",
-        "title": {"type": "plain_text", "text": "Move to DM"},
-        "submit": {"type": "plain_text", "text": "Send"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({"case_id": card.case_id}),
-        "blocks": [
+    return modal("move_to_dm", "Move to DM", "Send", {"case_id": card.case_id}, [
             _tweet_section(card),
             {"type": "input", "block_id": "public", "label": {"type": "plain_text", "text": "Public reply"},
              "hint": {"type": "plain_text", "text": "Posted as a reply to the customer's tweet, with the link "
@@ -75,8 +75,7 @@ def move_to_dm_modal(card: CardData, brand_id: str) -> dict[str, Any]:
              "label": {"type": "plain_text", "text": "First private message (optional)"},
              "hint": {"type": "plain_text", "text": "Sent as a DM when the customer accepts DMs from the brand."},
              "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000}},
-        ],
-    }
+    ])
 
 
 def submitted_text(view: dict[str, Any], block_prefix: str) -> tuple[str, str]:

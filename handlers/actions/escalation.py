@@ -14,8 +14,8 @@ from bot.services import services
 from handlers.actions.compose import case_for_action
 from handlers.shared import channel_of, clicker, tell
 from storage.db import writing
-from storage.escalations import acknowledge, add_case_note, get_escalation
-from storage.locations import all_locations, get_location
+from storage.escalations import Escalation, acknowledge, add_case_note, get_escalation
+from storage.locations import Location, all_locations, get_location
 
 
 def open_escalate(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -50,13 +50,10 @@ def escalation_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], clien
     perch = services(context)
     db = perch.store.db
     user, name = clicker(body)
-    escalation, location = _escalation_for(action, db)
-    if escalation is None or location is None:
-        tell(client, channel_of(body), user, "Perch has no such escalation any more.")
+    found = _staff_escalation(body, action, client, context, "pick this up")
+    if found is None:
         return
-    if not perch.gate.is_staff(user, location.staff_group, location.staff_users):
-        tell(client, channel_of(body), user, f"Only {location.code} staff can pick this up.")
-        return
+    escalation, location = found
     done, escalation = acknowledge(db, escalation.id, user)
     if not done:
         who = escalation.resolved_by or escalation.acknowledged_by
@@ -73,15 +70,11 @@ def escalation_resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], c
                        context: BoltContext) -> None:
     """"Done": asks for a short outcome in a modal."""
     ack()
-    perch = services(context)
     user, _ = clicker(body)
-    escalation, location = _escalation_for(action, perch.store.db)
-    if escalation is None or location is None:
-        tell(client, channel_of(body), user, "Perch has no such escalation any more.")
+    found = _staff_escalation(body, action, client, context, "close this")
+    if found is None:
         return
-    if not perch.gate.is_staff(user, location.staff_group, location.staff_users):
-        tell(client, channel_of(body), user, f"Only {location.code} staff can close this.")
-        return
+    escalation, location = found
     if escalation.resolved_at:
         tell(client, channel_of(body), user, f"Already done by <@{escalation.resolved_by}>.")
         return
@@ -91,10 +84,20 @@ def escalation_resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], c
         tell(client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}).")
 
 
-def _escalation_for(action: dict[str, Any], db: Any):
+def _staff_escalation(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext,
+                      doing: str) -> tuple[Escalation, Location] | None:
+    """The escalation a button is about, when the clicker is its location's staff; else they are told."""
+    perch = services(context)
+    user, _ = clicker(body)
     value = str(action.get("value") or "")
-    escalation = get_escalation(db, int(value)) if value.isdigit() else None
-    location = get_location(db, escalation.location) if escalation else None
+    escalation = get_escalation(perch.store.db, int(value)) if value.isdigit() else None
+    location = get_location(perch.store.db, escalation.location) if escalation else None
+    if escalation is None or location is None:
+        tell(client, channel_of(body), user, "Perch has no such escalation any more.")
+        return None
+    if not perch.gate.is_staff(user, location.staff_group, location.staff_users):
+        tell(client, channel_of(body), user, f"Only {location.code} staff can {doing}.")
+        return None
     return escalation, location
 
 
