@@ -122,10 +122,10 @@ def location_options(locations: list[Location], query: str) -> list[dict[str, An
 def outcome_modal(escalation: Escalation, location: Location) -> dict[str, Any]:
     return modal("escalation_outcome", "Done", "Save", {"escalation_id": escalation.id}, [{
         "type": "input", "block_id": "outcome",
-                    "label": {"type": "plain_text", "text": f"What happened at {location.code}?"},
-                    "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                                "max_length": 500, "placeholder": {
-                                    "type": "plain_text", "text": "e.g. Found the bag, delivering it tonight"}}}])
+        "label": {"type": "plain_text", "text": f"What happened at {location.code}?"},
+        "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 500,
+                    "placeholder": {"type": "plain_text", "text": "e.g. Found the bag, delivering it tonight"}},
+    }])
 
 
 _URGENCY = [{"text": {"type": "plain_text", "text": "Normal"}, "value": "normal"},
