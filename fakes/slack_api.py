@@ -59,6 +59,7 @@ class FakeSlack(FakeServer):
         self.file_names: dict[str, str] = {}
         self.files: list[dict[str, Any]] = []
         self.homes: dict[str, dict[str, Any]] = {}
+        self.socket_url: str | None = None
         self.views: list[dict[str, Any]] = []
 
     # -- assertions helpers --------------------------------------------------------------------
@@ -258,7 +259,10 @@ class FakeSlack(FakeServer):
         return {"ok": True, "files": [{"id": item["id"], "title": item.get("title")} for item in files]}
 
     def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": False, "error": "not_allowed_token_type"}
+        """Socket Mode: an app-level token gets the WebSocket URL (when a socket fake is attached)."""
+        if self.socket_url is None:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": self.socket_url}
 
     @staticmethod
     def _page(params: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -10,11 +10,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 import requests
 
 from fakes.slack_requests import block_action_body, signed_post, slash_command_body
+from fakes.socket_mode import FakeSocketMode
 from tests.conftest import QUEUE, SIGNING_SECRET, minutes_ago, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,3 +114,32 @@ def test_sigkill_between_posting_and_recording_does_not_duplicate(start_bot, fak
     assert posted == ids
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0
+
+
+def test_socket_mode_receives_a_click_acks_it_and_stops_on_sigterm(bot_env, fake_x, fake_slack, tmp_path):
+    """`python -m bot` (the default mode): apps.connections.open, the WebSocket, an interaction, its ack."""
+    socket_mode = FakeSocketMode().start()
+    fake_slack.socket_url = socket_mode.url
+    fake_x.add_tweet("@Delta the app will not load my boarding pass", "boarding", created_at=minutes_ago(2))
+    env = {**os.environ, **bot_env, "POLL_INTERVAL_SECONDS": "0.2", "POST_INTERVAL_SECONDS": "0.2",
+           "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        assert socket_mode.connected.wait(20), "the bot opened the Socket Mode connection"
+        wait_until(lambda: fake_slack.top_level())
+        card = fake_slack.top_level()[0]
+        payload = json.loads(parse_qs(block_action_body("claim", "1", user="U0AGENT", channel=QUEUE,
+                                                        message_ts=card.ts))["payload"][0])
+        socket_mode.send_envelope("env-claim-1", "interactive", payload)
+        wait_until(lambda: "env-claim-1" in socket_mode.acks)
+        wait_until(lambda: "<@U0AGENT> has it" in json.dumps(fake_slack.top_level()[0].blocks))
+        assert fake_slack.requests_to(r"apps\.connections\.open$")[0].headers["authorization"] == \
+            "Bearer xapp-test-token"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        socket_mode.stop()
+    assert "xoxb-test-token" not in process.stdout.read()
