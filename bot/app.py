@@ -75,7 +75,7 @@ def build_runtime(settings: Settings) -> Runtime:
     ingestor = Ingestor(store, x, search_queries=settings.x_search_queries,
                         poll_interval=settings.poll_interval_seconds,
                         overlap_seconds=settings.poll_overlap_seconds,
-                        backfill_seconds=settings.backfill_hours * 3600, suggest=services.detectors.suggest)
+                        backfill_seconds=settings.backfill_hours * 3600, detector=services.detectors.current)
     reminders = Reminders(store, slack, normal_minutes=settings.escalation_ack_minutes,
                           urgent_minutes=settings.escalation_urgent_ack_minutes)
     digest = Digest(store, slack, settings.slack_report_channel, timezone=settings.report_timezone,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.detect import Detector
 from bot.mrkdwn import decode_x
 from bot.x_client import MENTIONS_TIMELINE_CAP, Account, Fetch, XAuthError, XClient, XError, XRateLimited
 from storage.cases import case_texts
@@ -54,7 +55,7 @@ class Ingestor:
     def __init__(self, store: Store, x: XClient, *, search_queries: tuple[str, ...] = (),
                  poll_interval: float = 60.0, overlap_seconds: float = 300.0,
                  backfill_seconds: float = 86400.0, clock: Callable[[], float] = time.time,
-                 suggest: Callable[[str], str | None] | None = None) -> None:
+                 detector: Callable[[], Detector] | None = None) -> None:
         self.store = store
         self.x = x
         self.search_queries = search_queries
@@ -62,7 +63,7 @@ class Ingestor:
         self.overlap = timedelta(seconds=overlap_seconds)
         self.backfill = timedelta(seconds=backfill_seconds)
         self.clock = clock
-        self.suggest = suggest
+        self.detector = detector
         self.account: Account | None = None
         self.states: dict[str, SourceState] = {}
 
@@ -136,7 +137,7 @@ class Ingestor:
         report.stored += result.stored
         report.cases_opened += len(result.cases_opened)
         report.follow_ups += result.follow_ups
-        if result.cases_opened and self.suggest is not None:
+        if result.cases_opened and self.detector is not None:
             self._suggest_locations(result.cases_opened)
         if result.stored:
             log.info("Stored %d new tweets (%d cases opened, %d follow-ups)", result.stored,
@@ -145,8 +146,9 @@ class Ingestor:
     def _suggest_locations(self, case_ids: list[int]) -> None:
         """Guess each new case's location from its tweet (shown on the card as `📍 JFK?`)."""
         db = self.store.db
+        detector = self.detector()  # the locations configured now, once per batch
         suggestions = {case_id: code for case_id, text in case_texts(db, case_ids).items()
-                       if (code := self.suggest(decode_x(text)))}
+                       if (code := detector.suggest(decode_x(text)))}
         if suggestions:
             set_suggestions(db, suggestions)
 

@@ -130,9 +130,6 @@ class Detectors:
         self._version: tuple[int, str] | None = None
         self._detector = Detector([])
 
-    def suggest(self, text: str) -> str | None:
-        return self.current().suggest(text)
-
     def current(self) -> Detector:
         db = self.store.db
         version = locations_version(db)
