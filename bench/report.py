@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.report_cards import report_blocks, report_csv  # noqa: E402
 from storage.db import Store, to_iso  # noqa: E402
-from storage.metrics import build_report  # noqa: E402
+from storage.metrics import build_report, case_rows  # noqa: E402
 
 AGENTS = [f"U0AGENT{n:02d}" for n in range(40)]
 
@@ -103,7 +103,7 @@ def main() -> None:
 
     report = timed("30-day report (figures + blocks)", report_with_blocks)
     print(f"  covers {report.volume_in:,} cases; p50 first response {report.time_to_first_response.p50:.0f}s")
-    csv_text = timed("30-day CSV export", lambda: report_csv(build_report(store.db, start, now, now=now)))
+    csv_text = timed("30-day CSV export", lambda: report_csv(case_rows(store.db, start, now)))
     print(f"  {csv_text.count(chr(10)) - 1:,} rows, {len(csv_text) / 1e6:.1f} MB (target for the report: <= 0.5 s)")
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.cards import _duration, _who, tweet_url
-from storage.metrics import Report, Stat
+from storage.metrics import CaseRow, Report, Stat
 
 BAR = "▇"
 
@@ -87,12 +87,12 @@ CSV_COLUMNS = ["case_id", "tweet_id", "tweet_link", "author", "tweeted_at", "pos
                "minutes_to_card", "minutes_to_claim", "minutes_to_first_response", "minutes_to_resolve"]
 
 
-def report_csv(report: Report) -> str:
+def report_csv(cases: list[CaseRow]) -> str:
     """One row per case; times in UTC ISO 8601, durations in minutes (opens in any spreadsheet)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for c in report.cases:
+    for c in cases:
         writer.writerow([c.case_id, c.tweet_id, tweet_url(c.author_handle, c.tweet_id), _cell(c.author_handle),
                          c.tweet_created_at, c.posted_at or "", c.claimed_at or "", c.first_response_at or "",
                          c.resolved_at or "" if c.status == "resolved" else "", c.status, c.assignee or "",

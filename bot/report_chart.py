@@ -17,7 +17,7 @@ BUCKETS = [(5, "<5m"), (15, "5–15m"), (30, "15–30m"), (60, "30–60m"), (120
 
 def report_chart(report: Report, label: str) -> bytes:
     """A PNG with two panels: first-response time distribution, and volume by hour of day."""
-    waits = [c.time_to_first_response / 60 for c in report.cases if c.time_to_first_response is not None]
+    waits = [seconds / 60 for seconds in report.first_responses]
     counts = [0] * len(BUCKETS)
     for minutes in waits:
         counts[next(i for i, (upper, _) in enumerate(BUCKETS) if minutes < upper)] += 1

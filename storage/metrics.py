@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -68,7 +68,7 @@ class Stat:
 class Report:
     start: datetime
     end: datetime
-    cases: list[CaseRow]
+    first_responses: list[float] = field(default_factory=list)  # seconds, sorted (for the chart)
     volume_in: int = 0
     handled: int = 0
     open: int = 0
@@ -93,8 +93,8 @@ def percentile(ordered: list[float], p: float) -> float | None:
     return ordered[rank - 1]
 
 
-def case_rows(db: sqlite_utils.Database, start: datetime, end: datetime, *, agent: str | None = None,
-              location: str | None = None) -> list[CaseRow]:
+def _period(start: datetime, end: datetime, agent: str | None, location: str | None) -> tuple[str, list]:
+    """SQL condition on `cases c` selecting a report's cases, and its parameters."""
     where, params = ["c.tweet_created_at >= ?", "c.tweet_created_at < ?"], [to_iso(start), to_iso(end)]
     if agent:
         where.append("c.assignee = ?")
@@ -102,79 +102,86 @@ def case_rows(db: sqlite_utils.Database, start: datetime, end: datetime, *, agen
     if location:
         where.append("c.id IN (SELECT case_id FROM escalations WHERE location = ?)")
         params.append(location)
+    return " AND ".join(where), params
+
+
+_DURATIONS = ", ".join([_seconds("c.tweet_created_at", "c.posted_at"), _seconds("c.posted_at", "c.claimed_at"),
+                        _seconds("c.tweet_created_at", "c.first_response_at"),
+                        _seconds("c.posted_at", "c.first_response_at"),
+                        _seconds("c.tweet_created_at", "c.resolved_at")])
+
+
+def case_rows(db: sqlite_utils.Database, start: datetime, end: datetime, *, agent: str | None = None,
+              location: str | None = None) -> list[CaseRow]:
+    """Every case of a report with its instants and durations (the CSV export)."""
+    where, params = _period(start, end, agent, location)
+    sent = dict(db.execute(f"SELECT r.case_id, COUNT(*) FROM replies r WHERE r.status = 'sent' AND r.case_id IN "
+                           f"(SELECT c.id FROM cases c WHERE {where}) GROUP BY r.case_id", params).fetchall())
     rows = db.execute(
         "SELECT c.id, c.tweet_id, t.author_handle, c.tweet_created_at, c.posted_at, c.claimed_at, "
-        "c.first_response_at, c.resolved_at, c.status, c.assignee, c.location, c.reopened_count, "
-        "(SELECT COUNT(*) FROM replies r WHERE r.case_id = c.id AND r.status = 'sent'), "
-        f"{_seconds('c.tweet_created_at', 'c.posted_at')}, {_seconds('c.posted_at', 'c.claimed_at')}, "
-        f"{_seconds('c.tweet_created_at', 'c.first_response_at')}, {_seconds('c.posted_at', 'c.first_response_at')}, "
-        f"{_seconds('c.tweet_created_at', 'c.resolved_at')} "
-        f"FROM cases c JOIN tweets t ON t.id = c.tweet_id WHERE {' AND '.join(where)} "
-        "ORDER BY c.tweet_created_at, c.id",
+        f"c.first_response_at, c.resolved_at, c.status, c.assignee, c.location, c.reopened_count, 0, {_DURATIONS} "
+        f"FROM cases c JOIN tweets t ON t.id = c.tweet_id WHERE {where} ORDER BY c.tweet_created_at, c.id",
         params,
     ).fetchall()
-    return [CaseRow(*row) for row in rows]
+    return [CaseRow(*row[:12], sent.get(row[0], 0), *row[13:]) for row in rows]
 
 
 def build_report(db: sqlite_utils.Database, start: datetime, end: datetime, *, now: datetime,
                  timezone: str = "UTC", sla_minutes: float = 60, agent: str | None = None,
                  location: str | None = None) -> Report:
-    cases = case_rows(db, start, end, agent=agent, location=location)
-    report = Report(start, end, cases, sla_target_minutes=sla_minutes)
-    report.volume_in = len(cases)
-    report.handled = sum(1 for c in cases if c.first_response_at or c.status == "resolved")
-    report.open = sum(1 for c in cases if c.status != "resolved")
-    report.reopened = sum(1 for c in cases if c.reopened_count)
-    report.time_to_card = Stat.of([c.time_to_card for c in cases])
-    report.time_to_claim = Stat.of([c.time_to_claim for c in cases])
-    report.time_to_first_response = Stat.of([c.time_to_first_response for c in cases])
-    report.first_response_after_posting = Stat.of([c.first_response_after_posting for c in cases])
-    report.time_to_resolve = Stat.of([c.time_to_resolve for c in cases])
-    target = sla_minutes * 60
-    report.sla_breaches = sum(1 for c in cases if _breached(c, target, now))
-    report.by_hour = _by_hour(cases, ZoneInfo(timezone))
-    report.by_agent = _by_agent(db, cases)
+    """The figures of `docs/metrics.md` for one period, from one lean pass over its cases."""
+    where, params = _period(start, end, agent, location)
+    rows = db.execute(f"SELECT c.status, c.assignee, c.tweet_created_at, c.reopened_count, {_DURATIONS} "
+                      f"FROM cases c WHERE {where}", params).fetchall()
+    report = Report(start, end, sla_target_minutes=sla_minutes)
+    report.volume_in = len(rows)
+    resolved = [r[8] if r[0] == "resolved" else None for r in rows]
+    first = [r[6] for r in rows]
+    report.handled = sum(1 for r, fr in zip(rows, first, strict=True) if fr is not None or r[0] == "resolved")
+    report.open = sum(1 for r in rows if r[0] != "resolved")
+    report.reopened = sum(1 for r in rows if r[3])
+    report.time_to_card = Stat.of([r[4] for r in rows])
+    report.time_to_claim = Stat.of([r[5] for r in rows])
+    report.time_to_first_response = Stat.of(first)
+    report.first_response_after_posting = Stat.of([r[7] for r in rows])
+    report.time_to_resolve = Stat.of(resolved)
+    report.first_responses = sorted(v for v in first if v is not None)
+    target, cutoff = sla_minutes * 60, to_iso(now - timedelta(minutes=sla_minutes))
+    report.sla_breaches = sum(1 for r, fr in zip(rows, first, strict=True)
+                              if (fr is not None and fr > target) or (fr is None and r[2] < cutoff))
+    report.by_hour = _by_hour([r[2] for r in rows], ZoneInfo(timezone))
+    report.by_agent = _by_agent(db, rows, first, resolved, where, params)
     report.by_location = _by_location(db, start, end, location)
     return report
 
 
-def _breached(case: CaseRow, target: float, now: datetime) -> bool:
-    if case.first_response_at:
-        return (case.time_to_first_response or 0) > target
-    return (now - from_iso(case.tweet_created_at)).total_seconds() > target
-
-
-def _by_hour(cases: list[CaseRow], zone: ZoneInfo) -> dict[int, int]:
+def _by_hour(created: list[str], zone: ZoneInfo) -> dict[int, int]:
     """Cases by local hour of day: counted per UTC minute first (exact for every zone offset, and far
     fewer conversions than cases on a busy month), then converted."""
-    buckets = Counter(c.tweet_created_at[:16] for c in cases)  # "2026-03-10T10:42"
+    buckets = Counter(value[:16] for value in created)  # "2026-03-10T10:42"
     local: Counter[int] = Counter()
     for bucket, count in buckets.items():
         local[from_iso(bucket + ":00+00:00").astimezone(zone).hour] += count
     return dict(sorted(local.items()))
 
 
-def _by_agent(db: sqlite_utils.Database, cases: list[CaseRow]) -> list[dict]:
+def _by_agent(db: sqlite_utils.Database, rows: list[tuple], first: list, resolved: list, where: str,
+              params: list) -> list[dict]:
     """Per assignee: cases, replies they sent, cases they resolved, p50 first response and resolve."""
-    ids = [c.case_id for c in cases]
-    sent: Counter[str] = Counter()
-    resolved: Counter[str] = Counter()
-    for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
-        marks = ",".join("?" for _ in chunk)
-        sent.update(dict(db.execute(f"SELECT sent_by, COUNT(*) FROM replies WHERE status = 'sent' AND source = 'perch' "
-                                    f"AND case_id IN ({marks}) GROUP BY sent_by", chunk).fetchall()))
-        resolved.update(dict(db.execute(f"SELECT resolved_by, COUNT(*) FROM cases WHERE status = 'resolved' AND "
-                                        f"id IN ({marks}) GROUP BY resolved_by", chunk).fetchall()))
-    mine: dict[str, list[CaseRow]] = defaultdict(list)
-    for case in cases:
-        if case.assignee:
-            mine[case.assignee].append(case)
-    rows = [{"agent": agent, "cases": len(own), "replies": sent.get(agent, 0), "resolved": resolved.get(agent, 0),
-             "first_response": Stat.of([c.time_to_first_response for c in own]),
-             "resolve": Stat.of([c.time_to_resolve for c in own])}
-            for agent, own in mine.items()]
-    return sorted(rows, key=lambda r: (-r["cases"], r["agent"]))
+    sent = dict(db.execute(f"SELECT sent_by, COUNT(*) FROM replies WHERE status = 'sent' AND source = 'perch' AND "
+                           f"case_id IN (SELECT c.id FROM cases c WHERE {where}) GROUP BY sent_by", params).fetchall())
+    closed = dict(db.execute(f"SELECT c.resolved_by, COUNT(*) FROM cases c WHERE c.status = 'resolved' AND {where} "
+                             "GROUP BY c.resolved_by", params).fetchall())
+    firsts: dict[str, list] = defaultdict(list)
+    resolves: dict[str, list] = defaultdict(list)
+    for row, fr, res in zip(rows, first, resolved, strict=True):
+        if row[1]:
+            firsts[row[1]].append(fr)
+            resolves[row[1]].append(res)
+    out = [{"agent": agent, "cases": len(firsts[agent]), "replies": sent.get(agent, 0),
+            "resolved": closed.get(agent, 0), "first_response": Stat.of(firsts[agent]),
+            "resolve": Stat.of(resolves[agent])} for agent in firsts]
+    return sorted(out, key=lambda r: (-r["cases"], r["agent"]))
 
 
 def _by_location(db: sqlite_utils.Database, start: datetime, end: datetime, location: str | None) -> list[dict]:

@@ -16,7 +16,7 @@ from bot.report_cards import report_blocks, report_csv, report_text
 from bot.report_chart import report_chart
 from bot.services import services
 from storage.locations import get_location
-from storage.metrics import build_report
+from storage.metrics import build_report, case_rows
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ def run_report(args: str, ack: Ack, respond: Respond, command: dict[str, Any], c
     uploads = [{"content": report_chart(report, request.label), "filename": "perch-report.png",
                 "title": f"Perch · {request.label}"}]
     if request.csv:
-        uploads.append({"content": report_csv(report), "filename": "perch-report.csv",
+        rows = case_rows(perch.store.db, request.start, request.end, agent=request.agent, location=request.location)
+        uploads.append({"content": report_csv(rows), "filename": "perch-report.csv",
                         "title": f"Perch cases · {request.label} (one row per case)"})
     try:
         if request.public:
