@@ -47,7 +47,7 @@ class CaseRow:
 
 def _seconds(start: str, end: str) -> str:
     """SQL for `end - start` in seconds, never negative, NULL when either is missing."""
-    return f"MAX(0.0, ROUND((julianday({end}) - julianday({start})) * 86400.0, 3))"
+    return f"MAX(0.0, (julianday({end}) - julianday({start})) * 86400.0)"
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,12 @@ class Stat:
     @classmethod
     def of(cls, values: list[float | None]) -> Stat:
         present = sorted(v for v in values if v is not None)
-        return cls(len(present), percentile(present, 50), percentile(present, 90))
+        return cls(len(present), _ms(percentile(present, 50)), _ms(percentile(present, 90)))
+
+
+def _ms(seconds: float | None) -> float | None:
+    """Julian-day arithmetic is exact to about 10 µs: report to the millisecond."""
+    return None if seconds is None else round(seconds, 3)
 
 
 @dataclass
@@ -148,7 +153,7 @@ def build_report(db: sqlite_utils.Database, start: datetime, end: datetime, *, n
     report.first_responses = sorted(v for v in first if v is not None)
     target, cutoff = sla_minutes * 60, to_iso(now - timedelta(minutes=sla_minutes))
     report.sla_breaches = sum(1 for r, fr in zip(rows, first, strict=True)
-                              if (fr is not None and fr > target) or (fr is None and r[2] < cutoff))
+                              if (fr is not None and round(fr, 3) > target) or (fr is None and r[2] < cutoff))
     report.by_hour = _by_hour([r[2] for r in rows], ZoneInfo(timezone))
     report.by_agent = _by_agent(db, rows, first, resolved, where, params)
     report.by_location = _by_location(db, start, end, location)
