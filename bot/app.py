@@ -19,6 +19,7 @@ from bot.poster import Poster
 from bot.reminders import Reminders
 from bot.scheduler import build_scheduler
 from bot.services import Services
+from bot.sla import SlaReminders
 from bot.slack_client import web_client
 from bot.x_client import XClient
 from handlers import register_listeners
@@ -76,11 +77,15 @@ def build_runtime(settings: Settings) -> Runtime:
                         poll_interval=settings.poll_interval_seconds,
                         overlap_seconds=settings.poll_overlap_seconds,
                         backfill_seconds=settings.backfill_hours * 3600, detector=services.detectors.current)
+    services.ingestor = ingestor
     reminders = Reminders(store, slack, normal_minutes=settings.escalation_ack_minutes,
                           urgent_minutes=settings.escalation_urgent_ack_minutes)
     digest = Digest(store, slack, settings.slack_report_channel, timezone=settings.report_timezone,
                     sla_minutes=settings.sla_first_response_minutes) if settings.slack_report_channel else None
-    scheduler = build_scheduler(ingestor, poster, reminders, poll_interval=settings.poll_interval_seconds,
+    sla = SlaReminders(store, claim_minutes=settings.sla_claim_minutes,
+                       first_response_minutes=settings.sla_first_response_minutes,
+                       resolve_minutes=settings.sla_resolve_hours * 60, lead_group=settings.support_lead_usergroup)
+    scheduler = build_scheduler(ingestor, poster, reminders, sla, poll_interval=settings.poll_interval_seconds,
                                 post_interval=settings.post_interval_seconds, digest=digest,
                                 digest_time=settings.report_digest_time, timezone=settings.report_timezone)
     return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders)

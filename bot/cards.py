@@ -65,18 +65,19 @@ def author_line(name: str, handle: str, followers: int | None = None) -> str:
 
 
 def case_card(card: CardData, now: datetime | None = None, last: dict[str, Any] | None = None,
-              escalation: str | None = None) -> dict[str, Any]:
+              escalation: str | None = None, missed: tuple[str, ...] = ()) -> dict[str, Any]:
     """`chat.postMessage`/`chat.update` arguments for a case's card, as its state is now.
 
     An open case shows the tweet, who has it and the buttons for its state; a resolved one collapses
     to a one-line summary with its durations and a Reopen button. `last` is the latest event,
-    `escalation` the line saying where the case's latest escalation stands.
+    `escalation` the line saying where the case's latest escalation stands, `missed` the SLA targets
+    the case has missed (the card then carries ⚠).
     """
     now = now or datetime.now(UTC)
     resolved = card.status == "resolved"
     return {
         "text": _fallback(card.author_handle, card.text, "Resolved:" if resolved else "New mention from"),
-        "blocks": _resolved_blocks(card) if resolved else _open_blocks(card, now, last, escalation),
+        "blocks": _resolved_blocks(card) if resolved else _open_blocks(card, now, last, escalation, missed),
         "metadata": {"event_type": CASE_EVENT_TYPE,
                      "event_payload": {"case_id": card.case_id, "tweet_id": card.tweet_id}},
         "unfurl_links": False,
@@ -85,7 +86,7 @@ def case_card(card: CardData, now: datetime | None = None, last: dict[str, Any] 
 
 
 def _open_blocks(card: CardData, now: datetime, last: dict[str, Any] | None,
-                 escalation: str | None) -> list[dict[str, Any]]:
+                 escalation: str | None, missed: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     text = safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
     value = str(card.case_id)
     if card.assignee is None:
@@ -103,7 +104,8 @@ def _open_blocks(card: CardData, now: datetime, last: dict[str, Any] | None,
         {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": text}},
         {"type": "context", "block_id": "meta", "elements": [{"type": "mrkdwn", "text": _meta_line(card, now)}]},
         {"type": "context", "block_id": "status",
-         "elements": [{"type": "mrkdwn", "text": line} for line in (_status_line(card, last), escalation) if line]},
+         "elements": [{"type": "mrkdwn", "text": line} for line in (_missed_line(missed), _status_line(card, last),
+                                                                     escalation) if line]},
         {"type": "actions", "block_id": "case_actions", "elements": elements},
     ]
 
@@ -131,6 +133,11 @@ def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
         {"type": "actions", "block_id": "case_actions",
          "elements": [_button("reopen", "Reopen", None, str(card.case_id))]},
     ]
+
+
+def _missed_line(missed: tuple[str, ...]) -> str:
+    names = {"claim": "claim", "first_response": "first response", "resolve": "resolve"}
+    return "⚠️ *Missed:* " + ", ".join(names.get(t, t) for t in missed) + " target" if missed else ""
 
 
 def _status_line(card: CardData, last: dict[str, Any] | None) -> str:

@@ -48,6 +48,9 @@ class Settings:
     slack_report_channel: str | None = None
     report_digest_time: str = "09:00"
     sla_first_response_minutes: float = 60.0
+    sla_claim_minutes: float = 5.0
+    sla_resolve_hours: float = 24.0
+    support_lead_usergroup: str | None = None
     database_path: str = "perch.db"
     support_usergroup: str | None = None
     manager_usergroup: str | None = None
@@ -84,6 +87,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
                                                    "a channel id such as C0123456789"),
         report_digest_time=reader.clock_time("REPORT_DIGEST_TIME", "09:00"),
         sla_first_response_minutes=reader.positive_number("SLA_FIRST_RESPONSE_MINUTES", 60.0, unit="minutes"),
+        sla_claim_minutes=reader.positive_number("SLA_CLAIM_MINUTES", 5.0, unit="minutes"),
+        sla_resolve_hours=reader.positive_number("SLA_RESOLVE_HOURS", 24.0, unit="hours"),
+        support_lead_usergroup=reader.optional_match("SUPPORT_LEAD_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
         database_path=reader.optional("DATABASE_PATH") or "perch.db",
         support_usergroup=reader.optional_match("SUPPORT_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
         manager_usergroup=reader.optional_match("MANAGER_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),

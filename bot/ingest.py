@@ -37,6 +37,7 @@ class SourceState:
     not_before: float = 0.0
     failures: int = 0
     last_error: str | None = None
+    last_success: float | None = None
 
 
 @dataclass
@@ -128,7 +129,7 @@ class Ingestor:
         if fetch.error is not None:
             self._failed(source, state, fetch.error)
         else:
-            state.failures, state.last_error = 0, None
+            state.failures, state.last_error, state.last_success = 0, None, self.clock()
 
     def _store_customers(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
         wanted = [t for t in tweets if self._wanted(t)]

@@ -57,6 +57,7 @@ from storage.escalations import (
 )
 from storage.locations import get_location
 from storage.replies import mark_note_attempt, notes_to_post, record_note_posted
+from storage.sla import breached_targets
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,8 @@ class Poster:
                 return
             escalation = latest_escalation(db, case_id)
             message = case_card(card, self.now(), last_event(db, case_id),
-                                escalation_line(escalation) if escalation else None)
+                                escalation_line(escalation) if escalation else None,
+                                tuple(breached_targets(db, case_id)))
             message.pop("unfurl_links"), message.pop("unfurl_media")
             try:
                 self.client.chat_update(channel=card.slack_channel, ts=card.slack_ts, **message)

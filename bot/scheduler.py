@@ -12,6 +12,7 @@ from bot.digest import Digest
 from bot.ingest import Ingestor
 from bot.poster import Poster
 from bot.reminders import Reminders
+from bot.sla import SlaReminders
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,8 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None
 REMINDER_INTERVAL_SECONDS = 30
 
 
-def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, *, poll_interval: float,
+def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, sla: SlaReminders, *,
+                    poll_interval: float,
                     post_interval: float, digest: Digest | None = None, digest_time: str = "09:00",
                     timezone: str = "UTC") -> BackgroundScheduler:
     """Poll X every `poll_interval` seconds; post pending cards every `post_interval` seconds and
@@ -42,6 +44,8 @@ def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, *,
                       name="Post cards to Slack", next_run_time=now)
     scheduler.add_job(reminders.run, "interval", seconds=REMINDER_INTERVAL_SECONDS, id="reminders",
                       name="Remind locations of unacknowledged escalations", next_run_time=now)
+    scheduler.add_job(sla.run, "interval", seconds=REMINDER_INTERVAL_SECONDS, id="sla",
+                      name="Remind the team of SLA targets about to be missed", next_run_time=now)
     if digest is not None:
         hour, minute = (int(part) for part in digest_time.split(":"))
         scheduler.add_job(digest.run, CronTrigger(hour=hour, minute=minute, timezone=timezone), id="digest",

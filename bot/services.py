@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
+from bot.ingest import Ingestor
 from bot.locations import Detectors
 from bot.outbox import Outbox
 from bot.permissions import Gatekeeper
@@ -23,6 +24,7 @@ class Services:
     poster: Poster
     outbox: Outbox
     detectors: Detectors
+    ingestor: Ingestor | None = None
 
 
 def services(context: Any) -> Services:

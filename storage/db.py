@@ -165,8 +165,14 @@ def _m004_report_indexes(db: sqlite_utils.Database) -> None:
     db["escalations"].create_index(["requested_at"])
 
 
+def _m005_sla_reminders(db: sqlite_utils.Database) -> None:
+    """One row per SLA reminder sent (case, target, stage): written before posting, so never twice."""
+    db["sla_reminders"].create({"case_id": int, "target": str, "stage": int, "sent_at": str},
+                               pk=("case_id", "target", "stage"), foreign_keys=[("case_id", "cases", "id")])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core, _m002_agent_actions, _m003_escalations,
-                                                             _m004_report_indexes]
+                                                             _m004_report_indexes, _m005_sla_reminders]
 
 
 @contextmanager

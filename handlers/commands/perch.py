@@ -18,11 +18,13 @@ from bot.services import services
 from bot.tweet_text import tweet_problem
 from handlers.commands.locations import locations_command
 from handlers.commands.report import run_report
+from handlers.commands.status import status_text
 from storage.replies import add_saved_reply, remove_saved_reply, saved_replies
 
 HELP = "\n".join([
     "*Perch* turns the brand's X mentions into cards in the support queue.",
     "• `/perch help` — this list",
+    "• `/perch status` — last poll of each source, queue size, X's rate limits, version",
     "• `/perch replies list` — the saved replies offered in the Reply form",
     "• `/perch replies add NAME | TEXT` — save a reply (e.g. `/perch replies add Delay | Sorry for the wait…`)",
     "• `/perch replies remove NAME` — delete a saved reply",
@@ -46,6 +48,8 @@ def perch_command(ack: Ack, respond: Respond, command: dict[str, Any], client: W
     sub = sub.lower() or "help"
     if sub == "report":
         run_report(rest.strip(), ack, respond, command, client, context)
+    elif sub == "status":
+        ack(text=status_text(context), response_type="ephemeral")
     elif sub == "help":
         ack(text=HELP, response_type="ephemeral")
     elif sub == "replies":
