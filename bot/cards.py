@@ -104,8 +104,8 @@ def _open_blocks(card: CardData, now: datetime, last: dict[str, Any] | None,
         {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": text}},
         {"type": "context", "block_id": "meta", "elements": [{"type": "mrkdwn", "text": _meta_line(card, now)}]},
         {"type": "context", "block_id": "status",
-         "elements": [{"type": "mrkdwn", "text": line} for line in (_missed_line(missed), _status_line(card, last),
-                                                                     escalation) if line]},
+         "elements": [{"type": "mrkdwn", "text": line} for line in (_priority_line(card), _missed_line(missed),
+                                                                     _status_line(card, last), escalation) if line]},
         {"type": "actions", "block_id": "case_actions", "elements": elements},
     ]
 
@@ -133,6 +133,13 @@ def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
         {"type": "actions", "block_id": "case_actions",
          "elements": [_button("reopen", "Reopen", None, str(card.case_id))]},
     ]
+
+
+def _priority_line(card: CardData) -> str:
+    if card.priority != "high":
+        return ""
+    signals = escape_within(card.priority_signals or "", 300)
+    return "🔴 *High priority*" + (f" · {signals}" if signals else "")
 
 
 def _missed_line(missed: tuple[str, ...]) -> str:

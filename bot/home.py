@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.cards import _duration
 from bot.mrkdwn import clean, decode_x, escape_within, one_line
 from bot.report_cards import _duration_or_dash
-from storage.cases import open_cases_of, queue_stats
+from storage.cases import open_cases_of, queue_stats, unclaimed_queue
 from storage.db import from_iso
 from storage.metrics import build_report
 
@@ -18,6 +18,7 @@ def home_view(db: Any, user: str, *, timezone: str, sla_minutes: float, now: dat
     now = now or datetime.now(UTC)
     mine = open_cases_of(db, user)
     waiting, oldest = queue_stats(db)
+    first_up = unclaimed_queue(db)
     local = now.astimezone(ZoneInfo(timezone))
     today = build_report(db, datetime.combine(local.date(), time.min, tzinfo=ZoneInfo(timezone)), now, now=now,
                          timezone=timezone, sla_minutes=sla_minutes)
@@ -26,7 +27,8 @@ def home_view(db: Any, user: str, *, timezone: str, sla_minutes: float, now: dat
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Perch"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Your open cases*\n" + "\n".join(lines)[:2900]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Queue*\n{queue}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": (f"*Queue* (high priority first)\n{queue}\n" + "\n".join(
+            ("🔴 " if case.priority == "high" else "") + _case_line(case, now) for case in first_up))[:2900]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": (
             f"*Today* ({timezone})\n{today.volume_in} in · {today.handled} handled · {today.open} open · "
             f"p50 first response {_duration_or_dash(today.time_to_first_response.p50)} · "

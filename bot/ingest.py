@@ -16,10 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 from bot.detect import Detector
 from bot.mrkdwn import decode_x
+from bot.triage import assess
 from bot.x_client import MENTIONS_TIMELINE_CAP, Account, Fetch, XAuthError, XClient, XError, XRateLimited
 from storage.cases import case_texts
 from storage.db import Store, from_iso
-from storage.escalations import set_suggestions
+from storage.escalations import set_suggestions, set_triage
 from storage.replies import record_outside_replies
 from storage.tweets import Cursor, StoreResult, Tweet, advance_cursor, get_cursor, store_tweets, tweet_order
 
@@ -145,13 +146,20 @@ class Ingestor:
                      len(result.cases_opened), result.follow_ups)
 
     def _suggest_locations(self, case_ids: list[int]) -> None:
-        """Guess each new case's location from its tweet (shown on the card as `📍 JFK?`)."""
+        """Guess each new case's location (`📍 JFK?`) and its priority (signals shown on the card)."""
         db = self.store.db
         detector = self.detector()  # the locations configured now, once per batch
-        suggestions = {case_id: code for case_id, text in case_texts(db, case_ids).items()
-                       if (code := detector.suggest(decode_x(text)))}
+        suggestions, triage = {}, {}
+        for case_id, (raw, followers) in case_texts(db, case_ids).items():
+            text = decode_x(raw)
+            code = detector.suggest(text)
+            if code:
+                suggestions[case_id] = code
+            verdict = assess(text, followers=followers, location=code)
+            triage[case_id] = (verdict.priority, " · ".join(verdict.signals))
         if suggestions:
             set_suggestions(db, suggestions)
+        set_triage(db, triage)
 
     def _window_start(self, cursor: Cursor | None) -> datetime:
         now = datetime.fromtimestamp(self.clock(), UTC)

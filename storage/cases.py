@@ -49,6 +49,8 @@ class CardData:
     conversation_id: str = ""
     suggested_location: str | None = None
     location: str | None = None
+    priority: str | None = None
+    priority_signals: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ _CARD_COLUMNS = """
     c.id AS case_id, c.status, c.tweet_id, t.text, t.author_handle, t.author_name, t.author_followers,
     t.created_at, c.post_attempted_at, c.slack_channel, c.slack_ts, c.author_id, c.assignee, c.posted_at,
     c.claimed_at, c.first_response_at, c.resolved_at, c.resolved_by, c.reopened_count, c.card_version,
-    c.conversation_id, c.suggested_location, c.location
+    c.conversation_id, c.suggested_location, c.location, c.priority, c.priority_signals
 """
 _CARD_FROM = "FROM cases c JOIN tweets t ON t.id = c.tweet_id"
 
@@ -295,14 +297,15 @@ def case_at(db: sqlite_utils.Database, channel: str, ts: str) -> int | None:
     return row[0] if row else None
 
 
-def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, str]:
-    """case id → the text of its first tweet."""
-    found: dict[int, str] = {}
+def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, tuple[str, int | None]]:
+    """case id → (the text of its first tweet, the author's follower count)."""
+    found: dict[int, tuple[str, int | None]] = {}
     for start in range(0, len(case_ids), 500):
         chunk = case_ids[start:start + 500]
         marks = ",".join("?" for _ in chunk)
-        found.update(db.execute(f"SELECT c.id, t.text FROM cases c JOIN tweets t ON t.id = c.tweet_id "
-                                f"WHERE c.id IN ({marks})", chunk).fetchall())
+        found.update((case_id, (text, followers)) for case_id, text, followers in db.execute(
+            f"SELECT c.id, t.text, t.author_followers FROM cases c JOIN tweets t ON t.id = c.tweet_id "
+            f"WHERE c.id IN ({marks})", chunk).fetchall())
     return found
 
 
@@ -318,3 +321,10 @@ def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
     count, oldest = db.execute("SELECT COUNT(*), MIN(tweet_created_at) FROM cases WHERE assignee IS NULL "
                                "AND status != 'resolved'").fetchone()
     return count, oldest
+
+
+def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10) -> list[CardData]:
+    """Open cases nobody has claimed: high priority first, then the longest waiting."""
+    rows = db.execute(f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.assignee IS NULL AND c.status != 'resolved' "
+                      "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?", [limit]).fetchall()
+    return [CardData(*row) for row in rows]

@@ -171,8 +171,14 @@ def _m005_sla_reminders(db: sqlite_utils.Database) -> None:
                                pk=("case_id", "target", "stage"), foreign_keys=[("case_id", "cases", "id")])
 
 
+def _m006_triage(db: sqlite_utils.Database) -> None:
+    """Why a case got its priority (shown on the card)."""
+    db["cases"].add_column("priority_signals", str)
+    db["cases"].create_index(["assignee", "status", "priority"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core, _m002_agent_actions, _m003_escalations,
-                                                             _m004_report_indexes, _m005_sla_reminders]
+                                                             _m004_report_indexes, _m005_sla_reminders, _m006_triage]
 
 
 @contextmanager

@@ -195,3 +195,10 @@ def set_suggestions(db: sqlite_utils.Database, suggestions: dict[int, str]) -> N
     with writing(db):
         db.conn.executemany("UPDATE cases SET suggested_location = ? WHERE id = ?",
                             [(code, case_id) for case_id, code in suggestions.items()])
+
+
+def set_triage(db: sqlite_utils.Database, triage: dict[int, tuple[str, str]]) -> None:
+    """case id → (priority, signals as shown on the card)."""
+    with writing(db):
+        db.conn.executemany("UPDATE cases SET priority = ?, priority_signals = ? WHERE id = ?",
+                            [(priority, signals, case_id) for case_id, (priority, signals) in triage.items()])

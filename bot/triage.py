@@ -1,0 +1,52 @@
+"""Priority triage: which new cases to look at first, and why (the signals are shown on the card).
+
+"Upset" is VADER's social-media sentiment (compound ≤ -0.05), or urgency words in a tweet that is not
+clearly positive. A case is high priority when the customer is upset *and* something makes it
+pressing: urgency words, a detected location (someone on the ground can act), or a large audience.
+Measured against the human labels of the airline data set in tests/test_triage.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+URGENT = re.compile(r"\b(cancel\w*|delay\w*|stuck|stranded|miss(?:ed)?(?: my)? connection|missed|lost|refund\w*|"
+                    r"on hold|hold|waiting|late|broken|damaged|rebook\w*|no one|nobody|worst|never|today|tonight|"
+                    r"urgent|asap|help)\b", re.I)
+NEGATIVE = -0.05
+CLEARLY_POSITIVE = 0.3
+BIG_AUDIENCE = 10_000
+
+
+@dataclass(frozen=True)
+class Assessment:
+    priority: str  # "high" or "normal"
+    upset: bool
+    signals: tuple[str, ...]
+
+
+@cache
+def _analyzer() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
+def assess(text: str, *, followers: int | None = None, location: str | None = None) -> Assessment:
+    """`text` as people read it (entities decoded)."""
+    compound = _analyzer().polarity_scores(text)["compound"]
+    words = sorted({m.group(0).lower() for m in URGENT.finditer(text)})
+    upset = compound <= NEGATIVE or (bool(words) and compound < CLEARLY_POSITIVE)
+    signals = []
+    if compound <= NEGATIVE:
+        signals.append("negative")
+    if words:
+        signals.append("urgent: " + ", ".join(words[:4]))
+    if followers is not None and followers >= BIG_AUDIENCE:
+        signals.append(f"{followers:,} followers")
+    if location:
+        signals.append(f"at {location}")
+    pressing = bool(words) or bool(location) or (followers or 0) >= BIG_AUDIENCE
+    return Assessment("high" if upset and pressing else "normal", upset, tuple(signals))

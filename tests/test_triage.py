@@ -1,0 +1,56 @@
+"""Priority triage: table tests, the measured agreement of "upset" with human labels, and the card."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.mrkdwn import decode_x
+from bot.triage import assess
+from fakes.data import airline_tweets
+from fakes.slack_requests import signed_post
+from tests.conftest import QUEUE, SIGNING_SECRET, cycle, minutes_ago, wait_until
+
+
+@pytest.mark.parametrize(("text", "followers", "location", "priority"), [
+    ("@united my flight was cancelled and I'm stuck at the gate", 120, None, "high"),
+    ("@united terrible service, awful crew", 50_000, None, "high"),
+    ("@united terrible service, awful crew", 120, None, "normal"),
+    ("@united the desk is empty and nobody answers", 120, "JFK", "high"),
+    ("@united thanks for the great flight today!", 120, None, "normal"),
+    ("@united what time does boarding start?", 120, "JFK", "normal"),
+])
+def test_triage_table(text, followers, location, priority):
+    assert assess(text, followers=followers, location=location).priority == priority
+
+
+def test_upset_agrees_with_the_human_labels_of_the_airline_data():
+    """14,640 tweets labelled negative / neutral / positive by people (CrowdFlower, 2015).
+    Measured 2026-11-22: precision 0.893, recall 0.555 for "negative"."""
+    rows = airline_tweets()
+    tp = fp = fn = 0
+    for row in rows:
+        upset = assess(decode_x(row.text)).upset
+        negative = row.sentiment == "negative"
+        tp, fp, fn = tp + (upset and negative), fp + (upset and not negative), fn + (negative and not upset)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert precision >= 0.85 and recall >= 0.5, (precision, recall)
+
+
+def test_high_priority_cards_are_marked_and_first_in_app_home(serve, fake_x, fake_slack):
+    fake_x.add_tweet("@Delta thanks, lovely crew", "happy", created_at=minutes_ago(20))
+    fake_x.add_tweet("@Delta flight CANCELLED and I'm stranded, no one at the desk", "angry", created_at=minutes_ago(5))
+    served = serve()
+    cycle(served.runtime)
+    cards = {m.metadata["event_payload"]["case_id"]: json.dumps(m.blocks, ensure_ascii=False)
+             for m in fake_slack.top_level(QUEUE)}
+    assert "🔴 *High priority* · negative · urgent: cancelled, no one, stranded" in cards[2]
+    assert "High priority" not in cards[1]
+    event = {"type": "event_callback", "team_id": "T0PERCH", "api_app_id": "A0PERCH", "event_id": "Ev2",
+             "event_time": 1, "event": {"type": "app_home_opened", "user": "U0AGENT", "tab": "home", "event_ts": "1"}}
+    signed_post(served.url, SIGNING_SECRET, json.dumps(event), content_type="application/json")
+    wait_until(lambda: "U0AGENT" in fake_slack.homes)
+    queue = next(b["text"]["text"] for b in fake_slack.homes["U0AGENT"]["blocks"]
+                 if b["type"] == "section" and b["text"]["text"].startswith("*Queue*"))
+    assert queue.index("Case #2") < queue.index("Case #1") and "🔴" in queue
