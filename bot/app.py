@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.digest import Digest
+from bot.health import HealthMonitor
 from bot.ingest import Ingestor
 from bot.locations import Detectors
 from bot.outbox import Outbox
@@ -87,5 +88,8 @@ def build_runtime(settings: Settings) -> Runtime:
                        resolve_minutes=settings.sla_resolve_hours * 60, lead_group=settings.support_lead_usergroup)
     scheduler = build_scheduler(ingestor, poster, reminders, sla, poll_interval=settings.poll_interval_seconds,
                                 post_interval=settings.post_interval_seconds, digest=digest,
-                                digest_time=settings.report_digest_time, timezone=settings.report_timezone)
+                                digest_time=settings.report_digest_time, timezone=settings.report_timezone,
+                                health=HealthMonitor(store, slack, settings.slack_queue_channel, ingestor,
+                                                     no_poll_minutes=settings.health_no_poll_minutes,
+                                                     no_mentions_hours=settings.health_no_mentions_hours))
     return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders)

@@ -51,6 +51,8 @@ class Settings:
     sla_claim_minutes: float = 5.0
     sla_resolve_hours: float = 24.0
     support_lead_usergroup: str | None = None
+    health_no_poll_minutes: float = 15.0
+    health_no_mentions_hours: float = 24.0
     database_path: str = "perch.db"
     support_usergroup: str | None = None
     manager_usergroup: str | None = None
@@ -89,6 +91,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         sla_first_response_minutes=reader.positive_number("SLA_FIRST_RESPONSE_MINUTES", 60.0, unit="minutes"),
         sla_claim_minutes=reader.positive_number("SLA_CLAIM_MINUTES", 5.0, unit="minutes"),
         sla_resolve_hours=reader.positive_number("SLA_RESOLVE_HOURS", 24.0, unit="hours"),
+        health_no_poll_minutes=reader.positive_number("HEALTH_NO_POLL_MINUTES", 15.0, unit="minutes"),
+        health_no_mentions_hours=reader.positive_number("HEALTH_NO_MENTIONS_HOURS", 24.0, unit="hours"),
         support_lead_usergroup=reader.optional_match("SUPPORT_LEAD_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
         database_path=reader.optional("DATABASE_PATH") or "perch.db",
         support_usergroup=reader.optional_match("SUPPORT_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),

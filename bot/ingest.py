@@ -38,6 +38,7 @@ class SourceState:
     not_before: float = 0.0
     failures: int = 0
     last_error: str | None = None
+    last_error_kind: str | None = None  # "auth", "rate_limit" or "unavailable"
     last_success: float | None = None
 
 
@@ -92,6 +93,7 @@ class Ingestor:
             return None
         if self.account is None:
             log.info("Polling mentions of @%s (id %s)", account.username, account.id)
+        state.failures, state.last_error, state.last_error_kind = 0, None, None
         self.account = account
         return account
 
@@ -130,7 +132,8 @@ class Ingestor:
         if fetch.error is not None:
             self._failed(source, state, fetch.error)
         else:
-            state.failures, state.last_error, state.last_success = 0, None, self.clock()
+            state.failures, state.last_error, state.last_error_kind = 0, None, None
+            state.last_success = self.clock()
 
     def _store_customers(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
         wanted = [t for t in tweets if self._wanted(t)]
@@ -174,6 +177,8 @@ class Ingestor:
     def _failed(self, source: str, state: SourceState, error: XError) -> None:
         """Pause the source: until the reset time for a rate limit, else with exponential back-off."""
         state.last_error = str(error)
+        state.last_error_kind = ("rate_limit" if isinstance(error, XRateLimited) else
+                                 "auth" if isinstance(error, XAuthError) else "unavailable")
         if isinstance(error, XRateLimited):
             state.not_before = error.reset_at
             log.warning("%s: %s; pausing this source until then", source, error)

@@ -9,6 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.digest import Digest
+from bot.health import HealthMonitor
 from bot.ingest import Ingestor
 from bot.poster import Poster
 from bot.reminders import Reminders
@@ -25,7 +26,7 @@ REMINDER_INTERVAL_SECONDS = 30
 def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, sla: SlaReminders, *,
                     poll_interval: float,
                     post_interval: float, digest: Digest | None = None, digest_time: str = "09:00",
-                    timezone: str = "UTC") -> BackgroundScheduler:
+                    timezone: str = "UTC", health: HealthMonitor | None = None) -> BackgroundScheduler:
     """Poll X every `poll_interval` seconds; post pending cards every `post_interval` seconds and
     right after an ingest run that stored something, so a new mention reaches Slack without waiting."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
@@ -46,6 +47,8 @@ def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, sl
                       name="Remind locations of unacknowledged escalations", next_run_time=now)
     scheduler.add_job(sla.run, "interval", seconds=REMINDER_INTERVAL_SECONDS, id="sla",
                       name="Remind the team of SLA targets about to be missed", next_run_time=now)
+    if health is not None:
+        scheduler.add_job(health.run, "interval", seconds=60, id="health", name="Raise and clear health alarms")
     if digest is not None:
         hour, minute = (int(part) for part in digest_time.split(":"))
         scheduler.add_job(digest.run, CronTrigger(hour=hour, minute=minute, timezone=timezone), id="digest",

@@ -177,8 +177,15 @@ def _m006_triage(db: sqlite_utils.Database) -> None:
     db["cases"].create_index(["assignee", "status", "priority"])
 
 
+def _m007_alarms(db: sqlite_utils.Database) -> None:
+    """Health alarms raised in the support channel: one row while an alarm is up, so it is posted once."""
+    db["alarms"].create({"name": str, "text": str, "raised_at": str, "slack_channel": str, "slack_ts": str},
+                        pk="name")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core, _m002_agent_actions, _m003_escalations,
-                                                             _m004_report_indexes, _m005_sla_reminders, _m006_triage]
+                                                             _m004_report_indexes, _m005_sla_reminders, _m006_triage,
+                                                             _m007_alarms]
 
 
 @contextmanager

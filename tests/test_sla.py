@@ -4,12 +4,15 @@ moves on, never twice (also across a restart); the card shows ⚠."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
+from bot.health import HealthMonitor
 from bot.sla import SlaReminders
 from fakes.slack_requests import slash_command_body, view_submission_body
+from fakes.x_api import too_many_requests
 from storage.db import from_iso
-from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
+from tests.conftest import QUEUE, Clock, cycle, minutes_ago, wait_until
 
 
 def test_reminders_follow_the_clock_and_stop_when_the_case_moves_on(serve, fake_x, fake_slack):
@@ -70,3 +73,33 @@ def test_status_shows_polls_queue_and_rate_limits(serve, fake_x, fake_slack):
     served.runtime.ingestor.run()
     text = served.send(slash_command_body("status", user="U0AGENT", channel=QUEUE)).json()["text"]
     assert "⚠ X answered 503 on users/mentions" in text
+
+
+def test_health_alarms_are_raised_once_and_cleared(make_bot, fake_x, fake_slack):
+    clock = Clock(time.time())
+    fake_x.add_tweet("@Delta hi", "greeter", created_at=minutes_ago(1))
+    bot = make_bot(clock)
+    now = {"t": datetime.now(UTC)}
+    health = HealthMonitor(bot.store, bot.slack, QUEUE, bot.ingestor, no_poll_minutes=15, no_mentions_hours=24,
+                           now=lambda: now["t"])
+    fake_x.script(r"/users/me$", status=401, body={"title": "Unauthorized", "detail": "Unauthorized"})
+    bot.ingestor.run()
+    assert set(health.run()) == {"x_auth"}
+    assert set(health.run()) == {"x_auth"}
+    alarms = [m for m in fake_slack.top_level(QUEUE) if "Perch:" in m.text]
+    assert len(alarms) == 1 and "refuses Perch's credentials" in alarms[0].text
+    clock.advance(61)
+    bot.ingestor.run()  # credentials work again
+    assert health.run() == {}
+    assert "✅ *Resolved*" in fake_slack.top_level(QUEUE)[0].blocks[0]["text"]["text"]
+    fake_x.script(r"/mentions$", **too_many_requests(reset_in=600))
+    clock.advance(61)
+    bot.ingestor.run()
+    assert [name for name in health.run()] == ["x_rate_limit:mentions"]
+    now["t"] += timedelta(minutes=20)
+    assert "no_poll" in health.run()
+    now["t"] += timedelta(hours=25)
+    assert {"no_poll", "no_mentions"} <= set(health.run())
+    alarms = [m for m in fake_slack.top_level(QUEUE) if m.text.startswith(("🚨 Perch:", "✅ Resolved:"))]
+    assert len(alarms) == 4, "auth (resolved), rate limit, no poll, no mentions: each posted once"
+    assert fake_slack.pings() == []
