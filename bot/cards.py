@@ -28,7 +28,6 @@ NOTE_EVENT_TYPE = "perch_note"
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 OPEN_BUTTONS = [("reply", "Reply"), ("move_to_dm", "Move to DM"), ("escalate", "Escalate"), ("resolve", "Resolve")]
-CARD_BUTTONS = [("claim", "Claim", "primary")] + [(a, label, None) for a, label in OPEN_BUTTONS]
 STATUS_LINES = {
     "new": "🆕 New · waiting for an agent",
     "claimed": "🙋 Claimed",

@@ -143,12 +143,12 @@ class Ingestor:
         report.cases_opened += len(result.cases_opened)
         report.follow_ups += result.follow_ups
         if result.cases_opened and self.detector is not None:
-            self._suggest_locations(result.cases_opened)
+            self._triage(result.cases_opened)
         if result.stored:
             log.info("Stored %d new tweets (%d cases opened, %d follow-ups)", result.stored,
                      len(result.cases_opened), result.follow_ups)
 
-    def _suggest_locations(self, case_ids: list[int]) -> None:
+    def _triage(self, case_ids: list[int]) -> None:
         """Guess each new case's location (`📍 JFK?`) and its priority (signals shown on the card)."""
         db = self.store.db
         detector = self.detector()  # the locations configured now, once per batch

@@ -9,6 +9,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.mrkdwn import escape_within, one_line
 from bot.services import services
 from storage.cases import Change, case_at
 
@@ -32,6 +33,11 @@ def case_id_of(body: dict[str, Any], action: dict[str, Any], db: Any) -> int | N
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     ts = container.get("message_ts")
     return case_at(db, channel, ts) if channel and ts else None
+
+
+def display_name(name: str) -> str:
+    """An agent's or staff member's Slack name as safe mrkdwn, for Perch's own thread notes."""
+    return escape_within(one_line(name), 60) or "Someone"
 
 
 def tell(client: WebClient, channel: str | None, user: str, text: str) -> None:

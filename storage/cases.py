@@ -19,8 +19,6 @@ import sqlite_utils
 from storage.db import utc_now, writing
 from storage.events import event_row, record_event
 
-OPEN_STATUSES = ("new", "claimed", "replied", "in_dm", "escalated")
-
 
 @dataclass(frozen=True)
 class CardData:

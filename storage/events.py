@@ -21,7 +21,3 @@ def record_event(db: sqlite_utils.Database, case_id: int, kind: str, actor: str,
     """Append one event; `actor` is a Slack user id or `bot`."""
     return db["events"].insert(event_row(case_id, kind, actor, detail, at)).last_pk
 
-
-def events_for(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]]:
-    rows = db.query("SELECT kind, actor, at, detail FROM events WHERE case_id = ? ORDER BY id", [case_id])
-    return [{**row, "detail": json.loads(row["detail"])} for row in rows]

@@ -9,10 +9,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.escalation_cards import escalate_modal, location_options, outcome_modal
-from bot.mrkdwn import escape_within, one_line
 from bot.services import services
 from handlers.actions.compose import case_for_action
-from handlers.shared import channel_of, clicker, tell
+from handlers.shared import channel_of, clicker, display_name, tell
 from storage.db import writing
 from storage.escalations import Escalation, acknowledge, add_case_note, get_escalation
 from storage.locations import Location, all_locations, get_location
@@ -61,7 +60,7 @@ def escalation_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], clien
         tell(client, channel_of(body), user, f"Already {state} by <@{who}>.")
     else:
         with writing(db):
-            add_case_note(db, escalation.case_id, f"👀 {location.code}: *{_plain(name)}* is on it. You can tell "
+            add_case_note(db, escalation.case_id, f"👀 {location.code}: *{display_name(name)}* is on it. You can tell "
                                                   "the customer someone is coming.")
     perch.poster.sync_case(escalation.case_id, escalation.id)
 
@@ -100,6 +99,3 @@ def _staff_escalation(body: dict[str, Any], action: dict[str, Any], client: WebC
         return None
     return escalation, location
 
-
-def _plain(name: str) -> str:
-    return escape_within(one_line(name), 60) or "Someone"

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.escalation_cards import escalation_message
 from bot.mrkdwn import escape_within, one_line
 from bot.services import services
-from handlers.shared import clicker
+from handlers.shared import clicker, display_name
 from storage.cases import get_card
 from storage.db import writing
 from storage.escalations import (
@@ -66,8 +66,8 @@ def submit_escalate(ack: Ack, body: dict[str, Any], view: dict[str, Any], client
     ack()
     urgent = " (urgent)" if urgency == "urgent" else ""
     with writing(db):
-        add_case_note(db, case.case_id, f"📣 *{_plain(name)}* escalated to {location.code}{urgent}. Perch will tell "
-                                        "you here when the staff pick it up.")
+        add_case_note(db, case.case_id, f"📣 *{display_name(name)}* escalated to {location.code}{urgent}. "
+                                        "Perch will tell you here when the staff pick it up.")
     perch.poster.sync_case(case.case_id)
 
 
@@ -91,10 +91,7 @@ def submit_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
     ack()
     if done:
         with writing(db):
-            add_case_note(db, escalation.case_id, f"✅ {location.code}: done by *{_plain(name)}*: "
+            add_case_note(db, escalation.case_id, f"✅ {location.code}: done by *{display_name(name)}*: "
                                                   f"“{escape_within(one_line(outcome), 500)}”. Update the customer.")
     perch.poster.sync_case(escalation.case_id, escalation.id)
 
-
-def _plain(name: str) -> str:
-    return escape_within(one_line(name), 60) or "Someone"
