@@ -89,11 +89,11 @@ def _open_blocks(card: CardData, now: datetime, last: dict[str, Any] | None,
     text = safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
     value = str(card.case_id)
     if card.assignee is None:
-        elements = [_button("claim", "Claim", "primary", value)]
-        elements += [_button(a, label, None, value) for a, label in OPEN_BUTTONS]
+        elements = [button_element("claim", "Claim", "primary", value)]
+        elements += [button_element(a, label, None, value) for a, label in OPEN_BUTTONS]
     else:
-        elements = [_button(a, label, "primary" if a == "reply" else None, value) for a, label in OPEN_BUTTONS]
-        elements.append(_button("unclaim", "Unclaim", None, value))
+        elements = [button_element(a, label, "primary" if a == "reply" else None, value) for a, label in OPEN_BUTTONS]
+        elements.append(button_element("unclaim", "Unclaim", None, value))
         elements.append({"type": "users_select", "action_id": "reassign",
                          "placeholder": {"type": "plain_text", "text": "Reassign…"}})
     return [
@@ -113,14 +113,14 @@ def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
     created = from_iso(card.created_at)
     handle = f"@{card.author_handle}" if _HANDLE.match(card.author_handle or "") else "a customer"
     quote = escape_within(one_line(clean(decode_x(card.text))), 120) or "(no text)"
-    facts = [f"resolved by {_who(card.resolved_by)} {_slack_date(from_iso(card.resolved_at))}"
+    facts = [f"resolved by {slack_user(card.resolved_by)} {_slack_date(from_iso(card.resolved_at))}"
              if card.resolved_at else "resolved"]
     if card.first_response_at:
-        facts.append(f"first response {_duration(from_iso(card.first_response_at) - created)}")
+        facts.append(f"first response {duration(from_iso(card.first_response_at) - created)}")
     else:
         facts.append("no reply sent")
     if card.resolved_at:
-        facts.append(f"resolved {_duration(from_iso(card.resolved_at) - created)} after the tweet")
+        facts.append(f"resolved {duration(from_iso(card.resolved_at) - created)} after the tweet")
     if card.reopened_count:
         facts.append(f"reopened {card.reopened_count}×")
     link = tweet_url(card.author_handle, card.tweet_id)
@@ -130,7 +130,7 @@ def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
         {"type": "context", "block_id": "status", "elements": [
             {"type": "mrkdwn", "text": " · ".join(facts) + f" · Case #{card.case_id}"}]},
         {"type": "actions", "block_id": "case_actions",
-         "elements": [_button("reopen", "Reopen", None, str(card.case_id))]},
+         "elements": [button_element("reopen", "Reopen", None, str(card.case_id))]},
     ]
 
 
@@ -149,11 +149,11 @@ def _missed_line(missed: tuple[str, ...]) -> str:
 def _status_line(card: CardData, last: dict[str, Any] | None) -> str:
     line = STATUS_LINES.get(card.status, escape_within(card.status, 40))
     if card.assignee:
-        line += f" · {_who(card.assignee)} has it"
+        line += f" · {slack_user(card.assignee)} has it"
         if card.claimed_at and card.posted_at:
-            line += f" (claimed {_duration(from_iso(card.claimed_at) - from_iso(card.posted_at))} after posting)"
+            line += f" (claimed {duration(from_iso(card.claimed_at) - from_iso(card.posted_at))} after posting)"
     if card.first_response_at:
-        line += f" · first response {_duration(from_iso(card.first_response_at) - from_iso(card.created_at))}"
+        line += f" · first response {duration(from_iso(card.first_response_at) - from_iso(card.created_at))}"
     if card.reopened_count:
         line += f" · reopened {card.reopened_count}×"
     if last is not None and last["kind"] != "opened":
@@ -169,17 +169,17 @@ def describe_event(event: dict[str, Any]) -> str:
     words = EVENT_WORDS.get(event["kind"], escape_within(event["kind"], 40))
     actor = event["actor"]
     if event["kind"] == "reassigned":
-        words += f" to {_who(detail.get('to'))}"
+        words += f" to {slack_user(detail.get('to'))}"
     if actor == "x.com":
         by = " on x.com"
     elif actor == "bot":
         by = " (the customer wrote again)" if event["kind"] == "reopened" else ""
     else:
-        by = f" by {_who(actor)}"
+        by = f" by {slack_user(actor)}"
     return f"{words}{by} {_slack_time(from_iso(event['at']))}"
 
 
-def _who(user: str | None) -> str:
+def slack_user(user: str | None) -> str:
     """A Slack user as a mention (cards are edited, and edits notify nobody) or a neutral word."""
     if user and _SLACK_USER.match(user):
         return f"<@{user}>"
@@ -196,7 +196,7 @@ def follow_up_message(follow_up: FollowUp) -> dict[str, Any]:
     link = tweet_url(follow_up.author_handle, follow_up.tweet_id)
     lead = "💬 " + author_line(follow_up.author_name, follow_up.author_handle) + " followed up"
     if follow_up.reopened_for is not None:
-        ping = f"{_who(follow_up.reopened_for)} " if _SLACK_USER.match(follow_up.reopened_for or "") else ""
+        ping = f"{slack_user(follow_up.reopened_for)} " if _SLACK_USER.match(follow_up.reopened_for or "") else ""
         lead = f"🔁 {ping}the customer wrote again, so the case is open again.\n" + lead
     return {
         "thread_ts": follow_up.thread_ts,
@@ -278,7 +278,7 @@ def _meta_line(card: CardData, now: datetime) -> str:
     link = tweet_url(card.author_handle, card.tweet_id)
     where = f" · 📍 {card.suggested_location}?" if card.suggested_location and not card.location else ""
     return (f"<{link}|View on X> · Tweeted {_slack_date(created)} "
-            f"· in the queue {_duration(posted - created)} later · Case #{card.case_id}{where}")
+            f"· in the queue {duration(posted - created)} later · Case #{card.case_id}{where}")
 
 
 def _slack_date(moment: datetime) -> str:
@@ -292,7 +292,8 @@ def _slack_time(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{time}}|{fallback}>"
 
 
-def _duration(delta: Any) -> str:
+def duration(delta: Any) -> str:
+    """`45s`, `12m`, `3h 5m`, `2d 4h`: how long, for people."""
     seconds = max(0, int(delta.total_seconds()))
     if seconds < 60:
         return f"{seconds}s"
@@ -308,7 +309,7 @@ def _fallback(handle: str, raw_text: str, lead: str) -> str:
     return f"{lead} {who}: " + escape_within(one_line(clean(decode_x(raw_text))), FALLBACK_TEXT_LIMIT)
 
 
-def _button(action_id: str, label: str, style: str | None, value: str) -> dict[str, Any]:
+def button_element(action_id: str, label: str, style: str | None, value: str) -> dict[str, Any]:
     button: dict[str, Any] = {"type": "button", "action_id": action_id,
                               "text": {"type": "plain_text", "text": label}, "value": value}
     if style:

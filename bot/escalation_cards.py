@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cards import _button, _duration, _who, author_line, tweet_url
+from bot.cards import author_line, button_element, duration, slack_user, tweet_url
 from bot.modals import modal
 from bot.mrkdwn import clean, escape_within, one_line, plain, safe_mrkdwn
 from storage.cases import CardData
@@ -48,8 +48,8 @@ def escalation_message(escalation: Escalation, card: CardData, location: Locatio
                    "elements": [{"type": "mrkdwn", "text": escalation_status(escalation)}]})
     value = str(escalation.id)
     if escalation.resolved_at is None:
-        buttons = [] if escalation.acknowledged_at else [_button("escalation_ack", "On it", "primary", value)]
-        buttons.append(_button("escalation_resolve", "Done", None, value))
+        buttons = [] if escalation.acknowledged_at else [button_element("escalation_ack", "On it", "primary", value)]
+        buttons.append(button_element("escalation_resolve", "Done", None, value))
         blocks.append({"type": "actions", "block_id": "escalation_actions", "elements": buttons})
     return {
         "text": f"A customer needs someone at {location.code}" + (" (urgent)" if urgent else ""),
@@ -65,10 +65,10 @@ def escalation_status(escalation: Escalation) -> str:
     """For the location's message: waiting → on it → done."""
     if escalation.resolved_at:
         outcome = escape_within(one_line(clean(escalation.outcome or "")), 500)
-        return f"✅ Done by {_who(escalation.resolved_by)}" + (f": {outcome}" if outcome else "")
+        return f"✅ Done by {slack_user(escalation.resolved_by)}" + (f": {outcome}" if outcome else "")
     if escalation.acknowledged_at:
-        waited = _duration(from_iso(escalation.acknowledged_at) - from_iso(escalation.requested_at))
-        return f"👀 {_who(escalation.acknowledged_by)} is on it (picked up after {waited})"
+        waited = duration(from_iso(escalation.acknowledged_at) - from_iso(escalation.requested_at))
+        return f"👀 {slack_user(escalation.acknowledged_by)} is on it (picked up after {waited})"
     return "⏳ Waiting for someone to pick this up"
 
 
@@ -79,8 +79,8 @@ def escalation_line(escalation: Escalation) -> str:
         outcome = escape_within(one_line(clean(escalation.outcome or "")), 300)
         return f"📣 {code}: done" + (f" — {outcome}" if outcome else "")
     if escalation.acknowledged_at:
-        waited = _duration(from_iso(escalation.acknowledged_at) - from_iso(escalation.requested_at))
-        return f"📣 {code}: {_who(escalation.acknowledged_by)} on it ({waited})"
+        waited = duration(from_iso(escalation.acknowledged_at) - from_iso(escalation.requested_at))
+        return f"📣 {code}: {slack_user(escalation.acknowledged_by)} on it ({waited})"
     urgent = ", urgent" if escalation.urgency == "urgent" else ""
     return f"📣 Escalated to {code} · waiting{urgent}"
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.cards import _duration
+from bot.cards import duration
 from bot.ingest import MENTIONS, Ingestor
 from bot.mrkdwn import escape_within
 from storage.db import Store, from_iso, utc_now
@@ -64,12 +64,12 @@ class HealthMonitor:
         last_good = datetime.fromtimestamp(mentions.last_success, UTC) if mentions and mentions.last_success \
             else self.started
         if now - last_good > self.no_poll:
-            found["no_poll"] = (f"No successful poll of X for {_duration(now - last_good)}: mentions are not "
+            found["no_poll"] = (f"No successful poll of X for {duration(now - last_good)}: mentions are not "
                                 "reaching the queue.")
         newest = self.store.db.execute("SELECT MAX(stored_at) FROM tweets WHERE source = ?", [MENTIONS]).fetchone()[0]
         quiet_since = from_iso(newest) if newest else self.started
         if now - quiet_since > self.no_mentions:
-            found["no_mentions"] = (f"No new mention for {_duration(now - quiet_since)}. That is unusual: check "
+            found["no_mentions"] = (f"No new mention for {duration(now - quiet_since)}. That is unusual: check "
                                     "that the X account and app still have access.")
         return found
 
@@ -89,7 +89,7 @@ class HealthMonitor:
 
     def _clear(self, row: dict) -> None:
         db = self.store.db
-        lasted = _duration(self.now() - from_iso(row["raised_at"]))
+        lasted = duration(self.now() - from_iso(row["raised_at"]))
         try:
             if row["slack_ts"]:
                 self.client.chat_update(channel=row["slack_channel"], ts=row["slack_ts"],

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.cards import _duration
+from bot.cards import duration
 from bot.mrkdwn import clean, decode_x, escape_within, one_line
-from bot.report_cards import _duration_or_dash
+from bot.report_cards import duration_or_dash
 from storage.cases import open_cases_of, queue_stats, unclaimed_queue
 from storage.db import from_iso
 from storage.metrics import build_report
@@ -23,7 +23,7 @@ def home_view(db: Any, user: str, *, timezone: str, sla_minutes: float, now: dat
     today = build_report(db, datetime.combine(local.date(), time.min, tzinfo=ZoneInfo(timezone)), now, now=now,
                          timezone=timezone, sla_minutes=sla_minutes)
     lines = [_case_line(case, now) for case in mine] or ["Nothing claimed. Pick a card in the queue channel."]
-    queue = f"*{waiting}* unclaimed" + (f" · oldest waiting {_duration(now - from_iso(oldest))}" if oldest else "")
+    queue = f"*{waiting}* unclaimed" + (f" · oldest waiting {duration(now - from_iso(oldest))}" if oldest else "")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Perch"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Your open cases*\n" + "\n".join(lines)[:2900]}},
@@ -31,7 +31,7 @@ def home_view(db: Any, user: str, *, timezone: str, sla_minutes: float, now: dat
             ("🔴 " if case.priority == "high" else "") + _case_line(case, now) for case in first_up))[:2900]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": (
             f"*Today* ({timezone})\n{today.volume_in} in · {today.handled} handled · {today.open} open · "
-            f"p50 first response {_duration_or_dash(today.time_to_first_response.p50)} · "
+            f"p50 first response {duration_or_dash(today.time_to_first_response.p50)} · "
             f"{today.sla_breaches} past the {sla_minutes:g}m target")}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Updated {now:%H:%M} UTC · `/perch help`"}]},
     ]
@@ -40,7 +40,7 @@ def home_view(db: Any, user: str, *, timezone: str, sla_minutes: float, now: dat
 
 def _case_line(case: Any, now: datetime) -> str:
     text = escape_within(one_line(clean(decode_x(case.text))), 90)
-    waited = _duration(now - from_iso(case.created_at))
+    waited = duration(now - from_iso(case.created_at))
     link = (f"<https://slack.com/archives/{case.slack_channel}/p{case.slack_ts.replace('.', '')}|Case #{case.case_id}>"
             if case.slack_ts and case.slack_channel else f"Case #{case.case_id}")
     return f"• {link} · {case.status} · {waited} old · {text}"

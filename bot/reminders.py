@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.cards import _duration
+from bot.cards import duration
 from bot.escalation_cards import staff_ping
 from storage.db import Store, from_iso, to_iso, writing
 from storage.escalations import (
@@ -61,7 +61,7 @@ class Reminders:
     def _remind(self, escalation: Escalation, number: int, now: datetime) -> None:
         db = self.store.db
         location = get_location(db, escalation.location)
-        waited = _duration(now - from_iso(escalation.requested_at))
+        waited = duration(now - from_iso(escalation.requested_at))
         if location is None:
             return
         if number == 1:

@@ -7,7 +7,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from bot.cards import _duration, _who, tweet_url
+from bot.cards import duration, slack_user, tweet_url
 from storage.metrics import CaseRow, Report, Stat
 
 BAR = "▇"
@@ -46,13 +46,13 @@ def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, 
 def report_text(report: Report, label: str) -> str:
     p50 = report.time_to_first_response.p50
     return (f"Perch report · {label}: {report.volume_in} in, {report.handled} handled, p50 first response "
-            f"{_duration_or_dash(p50)}")
+            f"{duration_or_dash(p50)}")
 
 
 def _stat_line(name: str, stat: Stat) -> str:
     if not stat.count:
         return f"*{name}*: —"
-    return f"*{name}*: p50 {_duration_or_dash(stat.p50)} · p90 {_duration_or_dash(stat.p90)} (n={stat.count})"
+    return f"*{name}*: p50 {duration_or_dash(stat.p50)} · p90 {duration_or_dash(stat.p90)} (n={stat.count})"
 
 
 def _breakdown(report: Report, breakdown: str) -> str:
@@ -61,7 +61,7 @@ def _breakdown(report: Report, breakdown: str) -> str:
             return "*By location*\nNo escalations in this period."
         return "*By location*\n" + "\n".join(
             f"• *{row['location']}* — {row['escalations']} escalations · acknowledge p50 "
-            f"{_duration_or_dash(row['acknowledge'].p50)} · resolve p50 {_duration_or_dash(row['resolve'].p50)}"
+            f"{duration_or_dash(row['acknowledge'].p50)} · resolve p50 {duration_or_dash(row['resolve'].p50)}"
             + (f" · {row['waiting']} waiting" if row["waiting"] else "") for row in report.by_location)
     if breakdown == "hour":
         if not report.by_hour:
@@ -73,13 +73,13 @@ def _breakdown(report: Report, breakdown: str) -> str:
     if not report.by_agent:
         return "*By agent*\nNo case was assigned in this period."
     return "*By agent*\n" + "\n".join(
-        f"• {_who(row['agent'])} — {row['cases']} cases · {row['replies']} replies · {row['resolved']} resolved · "
-        f"p50 first response {_duration_or_dash(row['first_response'].p50)} · p50 resolve "
-        f"{_duration_or_dash(row['resolve'].p50)}" for row in report.by_agent[:40])
+        f"• {slack_user(row['agent'])} — {row['cases']} cases · {row['replies']} replies · "
+        f"{row['resolved']} resolved · p50 first response {duration_or_dash(row['first_response'].p50)} · p50 resolve "
+        f"{duration_or_dash(row['resolve'].p50)}" for row in report.by_agent[:40])
 
 
-def _duration_or_dash(seconds: float | None) -> str:
-    return "—" if seconds is None else _duration(timedelta(seconds=seconds))
+def duration_or_dash(seconds: float | None) -> str:
+    return "—" if seconds is None else duration(timedelta(seconds=seconds))
 
 
 CSV_COLUMNS = ["case_id", "tweet_id", "tweet_link", "author", "tweeted_at", "posted_at", "claimed_at",

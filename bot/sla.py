@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.cards import _duration
+from bot.cards import duration
 from storage.cases import touch_card
 from storage.db import Store, from_iso, writing
 from storage.escalations import add_case_note
@@ -45,8 +45,8 @@ class SlaReminders:
         return sent
 
     def _text(self, due: Due, now: datetime) -> str:
-        waited = _duration(now - from_iso(due.started_at))
-        target = _duration(timedelta(minutes=self.minutes[due.target]))
+        waited = duration(now - from_iso(due.started_at))
+        target = duration(timedelta(minutes=self.minutes[due.target]))
         if due.stage == 1:
             return f"⏳ Not {WORDS[due.target]} yet after {waited}: the target is {target}."
         lead = f"<!subteam^{self.lead_group}> " if self.lead_group else ""

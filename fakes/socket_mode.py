@@ -54,7 +54,11 @@ class FakeSocketMode:
                 client, _ = self._server.accept()
             except OSError:
                 return
-            if not self._handshake(client):
+            try:
+                shook = self._handshake(client)
+            except OSError:  # the client went away mid-handshake (e.g. the bot is shutting down)
+                shook = False
+            if not shook:
                 client.close()
                 continue
             with self._lock:
@@ -120,7 +124,7 @@ class FakeSocketMode:
             header += bytes([126]) + struct.pack(">H", len(data))
         else:
             header += bytes([127]) + struct.pack(">Q", len(data))
-        with self._lock:
+        with self._lock, contextlib.suppress(OSError):  # a closed connection just ends the conversation
             if self._client is not None:
                 self._client.sendall(header + data)
 

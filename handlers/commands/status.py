@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from slack_bolt import BoltContext
 
 from bot import __version__
-from bot.cards import _duration
+from bot.cards import duration
 from bot.mrkdwn import escape_within
 from bot.services import services
 from storage.cases import queue_stats
@@ -22,14 +22,14 @@ def status_text(context: BoltContext) -> str:
     cursors = {row["source"]: row for row in perch.store.db.query("SELECT source, newest_id, newest_at FROM cursors")}
     for source in sorted(set(states) | set(cursors)):
         state = states.get(source)
-        when = (f"last good poll {_duration(now - datetime.fromtimestamp(state.last_success, UTC))} ago"
+        when = (f"last good poll {duration(now - datetime.fromtimestamp(state.last_success, UTC))} ago"
                 if state and state.last_success else "no good poll yet")
         problem = f" · ⚠ {escape_within(state.last_error, 200)}" if state and state.last_error else ""
         cursor = cursors.get(source)
-        newest = f" · newest tweet {_duration(now - from_iso(cursor['newest_at']))} old" if cursor else ""
+        newest = f" · newest tweet {duration(now - from_iso(cursor['newest_at']))} old" if cursor else ""
         lines.append(f"• `{escape_within(source, 80)}`: {when}{newest}{problem}")
     waiting, oldest = queue_stats(perch.store.db)
-    lines.append(f"• Queue: {waiting} unclaimed" + (f", oldest {_duration(now - from_iso(oldest))}" if oldest else ""))
+    lines.append(f"• Queue: {waiting} unclaimed" + (f", oldest {duration(now - from_iso(oldest))}" if oldest else ""))
     for endpoint, (remaining, reset_at) in sorted(perch.x.limits.items()):
         reset = datetime.fromtimestamp(reset_at, UTC).strftime("%H:%M UTC")
         lines.append(f"• X `{endpoint}`: {remaining} calls left until {reset}")
