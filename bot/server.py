@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -48,6 +49,10 @@ def stop_http_server(server, thread: threading.Thread, grace: float = 3.0) -> No
         for channel in channels:
             channel.will_close = True
 
-    server.trigger.pull_trigger(close_in_loop)
+    try:
+        server.trigger.pull_trigger(close_in_loop)
+    except OSError:  # the loop's wake-up pipe is gone already (the loop has stopped): close from here
+        with contextlib.suppress(OSError):
+            close_in_loop()
     thread.join(grace)
     server.task_dispatcher.shutdown()
