@@ -41,6 +41,10 @@ class Settings:
     poll_interval_seconds: float = 60.0
     poll_overlap_seconds: float = 300.0
     post_interval_seconds: float = 5.0
+    slack_channel_post_interval_seconds: float = 1.0
+    surge_threshold: int = 30
+    surge_window_minutes: float = 5.0
+    bulk_reply_interval_seconds: float = 36.0
     backfill_hours: float = 24.0
     escalation_ack_minutes: float = 10.0
     escalation_urgent_ack_minutes: float = 5.0
@@ -81,6 +85,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         poll_interval_seconds=reader.positive_number("POLL_INTERVAL_SECONDS", 60.0),
         poll_overlap_seconds=reader.non_negative_number("POLL_OVERLAP_SECONDS", 300.0),
         post_interval_seconds=reader.positive_number("POST_INTERVAL_SECONDS", 5.0),
+        slack_channel_post_interval_seconds=reader.non_negative_number("SLACK_CHANNEL_POST_INTERVAL_SECONDS", 1.0),
+        surge_threshold=reader.count("SURGE_THRESHOLD", 30),
+        surge_window_minutes=reader.positive_number("SURGE_WINDOW_MINUTES", 5.0, unit="minutes"),
+        bulk_reply_interval_seconds=reader.non_negative_number("BULK_REPLY_INTERVAL_SECONDS", 36.0),
         backfill_hours=reader.non_negative_number("BACKFILL_HOURS", 24.0, unit="hours"),
         escalation_ack_minutes=reader.positive_number("ESCALATION_ACK_MINUTES", 10.0, unit="minutes"),
         escalation_urgent_ack_minutes=reader.positive_number("ESCALATION_URGENT_ACK_MINUTES", 5.0, unit="minutes"),
@@ -183,6 +191,14 @@ class _Reader:
         if not match:
             raise ConfigError(f"{name} is malformed: it should be a time of day such as 09:00")
         return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    def count(self, name: str, default: int) -> int:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        if not raw.isdigit():
+            raise ConfigError(f"{name} is malformed: it should be a whole number (0 turns it off)")
+        return int(raw)
 
     def port(self, name: str, default: int) -> int:
         raw = self.optional(name)

@@ -25,6 +25,7 @@ class Recorded:
     headers: dict[str, str]
     body: bytes
     params: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass

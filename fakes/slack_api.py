@@ -61,6 +61,10 @@ class FakeSlack(FakeServer):
         self.homes: dict[str, dict[str, Any]] = {}
         self.socket_url: str | None = None
         self.views: list[dict[str, Any]] = []
+        # Slack's chat.postMessage limit: about one message per second per channel. None: not enforced.
+        self.channel_interval: float | None = None
+        self.rate_limited: list[str] = []  # the channel of every message refused with 429
+        self._last_post: dict[str, float] = {}
 
     # -- assertions helpers --------------------------------------------------------------------
     def top_level(self, channel: str | None = None) -> list[Message]:
@@ -105,7 +109,21 @@ class FakeSlack(FakeServer):
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return Response(200, {"ok": False, "error": "unknown_method"})
+        if method == "chat.postMessage" and self._over_channel_limit(params.get("channel", "")):
+            return Response(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
         return Response(200, handler(params))
+
+    def _over_channel_limit(self, channel: str) -> bool:
+        """Refuse a message that arrives sooner than `channel_interval` after the last one accepted."""
+        if self.channel_interval is None:
+            return False
+        with self.lock:
+            now = time.monotonic()
+            if now - self._last_post.get(channel, -1e9) < self.channel_interval:
+                self.rate_limited.append(channel)
+                return True
+            self._last_post[channel] = now
+            return False
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": "https://perch-demo.slack.com/", "team": "Perch demo", "user": "perch",

@@ -57,6 +57,9 @@ def bot_env(tmp_path: Path, fake_x: FakeX, fake_slack: FakeSlack) -> dict[str, s
         "X_ACCESS_TOKEN": "token", "X_ACCESS_TOKEN_SECRET": "token-secret",
         "DATABASE_PATH": str(tmp_path / "perch.db"),
         "POLL_INTERVAL_SECONDS": "60",
+        # The fake enforces no per-channel limit unless a test turns it on (tests/test_surge.py does).
+        "SLACK_CHANNEL_POST_INTERVAL_SECONDS": "0",
+        "SURGE_THRESHOLD": "0",
     }
 
 
