@@ -9,6 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.bulk import BulkReplier
 from bot.config import Settings
 from bot.digest import Digest
 from bot.health import HealthMonitor
@@ -22,6 +23,7 @@ from bot.scheduler import build_scheduler
 from bot.services import Services
 from bot.sla import SlaReminders
 from bot.slack_client import web_client
+from bot.surge import SurgeGrouper
 from bot.x_client import XClient
 from handlers import register_listeners
 from storage.db import Store
@@ -41,6 +43,7 @@ class Runtime:
     scheduler: BackgroundScheduler
     services: Services
     reminders: Reminders
+    bulk: BulkReplier
 
 
 def build_app(settings: Settings, client: WebClient, services: Services) -> App:
@@ -69,10 +72,13 @@ def build_runtime(settings: Settings) -> Runtime:
         bearer_token=settings.x_bearer_token,
     )
     slack = web_client(settings)
+    grouper = SurgeGrouper(store, threshold=settings.surge_threshold, window_minutes=settings.surge_window_minutes)
     poster = Poster(store, slack, settings.slack_queue_channel,
-                    brand_handle=lambda: x.account.username if x.account else "")
+                    brand_handle=lambda: x.account.username if x.account else "", grouper=grouper,
+                    bulk_interval=settings.bulk_reply_interval_seconds)
     gate = Gatekeeper(slack, support_group=settings.support_usergroup, manager_group=settings.manager_usergroup)
     services = Services(settings, store, x, gate, poster, Outbox(store, x), Detectors(store))
+    bulk = BulkReplier(store, services.outbox)
     app = build_app(settings, slack, services)
     ingestor = Ingestor(store, x, search_queries=settings.x_search_queries,
                         poll_interval=settings.poll_interval_seconds,
@@ -86,10 +92,11 @@ def build_runtime(settings: Settings) -> Runtime:
     sla = SlaReminders(store, claim_minutes=settings.sla_claim_minutes,
                        first_response_minutes=settings.sla_first_response_minutes,
                        resolve_minutes=settings.sla_resolve_hours * 60, lead_group=settings.support_lead_usergroup)
-    scheduler = build_scheduler(ingestor, poster, reminders, sla, poll_interval=settings.poll_interval_seconds,
+    scheduler = build_scheduler(ingestor, poster, reminders, sla, bulk, poll_interval=settings.poll_interval_seconds,
+                                bulk_interval=settings.bulk_reply_interval_seconds,
                                 post_interval=settings.post_interval_seconds, digest=digest,
                                 digest_time=settings.report_digest_time, timezone=settings.report_timezone,
                                 health=HealthMonitor(store, slack, settings.slack_queue_channel, ingestor,
                                                      no_poll_minutes=settings.health_no_poll_minutes,
                                                      no_mentions_hours=settings.health_no_mentions_hours))
-    return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders)
+    return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders, bulk)

@@ -221,6 +221,8 @@ def reply_note(note: dict[str, Any], brand_handle: str) -> dict[str, Any]:
     link = tweet_url(brand_handle, note["x_id"]) if note.get("x_id") and note["kind"] == "reply" else ""
     if note["kind"] == "dm":
         lead = f"✉️ *{who}* sent a DM: “{body}”"
+    elif note["source"] == "bulk":
+        lead = f"📣 *{who}*'s surge status update went out as a reply: “{body}”"
     elif note["source"] == "x.com":
         lead = f"↩️ Replied on x.com as @{escape_within(brand_handle, 20)}: “{body}”"
     else:

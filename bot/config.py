@@ -88,7 +88,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         slack_channel_post_interval_seconds=reader.non_negative_number("SLACK_CHANNEL_POST_INTERVAL_SECONDS", 1.0),
         surge_threshold=reader.count("SURGE_THRESHOLD", 30),
         surge_window_minutes=reader.positive_number("SURGE_WINDOW_MINUTES", 5.0, unit="minutes"),
-        bulk_reply_interval_seconds=reader.non_negative_number("BULK_REPLY_INTERVAL_SECONDS", 36.0),
+        bulk_reply_interval_seconds=reader.positive_number("BULK_REPLY_INTERVAL_SECONDS", 36.0),
         backfill_hours=reader.non_negative_number("BACKFILL_HOURS", 24.0, unit="hours"),
         escalation_ack_minutes=reader.positive_number("ESCALATION_ACK_MINUTES", 10.0, unit="minutes"),
         escalation_urgent_ack_minutes=reader.positive_number("ESCALATION_URGENT_ACK_MINUTES", 5.0, unit="minutes"),

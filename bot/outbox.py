@@ -27,6 +27,7 @@ class Sent:
     status: str
     message: str = ""
     x_id: str | None = None
+    retry_at: float | None = None  # rate_limited: when X's limit resets (epoch seconds)
 
     @property
     def delivered(self) -> bool:
@@ -38,10 +39,11 @@ class Outbox:
         self.store = store
         self.x = x
 
-    def reply(self, case_id: int, in_reply_to: str, text: str, *, key: str, agent: str, agent_name: str) -> Sent:
+    def reply(self, case_id: int, in_reply_to: str, text: str, *, key: str, agent: str, agent_name: str,
+              source: str = "perch") -> Sent:
         """A public reply to the customer's latest tweet."""
         begin = begin_send(self.store.db, key, case_id, "reply", text, agent=agent, agent_name=agent_name,
-                           in_reply_to=in_reply_to)
+                           in_reply_to=in_reply_to, source=source)
         return self._send(begin, text, lambda: self.x.reply(text, in_reply_to),
                           lambda since: self._find_reply(in_reply_to, since))
 
@@ -76,7 +78,8 @@ class Outbox:
         except XRateLimited as error:
             mark_failed(db, begin.reply_id, str(error))
             reset = datetime.fromtimestamp(error.reset_at, UTC).strftime("%H:%M UTC")
-            return Sent("rate_limited", f"X's rate limit for this is used up until {reset}. Nothing was sent.")
+            return Sent("rate_limited", f"X's rate limit for this is used up until {reset}. Nothing was sent.",
+                        retry_at=error.reset_at)
         except XAuthError as error:
             mark_failed(db, begin.reply_id, str(error))
             return Sent("refused", "X did not accept Perch's credentials for sending; nothing was sent. "

@@ -32,6 +32,8 @@ from bot.cards import (
     reply_note,
 )
 from bot.escalation_cards import escalation_line, escalation_message
+from bot.incident_cards import CHUNK_EVENT_TYPE, INCIDENT_EVENT_TYPE, chunk_message, incident_card
+from bot.surge import SurgeGrouper
 from storage.cases import (
     CardData,
     cases_to_post,
@@ -55,6 +57,24 @@ from storage.escalations import (
     record_case_note_posted,
     stale_escalation_messages,
 )
+from storage.incidents import (
+    CHUNK_SIZE,
+    bulk_candidates,
+    bulk_progress,
+    chunk_cases,
+    chunks_to_post,
+    get_incident,
+    incident_stats,
+    incidents_to_post,
+    mark_chunk_attempt,
+    mark_chunk_synced,
+    mark_incident_attempt,
+    mark_incident_synced,
+    record_chunk_posted,
+    record_incident_posted,
+    stale_chunks,
+    stale_incidents,
+)
 from storage.locations import get_location
 from storage.replies import mark_note_attempt, notes_to_post, record_note_posted
 from storage.sla import breached_targets
@@ -62,6 +82,7 @@ from storage.sla import breached_targets
 log = logging.getLogger(__name__)
 
 HISTORY_MARGIN = timedelta(minutes=5)  # clock skew between us and Slack
+CHUNKS_PER_ROUND = 10  # between rounds of chunks, the incident cards' counts are brought up to date
 # Errors about one message's content: skip that message this run, keep posting the others.
 MESSAGE_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_metadata_format",
                   "invalid_metadata_schema", "metadata_too_large", "no_text"}
@@ -75,6 +96,8 @@ class PostReport:
     notes: int = 0
     updated: int = 0
     failed: int = 0
+    incidents: int = 0
+    chunks: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,24 +115,37 @@ class ThreadItem:
 
 class Poster:
     def __init__(self, store: Store, client: WebClient, channel: str, *, brand_handle: Callable[[], str] = str,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), grouper: SurgeGrouper | None = None,
+                 bulk_interval: float = 36.0) -> None:
         self.store = store
         self.client = client
         self.channel = channel
         self.brand_handle = brand_handle
         self.now = now
+        self.grouper = grouper
+        self.bulk_interval = bulk_interval
+        self.wake: Callable[[], None] = lambda: None  # the scheduler sets it: run the post job soon
         self._in_flight: set[str] = set()  # thread items being posted by another thread right now
         self._guard = threading.Lock()
         self._case_locks = [threading.Lock() for _ in range(64)]  # card updates: one thread per case
+        self._incident_lock = threading.Lock()
 
     def run(self) -> PostReport:
-        """The scheduler job: new cards, then thread messages, then cards that fell behind."""
+        """The scheduler job: surge grouping, incident cards, new cards, the incidents' threads, thread
+        messages, then cards that fell behind."""
         report = PostReport()
         try:
+            if self.grouper is not None:
+                self.grouper.run()
+            self._post_incidents(report)
             self._post_cards(report)
+            self._post_chunks(report)
             self._post_thread_items(self._thread_items(), report)
             for case_id in stale_cards(self.store.db):
                 self._update_card(case_id, report)
+            self._update_incidents(report)
+            for chunk in stale_chunks(self.store.db):
+                self._update_chunk(chunk, report)
             for escalation_id in stale_escalation_messages(self.store.db):
                 self._update_escalation(escalation_id, report)
         except (SlackClientError, OSError) as error:
@@ -122,12 +158,25 @@ class Poster:
         report = PostReport()
         try:
             self._post_thread_items(self._thread_items(case_id), report)
+            card = get_card(self.store.db, case_id)
+            if card is not None and card.slack_ts is None:
+                self.wake()  # a case taken from its surge incident's thread: its own card comes next
             self._update_card(case_id, report)
             if escalation_id is not None:
                 self._update_escalation(escalation_id, report)
         except (SlackClientError, OSError) as error:
             report.failed += 1
             log.warning("Case %s: Slack update deferred to the next run: %s", case_id, _describe(error))
+        return report
+
+    def sync_incident(self, incident_id: int) -> PostReport:
+        """Bring an incident's card up to date now (after its status update or bulk reply changed)."""
+        report = PostReport()
+        try:
+            self._update_incidents(report)
+        except (SlackClientError, OSError) as error:
+            report.failed += 1
+            log.warning("Incident %s: Slack update deferred to the next run: %s", incident_id, _describe(error))
         return report
 
     # -- cards ---------------------------------------------------------------------------------
@@ -221,6 +270,111 @@ class Poster:
         mark_message_synced(db, escalation_id, escalation.message_version)
         report.updated += 1
 
+    # -- surge incidents -----------------------------------------------------------------------
+    def _incident_message(self, incident_id: int) -> tuple[dict[str, Any], int] | None:
+        db = self.store.db
+        incident = get_incident(db, incident_id)
+        if incident is None:
+            return None
+        message = incident_card(incident, incident_stats(db, incident_id), bulk_progress(db, incident_id),
+                                bulk_interval=self.bulk_interval, candidates=len(bulk_candidates(db, incident_id)))
+        return message, incident.card_version
+
+    def _post_incidents(self, report: PostReport) -> None:
+        """Incident cards, two-phase like case cards (looked up by `perch_incident` metadata after a crash)."""
+        db = self.store.db
+        for incident in incidents_to_post(db):
+            if incident.post_attempted_at:
+                ts = self._incident_in_channel(incident.id, incident.post_attempted_at)
+                if ts:
+                    record_incident_posted(db, incident.id, self.channel, ts, 0)
+                    report.reconciled += 1
+                    continue
+            rendered = self._incident_message(incident.id)
+            if rendered is None:
+                continue
+            message, version = rendered
+            mark_incident_attempt(db, incident.id)
+            response = self.client.chat_postMessage(channel=self.channel, **message)
+            record_incident_posted(db, incident.id, response["channel"], response["ts"], version)
+            report.incidents += 1
+
+    def _incident_in_channel(self, incident_id: int, attempted_at: str) -> str | None:
+        oldest = from_iso(attempted_at) - HISTORY_MARGIN
+        for message in self._pages(self.client.conversations_history, channel=self.channel,
+                                   oldest=f"{oldest.timestamp():.6f}"):
+            if _payload_value(message, INCIDENT_EVENT_TYPE, "incident_id") == str(incident_id):
+                return message["ts"]
+        return None
+
+    def _post_chunks(self, report: PostReport) -> None:
+        """The incidents' tweets into their threads, a round at a time, refreshing the counts in between."""
+        while True:
+            items = self._chunk_items()[:CHUNKS_PER_ROUND]
+            before = report.chunks
+            self._post_thread_items(items, report)
+            self._update_incidents(report)
+            if len(items) < CHUNKS_PER_ROUND or report.chunks == before:
+                return
+
+    def _chunk_items(self) -> list[ThreadItem]:
+        db = self.store.db
+        items = []
+        for row in chunks_to_post(db):
+            incident_id, chunk_no = row["incident_id"], row["chunk_no"]
+            incident = get_incident(db, incident_id)
+            cases, signature = chunk_cases(db, incident_id, chunk_no)
+            if incident is None or not cases:
+                continue
+            items.append(ThreadItem(
+                key=f"chunk:{incident_id}:{chunk_no}", channel=row["slack_channel"], thread_ts=row["thread_ts"],
+                attempted=row["post_attempted_at"] is not None,
+                message=chunk_message(incident, chunk_no, cases, thread_ts=row["thread_ts"],
+                                      first=(chunk_no - 1) * CHUNK_SIZE + 1),
+                record=lambda ts, i=incident_id, n=chunk_no, c=row["slack_channel"], sig=signature:
+                    record_chunk_posted(db, i, n, c, ts, sig),
+                mark_attempt=lambda i=incident_id, n=chunk_no: mark_chunk_attempt(db, i, n),
+            ))
+        return items
+
+    def _update_incidents(self, report: PostReport) -> None:
+        with self._incident_lock:
+            self._update_stale_incidents(report)
+
+    def _update_stale_incidents(self, report: PostReport) -> None:
+        db = self.store.db
+        for incident_id in stale_incidents(db):
+            incident = get_incident(db, incident_id)
+            rendered = self._incident_message(incident_id)
+            if incident is None or rendered is None:
+                continue
+            message, version = rendered
+            self._chat_update(incident.slack_channel, incident.slack_ts, message, f"incident {incident_id}")
+            mark_incident_synced(db, incident_id, version)
+            report.updated += 1
+
+    def _update_chunk(self, chunk: dict[str, Any], report: PostReport) -> None:
+        db = self.store.db
+        incident_id, chunk_no = chunk["incident_id"], chunk["chunk_no"]
+        incident = get_incident(db, incident_id)
+        cases, signature = chunk_cases(db, incident_id, chunk_no)
+        if incident is None or not cases:
+            return
+        message = chunk_message(incident, chunk_no, cases, thread_ts="", first=(chunk_no - 1) * CHUNK_SIZE + 1)
+        message.pop("thread_ts")
+        self._chat_update(chunk["slack_channel"], chunk["slack_ts"], message, f"chunk {incident_id}:{chunk_no}")
+        mark_chunk_synced(db, incident_id, chunk_no, signature)
+        report.updated += 1
+
+    def _chat_update(self, channel: str, ts: str, message: dict[str, Any], what: str) -> None:
+        message = {k: v for k, v in message.items() if k not in ("unfurl_links", "unfurl_media")}
+        try:
+            self.client.chat_update(channel=channel, ts=ts, **message)
+        except SlackApiError as error:
+            if _error_code(error) not in MESSAGE_ERRORS | {"message_not_found", "cant_update_message"}:
+                raise
+            log.error("Could not update %s: %s", what, _error_code(error))
+
     # -- thread messages -----------------------------------------------------------------------
     def _thread_items(self, case_id: int | None = None) -> list[ThreadItem]:
         db = self.store.db
@@ -263,6 +417,8 @@ class Poster:
                 item.record(response["ts"])
                 if item.key.startswith("follow_up:"):
                     report.follow_ups += 1
+                elif item.key.startswith("chunk:"):
+                    report.chunks += 1
                 else:
                     report.notes += 1
             finally:
@@ -274,7 +430,8 @@ class Poster:
         for message in self._pages(self.client.conversations_replies, channel=channel, ts=thread_ts):
             for event_type, field, prefix in ((FOLLOW_UP_EVENT_TYPE, "tweet_id", "follow_up"),
                                               (REPLY_EVENT_TYPE, "reply_id", "reply"),
-                                              (NOTE_EVENT_TYPE, "note_id", "note")):
+                                              (NOTE_EVENT_TYPE, "note_id", "note"),
+                                              (CHUNK_EVENT_TYPE, "chunk", "chunk")):
                 value = _payload_value(message, event_type, field)
                 if value is not None:
                     found.setdefault(f"{prefix}:{value}", message["ts"])

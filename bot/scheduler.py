@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.bulk import BulkReplier
 from bot.digest import Digest
 from bot.health import HealthMonitor
 from bot.ingest import Ingestor
@@ -23,8 +24,8 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None
 REMINDER_INTERVAL_SECONDS = 30
 
 
-def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, sla: SlaReminders, *,
-                    poll_interval: float,
+def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, sla: SlaReminders,
+                    bulk: BulkReplier, *, poll_interval: float, bulk_interval: float,
                     post_interval: float, digest: Digest | None = None, digest_time: str = "09:00",
                     timezone: str = "UTC", health: HealthMonitor | None = None) -> BackgroundScheduler:
     """Poll X every `poll_interval` seconds; post pending cards every `post_interval` seconds and
@@ -34,9 +35,7 @@ def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, sl
     def ingest_then_wake_poster() -> None:
         report = ingestor.run()
         if report.stored or report.outside_replies:
-            job = scheduler.get_job("post")
-            if job is not None:
-                job.modify(next_run_time=datetime.now(UTC))
+            poster.wake()
 
     now = datetime.now(UTC)
     scheduler.add_job(ingest_then_wake_poster, "interval", seconds=poll_interval, id="ingest",

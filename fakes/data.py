@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 AIRLINE_TWEETS = SHARED_DATA / "airline_tweets.csv"
@@ -43,3 +45,29 @@ def as_mention_of(text: str, brand: str) -> str:
 def followers_for(handle: str) -> int:
     """The data set has no follower counts: a stable stand-in derived from the handle."""
     return sum(ord(ch) * (index + 7) for index, ch in enumerate(handle)) * 7 % 25_000 + 12
+
+
+STORM = re.compile(r"cancel|\bhold\b|delay|rebook|stuck|stranded", re.I)
+
+
+def storm_and_calm(rows: list[RealTweet]) -> tuple[list[RealTweet], list[RealTweet]]:
+    """Real tweets of the kind a winter storm brings (cancellations, delays, phone holds, rebooking, as
+    at American on 22–24 Feb 2015) and the rest; each tweet once (the data set repeats 155 ids)."""
+    seen: set[str] = set()
+    storm, calm = [], []
+    for row in rows:
+        if row.tweet_id in seen:
+            continue
+        seen.add(row.tweet_id)
+        (storm if STORM.search(row.text) else calm).append(row)
+    return storm, calm
+
+
+def publish(fake_x: Any, rows: list[RealTweet], brand: str, *, start: datetime, every_seconds: float) -> list[str]:
+    """Put real tweets on a FakeX as mentions of `brand`, `every_seconds` apart from `start`."""
+    ids = []
+    for index, row in enumerate(rows):
+        author = fake_x.add_user(row.handle, row.handle, followers_for(row.handle))
+        ids.append(fake_x.add_tweet(as_mention_of(row.text, brand), author,
+                                    created_at=start + timedelta(seconds=index * every_seconds)))
+    return ids

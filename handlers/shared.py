@@ -9,6 +9,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.home import home_view
 from bot.mrkdwn import escape_within, one_line
 from bot.services import services
 from storage.cases import Change, case_at
@@ -72,6 +73,8 @@ def apply_change(body: dict[str, Any], action: dict[str, Any], client: WebClient
     db = perch.store.db
     case_id = case_id_of(body, action, db)
     result = change(db, case_id, user) if case_id is not None else Change("missing")
+    if (body.get("view") or {}).get("type") == "home":
+        refresh_home(client, perch, user)  # clicked in the App Home: show the queue as it is now
     if result.ok:
         perch.poster.sync_case(case_id)
         return
@@ -82,3 +85,23 @@ def apply_change(body: dict[str, Any], action: dict[str, Any], client: WebClient
     tell(client, channel, user, refusals.get(result.outcome, fallback).format(assignee=assignee, by=by))
     if case_id is not None and case is not None:
         perch.poster.sync_case(case_id)  # the clicker's card may have been out of date
+
+
+def open_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Open a modal for the clicker; if Slack refuses, say so instead of leaving them waiting."""
+    user, _ = clicker(body)
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as error:
+        tell(client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}). "
+                                             "Click again.")
+
+
+def refresh_home(client: WebClient, perch: Any, user: str) -> None:
+    """Draw `user`'s App Home tab again."""
+    view = home_view(perch.store.db, user, timezone=perch.settings.report_timezone,
+                     sla_minutes=perch.settings.sla_first_response_minutes)
+    try:
+        client.views_publish(user_id=user, view=view)
+    except SlackApiError as error:
+        log.warning("Home tab not published: %s", error.response.get("error"))

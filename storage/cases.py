@@ -89,9 +89,11 @@ _CARD_FROM = "FROM cases c JOIN tweets t ON t.id = c.tweet_id"
 
 
 def cases_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[CardData]:
-    """Cases without a card yet, oldest tweet first."""
+    """Cases without a card yet, oldest tweet first; a case grouped in a surge incident only once
+    someone took it (until then its incident's thread lists it)."""
     rows = db.execute(
-        f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.slack_ts IS NULL ORDER BY c.tweet_created_at, c.id LIMIT ?",
+        f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.slack_ts IS NULL AND (c.grouped = 0 OR c.assignee IS NOT NULL) "
+        "ORDER BY c.tweet_created_at, c.id LIMIT ?",
         [limit],
     ).fetchall()
     return [CardData(*row) for row in rows]

@@ -183,9 +183,31 @@ def _m007_alarms(db: sqlite_utils.Database) -> None:
                         pk="name")
 
 
+def _m008_incidents(db: sqlite_utils.Database) -> None:
+    """Surge mode: an incident groups alike tweets under one card, listed in chunks in its thread."""
+    db["incidents"].create({
+        "id": int, "term": str, "label": str, "opened_at": str, "ended_at": str,
+        "slack_channel": str, "slack_ts": str, "post_attempted_at": str, "card_version": int, "card_synced": int,
+        "status_text": str, "status_by": str, "status_by_name": str, "status_at": str,
+        "bulk_by": str, "bulk_by_name": str, "bulk_at": str, "bulk_stopped_by": str, "bulk_stopped_at": str,
+    }, pk="id", defaults={"card_version": 1, "card_synced": 0}, not_null={"card_version", "card_synced"})
+    db["incident_chunks"].create({"incident_id": int, "chunk_no": int, "slack_ts": str, "post_attempted_at": str,
+                                  "synced": str}, pk=("incident_id", "chunk_no"),
+                                 foreign_keys=[("incident_id", "incidents", "id")])
+    # The customers an agent confirmed a bulk reply for: one row each, sent at most once.
+    db["bulk_targets"].create({"incident_id": int, "author_id": str, "case_id": int, "status": str, "error": str,
+                               "sent_at": str}, pk=("incident_id", "author_id"),
+                              foreign_keys=[("incident_id", "incidents", "id"), ("case_id", "cases", "id")])
+    cases = db["cases"]
+    cases.add_column("incident_id", int)
+    cases.add_column("grouped", int, not_null_default=0)  # 1: shown in its incident's thread, not as a card
+    cases.add_column("chunk_no", int)
+    cases.create_index(["incident_id", "chunk_no"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core, _m002_agent_actions, _m003_escalations,
                                                              _m004_report_indexes, _m005_sla_reminders, _m006_triage,
-                                                             _m007_alarms]
+                                                             _m007_alarms, _m008_incidents]
 
 
 @contextmanager

@@ -28,9 +28,11 @@ class Begin:
 
 
 def begin_send(db: sqlite_utils.Database, key: str, case_id: int, kind: str, text: str, *, agent: str,
-               agent_name: str = "", in_reply_to: str | None = None, participant: str | None = None) -> Begin:
+               agent_name: str = "", in_reply_to: str | None = None, participant: str | None = None,
+               source: str = "perch") -> Begin:
+    """`source`: `perch` (an agent's reply or DM) or `bulk` (a surge's confirmed status update)."""
     now = utc_now()
-    row = {"case_id": case_id, "idempotency_key": key, "kind": kind, "source": "perch", "status": "sending",
+    row = {"case_id": case_id, "idempotency_key": key, "kind": kind, "source": source, "status": "sending",
            "text": text, "in_reply_to_tweet_id": in_reply_to, "dm_participant_id": participant,
            "sent_by": agent, "sent_by_name": agent_name, "created_at": now}
     try:
@@ -67,25 +69,28 @@ def mark_failed(db: sqlite_utils.Database, reply_id: int, error: str, *, unknown
 
 
 def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dict[str, Any]:
-    """Record what X accepted, and what it means for the case: a first response, an implicit claim."""
+    """Record what X accepted, and what it means for the case: a first response, an implicit claim
+    (not for a bulk status reply: the agent who confirmed it did not take every case)."""
     now = utc_now()
     with writing(db):
         db.execute("UPDATE replies SET status = 'sent', x_id = ?, sent_at = ?, error = NULL WHERE id = ?",
                    [x_id, now, reply_id])
         reply = db["replies"].get(reply_id)
         case_id, agent = reply["case_id"], reply["sent_by"]
-        claimed = db.execute(
+        claimed = reply["source"] != "bulk" and db.execute(
             "UPDATE cases SET assignee = ?, claimed_at = COALESCE(claimed_at, ?) WHERE id = ? AND assignee IS NULL",
             [agent, now, case_id]).rowcount
         if claimed:
             record_event(db, case_id, "claimed", agent, {"implicit": True}, at=now)
         new_status = "replied" if reply["kind"] == "reply" else "in_dm"
+        detail = {"reply_id": reply_id, "x_id": x_id, "kind": reply["kind"], "name": reply["sent_by_name"]}
+        if reply["source"] == "bulk":
+            detail["bulk"] = True
         db.execute(
             "UPDATE cases SET first_response_at = COALESCE(first_response_at, ?), updated_at = ?, "
             "card_version = card_version + 1, status = CASE WHEN status IN ('new', 'claimed', 'replied') THEN ? "
             "ELSE status END WHERE id = ?", [now, now, new_status, case_id])
-        record_event(db, case_id, "replied" if reply["kind"] == "reply" else "dm_sent", agent,
-                     {"reply_id": reply_id, "x_id": x_id, "kind": reply["kind"], "name": reply["sent_by_name"]}, at=now)
+        record_event(db, case_id, "replied" if reply["kind"] == "reply" else "dm_sent", agent, detail, at=now)
     return reply
 
 

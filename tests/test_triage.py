@@ -51,6 +51,8 @@ def test_high_priority_cards_are_marked_and_first_in_app_home(serve, fake_x, fak
              "event_time": 1, "event": {"type": "app_home_opened", "user": "U0AGENT", "tab": "home", "event_ts": "1"}}
     signed_post(served.url, SIGNING_SECRET, json.dumps(event), content_type="application/json")
     wait_until(lambda: "U0AGENT" in fake_slack.homes)
-    queue = next(b["text"]["text"] for b in fake_slack.homes["U0AGENT"]["blocks"]
-                 if b["type"] == "section" and b["text"]["text"].startswith("*Queue*"))
-    assert queue.index("Case #2") < queue.index("Case #1") and "🔴" in queue
+    blocks = fake_slack.homes["U0AGENT"]["blocks"]
+    start = next(i for i, b in enumerate(blocks) if b["type"] == "section" and b["text"]["text"].startswith("*Queue*"))
+    queued = [b for b in blocks[start + 1:] if b.get("accessory", {}).get("action_id") == "claim"]
+    assert [b["accessory"]["value"] for b in queued] == ["2", "1"]  # each claimable from the Home tab
+    assert queued[0]["text"]["text"].startswith("🔴") and not queued[1]["text"]["text"].startswith("🔴")

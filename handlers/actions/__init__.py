@@ -4,6 +4,7 @@ from slack_bolt import App
 
 from handlers.actions.compose import open_move_to_dm, open_reply, pick_saved_reply
 from handlers.actions.escalation import escalation_ack, escalation_resolve, location_menu, open_escalate
+from handlers.actions.incidents import open_bulk_reply, open_status, stop_bulk_reply
 from handlers.actions.lifecycle import reopen, resolve
 from handlers.actions.ownership import claim, reassign, unclaim
 
@@ -23,3 +24,6 @@ def register(app: App) -> None:
     app.action("escalation_resolve")(escalation_resolve)
     app.options("location")(location_menu)
     app.action("saved_reply_pick")(pick_saved_reply)
+    app.action("incident_status")(open_status)
+    app.action("incident_bulk_reply")(open_bulk_reply)
+    app.action("incident_bulk_stop")(stop_bulk_reply)

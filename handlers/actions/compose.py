@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.modals import REPLY_TEXT_BLOCK, move_to_dm_modal, reply_modal, submitted_text
 from bot.services import services
 from bot.x_client import XError
-from handlers.shared import MISSING, case_id_of, channel_of, clicker, tell
+from handlers.shared import MISSING, case_id_of, channel_of, clicker, open_modal, tell
 from storage.cases import CardData, case_tweets, get_card
 from storage.replies import get_saved_reply, saved_replies, sent_replies
 
@@ -23,7 +23,7 @@ def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
     case = case_for_action(body, action, client, context)
     if case is not None:
         db = services(context).store.db
-        _open(client, body, reply_modal(case, thread_so_far(db, case), saved_replies(db)))
+        open_modal(client, body, reply_modal(case, thread_so_far(db, case), saved_replies(db)))
 
 
 def open_move_to_dm(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -38,7 +38,7 @@ def open_move_to_dm(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
         user, _ = clicker(body)
         tell(client, channel_of(body), user, f"Perch cannot reach X to build the DM link right now ({error}).")
         return
-    _open(client, body, move_to_dm_modal(case, brand.id))
+    open_modal(client, body, move_to_dm_modal(case, brand.id))
 
 
 def pick_saved_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -93,12 +93,3 @@ def case_for_action(body: dict[str, Any], action: dict[str, Any], client: WebCli
         tell(client, channel_of(body), user, "This case is resolved. Reopen it first.")
         return None
     return case
-
-
-def _open(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
-    user, _ = clicker(body)
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as error:
-        tell(client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}). "
-                                             "Click again.")

@@ -1,0 +1,69 @@
+"""The paced sender of a surge's status update, as one public reply per customer, once an agent confirmed it.
+
+Never automatic: recipients are only ever those an agent confirmed in the Reply-to-everyone modal
+(`storage.incidents.start_bulk`). The job sends one reply per run and runs every
+BULK_REPLY_INTERVAL_SECONDS (default 36 s: X allows a user about 300 posts in 3 hours). Each reply
+goes through the outbox with the key `bulk:<incident>:<customer>`, so a customer gets it at most once,
+also across a crash or an X time-out. Each reply opens with the customer's @handle. When X says the
+limit is used up, sending pauses until it resets.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+
+from bot.outbox import Outbox
+from storage.cases import reply_target
+from storage.db import Store
+from storage.incidents import next_bulk_target, record_bulk_result
+
+log = logging.getLogger(__name__)
+_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
+
+
+LONGEST_ADDRESS = "@" + "x" * 15 + " "  # what `addressed` may add: the status must leave room for it
+
+
+def addressed(handle: str, status: str) -> str:
+    """The status as a reply to one customer, opened with their @handle as the Reply modal does: every
+    reply is then distinct (X refuses an account's duplicate texts) and reads as written to them."""
+    return f"@{handle} {status}" if _HANDLE.fullmatch(handle or "") else status
+
+
+class BulkReplier:
+    def __init__(self, store: Store, outbox: Outbox, *, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.clock = clock
+        self.paused_until = 0.0
+
+    def run(self) -> str | None:
+        """Send the next confirmed reply; returns what happened (`sent`, `refused`, …) or None if idle."""
+        if self.clock() < self.paused_until:
+            return None
+        db = self.store.db
+        target = next_bulk_target(db)
+        if target is None:
+            return None
+        incident_id, author_id, case_id = target["incident_id"], target["author_id"], target["case_id"]
+        in_reply_to = reply_target(db, case_id)
+        if in_reply_to is None:
+            record_bulk_result(db, incident_id, author_id, "failed", "the customer's tweet is not stored")
+            return "failed"
+        text = addressed(target["author_handle"], target["status_text"])
+        sent = self.outbox.reply(case_id, in_reply_to, text, key=f"bulk:{incident_id}:{author_id}",
+                                 agent=target["bulk_by"], agent_name=target["bulk_by_name"] or "", source="bulk")
+        if sent.delivered:
+            record_bulk_result(db, incident_id, author_id, "sent")
+            return "sent"
+        if sent.status == "refused":
+            record_bulk_result(db, incident_id, author_id, "failed", sent.message)
+            log.warning("Bulk reply to case %s refused: %s", case_id, sent.message)
+            return "refused"
+        if sent.status == "rate_limited" and sent.retry_at:
+            self.paused_until = sent.retry_at
+            log.warning("Bulk replies paused: %s", sent.message)
+        return sent.status  # rate_limited, unknown or in_flight: the same customer is tried again next run

@@ -1,0 +1,68 @@
+"""The surge incident card's buttons: write the status update, reply to everyone (confirmed), stop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.incident_cards import bulk_reply_modal, status_modal
+from bot.services import services
+from handlers.shared import channel_of, clicker, open_modal, tell
+from storage.incidents import Incident, bulk_candidates, get_incident, incident_stats, stop_bulk
+
+
+def open_status(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                context: BoltContext) -> None:
+    ack()
+    incident = _incident_for(body, action, client, context)
+    if incident is not None:
+        open_modal(client, body, status_modal(incident, incident_stats(services(context).store.db, incident.id)))
+
+
+def open_bulk_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                    context: BoltContext) -> None:
+    ack()
+    incident = _incident_for(body, action, client, context)
+    if incident is None:
+        return
+    user, _ = clicker(body)
+    perch = services(context)
+    candidates = len(bulk_candidates(perch.store.db, incident.id))
+    if not incident.status_text:
+        tell(client, channel_of(body), user, "Write the status update first.")
+    elif incident.bulk_at:
+        tell(client, channel_of(body), user, "The status update is already being sent to this incident's customers.")
+    elif not candidates:
+        tell(client, channel_of(body), user, "Every customer in this incident has an answer already.")
+    else:
+        open_modal(client, body, bulk_reply_modal(incident, candidates, perch.settings.bulk_reply_interval_seconds))
+
+
+def stop_bulk_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                    context: BoltContext) -> None:
+    ack()
+    incident = _incident_for(body, action, client, context)
+    if incident is None:
+        return
+    user, _ = clicker(body)
+    perch = services(context)
+    stopped = stop_bulk(perch.store.db, incident.id, user)
+    tell(client, channel_of(body), user, f"Stopped: {stopped:,} customers will not get the status reply.")
+    perch.poster.sync_incident(incident.id)
+
+
+def _incident_for(body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                  context: BoltContext) -> Incident | None:
+    perch = services(context)
+    user, _ = clicker(body)
+    verdict = perch.gate.may_act(user)
+    if not verdict.allowed:
+        tell(client, channel_of(body), user, verdict.reason)
+        return None
+    value = str(action.get("value") or "")
+    incident = get_incident(perch.store.db, int(value)) if value.isdigit() else None
+    if incident is None:
+        tell(client, channel_of(body), user, "Perch has no such incident any more.")
+    return incident

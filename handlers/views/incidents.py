@@ -1,0 +1,83 @@
+"""The surge incident's modals: save the status update; confirm sending it to every waiting customer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+
+from bot.bulk import LONGEST_ADDRESS
+from bot.incident_cards import CONFIRM_BLOCK, STATUS_BLOCK
+from bot.modals import submitted_text
+from bot.services import services
+from bot.tweet_text import tweet_problem
+from handlers.shared import clicker
+from storage.incidents import get_incident, set_status, start_bulk
+
+BULK_REFUSALS = {
+    "changed": "The status update changed since this form opened. Close it and open it again.",
+    "started": "The status update is already being sent to this incident's customers.",
+    "nobody": "Every customer in this incident has an answer already; nothing to send.",
+    "missing": "Perch has no such incident or status update any more.",
+}
+
+
+def submit_status(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    perch = services(context)
+    _, text = submitted_text(view, STATUS_BLOCK)
+    user, name = clicker(body)
+    problem = _status_problem(text) or _gate_problem(perch, user)
+    incident = get_incident(perch.store.db, _incident_id(view))
+    if incident is None:
+        problem = problem or "Perch has no such incident any more."
+    elif incident.bulk_at and not incident.bulk_stopped_by:
+        problem = problem or "The status update is being sent to customers; it cannot change now."
+    if problem:
+        ack(response_action="errors", errors={STATUS_BLOCK: problem})
+        return
+    ack()
+    set_status(perch.store.db, incident.id, text.strip(), user, name)
+    perch.poster.sync_incident(incident.id)
+
+
+def submit_bulk_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    """Nothing is sent unless the box is ticked on this very status update; the job then paces the sends."""
+    perch = services(context)
+    user, name = clicker(body)
+    selected = (((view.get("state") or {}).get("values") or {}).get(CONFIRM_BLOCK) or {}).get("confirmed") or {}
+    if not any(option.get("value") == "yes" for option in selected.get("selected_options") or []):
+        ack(response_action="errors", errors={CONFIRM_BLOCK: "Tick the box to confirm, or cancel."})
+        return
+    problem = _gate_problem(perch, user)
+    if problem:
+        ack(response_action="errors", errors={CONFIRM_BLOCK: problem})
+        return
+    meta = json.loads(view.get("private_metadata") or "{}")
+    outcome = start_bulk(perch.store.db, _incident_id(view), user, name, str(meta.get("status_at") or ""))
+    if outcome != "ok":
+        ack(response_action="errors", errors={CONFIRM_BLOCK: BULK_REFUSALS[outcome]})
+        return
+    ack()
+    perch.poster.sync_incident(_incident_id(view))
+
+
+def _status_problem(text: str) -> str | None:
+    """The status must fit a tweet even after the longest customer @handle is put in front of it."""
+    if not text.strip():
+        return tweet_problem(text)
+    if tweet_problem(LONGEST_ADDRESS + text.strip()):
+        return tweet_problem(text) or ("Too long once a customer's @handle (up to 16 characters) is put in "
+                                       "front of it: keep it to about 263 characters.")
+    return None
+
+
+def _incident_id(view: dict[str, Any]) -> int:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    value = meta.get("incident_id")
+    return int(value) if isinstance(value, int) else 0
+
+
+def _gate_problem(perch: Any, user: str) -> str | None:
+    verdict = perch.gate.may_act(user)
+    return None if verdict.allowed else verdict.reason

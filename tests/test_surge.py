@@ -1,0 +1,207 @@
+"""Surge mode: a burst of alike mentions becomes an incident card, paced, with nothing lost; a status
+update goes to every customer only after explicit confirmation, once each; the surge ends cleanly.
+
+The bursts are real tweets from ../shared/data: those of the kind a winter storm brings
+(cancellations, delays, phone holds) as the surge, other airline tweets as the brand's usual traffic.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlencode
+
+import pytest
+
+from bot.surge import find_topics, tweet_terms
+from fakes.data import airline_tweets, publish, storm_and_calm
+from fakes.slack_requests import view_submission_body
+from tests.conftest import QUEUE, wait_until
+
+STORM, CALM = storm_and_calm(airline_tweets())
+BRAND = "Delta"  # the fake X's brand account
+TWEET_LINK = re.compile(r"twitter\.com/(?:\w+|i/web)/status/(\d+)")
+
+
+def incident_cards(fake_slack) -> list:
+    return [m for m in fake_slack.top_level(QUEUE) if (m.metadata or {}).get("event_type") == "perch_incident"]
+
+
+def case_cards(fake_slack) -> list:
+    return [m for m in fake_slack.top_level(QUEUE) if (m.metadata or {}).get("event_type") == "perch_case"]
+
+
+def visible_tweet_ids(fake_slack) -> set[str]:
+    """Every tweet a person can see in Slack: as its own card, or listed in an incident's thread."""
+    seen = {m.metadata["event_payload"]["tweet_id"] for m in case_cards(fake_slack)}
+    for message in fake_slack.messages:
+        if (message.metadata or {}).get("event_type") == "perch_incident_chunk":
+            seen |= set(TWEET_LINK.findall(json.dumps(message.blocks)))
+    return seen
+
+
+def post_until_done(bot, rounds: int = 20) -> None:
+    for _ in range(rounds):
+        report = bot.poster.run()
+        if not (report.posted or report.chunks or report.incidents or report.updated):
+            return
+
+
+# -- grouping ---------------------------------------------------------------------------------------
+
+def test_terms_are_stemmed_content_words_without_handles_links_or_stop_words():
+    terms = tweet_terms("@AmericanAir my flight was Cancelled Flightled &amp; I'm on hold https://t.co/x 2 hours")
+    assert {"flight", "cancel", "hold", "hour", "cancel flightl"} <= terms
+    assert not {"americanair", "i'm", "https", "my", "2", "&"} & terms
+
+
+def test_storm_tweets_form_topics_and_the_brands_everyday_words_do_not():
+    burst = [tweet_terms(row.text) for row in STORM[:600]]
+    usual = [tweet_terms(row.text) for row in CALM[:500]]
+    topics = find_topics(burst, usual, min_tweets=10)
+    terms = [topic.term for topic in topics]
+    assert "cancel" in terms and "flight" not in terms  # "flight" is in every airline's mentions
+    grouped = {index for topic in topics for index in topic.members}
+    assert len(grouped) > 0.6 * len(burst)
+    for topic in topics:  # each tweet in at most one topic, and every member shares its term
+        assert all(topic.term in burst[index] for index in topic.members)
+    assert sum(len(topic.members) for topic in topics) == len(grouped)
+
+
+def test_varied_everyday_mentions_form_no_topic():
+    calm = [tweet_terms(row.text) for row in CALM[:300]]
+    usual = [tweet_terms(row.text) for row in CALM[300:800]]
+    assert find_topics(calm, usual, min_tweets=10) == []
+
+
+# -- the 2,000-mention burst ----------------------------------------------------------------------
+
+def test_burst_of_2000_mentions_in_a_minute_is_grouped_paced_and_nothing_lost(make_bot, fake_x, fake_slack):
+    """Slack's limit time-scaled 50x (one message per 20 ms per channel, enforced by the fake with 429s)
+    so the test runs in seconds; bench/surge.py runs the same burst at the real one per second."""
+    now = datetime.now(UTC)
+    usual = publish(fake_x, CALM[:100], BRAND, start=now - timedelta(hours=3), every_seconds=60)
+    burst = publish(fake_x, STORM[:2000], BRAND, start=now - timedelta(seconds=60), every_seconds=0.03)
+    fake_slack.channel_interval = 0.02
+    bot = make_bot(SLACK_CHANNEL_POST_INTERVAL_SECONDS="0.02", SURGE_THRESHOLD="30")
+    bot.ingestor.run()
+    post_until_done(bot)
+
+    stored = {row["id"] for row in bot.store.db.query("SELECT id FROM tweets")}
+    assert set(burst) | set(usual) <= stored
+    assert visible_tweet_ids(fake_slack) == set(burst) | set(usual)
+    assert fake_slack.rate_limited == []
+    incidents = incident_cards(fake_slack)
+    assert 1 <= len(incidents) <= 4
+    assert any("cancel" in json.dumps(card.blocks) for card in incidents)
+    assert len(fake_slack.messages) < len(burst) / 4  # cards + incident cards + thread chunks
+    assert fake_slack.pings() == []
+    grouped = bot.store.db.execute("SELECT COUNT(*) FROM cases WHERE grouped = 1").fetchone()[0]
+    assert grouped > 1500
+    # every case has its `posted` time (when it became visible), so time-to-card reports stay true
+    assert bot.store.db.execute("SELECT COUNT(*) FROM cases WHERE posted_at IS NULL").fetchone()[0] == 0
+
+
+# -- working an incident ----------------------------------------------------------------------------
+
+@pytest.fixture
+def surge(serve, fake_x, fake_slack):
+    """A small storm (60 real tweets in a minute, two from one customer) after a calm morning."""
+    now = datetime.now(UTC)
+    publish(fake_x, CALM[:60], BRAND, start=now - timedelta(hours=4), every_seconds=120)
+    storm = [row for row in STORM if "cancel" in row.text.lower()][:59]
+    storm.append(storm[0].__class__(storm[0].tweet_id + "b", storm[0].handle, "@AmericanAir still cancelled, "
+                                    "nobody answers", "negative", "American", storm[0].created))
+    ids = publish(fake_x, storm, BRAND, start=now - timedelta(seconds=60), every_seconds=1)
+    served = serve(SURGE_THRESHOLD="30")
+    served.runtime.ingestor.run()
+    post_until_done(served.runtime)
+    (card,) = [c for c in incident_cards(fake_slack) if "cancel" in c.blocks[0]["text"]["text"]]
+    return served, card, ids
+
+
+def chunk_claims(fake_slack, card) -> list[tuple[str, str]]:
+    """(chunk ts, case id) of every Claim button in the incident's thread."""
+    return [(m.ts, block["accessory"]["value"]) for m in fake_slack.thread(card.ts)
+            for block in m.blocks if block.get("accessory", {}).get("action_id") == "claim"]
+
+
+def test_a_tweet_claimed_from_the_incident_thread_gets_its_own_card(surge, fake_slack):
+    served, card, _ = surge
+    chunk_ts, case_id = chunk_claims(fake_slack, card)[0]
+    cards_before = len(case_cards(fake_slack))
+    served.click("claim", "U0AGENT", chunk_ts, value=case_id)
+    db = served.runtime.store.db
+    wait_until(lambda: db["cases"].get(int(case_id))["assignee"] == "U0AGENT")
+    served.runtime.poster.run()
+    assert db["cases"].get(int(case_id))["slack_ts"]
+    new = [c for c in case_cards(fake_slack)[cards_before:] if c.metadata["event_payload"]["case_id"] == int(case_id)]
+    assert len(new) == 1 and "reply" in json.dumps(new[0].blocks)
+    assert case_id not in {value for _, value in chunk_claims(fake_slack, card)}  # the chunk shows it taken
+    assert any("has its own card now" in json.dumps(update) for update in fake_slack.updates)
+
+
+def open_view(fake_slack, callback_id: str) -> dict:
+    """The modal Perch opened last with this callback id (clicks are answered after the ack)."""
+    wait_until(lambda: any(v["callback_id"] == callback_id for v in fake_slack.views))
+    return [v for v in fake_slack.views if v["callback_id"] == callback_id][-1]
+
+
+def test_status_update_is_sent_to_each_customer_once_and_only_after_confirmation(surge, fake_x, fake_slack):
+    served, card, ids = surge
+    runtime = served.runtime
+    served.click("incident_status", "U0AGENT", card.ts, value="1")
+    status = open_view(fake_slack, "incident_status")
+    text = "We know about the storm cancellations and are rebooking everyone. Updates at jetblue.com/travelalerts"
+    assert served.send(view_submission_body(status, {"status_text": text}, user="U0AGENT")).ok
+    runtime.poster.run()
+    assert "Status update" in json.dumps(fake_slack.updates[-1]) and "jetblue.com/travelalerts" in json.dumps(
+        fake_slack.updates[-1])
+
+    served.click("incident_bulk_reply", "U0AGENT", card.ts, value="1")
+    confirm = open_view(fake_slack, "incident_bulk_reply")
+    db = runtime.store.db
+    customers = {row[0] for row in db.execute("SELECT DISTINCT author_id FROM cases WHERE incident_id = 1")}
+    assert f"{len(customers)} individual public replies" in json.dumps(confirm)
+
+    unticked = served.send(view_submission_body(confirm, {}, user="U0AGENT"))
+    assert unticked.json()["response_action"] == "errors"
+    for _ in range(3):
+        runtime.bulk.run()
+    assert fake_x.posted == []  # nothing without the box ticked
+
+    body = _ticked_submission(confirm, "U0AGENT")
+    assert served.send(body).status_code == 200
+    assert served.send(body).status_code == 200  # a double submit confirms nothing more
+    for _ in range(len(customers) + 5):
+        runtime.bulk.run()
+    replied_to = [p["reply"]["in_reply_to_tweet_id"] for p in fake_x.posted]
+    assert len(replied_to) == len(set(replied_to)) == len(customers)
+    authors = [fake_x.tweets[tweet_id].author_id for tweet_id in replied_to]
+    assert sorted(authors) == sorted(customers)  # one per customer, the one with two tweets too
+    assert all(p["text"].startswith("@") and p["text"].endswith(text) for p in fake_x.posted)
+    assert db.execute("SELECT COUNT(*) FROM cases WHERE incident_id = 1 AND assignee IS NOT NULL").fetchone()[0] == 0
+    runtime.poster.run()
+    assert f"{len(customers)} of {len(customers)} sent · done" in json.dumps(fake_slack.updates, ensure_ascii=False)
+
+
+def _ticked_submission(view: dict, user: str) -> str:
+    """The confirmation modal submitted with its checkbox ticked."""
+    payload = json.loads(parse_qs(view_submission_body(view, {}, user=user))["payload"][0])
+    payload["view"]["state"]["values"] = {"confirm": {"confirmed": {
+        "type": "checkboxes", "selected_options": [{"value": "yes", "text": {"type": "plain_text", "text": "x"}}]}}}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def test_when_the_surge_ends_new_tweets_get_their_own_cards_again(surge, fake_x, fake_slack):
+    served, card, _ = surge
+    runtime = served.runtime
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    runtime.poster.grouper.now = lambda: later
+    runtime.poster.run()
+    assert "Surge over" in json.dumps(fake_slack.updates)
+    tweet = fake_x.add_tweet(f"@{BRAND} my flight got cancelled too, rebook me please", "late_storm")
+    runtime.ingestor.run()
+    runtime.poster.run()
+    assert tweet in {m.metadata["event_payload"]["tweet_id"] for m in case_cards(fake_slack)}
