@@ -98,6 +98,9 @@ def run_bot(x_url: str, slack_url: str, workdir: str, pipe, batch: int) -> int:
         "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_APP_TOKEN": "xapp-bench", "SLACK_QUEUE_CHANNEL": QUEUE,
         "SLACK_API_URL": slack_url + "/api/", "X_API_URL": x_url, "X_API_KEY": "k", "X_API_SECRET": "s",
         "X_ACCESS_TOKEN": "t", "X_ACCESS_TOKEN_SECRET": "ts", "DATABASE_PATH": os.path.join(workdir, "bot.db"),
+        # Raw throughput, one card per mention like the baseline: no Slack pacing, no surge grouping
+        # (bench/surge.py measures those against a Slack that enforces its limit).
+        "SLACK_CHANNEL_POST_INTERVAL_SECONDS": "0", "SURGE_THRESHOLD": "0",
     })
     runtime = build_runtime(settings)
 

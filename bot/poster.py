@@ -82,7 +82,10 @@ from storage.sla import breached_targets
 log = logging.getLogger(__name__)
 
 HISTORY_MARGIN = timedelta(minutes=5)  # clock skew between us and Slack
-CHUNKS_PER_ROUND = 10  # between rounds of chunks, the incident cards' counts are brought up to date
+# One round of the post job: this many cards and incident-thread chunks (at Slack's ~1 message/s), then
+# surge grouping and the incident cards' counts are brought up to date again.
+CARDS_PER_ROUND = 20
+CHUNKS_PER_ROUND = 10
 # Errors about one message's content: skip that message this run, keep posting the others.
 MESSAGE_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_metadata_format",
                   "invalid_metadata_schema", "metadata_too_large", "no_text"}
@@ -131,15 +134,23 @@ class Poster:
         self._incident_lock = threading.Lock()
 
     def run(self) -> PostReport:
-        """The scheduler job: surge grouping, incident cards, new cards, the incidents' threads, thread
-        messages, then cards that fell behind."""
+        """The scheduler job. In rounds, each short at Slack's pace of about a message a second per
+        channel: surge grouping (so a burst is grouped as it arrives), incident cards, new cards, the
+        incidents' threads, their counts; until a round finds less than a full load. Then thread
+        messages and cards that fell behind."""
         report = PostReport()
         try:
-            if self.grouper is not None:
-                self.grouper.run()
-            self._post_incidents(report)
-            self._post_cards(report)
-            self._post_chunks(report)
+            while True:
+                progress = report.posted + report.reconciled + report.chunks + report.incidents
+                if self.grouper is not None:
+                    self.grouper.run()
+                self._post_incidents(report)
+                cards = self._post_cards(report, limit=CARDS_PER_ROUND)
+                chunks = self._post_chunk_round(report)
+                self._update_incidents(report)
+                full = cards == CARDS_PER_ROUND or chunks == CHUNKS_PER_ROUND
+                if not full or progress == report.posted + report.reconciled + report.chunks + report.incidents:
+                    break
             self._post_thread_items(self._thread_items(), report)
             for case_id in stale_cards(self.store.db):
                 self._update_card(case_id, report)
@@ -180,11 +191,12 @@ class Poster:
         return report
 
     # -- cards ---------------------------------------------------------------------------------
-    def _post_cards(self, report: PostReport) -> None:
+    def _post_cards(self, report: PostReport, limit: int = 500) -> int:
+        """Up to `limit` new cards; returns how many cases it took up."""
         db = self.store.db
-        pending = cases_to_post(db)
+        pending = cases_to_post(db, limit=limit)
         if not pending:
-            return
+            return 0
         already = self._cards_in_channel([c for c in pending if c.post_attempted_at])
         for case_id in record_posted(db, [(case_id, self.channel, ts) for case_id, ts in already.items()],
                                      reconciled=True):
@@ -192,13 +204,12 @@ class Poster:
             log.info("Case %s was already in the channel; recorded it instead of posting again", case_id)
         to_post = [card for card in pending if card.case_id not in already]
         mark_post_attempts(db, [card.case_id for card in to_post])
-        posted: list[tuple[int, str, str]] = []
-        try:
-            for card in to_post:
-                self._post_card(card, posted, report)
-        finally:
-            # Recorded once per run: a crash before this line is healed by `_cards_in_channel`.
+        for card in to_post:
+            posted: list[tuple[int, str, str]] = []
+            self._post_card(card, posted, report)
+            # A crash before this line is healed by `_cards_in_channel` on the next run.
             report.posted += len(record_posted(db, posted))
+        return len(pending)
 
     def _post_card(self, card: CardData, posted: list[tuple[int, str, str]], report: PostReport) -> None:
         try:
@@ -307,15 +318,11 @@ class Poster:
                 return message["ts"]
         return None
 
-    def _post_chunks(self, report: PostReport) -> None:
-        """The incidents' tweets into their threads, a round at a time, refreshing the counts in between."""
-        while True:
-            items = self._chunk_items()[:CHUNKS_PER_ROUND]
-            before = report.chunks
-            self._post_thread_items(items, report)
-            self._update_incidents(report)
-            if len(items) < CHUNKS_PER_ROUND or report.chunks == before:
-                return
+    def _post_chunk_round(self, report: PostReport) -> int:
+        """Up to a round's worth of the incidents' tweets into their threads; returns how many chunks."""
+        before = report.chunks
+        self._post_thread_items(self._chunk_items()[:CHUNKS_PER_ROUND], report)
+        return report.chunks - before
 
     def _chunk_items(self) -> list[ThreadItem]:
         db = self.store.db

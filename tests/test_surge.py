@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
@@ -17,6 +18,7 @@ import pytest
 from bot.surge import find_topics, tweet_terms
 from fakes.data import airline_tweets, publish, storm_and_calm
 from fakes.slack_requests import view_submission_body
+from fakes.x_api import too_many_requests
 from tests.conftest import QUEUE, wait_until
 
 STORM, CALM = storm_and_calm(airline_tweets())
@@ -205,3 +207,49 @@ def test_when_the_surge_ends_new_tweets_get_their_own_cards_again(surge, fake_x,
     runtime.ingestor.run()
     runtime.poster.run()
     assert tweet in {m.metadata["event_payload"]["tweet_id"] for m in case_cards(fake_slack)}
+
+
+def test_lost_responses_never_duplicate_the_incident_card_or_a_thread_chunk(make_bot, fake_x, fake_slack):
+    """Slack posts the message but the answer is lost (the bot may have crashed): the next run finds it
+    by its metadata instead of posting it again."""
+    storm = [row for row in STORM if "cancel" in row.text.lower()][:45]
+    ids = publish(fake_x, storm, BRAND, start=datetime.now(UTC) - timedelta(seconds=50), every_seconds=1)
+    bot = make_bot(SURGE_THRESHOLD="30")
+    bot.ingestor.run()
+    fake_slack.script(r"chat\.postMessage$", mode="apply_then", drop_connection=True)  # the incident card
+    bot.poster.run()
+    assert len(incident_cards(fake_slack)) == 1 and bot.store.db["incidents"].get(1)["slack_ts"] is None
+    fake_slack.script(r"chat\.postMessage$", mode="apply_then", drop_connection=True)  # the first chunk
+    bot.poster.run()
+    post_until_done(bot)
+    (card,) = incident_cards(fake_slack)
+    chunks = fake_slack.thread(card.ts)
+    assert len(chunks) == 2  # 45 tweets, 30 a chunk
+    listed = [tweet for chunk in chunks for tweet in TWEET_LINK.findall(json.dumps(chunk.blocks))]
+    assert sorted(listed) == sorted(ids)
+    assert case_cards(fake_slack) == []
+
+
+def test_bulk_replies_wait_out_xs_rate_limit_and_never_send_twice(surge, fake_x, fake_slack):
+    served, card, _ = surge
+    runtime = served.runtime
+    db = runtime.store.db
+    db.execute("UPDATE incidents SET status_text = 'We are on it', status_at = '2026-01-01T00:00:00Z' WHERE id = 1")
+    served.click("incident_bulk_reply", "U0AGENT", card.ts, value="1")
+    assert served.send(_ticked_submission(open_view(fake_slack, "incident_bulk_reply"), "U0AGENT")).ok
+    wait_until(lambda: db["incidents"].get(1)["bulk_at"])
+    runtime.bulk.run()
+    fake_x.script(r"^/2/tweets$", **too_many_requests(reset_in=2))
+    assert runtime.bulk.run() == "rate_limited"
+    calls = len(fake_x.requests_to(r"^/2/tweets$"))
+    assert runtime.bulk.run() is None  # paused until X's reset, not hammering X
+    assert len(fake_x.requests_to(r"^/2/tweets$")) == calls
+    wait_until(lambda: time.time() > runtime.bulk.paused_until + 0.1)
+    fake_x.script(r"^/2/tweets$", mode="apply_then", status=503, body={"title": "Service Unavailable"})
+    assert runtime.bulk.run() == "unknown"  # X posted it but did not say so
+    while runtime.bulk.run() is not None:
+        pass
+    replied_to = [p["reply"]["in_reply_to_tweet_id"] for p in fake_x.posted]
+    assert len(replied_to) == len(set(replied_to))
+    customers = db.execute("SELECT COUNT(DISTINCT author_id) FROM cases WHERE incident_id = 1").fetchone()[0]
+    assert len(replied_to) == customers
