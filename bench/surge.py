@@ -31,6 +31,7 @@ from bot.config import load_settings  # noqa: E402
 from fakes.data import airline_tweets, as_mention_of, followers_for, publish, storm_and_calm  # noqa: E402
 from fakes.slack_api import FakeSlack  # noqa: E402
 from fakes.x_api import FakeX  # noqa: E402
+from storage.cases import resolve  # noqa: E402
 
 BRAND = "AmericanAir"
 QUEUE = "C0BENCH"
@@ -95,12 +96,15 @@ def main() -> None:
         "X_ACCESS_TOKEN": "t", "X_ACCESS_TOKEN_SECRET": "ts", "DATABASE_PATH": os.path.join(workdir, "bot.db"),
         "POLL_INTERVAL_SECONDS": "15", "POST_INTERVAL_SECONDS": "5",
     }))
-    # The quiet morning, posted unpaced before the clock starts.
+    # The quiet morning, posted unpaced and handled before the clock starts.
     runtime.slack.pacer.interval = 0
     runtime.ingestor.run()
     runtime.poster.run()
-    runtime.slack.pacer.interval = 1.0
     db = runtime.store.db
+    for (case_id,) in db.execute("SELECT id FROM cases").fetchall():
+        resolve(db, case_id, "U0MORNING")
+    runtime.poster.run()
+    runtime.slack.pacer.interval = 1.0
     quiet = db.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
 
     parent.send("go")

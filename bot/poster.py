@@ -71,6 +71,7 @@ from storage.incidents import (
     mark_incident_attempt,
     mark_incident_synced,
     record_chunk_posted,
+    record_chunk_shown,
     record_incident_posted,
     stale_chunks,
     stale_incidents,
@@ -86,6 +87,7 @@ HISTORY_MARGIN = timedelta(minutes=5)  # clock skew between us and Slack
 # surge grouping and the incident cards' counts are brought up to date again.
 CARDS_PER_ROUND = 20
 CHUNKS_PER_ROUND = 10
+THREAD_ITEMS_PER_ROUND = 10
 # Errors about one message's content: skip that message this run, keep posting the others.
 MESSAGE_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_metadata_format",
                   "invalid_metadata_schema", "metadata_too_large", "no_text"}
@@ -134,27 +136,14 @@ class Poster:
         self._incident_lock = threading.Lock()
 
     def run(self) -> PostReport:
-        """The scheduler job. In rounds, each short at Slack's pace of about a message a second per
-        channel: surge grouping (so a burst is grouped as it arrives), incident cards, new cards, the
-        incidents' threads, their counts; until a round finds less than a full load. Then thread
-        messages and cards that fell behind."""
+        """The scheduler job: rounds of posting until a round finds less than a full load, then the
+        cards and messages that fell behind."""
         report = PostReport()
         try:
-            while True:
-                progress = report.posted + report.reconciled + report.chunks + report.incidents
-                if self.grouper is not None:
-                    self.grouper.run()
-                self._post_incidents(report)
-                cards = self._post_cards(report, limit=CARDS_PER_ROUND)
-                chunks = self._post_chunk_round(report)
-                self._update_incidents(report)
-                full = cards == CARDS_PER_ROUND or chunks == CHUNKS_PER_ROUND
-                if not full or progress == report.posted + report.reconciled + report.chunks + report.incidents:
-                    break
-            self._post_thread_items(self._thread_items(), report)
+            while self._round(report):
+                pass
             for case_id in stale_cards(self.store.db):
                 self._update_card(case_id, report)
-            self._update_incidents(report)
             for chunk in stale_chunks(self.store.db):
                 self._update_chunk(chunk, report)
             for escalation_id in stale_escalation_messages(self.store.db):
@@ -163,6 +152,28 @@ class Poster:
             report.failed += 1
             log.warning("Posting to Slack paused until the next run: %s", _describe(error))
         return report
+
+    def _round(self, report: PostReport) -> bool:
+        """One round, short at Slack's pace of about a message a second per channel: surge grouping (so a
+        burst is grouped as it arrives), incident cards, new cards, the incidents' threads, other thread
+        messages, the incidents' counts. True when it found a full load (there may be more)."""
+        progress = report.posted + report.reconciled + report.chunks + report.incidents + report.follow_ups \
+            + report.notes
+        if self.grouper is not None:
+            self.grouper.run()
+        self._post_incidents(report)
+        cards = self._post_cards(report, limit=CARDS_PER_ROUND)
+        chunk_items = self._chunk_items()[:CHUNKS_PER_ROUND]
+        self._post_thread_items(chunk_items, report)
+        thread_items = self._thread_items()[:THREAD_ITEMS_PER_ROUND]
+        self._post_thread_items(thread_items, report)
+        self._update_incidents(report)
+        for chunk in stale_chunks(self.store.db):  # chunks filled up since they were posted
+            self._update_chunk(chunk, report)
+        full = (cards == CARDS_PER_ROUND or len(chunk_items) == CHUNKS_PER_ROUND
+                or len(thread_items) == THREAD_ITEMS_PER_ROUND)
+        return full and progress < (report.posted + report.reconciled + report.chunks + report.incidents
+                                    + report.follow_ups + report.notes)
 
     def sync_case(self, case_id: int, escalation_id: int | None = None) -> PostReport:
         """Bring one case's thread and card (and an escalation's message) up to date now."""
@@ -318,12 +329,6 @@ class Poster:
                 return message["ts"]
         return None
 
-    def _post_chunk_round(self, report: PostReport) -> int:
-        """Up to a round's worth of the incidents' tweets into their threads; returns how many chunks."""
-        before = report.chunks
-        self._post_thread_items(self._chunk_items()[:CHUNKS_PER_ROUND], report)
-        return report.chunks - before
-
     def _chunk_items(self) -> list[ThreadItem]:
         db = self.store.db
         items = []
@@ -371,6 +376,7 @@ class Poster:
         message.pop("thread_ts")
         self._chat_update(chunk["slack_channel"], chunk["slack_ts"], message, f"chunk {incident_id}:{chunk_no}")
         mark_chunk_synced(db, incident_id, chunk_no, signature)
+        record_chunk_shown(db, incident_id, chunk_no, chunk["slack_channel"], chunk["slack_ts"])
         report.updated += 1
 
     def _chat_update(self, channel: str, ts: str, message: dict[str, Any], what: str) -> None:

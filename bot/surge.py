@@ -130,6 +130,7 @@ class SurgeGrouper:
         self.threshold = threshold
         self.window = timedelta(minutes=window_minutes)
         self.now = now
+        self._terms: dict[int, frozenset[str]] = {}  # case id → terms, kept while the case is in the window
 
     @property
     def enabled(self) -> bool:
@@ -149,7 +150,8 @@ class SurgeGrouper:
                 log.info("Surge over (%d tweets in the last %s): one card per tweet again", len(cases), self.window)
             return
         waiting = [case for case in cases if case.incident_id is None and not case.answered]
-        terms = {case.case_id: tweet_terms(case.text) for case in waiting}
+        terms = {case.case_id: self._terms.get(case.case_id) or tweet_terms(case.text) for case in waiting}
+        self._terms = terms  # stemming is the costly part of a run: each tweet once while it waits
         for incident in incidents:
             alike = [case for case in waiting if incident.term in terms[case.case_id]]
             join_incident(db, incident.id, alike)

@@ -215,12 +215,18 @@ def mark_chunk_attempt(db: sqlite_utils.Database, incident_id: int, chunk_no: in
 
 def record_chunk_posted(db: sqlite_utils.Database, incident_id: int, chunk_no: int, channel: str, ts: str,
                         signature: str) -> None:
-    """The chunk is in the thread: its cases are visible in Slack from now (`posted`, for the reports)."""
+    """The chunk is in the thread: its cases are visible in Slack from now."""
+    with writing(db):
+        if db.execute("UPDATE incident_chunks SET slack_ts = ?, synced = ? WHERE incident_id = ? AND chunk_no = ? "
+                      "AND slack_ts IS NULL", [ts, signature, incident_id, chunk_no]).rowcount:
+            record_chunk_shown(db, incident_id, chunk_no, channel, ts)
+
+
+def record_chunk_shown(db: sqlite_utils.Database, incident_id: int, chunk_no: int, channel: str, ts: str) -> None:
+    """Cases a chunk message shows for the first time (posted, or filled up by an edit) get their
+    `posted` time and event: the reports' time to card is the time a person could see them."""
     now = utc_now()
     with writing(db):
-        if not db.execute("UPDATE incident_chunks SET slack_ts = ?, synced = ? WHERE incident_id = ? AND chunk_no = ? "
-                          "AND slack_ts IS NULL", [ts, signature, incident_id, chunk_no]).rowcount:
-            return
         fresh = [row[0] for row in db.execute(
             "SELECT id FROM cases WHERE incident_id = ? AND chunk_no = ? AND posted_at IS NULL",
             [incident_id, chunk_no])]

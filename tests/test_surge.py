@@ -253,3 +253,23 @@ def test_bulk_replies_wait_out_xs_rate_limit_and_never_send_twice(surge, fake_x,
     assert len(replied_to) == len(set(replied_to))
     customers = db.execute("SELECT COUNT(DISTINCT author_id) FROM cases WHERE incident_id = 1").fetchone()[0]
     assert len(replied_to) == customers
+
+
+def test_tweets_arriving_later_fill_the_last_chunk_by_an_edit_and_count_as_shown(make_bot, fake_x, fake_slack):
+    storm = [row for row in STORM if "cancel" in row.text.lower()][:55]
+    now = datetime.now(UTC)
+    first = publish(fake_x, storm[:40], BRAND, start=now - timedelta(seconds=50), every_seconds=1)
+    bot = make_bot(SURGE_THRESHOLD="30")
+    bot.ingestor.run()
+    post_until_done(bot)
+    (card,) = incident_cards(fake_slack)
+    assert len(fake_slack.thread(card.ts)) == 2  # 30 + 10
+    later = publish(fake_x, storm[40:], BRAND, start=now - timedelta(seconds=9), every_seconds=0.5)
+    bot.ingestor.run()
+    post_until_done(bot)
+    chunks = fake_slack.thread(card.ts)
+    assert len(chunks) == 2  # the second chunk was filled up in place: 30 + 25, no new message
+    listed = [tweet for chunk in chunks for tweet in TWEET_LINK.findall(json.dumps(chunk.blocks))]
+    assert sorted(listed) == sorted(first + later)
+    assert bot.store.db.execute("SELECT COUNT(*) FROM cases WHERE posted_at IS NULL").fetchone()[0] == 0
+    assert "55 tweets" in json.dumps(card.blocks)  # the incident card's count followed
