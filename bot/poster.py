@@ -47,7 +47,7 @@ from storage.cases import (
     record_posted,
     stale_cards,
 )
-from storage.db import Store, from_iso
+from storage.db import Store, from_iso, to_iso
 from storage.escalations import (
     case_notes_to_post,
     get_escalation,
@@ -64,6 +64,7 @@ from storage.incidents import (
     chunk_cases,
     chunks_to_post,
     get_incident,
+    incident_signature,
     incident_stats,
     incidents_to_post,
     mark_chunk_attempt,
@@ -85,6 +86,7 @@ log = logging.getLogger(__name__)
 HISTORY_MARGIN = timedelta(minutes=5)  # clock skew between us and Slack
 # One round of the post job: this many cards and incident-thread chunks (at Slack's ~1 message/s), then
 # surge grouping and the incident cards' counts are brought up to date again.
+RECENT_INCIDENTS = timedelta(days=2)  # an ended incident's card still follows its cases' claims this long
 CARDS_PER_ROUND = 20
 CHUNKS_PER_ROUND = 10
 THREAD_ITEMS_PER_ROUND = 10
@@ -293,14 +295,16 @@ class Poster:
         report.updated += 1
 
     # -- surge incidents -----------------------------------------------------------------------
-    def _incident_message(self, incident_id: int) -> tuple[dict[str, Any], int] | None:
+    def _incident_message(self, incident_id: int) -> tuple[dict[str, Any], int, str] | None:
+        """The incident card as it should look now, with the versions it was drawn from."""
         db = self.store.db
         incident = get_incident(db, incident_id)
         if incident is None:
             return None
+        signature = incident_signature(db, incident_id)
         message = incident_card(incident, incident_stats(db, incident_id), bulk_progress(db, incident_id),
                                 bulk_interval=self.bulk_interval, candidates=len(bulk_candidates(db, incident_id)))
-        return message, incident.card_version
+        return message, incident.card_version, signature
 
     def _post_incidents(self, report: PostReport) -> None:
         """Incident cards, two-phase like case cards (looked up by `perch_incident` metadata after a crash)."""
@@ -309,16 +313,16 @@ class Poster:
             if incident.post_attempted_at:
                 ts = self._incident_in_channel(incident.id, incident.post_attempted_at)
                 if ts:
-                    record_incident_posted(db, incident.id, self.channel, ts, 0)
+                    record_incident_posted(db, incident.id, self.channel, ts, 0, None)
                     report.reconciled += 1
                     continue
             rendered = self._incident_message(incident.id)
             if rendered is None:
                 continue
-            message, version = rendered
+            message, version, signature = rendered
             mark_incident_attempt(db, incident.id)
             response = self.client.chat_postMessage(channel=self.channel, **message)
-            record_incident_posted(db, incident.id, response["channel"], response["ts"], version)
+            record_incident_posted(db, incident.id, response["channel"], response["ts"], version, signature)
             report.incidents += 1
 
     def _incident_in_channel(self, incident_id: int, attempted_at: str) -> str | None:
@@ -355,14 +359,14 @@ class Poster:
 
     def _update_stale_incidents(self, report: PostReport) -> None:
         db = self.store.db
-        for incident_id in stale_incidents(db):
+        for incident_id in stale_incidents(db, to_iso(self.now() - RECENT_INCIDENTS)):
             incident = get_incident(db, incident_id)
             rendered = self._incident_message(incident_id)
             if incident is None or rendered is None:
                 continue
-            message, version = rendered
+            message, version, signature = rendered
             self._chat_update(incident.slack_channel, incident.slack_ts, message, f"incident {incident_id}")
-            mark_incident_synced(db, incident_id, version)
+            mark_incident_synced(db, incident_id, version, signature)
             report.updated += 1
 
     def _update_chunk(self, chunk: dict[str, Any], report: PostReport) -> None:

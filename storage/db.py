@@ -188,6 +188,7 @@ def _m008_incidents(db: sqlite_utils.Database) -> None:
     db["incidents"].create({
         "id": int, "term": str, "label": str, "opened_at": str, "ended_at": str,
         "slack_channel": str, "slack_ts": str, "post_attempted_at": str, "card_version": int, "card_synced": int,
+        "synced_sig": str,  # its cases' versions when the card was last drawn (their claims change its counts)
         "status_text": str, "status_by": str, "status_by_name": str, "status_at": str,
         "bulk_by": str, "bulk_by_name": str, "bulk_at": str, "bulk_stopped_by": str, "bulk_stopped_at": str,
     }, pk="id", defaults={"card_version": 1, "card_synced": 0}, not_null={"card_version", "card_synced"})

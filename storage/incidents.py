@@ -154,18 +154,28 @@ def mark_incident_attempt(db: sqlite_utils.Database, incident_id: int) -> None:
                [utc_now(), incident_id])
 
 
-def record_incident_posted(db: sqlite_utils.Database, incident_id: int, channel: str, ts: str, version: int) -> None:
-    db.execute("UPDATE incidents SET slack_channel = ?, slack_ts = ?, card_synced = MAX(card_synced, ?) "
-               "WHERE id = ? AND slack_ts IS NULL", [channel, ts, version, incident_id])
+def record_incident_posted(db: sqlite_utils.Database, incident_id: int, channel: str, ts: str, version: int,
+                           signature: str | None) -> None:
+    db.execute("UPDATE incidents SET slack_channel = ?, slack_ts = ?, card_synced = MAX(card_synced, ?), "
+               "synced_sig = ? WHERE id = ? AND slack_ts IS NULL", [channel, ts, version, signature, incident_id])
 
 
-def stale_incidents(db: sqlite_utils.Database) -> list[int]:
+def incident_signature(db: sqlite_utils.Database, incident_id: int) -> str:
+    """Changes whenever one of the incident's cases changes (claimed, answered, resolved) or joins."""
+    return db.execute(f"SELECT {_SIGNATURE} FROM cases WHERE incident_id = ?", [incident_id]).fetchone()[0]
+
+
+def stale_incidents(db: sqlite_utils.Database, recent: str) -> list[int]:
+    """Incident cards behind their incident, or behind its cases (for incidents open or ended since `recent`)."""
     return [row[0] for row in db.execute(
-        "SELECT id FROM incidents WHERE card_version > card_synced AND slack_ts IS NOT NULL ORDER BY id")]
+        "SELECT id FROM incidents i WHERE slack_ts IS NOT NULL AND (card_version > card_synced OR "
+        f"((ended_at IS NULL OR ended_at >= ?) AND synced_sig IS NOT (SELECT {_SIGNATURE} FROM cases c "
+        "WHERE c.incident_id = i.id))) ORDER BY id", [recent])]
 
 
-def mark_incident_synced(db: sqlite_utils.Database, incident_id: int, version: int) -> None:
-    db.execute("UPDATE incidents SET card_synced = MAX(card_synced, ?) WHERE id = ?", [version, incident_id])
+def mark_incident_synced(db: sqlite_utils.Database, incident_id: int, version: int, signature: str) -> None:
+    db.execute("UPDATE incidents SET card_synced = MAX(card_synced, ?), synced_sig = ? WHERE id = ?",
+               [version, signature, incident_id])
 
 
 # -- chunks in the incident's thread -----------------------------------------------------------------

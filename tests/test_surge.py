@@ -142,6 +142,8 @@ def test_a_tweet_claimed_from_the_incident_thread_gets_its_own_card(surge, fake_
     assert len(new) == 1 and "reply" in json.dumps(new[0].blocks)
     assert case_id not in {value for _, value in chunk_claims(fake_slack, card)}  # the chunk shows it taken
     assert any("has its own card now" in json.dumps(update) for update in fake_slack.updates)
+    waiting = re.search(r"\*(\d+)\* waiting", card.blocks[0]["text"]["text"])  # the card, as edited
+    assert waiting and int(waiting.group(1)) == 59  # 60 tweets, one taken
 
 
 def open_view(fake_slack, callback_id: str) -> dict:
