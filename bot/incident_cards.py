@@ -17,7 +17,7 @@ from bot.modals import modal
 from bot.mrkdwn import clean, decode_x, escape_within, one_line
 from storage.cases import CardData
 from storage.db import from_iso
-from storage.incidents import BulkProgress, Incident, IncidentStats
+from storage.incidents import OTHER, BulkProgress, Incident, IncidentStats
 
 INCIDENT_EVENT_TYPE = "perch_incident"
 CHUNK_EVENT_TYPE = "perch_incident_chunk"
@@ -31,7 +31,11 @@ def incident_card(incident: Incident, stats: IncidentStats, progress: BulkProgre
     """The one message a surge shows in the queue instead of a card per tweet; updated in place."""
     label = escape_within(one_line(incident.label), 120)
     span = duration(from_iso(stats.last_at) - from_iso(stats.first_at)) if stats.first_at and stats.last_at else "0s"
-    head = f"🌊 *Surge: “{label}”* — {stats.tweets:,} tweet{'s' if stats.tweets != 1 else ''} in {span}"
+    count = f"{stats.tweets:,} tweet{'s' if stats.tweets != 1 else ''} in {span}"
+    head = f"🌊 *Surge: “{label}”* — {count}"
+    if incident.term == OTHER:
+        head = (f"🌊 *Surge: other mentions* — {count}, not alike, so no common reply. "
+                "High-priority tweets still get their own card.")
     lines = [head, f"*{stats.waiting:,}* waiting for someone · each tweet is listed in this thread: claim it "
                    "there or from the Perch App Home."]
     if incident.ended_at:
@@ -49,7 +53,8 @@ def incident_card(incident: Incident, stats: IncidentStats, progress: BulkProgre
     bulk = _bulk_line(incident, progress, bulk_interval)
     if bulk:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": bulk}]})
-    blocks.append({"type": "actions", "elements": _buttons(incident, progress, candidates)})
+    if incident.term != OTHER:
+        blocks.append({"type": "actions", "elements": _buttons(incident, progress, candidates)})
     return {
         "text": f"Surge: {stats.tweets} tweets about “{one_line(incident.label)}”"[:FALLBACK_TEXT_LIMIT],
         "blocks": blocks,

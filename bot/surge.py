@@ -7,7 +7,9 @@ for this brand: it must be `min_lift` times more common than in the week before 
 a week to compare with), so "flight" at an airline is never a topic but "cancelled flight" in a storm
 is. Each topic opens an incident; tweets that share it join it. A tweet that joins before it has a
 card is listed in the incident's thread instead; tweets that match no topic still get their own card.
-When the surge ends, new tweets get their own cards again.
+While there is at least one topic, the other tweets that are not high priority are listed together in
+an "other mentions" incident (no common reply is offered for those); high-priority ones keep their own
+card. When the surge ends, new tweets get their own cards again.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import snowballstemmer
 from bot.mrkdwn import decode_x
 from storage.db import Store, to_iso
 from storage.incidents import (
+    OTHER,
     WindowCase,
     baseline_texts,
     end_incidents,
@@ -48,7 +51,7 @@ to too under until up very was wasn't we we're were what when where which while 
 you you're your yours amp rt via
 """
 STOP_WORDS = frozenset(_STOP_WORDS.split())
-MAX_OPEN_INCIDENTS = 4
+MAX_OPEN_INCIDENTS = 4  # topics at once (the "other mentions" group aside)
 BASELINE = timedelta(days=7)
 MIN_BASELINE = 50  # fewer earlier tweets than this: nothing to compare with, skip the "unusual" test
 
@@ -152,24 +155,49 @@ class SurgeGrouper:
         waiting = [case for case in cases if case.incident_id is None and not case.answered]
         terms = {case.case_id: self._terms.get(case.case_id) or tweet_terms(case.text) for case in waiting}
         self._terms = terms  # stemming is the costly part of a run: each tweet once while it waits
-        for incident in incidents:
+        topics = [incident for incident in incidents if incident.term != OTHER]
+        for incident in topics:
             alike = [case for case in waiting if incident.term in terms[case.case_id]]
             join_incident(db, incident.id, alike)
-            waiting = [case for case in waiting if case not in alike]
-        if waiting and len(incidents) < MAX_OPEN_INCIDENTS:
-            self._open_incidents(waiting, terms, since, len(cases), MAX_OPEN_INCIDENTS - len(incidents))
+            waiting = _without(waiting, alike)
+        if waiting and len(topics) < MAX_OPEN_INCIDENTS:
+            waiting = _without(waiting, self._open_incidents(waiting, terms, since, len(cases),
+                                                             MAX_OPEN_INCIDENTS - len(topics)))
+        self._group_the_rest(waiting)
         for incident in open_incidents(db):
             place_in_chunks(db, incident.id)
 
+    def _group_the_rest(self, waiting: list[WindowCase]) -> None:
+        """While alike tweets are grouped, the others that are not high priority are listed together too,
+        so the channel is not flooded with them; high-priority ones keep their own cards."""
+        db = self.store.db
+        incidents = open_incidents(db)
+        rest = [case for case in waiting if not case.carded and case.priority != "high"]
+        if not rest or not any(incident.term != OTHER for incident in incidents):
+            return
+        other = next((incident.id for incident in incidents if incident.term == OTHER), None)
+        if other is None:
+            other = open_incident(db, OTHER, "other mentions")
+        join_incident(db, other, rest)
+
     def _open_incidents(self, waiting: list[WindowCase], terms: dict[int, frozenset[str]], since: datetime,
-                        in_window: int, room: int) -> None:
+                        in_window: int, room: int) -> list[WindowCase]:
+        """New incidents for the topics among `waiting`; returns the cases they took."""
         db = self.store.db
         baseline = [tweet_terms(text) for text in baseline_texts(db, to_iso(since - BASELINE), to_iso(since))]
         topics = find_topics([terms[case.case_id] for case in waiting], baseline,
                              min_tweets=max(5, self.threshold // 3), max_topics=room)
+        taken: list[WindowCase] = []
         for topic in topics:
             label = readable(topic.label, [waiting[index].text for index in topic.members[:200]])
             incident_id = open_incident(db, topic.term, label)
             join_incident(db, incident_id, [waiting[index] for index in topic.members])
             log.warning("Surge: %d of %d recent tweets mention %r; grouped as incident %d",
                         len(topic.members), in_window, topic.term, incident_id)
+            taken += [waiting[index] for index in topic.members]
+        return taken
+
+
+def _without(cases: list[WindowCase], taken: list[WindowCase]) -> list[WindowCase]:
+    gone = {case.case_id for case in taken}
+    return [case for case in cases if case.case_id not in gone]

@@ -19,6 +19,7 @@ from storage.db import utc_now, writing
 from storage.events import event_row
 
 CHUNK_SIZE = 30
+OTHER = "*"  # the term of the group of a surge's other, unlike, not high-priority tweets
 _SIGNATURE = "COALESCE(SUM(card_version), 0) || ':' || COUNT(*)"
 
 
@@ -65,6 +66,7 @@ class WindowCase:
     incident_id: int | None
     carded: bool  # has (or may have) its own card
     answered: bool
+    priority: str | None = None
 
 
 _INCIDENT_COLUMNS = ("id, term, label, opened_at, ended_at, slack_channel, slack_ts, post_attempted_at, card_version, "
@@ -77,9 +79,9 @@ def window_cases(db: sqlite_utils.Database, since: str) -> list[WindowCase]:
     """Cases whose first tweet was sent since `since`, oldest first."""
     rows = db.execute(
         "SELECT c.id, t.text, c.incident_id, c.slack_ts IS NOT NULL OR c.post_attempted_at IS NOT NULL, "
-        "c.first_response_at IS NOT NULL OR c.status = 'resolved' "
+        "c.first_response_at IS NOT NULL OR c.status = 'resolved', c.priority "
         f"{_CARD_FROM} WHERE c.tweet_created_at >= ? ORDER BY c.tweet_created_at, c.id", [since]).fetchall()
-    return [WindowCase(row[0], row[1], row[2], bool(row[3]), bool(row[4])) for row in rows]
+    return [WindowCase(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5]) for row in rows]
 
 
 def baseline_texts(db: sqlite_utils.Database, since: str, before: str, limit: int = 2000) -> list[str]:
@@ -279,12 +281,15 @@ def bulk_candidates(db: sqlite_utils.Database, incident_id: int) -> list[tuple[s
 
 def start_bulk(db: sqlite_utils.Database, incident_id: int, user: str, name: str, status_at: str) -> str:
     """Record a confirmed bulk reply and its recipients. `ok`, `changed` (the status update is not the one
-    the agent confirmed), `started` (already confirmed once), `nobody` or `missing`."""
+    the agent confirmed), `started` (already confirmed once), `nobody`, `not_alike` (the group of a
+    surge's other tweets) or `missing`."""
     now = utc_now()
     with writing(db):
         incident = get_incident(db, incident_id)
         if incident is None or not incident.status_text:
             return "missing"
+        if incident.term == OTHER:
+            return "not_alike"
         if incident.status_at != status_at:
             return "changed"
         if incident.bulk_at is not None:

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.incident_cards import bulk_reply_modal, status_modal
 from bot.services import services
 from handlers.shared import channel_of, clicker, open_modal, tell
-from storage.incidents import Incident, bulk_candidates, get_incident, incident_stats, stop_bulk
+from storage.incidents import OTHER, Incident, bulk_candidates, get_incident, incident_stats, stop_bulk
 
 
 def open_status(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -65,4 +65,7 @@ def _incident_for(body: dict[str, Any], action: dict[str, Any], client: WebClien
     incident = get_incident(perch.store.db, int(value)) if value.isdigit() else None
     if incident is None:
         tell(client, channel_of(body), user, "Perch has no such incident any more.")
+    elif incident.term == OTHER:
+        tell(client, channel_of(body), user, "These tweets are not alike: answer them one by one.")
+        return None
     return incident

@@ -20,6 +20,7 @@ BULK_REFUSALS = {
     "started": "The status update is already being sent to this incident's customers.",
     "nobody": "Every customer in this incident has an answer already; nothing to send.",
     "missing": "Perch has no such incident or status update any more.",
+    "not_alike": "These tweets are not alike: answer them one by one.",
 }
 
 
