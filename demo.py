@@ -3,7 +3,9 @@
 Local stand-ins for the X API and Slack's Web API run on 127.0.0.1; the real bot (its scheduler, jobs,
 database and HTTP endpoint) runs between them. Real customer tweets at @JetBlue from
 `../shared/data/airline_tweets.csv` arrive in two waves; the transcript shows each mention, the card
-that reached Slack, a button click signed the way Slack signs it, and the database at the end.
+that reached Slack, a button click signed the way Slack signs it, an escalation, then a storm: a burst
+of alike tweets grouped into one incident card, whose status update goes to every customer once an
+agent confirms it; and the database at the end.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from bot.cli import configure_logging, health
 from bot.config import load_settings
 from bot.locations import import_csv
 from bot.server import http_server, stop_http_server
-from fakes.data import airline_tweets, followers_for
+from fakes.data import airline_tweets, followers_for, publish, storm_and_calm
 from fakes.slack_api import FakeSlack
 from fakes.slack_requests import block_action_body, signed_post, slash_command_body, view_submission_body
 from fakes.x_api import FakeX
@@ -55,7 +57,7 @@ def main() -> int:
         "SLACK_API_URL": slack.url + "/api/", "X_API_URL": x.url, "X_API_KEY": "demo",
         "X_API_SECRET": "demo", "X_ACCESS_TOKEN": "demo", "X_ACCESS_TOKEN_SECRET": "demo",
         "DATABASE_PATH": os.path.join(workdir, "perch.db"), "POLL_INTERVAL_SECONDS": "1",
-        "POST_INTERVAL_SECONDS": "0.5", "PORT": str(port),
+        "POST_INTERVAL_SECONDS": "0.5", "PORT": str(port), "BULK_REPLY_INTERVAL_SECONDS": "0.2",
     }, http_mode=True)
     runtime = build_runtime(settings)
     imported = import_csv(runtime.store, STATIONS_CSV)
@@ -81,6 +83,7 @@ def main() -> int:
         _print_cards(x, slack)
         _work_a_case(slack, x, port)
         _escalate_a_case(slack, port)
+        _storm(slack, x, port)
     finally:
         runtime.scheduler.shutdown(wait=True)
         stop_http_server(server, server_thread)
@@ -218,6 +221,51 @@ def _escalate_a_case(slack: FakeSlack, port: int) -> None:
     print(_indent(card_as_text(_card(slack, card.ts).blocks)))
     for note in slack.thread(card.ts):
         print("    ↳ thread: " + card_as_text(note.blocks))
+    print()
+
+
+def _storm(slack: FakeSlack, x: FakeX, port: int) -> None:
+    """A burst of real cancellation tweets in one minute: one incident card, a status update, one reply each."""
+    url = f"http://127.0.0.1:{port}/slack/events"
+    storm = [row for row in storm_and_calm(airline_tweets())[0] if "cancel" in row.text.lower()][:45]
+    print(_rule("A storm: 45 tweets about cancelled flights in one minute"))
+    publish(x, storm, BRAND, start=datetime.now(UTC) - timedelta(seconds=60), every_seconds=60 / len(storm))
+
+    def incident():
+        return next((m for m in slack.top_level(QUEUE) if (m.metadata or {}).get("event_type") == "perch_incident"),
+                    None)
+
+    _wait_for(lambda: incident() is not None and len(slack.thread(incident().ts)) >= 2, "the incident card")
+    card = incident()
+    print("in #support-queue, one card instead of 45:")
+    print(_indent(card_as_text(card.blocks)))
+    chunk = slack.thread(card.ts)[0]
+    print("  ↳ its thread lists every tweet with a Claim button (the first three of "
+          f"{len(chunk.blocks) - 1} in this message):")
+    print(_indent("\n".join(card_as_text(chunk.blocks).splitlines()[:4])))
+
+    views = len(slack.views)
+    signed_post(url, SECRET, block_action_body("incident_status", "1", user="U0AGENT1", channel=QUEUE,
+                                               message_ts=card.ts))
+    _wait_for(lambda: len(slack.views) > views, "the status update modal")
+    status = ("Winter storm: we're rebooking everyone on cancelled flights for free. Rebook online or reply "
+              "here; updates at jetblue.com/travelalerts")
+    signed_post(url, SECRET, view_submission_body(slack.views[-1], {"status_text": status}, user="U0AGENT1"))
+    signed_post(url, SECRET, block_action_body("incident_bulk_reply", "1", user="U0AGENT1", channel=QUEUE,
+                                               message_ts=card.ts))
+    _wait_for(lambda: slack.views[-1]["callback_id"] == "incident_bulk_reply", "the confirmation")
+    confirm = slack.views[-1]
+    print("\nU0AGENT1 writes the status update, then Reply to everyone asks first:")
+    print(_indent(card_as_text(confirm["blocks"])))
+    payload = json.loads(parse_qs(view_submission_body(confirm, {}, user="U0AGENT1"))["payload"][0])
+    payload["view"]["state"]["values"] = {"confirm": {"confirmed": {"type": "checkboxes", "selected_options": [
+        {"value": "yes", "text": {"type": "plain_text", "text": "yes"}}]}}}
+    signed_post(url, SECRET, urlencode({"payload": json.dumps(payload)}))
+    _wait_for(lambda: "· done" in str(incident().blocks), "every status reply to go out", timeout=60)
+    print("\nticked and sent, paced (one reply per customer):")
+    for post in x.posted[-3:]:
+        print(_indent(f"POST /2/tweets in reply to {post['reply']['in_reply_to_tweet_id']}: {post['text'][:80]}…"))
+    print(_indent(card_as_text(incident().blocks)))
     print()
 
 

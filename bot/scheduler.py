@@ -21,6 +21,18 @@ log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
+class _StillRunning(logging.Filter):
+    """Drop APScheduler's warning that a run was skipped because the previous one is still going: with
+    one instance per job by design, a post run that paces a burst at Slack's speed spans many ticks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+_STILL_RUNNING = _StillRunning()
+logging.getLogger("apscheduler.scheduler").addFilter(_STILL_RUNNING)
+
+
 REMINDER_INTERVAL_SECONDS = 30
 
 
@@ -42,6 +54,15 @@ def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, sl
                       name="Poll X for mentions", next_run_time=now)
     scheduler.add_job(poster.run, "interval", seconds=post_interval, id="post",
                       name="Post cards to Slack", next_run_time=now)
+
+    def wake_poster() -> None:
+        job = scheduler.get_job("post")
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
+
+    poster.wake = wake_poster
+    scheduler.add_job(bulk.run, "interval", seconds=bulk_interval, id="bulk",
+                      name="Send confirmed surge status replies, paced", next_run_time=now)
     scheduler.add_job(reminders.run, "interval", seconds=REMINDER_INTERVAL_SECONDS, id="reminders",
                       name="Remind locations of unacknowledged escalations", next_run_time=now)
     scheduler.add_job(sla.run, "interval", seconds=REMINDER_INTERVAL_SECONDS, id="sla",

@@ -137,9 +137,10 @@ def incident_stats(db: sqlite_utils.Database, incident_id: int, samples: int = 3
     tweets, waiting, first_at, last_at = db.execute(
         "SELECT COUNT(*), SUM(assignee IS NULL AND first_response_at IS NULL AND status != 'resolved'), "
         "MIN(tweet_created_at), MAX(tweet_created_at) FROM cases WHERE incident_id = ?", [incident_id]).fetchone()
-    rows = list(db.query(
-        "SELECT t.text, t.author_handle, t.author_name, t.id AS tweet_id "
-        f"{_CARD_FROM} WHERE c.incident_id = ? ORDER BY c.priority = 'high' DESC, t.author_followers DESC LIMIT ?",
+    rows = list(db.query(  # one tweet per customer: the loudest (SQLite takes the bare columns from the MAX row)
+        "SELECT t.text, t.author_handle, t.author_name, t.id AS tweet_id, "
+        "MAX((c.priority = 'high') * 1e12 + COALESCE(t.author_followers, 0)) AS loudness "
+        f"{_CARD_FROM} WHERE c.incident_id = ? GROUP BY c.author_id ORDER BY loudness DESC LIMIT ?",
         [incident_id, samples]))
     return IncidentStats(tweets, waiting or 0, first_at, last_at, rows)
 
