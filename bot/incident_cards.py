@@ -100,7 +100,7 @@ def _buttons(incident: Incident, progress: BulkProgress, candidates: int) -> lis
 
 
 def chunk_message(incident: Incident, chunk_no: int, cases: list[CardData], *, thread_ts: str,
-                  first: int) -> dict[str, Any]:
+                  first: int, follow_ups: dict[int, tuple[int, str]] | None = None) -> dict[str, Any]:
     """One thread message listing up to a chunk's worth of the incident's tweets, each claimable."""
     label = escape_within(one_line(incident.label), 80)
     blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": (
@@ -111,7 +111,7 @@ def chunk_message(incident: Incident, chunk_no: int, cases: list[CardData], *, t
         section: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": (
             f"{author_line(case.author_name, case.author_handle, case.author_followers)}"
             f"{' · 🔴 high priority' if case.priority == 'high' else ''}\n{text} <{link}|View on X>"
-            f"{_case_state(case)}")}}
+            f"{_follow_up_line((follow_ups or {}).get(case.case_id))}{_case_state(case)}")}}
         if case.assignee is None and case.status not in ("resolved", "in_dm") and case.first_response_at is None:
             section["accessory"] = button_element("claim", "Claim", None, str(case.case_id))
         blocks.append(section)
@@ -124,6 +124,14 @@ def chunk_message(incident: Incident, chunk_no: int, cases: list[CardData], *, t
         "unfurl_links": False,
         "unfurl_media": False,
     }
+
+
+def _follow_up_line(follow_ups: tuple[int, str] | None) -> str:
+    if not follow_ups:
+        return ""
+    count, latest = follow_ups
+    text = escape_within(one_line(clean(decode_x(latest))), TWEET_PREVIEW // 2)
+    return f"\n💬 {'Followed up' if count == 1 else f'{count} follow-ups, latest'}: “{text}”"
 
 
 def _case_state(case: CardData) -> str:

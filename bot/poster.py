@@ -62,6 +62,7 @@ from storage.incidents import (
     bulk_candidates,
     bulk_progress,
     chunk_cases,
+    chunk_follow_ups,
     chunks_to_post,
     get_incident,
     incident_signature,
@@ -346,7 +347,8 @@ class Poster:
                 key=f"chunk:{incident_id}:{chunk_no}", channel=row["slack_channel"], thread_ts=row["thread_ts"],
                 attempted=row["post_attempted_at"] is not None,
                 message=chunk_message(incident, chunk_no, cases, thread_ts=row["thread_ts"],
-                                      first=(chunk_no - 1) * CHUNK_SIZE + 1),
+                                      first=(chunk_no - 1) * CHUNK_SIZE + 1,
+                                      follow_ups=chunk_follow_ups(db, incident_id, chunk_no)),
                 record=lambda ts, i=incident_id, n=chunk_no, c=row["slack_channel"], sig=signature:
                     record_chunk_posted(db, i, n, c, ts, sig),
                 mark_attempt=lambda i=incident_id, n=chunk_no: mark_chunk_attempt(db, i, n),
@@ -376,7 +378,8 @@ class Poster:
         cases, signature = chunk_cases(db, incident_id, chunk_no)
         if incident is None or not cases:
             return
-        message = chunk_message(incident, chunk_no, cases, thread_ts="", first=(chunk_no - 1) * CHUNK_SIZE + 1)
+        message = chunk_message(incident, chunk_no, cases, thread_ts="", first=(chunk_no - 1) * CHUNK_SIZE + 1,
+                                follow_ups=chunk_follow_ups(db, incident_id, chunk_no))
         message.pop("thread_ts")
         self._chat_update(chunk["slack_channel"], chunk["slack_ts"], message, f"chunk {incident_id}:{chunk_no}")
         mark_chunk_synced(db, incident_id, chunk_no, signature)

@@ -213,12 +213,22 @@ def chunks_to_post(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 
 def chunk_cases(db: sqlite_utils.Database, incident_id: int, chunk_no: int) -> tuple[list[CardData], str]:
-    """The cases a chunk lists, and their version signature (it changes whenever one of them does)."""
+    """The cases a chunk lists, and their version signature (it changes whenever one of them does,
+    a follow-up tweet included)."""
     rows = db.execute(f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.incident_id = ? AND c.chunk_no = ? "
                       "ORDER BY c.tweet_created_at, c.id", [incident_id, chunk_no]).fetchall()
     signature = db.execute(f"SELECT {_SIGNATURE} FROM cases WHERE incident_id = ? AND chunk_no = ?",
                            [incident_id, chunk_no]).fetchone()[0]
     return [CardData(*row) for row in rows], signature
+
+
+def chunk_follow_ups(db: sqlite_utils.Database, incident_id: int, chunk_no: int) -> dict[int, tuple[int, str]]:
+    """case id → (how many follow-up tweets, the latest one's text), for the cases a chunk lists: a
+    grouped case has no card thread for them until someone takes it."""
+    return {row[0]: (row[1], row[2]) for row in db.execute(
+        "SELECT t.case_id, COUNT(*), t.text, MAX(t.created_at) FROM tweets t JOIN cases c ON c.id = t.case_id "
+        "WHERE c.incident_id = ? AND c.chunk_no = ? AND t.id != c.tweet_id GROUP BY t.case_id",
+        [incident_id, chunk_no])}
 
 
 def mark_chunk_attempt(db: sqlite_utils.Database, incident_id: int, chunk_no: int) -> None:

@@ -280,3 +280,22 @@ def test_tweets_arriving_later_fill_the_last_chunk_by_an_edit_and_count_as_shown
     assert sorted(listed) == sorted(first + later)
     assert bot.store.db.execute("SELECT COUNT(*) FROM cases WHERE posted_at IS NULL").fetchone()[0] == 0
     assert "55 tweets" in json.dumps(card.blocks)  # the incident card's count followed
+
+
+def test_a_follow_up_to_a_grouped_tweet_shows_in_its_chunk_and_later_in_its_card_thread(surge, fake_x, fake_slack):
+    served, card, ids = surge
+    runtime = served.runtime
+    customer = fake_x.tweets[ids[5]].author_id
+    follow_up = fake_x.add_tweet(f"@{BRAND} still stuck at the gate &lt;3 hours now", fake_x.users[customer],
+                                 reply_to=ids[5])
+    runtime.ingestor.run()
+    runtime.poster.run()
+    shown = [m for m in fake_slack.thread(card.ts) if ids[5] in json.dumps(m.blocks)]
+    assert len(shown) == 1 and "still stuck at the gate &lt;3 hours now" in json.dumps(shown[0].blocks)
+    case_id = runtime.store.db.execute("SELECT case_id FROM tweets WHERE id = ?", [ids[5]]).fetchone()[0]
+    served.click("claim", "U0AGENT", shown[0].ts, value=str(case_id))
+    wait_until(lambda: runtime.store.db["cases"].get(case_id)["assignee"] == "U0AGENT")
+    runtime.poster.run()
+    own = [m for m in case_cards(fake_slack) if m.metadata["event_payload"]["case_id"] == case_id]
+    assert len(own) == 1
+    assert any(follow_up in json.dumps(m.metadata) for m in fake_slack.thread(own[0].ts))
