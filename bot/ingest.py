@@ -153,12 +153,12 @@ class Ingestor:
         db = self.store.db
         detector = self.detector()  # the locations configured now, once per batch
         suggestions, triage = {}, {}
-        for case_id, (raw, followers) in case_texts(db, case_ids).items():
+        for case_id, (raw, followers, verified) in case_texts(db, case_ids).items():
             text = decode_x(raw)
             code = detector.suggest(text)
             if code:
                 suggestions[case_id] = code
-            verdict = assess(text, followers=followers, location=code)
+            verdict = assess(text, followers=followers, location=code, verified=verified)
             triage[case_id] = (verdict.priority, " · ".join(verdict.signals))
         if suggestions:
             set_suggestions(db, suggestions)

@@ -2,7 +2,8 @@
 
 "Upset" is VADER's social-media sentiment (compound ≤ -0.05), or urgency words in a tweet that is not
 clearly positive. A case is high priority when the customer is upset *and* something makes it
-pressing: urgency words, a detected location (someone on the ground can act), or a large audience.
+pressing: urgency words, a detected location (someone on the ground can act), or a large audience
+(10,000+ followers, or an account X verified).
 Measured against the human labels of the airline data set in tests/test_triage.py.
 """
 
@@ -34,7 +35,8 @@ def _analyzer() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
-def assess(text: str, *, followers: int | None = None, location: str | None = None) -> Assessment:
+def assess(text: str, *, followers: int | None = None, location: str | None = None,
+           verified: bool = False) -> Assessment:
     """`text` as people read it (entities decoded)."""
     compound = _analyzer().polarity_scores(text)["compound"]
     words = sorted({m.group(0).lower() for m in URGENT.finditer(text)})
@@ -46,7 +48,9 @@ def assess(text: str, *, followers: int | None = None, location: str | None = No
         signals.append("urgent: " + ", ".join(words[:4]))
     if followers is not None and followers >= BIG_AUDIENCE:
         signals.append(f"{followers:,} followers")
+    if verified:
+        signals.append("verified")
     if location:
         signals.append(f"at {location}")
-    pressing = bool(words) or bool(location) or (followers or 0) >= BIG_AUDIENCE
+    pressing = bool(words) or bool(location) or (followers or 0) >= BIG_AUDIENCE or verified
     return Assessment("high" if upset and pressing else "normal", upset, tuple(signals))

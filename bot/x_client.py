@@ -290,6 +290,7 @@ def _parse_tweet(item: Any, users: dict[str, dict], source: str) -> Tweet | None
     user = users.get(author_id, {})
     metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {}
     followers = metrics.get("followers_count")
+    verified = user.get("verified")
     note = item.get("note_tweet") if isinstance(item.get("note_tweet"), dict) else {}
     text = note.get("text") if isinstance(note.get("text"), str) else item.get("text")
     return Tweet(
@@ -301,6 +302,7 @@ def _parse_tweet(item: Any, users: dict[str, dict], source: str) -> Tweet | None
         author_handle=str(user.get("username") or ""),
         author_name=str(user.get("name") or ""),
         author_followers=followers if isinstance(followers, int) else None,
+        author_verified=verified if isinstance(verified, bool) else None,
         in_reply_to_tweet_id=replied_to,
         is_retweet=any(r.get("type") == "retweeted" for r in references),
         source=source,

@@ -64,7 +64,7 @@ class FakeX(FakeServer):
 
     # -- test helpers --------------------------------------------------------------------------
     def add_user(self, username: str, name: str | None = None, followers: int = 120,
-                 user_id: str | None = None) -> dict[str, Any]:
+                 user_id: str | None = None, verified: bool = False) -> dict[str, Any]:
         with self.lock:
             for user in self.users.values():
                 if user["username"].lower() == username.lower():
@@ -72,7 +72,7 @@ class FakeX(FakeServer):
             user_id = user_id or str(next(self._user_ids))
             user = {"id": user_id, "username": username, "name": name if name is not None else username,
                     "public_metrics": {"followers_count": followers, "following_count": 10,
-                                       "tweet_count": 100, "listed_count": 0}}
+                                       "tweet_count": 100, "listed_count": 0}, "verified": verified}
             self.users[user_id] = user
             return user
 
@@ -225,7 +225,7 @@ class FakeX(FakeServer):
         if "public_metrics" in fields:
             out["public_metrics"] = user["public_metrics"]
         if "verified" in fields:
-            out["verified"] = False
+            out["verified"] = bool(user.get("verified", False))
         return out
 
     def _send_dm(self, request: Recorded, participant_id: str) -> Response:

@@ -297,15 +297,15 @@ def case_at(db: sqlite_utils.Database, channel: str, ts: str) -> int | None:
     return row[0] if row else None
 
 
-def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, tuple[str, int | None]]:
-    """case id → (the text of its first tweet, the author's follower count)."""
-    found: dict[int, tuple[str, int | None]] = {}
+def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, tuple[str, int | None, bool]]:
+    """case id → (the text of its first tweet, the author's follower count, whether X verified them)."""
+    found: dict[int, tuple[str, int | None, bool]] = {}
     for start in range(0, len(case_ids), 500):
         chunk = case_ids[start:start + 500]
         marks = ",".join("?" for _ in chunk)
-        found.update((case_id, (text, followers)) for case_id, text, followers in db.execute(
-            f"SELECT c.id, t.text, t.author_followers FROM cases c JOIN tweets t ON t.id = c.tweet_id "
-            f"WHERE c.id IN ({marks})", chunk).fetchall())
+        rows = db.execute(f"SELECT c.id, t.text, t.author_followers, t.author_verified FROM cases c "
+                          f"JOIN tweets t ON t.id = c.tweet_id WHERE c.id IN ({marks})", chunk).fetchall()
+        found.update((case_id, (text, followers, bool(verified))) for case_id, text, followers, verified in rows)
     return found
 
 

@@ -199,6 +199,7 @@ def _m008_incidents(db: sqlite_utils.Database) -> None:
     db["bulk_targets"].create({"incident_id": int, "author_id": str, "case_id": int, "status": str, "error": str,
                                "sent_at": str}, pk=("incident_id", "author_id"),
                               foreign_keys=[("incident_id", "incidents", "id"), ("case_id", "cases", "id")])
+    db["tweets"].add_column("author_verified", int)  # X's blue check, a triage signal
     cases = db["cases"]
     cases.add_column("incident_id", int)
     cases.add_column("grouped", int, not_null_default=0)  # 1: shown in its incident's thread, not as a card

@@ -28,6 +28,7 @@ class Tweet:
     author_handle: str = ""
     author_name: str = ""
     author_followers: int | None = None
+    author_verified: bool | None = None
     in_reply_to_tweet_id: str | None = None
     is_retweet: bool = False
     source: str = "mentions"
@@ -119,6 +120,7 @@ def _tweet_row(tweet: Tweet, now: str) -> dict:
         "author_handle": tweet.author_handle,
         "author_name": tweet.author_name,
         "author_followers": tweet.author_followers,
+        "author_verified": tweet.author_verified,
         "text": tweet.text,
         "created_at": tweet.created_at,
         "conversation_id": tweet.conversation_id or tweet.id,

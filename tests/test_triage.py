@@ -13,16 +13,17 @@ from fakes.slack_requests import signed_post
 from tests.conftest import QUEUE, SIGNING_SECRET, cycle, minutes_ago, wait_until
 
 
-@pytest.mark.parametrize(("text", "followers", "location", "priority"), [
-    ("@united my flight was cancelled and I'm stuck at the gate", 120, None, "high"),
-    ("@united terrible service, awful crew", 50_000, None, "high"),
-    ("@united terrible service, awful crew", 120, None, "normal"),
-    ("@united the desk is empty and nobody answers", 120, "JFK", "high"),
-    ("@united thanks for the great flight today!", 120, None, "normal"),
-    ("@united what time does boarding start?", 120, "JFK", "normal"),
+@pytest.mark.parametrize(("text", "followers", "location", "verified", "priority"), [
+    ("@united my flight was cancelled and I'm stuck at the gate", 120, None, False, "high"),
+    ("@united terrible service, awful crew", 50_000, None, False, "high"),
+    ("@united terrible service, awful crew", 120, None, False, "normal"),
+    ("@united terrible service, awful crew", 120, None, True, "high"),
+    ("@united the desk is empty and nobody answers", 120, "JFK", False, "high"),
+    ("@united thanks for the great flight today!", 120, None, True, "normal"),
+    ("@united what time does boarding start?", 120, "JFK", False, "normal"),
 ])
-def test_triage_table(text, followers, location, priority):
-    assert assess(text, followers=followers, location=location).priority == priority
+def test_triage_table(text, followers, location, verified, priority):
+    assert assess(text, followers=followers, location=location, verified=verified).priority == priority
 
 
 def test_upset_agrees_with_the_human_labels_of_the_airline_data():
@@ -56,3 +57,14 @@ def test_high_priority_cards_are_marked_and_first_in_app_home(serve, fake_x, fak
     queued = [b for b in blocks[start + 1:] if b.get("accessory", {}).get("action_id") == "claim"]
     assert [b["accessory"]["value"] for b in queued] == ["2", "1"]  # each claimable from the Home tab
     assert queued[0]["text"]["text"].startswith("🔴") and not queued[1]["text"]["text"].startswith("🔴")
+
+
+def test_a_verified_author_is_a_signal_read_from_x_and_shown_on_the_card(make_bot, fake_x, fake_slack):
+    known = fake_x.add_user("frequentflyer", followers=900, verified=True)
+    fake_x.add_tweet("@Delta terrible service, awful crew", known, created_at=minutes_ago(5))
+    fake_x.add_tweet("@Delta terrible service, awful crew", "someone", created_at=minutes_ago(4))
+    bot = make_bot()
+    cycle(bot)
+    verified, other = (json.dumps(m.blocks, ensure_ascii=False) for m in fake_slack.top_level(QUEUE))
+    assert "🔴 *High priority* · negative · verified" in verified and "High priority" not in other
+    assert bot.store.db["tweets"].count_where("author_verified = 1") == 1
