@@ -299,3 +299,23 @@ def test_a_follow_up_to_a_grouped_tweet_shows_in_its_chunk_and_later_in_its_card
     own = [m for m in case_cards(fake_slack) if m.metadata["event_payload"]["case_id"] == case_id]
     assert len(own) == 1
     assert any(follow_up in json.dumps(m.metadata) for m in fake_slack.thread(own[0].ts))
+
+
+def test_stop_sending_leaves_the_rest_unsent(surge, fake_x, fake_slack):
+    served, card, _ = surge
+    runtime = served.runtime
+    db = runtime.store.db
+    db.execute("UPDATE incidents SET status_text = 'We are on it', status_at = '2026-01-01T00:00:00Z' WHERE id = 1")
+    served.click("incident_bulk_reply", "U0AGENT", card.ts, value="1")
+    assert served.send(_ticked_submission(open_view(fake_slack, "incident_bulk_reply"), "U0AGENT")).ok
+    wait_until(lambda: db["incidents"].get(1)["bulk_at"])
+    assert runtime.bulk.run() == "sent" and runtime.bulk.run() == "sent"
+    runtime.poster.run()
+    assert "Stop sending" in json.dumps(card.blocks)
+    served.click("incident_bulk_stop", "U0LEAD", card.ts, value="1")
+    wait_until(lambda: db["incidents"].get(1)["bulk_stopped_by"] == "U0LEAD")
+    assert runtime.bulk.run() is None
+    assert len(fake_x.posted) == 2
+    runtime.poster.run()
+    assert "stopped by <@U0LEAD>" in json.dumps(card.blocks) and "Stop sending" not in json.dumps(card.blocks)
+    assert any("will not get the status reply" in text for text in fake_slack.ephemerals_to("U0LEAD"))
