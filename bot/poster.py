@@ -107,6 +107,11 @@ class PostReport:
     incidents: int = 0
     chunks: int = 0
 
+    @property
+    def progress(self) -> int:
+        """Messages that are now in Slack, posted or found there."""
+        return self.posted + self.reconciled + self.chunks + self.incidents + self.follow_ups + self.notes
+
 
 @dataclass(frozen=True)
 class ThreadItem:
@@ -147,8 +152,6 @@ class Poster:
                 pass
             for case_id in stale_cards(self.store.db):
                 self._update_card(case_id, report)
-            for chunk in stale_chunks(self.store.db):
-                self._update_chunk(chunk, report)
             for escalation_id in stale_escalation_messages(self.store.db):
                 self._update_escalation(escalation_id, report)
         except (SlackClientError, OSError) as error:
@@ -160,8 +163,7 @@ class Poster:
         """One round, short at Slack's pace of about a message a second per channel: surge grouping (so a
         burst is grouped as it arrives), incident cards, new cards, the incidents' threads, other thread
         messages, the incidents' counts. True when it found a full load (there may be more)."""
-        progress = report.posted + report.reconciled + report.chunks + report.incidents + report.follow_ups \
-            + report.notes
+        progress = report.progress
         if self.grouper is not None:
             self.grouper.run()
         self._post_incidents(report)
@@ -175,8 +177,7 @@ class Poster:
             self._update_chunk(chunk, report)
         full = (cards == CARDS_PER_ROUND or len(chunk_items) == CHUNKS_PER_ROUND
                 or len(thread_items) == THREAD_ITEMS_PER_ROUND)
-        return full and progress < (report.posted + report.reconciled + report.chunks + report.incidents
-                                    + report.follow_ups + report.notes)
+        return full and report.progress > progress
 
     def sync_case(self, case_id: int, escalation_id: int | None = None) -> PostReport:
         """Bring one case's thread and card (and an escalation's message) up to date now."""

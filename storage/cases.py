@@ -79,20 +79,20 @@ class Change:
         return self.outcome == "ok"
 
 
-_CARD_COLUMNS = """
+CARD_COLUMNS = """
     c.id AS case_id, c.status, c.tweet_id, t.text, t.author_handle, t.author_name, t.author_followers,
     t.created_at, c.post_attempted_at, c.slack_channel, c.slack_ts, c.author_id, c.assignee, c.posted_at,
     c.claimed_at, c.first_response_at, c.resolved_at, c.resolved_by, c.reopened_count, c.card_version,
     c.conversation_id, c.suggested_location, c.location, c.priority, c.priority_signals
 """
-_CARD_FROM = "FROM cases c JOIN tweets t ON t.id = c.tweet_id"
+CARD_FROM = "FROM cases c JOIN tweets t ON t.id = c.tweet_id"
 
 
 def cases_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[CardData]:
     """Cases without a card yet, oldest tweet first; a case grouped in a surge incident only once
     someone took it (until then its incident's thread lists it)."""
     rows = db.execute(
-        f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.slack_ts IS NULL AND (c.grouped = 0 OR c.assignee IS NOT NULL) "
+        f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.slack_ts IS NULL AND (c.grouped = 0 OR c.assignee IS NOT NULL) "
         "ORDER BY c.tweet_created_at, c.id LIMIT ?",
         [limit],
     ).fetchall()
@@ -100,7 +100,7 @@ def cases_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[CardData]
 
 
 def get_card(db: sqlite_utils.Database, case_id: int) -> CardData | None:
-    row = db.execute(f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.id = ?", [case_id]).fetchone()
+    row = db.execute(f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.id = ?", [case_id]).fetchone()
     return CardData(*row) if row else None
 
 
@@ -311,7 +311,7 @@ def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, tupl
 
 def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list[CardData]:
     """The agent's open cases, oldest tweet first (their App Home)."""
-    rows = db.execute(f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.assignee = ? AND c.status != 'resolved' "
+    rows = db.execute(f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee = ? AND c.status != 'resolved' "
                       "ORDER BY c.tweet_created_at LIMIT ?", [user, limit]).fetchall()
     return [CardData(*row) for row in rows]
 
@@ -325,6 +325,6 @@ def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
 
 def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10) -> list[CardData]:
     """Open cases nobody has claimed: high priority first, then the longest waiting."""
-    rows = db.execute(f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.assignee IS NULL AND c.status != 'resolved' "
+    rows = db.execute(f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee IS NULL AND c.status != 'resolved' "
                       "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?", [limit]).fetchall()
     return [CardData(*row) for row in rows]

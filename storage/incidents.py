@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.cases import _CARD_COLUMNS, _CARD_FROM, CardData
+from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
 from storage.db import utc_now, writing
 from storage.events import event_row
 
@@ -80,14 +80,14 @@ def window_cases(db: sqlite_utils.Database, since: str) -> list[WindowCase]:
     rows = db.execute(
         "SELECT c.id, t.text, c.incident_id, c.slack_ts IS NOT NULL OR c.post_attempted_at IS NOT NULL, "
         "c.first_response_at IS NOT NULL OR c.status = 'resolved', c.priority "
-        f"{_CARD_FROM} WHERE c.tweet_created_at >= ? ORDER BY c.tweet_created_at, c.id", [since]).fetchall()
+        f"{CARD_FROM} WHERE c.tweet_created_at >= ? ORDER BY c.tweet_created_at, c.id", [since]).fetchall()
     return [WindowCase(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5]) for row in rows]
 
 
 def baseline_texts(db: sqlite_utils.Database, since: str, before: str, limit: int = 2000) -> list[str]:
     """First tweets of cases from before the window: what the brand's mentions usually say."""
     return [row[0] for row in db.execute(
-        f"SELECT t.text {_CARD_FROM} WHERE c.tweet_created_at >= ? AND c.tweet_created_at < ? "
+        f"SELECT t.text {CARD_FROM} WHERE c.tweet_created_at >= ? AND c.tweet_created_at < ? "
         "ORDER BY c.tweet_created_at DESC LIMIT ?", [since, before, limit])]
 
 
@@ -140,7 +140,7 @@ def incident_stats(db: sqlite_utils.Database, incident_id: int, samples: int = 3
     rows = list(db.query(  # one tweet per customer: the loudest (SQLite takes the bare columns from the MAX row)
         "SELECT t.text, t.author_handle, t.author_name, t.id AS tweet_id, "
         "MAX((c.priority = 'high') * 1e12 + COALESCE(t.author_followers, 0)) AS loudness "
-        f"{_CARD_FROM} WHERE c.incident_id = ? GROUP BY c.author_id ORDER BY loudness DESC LIMIT ?",
+        f"{CARD_FROM} WHERE c.incident_id = ? GROUP BY c.author_id ORDER BY loudness DESC LIMIT ?",
         [incident_id, samples]))
     return IncidentStats(tweets, waiting or 0, first_at, last_at, rows)
 
@@ -215,7 +215,7 @@ def chunks_to_post(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 def chunk_cases(db: sqlite_utils.Database, incident_id: int, chunk_no: int) -> tuple[list[CardData], str]:
     """The cases a chunk lists, and their version signature (it changes whenever one of them does,
     a follow-up tweet included)."""
-    rows = db.execute(f"SELECT {_CARD_COLUMNS} {_CARD_FROM} WHERE c.incident_id = ? AND c.chunk_no = ? "
+    rows = db.execute(f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.incident_id = ? AND c.chunk_no = ? "
                       "ORDER BY c.tweet_created_at, c.id", [incident_id, chunk_no]).fetchall()
     signature = db.execute(f"SELECT {_SIGNATURE} FROM cases WHERE incident_id = ? AND chunk_no = ?",
                            [incident_id, chunk_no]).fetchone()[0]
