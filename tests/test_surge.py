@@ -17,7 +17,7 @@ import pytest
 
 from bot.surge import find_topics, tweet_terms
 from fakes.data import airline_tweets, publish, storm_and_calm
-from fakes.slack_requests import view_submission_body
+from fakes.slack_requests import slash_command_body, view_submission_body
 from fakes.x_api import too_many_requests
 from tests.conftest import QUEUE, wait_until
 
@@ -319,3 +319,9 @@ def test_stop_sending_leaves_the_rest_unsent(surge, fake_x, fake_slack):
     runtime.poster.run()
     assert "stopped by <@U0LEAD>" in json.dumps(card.blocks) and "Stop sending" not in json.dumps(card.blocks)
     assert any("will not get the status reply" in text for text in fake_slack.ephemerals_to("U0LEAD"))
+
+
+def test_perch_status_lists_open_surges(surge):
+    served, _, _ = surge
+    text = served.send(slash_command_body("status", user="U0AGENT", channel=QUEUE)).json()["text"]
+    assert re.search(r"🌊 Surge “cancelled · flight” since \d\d:\d\d UTC: 60 waiting", text)

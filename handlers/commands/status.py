@@ -1,4 +1,4 @@
-"""`/perch status`: is Perch polling, how far it has read, how full the queue is, X's limits left."""
+"""`/perch status`: is Perch polling, how far it has read, how full the queue is, open surges, X's limits left."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from slack_bolt import BoltContext
 
 from bot import __version__
 from bot.cards import duration
-from bot.mrkdwn import escape_within
+from bot.mrkdwn import escape_within, one_line
 from bot.services import services
 from storage.cases import queue_stats
 from storage.db import from_iso
+from storage.incidents import incident_summaries
 
 
 def status_text(context: BoltContext) -> str:
@@ -30,6 +31,9 @@ def status_text(context: BoltContext) -> str:
         lines.append(f"• `{escape_within(source, 80)}`: {when}{newest}{problem}")
     waiting, oldest = queue_stats(perch.store.db)
     lines.append(f"• Queue: {waiting} unclaimed" + (f", oldest {duration(now - from_iso(oldest))}" if oldest else ""))
+    for incident, incident_waiting in incident_summaries(perch.store.db):
+        lines.append(f"• 🌊 Surge “{escape_within(one_line(incident.label), 80)}” since "
+                     f"{from_iso(incident.opened_at):%H:%M} UTC: {incident_waiting} waiting")
     for endpoint, (remaining, reset_at) in sorted(perch.x.limits.items()):
         reset = datetime.fromtimestamp(reset_at, UTC).strftime("%H:%M UTC")
         lines.append(f"• X `{endpoint}`: {remaining} calls left until {reset}")
