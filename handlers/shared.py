@@ -36,6 +36,15 @@ def case_id_of(body: dict[str, Any], action: dict[str, Any], db: Any) -> int | N
     return case_at(db, channel, ts) if channel and ts else None
 
 
+def may_act_or_tell(perch: Any, client: WebClient, body: dict[str, Any]) -> bool:
+    """Whether the clicker may work cases; if not, they are told why, privately."""
+    user, _ = clicker(body)
+    verdict = perch.gate.may_act(user)
+    if not verdict.allowed:
+        tell(client, channel_of(body), user, verdict.reason)
+    return verdict.allowed
+
+
 def display_name(name: str) -> str:
     """An agent's or staff member's Slack name as safe mrkdwn, for Perch's own thread notes."""
     return escape_within(one_line(name), 60) or "Someone"

@@ -195,6 +195,15 @@ def test_status_update_is_sent_to_each_customer_once_and_only_after_confirmation
     assert f"{len(customers)} of {len(customers)} sent · done" in json.dumps(fake_slack.updates, ensure_ascii=False)
 
 
+def confirm_bulk_reply(served, card, fake_slack) -> None:
+    """A status update is written and an agent confirms sending it to everyone."""
+    db = served.runtime.store.db
+    db.execute("UPDATE incidents SET status_text = 'We are on it', status_at = '2026-01-01T00:00:00Z' WHERE id = 1")
+    served.click("incident_bulk_reply", "U0AGENT", card.ts, value="1")
+    assert served.send(_ticked_submission(open_view(fake_slack, "incident_bulk_reply"), "U0AGENT")).ok
+    wait_until(lambda: db["incidents"].get(1)["bulk_at"])
+
+
 def _ticked_submission(view: dict, user: str) -> str:
     """The confirmation modal submitted with its checkbox ticked."""
     payload = json.loads(parse_qs(view_submission_body(view, {}, user=user))["payload"][0])
@@ -241,10 +250,7 @@ def test_bulk_replies_wait_out_xs_rate_limit_and_never_send_twice(surge, fake_x,
     served, card, _ = surge
     runtime = served.runtime
     db = runtime.store.db
-    db.execute("UPDATE incidents SET status_text = 'We are on it', status_at = '2026-01-01T00:00:00Z' WHERE id = 1")
-    served.click("incident_bulk_reply", "U0AGENT", card.ts, value="1")
-    assert served.send(_ticked_submission(open_view(fake_slack, "incident_bulk_reply"), "U0AGENT")).ok
-    wait_until(lambda: db["incidents"].get(1)["bulk_at"])
+    confirm_bulk_reply(served, card, fake_slack)
     runtime.bulk.run()
     fake_x.script(r"^/2/tweets$", **too_many_requests(reset_in=2))
     assert runtime.bulk.run() == "rate_limited"
@@ -305,10 +311,7 @@ def test_stop_sending_leaves_the_rest_unsent(surge, fake_x, fake_slack):
     served, card, _ = surge
     runtime = served.runtime
     db = runtime.store.db
-    db.execute("UPDATE incidents SET status_text = 'We are on it', status_at = '2026-01-01T00:00:00Z' WHERE id = 1")
-    served.click("incident_bulk_reply", "U0AGENT", card.ts, value="1")
-    assert served.send(_ticked_submission(open_view(fake_slack, "incident_bulk_reply"), "U0AGENT")).ok
-    wait_until(lambda: db["incidents"].get(1)["bulk_at"])
+    confirm_bulk_reply(served, card, fake_slack)
     assert runtime.bulk.run() == "sent" and runtime.bulk.run() == "sent"
     runtime.poster.run()
     assert "Stop sending" in json.dumps(card.blocks)

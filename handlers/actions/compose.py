@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.modals import REPLY_TEXT_BLOCK, move_to_dm_modal, reply_modal, submitted_text
 from bot.services import services
 from bot.x_client import XError
-from handlers.shared import MISSING, case_id_of, channel_of, clicker, open_modal, tell
+from handlers.shared import MISSING, case_id_of, channel_of, clicker, may_act_or_tell, open_modal, tell
 from storage.cases import CardData, case_tweets, get_card
 from storage.replies import get_saved_reply, saved_replies, sent_replies
 
@@ -80,9 +80,7 @@ def case_for_action(body: dict[str, Any], action: dict[str, Any], client: WebCli
               context: BoltContext) -> CardData | None:
     perch = services(context)
     user, _ = clicker(body)
-    verdict = perch.gate.may_act(user)
-    if not verdict.allowed:
-        tell(client, channel_of(body), user, verdict.reason)
+    if not may_act_or_tell(perch, client, body):
         return None
     case_id = case_id_of(body, action, perch.store.db)
     case = get_card(perch.store.db, case_id) if case_id is not None else None

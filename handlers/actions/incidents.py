@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.incident_cards import bulk_reply_modal, status_modal
 from bot.services import services
-from handlers.shared import channel_of, clicker, open_modal, tell
+from handlers.shared import channel_of, clicker, may_act_or_tell, open_modal, tell
 from storage.incidents import OTHER, Incident, bulk_candidates, get_incident, incident_stats, stop_bulk
 
 
@@ -57,9 +57,7 @@ def _incident_for(body: dict[str, Any], action: dict[str, Any], client: WebClien
                   context: BoltContext) -> Incident | None:
     perch = services(context)
     user, _ = clicker(body)
-    verdict = perch.gate.may_act(user)
-    if not verdict.allowed:
-        tell(client, channel_of(body), user, verdict.reason)
+    if not may_act_or_tell(perch, client, body):
         return None
     value = str(action.get("value") or "")
     incident = get_incident(perch.store.db, int(value)) if value.isdigit() else None
