@@ -87,7 +87,7 @@ log = logging.getLogger(__name__)
 HISTORY_MARGIN = timedelta(minutes=5)  # clock skew between us and Slack
 # One round of the post job: this many cards and incident-thread chunks (at Slack's ~1 message/s), then
 # surge grouping and the incident cards' counts are brought up to date again.
-RECENT_INCIDENTS = timedelta(days=2)  # an ended incident's card still follows its cases' claims this long
+RECENT_INCIDENTS = timedelta(days=2)  # an ended incident's card and thread follow its cases this long
 CARDS_PER_ROUND = 20
 CHUNKS_PER_ROUND = 10
 THREAD_ITEMS_PER_ROUND = 10
@@ -173,7 +173,7 @@ class Poster:
         thread_items = self._thread_items()[:THREAD_ITEMS_PER_ROUND]
         self._post_thread_items(thread_items, report)
         self._update_incidents(report)
-        for chunk in stale_chunks(self.store.db):  # chunks filled up since they were posted
+        for chunk in stale_chunks(self.store.db, to_iso(self.now() - RECENT_INCIDENTS)):  # filled up, taken…
             self._update_chunk(chunk, report)
         full = (cards == CARDS_PER_ROUND or len(chunk_items) == CHUNKS_PER_ROUND
                 or len(thread_items) == THREAD_ITEMS_PER_ROUND)

@@ -259,12 +259,15 @@ def record_chunk_shown(db: sqlite_utils.Database, incident_id: int, chunk_no: in
             "channel": channel, "ts": ts, "incident_id": incident_id, "chunk": chunk_no}, now) for case_id in fresh)
 
 
-def stale_chunks(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Posted chunks whose cases changed since they were last rendered (filled up, claimed, answered…)."""
+def stale_chunks(db: sqlite_utils.Database, recent: str) -> list[dict[str, Any]]:
+    """Posted chunks whose cases changed since they were last rendered (filled up, claimed, answered…),
+    in incidents open or ended since `recent`."""
     return list(db.query(
         f"SELECT k.incident_id, k.chunk_no, i.slack_channel, k.slack_ts FROM incident_chunks k "
-        f"JOIN incidents i ON i.id = k.incident_id WHERE k.slack_ts IS NOT NULL AND k.synced IS NOT "
-        f"(SELECT {_SIGNATURE} FROM cases c WHERE c.incident_id = k.incident_id AND c.chunk_no = k.chunk_no)"))
+        f"JOIN incidents i ON i.id = k.incident_id WHERE (i.ended_at IS NULL OR i.ended_at >= ?) "
+        f"AND k.slack_ts IS NOT NULL AND k.synced IS NOT "
+        f"(SELECT {_SIGNATURE} FROM cases c WHERE c.incident_id = k.incident_id AND c.chunk_no = k.chunk_no)",
+        [recent]))
 
 
 def mark_chunk_synced(db: sqlite_utils.Database, incident_id: int, chunk_no: int, signature: str) -> None:
