@@ -75,7 +75,8 @@ def build_runtime(settings: Settings) -> Runtime:
     grouper = SurgeGrouper(store, threshold=settings.surge_threshold, window_minutes=settings.surge_window_minutes)
     poster = Poster(store, slack, settings.slack_queue_channel,
                     brand_handle=lambda: x.account.username if x.account else "", grouper=grouper,
-                    bulk_interval=settings.bulk_reply_interval_seconds)
+                    bulk_interval=settings.bulk_reply_interval_seconds,
+                    message_interval=settings.slack_channel_post_interval_seconds)
     gate = Gatekeeper(slack, support_group=settings.support_usergroup, manager_group=settings.manager_usergroup)
     services = Services(settings, store, x, gate, poster, Outbox(store, x), Detectors(store))
     bulk = BulkReplier(store, services.outbox)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -87,8 +88,9 @@ log = logging.getLogger(__name__)
 HISTORY_MARGIN = timedelta(minutes=5)  # clock skew between us and Slack
 # One round of the post job: this many cards and incident-thread chunks (at Slack's ~1 message/s), then
 # surge grouping and the incident cards' counts are brought up to date again.
+RECORD_EVERY_SECONDS = 1.0  # posted cards are written down at least this often (each one, at Slack's pace)
 RECENT_INCIDENTS = timedelta(days=2)  # an ended incident's card and thread follow its cases this long
-CARDS_PER_ROUND = 20
+ROUND_SECONDS = 20.0  # a round's cards at the pacer's interval, so surge grouping runs this often in a burst
 CHUNKS_PER_ROUND = 10
 THREAD_ITEMS_PER_ROUND = 10
 # Errors about one message's content: skip that message this run, keep posting the others.
@@ -129,7 +131,7 @@ class ThreadItem:
 class Poster:
     def __init__(self, store: Store, client: WebClient, channel: str, *, brand_handle: Callable[[], str] = str,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC), grouper: SurgeGrouper | None = None,
-                 bulk_interval: float = 36.0) -> None:
+                 bulk_interval: float = 36.0, message_interval: float = 1.0) -> None:
         self.store = store
         self.client = client
         self.channel = channel
@@ -137,6 +139,8 @@ class Poster:
         self.now = now
         self.grouper = grouper
         self.bulk_interval = bulk_interval
+        # As many cards as Slack's pace lets through in a round (unpaced: a batch of 500).
+        self.cards_per_round = min(500, max(1, int(ROUND_SECONDS / message_interval))) if message_interval else 500
         self.wake: Callable[[], None] = lambda: None  # the scheduler sets it: run the post job soon
         self._in_flight: set[str] = set()  # thread items being posted by another thread right now
         self._guard = threading.Lock()
@@ -167,7 +171,7 @@ class Poster:
         if self.grouper is not None:
             self.grouper.run()
         self._post_incidents(report)
-        cards = self._post_cards(report, limit=CARDS_PER_ROUND)
+        cards = self._post_cards(report, limit=self.cards_per_round)
         chunk_items = self._chunk_items()[:CHUNKS_PER_ROUND]
         self._post_thread_items(chunk_items, report)
         thread_items = self._thread_items()[:THREAD_ITEMS_PER_ROUND]
@@ -175,7 +179,7 @@ class Poster:
         self._update_incidents(report)
         for chunk in stale_chunks(self.store.db, to_iso(self.now() - RECENT_INCIDENTS)):  # filled up, taken…
             self._update_chunk(chunk, report)
-        full = (cards == CARDS_PER_ROUND or len(chunk_items) == CHUNKS_PER_ROUND
+        full = (cards == self.cards_per_round or len(chunk_items) == CHUNKS_PER_ROUND
                 or len(thread_items) == THREAD_ITEMS_PER_ROUND)
         return full and report.progress > progress
 
@@ -206,7 +210,7 @@ class Poster:
         return report
 
     # -- cards ---------------------------------------------------------------------------------
-    def _post_cards(self, report: PostReport, limit: int = 500) -> int:
+    def _post_cards(self, report: PostReport, limit: int) -> int:
         """Up to `limit` new cards; returns how many cases it took up."""
         db = self.store.db
         pending = cases_to_post(db, limit=limit)
@@ -219,9 +223,15 @@ class Poster:
             log.info("Case %s was already in the channel; recorded it instead of posting again", case_id)
         to_post = [card for card in pending if card.case_id not in already]
         mark_post_attempts(db, [card.case_id for card in to_post])
-        for card in to_post:
-            posted: list[tuple[int, str, str]] = []
-            self._post_card(card, posted, report)
+        posted: list[tuple[int, str, str]] = []
+        recorded_at = time.monotonic()
+        try:
+            for card in to_post:
+                self._post_card(card, posted, report)
+                if time.monotonic() - recorded_at >= RECORD_EVERY_SECONDS:
+                    report.posted += len(record_posted(db, posted))
+                    posted, recorded_at = [], time.monotonic()
+        finally:
             # A crash before this line is healed by `_cards_in_channel` on the next run.
             report.posted += len(record_posted(db, posted))
         return len(pending)
