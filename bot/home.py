@@ -11,7 +11,7 @@ from bot.mrkdwn import clean, decode_x, escape_within, one_line
 from bot.report_cards import duration_or_dash
 from storage.cases import open_cases_of, queue_stats, unclaimed_queue
 from storage.db import from_iso
-from storage.incidents import incident_summaries
+from storage.incidents import incident_summaries, incident_waiting
 from storage.metrics import build_report
 
 
@@ -28,11 +28,9 @@ def home_view(db: Any, user: str, *, timezone: str, sla_minutes: float, now: dat
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Perch"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Your open cases*\n" + "\n".join(lines)[:2900]}},
-        *_surge_blocks(db),
+        *_surge_blocks(db, now),
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Queue* (high priority first)\n{queue}"}},
-        *({"type": "section", "text": {"type": "mrkdwn", "text": (
-            ("🔴 " if case.priority == "high" else "") + _case_line(case, now))[:2900]},
-           "accessory": button_element("claim", "Claim", None, str(case.case_id))} for case in first_up),
+        *(_claimable(case, now) for case in first_up),
         {"type": "section", "text": {"type": "mrkdwn", "text": (
             f"*Today* ({timezone})\n{today.volume_in} in · {today.handled} handled · {today.open} open · "
             f"p50 first response {duration_or_dash(today.time_to_first_response.p50)} · "
@@ -42,18 +40,25 @@ def home_view(db: Any, user: str, *, timezone: str, sla_minutes: float, now: dat
     return {"type": "home", "blocks": blocks}
 
 
-def _surge_blocks(db: Any) -> list[dict[str, Any]]:
-    """Open surge incidents: their tweets are claimable below and in each incident card's thread."""
-    lines = []
+def _surge_blocks(db: Any, now: datetime) -> list[dict[str, Any]]:
+    """Open surge incidents, each with the first of its tweets waiting (high priority first) to claim
+    from here; all of them are in the incident card's thread."""
+    blocks: list[dict[str, Any]] = []
     for incident, waiting in incident_summaries(db):
         name = f"“{escape_within(one_line(incident.label), 80)}”"
         if incident.slack_ts and incident.slack_channel:
             name = (f"<https://slack.com/archives/{incident.slack_channel}/p{incident.slack_ts.replace('.', '')}|"
                     f"{name}>")
-        lines.append(f"🌊 Surge {name}: {waiting:,} waiting")
-    if not lines:
-        return []
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": ("*Surges*\n" + "\n".join(lines))[:2900]}}]
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
+            f"🌊 *Surge* {name}: {waiting:,} waiting")}})
+        blocks += [_claimable(case, now) for case in incident_waiting(db, incident.id)]
+    return blocks
+
+
+def _claimable(case: Any, now: datetime) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": (
+        ("🔴 " if case.priority == "high" else "") + _case_line(case, now))[:2900]},
+        "accessory": button_element("claim", "Claim", None, str(case.case_id))}
 
 
 def _case_line(case: Any, now: datetime) -> str:

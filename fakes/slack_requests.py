@@ -44,6 +44,23 @@ def block_action_body(action_id: str, value: str, *, user: str, channel: str, me
     return urlencode({"payload": json.dumps(payload)})
 
 
+def home_action_body(action_id: str, value: str, *, user: str, view: dict[str, Any]) -> str:
+    """A `block_actions` payload for a button in the user's App Home tab (no channel, no message)."""
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "team": {"id": "T0PERCH", "domain": "perch-demo"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0PERCH"},
+        "api_app_id": "A0PERCH",
+        "token": "legacy-verification-token",
+        "container": {"type": "view", "view_id": "VHOME"},
+        "trigger_id": f"{int(time.time())}.3.trigger",
+        "view": {**view, "id": "VHOME", "type": "home"},
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "home_queue", "value": value,
+                     "text": {"type": "plain_text", "text": action_id}, "action_ts": f"{time.time():.6f}"}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def slash_command_body(text: str, *, user: str, channel: str, command: str = "/perch",
                        response_url: str = "https://hooks.slack.com/commands/T0PERCH/1/x") -> str:
     return urlencode({

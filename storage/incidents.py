@@ -354,6 +354,14 @@ def bulk_progress(db: sqlite_utils.Database, incident_id: int) -> BulkProgress:
     return BulkProgress(total, sent or 0, failed or 0, pending or 0)
 
 
+def incident_waiting(db: sqlite_utils.Database, incident_id: int, limit: int = 3) -> list[CardData]:
+    """An incident's tweets nobody has taken or answered yet: high priority first, then the longest waiting."""
+    rows = db.execute(f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.incident_id = ? AND c.assignee IS NULL "
+                      "AND c.first_response_at IS NULL AND c.status != 'resolved' "
+                      "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?", [incident_id, limit]).fetchall()
+    return [CardData(*row) for row in rows]
+
+
 def incident_summaries(db: sqlite_utils.Database, limit: int = 5) -> list[tuple[Incident, int]]:
     """Open incidents with how many of their customers are still waiting (App Home)."""
     return [(incident, incident_stats(db, incident.id, samples=0).waiting) for incident in open_incidents(db)[:limit]]

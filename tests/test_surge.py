@@ -17,9 +17,9 @@ import pytest
 
 from bot.surge import find_topics, tweet_terms
 from fakes.data import airline_tweets, publish, storm_and_calm
-from fakes.slack_requests import slash_command_body, view_submission_body
+from fakes.slack_requests import home_action_body, signed_post, slash_command_body, view_submission_body
 from fakes.x_api import too_many_requests
-from tests.conftest import QUEUE, wait_until
+from tests.conftest import QUEUE, SIGNING_SECRET, wait_until
 
 STORM, CALM = storm_and_calm(airline_tweets())
 BRAND = "Delta"  # the fake X's brand account
@@ -328,3 +328,21 @@ def test_perch_status_lists_open_surges(surge):
     served, _, _ = surge
     text = served.send(slash_command_body("status", user="U0AGENT", channel=QUEUE)).json()["text"]
     assert re.search(r"🌊 Surge “cancelled · flight” since \d\d:\d\d UTC: 60 waiting", text)
+
+
+def test_a_grouped_tweet_is_claimable_from_the_app_home(surge, fake_slack):
+    served, _, _ = surge
+    db = served.runtime.store.db
+    event = {"type": "event_callback", "team_id": "T0PERCH", "api_app_id": "A0PERCH", "event_id": "Ev9",
+             "event_time": 1, "event": {"type": "app_home_opened", "user": "U0AGENT", "tab": "home", "event_ts": "1"}}
+    signed_post(served.url, SIGNING_SECRET, json.dumps(event), content_type="application/json")
+    wait_until(lambda: "U0AGENT" in fake_slack.homes)
+    home = fake_slack.homes["U0AGENT"]
+    assert re.search(r"🌊 \*Surge\* <https://slack.com/archives/C0QUEUE/p\d+\|“cancelled · flight”>: 60 waiting",
+                     json.dumps(home, ensure_ascii=False))
+    queued = [b["accessory"]["value"] for b in home["blocks"] if b.get("accessory", {}).get("action_id") == "claim"]
+    grouped = {str(row[0]) for row in db.execute("SELECT id FROM cases WHERE grouped = 1")}
+    case_id = next(value for value in queued if value in grouped)
+    served.send(home_action_body("claim", case_id, user="U0AGENT", view=home))
+    wait_until(lambda: db["cases"].get(int(case_id))["assignee"] == "U0AGENT")
+    wait_until(lambda: f'"value": "{case_id}"' not in json.dumps(fake_slack.homes["U0AGENT"]))  # drawn again
