@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 
@@ -74,6 +74,7 @@ def content_words(text: str) -> list[str]:
     return [w for w in words if len(w) > 2 and w not in STOP_WORDS and not w.isdigit()]
 
 
+@lru_cache(maxsize=20_000)  # stemming is the costly part: a window's and a week's tweets are stemmed once
 def tweet_terms(text: str) -> frozenset[str]:
     """Stems of the content words ("cancelled", "cancellation" → "cancel") and adjacent pairs of them."""
     stems = _stemmer().stemWords(content_words(text))
@@ -133,7 +134,6 @@ class SurgeGrouper:
         self.threshold = threshold
         self.window = timedelta(minutes=window_minutes)
         self.now = now
-        self._terms: dict[int, frozenset[str]] = {}  # case id → terms, kept while the case is in the window
 
     @property
     def enabled(self) -> bool:
@@ -153,8 +153,7 @@ class SurgeGrouper:
                 log.info("Surge over (%d tweets in the last %s): one card per tweet again", len(cases), self.window)
             return
         waiting = [case for case in cases if case.incident_id is None and not case.answered]
-        terms = {case.case_id: self._terms.get(case.case_id) or tweet_terms(case.text) for case in waiting}
-        self._terms = terms  # stemming is the costly part of a run: each tweet once while it waits
+        terms = {case.case_id: tweet_terms(case.text) for case in waiting}
         topics = [incident for incident in incidents if incident.term != OTHER]
         for incident in topics:
             alike = [case for case in waiting if incident.term in terms[case.case_id]]
