@@ -27,35 +27,34 @@ def signed_post(url: str, secret: str, body: str, *, retry_num: int | None = Non
 def block_action_body(action_id: str, value: str, *, user: str, channel: str, message_ts: str,
                       response_url: str = "https://hooks.slack.com/actions/T0PERCH/1/x") -> str:
     """A `block_actions` interaction payload for a button click on a message."""
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "team": {"id": "T0PERCH", "domain": "perch-demo"},
-        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0PERCH"},
-        "api_app_id": "A0PERCH",
-        "token": "legacy-verification-token",
+    return _block_actions(action_id, value, user=user, block_id="case_actions", trigger="1", where={
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
-        "trigger_id": f"{int(time.time())}.1.trigger",
         "channel": {"id": channel, "name": "support-queue"},
         "message": {"type": "message", "ts": message_ts, "text": "card"},
         "response_url": response_url,
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "case_actions", "value": value,
-                     "text": {"type": "plain_text", "text": action_id}, "action_ts": f"{time.time():.6f}"}],
-    }
-    return urlencode({"payload": json.dumps(payload)})
+    })
 
 
 def home_action_body(action_id: str, value: str, *, user: str, view: dict[str, Any]) -> str:
     """A `block_actions` payload for a button in the user's App Home tab (no channel, no message)."""
+    return _block_actions(action_id, value, user=user, block_id="home_queue", trigger="3", where={
+        "container": {"type": "view", "view_id": "VHOME"},
+        "view": {**view, "id": "VHOME", "type": "home"},
+    })
+
+
+def _block_actions(action_id: str, value: str, *, user: str, block_id: str, trigger: str,
+                   where: dict[str, Any]) -> str:
+    """The frame Slack sends for any button click; `where` says what surface it was on."""
     payload: dict[str, Any] = {
         "type": "block_actions",
         "team": {"id": "T0PERCH", "domain": "perch-demo"},
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0PERCH"},
         "api_app_id": "A0PERCH",
         "token": "legacy-verification-token",
-        "container": {"type": "view", "view_id": "VHOME"},
-        "trigger_id": f"{int(time.time())}.3.trigger",
-        "view": {**view, "id": "VHOME", "type": "home"},
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "home_queue", "value": value,
+        "trigger_id": f"{int(time.time())}.{trigger}.trigger",
+        **where,
+        "actions": [{"type": "button", "action_id": action_id, "block_id": block_id, "value": value,
                      "text": {"type": "plain_text", "text": action_id}, "action_ts": f"{time.time():.6f}"}],
     }
     return urlencode({"payload": json.dumps(payload)})
