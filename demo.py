@@ -2,7 +2,7 @@
 
 Local stand-ins for the X API and Slack's Web API run on 127.0.0.1; the real bot (its scheduler, jobs,
 database and HTTP endpoint) runs between them. Real customer tweets at @JetBlue from
-`../shared/data/airline_tweets.csv` arrive in two waves; the transcript shows each mention, the card
+`data/airline_tweets.csv` arrive in two waves; the transcript shows each mention, the card
 that reached Slack, a button click signed the way Slack signs it, an escalation, then a storm: a burst
 of alike tweets grouped into one incident card, whose status update goes to every customer once an
 agent confirms it; and the database at the end.

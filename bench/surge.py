@@ -2,7 +2,7 @@
 
 The real bot runs with its real scheduler (polling X every 15 s, posting every 5 s and right after a
 poll that stored something). The fakes run in a child process: X publishes real storm tweets from
-../shared/data (cancellations, delays, phone holds) at the moment each was "sent", 2,000 over 60
+data/ (cancellations, delays, phone holds) at the moment each was "sent", 2,000 over 60
 seconds, after a quiet morning of 100 other real airline mentions; Slack answers 429 to any
 `chat.postMessage` that comes sooner than a second after the last one in the same channel.
 

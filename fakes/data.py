@@ -1,4 +1,4 @@
-"""Real tweets from `../shared/data/` (see its README for source and licence), ready to feed FakeX.
+"""Real tweets from the repository's `data/` folder (see its README for source and licence), ready to feed FakeX.
 
 `airline_tweets.csv` is Kaggle's "Twitter US Airline Sentiment" (CC BY-NC-SA 4.0): real customer
 tweets at US airlines, February 2015, with their ids, handles and texts as X sent them (`&amp;`).
@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-AIRLINE_TWEETS = SHARED_DATA / "airline_tweets.csv"
+DATA = Path(__file__).resolve().parents[1] / "data"
+AIRLINE_TWEETS = DATA / "airline_tweets.csv"
+SUPPORT_CONVERSATIONS = DATA / "twcs_head5000.csv"
 _AIRLINE_HANDLES = re.compile(r"@(united|usairways|americanair|southwestair|jetblue|virginamerica)\b", re.I)
 
 

@@ -22,7 +22,6 @@ from fakes.x_api import FakeX
 
 QUEUE = "C0QUEUE"
 SIGNING_SECRET = "test-signing-secret"
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from storage.cases import CardData
 from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+SCHEMA = ROOT / "specs" / "slack" / "manifest.schema.1.0.0.json"
 # Which bot scope each Web API method the bot calls needs (from Slack's method reference).
 METHOD_SCOPES = {
     "auth.test": set(),

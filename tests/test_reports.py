@@ -14,10 +14,11 @@ from slack_sdk import WebClient
 
 from bot.digest import Digest
 from bot.report_args import ReportArgsError, parse_report_args
+from fakes.data import SUPPORT_CONVERSATIONS
 from fakes.slack_requests import signed_post, slash_command_body
 from storage.db import Store, to_iso
 from storage.metrics import build_report
-from tests.conftest import QUEUE, SHARED_DATA, SIGNING_SECRET, cycle, wait_until
+from tests.conftest import QUEUE, SIGNING_SECRET, cycle, wait_until
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 
@@ -152,7 +153,7 @@ def test_report_command_permission_summary_and_csv(serve, fake_x, fake_slack):
 
 def load_conversations(brand: str) -> list[tuple[dict, list[dict]]]:
     """(opening customer tweet, the brand's direct replies to it) from twcs_head5000.csv."""
-    with (SHARED_DATA / "twcs_head5000.csv").open(newline="", encoding="utf-8") as handle:
+    with SUPPORT_CONVERSATIONS.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     replies: dict[str, list[dict]] = {}
     for row in rows:

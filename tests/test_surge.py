@@ -1,7 +1,7 @@
 """Surge mode: a burst of alike mentions becomes an incident card, paced, with nothing lost; a status
 update goes to every customer only after explicit confirmation, once each; the surge ends cleanly.
 
-The bursts are real tweets from ../shared/data: those of the kind a winter storm brings
+The bursts are real tweets from data/: those of the kind a winter storm brings
 (cancellations, delays, phone holds) as the surge, other airline tweets as the brand's usual traffic.
 """
 
