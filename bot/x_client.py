@@ -27,6 +27,7 @@ TWEEPY_HOST = "https://api.twitter.com"
 PAGE_SIZE = 100
 MENTIONS_TIMELINE_CAP = 800  # the mentions timeline never returns more than the newest 800
 SEARCH_RECENT_REACH = timedelta(days=7)
+SEARCH_END_TIME_LAG = timedelta(seconds=11)  # X refuses an end_time less than 10 s before the request
 
 TWEET_FIELDS = ["created_at", "conversation_id", "author_id", "referenced_tweets", "in_reply_to_user_id",
                 "entities", "lang", "note_tweet"]
@@ -180,10 +181,18 @@ class XClient:
 
     def search(self, query: str, start_time: datetime | None, end_time: datetime | None = None,
                *, source: str | None = None) -> Fetch:
-        """Every page of recent search for `query` (which reaches back seven days at most)."""
-        earliest = datetime.fromtimestamp(self.clock(), UTC) - SEARCH_RECENT_REACH + timedelta(minutes=1)
+        """Every page of recent search for `query`, within what X serves: back seven days at most, and up
+        to 10 s before now at the latest. An `end_time` later than that is pulled back and the fetch is
+        marked incomplete, so the caller keeps its cursor and asks again once X can answer for it."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        earliest = now - SEARCH_RECENT_REACH + timedelta(minutes=1)
         if start_time is None or start_time < earliest:
             start_time = earliest
+        pulled_back = end_time is not None and end_time > now - SEARCH_END_TIME_LAG
+        if pulled_back:
+            end_time = now - SEARCH_END_TIME_LAG
+            if end_time <= start_time:
+                return Fetch(complete=False)
         client = self.app_client or self.user_client
         user_auth = self.app_client is None
 
@@ -193,7 +202,9 @@ class XClient:
                 max_results=PAGE_SIZE, next_token=token, tweet_fields=TWEET_FIELDS,
                 expansions=EXPANSIONS, user_fields=USER_FIELDS,
             )
-        return self._paged("tweets/search/recent", page, source=source or f"search:{query}")
+        fetch = self._paged("tweets/search/recent", page, source=source or f"search:{query}")
+        fetch.complete = fetch.complete and not pulled_back
+        return fetch
 
     def _paged(self, endpoint: str, page: Callable[[str | None], requests.Response], *, source: str) -> Fetch:
         fetch = Fetch()

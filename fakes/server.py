@@ -18,6 +18,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 
 @dataclass
+class Response:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None  # None: JSON for a dict or list, text for str or bytes
+
+
+@dataclass
 class Recorded:
     method: str
     path: str
@@ -26,6 +34,8 @@ class Recorded:
     body: bytes
     params: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    query_pairs: list[tuple[str, str]] = field(default_factory=list)  # as sent, repeats included
+    response: Response | None = None  # what the fake answered (None: connection dropped)
 
 
 @dataclass
@@ -42,13 +52,6 @@ class Fault:
     delay: float = 0.0
     mode: str = "replace"
     drop_connection: bool = False
-
-
-@dataclass
-class Response:
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class FakeServer:
@@ -127,12 +130,17 @@ class FakeServer:
     def handle(self, request: Recorded) -> Response:
         raise NotImplementedError
 
+    def finish(self, request: Recorded, response: Response) -> Response:
+        """Last touch on every answer, scripted faults included (the X fake adds rate-limit headers)."""
+        return response
+
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
-        request = Recorded(handler.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)),
-                           {k.lower(): v for k, v in handler.headers.items()}, body)
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        request = Recorded(handler.command, parts.path, dict(pairs),
+                           {k.lower(): v for k, v in handler.headers.items()}, body, query_pairs=pairs)
         with self.lock:
             self.requests.append(request)
         fault = self._take_fault(parts.path)
@@ -147,16 +155,18 @@ class FakeServer:
                 handler.connection.close()
                 return
             response = Response(fault.status, fault.body, fault.headers)
+        response = self.finish(request, response)
+        request.response = response
         self._write(handler, response)
 
     @staticmethod
     def _write(handler: BaseHTTPRequestHandler, response: Response) -> None:
         if isinstance(response.body, bytes | str):
             payload = response.body.encode() if isinstance(response.body, str) else response.body
-            content_type = "text/plain; charset=utf-8"
+            content_type = response.content_type or "text/plain; charset=utf-8"
         else:
             payload = json.dumps(response.body if response.body is not None else {}).encode()
-            content_type = "application/json; charset=utf-8"
+            content_type = response.content_type or "application/json; charset=utf-8"
         try:
             handler.send_response(response.status)
             handler.send_header("Content-Type", content_type)

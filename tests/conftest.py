@@ -76,8 +76,9 @@ class Clock:
 
 
 @pytest.fixture
-def make_bot(bot_env: dict[str, str]):
-    """Build the real runtime (jobs not started: tests run them one step at a time)."""
+def make_bot(bot_env: dict[str, str], fake_x: FakeX):
+    """Build the real runtime (jobs not started: tests run them one step at a time). A `Clock` drives
+    the bot's ingest and the fake X's sense of time alike (rate-limit windows, search's time rules)."""
     built: list[Runtime] = []
 
     def make(clock: Clock | None = None, *, http_mode: bool = False, **overrides: str) -> Runtime:
@@ -85,6 +86,7 @@ def make_bot(bot_env: dict[str, str]):
         if clock is not None:
             runtime.ingestor.clock = clock
             runtime.x.clock = clock
+            fake_x.clock = clock
         built.append(runtime)
         return runtime
 

@@ -260,3 +260,23 @@ def test_rate_limit_headers_pause_before_a_429(make_bot, fake_x, fake_slack):
     clock.advance(timedelta(minutes=16).total_seconds())
     bot.ingestor.run()
     assert len(fake_x.requests_to(r"/mentions$")) == calls + 1
+
+
+def test_gap_fill_never_asks_search_for_the_last_10_seconds(make_bot, fake_x, fake_slack):
+    """X refuses a recent-search `end_time` less than 10 s old: a burst that overflows the timeline
+    within seconds is filled once X can answer for it, with no 400 on the way."""
+    clock = Clock(time.time())
+    fake_x.add_tweet("@Delta before the outage", "early_bird", created_at=minutes_ago(120))
+    bot = make_bot(clock)
+    cycle(bot)
+    burst = [fake_x.add_tweet(f"@Delta app down #{n}", f"fast{n}", created_at=minutes_ago(0.05 - n * 0.00001))
+             for n in range(MENTIONS_CAP + 40)]
+    bot.ingestor.run()
+    stored = {row["id"] for row in bot.store.db.query("SELECT id FROM tweets")}
+    assert len(set(burst) & stored) == MENTIONS_CAP, "the 40 oldest are in X's last 10 s: not asked yet"
+    assert all(r.response is not None and r.response.status == 200 for r in fake_x.requests_to(r"/search/recent$"))
+    clock.advance(15)
+    bot.ingestor.run()
+    stored = {row["id"] for row in bot.store.db.query("SELECT id FROM tweets")}
+    assert set(burst) <= stored, "the cursor stayed put, so the next poll filled the rest"
+    assert all(r.response is not None and r.response.status == 200 for r in fake_x.requests_to(r"/search/recent$"))
