@@ -1,8 +1,11 @@
 """A local stand-in for Slack's Web API (form or JSON posts to `/api/<method>`).
 
-It keeps channels of messages with `ts`, threads and message metadata, answers history and replies
-the way Slack does (metadata only with `include_all_metadata`), and checks every message against
-Block Kit's limits so a test fails when the bot would have been refused. `pings()` lists every
+It keeps channels of messages with `ts`, threads and message metadata, and answers the way Slack does:
+history and replies with metadata only under `include_all_metadata`, `oldest`/`latest` exclusive unless
+`inclusive`, thread parents carrying `thread_ts`, `reply_count` and `latest_reply`, keys Slack omits
+left out rather than null, `chat.update` echoing `channel`, `ts`, `text` and `message`. Every message,
+ephemeral, response_url payload, modal and Home view is checked against Block Kit's limits
+(`fakes/block_kit.py`) so a test fails when the bot would have been refused. `pings()` lists every
 mention Slack would have notified (`<!channel>`, `<!here>`, `<@U…>`, `<!subteam^…>`).
 """
 
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fakes.block_kit import check_message, check_view, parse_json
 from fakes.server import FakeServer, Recorded, Response
 
 PING = re.compile(r"<(!channel|!here|!everyone|@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+)[^>]*>")
@@ -32,11 +36,19 @@ class Message:
     user: str = "UPERCHBOT"
     ephemeral_to: str | None = None
 
-    def as_api(self, with_metadata: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "message", "user": self.user, "text": self.text, "ts": self.ts,
-                               "blocks": self.blocks}
+    def as_api(self, with_metadata: bool, replies: list[Message] | None = None) -> dict[str, Any]:
+        """The message as Slack returns it; `replies` makes it a thread parent (Slack adds `thread_ts`
+        equal to its own `ts`, and the reply counts)."""
+        out: dict[str, Any] = {"type": "message", "user": self.user, "bot_id": "BPERCH", "app_id": "A0PERCH",
+                               "text": self.text, "ts": self.ts, "team": "T0PERCH"}
+        if self.blocks:
+            out["blocks"] = self.blocks
         if self.thread_ts:
             out["thread_ts"] = self.thread_ts
+            out["parent_user_id"] = self.user
+        elif replies:
+            out.update(thread_ts=self.ts, reply_count=len(replies), reply_users_count=1,
+                       latest_reply=max(replies, key=lambda m: float(m.ts)).ts, reply_users=[self.user])
         if with_metadata and self.metadata:
             out["metadata"] = self.metadata
         return out
@@ -98,9 +110,13 @@ class FakeSlack(FakeServer):
         request.params = params
         method = request.path.removeprefix("/api/")
         if request.path.startswith("/response_url/"):
+            problem = check_message(params)
+            if problem:
+                self.block_errors.append(problem)
+                return Response(200, {"ok": False, "error": "invalid_blocks"})
             with self.lock:
                 self.responses.append(params)
-            return Response(200, "ok")
+            return Response(200, {"ok": True})
 
         auth = request.headers.get("authorization", "") or ""
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token", "")
@@ -141,8 +157,8 @@ class FakeSlack(FakeServer):
         with self.lock:
             if thread_ts and not any(m.ts == thread_ts and m.channel == channel for m in self.messages):
                 return {"ok": False, "error": "thread_not_found"}
-            message = Message(channel, self._next_ts(), params.get("text", ""), _json(params.get("blocks")) or [],
-                              thread_ts, _json(params.get("metadata")))
+            message = Message(channel, self._next_ts(), params.get("text", ""), parse_json(params.get("blocks")) or [],
+                              thread_ts, parse_json(params.get("metadata")))
             self.messages.append(message)
             self._notify(message)
         return {"ok": True, "channel": channel, "ts": message.ts, "message": message.as_api(True)}
@@ -153,7 +169,11 @@ class FakeSlack(FakeServer):
             return {"ok": False, "error": "channel_not_found"}
         if not params.get("user"):
             return {"ok": False, "error": "user_not_in_channel"}
-        message = Message(channel, self._next_ts(), params.get("text", ""), _json(params.get("blocks")) or [],
+        problem = check_message(params)
+        if problem:
+            self.block_errors.append(problem)
+            return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+        message = Message(channel, self._next_ts(), params.get("text", ""), parse_json(params.get("blocks")) or [],
                           ephemeral_to=params["user"])
         with self.lock:
             self.ephemerals.append(message)  # seen by one person only: a mention in it notifies nobody
@@ -169,11 +189,13 @@ class FakeSlack(FakeServer):
                 if message.channel == params.get("channel") and message.ts == params.get("ts"):
                     message.text = params.get("text", message.text)
                     if "blocks" in params:
-                        message.blocks = _json(params["blocks"]) or []
+                        message.blocks = parse_json(params["blocks"]) or []
                     if params.get("metadata"):
-                        message.metadata = _json(params["metadata"])
+                        message.metadata = parse_json(params["metadata"])
                     self.updates.append(params)
-                    return {"ok": True, "channel": message.channel, "ts": message.ts}
+                    return {"ok": True, "channel": message.channel, "ts": message.ts, "text": message.text,
+                            "message": {**message.as_api(False), "edited": {"user": message.user,
+                                                                            "ts": self._next_ts()}}}
         return {"ok": False, "error": "message_not_found"}
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -182,23 +204,29 @@ class FakeSlack(FakeServer):
             return {"ok": False, "error": "channel_not_found"}
         oldest = float(params.get("oldest") or 0)
         latest = float(params.get("latest") or 9e12)
-        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        inclusive = parse_flag(params.get("inclusive"))
+        with_metadata = parse_flag(params.get("include_all_metadata"))
+
+        def within(ts: float) -> bool:
+            return oldest <= ts <= latest if inclusive else oldest < ts < latest
+
         with self.lock:
-            found = [m for m in self.messages
-                     if m.channel == channel and not m.thread_ts and oldest < float(m.ts) <= latest]
+            found = [m for m in self.messages if m.channel == channel and not m.thread_ts and within(float(m.ts))]
+            replies = {m.ts: self.thread(m.ts) for m in found}
         found.sort(key=lambda m: float(m.ts), reverse=True)
-        return self._page(params, [m.as_api(with_metadata) for m in found])
+        return self._page(params, [m.as_api(with_metadata, replies[m.ts]) for m in found])
 
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         channel, ts = params.get("channel", ""), params.get("ts", "")
-        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with_metadata = parse_flag(params.get("include_all_metadata"))
         with self.lock:
             parent = [m for m in self.messages if m.channel == channel and m.ts == ts]
             replies = [m for m in self.messages if m.channel == channel and m.thread_ts == ts]
         if not parent:
             return {"ok": False, "error": "thread_not_found"}
         replies.sort(key=lambda m: float(m.ts))
-        return self._page(params, [m.as_api(with_metadata) for m in parent + replies])
+        return self._page(params, [parent[0].as_api(with_metadata, replies),
+                                   *(m.as_api(with_metadata) for m in replies)])
 
     def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
         group = params.get("usergroup", "")
@@ -209,7 +237,7 @@ class FakeSlack(FakeServer):
     def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("trigger_id"):
             return {"ok": False, "error": "invalid_trigger_id"}
-        view = _json(params.get("view")) or {}
+        view = parse_json(params.get("view")) or {}
         problem = check_view(view)
         if problem:
             self.block_errors.append(problem)
@@ -221,10 +249,10 @@ class FakeSlack(FakeServer):
         return {"ok": True, "view": stored}
 
     def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
-        view = _json(params.get("view")) or {}
+        view = parse_json(params.get("view")) or {}
         if view.get("type") != "home" or not params.get("user_id"):
             return {"ok": False, "error": "invalid_arguments"}
-        problem = check_message({"text": "home", "blocks": view.get("blocks") or []})
+        problem = check_view(view)
         if problem:
             self.block_errors.append(problem)
             return {"ok": False, "error": "invalid_blocks"}
@@ -233,7 +261,7 @@ class FakeSlack(FakeServer):
         return {"ok": True, "view": view}
 
     def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        view = _json(params.get("view")) or {}
+        view = parse_json(params.get("view")) or {}
         problem = check_view(view)
         if problem:
             self.block_errors.append(problem)
@@ -263,7 +291,7 @@ class FakeSlack(FakeServer):
         return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
 
     def _files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        files = _json(params.get("files")) or []
+        files = parse_json(params.get("files")) or []
         channel = params.get("channel_id")
         if channel and channel not in self.channels:
             return {"ok": False, "error": "channel_not_found"}
@@ -306,88 +334,5 @@ def _params(request: Recorded) -> dict[str, Any]:
     return params
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return value
-
-
-def _text_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def check_message(params: dict[str, Any]) -> str | None:
-    """The Block Kit and message limits Slack enforces on chat.postMessage / chat.update."""
-    text = params.get("text", "") or ""
-    blocks = _json(params.get("blocks")) or []
-    if not text and not blocks:
-        return "no_text"
-    if _text_length(text) > 40000:
-        return "msg_too_long"
-    if len(blocks) > 50:
-        return "more than 50 blocks"
-    for index, block in enumerate(blocks):
-        if len(block.get("block_id", "")) > 255:
-            return f"block {index}: block_id over 255"
-        kind = block.get("type")
-        if kind == "section":
-            fields = block.get("fields") or []
-            if len(fields) > 10 or any(not 1 <= _text_length(f.get("text", "")) <= 2000 for f in fields):
-                return f"block {index}: a section has at most 10 fields of 1-2000 characters"
-            section_text = (block.get("text") or {}).get("text", "")
-            if (section_text or not fields) and not 1 <= _text_length(section_text) <= 3000:
-                return f"block {index}: section text must be 1-3000 characters"
-        elif kind == "context":
-            elements = block.get("elements", [])
-            if not 1 <= len(elements) <= 10:
-                return f"block {index}: context needs 1-10 elements"
-            for element in elements:
-                if "text" in element and not 1 <= _text_length(element["text"]) <= 3000:
-                    return f"block {index}: context text must be 1-3000 characters"
-        elif kind == "actions":
-            elements = block.get("elements", [])
-            if not 1 <= len(elements) <= 25:
-                return f"block {index}: actions needs 1-25 elements"
-            for element in elements:
-                if element.get("type") == "button":
-                    if not 1 <= _text_length(element["text"]["text"]) <= 75:
-                        return f"block {index}: button text must be 1-75 characters"
-                    if len(element.get("action_id", "")) > 255 or len(element.get("value", "")) > 2000:
-                        return f"block {index}: button action_id/value too long"
-        elif kind == "header" and not 1 <= _text_length((block.get("text") or {}).get("text", "")) <= 150:
-            return f"block {index}: header text must be 1-150 characters"
-    metadata = _json(params.get("metadata"))
-    if metadata and (not metadata.get("event_type") or "event_payload" not in metadata):
-        return "invalid_metadata_format"
-    return None
-
-
-def check_view(view: dict[str, Any]) -> str | None:
-    """The modal limits Slack enforces on views.open / views.update."""
-    if view.get("type") != "modal":
-        return "view type must be modal"
-    for name, limit in (("title", 24), ("submit", 24), ("close", 24)):
-        if name in view and not 1 <= _text_length(view[name].get("text", "")) <= limit:
-            return f"view {name} must be 1-{limit} characters"
-    if len(view.get("private_metadata", "")) > 3000:
-        return "private_metadata over 3000 characters"
-    blocks = view.get("blocks") or []
-    if not 1 <= len(blocks) <= 100:
-        return "a modal needs 1-100 blocks"
-    for index, block in enumerate(blocks):
-        if block.get("type") == "input":
-            element = block.get("element") or {}
-            if len(element.get("initial_value", "")) > element.get("max_length", 3000):
-                return f"block {index}: initial_value longer than max_length"
-            if _text_length(block.get("label", {}).get("text", "")) > 2000:
-                return f"block {index}: label too long"
-            if _text_length((block.get("hint") or {}).get("text", "")) > 2000:
-                return f"block {index}: hint too long"
-        elif block.get("type") == "actions":
-            for element in block.get("elements", []):
-                if element.get("type") == "static_select" and not 1 <= len(element.get("options", [])) <= 100:
-                    return f"block {index}: a select needs 1-100 options"
-    return check_message({"text": "view", "blocks": [b for b in blocks if b.get("type") != "input"]})
+def parse_flag(value: Any) -> bool:
+    return str(value or "").lower() in ("1", "true")

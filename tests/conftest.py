@@ -38,9 +38,13 @@ def fake_x() -> Iterator[FakeX]:
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
+def fake_slack(request: pytest.FixtureRequest) -> Iterator[FakeSlack]:
+    """Slack's stand-in; a test fails if anything the bot sent broke a Block Kit limit (unless it is
+    marked `refused_blocks`, for tests that send such payloads on purpose)."""
     with FakeSlack(channels=(QUEUE,)) as server:
         yield server
+    if request.node.get_closest_marker("refused_blocks") is None:
+        assert server.block_errors == [], "Slack would have refused these"
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from bot.mrkdwn import decode_x, safe_mrkdwn, utf16_len
-from fakes.slack_api import PING, check_message
+from fakes.block_kit import check_message
+from fakes.slack_api import PING
 from tests.conftest import cycle, minutes_ago
 
 HOSTILE = {
