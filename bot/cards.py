@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.mrkdwn import clean, decode_x, escape_within, one_line, safe_mrkdwn
+from bot.mrkdwn import clean, cut_mrkdwn, decode_x, escape_within, one_line, safe_mrkdwn
 from storage.cases import CardData, FollowUp
 from storage.db import from_iso
 
@@ -245,8 +245,9 @@ def case_note_message(note: dict[str, Any]) -> dict[str, Any]:
     """A note Perch writes in a case's thread (escalation news, reminders); its text is built by Perch."""
     return {
         "thread_ts": note["thread_ts"],
-        "text": note["text"][:FALLBACK_TEXT_LIMIT],
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": note["text"][:SECTION_TEXT_LIMIT]}}],
+        "text": cut_mrkdwn(note["text"], FALLBACK_TEXT_LIMIT),
+        "blocks": [{"type": "section",
+                    "text": {"type": "mrkdwn", "text": cut_mrkdwn(note["text"], SECTION_TEXT_LIMIT)}}],
         "metadata": {"event_type": NOTE_EVENT_TYPE,
                      "event_payload": {"case_id": note["case_id"], "note_id": note["id"]}},
         "unfurl_links": False,

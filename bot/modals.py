@@ -11,6 +11,7 @@ from bot.mrkdwn import clean, escape_within, one_line, safe_mrkdwn, utf16_len
 from storage.cases import CardData
 
 REPLY_TEXT_BLOCK = "reply_text"
+TEXT_BOX_MAX = 3000  # Slack's max_length for a plain_text_input
 SAVED_REPLY_ACTION = "saved_reply_pick"
 DM_LINK = "https://twitter.com/messages/compose?recipient_id={brand_id}"
 HANDOFF_TEMPLATE = "@{handle} We'd like to help. Please send us a DM with your booking reference: {link}"
@@ -31,11 +32,12 @@ def modal(callback_id: str, title: str, submit: str, metadata: dict[str, Any],
 
 
 def reply_modal(card: CardData, thread: list[dict[str, Any]], saved: list[dict[str, Any]], *,
-                text: str | None = None, version: int = 0) -> dict[str, Any]:
+                text: str | None = None, version: int = 0, notice: str | None = None) -> dict[str, Any]:
     """The Reply modal: the tweet, the thread so far, saved replies, and the text box.
 
     `version` changes the text box's block id, which is how Slack is told to show a new initial
-    value after a saved reply is picked.
+    value after a saved reply is picked. `notice` is a line for the agent above the box (Perch's own
+    words). The box never starts with more than it can hold: Slack refuses the whole view if it does.
     """
     blocks: list[dict[str, Any]] = [_tweet_section(card)]
     if len(thread) > 1:
@@ -48,14 +50,16 @@ def reply_modal(card: CardData, thread: list[dict[str, Any]], saved: list[dict[s
             "options": [{"text": {"type": "plain_text", "text": escape_within(one_line(r["name"]), 75) or "?"},
                          "value": str(r["id"])} for r in saved[:100]],
         }]})
+    if notice:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": notice}]})
     blocks.append({
         "type": "input", "block_id": f"{REPLY_TEXT_BLOCK}_{version}",
         "label": {"type": "plain_text", "text": "Your reply"},
         "hint": {"type": "plain_text", "text": "Up to 280 characters as X counts them: links count 23, emoji "
                                                "and CJK characters 2. Sent as a reply to the customer's "
                                                "latest tweet."},
-        "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000,
-                    "initial_value": text if text is not None else _mention(card)},
+        "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": TEXT_BOX_MAX,
+                    "initial_value": fit_text_box(text if text is not None else _mention(card))},
     })
     return modal("reply", "Reply on X", "Send reply", {"case_id": card.case_id, "version": version}, blocks)
 
@@ -76,6 +80,19 @@ def move_to_dm_modal(card: CardData, brand_id: str) -> dict[str, Any]:
              "hint": {"type": "plain_text", "text": "Sent as a DM when the customer accepts DMs from the brand."},
              "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000}},
     ])
+
+
+def fit_text_box(text: str) -> str:
+    """`text` cut, at a character boundary, to what a text box holds (UTF-16 units, as Slack counts)."""
+    if utf16_len(text) <= TEXT_BOX_MAX:
+        return text
+    kept, size = [], 0
+    for ch in text:
+        size += utf16_len(ch)
+        if size > TEXT_BOX_MAX:
+            break
+        kept.append(ch)
+    return "".join(kept)
 
 
 def submitted_text(view: dict[str, Any], block_prefix: str) -> tuple[str, str]:

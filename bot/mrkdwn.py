@@ -60,6 +60,28 @@ def plain(raw: str, limit: int) -> str:
     return text if utf16_len(text) <= limit else _cut(list(text), limit)
 
 
+_MRKDWN_TOKEN = re.compile(r"&(?:amp|lt|gt);|<[^<>\n]*>")
+
+
+def cut_mrkdwn(text: str, limit: int) -> str:
+    """Cut mrkdwn Perch already built (escaped, with `<…>` links and mentions) to `limit` UTF-16 units
+    without splitting an entity like `&amp;` or a `<…>` token, ending with an ellipsis when cut."""
+    if utf16_len(text) <= limit:
+        return text
+    pieces, position = [], 0
+    for match in _MRKDWN_TOKEN.finditer(text):
+        pieces.extend(text[position:match.start()])
+        pieces.append(match.group())
+        position = match.end()
+    pieces.extend(text[position:])
+    return _cut(pieces, limit)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 escalation`, `2 escalations`."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def _cut(pieces: list[str], limit: int) -> str:
     """Keep whole pieces (a character, or its escape) while they fit, then end with an ellipsis."""
     budget, used, kept = limit - utf16_len(ELLIPSIS), 0, 0

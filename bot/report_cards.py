@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.cards import duration, slack_user, tweet_url
+from bot.mrkdwn import cut_mrkdwn, escape, plural
 from storage.metrics import CaseRow, Report, Stat
 
 BAR = "▇"
@@ -21,12 +22,14 @@ def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, 
             {"type": "mrkdwn", "text": f"*Handled*\n{report.handled}"},
             {"type": "mrkdwn", "text": f"*Still open*\n{report.open}"},
             {"type": "mrkdwn", "text": f"*Reopened*\n{report.reopened}"},
-            {"type": "mrkdwn", "text": f"*SLA breaches* (first response > {report.sla_target_minutes:g}m)\n"
+            {"type": "mrkdwn", "text": f"*SLA breaches* (first response &gt; {report.sla_target_minutes:g}m)\n"
                                        f"{report.sla_breaches}"},
         ]},
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([
             _stat_line("Time to first response", report.time_to_first_response),
-            _stat_line("… after the card was posted", report.first_response_after_posting),
+            _stat_line("… after the card was posted", report.first_response_after_posting)
+            + (f" · {plural(report.answered_before_card, 'case')} answered before their card, left out"
+               if report.answered_before_card else ""),
             _stat_line("Time to claim", report.time_to_claim),
             _stat_line("Time to resolve", report.time_to_resolve),
             _stat_line("Time to card (Perch's own delay)", report.time_to_card),
@@ -37,7 +40,8 @@ def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, 
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "Busiest hours: " + ", ".join(
             f"{hour:02d}:00 ({count})" for hour, count in busiest)}]})
     blocks.append({"type": "divider"})
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _breakdown(report, breakdown)[:2990]}})
+    breakdown_text = cut_mrkdwn(_breakdown(report, breakdown), 3000)
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": breakdown_text}})
     if not report.volume_in:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "No cases in this period."}]})
     return blocks
@@ -60,7 +64,7 @@ def _breakdown(report: Report, breakdown: str) -> str:
         if not report.by_location:
             return "*By location*\nNo escalations in this period."
         return "*By location*\n" + "\n".join(
-            f"• *{row['location']}* — {row['escalations']} escalations · acknowledge p50 "
+            f"• *{escape(row['location'])}* — {plural(row['escalations'], 'escalation')} · acknowledge p50 "
             f"{duration_or_dash(row['acknowledge'].p50)} · resolve p50 {duration_or_dash(row['resolve'].p50)}"
             + (f" · {row['waiting']} waiting" if row["waiting"] else "") for row in report.by_location)
     if breakdown == "hour":
@@ -73,7 +77,8 @@ def _breakdown(report: Report, breakdown: str) -> str:
     if not report.by_agent:
         return "*By agent*\nNo case was assigned in this period."
     return "*By agent*\n" + "\n".join(
-        f"• {slack_user(row['agent'])} — {row['cases']} cases · {row['replies']} replies · "
+        f"• {slack_user(row['agent'])} — {plural(row['cases'], 'case')} · "
+        f"{plural(row['replies'], 'reply', 'replies')} · "
         f"{row['resolved']} resolved · p50 first response {duration_or_dash(row['first_response'].p50)} · p50 resolve "
         f"{duration_or_dash(row['resolve'].p50)}" for row in report.by_agent[:40])
 

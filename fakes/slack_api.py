@@ -147,6 +147,9 @@ class FakeSlack(FakeServer):
 
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         channel = params.get("channel", "")
+        if re.fullmatch(r"[UW][A-Z0-9]+", channel):  # a user id: Slack posts in the app's DM with them
+            channel = params["channel"] = "D" + channel[1:]
+            self.channels.add(channel)
         if channel not in self.channels:
             return {"ok": False, "error": "channel_not_found"}
         problem = check_message(params)

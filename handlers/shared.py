@@ -61,6 +61,14 @@ def tell(client: WebClient, channel: str | None, user: str, text: str) -> None:
         log.warning("Could not tell %s (%s): %s", user, error.response.get("error"), text)
 
 
+def tell_directly(client: WebClient, user: str, text: str) -> None:
+    """Answer one person in their Messages tab with Perch, for clicks inside a modal (no channel there)."""
+    try:
+        client.chat_postMessage(channel=user, text=text, unfurl_links=False, unfurl_media=False)
+    except SlackApiError as error:
+        log.warning("Could not tell %s (%s): %s", user, error.response.get("error"), text)
+
+
 def channel_of(body: dict[str, Any]) -> str | None:
     return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
 

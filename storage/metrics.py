@@ -50,6 +50,12 @@ def _seconds(start: str, end: str) -> str:
     return f"MAX(0.0, (julianday({end}) - julianday({start})) * 86400.0)"
 
 
+def _seconds_if_after(start: str, end: str) -> str:
+    """SQL for `end - start` in seconds, NULL when `end` came first (or either is missing)."""
+    span = f"(julianday({end}) - julianday({start})) * 86400.0"
+    return f"CASE WHEN {span} >= 0 THEN {span} END"
+
+
 @dataclass(frozen=True)
 class Stat:
     """Percentiles over `count` values (seconds); None when there were none."""
@@ -82,6 +88,7 @@ class Report:
     time_to_claim: Stat = field(default_factory=lambda: Stat(0, None, None))
     time_to_first_response: Stat = field(default_factory=lambda: Stat(0, None, None))
     first_response_after_posting: Stat = field(default_factory=lambda: Stat(0, None, None))
+    answered_before_card: int = 0  # answered on x.com before Perch carded them: left out of the above
     time_to_resolve: Stat = field(default_factory=lambda: Stat(0, None, None))
     sla_target_minutes: float = 60
     sla_breaches: int = 0
@@ -112,7 +119,7 @@ def _period(start: datetime, end: datetime, agent: str | None, location: str | N
 
 _DURATIONS = ", ".join([_seconds("c.tweet_created_at", "c.posted_at"), _seconds("c.posted_at", "c.claimed_at"),
                         _seconds("c.tweet_created_at", "c.first_response_at"),
-                        _seconds("c.posted_at", "c.first_response_at"),
+                        _seconds_if_after("c.posted_at", "c.first_response_at"),
                         _seconds("c.tweet_created_at", "c.resolved_at")])
 
 
@@ -136,7 +143,8 @@ def build_report(db: sqlite_utils.Database, start: datetime, end: datetime, *, n
                  location: str | None = None) -> Report:
     """The figures of `docs/metrics.md` for one period, from one lean pass over its cases."""
     where, params = _period(start, end, agent, location)
-    rows = db.execute(f"SELECT c.status, c.assignee, c.tweet_created_at, c.reopened_count, {_DURATIONS} "
+    rows = db.execute(f"SELECT c.status, c.assignee, c.tweet_created_at, c.reopened_count, {_DURATIONS}, "
+                      "julianday(c.first_response_at) < julianday(c.posted_at) "
                       f"FROM cases c WHERE {where}", params).fetchall()
     report = Report(start, end, sla_target_minutes=sla_minutes)
     report.volume_in = len(rows)
@@ -149,6 +157,7 @@ def build_report(db: sqlite_utils.Database, start: datetime, end: datetime, *, n
     report.time_to_claim = Stat.of([r[5] for r in rows])
     report.time_to_first_response = Stat.of(first)
     report.first_response_after_posting = Stat.of([r[7] for r in rows])
+    report.answered_before_card = sum(1 for r in rows if r[9])
     report.time_to_resolve = Stat.of(resolved)
     report.first_responses = sorted(v for v in first if v is not None)
     target, cutoff = sla_minutes * 60, to_iso(now - timedelta(minutes=sla_minutes))

@@ -7,6 +7,8 @@ the tweets *and* the cursor or neither; storing the same tweet twice is a no-op.
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 from dataclasses import dataclass, field
 
 import sqlite_utils
@@ -14,6 +16,8 @@ import sqlite_utils
 from storage.cases import reopen, touch_card
 from storage.db import utc_now, writing
 from storage.events import event_row
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class StoreResult:
     duplicates: int = 0
     cases_opened: list[int] = field(default_factory=list)
     follow_ups: int = 0
+    unstorable: list[str] = field(default_factory=list)  # ids of tweets skipped because they cannot be stored
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,29 @@ def store_tweets(db: sqlite_utils.Database, tweets: list[Tweet],
         fresh = list({t.id: t for t in sorted(tweets, key=tweet_order) if t.id not in known}.values())
         result.duplicates = len(tweets) - len(fresh)
         if fresh:
-            _store_batch(db, fresh, result)
+            _store_each_that_can_be(db, fresh, result)
         if cursor is not None:
             advance_cursor(db, cursor)
     return result
+
+
+def _store_each_that_can_be(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreResult) -> None:
+    """The batch in one go; should it fail, tweet by tweet, so one that cannot be stored is skipped
+    (and named in the log) instead of failing the poll and holding the cursor back for ever."""
+    try:
+        with db.atomic():
+            _store_batch(db, fresh, result)
+        return
+    except (sqlite3.Error, UnicodeError, ValueError, TypeError, OverflowError):
+        pass
+    for tweet in fresh:
+        try:
+            with db.atomic():
+                _store_batch(db, [tweet], result)
+        except (sqlite3.Error, UnicodeError, ValueError, TypeError, OverflowError) as error:
+            log.error("Skipped tweet %s: it cannot be stored (%s: %s)", tweet.id, type(error).__name__,
+                      str(error)[:200])
+            result.unstorable.append(tweet.id)
 
 
 def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreResult) -> None:
@@ -117,18 +141,28 @@ def _tweet_row(tweet: Tweet, now: str) -> dict:
     return {
         "id": tweet.id,
         "author_id": tweet.author_id,
-        "author_handle": tweet.author_handle,
-        "author_name": tweet.author_name,
+        "author_handle": storable(tweet.author_handle),
+        "author_name": storable(tweet.author_name),
         "author_followers": tweet.author_followers,
         "author_verified": tweet.author_verified,
-        "text": tweet.text,
+        "text": storable(tweet.text),
         "created_at": tweet.created_at,
         "conversation_id": tweet.conversation_id or tweet.id,
         "in_reply_to_tweet_id": tweet.in_reply_to_tweet_id,
         "source": tweet.source,
         "stored_at": now,
-        "raw": json.dumps(tweet.raw, ensure_ascii=False),
+        "raw": storable(json.dumps(tweet.raw, ensure_ascii=False)),
     }
+
+
+def storable(text: str) -> str:
+    """Text SQLite can keep as UTF-8: a lone surrogate (valid in JSON as `\\ud800`, not in UTF-8)
+    becomes U+FFFD; everything else is kept as it is."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _latest_cases_for(db: sqlite_utils.Database, tweets: list[Tweet]) -> dict[tuple[str, str], tuple[int, str]]:

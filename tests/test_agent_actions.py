@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from urllib.parse import urlencode
 
 import pytest
 
@@ -243,7 +244,6 @@ def test_saved_replies_are_managed_and_inserted(queue, fake_x, fake_slack):
                "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": "@bag_lady "}}}}},
                "actions": [{"action_id": "saved_reply_pick", "block_id": "saved", "type": "static_select",
                             "selected_option": select["options"][0]}], "trigger_id": "1.1", "team": {"id": "T"}}
-    from urllib.parse import urlencode
     served.send(urlencode({"payload": json.dumps(payload)}))
     wait_until(lambda: any(b.get("block_id") == "reply_text_1" for b in fake_slack.views[-1]["blocks"]))
     box = next(b for b in fake_slack.views[-1]["blocks"] if b.get("block_id") == "reply_text_1")
@@ -358,3 +358,37 @@ def test_what_agents_type_never_pings_either(queue, fake_x, fake_slack):
     wait_until(lambda: fake_slack.thread(card.ts))
     assert fake_slack.pings() == []
     assert fake_x.posted[0]["text"] == "@bag_lady <!channel> <@U0BOSS> &amp; <https://x.io|y>", "sent as typed"
+
+
+def test_a_saved_reply_that_overflows_the_box_is_cut_to_fit_and_the_agent_is_told(queue, fake_x, fake_slack):
+    served, card, _ = queue
+    served.send(slash_command_body("replies add Long | " + "We are so sorry. " * 15, user="U0AGENT", channel=QUEUE))
+    view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
+    select = next(b for b in view["blocks"] if b["type"] == "actions")["elements"][0]
+    typed = "@bag_lady " + "x" * 2900  # the agent pasted a draft: the box holds 3,000
+    payload = {"type": "block_actions", "user": {"id": "U0AGENT", "username": "agent"},
+               "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": typed}}}}},
+               "actions": [{"action_id": "saved_reply_pick", "block_id": "saved", "type": "static_select",
+                            "selected_option": select["options"][0]}], "trigger_id": "1.1", "team": {"id": "T"}}
+    served.send(urlencode({"payload": json.dumps(payload)}))
+    wait_until(lambda: any(b.get("block_id") == "reply_text_1" for b in fake_slack.views[-1]["blocks"]))
+    box = next(b for b in fake_slack.views[-1]["blocks"] if b.get("block_id") == "reply_text_1")
+    assert len(box["element"]["initial_value"]) == 3000 and box["element"]["initial_value"].startswith(typed)
+    assert "did not fit" in json.dumps(fake_slack.views[-1]["blocks"])
+    assert fake_slack.block_errors == []
+
+
+def test_a_saved_reply_slack_refuses_to_show_is_told_not_swallowed(queue, fake_x, fake_slack):
+    served, card, _ = queue
+    served.send(slash_command_body("replies add Short | Sorry about that.", user="U0AGENT", channel=QUEUE))
+    view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
+    select = next(b for b in view["blocks"] if b["type"] == "actions")["elements"][0]
+    fake_slack.script(r"views\.update$", status=200, body={"ok": False, "error": "not_found"})
+    payload = {"type": "block_actions", "user": {"id": "U0AGENT", "username": "agent"},
+               "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": "@bag_lady "}}}}},
+               "actions": [{"action_id": "saved_reply_pick", "block_id": "saved", "type": "static_select",
+                            "selected_option": select["options"][0]}], "trigger_id": "1.1", "team": {"id": "T"}}
+    served.send(urlencode({"payload": json.dumps(payload)}))
+    wait_until(lambda: fake_slack.top_level("D0AGENT"))
+    (told,) = fake_slack.top_level("D0AGENT")
+    assert "could not add the saved reply" in told.text and "not_found" in told.text

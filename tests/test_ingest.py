@@ -280,3 +280,20 @@ def test_gap_fill_never_asks_search_for_the_last_10_seconds(make_bot, fake_x, fa
     stored = {row["id"] for row in bot.store.db.query("SELECT id FROM tweets")}
     assert set(burst) <= stored, "the cursor stayed put, so the next poll filled the rest"
     assert all(r.response is not None and r.response.status == 200 for r in fake_x.requests_to(r"/search/recent$"))
+
+
+def test_a_tweet_that_cannot_be_stored_never_blocks_the_others(make_bot, fake_x, fake_slack, caplog):
+    """A lone surrogate is valid JSON (`\\ud800`) but not UTF-8: it is stored as U+FFFD. A tweet that
+    still cannot be stored (here a follower count past SQLite's integers) is skipped and named."""
+    before = fake_x.add_tweet("@Delta first", "calm_one", created_at=minutes_ago(5))
+    odd = fake_x.add_tweet("@Delta broken \ud800 text", "odd_one", created_at=minutes_ago(4))
+    huge = fake_x.add_tweet("@Delta famous", fake_x.add_user("famous", followers=10**30), created_at=minutes_ago(3))
+    after = fake_x.add_tweet("@Delta last", "calm_two", created_at=minutes_ago(2))
+    bot = make_bot()
+    with caplog.at_level(logging.ERROR):
+        cycle(bot)
+    assert sorted(card_tweet_ids(fake_slack)) == sorted([before, odd, after])
+    assert bot.store.db["tweets"].get(odd)["text"] == "@Delta broken \ufffd text"
+    assert f"Skipped tweet {huge}" in caplog.text
+    cycle(bot)
+    assert len(fake_slack.top_level()) == 3, "the cursor moved on: nothing is asked again or posted twice"

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from slack_sdk import WebClient
 
 from bot.digest import Digest
 from bot.report_args import ReportArgsError, parse_report_args
+from bot.report_cards import report_blocks
 from fakes.data import SUPPORT_CONVERSATIONS
 from fakes.slack_requests import signed_post, slash_command_body
 from storage.db import Store, to_iso
@@ -232,3 +234,26 @@ def test_home_tab_shows_my_cases_the_queue_and_today(serve, fake_x, fake_slack):
     text = json.dumps(fake_slack.homes["U0AGENT"]["blocks"], ensure_ascii=False)
     assert "Case #1" in text and "*2* unclaimed" in text and "3 in" in text
     assert "<!channel>" not in text and fake_slack.block_errors == []
+
+
+def test_cases_answered_before_their_card_are_left_out_of_the_after_posting_figure(fixed_log):
+    """Answered on x.com a minute before Perch carded it: not an instant answer, and the report says so."""
+    add_case(fixed_log.db, 6, "2026-03-10 14:00", posted="2026-03-10 14:30", response="2026-03-10 14:20",
+             status="replied")
+    day = parse_report_args("2026-03-10", NOW, "UTC")
+    report = build_report(fixed_log.db, day.start, day.end, now=NOW)
+    assert report.first_response_after_posting.count == 3 and report.first_response_after_posting.p50 == 840
+    assert report.answered_before_card == 1
+    text = json.dumps(report_blocks(report, "2026-03-10", "location"), ensure_ascii=False)
+    assert "1 case answered before their card, left out" in text
+    assert "• *JFK* — 1 escalation ·" in text and "1 escalations" not in text
+
+
+def test_report_text_escapes_what_slack_parses(fixed_log):
+    day = parse_report_args("2026-03-10", NOW, "UTC")
+    blocks = report_blocks(build_report(fixed_log.db, day.start, day.end, now=NOW), "2026-03-10", "agent")
+    texts = [f["text"] for b in blocks for f in b.get("fields", [])] + [b["text"]["text"] for b in blocks
+                                                                       if b["type"] == "section" and "text" in b]
+    assert any("first response &gt; 60m" in t for t in texts)
+    assert "• someone — 1 case · 0 replies · 0 resolved" in " ".join(texts)
+    assert not any(">" in re.sub(r"<[^<>]*>", "", t) for t in texts), "no bare > outside <…> tokens"

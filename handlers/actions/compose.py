@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.modals import REPLY_TEXT_BLOCK, move_to_dm_modal, reply_modal, submitted_text
+from bot.modals import REPLY_TEXT_BLOCK, TEXT_BOX_MAX, fit_text_box, move_to_dm_modal, reply_modal, submitted_text
+from bot.mrkdwn import one_line
 from bot.services import services
 from bot.x_client import XError
-from handlers.shared import MISSING, case_id_of, channel_of, clicker, may_act_or_tell, open_modal, tell
+from handlers.shared import (
+    MISSING,
+    case_id_of,
+    channel_of,
+    clicker,
+    may_act_or_tell,
+    open_modal,
+    tell,
+    tell_directly,
+)
 from storage.cases import CardData, case_tweets, get_card
 from storage.replies import get_saved_reply, saved_replies, sent_replies
+
+log = logging.getLogger(__name__)
 
 
 def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -54,14 +67,23 @@ def pick_saved_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], cli
         return
     _, typed = submitted_text(view, REPLY_TEXT_BLOCK)
     text = (typed.rstrip() + " " + saved["text"]).strip() if typed.strip() else saved["text"]
+    notice = None
+    if fit_text_box(text) != text:
+        text = fit_text_box(text)
+        notice = (f"⚠ The saved reply did not fit: the box holds {TEXT_BOX_MAX:,} characters, so its end was "
+                  "cut. X takes 280, so shorten it before sending.")
     version = int(meta.get("version", 0)) + 1
     try:
         client.views_update(view_id=view["id"], hash=view.get("hash"),
                             view=reply_modal(case, thread_so_far(db, case), saved_replies(db), text=text,
-                                             version=version))
+                                             version=version, notice=notice))
     except SlackApiError as error:  # hash_conflict: the agent typed meanwhile; their text stays
         if error.response.get("error") != "hash_conflict":
-            raise
+            user, _ = clicker(body)
+            log.warning("Reply form not updated with saved reply %s: %s", saved["id"], error.response.get("error"))
+            tell_directly(client, user, f"Perch could not add the saved reply “{one_line(saved['name'])[:60]}” to "
+                                        f"your form (Slack said {error.response.get('error')}). Your text is as "
+                                        "you left it: paste the saved reply from `/perch replies` instead.")
 
 
 def thread_so_far(db: Any, case: CardData) -> list[dict[str, Any]]:
