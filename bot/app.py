@@ -58,6 +58,9 @@ def build_app(settings: Settings, client: WebClient, services: Services) -> App:
     @app.middleware
     def provide_services(context, next):  # noqa: A002 (Bolt's argument name)
         context["perch"] = services
+        # Bolt hands listeners a plain WebClient built per request; give them the shared one, so every
+        # message Perch posts into a channel, whoever posts it, goes through the same per-channel pacer.
+        context["client"] = client
         next()
 
     register_listeners(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import QUEUE, cycle, minutes_ago
+from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
 
 
 def seed(fake_x, count: int) -> None:
@@ -33,3 +33,22 @@ def test_without_pacing_the_fake_refuses_and_slack_sdk_waits_out_the_429s(make_b
     cycle(bot)
     assert len(fake_slack.top_level(QUEUE)) == 3
     assert fake_slack.rate_limited, "unpaced posts into one channel hit the limit"
+
+
+def test_messages_posted_from_listeners_share_the_pacer(serve, fake_x, fake_slack):
+    """Bolt builds a plain WebClient per request: listeners get the bot's paced client instead."""
+    fake_slack.channel_interval = 0.3
+    served = serve(SLACK_CHANNEL_POST_INTERVAL_SECONDS="0.3")
+    seen = []
+
+    @served.runtime.app.action("probe_post")
+    def probe(ack, client):
+        ack()
+        seen.append(client)
+        for n in range(3):
+            client.chat_postMessage(channel=QUEUE, text=f"from a listener {n}")
+
+    served.click("probe_post", "U0AGENT", "1.1")
+    wait_until(lambda: len(fake_slack.top_level(QUEUE)) == 3)
+    assert seen == [served.runtime.slack]
+    assert fake_slack.rate_limited == []
