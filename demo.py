@@ -35,10 +35,26 @@ from fakes.x_api import FakeX
 BRAND = "JetBlue"
 QUEUE = "C0SUPPORT"
 STATIONS, STATION_STAFF = "C0STATIONS", "S0STATIONSTAFF"
-STATIONS_CSV = "\n".join(["code,channel,staff,aliases"] + [
-    f"{code},{STATIONS},{STATION_STAFF},{aliases}" for code, aliases in (
-        ("JFK", "Kennedy;T5"), ("BOS", "Logan"), ("FLL", ""), ("MCO", ""), ("LGA", "LaGuardia"), ("EWR", "Newark"),
-        ("SAV", ""), ("TPA", ""), ("DCA", ""), ("LAX", ""), ("SFO", ""), ("ORD", "O'Hare"))])
+STATIONS_CSV = "\n".join(
+    ["code,channel,staff,aliases"]
+    + [
+        f"{code},{STATIONS},{STATION_STAFF},{aliases}"
+        for code, aliases in (
+            ("JFK", "Kennedy;T5"),
+            ("BOS", "Logan"),
+            ("FLL", ""),
+            ("MCO", ""),
+            ("LGA", "LaGuardia"),
+            ("EWR", "Newark"),
+            ("SAV", ""),
+            ("TPA", ""),
+            ("DCA", ""),
+            ("LAX", ""),
+            ("SFO", ""),
+            ("ORD", "O'Hare"),
+        )
+    ]
+)
 SECRET = "demo-signing-secret"
 MENTIONS = 36
 
@@ -47,18 +63,32 @@ def main() -> int:
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         os.environ.pop(name, None)
     configure_logging("WARNING")
-    x, slack = FakeX(brand_username=BRAND, brand_name="JetBlue Airways", brand_id="6449282").start(), \
-        FakeSlack(channels=(QUEUE, STATIONS)).start()
+    x, slack = (
+        FakeX(brand_username=BRAND, brand_name="JetBlue Airways", brand_id="6449282").start(),
+        FakeSlack(channels=(QUEUE, STATIONS)).start(),
+    )
     slack.usergroups[STATION_STAFF] = {"U0STAFF"}
     workdir = tempfile.mkdtemp(prefix="perch-demo-")
     port = _free_port()
-    settings = load_settings({
-        "SLACK_BOT_TOKEN": "xoxb-demo", "SLACK_SIGNING_SECRET": SECRET, "SLACK_QUEUE_CHANNEL": QUEUE,
-        "SLACK_API_URL": slack.url + "/api/", "X_API_URL": x.url, "X_API_KEY": "demo",
-        "X_API_SECRET": "demo", "X_ACCESS_TOKEN": "demo", "X_ACCESS_TOKEN_SECRET": "demo",
-        "DATABASE_PATH": os.path.join(workdir, "perch.db"), "POLL_INTERVAL_SECONDS": "1",
-        "POST_INTERVAL_SECONDS": "0.5", "PORT": str(port), "BULK_REPLY_INTERVAL_SECONDS": "0.2",
-    }, http_mode=True)
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-demo",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_QUEUE_CHANNEL": QUEUE,
+            "SLACK_API_URL": slack.url + "/api/",
+            "X_API_URL": x.url,
+            "X_API_KEY": "demo",
+            "X_API_SECRET": "demo",
+            "X_ACCESS_TOKEN": "demo",
+            "X_ACCESS_TOKEN_SECRET": "demo",
+            "DATABASE_PATH": os.path.join(workdir, "perch.db"),
+            "POLL_INTERVAL_SECONDS": "1",
+            "POST_INTERVAL_SECONDS": "0.5",
+            "PORT": str(port),
+            "BULK_REPLY_INTERVAL_SECONDS": "0.2",
+        },
+        http_mode=True,
+    )
     runtime = build_runtime(settings)
     imported = import_csv(runtime.store, STATIONS_CSV)
     server = http_server(runtime.app, lambda: health(runtime), host="127.0.0.1", port=port)
@@ -75,11 +105,15 @@ def main() -> int:
     runtime.scheduler.start()
     try:
         _wait_for(lambda: len(slack.top_level()) >= first, "the first wave of cards")
-        print(f"Wave 1: {first} mentions polled and carded. Now a second wave arrives, with a follow-up, "
-              "a retweet and the brand's own tweet (the last two are skipped).\n")
+        print(
+            f"Wave 1: {first} mentions polled and carded. Now a second wave arrives, with a follow-up, "
+            "a retweet and the brand's own tweet (the last two are skipped).\n"
+        )
         _feed_second_wave(x, second)
-        _wait_for(lambda: len(slack.top_level()) >= first + len(second) and slack.thread(_card_ts(slack, 0)),
-                  "the second wave")
+        _wait_for(
+            lambda: len(slack.top_level()) >= first + len(second) and slack.thread(_card_ts(slack, 0)),
+            "the second wave",
+        )
         _print_cards(x, slack)
         _work_a_case(slack, x, port)
         _escalate_a_case(slack, port)
@@ -95,8 +129,14 @@ def main() -> int:
 
 def _feed(x: FakeX) -> tuple[int, list]:
     """Pick real, non-retweet mentions of @JetBlue and publish the first wave over the last hour."""
-    rows = [t for t in airline_tweets() if t.airline == "Delta" and not t.text.startswith("RT ")
-            and t.handle != "JetBlueNews" and t.sentiment != "positive"][:MENTIONS]
+    rows = [
+        t
+        for t in airline_tweets()
+        if t.airline == "Delta"
+        and not t.text.startswith("RT ")
+        and t.handle != "JetBlueNews"
+        and t.sentiment != "positive"
+    ][:MENTIONS]
     rows.reverse()  # the file lists newest first; publish oldest first
     now = datetime.now(UTC)
     half = len(rows) // 2
@@ -116,8 +156,11 @@ def _feed_second_wave(x: FakeX, rows: list) -> None:
     customer = x.users[first.author_id]
     x.add_tweet(f"@{BRAND} still waiting on this, any update?", customer, reply_to=first_id)
     x.add_tweet(f"RT @{customer['username']}: {first.text}", x.add_user("retweeter_demo"), retweet_of=first_id)
-    x.add_tweet(f"@{customer['username']} We're sorry to hear this. Please DM us your confirmation code.",
-                x.users[x.brand["id"]], reply_to=first_id)
+    x.add_tweet(
+        f"@{customer['username']} We're sorry to hear this. Please DM us your confirmation code.",
+        x.users[x.brand["id"]],
+        reply_to=first_id,
+    )
 
 
 def _print_cards(x: FakeX, slack: FakeSlack) -> None:
@@ -139,8 +182,9 @@ def _work_a_case(slack: FakeSlack, x: FakeX, port: int) -> None:
     case_id = str(card.metadata["event_payload"]["case_id"])
 
     def click(action_id: str, user: str):
-        return signed_post(url, SECRET, block_action_body(action_id, case_id, user=user, channel=QUEUE,
-                                                          message_ts=card.ts))
+        return signed_post(
+            url, SECRET, block_action_body(action_id, case_id, user=user, channel=QUEUE, message_ts=card.ts)
+        )
 
     print(_rule("Two agents click Claim on the second card at the same moment"))
     threads = [threading.Thread(target=click, args=("claim", user)) for user in ("U0AGENT1", "U0AGENT2")]
@@ -158,13 +202,15 @@ def _work_a_case(slack: FakeSlack, x: FakeX, port: int) -> None:
     _wait_for(lambda: slack.views, "the Reply modal")
     view = slack.views[-1]
     box = next(b for b in view["blocks"] if b["type"] == "input")
-    too_long = signed_post(url, SECRET, view_submission_body(view, {box["block_id"]: "@x " + "so sorry " * 40},
-                                                             user=winner)).json()
+    too_long = signed_post(
+        url, SECRET, view_submission_body(view, {box["block_id"]: "@x " + "so sorry " * 40}, user=winner)
+    ).json()
     print(f"a 363-character reply → {too_long['errors'][box['block_id']]}")
     text = box["element"]["initial_value"] + "We're sorry! Please DM us your confirmation code and we'll sort it out."
     for attempt in (0, 1):  # the second is Slack retrying the same submission
-        signed_post(url, SECRET, view_submission_body(view, {box["block_id"]: text}, user=winner),
-                    retry_num=attempt or None)
+        signed_post(
+            url, SECRET, view_submission_body(view, {box["block_id"]: text}, user=winner), retry_num=attempt or None
+        )
     print(f"X received {len(x.posted)} reply for 2 submissions: {x.posted[0]}")
     _wait_for(lambda: slack.thread(card.ts), "the thread note")
     print("thread: " + card_as_text(slack.thread(card.ts)[-1].blocks))
@@ -173,11 +219,17 @@ def _work_a_case(slack: FakeSlack, x: FakeX, port: int) -> None:
     click("resolve", winner)
     _wait_for(lambda: "Resolved" in str(_card(slack, card.ts).blocks), "the collapsed card")
     print(_indent(card_as_text(_card(slack, card.ts).blocks)))
-    forged = signed_post(url, "wrong-secret", block_action_body("claim", case_id, user="U0EVIL", channel=QUEUE,
-                                                                message_ts=card.ts))
+    forged = signed_post(
+        url, "wrong-secret", block_action_body("claim", case_id, user="U0EVIL", channel=QUEUE, message_ts=card.ts)
+    )
     print(f"\na click with a bad signature → HTTP {forged.status_code}")
-    saved = signed_post(url, SECRET, slash_command_body("replies add Delay | Sorry for the delay! We're checking "
-                                                        "with the gate now.", user=winner, channel=QUEUE))
+    saved = signed_post(
+        url,
+        SECRET,
+        slash_command_body(
+            "replies add Delay | Sorry for the delay! We're checking with the gate now.", user=winner, channel=QUEUE
+        ),
+    )
     print(f"/perch replies add … → {saved.json()['text']}\n")
 
 
@@ -189,8 +241,7 @@ def _escalate_a_case(slack: FakeSlack, port: int) -> None:
     print(_rule("Escalate a card whose tweet names an airport"))
     print(_indent(card_as_text(card.blocks)))
     views = len(slack.views)
-    signed_post(url, SECRET, block_action_body("escalate", case_id, user="U0AGENT1", channel=QUEUE,
-                                               message_ts=card.ts))
+    signed_post(url, SECRET, block_action_body("escalate", case_id, user="U0AGENT1", channel=QUEUE, message_ts=card.ts))
     _wait_for(lambda: len(slack.views) > views, "the Escalate modal")
     view = slack.views[-1]
     chosen = next(b for b in view["blocks"] if b["block_id"] == "location")["element"]["initial_option"]
@@ -198,23 +249,30 @@ def _escalate_a_case(slack: FakeSlack, port: int) -> None:
     payload["view"]["state"]["values"] = {
         "location": {"location": {"type": "static_select", "selected_option": chosen}},
         "urgency": {"urgency": {"type": "radio_buttons", "selected_option": {"value": "urgent"}}},
-        "note": {"text": {"type": "plain_text_input", "value": "Customer is at the check-in desk now."}}}
+        "note": {"text": {"type": "plain_text_input", "value": "Customer is at the check-in desk now."}},
+    }
     signed_post(url, SECRET, urlencode({"payload": json.dumps(payload)}))
     message = slack.top_level(STATIONS)[-1]
     print(f"\nin #stations (staff group pinged: {slack.pings()[-1]}):")
     print(_indent(card_as_text(message.blocks)))
 
     def staff(action_id: str) -> None:
-        signed_post(url, SECRET, block_action_body(action_id, "1", user="U0STAFF", channel=STATIONS,
-                                                   message_ts=message.ts))
+        signed_post(
+            url, SECRET, block_action_body(action_id, "1", user="U0STAFF", channel=STATIONS, message_ts=message.ts)
+        )
 
     staff("escalation_ack")
     _wait_for(lambda: "on it" in str(_card(slack, card.ts).blocks), "the card to show who is on it")
     views = len(slack.views)
     staff("escalation_resolve")
     _wait_for(lambda: len(slack.views) > views, "the Done modal")
-    signed_post(url, SECRET, view_submission_body(slack.views[-1], {"outcome": "Met the customer, rebooked on the "
-                                                                               "next flight."}, user="U0STAFF"))
+    signed_post(
+        url,
+        SECRET,
+        view_submission_body(
+            slack.views[-1], {"outcome": "Met the customer, rebooked on the next flight."}, user="U0STAFF"
+        ),
+    )
     _wait_for(lambda: "done" in str(_card(slack, card.ts).blocks), "the card to show the outcome")
     print("\nafter the staff pressed On it, then Done:")
     print(_indent(card_as_text(slack.top_level(STATIONS)[-1].blocks)))
@@ -232,34 +290,47 @@ def _storm(slack: FakeSlack, x: FakeX, port: int) -> None:
     publish(x, storm, BRAND, start=datetime.now(UTC) - timedelta(seconds=60), every_seconds=60 / len(storm))
 
     def incident():
-        return next((m for m in slack.top_level(QUEUE) if (m.metadata or {}).get("event_type") == "perch_incident"),
-                    None)
+        return next(
+            (m for m in slack.top_level(QUEUE) if (m.metadata or {}).get("event_type") == "perch_incident"), None
+        )
 
     _wait_for(lambda: incident() is not None and len(slack.thread(incident().ts)) >= 2, "the incident card")
     card = incident()
     print("in #support-queue, one card instead of 45:")
     print(_indent(card_as_text(card.blocks)))
     chunk = slack.thread(card.ts)[0]
-    print("  ↳ its thread lists every tweet with a Claim button (the first three of "
-          f"{len(chunk.blocks) - 1} in this message):")
+    print(
+        "  ↳ its thread lists every tweet with a Claim button (the first three of "
+        f"{len(chunk.blocks) - 1} in this message):"
+    )
     print(_indent("\n".join(card_as_text(chunk.blocks).splitlines()[:4])))
 
     views = len(slack.views)
-    signed_post(url, SECRET, block_action_body("incident_status", "1", user="U0AGENT1", channel=QUEUE,
-                                               message_ts=card.ts))
+    signed_post(
+        url, SECRET, block_action_body("incident_status", "1", user="U0AGENT1", channel=QUEUE, message_ts=card.ts)
+    )
     _wait_for(lambda: len(slack.views) > views, "the status update modal")
-    status = ("Winter storm: we're rebooking everyone on cancelled flights for free. Rebook online or reply "
-              "here; updates at jetblue.com/travelalerts")
+    status = (
+        "Winter storm: we're rebooking everyone on cancelled flights for free. Rebook online or reply "
+        "here; updates at jetblue.com/travelalerts"
+    )
     signed_post(url, SECRET, view_submission_body(slack.views[-1], {"status_text": status}, user="U0AGENT1"))
-    signed_post(url, SECRET, block_action_body("incident_bulk_reply", "1", user="U0AGENT1", channel=QUEUE,
-                                               message_ts=card.ts))
+    signed_post(
+        url, SECRET, block_action_body("incident_bulk_reply", "1", user="U0AGENT1", channel=QUEUE, message_ts=card.ts)
+    )
     _wait_for(lambda: slack.views[-1]["callback_id"] == "incident_bulk_reply", "the confirmation")
     confirm = slack.views[-1]
     print("\nU0AGENT1 writes the status update, then Reply to everyone asks first:")
     print(_indent(card_as_text(confirm["blocks"])))
     payload = json.loads(parse_qs(view_submission_body(confirm, {}, user="U0AGENT1"))["payload"][0])
-    payload["view"]["state"]["values"] = {"confirm": {"confirmed": {"type": "checkboxes", "selected_options": [
-        {"value": "yes", "text": {"type": "plain_text", "text": "yes"}}]}}}
+    payload["view"]["state"]["values"] = {
+        "confirm": {
+            "confirmed": {
+                "type": "checkboxes",
+                "selected_options": [{"value": "yes", "text": {"type": "plain_text", "text": "yes"}}],
+            }
+        }
+    }
     signed_post(url, SECRET, urlencode({"payload": json.dumps(payload)}))
     _wait_for(lambda: "· done" in str(incident().blocks), "every status reply to go out", timeout=60)
     print("\nticked and sent, paced (one reply per customer):")

@@ -58,16 +58,35 @@ def build_database(path: str, count: int) -> None:
             at = (start + timedelta(seconds=n * 2)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
             tweet_id = str(1_500_000_000_000_000_000 + n)
             status = "resolved" if n < count * 0.9 else "new"
-            tweets.append((tweet_id, str(10_000 + n % 50_000), f"user{n % 50_000}", f"User {n}", 100,
-                           f"@Delta case number {n} needs help", at, tweet_id, "mentions", n + 1, f"{n}.000100"))
-            cases.append((n + 1, tweet_id, str(10_000 + n % 50_000), tweet_id, status, QUEUE, f"{n}.000100", at, at,
-                           at))
+            tweets.append(
+                (
+                    tweet_id,
+                    str(10_000 + n % 50_000),
+                    f"user{n % 50_000}",
+                    f"User {n}",
+                    100,
+                    f"@Delta case number {n} needs help",
+                    at,
+                    tweet_id,
+                    "mentions",
+                    n + 1,
+                    f"{n}.000100",
+                )
+            )
+            cases.append(
+                (n + 1, tweet_id, str(10_000 + n % 50_000), tweet_id, status, QUEUE, f"{n}.000100", at, at, at)
+            )
             events += [(n + 1, "opened", "bot", at, "{}"), (n + 1, "posted", "bot", at, "{}")]
-        conn.executemany("INSERT INTO tweets (id, author_id, author_handle, author_name, author_followers, text, "
-                         "created_at, conversation_id, source, case_id, slack_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                         tweets)
-        conn.executemany("INSERT INTO cases (id, tweet_id, author_id, conversation_id, status, slack_channel, "
-                         "slack_ts, tweet_created_at, opened_at, posted_at) VALUES (?,?,?,?,?,?,?,?,?,?)", cases)
+        conn.executemany(
+            "INSERT INTO tweets (id, author_id, author_handle, author_name, author_followers, text, "
+            "created_at, conversation_id, source, case_id, slack_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            tweets,
+        )
+        conn.executemany(
+            "INSERT INTO cases (id, tweet_id, author_id, conversation_id, status, slack_channel, "
+            "slack_ts, tweet_created_at, opened_at, posted_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            cases,
+        )
         conn.executemany("INSERT INTO events (case_id, kind, actor, at, detail) VALUES (?,?,?,?,?)", events)
         conn.commit()
     conn.close()
@@ -96,21 +115,36 @@ def main() -> None:
     database = os.path.join(workdir, "perch.db")
     started = time.perf_counter()
     build_database(database, args.cases)
-    print(f"database: {args.cases:,} cases built in {time.perf_counter() - started:.0f}s "
-          f"({os.path.getsize(database) / 1e6:.0f} MB)")
+    print(
+        f"database: {args.cases:,} cases built in {time.perf_counter() - started:.0f}s "
+        f"({os.path.getsize(database) / 1e6:.0f} MB)"
+    )
 
     parent, child = multiprocessing.Pipe()
     fakes = multiprocessing.Process(target=serve_fakes, args=(child,), daemon=True)
     fakes.start()
     x_url, slack_url = parent.recv()
     port = free_port()
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
-           "SLACK_QUEUE_CHANNEL": QUEUE, "SLACK_API_URL": slack_url + "/api/", "X_API_URL": x_url,
-           "X_API_KEY": "k", "X_API_SECRET": "s", "X_ACCESS_TOKEN": "t", "X_ACCESS_TOKEN_SECRET": "ts",
-           "DATABASE_PATH": database, "PORT": str(port), "POLL_INTERVAL_SECONDS": "3600", "LOG_LEVEL": "WARNING",
-           "PYTHONPATH": str(ROOT)}
-    bot = subprocess.Popen([sys.executable, "-m", "bot", "--http", "--host", "127.0.0.1"], env=env, cwd=workdir,
-                           stderr=subprocess.DEVNULL)  # the fake Slack holds none of these cards: updates fail
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_QUEUE_CHANNEL": QUEUE,
+        "SLACK_API_URL": slack_url + "/api/",
+        "X_API_URL": x_url,
+        "X_API_KEY": "k",
+        "X_API_SECRET": "s",
+        "X_ACCESS_TOKEN": "t",
+        "X_ACCESS_TOKEN_SECRET": "ts",
+        "DATABASE_PATH": database,
+        "PORT": str(port),
+        "POLL_INTERVAL_SECONDS": "3600",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--http", "--host", "127.0.0.1"], env=env, cwd=workdir, stderr=subprocess.DEVNULL
+    )  # the fake Slack holds none of these cards: updates fail
     url = f"http://127.0.0.1:{port}"
     while True:
         try:
@@ -122,9 +156,11 @@ def main() -> None:
         open_cases = list(range(int(args.cases * 0.9) + 1, args.cases + 1))
         for action_id in ("claim", "reply"):
             latencies = run_clicks(url + "/slack/events", action_id, open_cases, args.rounds, args.concurrency)
-            print(f"{action_id:6} ack latency over {len(latencies)} clicks, {args.concurrency} at once: "
-                  f"p50 {statistics.median(latencies):6.1f} ms  p99 {percentile(latencies, 99):6.1f} ms  "
-                  f"max {max(latencies):6.1f} ms  (target p99 <= 100 ms)")
+            print(
+                f"{action_id:6} ack latency over {len(latencies)} clicks, {args.concurrency} at once: "
+                f"p50 {statistics.median(latencies):6.1f} ms  p99 {percentile(latencies, 99):6.1f} ms  "
+                f"max {max(latencies):6.1f} ms  (target p99 <= 100 ms)"
+            )
     finally:
         bot.send_signal(signal.SIGTERM)
         bot.wait(timeout=30)
@@ -140,8 +176,9 @@ def run_clicks(url: str, action_id: str, cases: list[int], rounds: int, concurre
         barrier = threading.Barrier(concurrency)
 
         def click(case_id: int, user: str, barrier: threading.Barrier = barrier) -> None:
-            body = block_action_body(action_id, str(case_id), user=user, channel=QUEUE,
-                                     message_ts=f"{case_id - 1}.000100")
+            body = block_action_body(
+                action_id, str(case_id), user=user, channel=QUEUE, message_ts=f"{case_id - 1}.000100"
+            )
             barrier.wait()
             started = time.perf_counter()
             response = signed_post(url, SECRET, body)

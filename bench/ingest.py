@@ -49,8 +49,11 @@ def serve_fakes(count: int, pipe) -> None:
     for index in range(count):
         row = rows[index % len(rows)]
         author = x.add_user(row.handle, row.handle, followers_for(row.handle))
-        hidden.append(x.add_tweet(as_mention_of(row.text, BRAND), author,
-                                  created_at=start + timedelta(seconds=index * 6), visible=False))
+        hidden.append(
+            x.add_tweet(
+                as_mention_of(row.text, BRAND), author, created_at=start + timedelta(seconds=index * 6), visible=False
+            )
+        )
     x.start()
     slack.start()
     pipe.send((x.url, slack.url))
@@ -63,7 +66,7 @@ def serve_fakes(count: int, pipe) -> None:
             published = 0
             pipe.send("ok")
         elif command == "publish":
-            batch = hidden[published:published + pipe.recv()]
+            batch = hidden[published : published + pipe.recv()]
             for tweet_id in batch:
                 x.publish(tweet_id)
             published += len(batch)
@@ -94,14 +97,24 @@ def in_batches(pipe, batch: int, poll) -> int:
 
 
 def run_bot(x_url: str, slack_url: str, workdir: str, pipe, batch: int) -> int:
-    settings = load_settings({
-        "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_APP_TOKEN": "xapp-bench", "SLACK_QUEUE_CHANNEL": QUEUE,
-        "SLACK_API_URL": slack_url + "/api/", "X_API_URL": x_url, "X_API_KEY": "k", "X_API_SECRET": "s",
-        "X_ACCESS_TOKEN": "t", "X_ACCESS_TOKEN_SECRET": "ts", "DATABASE_PATH": os.path.join(workdir, "bot.db"),
-        # Raw throughput, one card per mention like the baseline: no Slack pacing, no surge grouping
-        # (bench/surge.py measures those against a Slack that enforces its limit).
-        "SLACK_CHANNEL_POST_INTERVAL_SECONDS": "0", "SURGE_THRESHOLD": "0",
-    })
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_APP_TOKEN": "xapp-bench",
+            "SLACK_QUEUE_CHANNEL": QUEUE,
+            "SLACK_API_URL": slack_url + "/api/",
+            "X_API_URL": x_url,
+            "X_API_KEY": "k",
+            "X_API_SECRET": "s",
+            "X_ACCESS_TOKEN": "t",
+            "X_ACCESS_TOKEN_SECRET": "ts",
+            "DATABASE_PATH": os.path.join(workdir, "bot.db"),
+            # Raw throughput, one card per mention like the baseline: no Slack pacing, no surge grouping
+            # (bench/surge.py measures those against a Slack that enforces its limit).
+            "SLACK_CHANNEL_POST_INTERVAL_SECONDS": "0",
+            "SURGE_THRESHOLD": "0",
+        }
+    )
     runtime = build_runtime(settings)
 
     def poll() -> int:
@@ -116,14 +129,22 @@ def run_bot(x_url: str, slack_url: str, workdir: str, pipe, batch: int) -> int:
 def bare_card(tweet_id: str, author_id: str, text: str, created_at: str) -> dict:
     """The same kind of message the bot posts (text, blocks, buttons, metadata), built inline."""
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")[:3000]
-    buttons = [{"type": "button", "action_id": a, "text": {"type": "plain_text", "text": a}, "value": tweet_id}
-               for a in ("claim", "reply", "move_to_dm", "escalate", "resolve")]
-    return {"text": escaped[:300], "unfurl_links": False, "unfurl_media": False,
-            "metadata": {"event_type": "perch_case", "event_payload": {"tweet_id": tweet_id}},
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{author_id}*"}},
-                       {"type": "section", "text": {"type": "mrkdwn", "text": escaped}},
-                       {"type": "context", "elements": [{"type": "mrkdwn", "text": created_at}]},
-                       {"type": "actions", "elements": buttons}]}
+    buttons = [
+        {"type": "button", "action_id": a, "text": {"type": "plain_text", "text": a}, "value": tweet_id}
+        for a in ("claim", "reply", "move_to_dm", "escalate", "resolve")
+    ]
+    return {
+        "text": escaped[:300],
+        "unfurl_links": False,
+        "unfurl_media": False,
+        "metadata": {"event_type": "perch_case", "event_payload": {"tweet_id": tweet_id}},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{author_id}*"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": escaped}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": created_at}]},
+            {"type": "actions", "elements": buttons},
+        ],
+    }
 
 
 def run_baseline(x_url: str, slack_url: str, workdir: str, pipe, batch: int) -> int:
@@ -132,8 +153,12 @@ def run_baseline(x_url: str, slack_url: str, workdir: str, pipe, batch: int) -> 
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("CREATE TABLE tweets (id TEXT PRIMARY KEY, author_id TEXT, text TEXT, created_at TEXT)")
     slack = WebClient(token="xoxb-bench", base_url=slack_url + "/api/")
-    params = {"max_results": 100, "tweet.fields": "created_at,conversation_id,author_id,referenced_tweets",
-              "expansions": "author_id", "user.fields": "username,name,public_metrics"}
+    params = {
+        "max_results": 100,
+        "tweet.fields": "created_at,conversation_id,author_id,referenced_tweets",
+        "expansions": "author_id",
+        "user.fields": "username,name,public_metrics",
+    }
     headers = {"Authorization": "Bearer bench"}
     me = session.get(x_url + "/2/users/me", headers=headers, timeout=10).json()["data"]["id"]
     newest: str | None = None
@@ -145,8 +170,9 @@ def run_baseline(x_url: str, slack_url: str, workdir: str, pipe, batch: int) -> 
             extra = {"since_id": newest} if newest else {}
             if token:
                 extra["pagination_token"] = token
-            page = session.get(f"{x_url}/2/users/{me}/mentions", headers=headers, timeout=10,
-                               params={**params, **extra}).json()
+            page = session.get(
+                f"{x_url}/2/users/{me}/mentions", headers=headers, timeout=10, params={**params, **extra}
+            ).json()
             rows += [(t["id"], t["author_id"], t["text"], t["created_at"]) for t in page.get("data", [])]
             token = page["meta"].get("next_token")
             if not token:
@@ -182,8 +208,10 @@ def main() -> None:
         parent.send("count")
         in_slack = parent.recv()
         results[name] = (wall, cpu, handled)
-        print(f"{name:9} {handled:6d} mentions  {in_slack:6d} messages in Slack  "
-              f"{handled / wall:8.1f} tweets/s  {cpu / handled * 1000:6.3f} CPU ms/tweet  ({wall:.1f}s wall)")
+        print(
+            f"{name:9} {handled:6d} mentions  {in_slack:6d} messages in Slack  "
+            f"{handled / wall:8.1f} tweets/s  {cpu / handled * 1000:6.3f} CPU ms/tweet  ({wall:.1f}s wall)"
+        )
     parent.send("stop")
     fakes.join(timeout=10)
     (b_wall, b_cpu, _), (p_wall, p_cpu, _) = results["baseline"], results["perch"]

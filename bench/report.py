@@ -43,29 +43,74 @@ def build(path: str, count: int, now: datetime) -> int:
             resolved = answered + timedelta(seconds=rng.randint(600, 86400))
             agent = rng.choice(AGENTS)
             case_id, tweet_id = n + 1, str(1_600_000_000_000_000_000 + n)
-            tweets.append((tweet_id, str(n % 90_000), f"user{n % 90_000}", "@Brand help", to_iso(created), tweet_id,
-                           case_id))
-            cases.append((case_id, tweet_id, str(n % 90_000), tweet_id, "resolved", agent, to_iso(created),
-                          to_iso(created), to_iso(posted), to_iso(claimed), to_iso(answered), to_iso(resolved), agent))
+            tweets.append(
+                (tweet_id, str(n % 90_000), f"user{n % 90_000}", "@Brand help", to_iso(created), tweet_id, case_id)
+            )
+            cases.append(
+                (
+                    case_id,
+                    tweet_id,
+                    str(n % 90_000),
+                    tweet_id,
+                    "resolved",
+                    agent,
+                    to_iso(created),
+                    to_iso(created),
+                    to_iso(posted),
+                    to_iso(claimed),
+                    to_iso(answered),
+                    to_iso(resolved),
+                    agent,
+                )
+            )
             replies.append((case_id, f"k{case_id}", "reply", "perch", "sent", "Sorry!", agent, to_iso(answered)))
-            rows += [(case_id, kind, actor, to_iso(moment), "{}") for kind, actor, moment in (
-                ("opened", "bot", created), ("posted", "bot", posted), ("claimed", agent, claimed),
-                ("replied", agent, answered), ("resolved", agent, resolved))]
+            rows += [
+                (case_id, kind, actor, to_iso(moment), "{}")
+                for kind, actor, moment in (
+                    ("opened", "bot", created),
+                    ("posted", "bot", posted),
+                    ("claimed", agent, claimed),
+                    ("replied", agent, answered),
+                    ("resolved", agent, resolved),
+                )
+            ]
             if n % 50 == 0:
-                escalations.append((case_id, rng.choice(["JFK", "LAX", "ORD", "BOS"]), "normal", "", agent,
-                                    to_iso(answered), "C0OPS", f"{n}.1", to_iso(answered + timedelta(minutes=4)),
-                                    to_iso(answered + timedelta(minutes=40))))
-        conn.executemany("INSERT INTO tweets (id, author_id, author_handle, text, created_at, conversation_id, "
-                         "case_id) VALUES (?,?,?,?,?,?,?)", tweets)
-        conn.executemany("INSERT INTO cases (id, tweet_id, author_id, conversation_id, status, assignee, "
-                         "tweet_created_at, opened_at, posted_at, claimed_at, first_response_at, resolved_at, "
-                         "resolved_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", cases)
-        conn.executemany("INSERT INTO replies (case_id, idempotency_key, kind, source, status, text, sent_by, "
-                         "sent_at) VALUES (?,?,?,?,?,?,?,?)", replies)
+                escalations.append(
+                    (
+                        case_id,
+                        rng.choice(["JFK", "LAX", "ORD", "BOS"]),
+                        "normal",
+                        "",
+                        agent,
+                        to_iso(answered),
+                        "C0OPS",
+                        f"{n}.1",
+                        to_iso(answered + timedelta(minutes=4)),
+                        to_iso(answered + timedelta(minutes=40)),
+                    )
+                )
+        conn.executemany(
+            "INSERT INTO tweets (id, author_id, author_handle, text, created_at, conversation_id, "
+            "case_id) VALUES (?,?,?,?,?,?,?)",
+            tweets,
+        )
+        conn.executemany(
+            "INSERT INTO cases (id, tweet_id, author_id, conversation_id, status, assignee, "
+            "tweet_created_at, opened_at, posted_at, claimed_at, first_response_at, resolved_at, "
+            "resolved_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            cases,
+        )
+        conn.executemany(
+            "INSERT INTO replies (case_id, idempotency_key, kind, source, status, text, sent_by, "
+            "sent_at) VALUES (?,?,?,?,?,?,?,?)",
+            replies,
+        )
         conn.executemany("INSERT INTO events (case_id, kind, actor, at, detail) VALUES (?,?,?,?,?)", rows)
-        conn.executemany("INSERT INTO escalations (case_id, location, urgency, note, requested_by, requested_at, "
-                         "slack_channel, slack_ts, acknowledged_at, resolved_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                         escalations)
+        conn.executemany(
+            "INSERT INTO escalations (case_id, location, urgency, note, requested_by, requested_at, "
+            "slack_channel, slack_ts, acknowledged_at, resolved_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            escalations,
+        )
         conn.commit()
         events += len(rows)
     conn.execute("ANALYZE")
@@ -91,8 +136,10 @@ def main() -> None:
     now = datetime.now(UTC)
     started = time.perf_counter()
     events = build(path, args.cases, now)
-    print(f"database: {args.cases:,} cases, {events:,} events over 365 days, built in "
-          f"{time.perf_counter() - started:.0f}s ({os.path.getsize(path) / 1e6:.0f} MB)")
+    print(
+        f"database: {args.cases:,} cases, {events:,} events over 365 days, built in "
+        f"{time.perf_counter() - started:.0f}s ({os.path.getsize(path) / 1e6:.0f} MB)"
+    )
     store = Store(path)
     start = now - timedelta(days=30)
 

@@ -55,14 +55,28 @@ def serve_fakes(count: int, seconds: float, pipe) -> None:
             for index in range(count):
                 row = storm[index % len(storm)]
                 author = x.add_user(row.handle, row.handle, followers_for(row.handle))
-                hidden.append((start + timedelta(seconds=index * seconds / count),
-                               x.add_tweet(as_mention_of(row.text, BRAND), author, visible=False,
-                                           created_at=start + timedelta(seconds=index * seconds / count))))
+                hidden.append(
+                    (
+                        start + timedelta(seconds=index * seconds / count),
+                        x.add_tweet(
+                            as_mention_of(row.text, BRAND),
+                            author,
+                            visible=False,
+                            created_at=start + timedelta(seconds=index * seconds / count),
+                        ),
+                    )
+                )
             threading.Thread(target=_arrive, args=(x, hidden), daemon=True).start()
             pipe.send(start.timestamp())
         elif command == "count":
-            pipe.send((len(slack.messages) - before[0], len(slack.updates) - before[1], len(slack.rate_limited),
-                       sum(1 for m in slack.messages[before[0]:] if not m.thread_ts)))
+            pipe.send(
+                (
+                    len(slack.messages) - before[0],
+                    len(slack.updates) - before[1],
+                    len(slack.rate_limited),
+                    sum(1 for m in slack.messages[before[0] :] if not m.thread_ts),
+                )
+            )
         else:
             break
     x.stop()
@@ -90,12 +104,24 @@ def main() -> None:
     fakes.start()
     x_url, slack_url = parent.recv()
     workdir = tempfile.mkdtemp(prefix="perch-surge-")
-    runtime = build_runtime(load_settings({
-        "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_APP_TOKEN": "xapp-bench", "SLACK_QUEUE_CHANNEL": QUEUE,
-        "SLACK_API_URL": slack_url + "/api/", "X_API_URL": x_url, "X_API_KEY": "k", "X_API_SECRET": "s",
-        "X_ACCESS_TOKEN": "t", "X_ACCESS_TOKEN_SECRET": "ts", "DATABASE_PATH": os.path.join(workdir, "bot.db"),
-        "POLL_INTERVAL_SECONDS": "15", "POST_INTERVAL_SECONDS": "5",
-    }))
+    runtime = build_runtime(
+        load_settings(
+            {
+                "SLACK_BOT_TOKEN": "xoxb-bench",
+                "SLACK_APP_TOKEN": "xapp-bench",
+                "SLACK_QUEUE_CHANNEL": QUEUE,
+                "SLACK_API_URL": slack_url + "/api/",
+                "X_API_URL": x_url,
+                "X_API_KEY": "k",
+                "X_API_SECRET": "s",
+                "X_ACCESS_TOKEN": "t",
+                "X_ACCESS_TOKEN_SECRET": "ts",
+                "DATABASE_PATH": os.path.join(workdir, "bot.db"),
+                "POLL_INTERVAL_SECONDS": "15",
+                "POST_INTERVAL_SECONDS": "5",
+            }
+        )
+    )
     # The quiet morning, posted unpaced and handled before the clock starts.
     runtime.slack.pacer.interval = 0
     runtime.ingestor.run()
@@ -125,19 +151,29 @@ def main() -> None:
 
     tweets = db.execute("SELECT COUNT(*) FROM tweets").fetchone()[0] - quiet
     grouped = db.execute("SELECT COUNT(*) FROM cases WHERE grouped = 1").fetchone()[0]
-    incidents = list(db.query("SELECT id, label, (SELECT COUNT(*) FROM cases c WHERE c.incident_id = i.id) AS n "
-                              "FROM incidents i ORDER BY id"))
+    incidents = list(
+        db.query(
+            "SELECT id, label, (SELECT COUNT(*) FROM cases c WHERE c.incident_id = i.id) AS n "
+            "FROM incidents i ORDER BY id"
+        )
+    )
     print(f"burst: {args.mentions} real storm mentions in {args.seconds:g}s; stored {tweets}")
-    print(f"messages posted: {messages} ({top_level} top-level: cards and incident cards; "
-          f"{messages - top_level} in incident threads); card updates: {updates}")
+    print(
+        f"messages posted: {messages} ({top_level} top-level: cards and incident cards; "
+        f"{messages - top_level} in incident threads); card updates: {updates}"
+    )
     print(f"429s seen: {limited}")
-    print(f"grouped into incidents: {grouped} tweets; " + "; ".join(
-        f"#{i['id']} “{i['label']}” {i['n']}" for i in incidents))
+    print(
+        f"grouped into incidents: {grouped} tweets; "
+        + "; ".join(f"#{i['id']} “{i['label']}” {i['n']}" for i in incidents)
+    )
     if visible_at is None:
         print("not every tweet was visible within 30 minutes")
     else:
-        print(f"every tweet visible in Slack {visible_at - started:.1f}s after the first was sent "
-              f"({visible_at - started - args.seconds:.1f}s after the last)")
+        print(
+            f"every tweet visible in Slack {visible_at - started:.1f}s after the first was sent "
+            f"({visible_at - started - args.seconds:.1f}s after the last)"
+        )
 
 
 if __name__ == "__main__":

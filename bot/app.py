@@ -70,37 +70,81 @@ def build_app(settings: Settings, client: WebClient, services: Services) -> App:
 def build_runtime(settings: Settings) -> Runtime:
     store = Store(settings.database_path)
     x = XClient(
-        base_url=settings.x_api_url, api_key=settings.x_api_key, api_secret=settings.x_api_secret,
-        access_token=settings.x_access_token, access_token_secret=settings.x_access_token_secret,
+        base_url=settings.x_api_url,
+        api_key=settings.x_api_key,
+        api_secret=settings.x_api_secret,
+        access_token=settings.x_access_token,
+        access_token_secret=settings.x_access_token_secret,
         bearer_token=settings.x_bearer_token,
     )
     slack = web_client(settings)
     grouper = SurgeGrouper(store, threshold=settings.surge_threshold, window_minutes=settings.surge_window_minutes)
-    poster = Poster(store, slack, settings.slack_queue_channel,
-                    brand_handle=lambda: x.account.username if x.account else "", grouper=grouper,
-                    bulk_interval=settings.bulk_reply_interval_seconds,
-                    message_interval=settings.slack_channel_post_interval_seconds)
+    poster = Poster(
+        store,
+        slack,
+        settings.slack_queue_channel,
+        brand_handle=lambda: x.account.username if x.account else "",
+        grouper=grouper,
+        bulk_interval=settings.bulk_reply_interval_seconds,
+        message_interval=settings.slack_channel_post_interval_seconds,
+    )
     gate = Gatekeeper(slack, support_group=settings.support_usergroup, manager_group=settings.manager_usergroup)
     services = Services(settings, store, x, gate, poster, Outbox(store, x), Detectors(store))
     bulk = BulkReplier(store, services.outbox)
     app = build_app(settings, slack, services)
-    ingestor = Ingestor(store, x, search_queries=settings.x_search_queries,
-                        poll_interval=settings.poll_interval_seconds,
-                        overlap_seconds=settings.poll_overlap_seconds,
-                        backfill_seconds=settings.backfill_hours * 3600, detector=services.detectors.current)
+    ingestor = Ingestor(
+        store,
+        x,
+        search_queries=settings.x_search_queries,
+        poll_interval=settings.poll_interval_seconds,
+        overlap_seconds=settings.poll_overlap_seconds,
+        backfill_seconds=settings.backfill_hours * 3600,
+        detector=services.detectors.current,
+    )
     services.ingestor = ingestor
-    reminders = Reminders(store, slack, normal_minutes=settings.escalation_ack_minutes,
-                          urgent_minutes=settings.escalation_urgent_ack_minutes)
-    digest = Digest(store, slack, settings.slack_report_channel, timezone=settings.report_timezone,
-                    sla_minutes=settings.sla_first_response_minutes) if settings.slack_report_channel else None
-    sla = SlaReminders(store, claim_minutes=settings.sla_claim_minutes,
-                       first_response_minutes=settings.sla_first_response_minutes,
-                       resolve_minutes=settings.sla_resolve_hours * 60, lead_group=settings.support_lead_usergroup)
-    scheduler = build_scheduler(ingestor, poster, reminders, sla, bulk, poll_interval=settings.poll_interval_seconds,
-                                bulk_interval=settings.bulk_reply_interval_seconds,
-                                post_interval=settings.post_interval_seconds, digest=digest,
-                                digest_time=settings.report_digest_time, timezone=settings.report_timezone,
-                                health=HealthMonitor(store, slack, settings.slack_queue_channel, ingestor,
-                                                     no_poll_minutes=settings.health_no_poll_minutes,
-                                                     no_mentions_hours=settings.health_no_mentions_hours))
+    reminders = Reminders(
+        store,
+        slack,
+        normal_minutes=settings.escalation_ack_minutes,
+        urgent_minutes=settings.escalation_urgent_ack_minutes,
+    )
+    digest = (
+        Digest(
+            store,
+            slack,
+            settings.slack_report_channel,
+            timezone=settings.report_timezone,
+            sla_minutes=settings.sla_first_response_minutes,
+        )
+        if settings.slack_report_channel
+        else None
+    )
+    sla = SlaReminders(
+        store,
+        claim_minutes=settings.sla_claim_minutes,
+        first_response_minutes=settings.sla_first_response_minutes,
+        resolve_minutes=settings.sla_resolve_hours * 60,
+        lead_group=settings.support_lead_usergroup,
+    )
+    scheduler = build_scheduler(
+        ingestor,
+        poster,
+        reminders,
+        sla,
+        bulk,
+        poll_interval=settings.poll_interval_seconds,
+        bulk_interval=settings.bulk_reply_interval_seconds,
+        post_interval=settings.post_interval_seconds,
+        digest=digest,
+        digest_time=settings.report_digest_time,
+        timezone=settings.report_timezone,
+        health=HealthMonitor(
+            store,
+            slack,
+            settings.slack_queue_channel,
+            ingestor,
+            no_poll_minutes=settings.health_no_poll_minutes,
+            no_mentions_hours=settings.health_no_mentions_hours,
+        ),
+    )
     return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders, bulk)

@@ -54,8 +54,15 @@ class BulkReplier:
             record_bulk_result(db, incident_id, author_id, "failed", "the customer's tweet is not stored")
             return "failed"
         text = addressed(target["author_handle"], target["status_text"])
-        sent = self.outbox.reply(case_id, in_reply_to, text, key=f"bulk:{incident_id}:{author_id}",
-                                 agent=target["bulk_by"], agent_name=target["bulk_by_name"] or "", source="bulk")
+        sent = self.outbox.reply(
+            case_id,
+            in_reply_to,
+            text,
+            key=f"bulk:{incident_id}:{author_id}",
+            agent=target["bulk_by"],
+            agent_name=target["bulk_by_name"] or "",
+            source="bulk",
+        )
         if sent.delivered:
             record_bulk_result(db, incident_id, author_id, "sent")
             return "sent"

@@ -37,9 +37,17 @@ STATUS_LINES = {
     "resolved": "✅ Resolved",
 }
 EVENT_WORDS = {
-    "opened": "opened", "claimed": "claimed", "unclaimed": "unclaimed", "reassigned": "reassigned",
-    "replied": "replied", "dm_sent": "sent a DM", "moved_to_dm": "moved to DM", "resolved": "resolved",
-    "reopened": "reopened", "escalated": "escalated", "escalation_acknowledged": "escalation acknowledged",
+    "opened": "opened",
+    "claimed": "claimed",
+    "unclaimed": "unclaimed",
+    "reassigned": "reassigned",
+    "replied": "replied",
+    "dm_sent": "sent a DM",
+    "moved_to_dm": "moved to DM",
+    "resolved": "resolved",
+    "reopened": "reopened",
+    "escalated": "escalated",
+    "escalation_acknowledged": "escalation acknowledged",
     "escalation_resolved": "escalation resolved",
 }
 
@@ -63,8 +71,13 @@ def author_line(name: str, handle: str, followers: int | None = None) -> str:
     return line
 
 
-def case_card(card: CardData, now: datetime | None = None, last: dict[str, Any] | None = None,
-              escalation: str | None = None, missed: tuple[str, ...] = ()) -> dict[str, Any]:
+def case_card(
+    card: CardData,
+    now: datetime | None = None,
+    last: dict[str, Any] | None = None,
+    escalation: str | None = None,
+    missed: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """`chat.postMessage`/`chat.update` arguments for a case's card, as its state is now.
 
     An open case shows the tweet, who has it and the buttons for its state; a resolved one collapses
@@ -77,15 +90,18 @@ def case_card(card: CardData, now: datetime | None = None, last: dict[str, Any] 
     return {
         "text": _fallback(card.author_handle, card.text, "Resolved:" if resolved else "New mention from"),
         "blocks": _resolved_blocks(card) if resolved else _open_blocks(card, now, last, escalation, missed),
-        "metadata": {"event_type": CASE_EVENT_TYPE,
-                     "event_payload": {"case_id": card.case_id, "tweet_id": card.tweet_id}},
+        "metadata": {
+            "event_type": CASE_EVENT_TYPE,
+            "event_payload": {"case_id": card.case_id, "tweet_id": card.tweet_id},
+        },
         "unfurl_links": False,
         "unfurl_media": False,
     }
 
 
-def _open_blocks(card: CardData, now: datetime, last: dict[str, Any] | None,
-                 escalation: str | None, missed: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def _open_blocks(
+    card: CardData, now: datetime, last: dict[str, Any] | None, escalation: str | None, missed: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     text = safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
     value = str(card.case_id)
     if card.assignee is None:
@@ -94,17 +110,33 @@ def _open_blocks(card: CardData, now: datetime, last: dict[str, Any] | None,
     else:
         elements = [button_element(a, label, "primary" if a == "reply" else None, value) for a, label in OPEN_BUTTONS]
         elements.append(button_element("unclaim", "Unclaim", None, value))
-        elements.append({"type": "users_select", "action_id": "reassign",
-                         "placeholder": {"type": "plain_text", "text": "Reassign…"}})
+        elements.append(
+            {
+                "type": "users_select",
+                "action_id": "reassign",
+                "placeholder": {"type": "plain_text", "text": "Reassign…"},
+            }
+        )
     return [
-        {"type": "section", "block_id": "author",
-         "text": {"type": "mrkdwn", "text": author_line(card.author_name, card.author_handle,
-                                                         card.author_followers)}},
+        {
+            "type": "section",
+            "block_id": "author",
+            "text": {
+                "type": "mrkdwn",
+                "text": author_line(card.author_name, card.author_handle, card.author_followers),
+            },
+        },
         {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": text}},
         {"type": "context", "block_id": "meta", "elements": [{"type": "mrkdwn", "text": _meta_line(card, now)}]},
-        {"type": "context", "block_id": "status",
-         "elements": [{"type": "mrkdwn", "text": line} for line in (_priority_line(card), _missed_line(missed),
-                                                                     _status_line(card, last), escalation) if line]},
+        {
+            "type": "context",
+            "block_id": "status",
+            "elements": [
+                {"type": "mrkdwn", "text": line}
+                for line in (_priority_line(card), _missed_line(missed), _status_line(card, last), escalation)
+                if line
+            ],
+        },
         {"type": "actions", "block_id": "case_actions", "elements": elements},
     ]
 
@@ -113,8 +145,11 @@ def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
     created = from_iso(card.created_at)
     handle = f"@{card.author_handle}" if _HANDLE.match(card.author_handle or "") else "a customer"
     quote = escape_within(one_line(clean(decode_x(card.text))), 120) or "(no text)"
-    facts = [f"resolved by {slack_user(card.resolved_by)} {_slack_date(from_iso(card.resolved_at))}"
-             if card.resolved_at else "resolved"]
+    facts = [
+        f"resolved by {slack_user(card.resolved_by)} {_slack_date(from_iso(card.resolved_at))}"
+        if card.resolved_at
+        else "resolved"
+    ]
     if card.first_response_at:
         facts.append(f"first response {duration(from_iso(card.first_response_at) - created)}")
     else:
@@ -125,12 +160,21 @@ def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
         facts.append(f"reopened {card.reopened_count}×")
     link = tweet_url(card.author_handle, card.tweet_id)
     return [
-        {"type": "section", "block_id": "summary",
-         "text": {"type": "mrkdwn", "text": f"✅ *Resolved* · {handle}: “{quote}” · <{link}|View on X>"}},
-        {"type": "context", "block_id": "status", "elements": [
-            {"type": "mrkdwn", "text": " · ".join(facts) + f" · Case #{card.case_id}"}]},
-        {"type": "actions", "block_id": "case_actions",
-         "elements": [button_element("reopen", "Reopen", None, str(card.case_id))]},
+        {
+            "type": "section",
+            "block_id": "summary",
+            "text": {"type": "mrkdwn", "text": f"✅ *Resolved* · {handle}: “{quote}” · <{link}|View on X>"},
+        },
+        {
+            "type": "context",
+            "block_id": "status",
+            "elements": [{"type": "mrkdwn", "text": " · ".join(facts) + f" · Case #{card.case_id}"}],
+        },
+        {
+            "type": "actions",
+            "block_id": "case_actions",
+            "elements": [button_element("reopen", "Reopen", None, str(card.case_id))],
+        },
     ]
 
 
@@ -204,11 +248,17 @@ def follow_up_message(follow_up: FollowUp) -> dict[str, Any]:
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": lead}},
             {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|View on X> · "
-                                              + _slack_date(from_iso(follow_up.created_at))}]},
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": f"<{link}|View on X> · " + _slack_date(from_iso(follow_up.created_at))}
+                ],
+            },
         ],
-        "metadata": {"event_type": FOLLOW_UP_EVENT_TYPE,
-                     "event_payload": {"case_id": follow_up.case_id, "tweet_id": follow_up.tweet_id}},
+        "metadata": {
+            "event_type": FOLLOW_UP_EVENT_TYPE,
+            "event_payload": {"case_id": follow_up.case_id, "tweet_id": follow_up.tweet_id},
+        },
         "unfurl_links": False,
         "unfurl_media": False,
     }
@@ -234,8 +284,10 @@ def reply_note(note: dict[str, Any], brand_handle: str) -> dict[str, Any]:
         "thread_ts": note["thread_ts"],
         "text": fallback,
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": lead}}],
-        "metadata": {"event_type": REPLY_EVENT_TYPE,
-                     "event_payload": {"case_id": note["case_id"], "reply_id": note["id"]}},
+        "metadata": {
+            "event_type": REPLY_EVENT_TYPE,
+            "event_payload": {"case_id": note["case_id"], "reply_id": note["id"]},
+        },
         "unfurl_links": False,
         "unfurl_media": False,
     }
@@ -246,10 +298,13 @@ def case_note_message(note: dict[str, Any]) -> dict[str, Any]:
     return {
         "thread_ts": note["thread_ts"],
         "text": cut_mrkdwn(note["text"], FALLBACK_TEXT_LIMIT),
-        "blocks": [{"type": "section",
-                    "text": {"type": "mrkdwn", "text": cut_mrkdwn(note["text"], SECTION_TEXT_LIMIT)}}],
-        "metadata": {"event_type": NOTE_EVENT_TYPE,
-                     "event_payload": {"case_id": note["case_id"], "note_id": note["id"]}},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": cut_mrkdwn(note["text"], SECTION_TEXT_LIMIT)}}
+        ],
+        "metadata": {
+            "event_type": NOTE_EVENT_TYPE,
+            "event_payload": {"case_id": note["case_id"], "note_id": note["id"]},
+        },
         "unfurl_links": False,
         "unfurl_media": False,
     }
@@ -280,8 +335,10 @@ def _meta_line(card: CardData, now: datetime) -> str:
     posted = from_iso(card.posted_at) if card.posted_at else now
     link = tweet_url(card.author_handle, card.tweet_id)
     where = f" · 📍 {card.suggested_location}?" if card.suggested_location and not card.location else ""
-    return (f"<{link}|View on X> · Tweeted {_slack_date(created)} "
-            f"· in the queue {duration(posted - created)} later · Case #{card.case_id}{where}")
+    return (
+        f"<{link}|View on X> · Tweeted {_slack_date(created)} "
+        f"· in the queue {duration(posted - created)} later · Case #{card.case_id}{where}"
+    )
 
 
 def _slack_date(moment: datetime) -> str:
@@ -313,8 +370,12 @@ def _fallback(handle: str, raw_text: str, lead: str) -> str:
 
 
 def button_element(action_id: str, label: str, style: str | None, value: str) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "action_id": action_id,
-                              "text": {"type": "plain_text", "text": label}, "value": value}
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label},
+        "value": value,
+    }
     if style:
         button["style"] = style
     return button

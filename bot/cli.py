@@ -30,8 +30,9 @@ _CHATTY_LOGGERS = ("tweepy", "oauthlib", "requests_oauthlib", "urllib3")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Perch: X mentions as a Slack queue.")
-    parser.add_argument("--http", action="store_true",
-                        help="serve Slack's HTTP requests on PORT instead of using Socket Mode")
+    parser.add_argument(
+        "--http", action="store_true", help="serve Slack's HTTP requests on PORT instead of using Socket Mode"
+    )
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on in HTTP mode")
     parser.add_argument("task", nargs="*", help="`locations import FILE`: load locations from a CSV file")
     args = parser.parse_args(argv)
@@ -49,8 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     runtime.scheduler.start()
-    log.info("Perch %s started (%s mode), posting to %s", __version__,
-             "HTTP" if settings.http_mode else "Socket Mode", settings.slack_queue_channel)
+    log.info(
+        "Perch %s started (%s mode), posting to %s",
+        __version__,
+        "HTTP" if settings.http_mode else "Socket Mode",
+        settings.slack_queue_channel,
+    )
     try:
         if settings.http_mode:
             _serve_http(runtime, settings, args.host, stop)
@@ -76,26 +81,35 @@ def run_task(task: list[str]) -> int:
         print(f"perch: cannot read {task[2]}: {error.strerror}", file=sys.stderr)
         return 2
     report = import_csv(Store(os.environ.get("DATABASE_PATH") or "perch.db"), text)
-    print(f"Imported {len(report.imported)} location(s)" + (f": {', '.join(report.imported)}" if report.imported
-                                                               else ""))
+    print(
+        f"Imported {len(report.imported)} location(s)" + (f": {', '.join(report.imported)}" if report.imported else "")
+    )
     for problem in report.problems:
         print(problem, file=sys.stderr)
     return 1 if report.problems else 0
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper() if level.upper() in logging._nameToLevel else "INFO",
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level.upper() if level.upper() in logging._nameToLevel else "INFO",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def health(runtime: Runtime) -> dict[str, Any]:
     """What `GET /healthz` reports: the scheduler is alive and when each job runs next."""
-    jobs = {job.id: job.next_run_time.astimezone(UTC).isoformat() if job.next_run_time else None
-            for job in runtime.scheduler.get_jobs()}
-    return {"ok": runtime.scheduler.running, "version": __version__, "jobs": jobs,
-            "time": datetime.now(UTC).isoformat()}
+    jobs = {
+        job.id: job.next_run_time.astimezone(UTC).isoformat() if job.next_run_time else None
+        for job in runtime.scheduler.get_jobs()
+    }
+    return {
+        "ok": runtime.scheduler.running,
+        "version": __version__,
+        "jobs": jobs,
+        "time": datetime.now(UTC).isoformat(),
+    }
 
 
 def _serve_http(runtime: Runtime, settings: Settings, host: str, stop: threading.Event) -> None:

@@ -72,8 +72,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         slack_bot_token=reader.required("SLACK_BOT_TOKEN", prefix="xoxb-"),
         slack_app_token=None if http_mode else reader.required("SLACK_APP_TOKEN", prefix="xapp-"),
         slack_signing_secret=reader.required("SLACK_SIGNING_SECRET") if http_mode else None,
-        slack_queue_channel=reader.required("SLACK_QUEUE_CHANNEL", pattern=_CHANNEL_ID,
-                                            hint="a channel id such as C0123456789"),
+        slack_queue_channel=reader.required(
+            "SLACK_QUEUE_CHANNEL", pattern=_CHANNEL_ID, hint="a channel id such as C0123456789"
+        ),
         slack_api_url=reader.url("SLACK_API_URL", SLACK_DEFAULT_API_URL, trailing_slash=True),
         x_bearer_token=reader.optional("X_BEARER_TOKEN"),
         x_api_key=reader.required("X_API_KEY"),
@@ -93,8 +94,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         escalation_ack_minutes=reader.positive_number("ESCALATION_ACK_MINUTES", 10.0, unit="minutes"),
         escalation_urgent_ack_minutes=reader.positive_number("ESCALATION_URGENT_ACK_MINUTES", 5.0, unit="minutes"),
         report_timezone=reader.timezone("REPORT_TIMEZONE", "UTC"),
-        slack_report_channel=reader.optional_match("SLACK_REPORT_CHANNEL", _CHANNEL_ID,
-                                                   "a channel id such as C0123456789"),
+        slack_report_channel=reader.optional_match(
+            "SLACK_REPORT_CHANNEL", _CHANNEL_ID, "a channel id such as C0123456789"
+        ),
         report_digest_time=reader.clock_time("REPORT_DIGEST_TIME", "09:00"),
         sla_first_response_minutes=reader.positive_number("SLA_FIRST_RESPONSE_MINUTES", 60.0, unit="minutes"),
         sla_claim_minutes=reader.positive_number("SLA_CLAIM_MINUTES", 5.0, unit="minutes"),
@@ -121,8 +123,9 @@ class _Reader:
         value = self.env.get(name, "").strip()
         return value or None
 
-    def required(self, name: str, *, prefix: str | None = None, pattern: re.Pattern | None = None,
-                 hint: str = "") -> str:
+    def required(
+        self, name: str, *, prefix: str | None = None, pattern: re.Pattern | None = None, hint: str = ""
+    ) -> str:
         value = self.optional(name)
         if value is None:
             raise ConfigError(f"{name} is missing")

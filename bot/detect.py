@@ -28,8 +28,7 @@ OUT OWE OWN PAY PUT RAN RUN SAD SAT SAW SAY SEE SET SHE SIT SIX TEN THE TOO TRY 
 WHY WIN WON YES YET YOU
 """
 WORDLIKE_CODES = frozenset(_WORDLIKE.split())
-_THERE = re.compile(r"(?:\b(?:at|in|@|stuck at|stuck in|inside|from|out of|leaving|departing)\s+(?:the\s+)?#?)$",
-                    re.I)
+_THERE = re.compile(r"(?:\b(?:at|in|@|stuck at|stuck in|inside|from|out of|leaving|departing)\s+(?:the\s+)?#?)$", re.I)
 _AIRPORT_AFTER = re.compile(r"^\s*(?:airport|terminal|gate|intl|international|station|t\d)\b", re.I)
 _GENERIC_NAME_WORDS = re.compile(r"\b(?:international|intl|regional|municipal|airport|airfield|field)\b", re.I)
 
@@ -87,8 +86,8 @@ class Detector:
         for code, pattern, wordlike in self._codes:
             for match in pattern.finditer(text):
                 hashtag, token = match.group(1) == "#", match.group(2)
-                there = bool(_THERE.search(text[:match.start()]))
-                cue = there or bool(_AIRPORT_AFTER.match(text[match.end():]))
+                there = bool(_THERE.search(text[: match.start()]))
+                cue = there or bool(_AIRPORT_AFTER.match(text[match.end() :]))
                 if not hashtag and token != code and (wordlike or not there):
                     continue  # "jfk" in lower case counts after "at", "in", "out of"; "#jfk" always
                 if (wordlike or shouting) and not (hashtag or cue):
@@ -100,7 +99,7 @@ class Detector:
         hits = []
         for code, pattern, city_only in self._names:
             for match in pattern.finditer(text):
-                there = bool(_THERE.search(text[:match.start()]))
+                there = bool(_THERE.search(text[: match.start()]))
                 if there or not city_only:
                     hits.append(_Hit(code, match.start(), match.end(), there))
         return hits

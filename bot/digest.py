@@ -19,8 +19,16 @@ log = logging.getLogger(__name__)
 
 
 class Digest:
-    def __init__(self, store: Store, client: WebClient, channel: str, *, timezone: str, sla_minutes: float,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: WebClient,
+        channel: str,
+        *,
+        timezone: str,
+        sla_minutes: float,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.store = store
         self.client = client
         self.channel = channel
@@ -35,13 +43,22 @@ class Digest:
         today = datetime.combine(now.astimezone(self.zone).date(), time.min, tzinfo=self.zone)
         start = today - timedelta(days=1)
         label = f"yesterday ({start:%a %d %b})"
-        report = build_report(self.store.db, start, today, now=now, timezone=self.timezone,
-                              sla_minutes=self.sla_minutes)
+        report = build_report(
+            self.store.db, start, today, now=now, timezone=self.timezone, sla_minutes=self.sla_minutes
+        )
         try:
-            self.client.chat_postMessage(channel=self.channel, text=report_text(report, label),
-                                         blocks=report_blocks(report, label, "agent"), unfurl_links=False)
-            self.client.files_upload_v2(channel=self.channel, content=report_chart(report, label),
-                                        filename="perch-daily.png", title=f"Perch · {label}")
+            self.client.chat_postMessage(
+                channel=self.channel,
+                text=report_text(report, label),
+                blocks=report_blocks(report, label, "agent"),
+                unfurl_links=False,
+            )
+            self.client.files_upload_v2(
+                channel=self.channel,
+                content=report_chart(report, label),
+                filename="perch-daily.png",
+                title=f"Perch · {label}",
+            )
         except (SlackApiError, SlackClientError, OSError) as error:
             log.error("Daily digest not posted to %s: %s", self.channel, error)
             return False

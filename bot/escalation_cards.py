@@ -36,16 +36,32 @@ def escalation_message(escalation: Escalation, card: CardData, location: Locatio
     blocks: list[dict[str, Any]] = [
         {"type": "section", "block_id": "lead", "text": {"type": "mrkdwn", "text": lead}},
         {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": quote}},
-        {"type": "context", "block_id": "meta", "elements": [{"type": "mrkdwn", "text": (
-            author_line(card.author_name, card.author_handle) + f" · <{link}|View on X> · asked by {who} · "
-            f"Case #{card.case_id}")}]},
+        {
+            "type": "context",
+            "block_id": "meta",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": (
+                        author_line(card.author_name, card.author_handle) + f" · <{link}|View on X> · asked by {who} · "
+                        f"Case #{card.case_id}"
+                    ),
+                }
+            ],
+        },
     ]
     if escalation.note.strip():
         note = escape_within(clean(escalation.note), 2900)
-        blocks.append({"type": "section", "block_id": "note",
-                       "text": {"type": "mrkdwn", "text": f"*Note from support:* {note}"}})
-    blocks.append({"type": "context", "block_id": "status",
-                   "elements": [{"type": "mrkdwn", "text": escalation_status(escalation)}]})
+        blocks.append(
+            {"type": "section", "block_id": "note", "text": {"type": "mrkdwn", "text": f"*Note from support:* {note}"}}
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "block_id": "status",
+            "elements": [{"type": "mrkdwn", "text": escalation_status(escalation)}],
+        }
+    )
     value = str(escalation.id)
     if escalation.resolved_at is None:
         buttons = [] if escalation.acknowledged_at else [button_element("escalation_ack", "On it", "primary", value)]
@@ -54,8 +70,10 @@ def escalation_message(escalation: Escalation, card: CardData, location: Locatio
     return {
         "text": f"A customer needs someone at {location.code}" + (" (urgent)" if urgent else ""),
         "blocks": blocks,
-        "metadata": {"event_type": ESCALATION_EVENT_TYPE,
-                     "event_payload": {"case_id": card.case_id, "escalation_id": escalation.id}},
+        "metadata": {
+            "event_type": ESCALATION_EVENT_TYPE,
+            "event_payload": {"case_id": card.case_id, "escalation_id": escalation.id},
+        },
         "unfurl_links": False,
         "unfurl_media": False,
     }
@@ -90,26 +108,69 @@ def escalate_modal(card: CardData, locations: list[Location], suggestion: str | 
     options = [_option(location) for location in locations]
     initial = next((o for o, loc in zip(options, locations, strict=True) if loc.code == suggestion), None)
     if len(options) <= MAX_STATIC_OPTIONS:
-        select: dict[str, Any] = {"type": "static_select", "action_id": "location", "options": options,
-                                  "placeholder": {"type": "plain_text", "text": "Pick a location"}}
+        select: dict[str, Any] = {
+            "type": "static_select",
+            "action_id": "location",
+            "options": options,
+            "placeholder": {"type": "plain_text", "text": "Pick a location"},
+        }
     else:
-        select = {"type": "external_select", "action_id": "location", "min_query_length": 0,
-                  "placeholder": {"type": "plain_text", "text": "Type a code or a name"}}
+        select = {
+            "type": "external_select",
+            "action_id": "location",
+            "min_query_length": 0,
+            "placeholder": {"type": "plain_text", "text": "Type a code or a name"},
+        }
     if initial is not None:
         select["initial_option"] = initial
-    return modal("escalate", "Escalate", "Ping the staff", {"case_id": card.case_id}, [
-            {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": author_line(
-                card.author_name, card.author_handle) + "\n" + (safe_mrkdwn(card.text, 2800) or "_(no text)_")}},
-            {"type": "input", "block_id": "location", "label": {"type": "plain_text", "text": "Location"},
-             "element": select},
-            {"type": "input", "block_id": "urgency", "label": {"type": "plain_text", "text": "Urgency"},
-             "element": {"type": "radio_buttons", "action_id": "urgency", "initial_option": _URGENCY[0],
-                         "options": _URGENCY}},
-            {"type": "input", "block_id": "note", "optional": True,
-             "label": {"type": "plain_text", "text": "Note for the staff"},
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 2000,
-                         "placeholder": {"type": "plain_text", "text": "e.g. Customer at gate B22, bag tag 123"}}},
-    ])
+    return modal(
+        "escalate",
+        "Escalate",
+        "Ping the staff",
+        {"case_id": card.case_id},
+        [
+            {
+                "type": "section",
+                "block_id": "tweet",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": author_line(card.author_name, card.author_handle)
+                    + "\n"
+                    + (safe_mrkdwn(card.text, 2800) or "_(no text)_"),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "location",
+                "label": {"type": "plain_text", "text": "Location"},
+                "element": select,
+            },
+            {
+                "type": "input",
+                "block_id": "urgency",
+                "label": {"type": "plain_text", "text": "Urgency"},
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": "urgency",
+                    "initial_option": _URGENCY[0],
+                    "options": _URGENCY,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "note",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Note for the staff"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": 2000,
+                    "placeholder": {"type": "plain_text", "text": "e.g. Customer at gate B22, bag tag 123"},
+                },
+            },
+        ],
+    )
 
 
 def location_options(locations: list[Location], query: str) -> list[dict[str, Any]]:
@@ -120,16 +181,32 @@ def location_options(locations: list[Location], query: str) -> list[dict[str, An
 
 
 def outcome_modal(escalation: Escalation, location: Location) -> dict[str, Any]:
-    return modal("escalation_outcome", "Done", "Save", {"escalation_id": escalation.id}, [{
-        "type": "input", "block_id": "outcome",
-        "label": {"type": "plain_text", "text": f"What happened at {location.code}?"},
-        "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 500,
-                    "placeholder": {"type": "plain_text", "text": "e.g. Found the bag, delivering it tonight"}},
-    }])
+    return modal(
+        "escalation_outcome",
+        "Done",
+        "Save",
+        {"escalation_id": escalation.id},
+        [
+            {
+                "type": "input",
+                "block_id": "outcome",
+                "label": {"type": "plain_text", "text": f"What happened at {location.code}?"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": 500,
+                    "placeholder": {"type": "plain_text", "text": "e.g. Found the bag, delivering it tonight"},
+                },
+            }
+        ],
+    )
 
 
-_URGENCY = [{"text": {"type": "plain_text", "text": "Normal"}, "value": "normal"},
-            {"text": {"type": "plain_text", "text": "Urgent"}, "value": "urgent"}]
+_URGENCY = [
+    {"text": {"type": "plain_text", "text": "Normal"}, "value": "normal"},
+    {"text": {"type": "plain_text", "text": "Urgent"}, "value": "urgent"},
+]
 
 
 def _option(location: Location) -> dict[str, Any]:

@@ -21,8 +21,14 @@ def home_view(db: Any, user: str, *, timezone: str, sla_minutes: float, now: dat
     waiting, oldest = queue_stats(db)
     first_up = unclaimed_queue(db)
     local = now.astimezone(ZoneInfo(timezone))
-    today = build_report(db, datetime.combine(local.date(), time.min, tzinfo=ZoneInfo(timezone)), now, now=now,
-                         timezone=timezone, sla_minutes=sla_minutes)
+    today = build_report(
+        db,
+        datetime.combine(local.date(), time.min, tzinfo=ZoneInfo(timezone)),
+        now,
+        now=now,
+        timezone=timezone,
+        sla_minutes=sla_minutes,
+    )
     lines = [_case_line(case, now) for case in mine] or ["Nothing claimed. Pick a card in the queue channel."]
     queue = f"*{waiting}* unclaimed" + (f" · oldest waiting {duration(now - from_iso(oldest))}" if oldest else "")
     blocks: list[dict[str, Any]] = [
@@ -31,10 +37,17 @@ def home_view(db: Any, user: str, *, timezone: str, sla_minutes: float, now: dat
         *_surge_blocks(db, now),
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Queue* (high priority first)\n{queue}"}},
         *(_claimable(case, now) for case in first_up),
-        {"type": "section", "text": {"type": "mrkdwn", "text": (
-            f"*Today* ({timezone})\n{today.volume_in} in · {today.handled} handled · {today.open} open · "
-            f"p50 first response {duration_or_dash(today.time_to_first_response.p50)} · "
-            f"{today.sla_breaches} past the {sla_minutes:g}m target")}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    f"*Today* ({timezone})\n{today.volume_in} in · {today.handled} handled · {today.open} open · "
+                    f"p50 first response {duration_or_dash(today.time_to_first_response.p50)} · "
+                    f"{today.sla_breaches} past the {sla_minutes:g}m target"
+                ),
+            },
+        },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Updated {now:%H:%M} UTC · `/perch help`"}]},
     ]
     return {"type": "home", "blocks": blocks}
@@ -47,23 +60,28 @@ def _surge_blocks(db: Any, now: datetime) -> list[dict[str, Any]]:
     for incident, waiting in incident_summaries(db):
         name = f"“{escape_within(one_line(incident.label), 80)}”"
         if incident.slack_ts and incident.slack_channel:
-            name = (f"<https://slack.com/archives/{incident.slack_channel}/p{incident.slack_ts.replace('.', '')}|"
-                    f"{name}>")
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
-            f"🌊 *Surge* {name}: {waiting:,} waiting")}})
+            name = f"<https://slack.com/archives/{incident.slack_channel}/p{incident.slack_ts.replace('.', '')}|{name}>"
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": (f"🌊 *Surge* {name}: {waiting:,} waiting")}}
+        )
         blocks += [_claimable(case, now) for case in incident_waiting(db, incident.id)]
     return blocks
 
 
 def _claimable(case: Any, now: datetime) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": (
-        ("🔴 " if case.priority == "high" else "") + _case_line(case, now))[:2900]},
-        "accessory": button_element("claim", "Claim", None, str(case.case_id))}
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": (("🔴 " if case.priority == "high" else "") + _case_line(case, now))[:2900]},
+        "accessory": button_element("claim", "Claim", None, str(case.case_id)),
+    }
 
 
 def _case_line(case: Any, now: datetime) -> str:
     text = escape_within(one_line(clean(decode_x(case.text))), 90)
     waited = duration(now - from_iso(case.created_at))
-    link = (f"<https://slack.com/archives/{case.slack_channel}/p{case.slack_ts.replace('.', '')}|Case #{case.case_id}>"
-            if case.slack_ts and case.slack_channel else f"Case #{case.case_id}")
+    link = (
+        f"<https://slack.com/archives/{case.slack_channel}/p{case.slack_ts.replace('.', '')}|Case #{case.case_id}>"
+        if case.slack_ts and case.slack_channel
+        else f"Case #{case.case_id}"
+    )
     return f"• {link} · {case.status} · {waited} old · {text}"

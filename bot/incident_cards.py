@@ -26,30 +26,57 @@ CONFIRM_BLOCK = "confirm"
 TWEET_PREVIEW = 240
 
 
-def incident_card(incident: Incident, stats: IncidentStats, progress: BulkProgress, *, bulk_interval: float,
-                  candidates: int) -> dict[str, Any]:
+def incident_card(
+    incident: Incident, stats: IncidentStats, progress: BulkProgress, *, bulk_interval: float, candidates: int
+) -> dict[str, Any]:
     """The one message a surge shows in the queue instead of a card per tweet; updated in place."""
     label = escape_within(one_line(incident.label), 120)
     span = duration(from_iso(stats.last_at) - from_iso(stats.first_at)) if stats.first_at and stats.last_at else "0s"
     count = f"{stats.tweets:,} tweet{'s' if stats.tweets != 1 else ''} in {span}"
     head = f"🌊 *Surge: “{label}”* — {count}"
     if incident.term == OTHER:
-        head = (f"🌊 *Surge: other mentions* — {count}, not alike, so no common reply. "
-                "High-priority tweets still get their own card.")
-    lines = [head, f"*{stats.waiting:,}* waiting for someone · each tweet is listed in this thread: claim it "
-                   "there or from the Perch App Home."]
+        head = (
+            f"🌊 *Surge: other mentions* — {count}, not alike, so no common reply. "
+            "High-priority tweets still get their own card."
+        )
+    lines = [
+        head,
+        f"*{stats.waiting:,}* waiting for someone · each tweet is listed in this thread: claim it "
+        "there or from the Perch App Home.",
+    ]
     if incident.ended_at:
         lines.append(f"_Surge over since {from_iso(incident.ended_at):%H:%M} UTC: new tweets get their own cards._")
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
     for sample in stats.samples:
         text = escape_within(one_line(clean(decode_x(sample["text"]))), TWEET_PREVIEW)
         link = tweet_url(sample["author_handle"], sample["tweet_id"])
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
-            f"{author_line(sample['author_name'], sample['author_handle'])}: “{text}” <{link}|View on X>")}]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": (
+                            f"{author_line(sample['author_name'], sample['author_handle'])}: "
+                            f"“{text}” <{link}|View on X>"
+                        ),
+                    }
+                ],
+            }
+        )
     if incident.status_text:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
-            f"📣 *Status update* by {slack_user(incident.status_by)}:\n>"
-            + escape_within(one_line(incident.status_text), 600))}})
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": (
+                        f"📣 *Status update* by {slack_user(incident.status_by)}:\n>"
+                        + escape_within(one_line(incident.status_text), 600)
+                    ),
+                },
+            }
+        )
     bulk = _bulk_line(incident, progress, bulk_interval)
     if bulk:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": bulk}]})
@@ -67,8 +94,10 @@ def incident_card(incident: Incident, stats: IncidentStats, progress: BulkProgre
 def _bulk_line(incident: Incident, progress: BulkProgress, interval: float) -> str:
     if not incident.bulk_at:
         return ""
-    line = (f"Sending the status as individual replies (confirmed by {slack_user(incident.bulk_by)}): "
-            f"{progress.sent:,} of {progress.total:,} sent")
+    line = (
+        f"Sending the status as individual replies (confirmed by {slack_user(incident.bulk_by)}): "
+        f"{progress.sent:,} of {progress.total:,} sent"
+    )
     if progress.failed:
         line += f" · {progress.failed:,} refused by X"
     if incident.bulk_stopped_by:
@@ -84,34 +113,58 @@ def duration_for(count: int, interval: float) -> str:
 
 def _buttons(incident: Incident, progress: BulkProgress, candidates: int) -> list[dict[str, Any]]:
     value = str(incident.id)
-    buttons = [button_element("incident_status", "Edit status update" if incident.status_text
-                              else "Write status update", None, value)]
+    buttons = [
+        button_element(
+            "incident_status", "Edit status update" if incident.status_text else "Write status update", None, value
+        )
+    ]
     if incident.status_text and not incident.bulk_at and candidates:
         buttons.append(button_element("incident_bulk_reply", f"Reply to {candidates:,} customers…", "primary", value))
     if incident.bulk_at and progress.pending and not incident.bulk_stopped_by:
         stop = button_element("incident_bulk_stop", "Stop sending", "danger", value)
-        stop["confirm"] = {"title": {"type": "plain_text", "text": "Stop sending?"},
-                           "text": {"type": "plain_text", "text": f"{progress.pending:,} customers will not get "
-                                                                  "the status reply."},
-                           "confirm": {"type": "plain_text", "text": "Stop"},
-                           "deny": {"type": "plain_text", "text": "Keep sending"}}
+        stop["confirm"] = {
+            "title": {"type": "plain_text", "text": "Stop sending?"},
+            "text": {"type": "plain_text", "text": f"{progress.pending:,} customers will not get the status reply."},
+            "confirm": {"type": "plain_text", "text": "Stop"},
+            "deny": {"type": "plain_text", "text": "Keep sending"},
+        }
         buttons.append(stop)
     return buttons
 
 
-def chunk_message(incident: Incident, chunk_no: int, cases: list[CardData], *, thread_ts: str,
-                  first: int, follow_ups: dict[int, tuple[int, str]] | None = None) -> dict[str, Any]:
+def chunk_message(
+    incident: Incident,
+    chunk_no: int,
+    cases: list[CardData],
+    *,
+    thread_ts: str,
+    first: int,
+    follow_ups: dict[int, tuple[int, str]] | None = None,
+) -> dict[str, Any]:
     """One thread message listing up to a chunk's worth of the incident's tweets, each claimable."""
     label = escape_within(one_line(incident.label), 80)
-    blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": (
-        f"Tweets {first:,}–{first + len(cases) - 1:,} of the surge “{label}”")}]}]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": (f"Tweets {first:,}–{first + len(cases) - 1:,} of the surge “{label}”")}
+            ],
+        }
+    ]
     for case in cases:
         text = escape_within(one_line(clean(decode_x(case.text))), TWEET_PREVIEW) or "_(no text)_"
         link = tweet_url(case.author_handle, case.tweet_id)
-        section: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": (
-            f"{author_line(case.author_name, case.author_handle, case.author_followers)}"
-            f"{' · 🔴 high priority' if case.priority == 'high' else ''}\n{text} <{link}|View on X>"
-            f"{_follow_up_line((follow_ups or {}).get(case.case_id))}{_case_state(case)}")}}
+        section: dict[str, Any] = {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    f"{author_line(case.author_name, case.author_handle, case.author_followers)}"
+                    f"{' · 🔴 high priority' if case.priority == 'high' else ''}\n{text} <{link}|View on X>"
+                    f"{_follow_up_line((follow_ups or {}).get(case.case_id))}{_case_state(case)}"
+                ),
+            },
+        }
         if case.assignee is None and case.status not in ("resolved", "in_dm") and case.first_response_at is None:
             section["accessory"] = button_element("claim", "Claim", None, str(case.case_id))
         blocks.append(section)
@@ -119,8 +172,10 @@ def chunk_message(incident: Incident, chunk_no: int, cases: list[CardData], *, t
         "thread_ts": thread_ts,
         "text": f"{len(cases)} tweets of the surge “{one_line(incident.label)}”"[:FALLBACK_TEXT_LIMIT],
         "blocks": blocks,
-        "metadata": {"event_type": CHUNK_EVENT_TYPE,
-                     "event_payload": {"incident_id": incident.id, "chunk": f"{incident.id}:{chunk_no}"}},
+        "metadata": {
+            "event_type": CHUNK_EVENT_TYPE,
+            "event_payload": {"incident_id": incident.id, "chunk": f"{incident.id}:{chunk_no}"},
+        },
         "unfurl_links": False,
         "unfurl_media": False,
     }
@@ -148,15 +203,34 @@ def _case_state(case: CardData) -> str:
 def status_modal(incident: Incident, stats: IncidentStats) -> dict[str, Any]:
     """Write (or edit) the incident's one status update: what the team tells everyone affected."""
     blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": (
-            f"*Surge “{escape_within(one_line(incident.label), 120)}”* · {stats.tweets:,} tweets, "
-            f"{stats.waiting:,} waiting. The update shows on the incident card; sending it to customers is a "
-            "separate step you confirm.")}},
-        {"type": "input", "block_id": STATUS_BLOCK, "label": {"type": "plain_text", "text": "Status update"},
-         "hint": {"type": "plain_text", "text": "Up to 280 characters as X counts them. Say what you know, "
-                                                "what you are doing, and where updates will be."},
-         "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000,
-                     **({"initial_value": incident.status_text} if incident.status_text else {})}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    f"*Surge “{escape_within(one_line(incident.label), 120)}”* · {stats.tweets:,} tweets, "
+                    f"{stats.waiting:,} waiting. The update shows on the incident card; sending it to customers is a "
+                    "separate step you confirm."
+                ),
+            },
+        },
+        {
+            "type": "input",
+            "block_id": STATUS_BLOCK,
+            "label": {"type": "plain_text", "text": "Status update"},
+            "hint": {
+                "type": "plain_text",
+                "text": "Up to 280 characters as X counts them. Say what you know, "
+                "what you are doing, and where updates will be.",
+            },
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "text",
+                "multiline": True,
+                "max_length": 3000,
+                **({"initial_value": incident.status_text} if incident.status_text else {}),
+            },
+        },
     ]
     return modal("incident_status", "Status update", "Save", {"incident_id": incident.id}, blocks)
 
@@ -165,17 +239,50 @@ def bulk_reply_modal(incident: Incident, candidates: int, interval: float) -> di
     """The explicit confirmation before Perch sends the status as one public reply per customer."""
     text = escape_within(one_line(incident.status_text or ""), 600)
     blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": (
-            f"This sends *{candidates:,} individual public replies* on X, one to each customer in this surge "
-            f"who has no answer yet, one every {interval:g}s (about {duration_for(candidates, interval)} in all). "
-            "You can stop it from the incident card.\n>" + text)}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": (
-            "X suspends apps that send mass mentions automatically: send this only when a person has read it "
-            "and it helps every one of these customers.")}]},
-        {"type": "input", "block_id": CONFIRM_BLOCK, "label": {"type": "plain_text", "text": "Confirm"},
-         "element": {"type": "checkboxes", "action_id": "confirmed", "options": [{
-             "text": {"type": "plain_text", "text": f"Send {candidates:,} replies with this text"},
-             "value": "yes"}]}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    f"This sends *{candidates:,} individual public replies* on X, one to each customer in this "
+                    f"surge who has no answer yet, one every {interval:g}s "
+                    f"(about {duration_for(candidates, interval)} in all). "
+                    "You can stop it from the incident card.\n>" + text
+                ),
+            },
+        },
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": (
+                        "X suspends apps that send mass mentions automatically: send this only when a person has "
+                        "read it and it helps every one of these customers."
+                    ),
+                }
+            ],
+        },
+        {
+            "type": "input",
+            "block_id": CONFIRM_BLOCK,
+            "label": {"type": "plain_text", "text": "Confirm"},
+            "element": {
+                "type": "checkboxes",
+                "action_id": "confirmed",
+                "options": [
+                    {
+                        "text": {"type": "plain_text", "text": f"Send {candidates:,} replies with this text"},
+                        "value": "yes",
+                    }
+                ],
+            },
+        },
     ]
-    return modal("incident_bulk_reply", "Reply to everyone", "Send replies",
-                 {"incident_id": incident.id, "status_at": incident.status_at}, blocks)
+    return modal(
+        "incident_bulk_reply",
+        "Reply to everyone",
+        "Send replies",
+        {"incident_id": incident.id, "status_at": incident.status_at},
+        blocks,
+    )

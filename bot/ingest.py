@@ -55,10 +55,18 @@ class IngestReport:
 class Ingestor:
     """One instance per process; `run()` is the APScheduler job (never two at once)."""
 
-    def __init__(self, store: Store, x: XClient, *, search_queries: tuple[str, ...] = (),
-                 poll_interval: float = 60.0, overlap_seconds: float = 300.0,
-                 backfill_seconds: float = 86400.0, clock: Callable[[], float] = time.time,
-                 detector: Callable[[], Detector] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        x: XClient,
+        *,
+        search_queries: tuple[str, ...] = (),
+        poll_interval: float = 60.0,
+        overlap_seconds: float = 300.0,
+        backfill_seconds: float = 86400.0,
+        clock: Callable[[], float] = time.time,
+        detector: Callable[[], Detector] | None = None,
+    ) -> None:
         self.store = store
         self.x = x
         self.search_queries = search_queries
@@ -110,17 +118,24 @@ class Ingestor:
         fetch = self.x.mentions(account.id, start)
         oldest = fetch.oldest_at
         if fetch.complete and len(fetch.tweets) >= MENTIONS_TIMELINE_CAP and oldest and from_iso(oldest) > start:
-            log.warning("The mentions timeline stopped at %d tweets; filling the gap back to %s from search",
-                        len(fetch.tweets), start.isoformat())
-            gap = self.x.search(f"@{account.username}", start, from_iso(oldest) + timedelta(seconds=1),
-                                source=MENTIONS)
+            log.warning(
+                "The mentions timeline stopped at %d tweets; filling the gap back to %s from search",
+                len(fetch.tweets),
+                start.isoformat(),
+            )
+            gap = self.x.search(f"@{account.username}", start, from_iso(oldest) + timedelta(seconds=1), source=MENTIONS)
             fetch.tweets.extend(gap.tweets)
             fetch.pages += gap.pages
             fetch.complete, fetch.error = gap.complete, gap.error
         return fetch
 
-    def _poll(self, source: str, fetcher: Callable[[datetime], Fetch], report: IngestReport,
-              store: Callable[[list[Tweet], Cursor | None, IngestReport], None] | None = None) -> None:
+    def _poll(
+        self,
+        source: str,
+        fetcher: Callable[[datetime], Fetch],
+        report: IngestReport,
+        store: Callable[[list[Tweet], Cursor | None, IngestReport], None] | None = None,
+    ) -> None:
         state = self.states.setdefault(source, SourceState())
         if self.clock() < state.not_before:
             return
@@ -145,8 +160,12 @@ class Ingestor:
         if result.cases_opened and self.detector is not None:
             self._triage(result.cases_opened)
         if result.stored:
-            log.info("Stored %d new tweets (%d cases opened, %d follow-ups)", result.stored,
-                     len(result.cases_opened), result.follow_ups)
+            log.info(
+                "Stored %d new tweets (%d cases opened, %d follow-ups)",
+                result.stored,
+                len(result.cases_opened),
+                result.follow_ups,
+            )
 
     def _triage(self, case_ids: list[int]) -> None:
         """Guess each new case's location (`📍 JFK?`) and its priority (signals shown on the card)."""
@@ -177,8 +196,13 @@ class Ingestor:
     def _failed(self, source: str, state: SourceState, error: XError) -> None:
         """Pause the source: until the reset time for a rate limit, else with exponential back-off."""
         state.last_error = str(error)
-        state.last_error_kind = ("rate_limit" if isinstance(error, XRateLimited) else
-                                 "auth" if isinstance(error, XAuthError) else "unavailable")
+        state.last_error_kind = (
+            "rate_limit"
+            if isinstance(error, XRateLimited)
+            else "auth"
+            if isinstance(error, XAuthError)
+            else "unavailable"
+        )
         if isinstance(error, XRateLimited):
             state.not_before = error.reset_at
             log.warning("%s: %s; pausing this source until then", source, error)

@@ -43,14 +43,25 @@ def airport_facts(code: str) -> dict | None:
     return _airports().get(code.upper())
 
 
-def build_location(code: str, channel: str, *, name: str = "", kind: str = "", staff: str = "", lead: str = "",
-                   aliases: str = "", timezone: str = "") -> Location:
+def build_location(
+    code: str,
+    channel: str,
+    *,
+    name: str = "",
+    kind: str = "",
+    staff: str = "",
+    lead: str = "",
+    aliases: str = "",
+    timezone: str = "",
+) -> Location:
     """A validated `Location`; an airport's missing name and time zone come from `airportsdata`."""
     code = code.strip().upper()
     if not CODE.match(code):
-        raise LocationError(f"`{code[:20]}` is not a location code: use an IATA code (`JFK`) or letters, digits "
-                            "and dashes (`STORE-042`).")
-    kind = (kind.strip().lower() or ("airport" if re.fullmatch(r"[A-Z]{3}", code) else "store"))
+        raise LocationError(
+            f"`{code[:20]}` is not a location code: use an IATA code (`JFK`) or letters, digits "
+            "and dashes (`STORE-042`)."
+        )
+    kind = kind.strip().lower() or ("airport" if re.fullmatch(r"[A-Z]{3}", code) else "store")
     if kind not in ("airport", "store"):
         raise LocationError(f"kind must be `airport` or `store`, not `{kind[:20]}`.")
     channel = channel.strip()
@@ -69,9 +80,15 @@ def build_location(code: str, channel: str, *, name: str = "", kind: str = "", s
     except (ZoneInfoNotFoundError, ValueError):
         raise LocationError(f"`{timezone[:40]}` is not a time zone (e.g. America/New_York).") from None
     return Location(
-        code=code, name=name.strip() or (facts or {}).get("name") or code, kind=kind, slack_channel=channel,
-        staff_group=staff_group, staff_users=staff_users, lead=lead,
-        aliases=tuple(a.strip() for a in aliases.split(";") if a.strip()), timezone=timezone,
+        code=code,
+        name=name.strip() or (facts or {}).get("name") or code,
+        kind=kind,
+        slack_channel=channel,
+        staff_group=staff_group,
+        staff_users=staff_users,
+        lead=lead,
+        aliases=tuple(a.strip() for a in aliases.split(";") if a.strip()),
+        timezone=timezone,
     )
 
 
@@ -105,10 +122,16 @@ def import_csv(store: Store, text: str) -> ImportReport:
         line = reader.line_num
         values = {(k or "").strip().lower(): (v or "") for k, v in row.items()}
         try:
-            location = build_location(values.get("code", ""), values.get("channel", ""), name=values.get("name", ""),
-                                      kind=values.get("kind", ""), staff=values.get("staff", ""),
-                                      lead=values.get("lead", ""), aliases=values.get("aliases", ""),
-                                      timezone=values.get("timezone", ""))
+            location = build_location(
+                values.get("code", ""),
+                values.get("channel", ""),
+                name=values.get("name", ""),
+                kind=values.get("kind", ""),
+                staff=values.get("staff", ""),
+                lead=values.get("lead", ""),
+                aliases=values.get("aliases", ""),
+                timezone=values.get("timezone", ""),
+            )
         except LocationError as error:
             report.problems.append(f"line {line}: {error}")
             continue
@@ -142,19 +165,37 @@ class Detectors:
 
 def place_of(location: Location) -> Place:
     facts = airport_facts(location.code) if location.kind == "airport" else None
-    return Place(code=location.code, kind=location.kind, name=location.name, aliases=location.aliases,
-                 city=(facts or {}).get("city", ""))
+    return Place(
+        code=location.code,
+        kind=location.kind,
+        name=location.name,
+        aliases=location.aliases,
+        city=(facts or {}).get("city", ""),
+    )
 
 
 def edit_location(location: Location, field: str, value: str) -> Location:
     """`/perch locations edit JFK channel=C…` and friends."""
-    fields = {"name": "name", "channel": "slack_channel", "staff": "staff", "lead": "lead", "aliases": "aliases",
-              "timezone": "timezone", "kind": "kind"}
+    fields = {
+        "name": "name",
+        "channel": "slack_channel",
+        "staff": "staff",
+        "lead": "lead",
+        "aliases": "aliases",
+        "timezone": "timezone",
+        "kind": "kind",
+    }
     if field not in fields:
         raise LocationError(f"`{field[:20]}` is not a location field; use one of {', '.join(sorted(fields))}.")
-    current = {"name": location.name, "channel": location.slack_channel, "kind": location.kind,
-               "staff": location.staff_group or " ".join(location.staff_users), "lead": location.lead or "",
-               "aliases": ";".join(location.aliases), "timezone": location.timezone}
+    current = {
+        "name": location.name,
+        "channel": location.slack_channel,
+        "kind": location.kind,
+        "staff": location.staff_group or " ".join(location.staff_users),
+        "lead": location.lead or "",
+        "aliases": ";".join(location.aliases),
+        "timezone": location.timezone,
+    }
     current[field] = value
     updated = build_location(location.code, current.pop("channel"), **current)
     return replace(updated)

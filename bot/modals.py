@@ -18,11 +18,13 @@ HANDOFF_TEMPLATE = "@{handle} We'd like to help. Please send us a DM with your b
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
 
-def modal(callback_id: str, title: str, submit: str, metadata: dict[str, Any],
-          blocks: list[dict[str, Any]]) -> dict[str, Any]:
+def modal(
+    callback_id: str, title: str, submit: str, metadata: dict[str, Any], blocks: list[dict[str, Any]]
+) -> dict[str, Any]:
     """The frame every Perch modal shares; `metadata` travels back with the submission."""
     return {
-        "type": "modal", "callback_id": callback_id,
+        "type": "modal",
+        "callback_id": callback_id,
         "title": {"type": "plain_text", "text": title},
         "submit": {"type": "plain_text", "text": submit},
         "close": {"type": "plain_text", "text": "Cancel"},
@@ -31,8 +33,15 @@ def modal(callback_id: str, title: str, submit: str, metadata: dict[str, Any],
     }
 
 
-def reply_modal(card: CardData, thread: list[dict[str, Any]], saved: list[dict[str, Any]], *,
-                text: str | None = None, version: int = 0, notice: str | None = None) -> dict[str, Any]:
+def reply_modal(
+    card: CardData,
+    thread: list[dict[str, Any]],
+    saved: list[dict[str, Any]],
+    *,
+    text: str | None = None,
+    version: int = 0,
+    notice: str | None = None,
+) -> dict[str, Any]:
     """The Reply modal: the tweet, the thread so far, saved replies, and the text box.
 
     `version` changes the text box's block id, which is how Slack is told to show a new initial
@@ -41,45 +50,95 @@ def reply_modal(card: CardData, thread: list[dict[str, Any]], saved: list[dict[s
     """
     blocks: list[dict[str, Any]] = [_tweet_section(card)]
     if len(thread) > 1:
-        blocks.append({"type": "section", "block_id": "thread",
-                       "text": {"type": "mrkdwn", "text": _thread_text(thread)}})
+        blocks.append(
+            {"type": "section", "block_id": "thread", "text": {"type": "mrkdwn", "text": _thread_text(thread)}}
+        )
     if saved:
-        blocks.append({"type": "actions", "block_id": "saved", "elements": [{
-            "type": "static_select", "action_id": SAVED_REPLY_ACTION,
-            "placeholder": {"type": "plain_text", "text": "Insert a saved reply…"},
-            "options": [{"text": {"type": "plain_text", "text": escape_within(one_line(r["name"]), 75) or "?"},
-                         "value": str(r["id"])} for r in saved[:100]],
-        }]})
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "saved",
+                "elements": [
+                    {
+                        "type": "static_select",
+                        "action_id": SAVED_REPLY_ACTION,
+                        "placeholder": {"type": "plain_text", "text": "Insert a saved reply…"},
+                        "options": [
+                            {
+                                "text": {"type": "plain_text", "text": escape_within(one_line(r["name"]), 75) or "?"},
+                                "value": str(r["id"]),
+                            }
+                            for r in saved[:100]
+                        ],
+                    }
+                ],
+            }
+        )
     if notice:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": notice}]})
-    blocks.append({
-        "type": "input", "block_id": f"{REPLY_TEXT_BLOCK}_{version}",
-        "label": {"type": "plain_text", "text": "Your reply"},
-        "hint": {"type": "plain_text", "text": "Up to 280 characters as X counts them: links count 23, emoji "
-                                               "and CJK characters 2. Sent as a reply to the customer's "
-                                               "latest tweet."},
-        "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": TEXT_BOX_MAX,
-                    "initial_value": fit_text_box(text if text is not None else _mention(card))},
-    })
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": f"{REPLY_TEXT_BLOCK}_{version}",
+            "label": {"type": "plain_text", "text": "Your reply"},
+            "hint": {
+                "type": "plain_text",
+                "text": "Up to 280 characters as X counts them: links count 23, emoji "
+                "and CJK characters 2. Sent as a reply to the customer's "
+                "latest tweet.",
+            },
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "text",
+                "multiline": True,
+                "max_length": TEXT_BOX_MAX,
+                "initial_value": fit_text_box(text if text is not None else _mention(card)),
+            },
+        }
+    )
     return modal("reply", "Reply on X", "Send reply", {"case_id": card.case_id, "version": version}, blocks)
 
 
 def move_to_dm_modal(card: CardData, brand_id: str) -> dict[str, Any]:
     link = DM_LINK.format(brand_id=brand_id)
-    public = HANDOFF_TEMPLATE.format(handle=card.author_handle, link=link) if _HANDLE.match(
-        card.author_handle or "") else HANDOFF_TEMPLATE.format(handle="", link=link).lstrip("@ ")
-    return modal("move_to_dm", "Move to DM", "Send", {"case_id": card.case_id}, [
+    public = (
+        HANDOFF_TEMPLATE.format(handle=card.author_handle, link=link)
+        if _HANDLE.match(card.author_handle or "")
+        else HANDOFF_TEMPLATE.format(handle="", link=link).lstrip("@ ")
+    )
+    return modal(
+        "move_to_dm",
+        "Move to DM",
+        "Send",
+        {"case_id": card.case_id},
+        [
             _tweet_section(card),
-            {"type": "input", "block_id": "public", "label": {"type": "plain_text", "text": "Public reply"},
-             "hint": {"type": "plain_text", "text": "Posted as a reply to the customer's tweet, with the link "
-                                                    "that opens a DM with the brand."},
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000,
-                         "initial_value": public}},
-            {"type": "input", "block_id": "private", "optional": True,
-             "label": {"type": "plain_text", "text": "First private message (optional)"},
-             "hint": {"type": "plain_text", "text": "Sent as a DM when the customer accepts DMs from the brand."},
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000}},
-    ])
+            {
+                "type": "input",
+                "block_id": "public",
+                "label": {"type": "plain_text", "text": "Public reply"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "Posted as a reply to the customer's tweet, with the link that opens a DM with the brand.",
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": 3000,
+                    "initial_value": public,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "private",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "First private message (optional)"},
+                "hint": {"type": "plain_text", "text": "Sent as a DM when the customer accepts DMs from the brand."},
+                "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000},
+            },
+        ],
+    )
 
 
 def fit_text_box(text: str) -> str:

@@ -70,7 +70,7 @@ def cut_mrkdwn(text: str, limit: int) -> str:
         return text
     pieces, position = [], 0
     for match in _MRKDWN_TOKEN.finditer(text):
-        pieces.extend(text[position:match.start()])
+        pieces.extend(text[position : match.start()])
         pieces.append(match.group())
         position = match.end()
     pieces.extend(text[position:])

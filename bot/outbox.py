@@ -39,18 +39,30 @@ class Outbox:
         self.store = store
         self.x = x
 
-    def reply(self, case_id: int, in_reply_to: str, text: str, *, key: str, agent: str, agent_name: str,
-              source: str = "perch") -> Sent:
+    def reply(
+        self, case_id: int, in_reply_to: str, text: str, *, key: str, agent: str, agent_name: str, source: str = "perch"
+    ) -> Sent:
         """A public reply to the customer's latest tweet."""
-        begin = begin_send(self.store.db, key, case_id, "reply", text, agent=agent, agent_name=agent_name,
-                           in_reply_to=in_reply_to, source=source)
-        return self._send(begin, text, lambda: self.x.reply(text, in_reply_to),
-                          lambda since: self._find_reply(in_reply_to, since))
+        begin = begin_send(
+            self.store.db,
+            key,
+            case_id,
+            "reply",
+            text,
+            agent=agent,
+            agent_name=agent_name,
+            in_reply_to=in_reply_to,
+            source=source,
+        )
+        return self._send(
+            begin, text, lambda: self.x.reply(text, in_reply_to), lambda since: self._find_reply(in_reply_to, since)
+        )
 
     def dm(self, case_id: int, participant: str, text: str, *, key: str, agent: str, agent_name: str) -> Sent:
         """A private message to the customer (refused when they do not accept DMs from the brand)."""
-        begin = begin_send(self.store.db, key, case_id, "dm", text, agent=agent, agent_name=agent_name,
-                           participant=participant)
+        begin = begin_send(
+            self.store.db, key, case_id, "dm", text, agent=agent, agent_name=agent_name, participant=participant
+        )
         return self._send(begin, text, lambda: self.x.send_dm(participant, text), lambda since: None)
 
     def _send(self, begin, text: str, send, find) -> Sent:
@@ -78,17 +90,26 @@ class Outbox:
         except XRateLimited as error:
             mark_failed(db, begin.reply_id, str(error))
             reset = datetime.fromtimestamp(error.reset_at, UTC).strftime("%H:%M UTC")
-            return Sent("rate_limited", f"X's rate limit for this is used up until {reset}. Nothing was sent.",
-                        retry_at=error.reset_at)
+            return Sent(
+                "rate_limited",
+                f"X's rate limit for this is used up until {reset}. Nothing was sent.",
+                retry_at=error.reset_at,
+            )
         except XAuthError as error:
             mark_failed(db, begin.reply_id, str(error))
-            return Sent("refused", "X did not accept Perch's credentials for sending; nothing was sent. "
-                                   "Ask an admin to check the X access tokens.")
+            return Sent(
+                "refused",
+                "X did not accept Perch's credentials for sending; nothing was sent. "
+                "Ask an admin to check the X access tokens.",
+            )
         except XUnavailable as error:
             mark_failed(db, begin.reply_id, str(error), unknown=True)
             log.warning("Send for reply %s not confirmed: %s", begin.reply_id, error)
-            return Sent("unknown", "X did not confirm it in time. Submitting again is safe: Perch checks X "
-                                   "first and sends only if it did not go out.")
+            return Sent(
+                "unknown",
+                "X did not confirm it in time. Submitting again is safe: Perch checks X "
+                "first and sends only if it did not go out.",
+            )
         mark_sent(db, begin.reply_id, x_id)
         return Sent("sent", x_id=x_id)
 

@@ -28,8 +28,15 @@ class Verdict:
 
 
 class Gatekeeper:
-    def __init__(self, client: WebClient, *, support_group: str | None, manager_group: str | None,
-                 clock: Callable[[], float] = time.monotonic, cache_seconds: float = CACHE_SECONDS) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        support_group: str | None,
+        manager_group: str | None,
+        clock: Callable[[], float] = time.monotonic,
+        cache_seconds: float = CACHE_SECONDS,
+    ) -> None:
         self.client = client
         self.support_group = support_group
         self.manager_group = manager_group
@@ -43,7 +50,8 @@ class Gatekeeper:
         if self.support_group is None:
             return Verdict(True)
         if self._is_member(self.support_group, user) or (
-                self.manager_group is not None and self._is_member(self.manager_group, user)):
+            self.manager_group is not None and self._is_member(self.manager_group, user)
+        ):
             return Verdict(True)
         return self._refusal(self.support_group, "support", "work the support queue")
 
@@ -65,11 +73,13 @@ class Gatekeeper:
     def _refusal(self, group: str, role: str, what: str) -> Verdict:
         """Why not, in words (no group mention: a refusal must not ping the group)."""
         if group not in self._members:
-            return Verdict(False, f"Perch could not check who may {what}: Slack did not list the members of the "
-                                  f"{role} user group ({group}). Try again in a minute, or ask an admin to check "
-                                  "the app's `usergroups:read` scope.")
-        return Verdict(False, f"Only members of the {role} user group ({group}) may {what}. "
-                              "Ask a manager to add you.")
+            return Verdict(
+                False,
+                f"Perch could not check who may {what}: Slack did not list the members of the "
+                f"{role} user group ({group}). Try again in a minute, or ask an admin to check "
+                "the app's `usergroups:read` scope.",
+            )
+        return Verdict(False, f"Only members of the {role} user group ({group}) may {what}. Ask a manager to add you.")
 
     def _is_member(self, group: str, user: str) -> bool:
         return user in self._group_members(group)

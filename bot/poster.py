@@ -94,8 +94,15 @@ ROUND_SECONDS = 20.0  # a round's cards at the pacer's interval, so surge groupi
 CHUNKS_PER_ROUND = 10
 THREAD_ITEMS_PER_ROUND = 10
 # Errors about one message's content: skip that message this run, keep posting the others.
-MESSAGE_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_metadata_format",
-                  "invalid_metadata_schema", "metadata_too_large", "no_text"}
+MESSAGE_ERRORS = {
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "invalid_metadata_format",
+    "invalid_metadata_schema",
+    "metadata_too_large",
+    "no_text",
+}
 
 
 @dataclass
@@ -129,9 +136,18 @@ class ThreadItem:
 
 
 class Poster:
-    def __init__(self, store: Store, client: WebClient, channel: str, *, brand_handle: Callable[[], str] = str,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC), grouper: SurgeGrouper | None = None,
-                 bulk_interval: float = 36.0, message_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: WebClient,
+        channel: str,
+        *,
+        brand_handle: Callable[[], str] = str,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        grouper: SurgeGrouper | None = None,
+        bulk_interval: float = 36.0,
+        message_interval: float = 1.0,
+    ) -> None:
         self.store = store
         self.client = client
         self.channel = channel
@@ -179,8 +195,11 @@ class Poster:
         self._update_incidents(report)
         for chunk in stale_chunks(self.store.db, to_iso(self.now() - RECENT_INCIDENTS)):  # filled up, taken…
             self._update_chunk(chunk, report)
-        full = (cards == self.cards_per_round or len(chunk_items) == CHUNKS_PER_ROUND
-                or len(thread_items) == THREAD_ITEMS_PER_ROUND)
+        full = (
+            cards == self.cards_per_round
+            or len(chunk_items) == CHUNKS_PER_ROUND
+            or len(thread_items) == THREAD_ITEMS_PER_ROUND
+        )
         return full and report.progress > progress
 
     def sync_case(self, case_id: int, escalation_id: int | None = None) -> PostReport:
@@ -217,8 +236,9 @@ class Poster:
         if not pending:
             return 0
         already = self._cards_in_channel([c for c in pending if c.post_attempted_at])
-        for case_id in record_posted(db, [(case_id, self.channel, ts) for case_id, ts in already.items()],
-                                     reconciled=True):
+        for case_id in record_posted(
+            db, [(case_id, self.channel, ts) for case_id, ts in already.items()], reconciled=True
+        ):
             report.reconciled += 1
             log.info("Case %s was already in the channel; recorded it instead of posting again", case_id)
         to_post = [card for card in pending if card.case_id not in already]
@@ -242,8 +262,9 @@ class Poster:
         except SlackApiError as error:
             if _error_code(error) in MESSAGE_ERRORS:
                 report.failed += 1
-                log.error("Slack refused the card of case %s (%s); it will be retried",
-                          card.case_id, _error_code(error))
+                log.error(
+                    "Slack refused the card of case %s (%s); it will be retried", card.case_id, _error_code(error)
+                )
                 return
             raise
         posted.append((card.case_id, response["channel"], response["ts"]))
@@ -255,8 +276,9 @@ class Poster:
         oldest = min(from_iso(c.post_attempted_at) for c in attempted if c.post_attempted_at) - HISTORY_MARGIN
         wanted = {c.case_id for c in attempted}
         found: dict[int, str] = {}
-        for message in self._pages(self.client.conversations_history, channel=self.channel,
-                                   oldest=f"{oldest.timestamp():.6f}"):
+        for message in self._pages(
+            self.client.conversations_history, channel=self.channel, oldest=f"{oldest.timestamp():.6f}"
+        ):
             case_id = _payload_value(message, CASE_EVENT_TYPE, "case_id")
             top_level = message.get("thread_ts", message["ts"]) == message["ts"]
             if case_id is not None and case_id.isdigit() and int(case_id) in wanted and top_level:
@@ -271,9 +293,13 @@ class Poster:
             if card is None or card.slack_ts is None or card.slack_channel is None:
                 return
             escalation = latest_escalation(db, case_id)
-            message = case_card(card, self.now(), last_event(db, case_id),
-                                escalation_line(escalation) if escalation else None,
-                                tuple(breached_targets(db, case_id)))
+            message = case_card(
+                card,
+                self.now(),
+                last_event(db, case_id),
+                escalation_line(escalation) if escalation else None,
+                tuple(breached_targets(db, case_id)),
+            )
             message.pop("unfurl_links"), message.pop("unfurl_media")
             try:
                 self.client.chat_update(channel=card.slack_channel, ts=card.slack_ts, **message)
@@ -299,8 +325,12 @@ class Poster:
         try:
             self.client.chat_update(channel=escalation.slack_channel, ts=escalation.slack_ts, **message)
         except SlackApiError as error:
-            if _error_code(error) not in MESSAGE_ERRORS | {"message_not_found", "cant_update_message",
-                                                           "channel_not_found", "not_in_channel"}:
+            if _error_code(error) not in MESSAGE_ERRORS | {
+                "message_not_found",
+                "cant_update_message",
+                "channel_not_found",
+                "not_in_channel",
+            }:
                 raise
             log.error("Could not update escalation %s's message: %s", escalation_id, _error_code(error))
         mark_message_synced(db, escalation_id, escalation.message_version)
@@ -314,8 +344,13 @@ class Poster:
         if incident is None:
             return None
         signature = incident_signature(db, incident_id)
-        message = incident_card(incident, incident_stats(db, incident_id), bulk_progress(db, incident_id),
-                                bulk_interval=self.bulk_interval, candidates=len(bulk_candidates(db, incident_id)))
+        message = incident_card(
+            incident,
+            incident_stats(db, incident_id),
+            bulk_progress(db, incident_id),
+            bulk_interval=self.bulk_interval,
+            candidates=len(bulk_candidates(db, incident_id)),
+        )
         return message, incident.card_version, signature
 
     def _post_incidents(self, report: PostReport) -> None:
@@ -339,8 +374,9 @@ class Poster:
 
     def _incident_in_channel(self, incident_id: int, attempted_at: str) -> str | None:
         oldest = from_iso(attempted_at) - HISTORY_MARGIN
-        for message in self._pages(self.client.conversations_history, channel=self.channel,
-                                   oldest=f"{oldest.timestamp():.6f}"):
+        for message in self._pages(
+            self.client.conversations_history, channel=self.channel, oldest=f"{oldest.timestamp():.6f}"
+        ):
             if _payload_value(message, INCIDENT_EVENT_TYPE, "incident_id") == str(incident_id):
                 return message["ts"]
         return None
@@ -354,16 +390,26 @@ class Poster:
             cases, signature = chunk_cases(db, incident_id, chunk_no)
             if incident is None or not cases:
                 continue
-            items.append(ThreadItem(
-                key=f"chunk:{incident_id}:{chunk_no}", channel=row["slack_channel"], thread_ts=row["thread_ts"],
-                attempted=row["post_attempted_at"] is not None,
-                message=chunk_message(incident, chunk_no, cases, thread_ts=row["thread_ts"],
-                                      first=(chunk_no - 1) * CHUNK_SIZE + 1,
-                                      follow_ups=chunk_follow_ups(db, incident_id, chunk_no)),
-                record=lambda ts, i=incident_id, n=chunk_no, c=row["slack_channel"], sig=signature:
-                    record_chunk_posted(db, i, n, c, ts, sig),
-                mark_attempt=lambda i=incident_id, n=chunk_no: mark_chunk_attempt(db, i, n),
-            ))
+            items.append(
+                ThreadItem(
+                    key=f"chunk:{incident_id}:{chunk_no}",
+                    channel=row["slack_channel"],
+                    thread_ts=row["thread_ts"],
+                    attempted=row["post_attempted_at"] is not None,
+                    message=chunk_message(
+                        incident,
+                        chunk_no,
+                        cases,
+                        thread_ts=row["thread_ts"],
+                        first=(chunk_no - 1) * CHUNK_SIZE + 1,
+                        follow_ups=chunk_follow_ups(db, incident_id, chunk_no),
+                    ),
+                    record=lambda ts, i=incident_id, n=chunk_no, c=row["slack_channel"], sig=signature: (
+                        record_chunk_posted(db, i, n, c, ts, sig)
+                    ),
+                    mark_attempt=lambda i=incident_id, n=chunk_no: mark_chunk_attempt(db, i, n),
+                )
+            )
         return items
 
     def _update_incidents(self, report: PostReport) -> None:
@@ -389,8 +435,14 @@ class Poster:
         cases, signature = chunk_cases(db, incident_id, chunk_no)
         if incident is None or not cases:
             return
-        message = chunk_message(incident, chunk_no, cases, thread_ts="", first=(chunk_no - 1) * CHUNK_SIZE + 1,
-                                follow_ups=chunk_follow_ups(db, incident_id, chunk_no))
+        message = chunk_message(
+            incident,
+            chunk_no,
+            cases,
+            thread_ts="",
+            first=(chunk_no - 1) * CHUNK_SIZE + 1,
+            follow_ups=chunk_follow_ups(db, incident_id, chunk_no),
+        )
         message.pop("thread_ts")
         self._chat_update(chunk["slack_channel"], chunk["slack_ts"], message, f"chunk {incident_id}:{chunk_no}")
         mark_chunk_synced(db, incident_id, chunk_no, signature)
@@ -409,24 +461,42 @@ class Poster:
     # -- thread messages -----------------------------------------------------------------------
     def _thread_items(self, case_id: int | None = None) -> list[ThreadItem]:
         db = self.store.db
-        items = [ThreadItem(
-            key=f"follow_up:{f.tweet_id}", channel=f.slack_channel, thread_ts=f.thread_ts,
-            attempted=f.post_attempted_at is not None, message=follow_up_message(f),
-            record=lambda ts, tweet_id=f.tweet_id: record_follow_up_posted(db, tweet_id, ts),
-            mark_attempt=lambda tweet_id=f.tweet_id: mark_follow_up_attempt(db, tweet_id),
-        ) for f in follow_ups_to_post(db, case_id=case_id)]
-        items += [ThreadItem(
-            key=f"reply:{n['id']}", channel=n["slack_channel"], thread_ts=n["thread_ts"],
-            attempted=n["note_attempted_at"] is not None, message=reply_note(n, self.brand_handle()),
-            record=lambda ts, reply_id=n["id"]: record_note_posted(db, reply_id, ts),
-            mark_attempt=lambda reply_id=n["id"]: mark_note_attempt(db, reply_id),
-        ) for n in notes_to_post(db, case_id=case_id)]
-        items += [ThreadItem(
-            key=f"note:{n['id']}", channel=n["slack_channel"], thread_ts=n["thread_ts"],
-            attempted=n["note_attempted_at"] is not None, message=case_note_message(n),
-            record=lambda ts, note_id=n["id"]: record_case_note_posted(db, note_id, ts),
-            mark_attempt=lambda note_id=n["id"]: mark_case_note_attempt(db, note_id),
-        ) for n in case_notes_to_post(db, case_id=case_id)]
+        items = [
+            ThreadItem(
+                key=f"follow_up:{f.tweet_id}",
+                channel=f.slack_channel,
+                thread_ts=f.thread_ts,
+                attempted=f.post_attempted_at is not None,
+                message=follow_up_message(f),
+                record=lambda ts, tweet_id=f.tweet_id: record_follow_up_posted(db, tweet_id, ts),
+                mark_attempt=lambda tweet_id=f.tweet_id: mark_follow_up_attempt(db, tweet_id),
+            )
+            for f in follow_ups_to_post(db, case_id=case_id)
+        ]
+        items += [
+            ThreadItem(
+                key=f"reply:{n['id']}",
+                channel=n["slack_channel"],
+                thread_ts=n["thread_ts"],
+                attempted=n["note_attempted_at"] is not None,
+                message=reply_note(n, self.brand_handle()),
+                record=lambda ts, reply_id=n["id"]: record_note_posted(db, reply_id, ts),
+                mark_attempt=lambda reply_id=n["id"]: mark_note_attempt(db, reply_id),
+            )
+            for n in notes_to_post(db, case_id=case_id)
+        ]
+        items += [
+            ThreadItem(
+                key=f"note:{n['id']}",
+                channel=n["slack_channel"],
+                thread_ts=n["thread_ts"],
+                attempted=n["note_attempted_at"] is not None,
+                message=case_note_message(n),
+                record=lambda ts, note_id=n["id"]: record_case_note_posted(db, note_id, ts),
+                mark_attempt=lambda note_id=n["id"]: mark_case_note_attempt(db, note_id),
+            )
+            for n in case_notes_to_post(db, case_id=case_id)
+        ]
         return items
 
     def _post_thread_items(self, items: list[ThreadItem], report: PostReport) -> None:
@@ -459,10 +529,12 @@ class Poster:
         """item key → ts of the Perch messages already in a card's thread."""
         found: dict[str, str] = {}
         for message in self._pages(self.client.conversations_replies, channel=channel, ts=thread_ts):
-            for event_type, field, prefix in ((FOLLOW_UP_EVENT_TYPE, "tweet_id", "follow_up"),
-                                              (REPLY_EVENT_TYPE, "reply_id", "reply"),
-                                              (NOTE_EVENT_TYPE, "note_id", "note"),
-                                              (CHUNK_EVENT_TYPE, "chunk", "chunk")):
+            for event_type, field, prefix in (
+                (FOLLOW_UP_EVENT_TYPE, "tweet_id", "follow_up"),
+                (REPLY_EVENT_TYPE, "reply_id", "reply"),
+                (NOTE_EVENT_TYPE, "note_id", "note"),
+                (CHUNK_EVENT_TYPE, "chunk", "chunk"),
+            ):
                 value = _payload_value(message, event_type, field)
                 if value is not None:
                     found.setdefault(f"{prefix}:{value}", message["ts"])

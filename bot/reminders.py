@@ -32,8 +32,15 @@ log = logging.getLogger(__name__)
 
 
 class Reminders:
-    def __init__(self, store: Store, client: WebClient, *, normal_minutes: float, urgent_minutes: float,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: WebClient,
+        *,
+        normal_minutes: float,
+        urgent_minutes: float,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.store = store
         self.client = client
         self.minutes = {"normal": normal_minutes, "urgent": urgent_minutes}
@@ -53,8 +60,13 @@ class Reminders:
                 give_back_reminder(db, escalation.id, number)
                 log.warning("Reminder %s for escalation %s deferred: %s", number, escalation.id, error)
                 continue
-            record_event(db, escalation.case_id, "reminded", "bot",
-                         {"escalation_id": escalation.id, "reminder": number, "location": escalation.location})
+            record_event(
+                db,
+                escalation.case_id,
+                "reminded",
+                "bot",
+                {"escalation_id": escalation.id, "reminder": number, "location": escalation.location},
+            )
             sent += 1
         return sent
 
@@ -66,16 +78,23 @@ class Reminders:
             return
         if number == 1:
             self.client.chat_postMessage(
-                channel=escalation.slack_channel, thread_ts=escalation.slack_ts,
+                channel=escalation.slack_channel,
+                thread_ts=escalation.slack_ts,
                 text=f"⏰ Still waiting after {waited}: can someone at {location.code} pick this up? "
-                     f"{staff_ping(location)}")
+                f"{staff_ping(location)}",
+            )
         elif location.lead:
             lead = f"<!subteam^{location.lead}>" if location.lead.startswith("S") else f"<@{location.lead}>"
             self.client.chat_postMessage(
-                channel=escalation.slack_channel, thread_ts=escalation.slack_ts,
-                text=f"⏰ {lead} nobody at {location.code} has picked this up after {waited}.")
+                channel=escalation.slack_channel,
+                thread_ts=escalation.slack_ts,
+                text=f"⏰ {lead} nobody at {location.code} has picked this up after {waited}.",
+            )
         else:
             with writing(db):
-                add_case_note(db, escalation.case_id,
-                              f"⏰ <@{escalation.requested_by}> nobody at {location.code} has picked up the "
-                              f"escalation after {waited}. Consider another location or call them.")
+                add_case_note(
+                    db,
+                    escalation.case_id,
+                    f"⏰ <@{escalation.requested_by}> nobody at {location.code} has picked up the "
+                    f"escalation after {waited}. Consider another location or call them.",
+                )

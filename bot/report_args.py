@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 from bot.mrkdwn import escape
 
-USAGE = ("Usage: `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour] "
-         "[@agent] [LOCATION] [public] [csv]` (default: 7d, by agent).")
+USAGE = (
+    "Usage: `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour] "
+    "[@agent] [LOCATION] [public] [csv]` (default: 7d, by agent)."
+)
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$")
 _DAYS = re.compile(r"^(\d{1,3})d$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")

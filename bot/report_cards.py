@@ -17,28 +17,54 @@ BAR = "▇"
 def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Perch report · {label}"[:150]}},
-        {"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*In*\n{report.volume_in}"},
-            {"type": "mrkdwn", "text": f"*Handled*\n{report.handled}"},
-            {"type": "mrkdwn", "text": f"*Still open*\n{report.open}"},
-            {"type": "mrkdwn", "text": f"*Reopened*\n{report.reopened}"},
-            {"type": "mrkdwn", "text": f"*SLA breaches* (first response &gt; {report.sla_target_minutes:g}m)\n"
-                                       f"{report.sla_breaches}"},
-        ]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([
-            _stat_line("Time to first response", report.time_to_first_response),
-            _stat_line("… after the card was posted", report.first_response_after_posting)
-            + (f" · {plural(report.answered_before_card, 'case')} answered before their card, left out"
-               if report.answered_before_card else ""),
-            _stat_line("Time to claim", report.time_to_claim),
-            _stat_line("Time to resolve", report.time_to_resolve),
-            _stat_line("Time to card (Perch's own delay)", report.time_to_card),
-        ])}},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*In*\n{report.volume_in}"},
+                {"type": "mrkdwn", "text": f"*Handled*\n{report.handled}"},
+                {"type": "mrkdwn", "text": f"*Still open*\n{report.open}"},
+                {"type": "mrkdwn", "text": f"*Reopened*\n{report.reopened}"},
+                {
+                    "type": "mrkdwn",
+                    "text": f"*SLA breaches* (first response &gt; {report.sla_target_minutes:g}m)\n"
+                    f"{report.sla_breaches}",
+                },
+            ],
+        },
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "\n".join(
+                    [
+                        _stat_line("Time to first response", report.time_to_first_response),
+                        _stat_line("… after the card was posted", report.first_response_after_posting)
+                        + (
+                            f" · {plural(report.answered_before_card, 'case')} answered before their card, left out"
+                            if report.answered_before_card
+                            else ""
+                        ),
+                        _stat_line("Time to claim", report.time_to_claim),
+                        _stat_line("Time to resolve", report.time_to_resolve),
+                        _stat_line("Time to card (Perch's own delay)", report.time_to_card),
+                    ]
+                ),
+            },
+        },
     ]
     if report.by_hour:
         busiest = sorted(report.by_hour.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "Busiest hours: " + ", ".join(
-            f"{hour:02d}:00 ({count})" for hour, count in busiest)}]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": "Busiest hours: " + ", ".join(f"{hour:02d}:00 ({count})" for hour, count in busiest),
+                    }
+                ],
+            }
+        )
     blocks.append({"type": "divider"})
     breakdown_text = cut_mrkdwn(_breakdown(report, breakdown), 3000)
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": breakdown_text}})
@@ -49,8 +75,10 @@ def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, 
 
 def report_text(report: Report, label: str) -> str:
     p50 = report.time_to_first_response.p50
-    return (f"Perch report · {label}: {report.volume_in} in, {report.handled} handled, p50 first response "
-            f"{duration_or_dash(p50)}")
+    return (
+        f"Perch report · {label}: {report.volume_in} in, {report.handled} handled, p50 first response "
+        f"{duration_or_dash(p50)}"
+    )
 
 
 def _stat_line(name: str, stat: Stat) -> str:
@@ -66,30 +94,56 @@ def _breakdown(report: Report, breakdown: str) -> str:
         return "*By location*\n" + "\n".join(
             f"• *{escape(row['location'])}* — {plural(row['escalations'], 'escalation')} · acknowledge p50 "
             f"{duration_or_dash(row['acknowledge'].p50)} · resolve p50 {duration_or_dash(row['resolve'].p50)}"
-            + (f" · {row['waiting']} waiting" if row["waiting"] else "") for row in report.by_location)
+            + (f" · {row['waiting']} waiting" if row["waiting"] else "")
+            for row in report.by_location
+        )
     if breakdown == "hour":
         if not report.by_hour:
             return "*By hour*\nNo cases in this period."
         top = max(report.by_hour.values())
-        return "*By hour* (when the tweets arrived)\n```" + "\n".join(
-            f"{hour:02d}:00 {BAR * max(1, round(count / top * 20))} {count}" for hour, count in report.by_hour.items()
-        ) + "```"
+        return (
+            "*By hour* (when the tweets arrived)\n```"
+            + "\n".join(
+                f"{hour:02d}:00 {BAR * max(1, round(count / top * 20))} {count}"
+                for hour, count in report.by_hour.items()
+            )
+            + "```"
+        )
     if not report.by_agent:
         return "*By agent*\nNo case was assigned in this period."
     return "*By agent*\n" + "\n".join(
         f"• {slack_user(row['agent'])} — {plural(row['cases'], 'case')} · "
         f"{plural(row['replies'], 'reply', 'replies')} · "
         f"{row['resolved']} resolved · p50 first response {duration_or_dash(row['first_response'].p50)} · p50 resolve "
-        f"{duration_or_dash(row['resolve'].p50)}" for row in report.by_agent[:40])
+        f"{duration_or_dash(row['resolve'].p50)}"
+        for row in report.by_agent[:40]
+    )
 
 
 def duration_or_dash(seconds: float | None) -> str:
     return "—" if seconds is None else duration(timedelta(seconds=seconds))
 
 
-CSV_COLUMNS = ["case_id", "tweet_id", "tweet_link", "author", "tweeted_at", "posted_at", "claimed_at",
-               "first_response_at", "resolved_at", "status", "assignee", "location", "reopened", "replies_sent",
-               "minutes_to_card", "minutes_to_claim", "minutes_to_first_response", "minutes_to_resolve"]
+CSV_COLUMNS = [
+    "case_id",
+    "tweet_id",
+    "tweet_link",
+    "author",
+    "tweeted_at",
+    "posted_at",
+    "claimed_at",
+    "first_response_at",
+    "resolved_at",
+    "status",
+    "assignee",
+    "location",
+    "reopened",
+    "replies_sent",
+    "minutes_to_card",
+    "minutes_to_claim",
+    "minutes_to_first_response",
+    "minutes_to_resolve",
+]
 
 
 def report_csv(cases: list[CaseRow]) -> str:
@@ -98,11 +152,28 @@ def report_csv(cases: list[CaseRow]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for c in cases:
-        writer.writerow([c.case_id, c.tweet_id, tweet_url(c.author_handle, c.tweet_id), _cell(c.author_handle),
-                         c.tweet_created_at, c.posted_at or "", c.claimed_at or "", c.first_response_at or "",
-                         c.resolved_at or "" if c.status == "resolved" else "", c.status, c.assignee or "",
-                         c.location or "", c.reopened_count, c.replies_sent, _minutes(c.time_to_card),
-                         _minutes(c.time_to_claim), _minutes(c.time_to_first_response), _minutes(c.time_to_resolve)])
+        writer.writerow(
+            [
+                c.case_id,
+                c.tweet_id,
+                tweet_url(c.author_handle, c.tweet_id),
+                _cell(c.author_handle),
+                c.tweet_created_at,
+                c.posted_at or "",
+                c.claimed_at or "",
+                c.first_response_at or "",
+                c.resolved_at or "" if c.status == "resolved" else "",
+                c.status,
+                c.assignee or "",
+                c.location or "",
+                c.reopened_count,
+                c.replies_sent,
+                _minutes(c.time_to_card),
+                _minutes(c.time_to_claim),
+                _minutes(c.time_to_first_response),
+                _minutes(c.time_to_resolve),
+            ]
+        )
     return out.getvalue()
 
 

@@ -11,8 +11,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from storage.metrics import Report  # noqa: E402
 
-BUCKETS = [(5, "<5m"), (15, "5–15m"), (30, "15–30m"), (60, "30–60m"), (120, "1–2h"), (240, "2–4h"),
-           (1440, "4–24h"), (float("inf"), ">1d")]
+BUCKETS = [
+    (5, "<5m"),
+    (15, "5–15m"),
+    (30, "15–30m"),
+    (60, "30–60m"),
+    (120, "1–2h"),
+    (240, "2–4h"),
+    (1440, "4–24h"),
+    (float("inf"), ">1d"),
+]
 
 
 def report_chart(report: Report, label: str) -> bytes:
@@ -27,8 +35,14 @@ def report_chart(report: Report, label: str) -> bytes:
     left.set_ylabel("cases")
     left.tick_params(axis="x", labelrotation=30)
     target = report.sla_target_minutes
-    left.annotate(f"SLA {target:g}m · {report.sla_breaches} breaches", xy=(0.98, 0.95), xycoords="axes fraction",
-                  ha="right", va="top", fontsize=9)
+    left.annotate(
+        f"SLA {target:g}m · {report.sla_breaches} breaches",
+        xy=(0.98, 0.95),
+        xycoords="axes fraction",
+        ha="right",
+        va="top",
+        fontsize=9,
+    )
     hours = list(range(24))
     right.bar(hours, [report.by_hour.get(h, 0) for h in hours], color="#e76f51")
     right.set_title("Tweets by hour of day")

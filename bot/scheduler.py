@@ -36,10 +36,21 @@ logging.getLogger("apscheduler.scheduler").addFilter(_STILL_RUNNING)
 REMINDER_INTERVAL_SECONDS = 30
 
 
-def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, sla: SlaReminders,
-                    bulk: BulkReplier, *, poll_interval: float, bulk_interval: float,
-                    post_interval: float, digest: Digest | None = None, digest_time: str = "09:00",
-                    timezone: str = "UTC", health: HealthMonitor | None = None) -> BackgroundScheduler:
+def build_scheduler(
+    ingestor: Ingestor,
+    poster: Poster,
+    reminders: Reminders,
+    sla: SlaReminders,
+    bulk: BulkReplier,
+    *,
+    poll_interval: float,
+    bulk_interval: float,
+    post_interval: float,
+    digest: Digest | None = None,
+    digest_time: str = "09:00",
+    timezone: str = "UTC",
+    health: HealthMonitor | None = None,
+) -> BackgroundScheduler:
     """Poll X every `poll_interval` seconds; post pending cards every `post_interval` seconds and
     right after an ingest run that stored something, so a new mention reaches Slack without waiting."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
@@ -50,10 +61,17 @@ def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, sl
             poster.wake()
 
     now = datetime.now(UTC)
-    scheduler.add_job(ingest_then_wake_poster, "interval", seconds=poll_interval, id="ingest",
-                      name="Poll X for mentions", next_run_time=now)
-    scheduler.add_job(poster.run, "interval", seconds=post_interval, id="post",
-                      name="Post cards to Slack", next_run_time=now)
+    scheduler.add_job(
+        ingest_then_wake_poster,
+        "interval",
+        seconds=poll_interval,
+        id="ingest",
+        name="Poll X for mentions",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        poster.run, "interval", seconds=post_interval, id="post", name="Post cards to Slack", next_run_time=now
+    )
 
     def wake_poster() -> None:
         job = scheduler.get_job("post")
@@ -61,16 +79,38 @@ def build_scheduler(ingestor: Ingestor, poster: Poster, reminders: Reminders, sl
             job.modify(next_run_time=datetime.now(UTC))
 
     poster.wake = wake_poster
-    scheduler.add_job(bulk.run, "interval", seconds=bulk_interval, id="bulk",
-                      name="Send confirmed surge status replies, paced", next_run_time=now)
-    scheduler.add_job(reminders.run, "interval", seconds=REMINDER_INTERVAL_SECONDS, id="reminders",
-                      name="Remind locations of unacknowledged escalations", next_run_time=now)
-    scheduler.add_job(sla.run, "interval", seconds=REMINDER_INTERVAL_SECONDS, id="sla",
-                      name="Remind the team of SLA targets about to be missed", next_run_time=now)
+    scheduler.add_job(
+        bulk.run,
+        "interval",
+        seconds=bulk_interval,
+        id="bulk",
+        name="Send confirmed surge status replies, paced",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        reminders.run,
+        "interval",
+        seconds=REMINDER_INTERVAL_SECONDS,
+        id="reminders",
+        name="Remind locations of unacknowledged escalations",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        sla.run,
+        "interval",
+        seconds=REMINDER_INTERVAL_SECONDS,
+        id="sla",
+        name="Remind the team of SLA targets about to be missed",
+        next_run_time=now,
+    )
     if health is not None:
         scheduler.add_job(health.run, "interval", seconds=60, id="health", name="Raise and clear health alarms")
     if digest is not None:
         hour, minute = (int(part) for part in digest_time.split(":"))
-        scheduler.add_job(digest.run, CronTrigger(hour=hour, minute=minute, timezone=timezone), id="digest",
-                          name="Daily digest to the report channel")
+        scheduler.add_job(
+            digest.run,
+            CronTrigger(hour=hour, minute=minute, timezone=timezone),
+            id="digest",
+            name="Daily digest to the report channel",
+        )
     return scheduler

@@ -33,8 +33,9 @@ def wsgi_app(app: App, health: Callable[[], dict[str, Any]]) -> Callable:
 
 def http_server(app: App, health: Callable[[], dict[str, Any]], *, host: str, port: int, threads: int = 16):
     """A waitress server (several worker threads; Bolt's own dev server handles one request at a time)."""
-    return create_server(wsgi_app(app, health), host=host, port=port, threads=threads,
-                         ident="perch", clear_untrusted_proxy_headers=True)
+    return create_server(
+        wsgi_app(app, health), host=host, port=port, threads=threads, ident="perch", clear_untrusted_proxy_headers=True
+    )
 
 
 def stop_http_server(server, thread: threading.Thread, grace: float = 3.0) -> None:
@@ -43,6 +44,7 @@ def stop_http_server(server, thread: threading.Thread, grace: float = 3.0) -> No
     The closing runs inside the server's own loop (through its trigger), so the loop never waits on a
     socket another thread closed; idle keep-alive connections are closed, busy ones after their answer.
     """
+
     def close_in_loop() -> None:
         channels = [c for c in list(server._map.values()) if isinstance(c, HTTPChannel)]
         server.close()

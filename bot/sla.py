@@ -21,12 +21,18 @@ WORDS = {"claim": "claimed", "first_response": "answered", "resolve": "resolved"
 
 
 class SlaReminders:
-    def __init__(self, store: Store, *, claim_minutes: float, first_response_minutes: float,
-                 resolve_minutes: float, lead_group: str | None = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        claim_minutes: float,
+        first_response_minutes: float,
+        resolve_minutes: float,
+        lead_group: str | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.store = store
-        self.minutes = {"claim": claim_minutes, "first_response": first_response_minutes,
-                        "resolve": resolve_minutes}
+        self.minutes = {"claim": claim_minutes, "first_response": first_response_minutes, "resolve": resolve_minutes}
         self.lead_group = lead_group
         self.now = now
 

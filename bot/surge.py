@@ -91,8 +91,15 @@ def readable(label: str, texts: list[str]) -> str:
     return " ".join(forms[part].most_common(1)[0][0] if part in forms else part for part in label.split(" "))
 
 
-def find_topics(terms: list[frozenset[str]], baseline: list[frozenset[str]], *, min_tweets: int,
-                min_share: float = 0.15, min_lift: float = 3.0, max_topics: int = MAX_OPEN_INCIDENTS) -> list[Topic]:
+def find_topics(
+    terms: list[frozenset[str]],
+    baseline: list[frozenset[str]],
+    *,
+    min_tweets: int,
+    min_share: float = 0.15,
+    min_lift: float = 3.0,
+    max_topics: int = MAX_OPEN_INCIDENTS,
+) -> list[Topic]:
     """Greedily, the most shared unusual term, its tweets set aside, then the next."""
     base = Counter(term for tweet in baseline for term in tweet)
     compare = len(baseline) >= MIN_BASELINE
@@ -107,8 +114,14 @@ def find_topics(terms: list[frozenset[str]], baseline: list[frozenset[str]], *, 
                 return True
             return count / len(terms) >= min_lift * (base[term] + 1) / (len(baseline) + 1)
 
-        ranked = sorted(((count * (1.25 if " " in term else 1.0), term) for term, count in counts.items()
-                         if count >= need and unusual(term, count)), reverse=True)
+        ranked = sorted(
+            (
+                (count * (1.25 if " " in term else 1.0), term)
+                for term, count in counts.items()
+                if count >= need and unusual(term, count)
+            ),
+            reverse=True,
+        )
         if not ranked:
             break
         term = ranked[0][1]
@@ -128,8 +141,14 @@ def _label(term: str, tweets: list[frozenset[str]]) -> str:
 class SurgeGrouper:
     """Run by the post job before it posts cards: starts, feeds and ends incidents."""
 
-    def __init__(self, store: Store, *, threshold: int, window_minutes: float,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        threshold: int,
+        window_minutes: float,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.store = store
         self.threshold = threshold
         self.window = timedelta(minutes=window_minutes)
@@ -160,8 +179,9 @@ class SurgeGrouper:
             join_incident(db, incident.id, alike)
             waiting = _without(waiting, alike)
         if waiting and len(topics) < MAX_OPEN_INCIDENTS:
-            waiting = _without(waiting, self._open_incidents(waiting, terms, since, len(cases),
-                                                             MAX_OPEN_INCIDENTS - len(topics)))
+            waiting = _without(
+                waiting, self._open_incidents(waiting, terms, since, len(cases), MAX_OPEN_INCIDENTS - len(topics))
+            )
         self._group_the_rest(waiting)
         for incident in open_incidents(db):
             place_in_chunks(db, incident.id)
@@ -179,20 +199,27 @@ class SurgeGrouper:
             other = open_incident(db, OTHER, "other mentions")
         join_incident(db, other, rest)
 
-    def _open_incidents(self, waiting: list[WindowCase], terms: dict[int, frozenset[str]], since: datetime,
-                        in_window: int, room: int) -> list[WindowCase]:
+    def _open_incidents(
+        self, waiting: list[WindowCase], terms: dict[int, frozenset[str]], since: datetime, in_window: int, room: int
+    ) -> list[WindowCase]:
         """New incidents for the topics among `waiting`; returns the cases they took."""
         db = self.store.db
         baseline = [tweet_terms(text) for text in baseline_texts(db, to_iso(since - BASELINE), to_iso(since))]
-        topics = find_topics([terms[case.case_id] for case in waiting], baseline,
-                             min_tweets=max(5, self.threshold // 3), max_topics=room)
+        topics = find_topics(
+            [terms[case.case_id] for case in waiting], baseline, min_tweets=max(5, self.threshold // 3), max_topics=room
+        )
         taken: list[WindowCase] = []
         for topic in topics:
             label = readable(topic.label, [waiting[index].text for index in topic.members[:200]])
             incident_id = open_incident(db, topic.term, label)
             join_incident(db, incident_id, [waiting[index] for index in topic.members])
-            log.warning("Surge: %d of %d recent tweets mention %r; grouped as incident %d",
-                        len(topic.members), in_window, topic.term, incident_id)
+            log.warning(
+                "Surge: %d of %d recent tweets mention %r; grouped as incident %d",
+                len(topic.members),
+                in_window,
+                topic.term,
+                incident_id,
+            )
             taken += [waiting[index] for index in topic.members]
         return taken
 

@@ -15,9 +15,12 @@ from functools import cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-URGENT = re.compile(r"\b(cancel\w*|delay\w*|stuck|stranded|miss(?:ed)?(?: my)? connection|missed|lost|refund\w*|"
-                    r"on hold|hold|waiting|late|broken|damaged|rebook\w*|no one|nobody|worst|never|today|tonight|"
-                    r"urgent|asap|help)\b", re.I)
+URGENT = re.compile(
+    r"\b(cancel\w*|delay\w*|stuck|stranded|miss(?:ed)?(?: my)? connection|missed|lost|refund\w*|"
+    r"on hold|hold|waiting|late|broken|damaged|rebook\w*|no one|nobody|worst|never|today|tonight|"
+    r"urgent|asap|help)\b",
+    re.I,
+)
 NEGATIVE = -0.05
 CLEARLY_POSITIVE = 0.3
 BIG_AUDIENCE = 10_000
@@ -35,8 +38,9 @@ def _analyzer() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
-def assess(text: str, *, followers: int | None = None, location: str | None = None,
-           verified: bool = False) -> Assessment:
+def assess(
+    text: str, *, followers: int | None = None, location: str | None = None, verified: bool = False
+) -> Assessment:
     """`text` as people read it (entities decoded)."""
     compound = _analyzer().polarity_scores(text)["compound"]
     words = sorted({m.group(0).lower() for m in URGENT.finditer(text)})

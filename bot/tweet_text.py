@@ -14,8 +14,10 @@ def tweet_problem(text: str) -> str | None:
         return "Write something first: the reply is empty."
     weighted = parse_tweet(text).weightedLength
     if weighted > MAX_WEIGHTED_LENGTH:
-        return (f"Too long for X: {weighted}/{MAX_WEIGHTED_LENGTH} (links count 23, emoji and CJK characters "
-                f"count 2). Cut {weighted - MAX_WEIGHTED_LENGTH}.")
+        return (
+            f"Too long for X: {weighted}/{MAX_WEIGHTED_LENGTH} (links count 23, emoji and CJK characters "
+            f"count 2). Cut {weighted - MAX_WEIGHTED_LENGTH}."
+        )
     return None
 
 

@@ -29,8 +29,16 @@ MENTIONS_TIMELINE_CAP = 800  # the mentions timeline never returns more than the
 SEARCH_RECENT_REACH = timedelta(days=7)
 SEARCH_END_TIME_LAG = timedelta(seconds=11)  # X refuses an end_time less than 10 s before the request
 
-TWEET_FIELDS = ["created_at", "conversation_id", "author_id", "referenced_tweets", "in_reply_to_user_id",
-                "entities", "lang", "note_tweet"]
+TWEET_FIELDS = [
+    "created_at",
+    "conversation_id",
+    "author_id",
+    "referenced_tweets",
+    "in_reply_to_user_id",
+    "entities",
+    "lang",
+    "note_tweet",
+]
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 
@@ -41,8 +49,9 @@ class XError(Exception):
 
 class XRateLimited(XError):
     def __init__(self, reset_at: float, endpoint: str) -> None:
-        super().__init__(f"X rate limit reached on {endpoint}; resets at "
-                         f"{datetime.fromtimestamp(reset_at, UTC):%H:%M:%S} UTC")
+        super().__init__(
+            f"X rate limit reached on {endpoint}; resets at {datetime.fromtimestamp(reset_at, UTC):%H:%M:%S} UTC"
+        )
         self.reset_at = reset_at
 
 
@@ -94,7 +103,7 @@ class _BaseURLSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if isinstance(url, str) and url.startswith(TWEEPY_HOST):
-            url = self.base_url + url[len(TWEEPY_HOST):]
+            url = self.base_url + url[len(TWEEPY_HOST) :]
         kwargs.setdefault("timeout", self.timeout)
         return super().request(method, url, *args, **kwargs)
 
@@ -102,14 +111,26 @@ class _BaseURLSession(requests.Session):
 class XClient:
     """Reads mentions and searches for the brand account; remembers each endpoint's rate limit."""
 
-    def __init__(self, *, base_url: str, api_key: str, api_secret: str, access_token: str,
-                 access_token_secret: str, bearer_token: str | None = None, timeout: float = 15.0,
-                 write_timeout: float = 2.2,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        api_secret: str,
+        access_token: str,
+        access_token_secret: str,
+        bearer_token: str | None = None,
+        timeout: float = 15.0,
+        write_timeout: float = 2.2,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.clock = clock
         self.user_client = tweepy.Client(
-            consumer_key=api_key, consumer_secret=api_secret, access_token=access_token,
-            access_token_secret=access_token_secret, return_type=requests.Response,
+            consumer_key=api_key,
+            consumer_secret=api_secret,
+            access_token=access_token,
+            access_token_secret=access_token_secret,
+            return_type=requests.Response,
         )
         self.user_client.session = _BaseURLSession(base_url, timeout)
         self.app_client: tweepy.Client | None = None
@@ -118,8 +139,11 @@ class XClient:
             self.app_client.session = _BaseURLSession(base_url, timeout)
         # Writes wait for an agent: a short time-out, so the modal can say so within Slack's 3 seconds.
         self.write_client = tweepy.Client(
-            consumer_key=api_key, consumer_secret=api_secret, access_token=access_token,
-            access_token_secret=access_token_secret, return_type=requests.Response,
+            consumer_key=api_key,
+            consumer_secret=api_secret,
+            access_token=access_token,
+            access_token_secret=access_token_secret,
+            return_type=requests.Response,
         )
         self.write_client.session = _BaseURLSession(base_url, write_timeout)
         self.limits: dict[str, tuple[int, float]] = {}
@@ -134,8 +158,9 @@ class XClient:
             data = body.get("data")
             if not isinstance(data, dict) or not str(data.get("id", "")).isdigit():
                 raise XUnavailable("GET /2/users/me returned no user id")
-            self._account = Account(id=str(data["id"]), username=str(data.get("username", "")),
-                                    name=str(data.get("name", "")))
+            self._account = Account(
+                id=str(data["id"]), username=str(data.get("username", "")), name=str(data.get("name", ""))
+            )
         return self._account
 
     @property
@@ -145,18 +170,28 @@ class XClient:
 
     def own_tweets(self, user_id: str, start_time: datetime | None) -> Fetch:
         """The brand's own tweets (`GET /2/users/:id/tweets`): replies an agent sent on x.com."""
+
         def page(token: str | None) -> requests.Response:
             return self.user_client.get_users_tweets(
-                user_id, user_auth=True, start_time=start_time, max_results=PAGE_SIZE, pagination_token=token,
-                tweet_fields=TWEET_FIELDS, exclude=["retweets"],
+                user_id,
+                user_auth=True,
+                start_time=start_time,
+                max_results=PAGE_SIZE,
+                pagination_token=token,
+                tweet_fields=TWEET_FIELDS,
+                exclude=["retweets"],
             )
+
         return self._paged("users/tweets", page, source="own")
 
     # -- writes --------------------------------------------------------------------------------
     def reply(self, text: str, in_reply_to: str) -> str:
         """`POST /2/tweets` as a reply; returns the new tweet's id."""
-        body = self._call("tweets", lambda: self.write_client.create_tweet(
-            text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True), write=True)
+        body = self._call(
+            "tweets",
+            lambda: self.write_client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True),
+            write=True,
+        )
         tweet_id = str((body.get("data") or {}).get("id", ""))
         if not tweet_id.isdigit():
             raise XUnavailable("X accepted the reply but sent no tweet id")
@@ -164,23 +199,34 @@ class XClient:
 
     def send_dm(self, participant_id: str, text: str) -> str:
         """`POST /2/dm_conversations/with/:participant_id/messages`; returns the DM event id."""
-        body = self._call("dm_conversations", lambda: self.write_client.create_direct_message(
-            participant_id=participant_id, text=text, user_auth=True), write=True)
+        body = self._call(
+            "dm_conversations",
+            lambda: self.write_client.create_direct_message(participant_id=participant_id, text=text, user_auth=True),
+            write=True,
+        )
         return str((body.get("data") or {}).get("dm_event_id", ""))
 
     # -- timelines -----------------------------------------------------------------------------
     def mentions(self, user_id: str, start_time: datetime | None) -> Fetch:
         """Every page of the account's mentions since `start_time` (newest first, as X pages them)."""
+
         def page(token: str | None) -> requests.Response:
             return self.user_client.get_users_mentions(
-                user_id, user_auth=True, start_time=start_time, max_results=PAGE_SIZE,
-                pagination_token=token, tweet_fields=TWEET_FIELDS, expansions=EXPANSIONS,
+                user_id,
+                user_auth=True,
+                start_time=start_time,
+                max_results=PAGE_SIZE,
+                pagination_token=token,
+                tweet_fields=TWEET_FIELDS,
+                expansions=EXPANSIONS,
                 user_fields=USER_FIELDS,
             )
+
         return self._paged("users/mentions", page, source="mentions")
 
-    def search(self, query: str, start_time: datetime | None, end_time: datetime | None = None,
-               *, source: str | None = None) -> Fetch:
+    def search(
+        self, query: str, start_time: datetime | None, end_time: datetime | None = None, *, source: str | None = None
+    ) -> Fetch:
         """Every page of recent search for `query`, within what X serves: back seven days at most, and up
         to 10 s before now at the latest. An `end_time` later than that is pulled back and the fetch is
         marked incomplete, so the caller keeps its cursor and asks again once X can answer for it."""
@@ -198,10 +244,17 @@ class XClient:
 
         def page(token: str | None) -> requests.Response:
             return client.search_recent_tweets(
-                query, user_auth=user_auth, start_time=start_time, end_time=end_time,
-                max_results=PAGE_SIZE, next_token=token, tweet_fields=TWEET_FIELDS,
-                expansions=EXPANSIONS, user_fields=USER_FIELDS,
+                query,
+                user_auth=user_auth,
+                start_time=start_time,
+                end_time=end_time,
+                max_results=PAGE_SIZE,
+                next_token=token,
+                tweet_fields=TWEET_FIELDS,
+                expansions=EXPANSIONS,
+                user_fields=USER_FIELDS,
             )
+
         fetch = self._paged("tweets/search/recent", page, source=source or f"search:{query}")
         fetch.complete = fetch.complete and not pulled_back
         return fetch
@@ -258,8 +311,7 @@ class XClient:
             log.warning("X reported a partial error on %s: %s", endpoint, _describe_error(problem))
         return body
 
-    def _remember_limit(self, endpoint: str, response: requests.Response | None, *,
-                        exhausted: bool = False) -> None:
+    def _remember_limit(self, endpoint: str, response: requests.Response | None, *, exhausted: bool = False) -> None:
         headers = response.headers if response is not None else {}
         remaining = _int_header(headers, "x-rate-limit-remaining")
         reset_at = _int_header(headers, "x-rate-limit-reset")
@@ -278,8 +330,7 @@ def parse_tweets(body: dict[str, Any], source: str) -> list[Tweet]:
     if not isinstance(data, list):
         log.warning("X sent a page whose data is not a list; ignored")
         return []
-    users = {str(u.get("id")): u for u in (body.get("includes") or {}).get("users") or []
-             if isinstance(u, dict)}
+    users = {str(u.get("id")): u for u in (body.get("includes") or {}).get("users") or [] if isinstance(u, dict)}
     tweets = []
     for item in data:
         tweet = _parse_tweet(item, users, source)

@@ -14,9 +14,18 @@ from typing import Any
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 TEXT_TYPES = ("plain_text", "mrkdwn")
-SELECTS = ("static_select", "multi_static_select", "external_select", "multi_external_select", "users_select",
-           "multi_users_select", "conversations_select", "multi_conversations_select", "channels_select",
-           "multi_channels_select")
+SELECTS = (
+    "static_select",
+    "multi_static_select",
+    "external_select",
+    "multi_external_select",
+    "users_select",
+    "multi_users_select",
+    "conversations_select",
+    "multi_conversations_select",
+    "channels_select",
+    "multi_channels_select",
+)
 
 
 def text_length(text: str) -> int:
@@ -154,8 +163,17 @@ def _check_element(element: dict[str, Any]) -> str | None:
         if text_length(element.get("initial_value", "")) > max_length:
             return "initial_value longer than max_length"
         return None
-    if kind in ("datepicker", "timepicker", "datetimepicker", "email_text_input", "number_input", "url_text_input",
-                "image", "rich_text_input", "file_input"):
+    if kind in (
+        "datepicker",
+        "timepicker",
+        "datetimepicker",
+        "email_text_input",
+        "number_input",
+        "url_text_input",
+        "image",
+        "rich_text_input",
+        "file_input",
+    ):
         return None
     return f"unknown element type {kind!r}"
 
@@ -180,21 +198,24 @@ def _check_options(element: dict[str, Any]) -> str | None:
         if "description" in option and (problem := _text(option["description"], 75, "option description")):
             return problem
     keys = [json.dumps(o, sort_keys=True) for o in options]
-    initial = ([element["initial_option"]] if "initial_option" in element else []) + \
-        list(element.get("initial_options") or [])
+    initial = ([element["initial_option"]] if "initial_option" in element else []) + list(
+        element.get("initial_options") or []
+    )
     if any(json.dumps(o, sort_keys=True) not in keys for o in initial) and kind not in (
-            "external_select", "multi_external_select"):
+        "external_select",
+        "multi_external_select",
+    ):
         return "initial_option must be one of the options"
     return None
 
 
 def _check_confirm(confirm: dict[str, Any]) -> str | None:
-    for name, limit, plain in (("title", 100, True), ("text", 300, False), ("confirm", 30, True),
-                               ("deny", 30, True)):
+    for name, limit, plain in (("title", 100, True), ("text", 300, False), ("confirm", 30, True), ("deny", 30, True)):
         if name not in confirm:
             return f"confirm dialog needs {name}"
-        problem = _plain(confirm[name], limit, f"confirm {name}") if plain else \
-            _text(confirm[name], limit, f"confirm {name}")
+        problem = (
+            _plain(confirm[name], limit, f"confirm {name}") if plain else _text(confirm[name], limit, f"confirm {name}")
+        )
         if problem:
             return problem
     if confirm.get("style") not in (None, "primary", "danger"):

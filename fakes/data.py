@@ -33,8 +33,17 @@ class RealTweet:
 def airline_tweets(path: Path = AIRLINE_TWEETS) -> list[RealTweet]:
     """Every row, in file order (newest first, as the data set was published)."""
     with path.open(newline="", encoding="utf-8") as handle:
-        return [RealTweet(row["tweet_id"], row["name"], row["text"], row["airline_sentiment"],
-                          row["airline"], row["tweet_created"]) for row in csv.DictReader(handle)]
+        return [
+            RealTweet(
+                row["tweet_id"],
+                row["name"],
+                row["text"],
+                row["airline_sentiment"],
+                row["airline"],
+                row["tweet_created"],
+            )
+            for row in csv.DictReader(handle)
+        ]
 
 
 def as_mention_of(text: str, brand: str) -> str:
@@ -69,6 +78,9 @@ def publish(fake_x: Any, rows: list[RealTweet], brand: str, *, start: datetime, 
     ids = []
     for index, row in enumerate(rows):
         author = fake_x.add_user(row.handle, row.handle, followers_for(row.handle))
-        ids.append(fake_x.add_tweet(as_mention_of(row.text, brand), author,
-                                    created_at=start + timedelta(seconds=index * every_seconds)))
+        ids.append(
+            fake_x.add_tweet(
+                as_mention_of(row.text, brand), author, created_at=start + timedelta(seconds=index * every_seconds)
+            )
+        )
     return ids

@@ -81,8 +81,9 @@ class FakeServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True, name=type(self).__name__)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name=type(self).__name__
+        )
         self._thread.start()
         return self
 
@@ -105,13 +106,23 @@ class FakeServer:
         self.stop()
 
     # -- faults --------------------------------------------------------------------------------
-    def script(self, path_pattern: str, status: int = 500, body: Any = None, *,
-               headers: dict[str, str] | None = None, times: int = 1, delay: float = 0.0,
-               mode: str = "replace", drop_connection: bool = False) -> None:
+    def script(
+        self,
+        path_pattern: str,
+        status: int = 500,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        delay: float = 0.0,
+        mode: str = "replace",
+        drop_connection: bool = False,
+    ) -> None:
         """Answer the next `times` requests whose path matches `path_pattern` (a regex) this way."""
         with self.lock:
-            self.faults.append(Fault(re.compile(path_pattern), status, body, headers or {}, times, delay,
-                                     mode, drop_connection))
+            self.faults.append(
+                Fault(re.compile(path_pattern), status, body, headers or {}, times, delay, mode, drop_connection)
+            )
 
     def _take_fault(self, path: str) -> Fault | None:
         with self.lock:
@@ -139,8 +150,14 @@ class FakeServer:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         pairs = parse_qsl(parts.query, keep_blank_values=True)
-        request = Recorded(handler.command, parts.path, dict(pairs),
-                           {k.lower(): v for k, v in handler.headers.items()}, body, query_pairs=pairs)
+        request = Recorded(
+            handler.command,
+            parts.path,
+            dict(pairs),
+            {k.lower(): v for k, v in handler.headers.items()},
+            body,
+            query_pairs=pairs,
+        )
         with self.lock:
             self.requests.append(request)
         fault = self._take_fault(parts.path)

@@ -39,16 +39,28 @@ class Message:
     def as_api(self, with_metadata: bool, replies: list[Message] | None = None) -> dict[str, Any]:
         """The message as Slack returns it; `replies` makes it a thread parent (Slack adds `thread_ts`
         equal to its own `ts`, and the reply counts)."""
-        out: dict[str, Any] = {"type": "message", "user": self.user, "bot_id": "BPERCH", "app_id": "A0PERCH",
-                               "text": self.text, "ts": self.ts, "team": "T0PERCH"}
+        out: dict[str, Any] = {
+            "type": "message",
+            "user": self.user,
+            "bot_id": "BPERCH",
+            "app_id": "A0PERCH",
+            "text": self.text,
+            "ts": self.ts,
+            "team": "T0PERCH",
+        }
         if self.blocks:
             out["blocks"] = self.blocks
         if self.thread_ts:
             out["thread_ts"] = self.thread_ts
             out["parent_user_id"] = self.user
         elif replies:
-            out.update(thread_ts=self.ts, reply_count=len(replies), reply_users_count=1,
-                       latest_reply=max(replies, key=lambda m: float(m.ts)).ts, reply_users=[self.user])
+            out.update(
+                thread_ts=self.ts,
+                reply_count=len(replies),
+                reply_users_count=1,
+                latest_reply=max(replies, key=lambda m: float(m.ts)).ts,
+                reply_users=[self.user],
+            )
         if with_metadata and self.metadata:
             out["metadata"] = self.metadata
         return out
@@ -142,8 +154,15 @@ class FakeSlack(FakeServer):
             return False
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://perch-demo.slack.com/", "team": "Perch demo", "user": "perch",
-                "team_id": "T0PERCH", "user_id": "UPERCHBOT", "bot_id": "BPERCH"}
+        return {
+            "ok": True,
+            "url": "https://perch-demo.slack.com/",
+            "team": "Perch demo",
+            "user": "perch",
+            "team_id": "T0PERCH",
+            "user_id": "UPERCHBOT",
+            "bot_id": "BPERCH",
+        }
 
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         channel = params.get("channel", "")
@@ -160,8 +179,14 @@ class FakeSlack(FakeServer):
         with self.lock:
             if thread_ts and not any(m.ts == thread_ts and m.channel == channel for m in self.messages):
                 return {"ok": False, "error": "thread_not_found"}
-            message = Message(channel, self._next_ts(), params.get("text", ""), parse_json(params.get("blocks")) or [],
-                              thread_ts, parse_json(params.get("metadata")))
+            message = Message(
+                channel,
+                self._next_ts(),
+                params.get("text", ""),
+                parse_json(params.get("blocks")) or [],
+                thread_ts,
+                parse_json(params.get("metadata")),
+            )
             self.messages.append(message)
             self._notify(message)
         return {"ok": True, "channel": channel, "ts": message.ts, "message": message.as_api(True)}
@@ -176,8 +201,13 @@ class FakeSlack(FakeServer):
         if problem:
             self.block_errors.append(problem)
             return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
-        message = Message(channel, self._next_ts(), params.get("text", ""), parse_json(params.get("blocks")) or [],
-                          ephemeral_to=params["user"])
+        message = Message(
+            channel,
+            self._next_ts(),
+            params.get("text", ""),
+            parse_json(params.get("blocks")) or [],
+            ephemeral_to=params["user"],
+        )
         with self.lock:
             self.ephemerals.append(message)  # seen by one person only: a mention in it notifies nobody
         return {"ok": True, "message_ts": message.ts}
@@ -196,9 +226,13 @@ class FakeSlack(FakeServer):
                     if params.get("metadata"):
                         message.metadata = parse_json(params["metadata"])
                     self.updates.append(params)
-                    return {"ok": True, "channel": message.channel, "ts": message.ts, "text": message.text,
-                            "message": {**message.as_api(False), "edited": {"user": message.user,
-                                                                            "ts": self._next_ts()}}}
+                    return {
+                        "ok": True,
+                        "channel": message.channel,
+                        "ts": message.ts,
+                        "text": message.text,
+                        "message": {**message.as_api(False), "edited": {"user": message.user, "ts": self._next_ts()}},
+                    }
         return {"ok": False, "error": "message_not_found"}
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -228,8 +262,9 @@ class FakeSlack(FakeServer):
         if not parent:
             return {"ok": False, "error": "thread_not_found"}
         replies.sort(key=lambda m: float(m.ts))
-        return self._page(params, [parent[0].as_api(with_metadata, replies),
-                                   *(m.as_api(with_metadata) for m in replies)])
+        return self._page(
+            params, [parent[0].as_api(with_metadata, replies), *(m.as_api(with_metadata) for m in replies)]
+        )
 
     def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
         group = params.get("usergroup", "")
@@ -246,8 +281,12 @@ class FakeSlack(FakeServer):
             self.block_errors.append(problem)
             return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [problem]}}
         with self.lock:
-            stored = {**view, "id": f"V{next(self._clock):08d}", "hash": f"h{next(self._clock)}",
-                      "state": {"values": {}}}
+            stored = {
+                **view,
+                "id": f"V{next(self._clock):08d}",
+                "hash": f"h{next(self._clock)}",
+                "state": {"values": {}},
+            }
             self.views.append(stored)
         return {"ok": True, "view": stored}
 
@@ -274,8 +313,12 @@ class FakeSlack(FakeServer):
                 if stored["id"] == params.get("view_id"):
                     if params.get("hash") and params["hash"] != stored["hash"]:
                         return {"ok": False, "error": "hash_conflict"}
-                    self.views[index] = {**view, "id": stored["id"], "hash": f"h{next(self._clock)}",
-                                         "state": {"values": {}}}
+                    self.views[index] = {
+                        **view,
+                        "id": stored["id"],
+                        "hash": f"h{next(self._clock)}",
+                        "state": {"values": {}},
+                    }
                     return {"ok": True, "view": self.views[index]}
         return {"ok": False, "error": "not_found"}
 
@@ -302,9 +345,16 @@ class FakeSlack(FakeServer):
             for item in files:
                 if item["id"] not in self.uploads:
                     return {"ok": False, "error": "file_not_found"}
-                self.files.append({"id": item["id"], "title": item.get("title"), "channel": channel,
-                                   "filename": self.file_names.get(item["id"]), "content": self.uploads[item["id"]],
-                                   "initial_comment": params.get("initial_comment")})
+                self.files.append(
+                    {
+                        "id": item["id"],
+                        "title": item.get("title"),
+                        "channel": channel,
+                        "filename": self.file_names.get(item["id"]),
+                        "content": self.uploads[item["id"]],
+                        "initial_comment": params.get("initial_comment"),
+                    }
+                )
         return {"ok": True, "files": [{"id": item["id"], "title": item.get("title")} for item in files]}
 
     def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -317,10 +367,14 @@ class FakeSlack(FakeServer):
     def _page(params: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
         limit = max(1, min(int(params.get("limit") or 100), 999))
         offset = int(params.get("cursor") or 0) if str(params.get("cursor") or "0").isdigit() else 0
-        page = items[offset:offset + limit]
+        page = items[offset : offset + limit]
         more = offset + limit < len(items)
-        return {"ok": True, "messages": page, "has_more": more,
-                "response_metadata": {"next_cursor": str(offset + limit) if more else ""}}
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(offset + limit) if more else ""},
+        }
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._clock):06d}"

@@ -43,9 +43,18 @@ class FakeSocketMode:
                     sock.close()
 
     def send_envelope(self, envelope_id: str, kind: str, payload: dict[str, Any]) -> None:
-        self._send(json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                               "accepts_response_payload": kind != "events_api", "retry_attempt": 0,
-                               "retry_reason": ""}))
+        self._send(
+            json.dumps(
+                {
+                    "envelope_id": envelope_id,
+                    "type": kind,
+                    "payload": payload,
+                    "accepts_response_payload": kind != "events_api",
+                    "retry_attempt": 0,
+                    "retry_reason": "",
+                }
+            )
+        )
 
     # -- the connection --------------------------------------------------------------------
     def _serve(self) -> None:
@@ -63,8 +72,16 @@ class FakeSocketMode:
                 continue
             with self._lock:
                 self._client = client
-            self._send(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0PERCH"},
-                                   "debug_info": {"host": "fake", "approximate_connection_time": 3600}}))
+            self._send(
+                json.dumps(
+                    {
+                        "type": "hello",
+                        "num_connections": 1,
+                        "connection_info": {"app_id": "A0PERCH"},
+                        "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+                    }
+                )
+            )
             self.connected.set()
             self._read(client)
 
@@ -84,8 +101,12 @@ class FakeSocketMode:
         if not key:
             return False
         accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
-        client.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
+        client.sendall(
+            (
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+            ).encode()
+        )
         return True
 
     def _read(self, client: socket.socket) -> None:
@@ -143,11 +164,11 @@ def _parse_frame(buffer: bytes) -> tuple[int, bytes, int] | None:
             return None
         length, offset = struct.unpack(">Q", buffer[2:10])[0], 10
     masked = buffer[1] & 0x80
-    mask = buffer[offset:offset + 4] if masked else b""
+    mask = buffer[offset : offset + 4] if masked else b""
     offset += 4 if masked else 0
     if len(buffer) < offset + length:
         return None
-    data = buffer[offset:offset + length]
+    data = buffer[offset : offset + length]
     if masked:
         data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
     return opcode, data, offset + length

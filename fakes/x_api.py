@@ -90,8 +90,17 @@ class FakeX(FakeServer):
         super().__init__()
         self.api = x_openapi()
         self.brand = {"id": brand_id, "username": brand_username, "name": brand_name}
-        self.users: dict[str, dict[str, Any]] = {brand_id: {**self.brand, "public_metrics": {
-            "followers_count": 1_900_000, "following_count": 800, "tweet_count": 1_200_000, "listed_count": 9000}}}
+        self.users: dict[str, dict[str, Any]] = {
+            brand_id: {
+                **self.brand,
+                "public_metrics": {
+                    "followers_count": 1_900_000,
+                    "following_count": 800,
+                    "tweet_count": 1_200_000,
+                    "listed_count": 9000,
+                },
+            }
+        }
         self.tweets: dict[str, FakeTweet] = {}
         self.posted: list[dict[str, Any]] = []
         self.dms: list[dict[str, Any]] = []  # DMs the bot sent, as sent
@@ -102,28 +111,54 @@ class FakeX(FakeServer):
         self._user_ids = itertools.count(1000)
         self.rate_limits: dict[str, list[int]] = {}
         self.rate_limit_per_window = 10_000
-        self.endpoint_limits: dict[str, int] = {"dm_events": DM_READ_LIMIT,
-                                                "dm_conversations/with/dm_events": DM_READ_LIMIT}
+        self.endpoint_limits: dict[str, int] = {
+            "dm_events": DM_READ_LIMIT,
+            "dm_conversations/with/dm_events": DM_READ_LIMIT,
+        }
         self.mentions_cap: int | None = MENTIONS_CAP
         self.clock: Callable[[], float] = time.time  # tests may drive it, as they drive the bot's
 
     # -- test helpers --------------------------------------------------------------------------
-    def add_user(self, username: str, name: str | None = None, followers: int = 120,
-                 user_id: str | None = None, verified: bool = False) -> dict[str, Any]:
+    def add_user(
+        self,
+        username: str,
+        name: str | None = None,
+        followers: int = 120,
+        user_id: str | None = None,
+        verified: bool = False,
+    ) -> dict[str, Any]:
         with self.lock:
             for user in self.users.values():
                 if user["username"].lower() == username.lower():
                     return user
             user_id = user_id or str(next(self._user_ids))
-            user = {"id": user_id, "username": username, "name": name if name is not None else username,
-                    "public_metrics": {"followers_count": followers, "following_count": 10,
-                                       "tweet_count": 100, "listed_count": 0}, "verified": verified}
+            user = {
+                "id": user_id,
+                "username": username,
+                "name": name if name is not None else username,
+                "public_metrics": {
+                    "followers_count": followers,
+                    "following_count": 10,
+                    "tweet_count": 100,
+                    "listed_count": 0,
+                },
+                "verified": verified,
+            }
             self.users[user_id] = user
             return user
 
-    def add_tweet(self, text: str, author: dict[str, Any] | str, *, created_at: datetime | None = None,
-                  tweet_id: str | None = None, reply_to: str | None = None, retweet_of: str | None = None,
-                  quote_of: str | None = None, visible: bool = True) -> str:
+    def add_tweet(
+        self,
+        text: str,
+        author: dict[str, Any] | str,
+        *,
+        created_at: datetime | None = None,
+        tweet_id: str | None = None,
+        reply_to: str | None = None,
+        retweet_of: str | None = None,
+        quote_of: str | None = None,
+        visible: bool = True,
+    ) -> str:
         """Publish a tweet (or keep it unindexed with `visible=False`) and return its id."""
         if isinstance(author, str):
             author = self.add_user(author)
@@ -140,21 +175,36 @@ class FakeX(FakeServer):
                 referenced.append({"type": "retweeted", "id": retweet_of})
             if quote_of:
                 referenced.append({"type": "quoted", "id": quote_of})
-            self.tweets[tweet_id] = FakeTweet(tweet_id, text, author["id"], created_at, conversation_id,
-                                              referenced, reply_user, visible)
+            self.tweets[tweet_id] = FakeTweet(
+                tweet_id, text, author["id"], created_at, conversation_id, referenced, reply_user, visible
+            )
         return tweet_id
 
-    def add_dm(self, text: str, sender: dict[str, Any] | str, *, to: str | None = None,
-               created_at: datetime | None = None, referenced_tweet: str | None = None,
-               media_keys: list[str] | None = None) -> str:
+    def add_dm(
+        self,
+        text: str,
+        sender: dict[str, Any] | str,
+        *,
+        to: str | None = None,
+        created_at: datetime | None = None,
+        referenced_tweet: str | None = None,
+        media_keys: list[str] | None = None,
+    ) -> str:
         """A DM event in the brand's account: from `sender` to the brand (or to `to`); returns its id."""
         if isinstance(sender, str):
             sender = self.add_user(sender)
         created_at = created_at or datetime.now(UTC)
         with self.lock:
             event_id = snowflake(created_at, next(self._sequence))
-            self.dm_events[event_id] = FakeDM(event_id, text, sender["id"], to or self.brand["id"], created_at,
-                                              referenced_tweet, list(media_keys or []))
+            self.dm_events[event_id] = FakeDM(
+                event_id,
+                text,
+                sender["id"],
+                to or self.brand["id"],
+                created_at,
+                referenced_tweet,
+                list(media_keys or []),
+            )
         return event_id
 
     def publish(self, tweet_id: str) -> None:
@@ -166,12 +216,17 @@ class FakeX(FakeServer):
         op, known = self.api.find(request.method, request.path)
         if op is None:
             status, title = (405, "Method Not Allowed") if known else (404, "Not Found Error")
-            return _problem(status, title, f"no {request.method} route for {request.path}",
-                            NOT_FOUND if status == 404 else "about:blank")
+            return _problem(
+                status,
+                title,
+                f"no {request.method} route for {request.path}",
+                NOT_FOUND if status == 404 else "about:blank",
+            )
         if not request.headers.get("authorization", "").startswith(("OAuth ", "Bearer ")):
             return _problem(401, "Unauthorized", "Unauthorized")
-        errors = self.api.check_request(op, request.path, request.query_pairs, request.body,
-                                        request.headers.get("content-type", ""))
+        errors = self.api.check_request(
+            op, request.path, request.query_pairs, request.body, request.headers.get("content-type", "")
+        )
         errors = errors or self._time_window_errors(op, request.query)
         if errors:
             return Response(400, invalid_request(errors), content_type=PROBLEM_JSON)
@@ -190,9 +245,13 @@ class FakeX(FakeServer):
                 return self._timeline(request, self._mentions_of(path_id))
             case "getUsersPosts":
                 excluded = set(q.get("exclude", "").split(","))
-                own = [t for t in self._visible() if t.author_id == path_id
-                       and not ("retweets" in excluded and any(r["type"] == "retweeted" for r in t.referenced))
-                       and not ("replies" in excluded and any(r["type"] == "replied_to" for r in t.referenced))]
+                own = [
+                    t
+                    for t in self._visible()
+                    if t.author_id == path_id
+                    and not ("retweets" in excluded and any(r["type"] == "retweeted" for r in t.referenced))
+                    and not ("replies" in excluded and any(r["type"] == "replied_to" for r in t.referenced))
+                ]
                 return self._timeline(request, own)
             case "searchPostsRecent":
                 query = q.get("query", "")
@@ -214,8 +273,12 @@ class FakeX(FakeServer):
         if op is None or "x-rate-limit-remaining" in {name.lower() for name in response.headers}:
             return response
         limit, remaining, reset = self._window(endpoint_of(op))
-        response.headers = {**response.headers, "x-rate-limit-limit": str(limit),
-                            "x-rate-limit-remaining": str(remaining), "x-rate-limit-reset": str(reset)}
+        response.headers = {
+            **response.headers,
+            "x-rate-limit-limit": str(limit),
+            "x-rate-limit-remaining": str(remaining),
+            "x-rate-limit-reset": str(reset),
+        }
         return response
 
     def _window(self, endpoint: str) -> tuple[int, int, int]:
@@ -246,17 +309,29 @@ class FakeX(FakeServer):
         if op.operation_id == "searchPostsRecent":
             earliest = now - SEARCH_REACH
             if start is not None and start < earliest:
-                errors.append({"parameters": {"start_time": [q["start_time"]]},
-                               "message": f"Invalid 'start_time':'{q['start_time']}'. 'start_time' must be on or "
-                                          f"after {earliest:%Y-%m-%dT%H:%MZ}"})
+                errors.append(
+                    {
+                        "parameters": {"start_time": [q["start_time"]]},
+                        "message": f"Invalid 'start_time':'{q['start_time']}'. 'start_time' must be on or "
+                        f"after {earliest:%Y-%m-%dT%H:%MZ}",
+                    }
+                )
             if end is not None and end > now - SEARCH_END_TIME_LAG:
-                errors.append({"parameters": {"end_time": [q["end_time"]]},
-                               "message": f"Invalid 'end_time':'{q['end_time']}'. 'end_time' must be a minimum of "
-                                          f"10 seconds prior to the request time."})
+                errors.append(
+                    {
+                        "parameters": {"end_time": [q["end_time"]]},
+                        "message": f"Invalid 'end_time':'{q['end_time']}'. 'end_time' must be a minimum of "
+                        f"10 seconds prior to the request time.",
+                    }
+                )
         if start is not None and end is not None and start >= end:
-            errors.append({"parameters": {"start_time": [q["start_time"]], "end_time": [q["end_time"]]},
-                           "message": f"Invalid 'start_time':'{q['start_time']}'. 'start_time' must be before "
-                                      f"'end_time':'{q['end_time']}'"})
+            errors.append(
+                {
+                    "parameters": {"start_time": [q["start_time"]], "end_time": [q["end_time"]]},
+                    "message": f"Invalid 'start_time':'{q['start_time']}'. 'start_time' must be before "
+                    f"'end_time':'{q['end_time']}'",
+                }
+            )
         return errors
 
     def _visible(self) -> list[FakeTweet]:
@@ -267,7 +342,7 @@ class FakeX(FakeServer):
         handle = self.users[user_id]["username"].lower() if user_id in self.users else ""
         mentions = [t for t in self._visible() if re.search(rf"@{re.escape(handle)}\b", t.text, re.I)]
         mentions.sort(key=lambda t: int(t.id), reverse=True)
-        return mentions[:self.mentions_cap] if self.mentions_cap else mentions
+        return mentions[: self.mentions_cap] if self.mentions_cap else mentions
 
     def _timeline(self, request: Recorded, candidates: list[FakeTweet]) -> Response:
         q = request.query
@@ -297,8 +372,11 @@ class FakeX(FakeServer):
     def _tweet_json(self, tweet: FakeTweet, q: dict[str, str]) -> dict[str, Any]:
         fields = set(filter(None, q.get("tweet.fields", "").split(",")))
         long_post = len(tweet.text) > 280  # X sends long posts' full text only in note_tweet
-        out: dict[str, Any] = {"id": tweet.id, "text": tweet.text[:280] if long_post else tweet.text,
-                               "edit_history_tweet_ids": [tweet.id]}
+        out: dict[str, Any] = {
+            "id": tweet.id,
+            "text": tweet.text[:280] if long_post else tweet.text,
+            "edit_history_tweet_ids": [tweet.id],
+        }
         available = {
             "note_tweet": {"text": tweet.text} if long_post else None,
             "author_id": tweet.author_id,
@@ -351,7 +429,8 @@ class FakeX(FakeServer):
         data = []
         for event in page:
             available: dict[str, Any] = {
-                "created_at": x_time(event.created_at), "sender_id": event.sender_id,
+                "created_at": x_time(event.created_at),
+                "sender_id": event.sender_id,
                 "dm_conversation_id": event.conversation_id,
                 "referenced_tweets": [{"id": event.referenced_tweet}] if event.referenced_tweet else None,
                 "attachments": {"media_keys": event.media_keys} if event.media_keys else None,
@@ -369,8 +448,9 @@ class FakeX(FakeServer):
             if users:
                 includes["users"] = users
         if "referenced_tweets.id" in expansions:
-            tweets = [self._tweet_json(self.tweets[e.referenced_tweet], q) for e in page
-                      if e.referenced_tweet in self.tweets]
+            tweets = [
+                self._tweet_json(self.tweets[e.referenced_tweet], q) for e in page if e.referenced_tweet in self.tweets
+            ]
             if tweets:
                 includes["tweets"] = tweets
         if "attachments.media_keys" in expansions:
@@ -388,16 +468,24 @@ class FakeX(FakeServer):
         event_id = self.add_dm(payload.get("text", ""), self.users[self.brand["id"]], to=participant_id)
         with self.lock:
             self.dms.append({"participant_id": participant_id, **payload, "dm_event_id": event_id})
-        return Response(201, {"data": {"dm_conversation_id": dm_conversation_id(self.brand["id"], participant_id),
-                                       "dm_event_id": event_id}})
+        return Response(
+            201,
+            {
+                "data": {
+                    "dm_conversation_id": dm_conversation_id(self.brand["id"], participant_id),
+                    "dm_event_id": event_id,
+                }
+            },
+        )
 
     def _post_tweet(self, request: Recorded) -> Response:
         payload = json.loads(request.body)
         text = payload.get("text", "")
         reply_to = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to and (reply_to not in self.tweets or reply_to in self.deleted):
-            return _problem(403, "Forbidden",
-                            "You attempted to reply to a Tweet that is deleted or not visible to you.")
+            return _problem(
+                403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you."
+            )
         brand_id = self.brand["id"]
         if any(t.author_id == brand_id and t.text == text for t in self.tweets.values()):
             return _problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
@@ -414,7 +502,7 @@ def _paginate(items: list[Any], q: dict[str, str], max_results: int) -> tuple[li
     """One page from an opaque token (`pagination_token` or search's `next_token`), and its `meta`."""
     token = q.get("pagination_token") or q.get("next_token")
     offset = _decode_token(token) if token else 0
-    page = items[offset:offset + max_results]
+    page = items[offset : offset + max_results]
     meta: dict[str, Any] = {"result_count": len(page)}
     if offset + max_results < len(items):
         meta["next_token"] = _encode_token(offset + max_results)
@@ -425,10 +513,15 @@ def _paginate(items: list[Any], q: dict[str, str], max_results: int) -> tuple[li
 
 def too_many_requests(reset_in: int = 1) -> dict[str, Any]:
     """Arguments for `FakeX.script` that answer like X's 429 (body from X's published example)."""
-    return {"status": 429, "body": {"title": "Too Many Requests", "detail": "Too Many Requests",
-                                    "type": "about:blank", "status": 429},
-            "headers": {"x-rate-limit-limit": "180", "x-rate-limit-remaining": "0",
-                        "x-rate-limit-reset": str(int(time.time()) + reset_in)}}
+    return {
+        "status": 429,
+        "body": {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429},
+        "headers": {
+            "x-rate-limit-limit": "180",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(int(time.time()) + reset_in),
+        },
+    }
 
 
 def _matches(query: str, tweet: FakeTweet, fake: FakeX) -> bool:

@@ -30,8 +30,9 @@ INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 
 
-def problem(status: int, title: str, detail: str, type_: str = "about:blank",
-            errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def problem(
+    status: int, title: str, detail: str, type_: str = "about:blank", errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """An RFC 7807 problem body as X sends it (`errors` only where X gives them)."""
     body: dict[str, Any] = {"title": title, "detail": detail, "type": type_}
     if type_ == "about:blank":
@@ -42,8 +43,9 @@ def problem(status: int, title: str, detail: str, type_: str = "about:blank",
 
 
 def invalid_request(errors: list[dict[str, Any]]) -> dict[str, Any]:
-    return problem(400, "Invalid Request", "One or more parameters to your request was invalid.",
-                   INVALID_REQUEST, errors)
+    return problem(
+        400, "Invalid Request", "One or more parameters to your request was invalid.", INVALID_REQUEST, errors
+    )
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,17 @@ class XOpenAPI:
         if body is not None:
             body = self.resolve(body)
             body_schema = (body.get("content", {}).get("application/json") or {}).get("schema")
-        return Operation(method, template, op.get("operationId", ""), pattern, tuple(names),
-                         {p["name"]: p for p in params if p.get("in") == "query"},
-                         body_schema, bool(body and body.get("required")), op.get("responses", {}))
+        return Operation(
+            method,
+            template,
+            op.get("operationId", ""),
+            pattern,
+            tuple(names),
+            {p["name"]: p for p in params if p.get("in") == "query"},
+            body_schema,
+            bool(body and body.get("required")),
+            op.get("responses", {}),
+        )
 
     def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in node:
@@ -113,8 +123,9 @@ class XOpenAPI:
         return None, known
 
     # -- requests -----------------------------------------------------------------------------
-    def check_request(self, op: Operation, path: str, query: list[tuple[str, str]], body: bytes,
-                      content_type: str) -> list[dict[str, Any]]:
+    def check_request(
+        self, op: Operation, path: str, query: list[tuple[str, str]], body: bytes, content_type: str
+    ) -> list[dict[str, Any]]:
         """X's `errors` entries for everything wrong with this request; empty when X would accept it."""
         errors: list[dict[str, Any]] = []
         match = op.pattern.match(path)
@@ -132,8 +143,9 @@ class XOpenAPI:
                 allowed = ",".join(op.query_params)
                 errors.append(_param_error(name, value, f"The query parameter [{name}] is not one of [{allowed}]"))
             elif seen[name] > 1:
-                errors.append(_param_error(name, value,
-                                           f"Duplicate parameters are not allowed: the `{name}` query parameter"))
+                errors.append(
+                    _param_error(name, value, f"Duplicate parameters are not allowed: the `{name}` query parameter")
+                )
                 seen[name] = 0  # one entry per duplicated name
             elif seen[name] == 1:
                 message = self._param_message(param, value)
@@ -161,8 +173,7 @@ class XOpenAPI:
             values = value.split(",")
             bad = [v for v in values if not self._valid_value(items, v)]
             if bad and "enum" in items:
-                return (f"The `{name}` query parameter value [{bad[0]}] is not one of "
-                        f"[{','.join(items['enum'])}]")
+                return f"The `{name}` query parameter value [{bad[0]}] is not one of [{','.join(items['enum'])}]"
             if bad:
                 return f"The `{name}` query parameter value [{bad[0]}] is not valid"
             if schema.get("uniqueItems") and len(set(values)) != len(values):
@@ -211,8 +222,10 @@ class XOpenAPI:
             document = json.loads(body)
         except ValueError:
             return [{"message": "The request body is not valid JSON."}]
-        return [{"message": f"$.{'.'.join(str(p) for p in error.absolute_path)}: {error.message}".replace(
-            "$.:", "$:")} for error in self.validator(op.body_schema).iter_errors(document)]
+        return [
+            {"message": f"$.{'.'.join(str(p) for p in error.absolute_path)}: {error.message}".replace("$.:", "$:")}
+            for error in self.validator(op.body_schema).iter_errors(document)
+        ]
 
     # -- responses ----------------------------------------------------------------------------
     def check_response(self, op: Operation, status: int, body: Any) -> list[str]:
@@ -224,8 +237,10 @@ class XOpenAPI:
         schemas = [c["schema"] for c in content.values() if "schema" in c]
         if not schemas:
             return []
-        found = [[f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in self.validator(s).iter_errors(body)]
-                 for s in schemas]
+        found = [
+            [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in self.validator(s).iter_errors(body)]
+            for s in schemas
+        ]
         return [] if any(not errors for errors in found) else found[0]
 
 
@@ -238,8 +253,10 @@ def x_openapi() -> XOpenAPI:
 def _rebase(node: Any) -> Any:
     """Point the description's local `#/…` references at the registered spec."""
     if isinstance(node, dict):
-        return {k: (_SPEC_URI + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _rebase(v))
-                for k, v in node.items()}
+        return {
+            k: (_SPEC_URI + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _rebase(v))
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_rebase(v) for v in node]
     return node

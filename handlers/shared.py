@@ -73,9 +73,16 @@ def channel_of(body: dict[str, Any]) -> str | None:
     return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
 
 
-def apply_change(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: Any,
-                 change: Callable[[Any, int, str], Change], refusals: dict[str, str], *,
-                 check_gate: bool = True) -> None:
+def apply_change(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    context: Any,
+    change: Callable[[Any, int, str], Change],
+    refusals: dict[str, str],
+    *,
+    check_gate: bool = True,
+) -> None:
     """The shape of every card button: may this person act, which case, apply the change, then
     refresh the card, or tell the clicker why not (`refusals` by outcome; `{assignee}` and `{by}`
     stand for the case's assignee and resolver)."""
@@ -110,14 +117,19 @@ def open_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) ->
     try:
         client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as error:
-        tell(client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}). "
-                                             "Click again.")
+        tell(
+            client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}). Click again."
+        )
 
 
 def refresh_home(client: WebClient, perch: Any, user: str) -> None:
     """Draw `user`'s App Home tab again."""
-    view = home_view(perch.store.db, user, timezone=perch.settings.report_timezone,
-                     sla_minutes=perch.settings.sla_first_response_minutes)
+    view = home_view(
+        perch.store.db,
+        user,
+        timezone=perch.settings.report_timezone,
+        sla_minutes=perch.settings.sla_first_response_minutes,
+    )
     try:
         client.views_publish(user_id=user, view=view)
     except SlackApiError as error:

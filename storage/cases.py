@@ -106,9 +106,13 @@ def get_card(db: sqlite_utils.Database, case_id: int) -> CardData | None:
 
 def stale_cards(db: sqlite_utils.Database, limit: int = 200) -> list[int]:
     """Cases whose card in Slack is behind their state."""
-    return [row[0] for row in db.execute(
-        "SELECT id FROM cases WHERE card_version > card_synced AND slack_ts IS NOT NULL ORDER BY id LIMIT ?",
-        [limit])]
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM cases WHERE card_version > card_synced AND slack_ts IS NOT NULL ORDER BY id LIMIT ?",
+            [limit],
+        )
+    ]
 
 
 def mark_card_synced(db: sqlite_utils.Database, case_id: int, version: int) -> None:
@@ -119,12 +123,15 @@ def mark_post_attempts(db: sqlite_utils.Database, case_ids: list[int]) -> None:
     """Write down, before calling Slack, that these cards may be in the channel from now on."""
     now = utc_now()
     with writing(db):
-        db.conn.executemany("UPDATE cases SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?",
-                            [(now, case_id) for case_id in case_ids])
+        db.conn.executemany(
+            "UPDATE cases SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?",
+            [(now, case_id) for case_id in case_ids],
+        )
 
 
-def record_posted(db: sqlite_utils.Database, posts: list[tuple[int, str, str]], *,
-                  reconciled: bool = False) -> list[int]:
+def record_posted(
+    db: sqlite_utils.Database, posts: list[tuple[int, str, str]], *, reconciled: bool = False
+) -> list[int]:
     """Remember each card's channel and ts, `(case_id, channel, ts)`, with a `posted` event.
 
     Returns the cases that were recorded now; a case that already had a card is left as it was.
@@ -144,13 +151,13 @@ def record_posted(db: sqlite_utils.Database, posts: list[tuple[int, str, str]], 
         fresh = set(recorded)
         db["events"].insert_all(
             event_row(case_id, "posted", "bot", {"channel": channel, "ts": ts, "reconciled": reconciled}, now)
-            for case_id, channel, ts in posts if case_id in fresh
+            for case_id, channel, ts in posts
+            if case_id in fresh
         )
     return recorded
 
 
-def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500,
-                       case_id: int | None = None) -> list[FollowUp]:
+def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500, case_id: int | None = None) -> list[FollowUp]:
     """Follow-up tweets whose case has a card but which are not in its thread yet, oldest first."""
     where = "AND c.id = ?" if case_id is not None else ""
     rows = db.execute(
@@ -167,8 +174,9 @@ def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500,
 
 
 def mark_follow_up_attempt(db: sqlite_utils.Database, tweet_id: str) -> None:
-    db.execute("UPDATE tweets SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?",
-               [utc_now(), tweet_id])
+    db.execute(
+        "UPDATE tweets SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?", [utc_now(), tweet_id]
+    )
 
 
 def record_follow_up_posted(db: sqlite_utils.Database, tweet_id: str, ts: str) -> None:
@@ -177,17 +185,28 @@ def record_follow_up_posted(db: sqlite_utils.Database, tweet_id: str, ts: str) -
 
 def case_tweets(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]]:
     """The customer's tweets in a case, oldest first (the thread so far, with `replies`)."""
-    return list(db.query("SELECT id, text, author_handle, author_name, created_at FROM tweets "
-                         "WHERE case_id = ? ORDER BY created_at, id", [case_id]))
+    return list(
+        db.query(
+            "SELECT id, text, author_handle, author_name, created_at FROM tweets "
+            "WHERE case_id = ? ORDER BY created_at, id",
+            [case_id],
+        )
+    )
 
 
 def last_event(db: sqlite_utils.Database, case_id: int) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT kind, actor, at, detail FROM events WHERE case_id = ? AND kind NOT IN "
-                         "('posted', 'follow_up') ORDER BY id DESC LIMIT 1", [case_id]))
+    rows = list(
+        db.query(
+            "SELECT kind, actor, at, detail FROM events WHERE case_id = ? AND kind NOT IN "
+            "('posted', 'follow_up') ORDER BY id DESC LIMIT 1",
+            [case_id],
+        )
+    )
     return rows[0] if rows else None
 
 
 # -- state changes made by agents ----------------------------------------------------------------
+
 
 def claim(db: sqlite_utils.Database, case_id: int, user: str, *, implicit: bool = False) -> Change:
     """Give an unclaimed, open case to `user`; one conditional UPDATE, so one winner."""
@@ -214,8 +233,11 @@ def unclaim(db: sqlite_utils.Database, case_id: int, user: str, *, as_manager: b
             return Change("unclaimed", case)
         if case.assignee != user and not as_manager:
             return Change("not_yours", case)
-        db.execute("UPDATE cases SET assignee = NULL, status = CASE WHEN status = 'claimed' THEN 'new' ELSE status "
-                   "END, updated_at = ?, card_version = card_version + 1 WHERE id = ?", [now, case_id])
+        db.execute(
+            "UPDATE cases SET assignee = NULL, status = CASE WHEN status = 'claimed' THEN 'new' ELSE status "
+            "END, updated_at = ?, card_version = card_version + 1 WHERE id = ?",
+            [now, case_id],
+        )
         record_event(db, case_id, "unclaimed", user, {"from": case.assignee}, at=now)
     return Change("ok", get_card(db, case_id))
 
@@ -230,9 +252,12 @@ def reassign(db: sqlite_utils.Database, case_id: int, to_user: str, by_user: str
             return Change("resolved", case)
         if case.assignee == to_user:
             return Change("same", case)
-        db.execute("UPDATE cases SET assignee = ?, claimed_at = COALESCE(claimed_at, ?), status = CASE WHEN "
-                   "status = 'new' THEN 'claimed' ELSE status END, updated_at = ?, card_version = card_version + 1 "
-                   "WHERE id = ?", [to_user, now, now, case_id])
+        db.execute(
+            "UPDATE cases SET assignee = ?, claimed_at = COALESCE(claimed_at, ?), status = CASE WHEN "
+            "status = 'new' THEN 'claimed' ELSE status END, updated_at = ?, card_version = card_version + 1 "
+            "WHERE id = ?",
+            [to_user, now, now, case_id],
+        )
         record_event(db, case_id, "reassigned", by_user, {"from": case.assignee, "to": to_user}, at=now)
     return Change("ok", get_card(db, case_id))
 
@@ -258,7 +283,8 @@ def reopen(db: sqlite_utils.Database, case_id: int, actor: str, detail: dict[str
         done = db.execute(
             "UPDATE cases SET status = CASE WHEN assignee IS NULL THEN 'new' ELSE 'claimed' END, "
             "reopened_count = reopened_count + 1, updated_at = ?, card_version = card_version + 1 "
-            "WHERE id = ? AND status = 'resolved'", [now, case_id],
+            "WHERE id = ? AND status = 'resolved'",
+            [now, case_id],
         ).rowcount
         if done:
             record_event(db, case_id, "reopened", actor, {**(detail or {}), "assignee": case.assignee}, at=now)
@@ -285,9 +311,11 @@ def _result(db: sqlite_utils.Database, case_id: int, user: str, changed: int, lo
 
 def reply_target(db: sqlite_utils.Database, case_id: int) -> str | None:
     """The customer's latest tweet in the case: replies thread under it."""
-    row = db.execute("SELECT t.id FROM tweets t JOIN cases c ON c.id = t.case_id WHERE t.case_id = ? "
-                     "AND t.author_id = c.author_id ORDER BY t.created_at DESC, t.id DESC LIMIT 1",
-                     [case_id]).fetchone()
+    row = db.execute(
+        "SELECT t.id FROM tweets t JOIN cases c ON c.id = t.case_id WHERE t.case_id = ? "
+        "AND t.author_id = c.author_id ORDER BY t.created_at DESC, t.id DESC LIMIT 1",
+        [case_id],
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -301,30 +329,40 @@ def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, tupl
     """case id → (the text of its first tweet, the author's follower count, whether X verified them)."""
     found: dict[int, tuple[str, int | None, bool]] = {}
     for start in range(0, len(case_ids), 500):
-        chunk = case_ids[start:start + 500]
+        chunk = case_ids[start : start + 500]
         marks = ",".join("?" for _ in chunk)
-        rows = db.execute(f"SELECT c.id, t.text, t.author_followers, t.author_verified FROM cases c "
-                          f"JOIN tweets t ON t.id = c.tweet_id WHERE c.id IN ({marks})", chunk).fetchall()
+        rows = db.execute(
+            f"SELECT c.id, t.text, t.author_followers, t.author_verified FROM cases c "
+            f"JOIN tweets t ON t.id = c.tweet_id WHERE c.id IN ({marks})",
+            chunk,
+        ).fetchall()
         found.update((case_id, (text, followers, bool(verified))) for case_id, text, followers, verified in rows)
     return found
 
 
 def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list[CardData]:
     """The agent's open cases, oldest tweet first (their App Home)."""
-    rows = db.execute(f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee = ? AND c.status != 'resolved' "
-                      "ORDER BY c.tweet_created_at LIMIT ?", [user, limit]).fetchall()
+    rows = db.execute(
+        f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee = ? AND c.status != 'resolved' "
+        "ORDER BY c.tweet_created_at LIMIT ?",
+        [user, limit],
+    ).fetchall()
     return [CardData(*row) for row in rows]
 
 
 def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
     """How many open cases nobody has claimed, and when the oldest one's tweet was sent."""
-    count, oldest = db.execute("SELECT COUNT(*), MIN(tweet_created_at) FROM cases WHERE assignee IS NULL "
-                               "AND status != 'resolved'").fetchone()
+    count, oldest = db.execute(
+        "SELECT COUNT(*), MIN(tweet_created_at) FROM cases WHERE assignee IS NULL AND status != 'resolved'"
+    ).fetchone()
     return count, oldest
 
 
 def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10) -> list[CardData]:
     """Open cases nobody has claimed: high priority first, then the longest waiting."""
-    rows = db.execute(f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee IS NULL AND c.status != 'resolved' "
-                      "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?", [limit]).fetchall()
+    rows = db.execute(
+        f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee IS NULL AND c.status != 'resolved' "
+        "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?",
+        [limit],
+    ).fetchall()
     return [CardData(*row) for row in rows]

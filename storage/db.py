@@ -124,8 +124,7 @@ def _m002_agent_actions(db: sqlite_utils.Database) -> None:
     db["replies"].create_index(["idempotency_key"], unique=True)
     db["replies"].create_index(["x_id"])
     db["replies"].create_index(["case_id", "status"])
-    db["saved_replies"].create({"id": int, "name": str, "text": str, "created_by": str, "created_at": str},
-                               pk="id")
+    db["saved_replies"].create({"id": int, "name": str, "text": str, "created_by": str, "created_at": str}, pk="id")
     db.execute("CREATE UNIQUE INDEX saved_replies_name ON saved_replies (name COLLATE NOCASE)")
     db.execute("CREATE INDEX cases_stale ON cases (id) WHERE card_version > card_synced")
     db["cases"].create_index(["slack_channel", "slack_ts"])
@@ -134,15 +133,42 @@ def _m002_agent_actions(db: sqlite_utils.Database) -> None:
 def _m003_escalations(db: sqlite_utils.Database) -> None:
     """Frontline locations, escalations to their staff, suggested locations, and thread notes."""
     db["locations"].create(
-        {"code": str, "name": str, "kind": str, "slack_channel": str, "staff_group": str, "staff_users": str,
-         "lead": str, "aliases": str, "timezone": str, "created_at": str, "updated_at": str},
+        {
+            "code": str,
+            "name": str,
+            "kind": str,
+            "slack_channel": str,
+            "staff_group": str,
+            "staff_users": str,
+            "lead": str,
+            "aliases": str,
+            "timezone": str,
+            "created_at": str,
+            "updated_at": str,
+        },
         pk="code",
     )
     db["escalations"].create(
-        {"id": int, "case_id": int, "location": str, "urgency": str, "note": str, "requested_by": str,
-         "requested_by_name": str, "requested_at": str, "slack_channel": str, "slack_ts": str,
-         "acknowledged_by": str, "acknowledged_at": str, "resolved_by": str, "resolved_at": str, "outcome": str,
-         "reminders_sent": int, "message_version": int, "message_synced": int},
+        {
+            "id": int,
+            "case_id": int,
+            "location": str,
+            "urgency": str,
+            "note": str,
+            "requested_by": str,
+            "requested_by_name": str,
+            "requested_at": str,
+            "slack_channel": str,
+            "slack_ts": str,
+            "acknowledged_by": str,
+            "acknowledged_at": str,
+            "resolved_by": str,
+            "resolved_at": str,
+            "outcome": str,
+            "reminders_sent": int,
+            "message_version": int,
+            "message_synced": int,
+        },
         pk="id",
         foreign_keys=[("case_id", "cases", "id")],
         defaults={"reminders_sent": 0, "message_version": 0, "message_synced": 0},
@@ -167,8 +193,11 @@ def _m004_report_indexes(db: sqlite_utils.Database) -> None:
 
 def _m005_sla_reminders(db: sqlite_utils.Database) -> None:
     """One row per SLA reminder sent (case, target, stage): written before posting, so never twice."""
-    db["sla_reminders"].create({"case_id": int, "target": str, "stage": int, "sent_at": str},
-                               pk=("case_id", "target", "stage"), foreign_keys=[("case_id", "cases", "id")])
+    db["sla_reminders"].create(
+        {"case_id": int, "target": str, "stage": int, "sent_at": str},
+        pk=("case_id", "target", "stage"),
+        foreign_keys=[("case_id", "cases", "id")],
+    )
 
 
 def _m006_triage(db: sqlite_utils.Database) -> None:
@@ -179,26 +208,49 @@ def _m006_triage(db: sqlite_utils.Database) -> None:
 
 def _m007_alarms(db: sqlite_utils.Database) -> None:
     """Health alarms raised in the support channel: one row while an alarm is up, so it is posted once."""
-    db["alarms"].create({"name": str, "text": str, "raised_at": str, "slack_channel": str, "slack_ts": str},
-                        pk="name")
+    db["alarms"].create({"name": str, "text": str, "raised_at": str, "slack_channel": str, "slack_ts": str}, pk="name")
 
 
 def _m008_incidents(db: sqlite_utils.Database) -> None:
     """Surge mode: an incident groups alike tweets under one card, listed in chunks in its thread."""
-    db["incidents"].create({
-        "id": int, "term": str, "label": str, "opened_at": str, "ended_at": str,
-        "slack_channel": str, "slack_ts": str, "post_attempted_at": str, "card_version": int, "card_synced": int,
-        "synced_sig": str,  # its cases' versions when the card was last drawn (their claims change its counts)
-        "status_text": str, "status_by": str, "status_by_name": str, "status_at": str,
-        "bulk_by": str, "bulk_by_name": str, "bulk_at": str, "bulk_stopped_by": str, "bulk_stopped_at": str,
-    }, pk="id", defaults={"card_version": 1, "card_synced": 0}, not_null={"card_version", "card_synced"})
-    db["incident_chunks"].create({"incident_id": int, "chunk_no": int, "slack_ts": str, "post_attempted_at": str,
-                                  "synced": str}, pk=("incident_id", "chunk_no"),
-                                 foreign_keys=[("incident_id", "incidents", "id")])
+    db["incidents"].create(
+        {
+            "id": int,
+            "term": str,
+            "label": str,
+            "opened_at": str,
+            "ended_at": str,
+            "slack_channel": str,
+            "slack_ts": str,
+            "post_attempted_at": str,
+            "card_version": int,
+            "card_synced": int,
+            "synced_sig": str,  # its cases' versions when the card was last drawn (their claims change its counts)
+            "status_text": str,
+            "status_by": str,
+            "status_by_name": str,
+            "status_at": str,
+            "bulk_by": str,
+            "bulk_by_name": str,
+            "bulk_at": str,
+            "bulk_stopped_by": str,
+            "bulk_stopped_at": str,
+        },
+        pk="id",
+        defaults={"card_version": 1, "card_synced": 0},
+        not_null={"card_version", "card_synced"},
+    )
+    db["incident_chunks"].create(
+        {"incident_id": int, "chunk_no": int, "slack_ts": str, "post_attempted_at": str, "synced": str},
+        pk=("incident_id", "chunk_no"),
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )
     # The customers an agent confirmed a bulk reply for: one row each, sent at most once.
-    db["bulk_targets"].create({"incident_id": int, "author_id": str, "case_id": int, "status": str, "error": str,
-                               "sent_at": str}, pk=("incident_id", "author_id"),
-                              foreign_keys=[("incident_id", "incidents", "id"), ("case_id", "cases", "id")])
+    db["bulk_targets"].create(
+        {"incident_id": int, "author_id": str, "case_id": int, "status": str, "error": str, "sent_at": str},
+        pk=("incident_id", "author_id"),
+        foreign_keys=[("incident_id", "incidents", "id"), ("case_id", "cases", "id")],
+    )
     db["tweets"].add_column("author_verified", int)  # X's blue check, a triage signal
     cases = db["cases"]
     cases.add_column("incident_id", int)
@@ -207,9 +259,16 @@ def _m008_incidents(db: sqlite_utils.Database) -> None:
     cases.create_index(["incident_id", "chunk_no"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_core, _m002_agent_actions, _m003_escalations,
-                                                             _m004_report_indexes, _m005_sla_reminders, _m006_triage,
-                                                             _m007_alarms, _m008_incidents]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m001_core,
+    _m002_agent_actions,
+    _m003_escalations,
+    _m004_report_indexes,
+    _m005_sla_reminders,
+    _m006_triage,
+    _m007_alarms,
+    _m008_incidents,
+]
 
 
 @contextmanager
@@ -271,5 +330,4 @@ def migrate(db: sqlite_utils.Database) -> None:
             continue
         with writing(db):
             migration(db)
-            migrations.insert({"number": number, "name": migration.__name__.lstrip("_"),
-                               "applied_at": utc_now()})
+            migrations.insert({"number": number, "name": migration.__name__.lstrip("_"), "applied_at": utc_now()})

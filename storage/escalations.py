@@ -37,9 +37,11 @@ class Escalation:
     message_synced: int = 0
 
 
-_COLUMNS = ("id, case_id, location, urgency, note, requested_by, requested_by_name, requested_at, slack_channel, "
-            "slack_ts, acknowledged_by, acknowledged_at, resolved_by, resolved_at, outcome, reminders_sent, "
-            "message_version, message_synced")
+_COLUMNS = (
+    "id, case_id, location, urgency, note, requested_by, requested_by_name, requested_at, slack_channel, "
+    "slack_ts, acknowledged_by, acknowledged_at, resolved_by, resolved_at, outcome, reminders_sent, "
+    "message_version, message_synced"
+)
 
 
 def get_escalation(db: sqlite_utils.Database, escalation_id: int) -> Escalation | None:
@@ -48,26 +50,45 @@ def get_escalation(db: sqlite_utils.Database, escalation_id: int) -> Escalation 
 
 
 def latest_escalation(db: sqlite_utils.Database, case_id: int) -> Escalation | None:
-    row = db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? AND slack_ts IS NOT NULL "
-                     "ORDER BY id DESC LIMIT 1", [case_id]).fetchone()
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? AND slack_ts IS NOT NULL ORDER BY id DESC LIMIT 1",
+        [case_id],
+    ).fetchone()
     return Escalation(*row) if row else None
 
 
 def open_escalation(db: sqlite_utils.Database, case_id: int, location: str) -> Escalation | None:
-    row = db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? AND location = ? AND resolved_at IS NULL "
-                     "AND slack_ts IS NOT NULL ORDER BY id DESC LIMIT 1", [case_id, location]).fetchone()
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? AND location = ? AND resolved_at IS NULL "
+        "AND slack_ts IS NOT NULL ORDER BY id DESC LIMIT 1",
+        [case_id, location],
+    ).fetchone()
     return Escalation(*row) if row else None
 
 
-def begin_escalation(db: sqlite_utils.Database, case_id: int, location: str, urgency: str, note: str, *,
-                     user: str, user_name: str) -> int:
+def begin_escalation(
+    db: sqlite_utils.Database, case_id: int, location: str, urgency: str, note: str, *, user: str, user_name: str
+) -> int:
     """A new escalation, before its message is posted (the message's buttons carry this id)."""
     with writing(db):
-        return db["escalations"].insert({
-            "case_id": case_id, "location": location, "urgency": urgency, "note": note, "requested_by": user,
-            "requested_by_name": user_name, "requested_at": utc_now(), "reminders_sent": 0, "message_version": 0,
-            "message_synced": 0,
-        }).last_pk
+        return (
+            db["escalations"]
+            .insert(
+                {
+                    "case_id": case_id,
+                    "location": location,
+                    "urgency": urgency,
+                    "note": note,
+                    "requested_by": user,
+                    "requested_by_name": user_name,
+                    "requested_at": utc_now(),
+                    "reminders_sent": 0,
+                    "message_version": 0,
+                    "message_synced": 0,
+                }
+            )
+            .last_pk
+        )
 
 
 def drop_escalation(db: sqlite_utils.Database, escalation_id: int) -> None:
@@ -79,59 +100,84 @@ def confirm_escalation(db: sqlite_utils.Database, escalation_id: int, channel: s
     """The message is in the location's channel: the case is escalated (and claimed by who escalated)."""
     now = utc_now()
     with writing(db):
-        db.execute("UPDATE escalations SET slack_channel = ?, slack_ts = ?, requested_at = ? WHERE id = ?",
-                   [channel, ts, now, escalation_id])
+        db.execute(
+            "UPDATE escalations SET slack_channel = ?, slack_ts = ?, requested_at = ? WHERE id = ?",
+            [channel, ts, now, escalation_id],
+        )
         escalation = get_escalation(db, escalation_id)
-        db.execute("UPDATE cases SET status = CASE WHEN status = 'resolved' THEN status ELSE 'escalated' END, "
-                   "location = ?, assignee = COALESCE(assignee, ?), claimed_at = COALESCE(claimed_at, ?), "
-                   "updated_at = ?, card_version = card_version + 1 WHERE id = ?",
-                   [escalation.location, escalation.requested_by, now, now, escalation.case_id])
-        record_event(db, escalation.case_id, "escalated", escalation.requested_by,
-                     {"escalation_id": escalation_id, "location": escalation.location,
-                      "urgency": escalation.urgency}, at=now)
+        db.execute(
+            "UPDATE cases SET status = CASE WHEN status = 'resolved' THEN status ELSE 'escalated' END, "
+            "location = ?, assignee = COALESCE(assignee, ?), claimed_at = COALESCE(claimed_at, ?), "
+            "updated_at = ?, card_version = card_version + 1 WHERE id = ?",
+            [escalation.location, escalation.requested_by, now, now, escalation.case_id],
+        )
+        record_event(
+            db,
+            escalation.case_id,
+            "escalated",
+            escalation.requested_by,
+            {"escalation_id": escalation_id, "location": escalation.location, "urgency": escalation.urgency},
+            at=now,
+        )
 
 
 def acknowledge(db: sqlite_utils.Database, escalation_id: int, user: str) -> tuple[bool, Escalation | None]:
     """First acknowledgement wins; True when this call recorded it."""
     now = utc_now()
     with writing(db):
-        done = db.execute("UPDATE escalations SET acknowledged_by = ?, acknowledged_at = ?, "
-                          "message_version = message_version + 1 WHERE id = ? AND acknowledged_at IS NULL "
-                          "AND resolved_at IS NULL", [user, now, escalation_id]).rowcount
+        done = db.execute(
+            "UPDATE escalations SET acknowledged_by = ?, acknowledged_at = ?, "
+            "message_version = message_version + 1 WHERE id = ? AND acknowledged_at IS NULL "
+            "AND resolved_at IS NULL",
+            [user, now, escalation_id],
+        ).rowcount
         escalation = get_escalation(db, escalation_id)
         if done and escalation is not None:
             _case_changed(db, escalation, "escalation_acknowledged", user, {}, now)
     return bool(done), escalation
 
 
-def resolve_escalation(db: sqlite_utils.Database, escalation_id: int, user: str,
-                       outcome: str) -> tuple[bool, Escalation | None]:
+def resolve_escalation(
+    db: sqlite_utils.Database, escalation_id: int, user: str, outcome: str
+) -> tuple[bool, Escalation | None]:
     now = utc_now()
     with writing(db):
-        done = db.execute("UPDATE escalations SET resolved_by = ?, resolved_at = ?, outcome = ?, "
-                          "acknowledged_by = COALESCE(acknowledged_by, ?), "
-                          "acknowledged_at = COALESCE(acknowledged_at, ?), "
-                          "message_version = message_version + 1 WHERE id = ? AND resolved_at IS NULL",
-                          [user, now, outcome, user, now, escalation_id]).rowcount
+        done = db.execute(
+            "UPDATE escalations SET resolved_by = ?, resolved_at = ?, outcome = ?, "
+            "acknowledged_by = COALESCE(acknowledged_by, ?), "
+            "acknowledged_at = COALESCE(acknowledged_at, ?), "
+            "message_version = message_version + 1 WHERE id = ? AND resolved_at IS NULL",
+            [user, now, outcome, user, now, escalation_id],
+        ).rowcount
         escalation = get_escalation(db, escalation_id)
         if done and escalation is not None:
             _case_changed(db, escalation, "escalation_resolved", user, {"outcome": outcome}, now)
     return bool(done), escalation
 
 
-def _case_changed(db: sqlite_utils.Database, escalation: Escalation, kind: str, user: str,
-                  detail: dict[str, Any], now: str) -> None:
-    db.execute("UPDATE cases SET card_version = card_version + 1, updated_at = ? WHERE id = ?",
-               [now, escalation.case_id])
-    record_event(db, escalation.case_id, kind, user, {"escalation_id": escalation.id,
-                                                       "location": escalation.location, **detail}, at=now)
+def _case_changed(
+    db: sqlite_utils.Database, escalation: Escalation, kind: str, user: str, detail: dict[str, Any], now: str
+) -> None:
+    db.execute(
+        "UPDATE cases SET card_version = card_version + 1, updated_at = ? WHERE id = ?", [now, escalation.case_id]
+    )
+    record_event(
+        db,
+        escalation.case_id,
+        kind,
+        user,
+        {"escalation_id": escalation.id, "location": escalation.location, **detail},
+        at=now,
+    )
 
 
 def due_for_reminder(db: sqlite_utils.Database, now: str, minutes: dict[str, float]) -> list[tuple[Escalation, int]]:
     """(escalation, reminder number) for unacknowledged escalations past 1× or 2× their target."""
     due = []
-    for row in db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE acknowledged_at IS NULL AND resolved_at IS NULL "
-                          "AND reminders_sent < 2 AND slack_ts IS NOT NULL"):
+    for row in db.execute(
+        f"SELECT {_COLUMNS} FROM escalations WHERE acknowledged_at IS NULL AND resolved_at IS NULL "
+        "AND reminders_sent < 2 AND slack_ts IS NOT NULL"
+    ):
         escalation = Escalation(*row)
         target = minutes.get(escalation.urgency, minutes["normal"]) * 60
         waited = _seconds_between(escalation.requested_at, now)
@@ -144,19 +190,30 @@ def due_for_reminder(db: sqlite_utils.Database, now: str, minutes: dict[str, flo
 
 def take_reminder(db: sqlite_utils.Database, escalation_id: int, number: int) -> bool:
     """Claim reminder `number` (one process, one winner; never after an acknowledgement)."""
-    return bool(db.execute("UPDATE escalations SET reminders_sent = ? WHERE id = ? AND reminders_sent = ? "
-                           "AND acknowledged_at IS NULL AND resolved_at IS NULL",
-                           [number, escalation_id, number - 1]).rowcount)
+    return bool(
+        db.execute(
+            "UPDATE escalations SET reminders_sent = ? WHERE id = ? AND reminders_sent = ? "
+            "AND acknowledged_at IS NULL AND resolved_at IS NULL",
+            [number, escalation_id, number - 1],
+        ).rowcount
+    )
 
 
 def give_back_reminder(db: sqlite_utils.Database, escalation_id: int, number: int) -> None:
-    db.execute("UPDATE escalations SET reminders_sent = ? WHERE id = ? AND reminders_sent = ?",
-               [number - 1, escalation_id, number])
+    db.execute(
+        "UPDATE escalations SET reminders_sent = ? WHERE id = ? AND reminders_sent = ?",
+        [number - 1, escalation_id, number],
+    )
 
 
 def stale_escalation_messages(db: sqlite_utils.Database) -> list[int]:
-    return [row[0] for row in db.execute("SELECT id FROM escalations WHERE message_version > message_synced "
-                                         "AND slack_ts IS NOT NULL ORDER BY id LIMIT 200")]
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM escalations WHERE message_version > message_synced "
+            "AND slack_ts IS NOT NULL ORDER BY id LIMIT 200"
+        )
+    ]
 
 
 def mark_message_synced(db: sqlite_utils.Database, escalation_id: int, version: int) -> None:
@@ -169,22 +226,27 @@ def _seconds_between(start: str, end: str) -> float:
 
 # -- thread notes for the agent ------------------------------------------------------------------
 
+
 def add_case_note(db: sqlite_utils.Database, case_id: int, text: str) -> None:
     db["case_notes"].insert({"case_id": case_id, "text": text, "created_at": utc_now()})
 
 
 def case_notes_to_post(db: sqlite_utils.Database, case_id: int | None = None) -> list[dict[str, Any]]:
     where = "AND n.case_id = ?" if case_id is not None else ""
-    return list(db.query(
-        "SELECT n.id, n.case_id, n.text, n.note_attempted_at, c.slack_channel, c.slack_ts AS thread_ts "
-        "FROM case_notes n JOIN cases c ON c.id = n.case_id "
-        f"WHERE n.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} ORDER BY n.id LIMIT 200",
-        [case_id] if case_id is not None else []))
+    return list(
+        db.query(
+            "SELECT n.id, n.case_id, n.text, n.note_attempted_at, c.slack_channel, c.slack_ts AS thread_ts "
+            "FROM case_notes n JOIN cases c ON c.id = n.case_id "
+            f"WHERE n.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} ORDER BY n.id LIMIT 200",
+            [case_id] if case_id is not None else [],
+        )
+    )
 
 
 def mark_case_note_attempt(db: sqlite_utils.Database, note_id: int) -> None:
-    db.execute("UPDATE case_notes SET note_attempted_at = COALESCE(note_attempted_at, ?) WHERE id = ?",
-               [utc_now(), note_id])
+    db.execute(
+        "UPDATE case_notes SET note_attempted_at = COALESCE(note_attempted_at, ?) WHERE id = ?", [utc_now(), note_id]
+    )
 
 
 def record_case_note_posted(db: sqlite_utils.Database, note_id: int, ts: str) -> None:
@@ -193,12 +255,16 @@ def record_case_note_posted(db: sqlite_utils.Database, note_id: int, ts: str) ->
 
 def set_suggestions(db: sqlite_utils.Database, suggestions: dict[int, str]) -> None:
     with writing(db):
-        db.conn.executemany("UPDATE cases SET suggested_location = ? WHERE id = ?",
-                            [(code, case_id) for case_id, code in suggestions.items()])
+        db.conn.executemany(
+            "UPDATE cases SET suggested_location = ? WHERE id = ?",
+            [(code, case_id) for case_id, code in suggestions.items()],
+        )
 
 
 def set_triage(db: sqlite_utils.Database, triage: dict[int, tuple[str, str]]) -> None:
     """case id → (priority, signals as shown on the card)."""
     with writing(db):
-        db.conn.executemany("UPDATE cases SET priority = ?, priority_signals = ? WHERE id = ?",
-                            [(priority, signals, case_id) for case_id, (priority, signals) in triage.items()])
+        db.conn.executemany(
+            "UPDATE cases SET priority = ?, priority_signals = ? WHERE id = ?",
+            [(priority, signals, case_id) for case_id, (priority, signals) in triage.items()],
+        )

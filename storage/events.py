@@ -10,14 +10,26 @@ import sqlite_utils
 from storage.db import utc_now
 
 
-def event_row(case_id: int, kind: str, actor: str, detail: dict[str, Any] | None = None,
-              at: str | None = None) -> dict[str, Any]:
-    return {"case_id": case_id, "kind": kind, "actor": actor, "at": at or utc_now(),
-            "detail": json.dumps(detail or {}, ensure_ascii=False)}
+def event_row(
+    case_id: int, kind: str, actor: str, detail: dict[str, Any] | None = None, at: str | None = None
+) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "kind": kind,
+        "actor": actor,
+        "at": at or utc_now(),
+        "detail": json.dumps(detail or {}, ensure_ascii=False),
+    }
 
 
-def record_event(db: sqlite_utils.Database, case_id: int, kind: str, actor: str,
-                 detail: dict[str, Any] | None = None, *, at: str | None = None) -> int:
+def record_event(
+    db: sqlite_utils.Database,
+    case_id: int,
+    kind: str,
+    actor: str,
+    detail: dict[str, Any] | None = None,
+    *,
+    at: str | None = None,
+) -> int:
     """Append one event; `actor` is a Slack user id or `bot`."""
     return db["events"].insert(event_row(case_id, kind, actor, detail, at)).last_pk
-

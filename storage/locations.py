@@ -25,10 +25,17 @@ class Location:
 
 
 def _from_row(row: dict) -> Location:
-    return Location(code=row["code"], name=row["name"] or row["code"], kind=row["kind"] or "airport",
-                    slack_channel=row["slack_channel"], staff_group=row["staff_group"] or None,
-                    staff_users=tuple(json.loads(row["staff_users"] or "[]")), lead=row["lead"] or None,
-                    aliases=tuple(json.loads(row["aliases"] or "[]")), timezone=row["timezone"] or "UTC")
+    return Location(
+        code=row["code"],
+        name=row["name"] or row["code"],
+        kind=row["kind"] or "airport",
+        slack_channel=row["slack_channel"],
+        staff_group=row["staff_group"] or None,
+        staff_users=tuple(json.loads(row["staff_users"] or "[]")),
+        lead=row["lead"] or None,
+        aliases=tuple(json.loads(row["aliases"] or "[]")),
+        timezone=row["timezone"] or "UTC",
+    )
 
 
 def all_locations(db: sqlite_utils.Database) -> list[Location]:
@@ -45,16 +52,27 @@ def save_location(db: sqlite_utils.Database, location: Location) -> bool:
     now = utc_now()
     with writing(db):
         existed = db.execute("SELECT 1 FROM locations WHERE code = ?", [location.code]).fetchone() is not None
-        db["locations"].upsert({
-            "code": location.code, "name": location.name, "kind": location.kind,
-            "slack_channel": location.slack_channel, "staff_group": location.staff_group,
-            "staff_users": json.dumps(list(location.staff_users)), "lead": location.lead,
-            "aliases": json.dumps(list(location.aliases), ensure_ascii=False), "timezone": location.timezone,
-            "created_at": now, "updated_at": now,
-        }, pk="code")
+        db["locations"].upsert(
+            {
+                "code": location.code,
+                "name": location.name,
+                "kind": location.kind,
+                "slack_channel": location.slack_channel,
+                "staff_group": location.staff_group,
+                "staff_users": json.dumps(list(location.staff_users)),
+                "lead": location.lead,
+                "aliases": json.dumps(list(location.aliases), ensure_ascii=False),
+                "timezone": location.timezone,
+                "created_at": now,
+                "updated_at": now,
+            },
+            pk="code",
+        )
         if existed:
-            db.execute("UPDATE locations SET created_at = (SELECT created_at FROM locations WHERE code = ?) "
-                       "WHERE code = ?", [location.code, location.code])
+            db.execute(
+                "UPDATE locations SET created_at = (SELECT created_at FROM locations WHERE code = ?) WHERE code = ?",
+                [location.code, location.code],
+            )
     return not existed
 
 

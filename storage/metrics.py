@@ -117,18 +117,29 @@ def _period(start: datetime, end: datetime, agent: str | None, location: str | N
     return " AND ".join(where), params
 
 
-_DURATIONS = ", ".join([_seconds("c.tweet_created_at", "c.posted_at"), _seconds("c.posted_at", "c.claimed_at"),
-                        _seconds("c.tweet_created_at", "c.first_response_at"),
-                        _seconds_if_after("c.posted_at", "c.first_response_at"),
-                        _seconds("c.tweet_created_at", "c.resolved_at")])
+_DURATIONS = ", ".join(
+    [
+        _seconds("c.tweet_created_at", "c.posted_at"),
+        _seconds("c.posted_at", "c.claimed_at"),
+        _seconds("c.tweet_created_at", "c.first_response_at"),
+        _seconds_if_after("c.posted_at", "c.first_response_at"),
+        _seconds("c.tweet_created_at", "c.resolved_at"),
+    ]
+)
 
 
-def case_rows(db: sqlite_utils.Database, start: datetime, end: datetime, *, agent: str | None = None,
-              location: str | None = None) -> list[CaseRow]:
+def case_rows(
+    db: sqlite_utils.Database, start: datetime, end: datetime, *, agent: str | None = None, location: str | None = None
+) -> list[CaseRow]:
     """Every case of a report with its instants and durations (the CSV export)."""
     where, params = _period(start, end, agent, location)
-    sent = dict(db.execute(f"SELECT r.case_id, COUNT(*) FROM replies r WHERE r.status = 'sent' AND r.case_id IN "
-                           f"(SELECT c.id FROM cases c WHERE {where}) GROUP BY r.case_id", params).fetchall())
+    sent = dict(
+        db.execute(
+            f"SELECT r.case_id, COUNT(*) FROM replies r WHERE r.status = 'sent' AND r.case_id IN "
+            f"(SELECT c.id FROM cases c WHERE {where}) GROUP BY r.case_id",
+            params,
+        ).fetchall()
+    )
     rows = db.execute(
         "SELECT c.id, c.tweet_id, t.author_handle, c.tweet_created_at, c.posted_at, c.claimed_at, "
         f"c.first_response_at, c.resolved_at, c.status, c.assignee, c.location, c.reopened_count, 0, {_DURATIONS} "
@@ -138,14 +149,25 @@ def case_rows(db: sqlite_utils.Database, start: datetime, end: datetime, *, agen
     return [CaseRow(*row[:12], sent.get(row[0], 0), *row[13:]) for row in rows]
 
 
-def build_report(db: sqlite_utils.Database, start: datetime, end: datetime, *, now: datetime,
-                 timezone: str = "UTC", sla_minutes: float = 60, agent: str | None = None,
-                 location: str | None = None) -> Report:
+def build_report(
+    db: sqlite_utils.Database,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    timezone: str = "UTC",
+    sla_minutes: float = 60,
+    agent: str | None = None,
+    location: str | None = None,
+) -> Report:
     """The figures of `docs/metrics.md` for one period, from one lean pass over its cases."""
     where, params = _period(start, end, agent, location)
-    rows = db.execute(f"SELECT c.status, c.assignee, c.tweet_created_at, c.reopened_count, {_DURATIONS}, "
-                      "julianday(c.first_response_at) < julianday(c.posted_at) "
-                      f"FROM cases c WHERE {where}", params).fetchall()
+    rows = db.execute(
+        f"SELECT c.status, c.assignee, c.tweet_created_at, c.reopened_count, {_DURATIONS}, "
+        "julianday(c.first_response_at) < julianday(c.posted_at) "
+        f"FROM cases c WHERE {where}",
+        params,
+    ).fetchall()
     report = Report(start, end, sla_target_minutes=sla_minutes)
     report.volume_in = len(rows)
     resolved = [r[8] if r[0] == "resolved" else None for r in rows]
@@ -161,8 +183,11 @@ def build_report(db: sqlite_utils.Database, start: datetime, end: datetime, *, n
     report.time_to_resolve = Stat.of(resolved)
     report.first_responses = sorted(v for v in first if v is not None)
     target, cutoff = sla_minutes * 60, to_iso(now - timedelta(minutes=sla_minutes))
-    report.sla_breaches = sum(1 for r, fr in zip(rows, first, strict=True)
-                              if (fr is not None and round(fr, 3) > target) or (fr is None and r[2] < cutoff))
+    report.sla_breaches = sum(
+        1
+        for r, fr in zip(rows, first, strict=True)
+        if (fr is not None and round(fr, 3) > target) or (fr is None and r[2] < cutoff)
+    )
     report.by_hour = _by_hour([r[2] for r in rows], ZoneInfo(timezone))
     report.by_agent = _by_agent(db, rows, first, resolved, where, params)
     report.by_location = _by_location(db, start, end, location)
@@ -179,22 +204,41 @@ def _by_hour(created: list[str], zone: ZoneInfo) -> dict[int, int]:
     return dict(sorted(local.items()))
 
 
-def _by_agent(db: sqlite_utils.Database, rows: list[tuple], first: list, resolved: list, where: str,
-              params: list) -> list[dict]:
+def _by_agent(
+    db: sqlite_utils.Database, rows: list[tuple], first: list, resolved: list, where: str, params: list
+) -> list[dict]:
     """Per assignee: cases, replies they sent, cases they resolved, p50 first response and resolve."""
-    sent = dict(db.execute(f"SELECT sent_by, COUNT(*) FROM replies WHERE status = 'sent' AND source = 'perch' AND "
-                           f"case_id IN (SELECT c.id FROM cases c WHERE {where}) GROUP BY sent_by", params).fetchall())
-    closed = dict(db.execute(f"SELECT c.resolved_by, COUNT(*) FROM cases c WHERE c.status = 'resolved' AND {where} "
-                             "GROUP BY c.resolved_by", params).fetchall())
+    sent = dict(
+        db.execute(
+            f"SELECT sent_by, COUNT(*) FROM replies WHERE status = 'sent' AND source = 'perch' AND "
+            f"case_id IN (SELECT c.id FROM cases c WHERE {where}) GROUP BY sent_by",
+            params,
+        ).fetchall()
+    )
+    closed = dict(
+        db.execute(
+            f"SELECT c.resolved_by, COUNT(*) FROM cases c WHERE c.status = 'resolved' AND {where} "
+            "GROUP BY c.resolved_by",
+            params,
+        ).fetchall()
+    )
     firsts: dict[str, list] = defaultdict(list)
     resolves: dict[str, list] = defaultdict(list)
     for row, fr, res in zip(rows, first, resolved, strict=True):
         if row[1]:
             firsts[row[1]].append(fr)
             resolves[row[1]].append(res)
-    out = [{"agent": agent, "cases": len(firsts[agent]), "replies": sent.get(agent, 0),
-            "resolved": closed.get(agent, 0), "first_response": Stat.of(firsts[agent]),
-            "resolve": Stat.of(resolves[agent])} for agent in firsts]
+    out = [
+        {
+            "agent": agent,
+            "cases": len(firsts[agent]),
+            "replies": sent.get(agent, 0),
+            "resolved": closed.get(agent, 0),
+            "first_response": Stat.of(firsts[agent]),
+            "resolve": Stat.of(resolves[agent]),
+        }
+        for agent in firsts
+    ]
     return sorted(out, key=lambda r: (-r["cases"], r["agent"]))
 
 
@@ -202,16 +246,25 @@ def _by_location(db: sqlite_utils.Database, start: datetime, end: datetime, loca
     params = [to_iso(start), to_iso(end)] + ([location] if location else [])
     rows = db.execute(
         "SELECT location, requested_at, acknowledged_at, resolved_at FROM escalations WHERE slack_ts IS NOT NULL "
-        "AND requested_at >= ? AND requested_at < ?" + (" AND location = ?" if location else ""), params).fetchall()
+        "AND requested_at >= ? AND requested_at < ?" + (" AND location = ?" if location else ""),
+        params,
+    ).fetchall()
     grouped: dict[str, list[tuple]] = defaultdict(list)
     for row in rows:
         grouped[row[0]].append(row)
     out = []
     for code, items in sorted(grouped.items()):
+
         def span(a: str | None, b: str | None) -> float | None:
             return (from_iso(b) - from_iso(a)).total_seconds() if a and b else None
-        out.append({"location": code, "escalations": len(items),
-                    "acknowledge": Stat.of([span(r[1], r[2]) for r in items]),
-                    "resolve": Stat.of([span(r[1], r[3]) for r in items]),
-                    "waiting": sum(1 for r in items if not r[2] and not r[3])})
+
+        out.append(
+            {
+                "location": code,
+                "escalations": len(items),
+                "acknowledge": Stat.of([span(r[1], r[2]) for r in items]),
+                "resolve": Stat.of([span(r[1], r[3]) for r in items]),
+                "waiting": sum(1 for r in items if not r[2] and not r[3]),
+            }
+        )
     return out

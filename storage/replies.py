@@ -27,14 +27,34 @@ class Begin:
     x_id: str | None = None
 
 
-def begin_send(db: sqlite_utils.Database, key: str, case_id: int, kind: str, text: str, *, agent: str,
-               agent_name: str = "", in_reply_to: str | None = None, participant: str | None = None,
-               source: str = "perch") -> Begin:
+def begin_send(
+    db: sqlite_utils.Database,
+    key: str,
+    case_id: int,
+    kind: str,
+    text: str,
+    *,
+    agent: str,
+    agent_name: str = "",
+    in_reply_to: str | None = None,
+    participant: str | None = None,
+    source: str = "perch",
+) -> Begin:
     """`source`: `perch` (an agent's reply or DM) or `bulk` (a surge's confirmed status update)."""
     now = utc_now()
-    row = {"case_id": case_id, "idempotency_key": key, "kind": kind, "source": source, "status": "sending",
-           "text": text, "in_reply_to_tweet_id": in_reply_to, "dm_participant_id": participant,
-           "sent_by": agent, "sent_by_name": agent_name, "created_at": now}
+    row = {
+        "case_id": case_id,
+        "idempotency_key": key,
+        "kind": kind,
+        "source": source,
+        "status": "sending",
+        "text": text,
+        "in_reply_to_tweet_id": in_reply_to,
+        "dm_participant_id": participant,
+        "sent_by": agent,
+        "sent_by_name": agent_name,
+        "created_at": now,
+    }
     try:
         with writing(db):
             reply_id = db["replies"].insert(row).last_pk
@@ -51,7 +71,8 @@ def begin_send(db: sqlite_utils.Database, key: str, case_id: int, kind: str, tex
         retried = db.execute(
             "UPDATE replies SET status = 'sending', text = ?, in_reply_to_tweet_id = ?, sent_by = ?, "
             "sent_by_name = ?, error = NULL WHERE id = ? AND status = 'failed'",
-            [text, in_reply_to, agent, agent_name, reply_id]).rowcount
+            [text, in_reply_to, agent, agent_name, reply_id],
+        ).rowcount
         if retried:
             return Begin("go", reply_id)
     return Begin("in_flight", reply_id)
@@ -59,13 +80,19 @@ def begin_send(db: sqlite_utils.Database, key: str, case_id: int, kind: str, tex
 
 def retry_unknown(db: sqlite_utils.Database, reply_id: int, text: str) -> bool:
     """After checking X found nothing: take the send back (one caller wins) to try it again."""
-    return bool(db.execute("UPDATE replies SET status = 'sending', text = ?, error = NULL "
-                           "WHERE id = ? AND status = 'unknown'", [text, reply_id]).rowcount)
+    return bool(
+        db.execute(
+            "UPDATE replies SET status = 'sending', text = ?, error = NULL WHERE id = ? AND status = 'unknown'",
+            [text, reply_id],
+        ).rowcount
+    )
 
 
 def mark_failed(db: sqlite_utils.Database, reply_id: int, error: str, *, unknown: bool = False) -> None:
-    db.execute("UPDATE replies SET status = ?, error = ? WHERE id = ?",
-               ["unknown" if unknown else "failed", error[:500], reply_id])
+    db.execute(
+        "UPDATE replies SET status = ?, error = ? WHERE id = ?",
+        ["unknown" if unknown else "failed", error[:500], reply_id],
+    )
 
 
 def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dict[str, Any]:
@@ -73,13 +100,19 @@ def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dic
     (not for a bulk status reply: the agent who confirmed it did not take every case)."""
     now = utc_now()
     with writing(db):
-        db.execute("UPDATE replies SET status = 'sent', x_id = ?, sent_at = ?, error = NULL WHERE id = ?",
-                   [x_id, now, reply_id])
+        db.execute(
+            "UPDATE replies SET status = 'sent', x_id = ?, sent_at = ?, error = NULL WHERE id = ?",
+            [x_id, now, reply_id],
+        )
         reply = db["replies"].get(reply_id)
         case_id, agent = reply["case_id"], reply["sent_by"]
-        claimed = reply["source"] != "bulk" and db.execute(
-            "UPDATE cases SET assignee = ?, claimed_at = COALESCE(claimed_at, ?) WHERE id = ? AND assignee IS NULL",
-            [agent, now, case_id]).rowcount
+        claimed = (
+            reply["source"] != "bulk"
+            and db.execute(
+                "UPDATE cases SET assignee = ?, claimed_at = COALESCE(claimed_at, ?) WHERE id = ? AND assignee IS NULL",
+                [agent, now, case_id],
+            ).rowcount
+        )
         if claimed:
             record_event(db, case_id, "claimed", agent, {"implicit": True}, at=now)
         new_status = "replied" if reply["kind"] == "reply" else "in_dm"
@@ -89,7 +122,9 @@ def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dic
         db.execute(
             "UPDATE cases SET first_response_at = COALESCE(first_response_at, ?), updated_at = ?, "
             "card_version = card_version + 1, status = CASE WHEN status IN ('new', 'claimed', 'replied') THEN ? "
-            "ELSE status END WHERE id = ?", [now, now, new_status, case_id])
+            "ELSE status END WHERE id = ?",
+            [now, now, new_status, case_id],
+        )
         record_event(db, case_id, "replied" if reply["kind"] == "reply" else "dm_sent", agent, detail, at=now)
     return reply
 
@@ -97,8 +132,11 @@ def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dic
 def mark_moved_to_dm(db: sqlite_utils.Database, case_id: int, agent: str, detail: dict[str, Any]) -> None:
     now = utc_now()
     with writing(db):
-        db.execute("UPDATE cases SET status = 'in_dm', updated_at = ?, card_version = card_version + 1 "
-                   "WHERE id = ? AND status != 'resolved'", [now, case_id])
+        db.execute(
+            "UPDATE cases SET status = 'in_dm', updated_at = ?, card_version = card_version + 1 "
+            "WHERE id = ? AND status != 'resolved'",
+            [now, case_id],
+        )
         record_event(db, case_id, "moved_to_dm", agent, detail, at=now)
 
 
@@ -116,18 +154,38 @@ def record_outside_replies(db: sqlite_utils.Database, brand_tweets: list[Any]) -
         if case_id is None:
             continue
         with writing(db):
-            reply_id = db["replies"].insert({
-                "case_id": case_id, "idempotency_key": f"x:{tweet.id}", "kind": "reply", "source": "x.com",
-                "status": "sent", "text": tweet.text, "in_reply_to_tweet_id": tweet.in_reply_to_tweet_id,
-                "x_id": tweet.id, "created_at": tweet.created_at, "sent_at": tweet.created_at,
-            }).last_pk
+            reply_id = (
+                db["replies"]
+                .insert(
+                    {
+                        "case_id": case_id,
+                        "idempotency_key": f"x:{tweet.id}",
+                        "kind": "reply",
+                        "source": "x.com",
+                        "status": "sent",
+                        "text": tweet.text,
+                        "in_reply_to_tweet_id": tweet.in_reply_to_tweet_id,
+                        "x_id": tweet.id,
+                        "created_at": tweet.created_at,
+                        "sent_at": tweet.created_at,
+                    }
+                )
+                .last_pk
+            )
             db.execute(
                 "UPDATE cases SET first_response_at = CASE WHEN first_response_at IS NULL OR first_response_at > ? "
                 "THEN ? ELSE first_response_at END, card_version = card_version + 1, updated_at = ?, "
                 "status = CASE WHEN status IN ('new', 'claimed') THEN 'replied' ELSE status END WHERE id = ?",
-                [tweet.created_at, tweet.created_at, utc_now(), case_id])
-            record_event(db, case_id, "replied", "x.com", {"reply_id": reply_id, "x_id": tweet.id, "kind": "reply",
-                                                         "source": "x.com"}, at=tweet.created_at)
+                [tweet.created_at, tweet.created_at, utc_now(), case_id],
+            )
+            record_event(
+                db,
+                case_id,
+                "replied",
+                "x.com",
+                {"reply_id": reply_id, "x_id": tweet.id, "kind": "reply", "source": "x.com"},
+                at=tweet.created_at,
+            )
         touched.append(case_id)
     return touched
 
@@ -136,41 +194,61 @@ def _known_reply(db: sqlite_utils.Database, tweet: Any) -> bool:
     if db.execute("SELECT 1 FROM replies WHERE x_id = ?", [tweet.id]).fetchone():
         return True
     # Perch may have sent it and not heard back yet: leave it for the next poll's overlap window.
-    return db.execute("SELECT 1 FROM replies WHERE status IN ('sending', 'unknown') AND in_reply_to_tweet_id = ?",
-                      [tweet.in_reply_to_tweet_id]).fetchone() is not None
+    return (
+        db.execute(
+            "SELECT 1 FROM replies WHERE status IN ('sending', 'unknown') AND in_reply_to_tweet_id = ?",
+            [tweet.in_reply_to_tweet_id],
+        ).fetchone()
+        is not None
+    )
 
 
 def _case_replied_to(db: sqlite_utils.Database, tweet: Any) -> int | None:
     """The case holding the tweet replied to; else the latest case in that conversation."""
-    row = db.execute("SELECT case_id FROM tweets WHERE id = ? AND case_id IS NOT NULL",
-                     [tweet.in_reply_to_tweet_id]).fetchone()
+    row = db.execute(
+        "SELECT case_id FROM tweets WHERE id = ? AND case_id IS NOT NULL", [tweet.in_reply_to_tweet_id]
+    ).fetchone()
     if row:
         return row[0]
-    row = db.execute("SELECT id FROM cases WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
-                     [tweet.conversation_id]).fetchone()
+    row = db.execute(
+        "SELECT id FROM cases WHERE conversation_id = ? ORDER BY id DESC LIMIT 1", [tweet.conversation_id]
+    ).fetchone()
     return row[0] if row else None
 
 
 # -- the case's thread ----------------------------------------------------------------------------
 
+
 def sent_replies(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]]:
-    return list(db.query("SELECT id, kind, source, text, x_id, sent_by, sent_by_name, sent_at FROM replies "
-                         "WHERE case_id = ? AND status = 'sent' ORDER BY sent_at, id", [case_id]))
+    return list(
+        db.query(
+            "SELECT id, kind, source, text, x_id, sent_by, sent_by_name, sent_at FROM replies "
+            "WHERE case_id = ? AND status = 'sent' ORDER BY sent_at, id",
+            [case_id],
+        )
+    )
 
 
 def notes_to_post(db: sqlite_utils.Database, case_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Sent replies not yet noted in their card's thread."""
     where = "AND r.case_id = ?" if case_id is not None else ""
-    return list(db.query(
-        "SELECT r.id, r.case_id, r.kind, r.source, r.text, r.x_id, r.sent_by, r.sent_by_name, r.note_attempted_at, "
-        "c.slack_channel, c.slack_ts AS thread_ts FROM replies r JOIN cases c ON c.id = r.case_id "
-        f"WHERE r.status = 'sent' AND r.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} ORDER BY r.sent_at, r.id "
-        "LIMIT ?", ([case_id] if case_id is not None else []) + [limit]))
+    return list(
+        db.query(
+            "SELECT r.id, r.case_id, r.kind, r.source, r.text, r.x_id, r.sent_by, r.sent_by_name, "
+            "r.note_attempted_at, "
+            "c.slack_channel, c.slack_ts AS thread_ts FROM replies r JOIN cases c ON c.id = r.case_id "
+            f"WHERE r.status = 'sent' AND r.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "
+            "ORDER BY r.sent_at, r.id "
+            "LIMIT ?",
+            ([case_id] if case_id is not None else []) + [limit],
+        )
+    )
 
 
 def mark_note_attempt(db: sqlite_utils.Database, reply_id: int) -> None:
-    db.execute("UPDATE replies SET note_attempted_at = COALESCE(note_attempted_at, ?) WHERE id = ?",
-               [utc_now(), reply_id])
+    db.execute(
+        "UPDATE replies SET note_attempted_at = COALESCE(note_attempted_at, ?) WHERE id = ?", [utc_now(), reply_id]
+    )
 
 
 def record_note_posted(db: sqlite_utils.Database, reply_id: int, ts: str) -> None:
@@ -178,6 +256,7 @@ def record_note_posted(db: sqlite_utils.Database, reply_id: int, ts: str) -> Non
 
 
 # -- saved replies --------------------------------------------------------------------------------
+
 
 def saved_replies(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT id, name, text FROM saved_replies ORDER BY name COLLATE NOCASE"))

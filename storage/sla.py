@@ -36,7 +36,9 @@ def due_reminders(db: sqlite_utils.Database, now: datetime, minutes: dict[str, f
                 f"SELECT c.id, c.{start} FROM cases c WHERE c.status != 'resolved' AND c.{stop} IS NULL "
                 f"AND c.{start} IS NOT NULL AND c.{start} <= ? AND c.slack_ts IS NOT NULL AND NOT EXISTS "
                 "(SELECT 1 FROM sla_reminders s WHERE s.case_id = c.id AND s.target = ? AND s.stage >= ?) "
-                "ORDER BY c.id LIMIT 200", [threshold, target, stage]).fetchall()
+                "ORDER BY c.id LIMIT 200",
+                [threshold, target, stage],
+            ).fetchall()
             due += [Due(case_id, target, stage, started) for case_id, started in rows]
     # a case past both stages at once gets only the later reminder
     seen: set[tuple[int, str]] = set()
@@ -51,18 +53,25 @@ def due_reminders(db: sqlite_utils.Database, now: datetime, minutes: dict[str, f
 def take_reminder(db: sqlite_utils.Database, due: Due) -> bool:
     """Claim a reminder before posting it: False when it was sent already (e.g. before a restart)."""
     try:
-        db.execute("INSERT INTO sla_reminders (case_id, target, stage, sent_at) VALUES (?, ?, ?, ?)",
-                   [due.case_id, due.target, due.stage, utc_now()])
+        db.execute(
+            "INSERT INTO sla_reminders (case_id, target, stage, sent_at) VALUES (?, ?, ?, ?)",
+            [due.case_id, due.target, due.stage, utc_now()],
+        )
     except sqlite3.IntegrityError:
         return False
     return True
 
 
 def give_back_reminder(db: sqlite_utils.Database, due: Due) -> None:
-    db.execute("DELETE FROM sla_reminders WHERE case_id = ? AND target = ? AND stage = ?",
-               [due.case_id, due.target, due.stage])
+    db.execute(
+        "DELETE FROM sla_reminders WHERE case_id = ? AND target = ? AND stage = ?", [due.case_id, due.target, due.stage]
+    )
 
 
 def breached_targets(db: sqlite_utils.Database, case_id: int) -> list[str]:
-    return [row[0] for row in db.execute("SELECT target FROM sla_reminders WHERE case_id = ? AND stage = 2 "
-                                         "ORDER BY target", [case_id])]
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT target FROM sla_reminders WHERE case_id = ? AND stage = 2 ORDER BY target", [case_id]
+        )
+    ]

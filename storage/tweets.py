@@ -64,8 +64,7 @@ def _id_number(tweet_id: str) -> int:
     return int(tweet_id) if tweet_id.isdigit() else 0
 
 
-def store_tweets(db: sqlite_utils.Database, tweets: list[Tweet],
-                 cursor: Cursor | None = None) -> StoreResult:
+def store_tweets(db: sqlite_utils.Database, tweets: list[Tweet], cursor: Cursor | None = None) -> StoreResult:
     """Store new tweets oldest first, open or join a case for each, then move the cursor forward.
 
     Written in batches (one `insert_all` per table) because a burst can bring thousands at once.
@@ -96,8 +95,9 @@ def _store_each_that_can_be(db: sqlite_utils.Database, fresh: list[Tweet], resul
             with db.atomic():
                 _store_batch(db, [tweet], result)
         except (sqlite3.Error, UnicodeError, ValueError, TypeError, OverflowError) as error:
-            log.error("Skipped tweet %s: it cannot be stored (%s: %s)", tweet.id, type(error).__name__,
-                      str(error)[:200])
+            log.error(
+                "Skipped tweet %s: it cannot be stored (%s: %s)", tweet.id, type(error).__name__, str(error)[:200]
+            )
             result.unstorable.append(tweet.id)
 
 
@@ -113,10 +113,18 @@ def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreRes
         else:
             latest[key] = (0, "new")  # opened by this tweet; its id is known after the insert
             openers.append(tweet)
-    db["cases"].insert_all({
-        "tweet_id": t.id, "author_id": t.author_id, "conversation_id": t.conversation_id or t.id,
-        "status": "new", "tweet_created_at": t.created_at, "opened_at": now, "updated_at": now,
-    } for t in openers)
+    db["cases"].insert_all(
+        {
+            "tweet_id": t.id,
+            "author_id": t.author_id,
+            "conversation_id": t.conversation_id or t.id,
+            "status": "new",
+            "tweet_created_at": t.created_at,
+            "opened_at": now,
+            "updated_at": now,
+        }
+        for t in openers
+    )
     case_of = _case_ids_by_tweet(db, [t.id for t in openers])
     for tweet in openers:
         latest[(tweet.conversation_id or tweet.id, tweet.author_id)] = (case_of[tweet.id], "new")
@@ -172,8 +180,8 @@ def _latest_cases_for(db: sqlite_utils.Database, tweets: list[Tweet]) -> dict[tu
     for chunk in _chunks(conversations):
         marks = ",".join("?" for _ in chunk)
         for case_id, conversation_id, author_id, status in db.execute(
-            f"SELECT id, conversation_id, author_id, status FROM cases WHERE conversation_id IN ({marks}) "
-            "ORDER BY id", chunk,
+            f"SELECT id, conversation_id, author_id, status FROM cases WHERE conversation_id IN ({marks}) ORDER BY id",
+            chunk,
         ):
             found[(conversation_id, author_id)] = (case_id, status)
     return found
@@ -183,13 +191,19 @@ def _case_ids_by_tweet(db: sqlite_utils.Database, tweet_ids: list[str]) -> dict[
     found = {}
     for chunk in _chunks(tweet_ids):
         marks = ",".join("?" for _ in chunk)
-        found.update({tweet_id: case_id for case_id, tweet_id in db.execute(
-            f"SELECT id, tweet_id FROM cases WHERE tweet_id IN ({marks})", chunk)})
+        found.update(
+            {
+                tweet_id: case_id
+                for case_id, tweet_id in db.execute(
+                    f"SELECT id, tweet_id FROM cases WHERE tweet_id IN ({marks})", chunk
+                )
+            }
+        )
     return found
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def get_cursor(db: sqlite_utils.Database, source: str) -> Cursor | None:
@@ -201,11 +215,19 @@ def advance_cursor(db: sqlite_utils.Database, cursor: Cursor) -> None:
     """Move a source's cursor forward; never backward (a late, older tweet must not rewind it)."""
     current = get_cursor(db, cursor.source)
     if current is not None and (current.newest_at, _id_number(current.newest_id)) >= (
-        cursor.newest_at, _id_number(cursor.newest_id)
+        cursor.newest_at,
+        _id_number(cursor.newest_id),
     ):
         return
-    db["cursors"].upsert({"source": cursor.source, "newest_id": cursor.newest_id,
-                          "newest_at": cursor.newest_at, "updated_at": utc_now()}, pk="source")
+    db["cursors"].upsert(
+        {
+            "source": cursor.source,
+            "newest_id": cursor.newest_id,
+            "newest_at": cursor.newest_at,
+            "updated_at": utc_now(),
+        },
+        pk="source",
+    )
 
 
 def known_tweet_ids(db: sqlite_utils.Database, ids: list[str]) -> set[str]:

@@ -56,8 +56,10 @@ def bot_env(tmp_path: Path, fake_x: FakeX, fake_slack: FakeSlack) -> dict[str, s
         "SLACK_QUEUE_CHANNEL": QUEUE,
         "SLACK_API_URL": fake_slack.url + "/api/",
         "X_API_URL": fake_x.url,
-        "X_API_KEY": "key", "X_API_SECRET": "secret",
-        "X_ACCESS_TOKEN": "token", "X_ACCESS_TOKEN_SECRET": "token-secret",
+        "X_API_KEY": "key",
+        "X_API_SECRET": "secret",
+        "X_ACCESS_TOKEN": "token",
+        "X_ACCESS_TOKEN_SECRET": "token-secret",
         "DATABASE_PATH": str(tmp_path / "perch.db"),
         "POLL_INTERVAL_SECONDS": "60",
         # The fake enforces no per-channel limit unless a test turns it on (tests/test_surge.py does).
@@ -114,7 +116,6 @@ def cycle(runtime: Runtime, times: int = 1) -> None:
     for _ in range(times):
         runtime.ingestor.run()
         runtime.poster.run()
-
 
 
 @dataclass

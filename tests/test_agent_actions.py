@@ -17,8 +17,9 @@ from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
 @pytest.fixture
 def queue(serve, fake_x, fake_slack):
     """One customer tweet, carded; returns (served bot, card message, tweet id)."""
-    tweet = fake_x.add_tweet("@Delta my bag did not arrive at JFK, file ref JFK12345", "bag_lady",
-                             created_at=minutes_ago(10))
+    tweet = fake_x.add_tweet(
+        "@Delta my bag did not arrive at JFK, file ref JFK12345", "bag_lady", created_at=minutes_ago(10)
+    )
     served = serve()
     cycle(served.runtime)
     return served, fake_slack.top_level()[0], tweet
@@ -45,6 +46,7 @@ def submit(served, view: dict, values: dict[str, str], user: str, **kwargs):
 
 
 # -- claim ----------------------------------------------------------------------------------------
+
 
 def test_five_simultaneous_claims_have_one_winner(queue, fake_slack):
     served, card, _ = queue
@@ -104,8 +106,9 @@ def test_non_member_is_refused_with_a_reason(serve, fake_x, fake_slack):
     for action_id in ("claim", "reply", "move_to_dm", "resolve"):
         served.click(action_id, "U0OUTSIDER", card.ts)
     wait_until(lambda: len(fake_slack.ephemerals_to("U0OUTSIDER")) == 4)
-    assert all("Only members of the support user group (S0SUPPORT)" in text
-               for text in fake_slack.ephemerals_to("U0OUTSIDER"))
+    assert all(
+        "Only members of the support user group (S0SUPPORT)" in text for text in fake_slack.ephemerals_to("U0OUTSIDER")
+    )
     assert events(served, "claimed") == [] and fake_slack.views == []
     served.click("claim", "U0MEMBER", card.ts)
     wait_until(lambda: events(served, "claimed"))
@@ -113,6 +116,7 @@ def test_non_member_is_refused_with_a_reason(serve, fake_x, fake_slack):
 
 
 # -- reply ----------------------------------------------------------------------------------------
+
 
 def test_reply_modal_shows_the_thread_and_is_prefilled(queue, fake_x, fake_slack):
     served, card, tweet = queue
@@ -173,12 +177,24 @@ def test_reply_goes_under_the_customers_latest_tweet(queue, fake_x, fake_slack):
     assert json.loads(fake_x.requests_to(r"^/2/tweets$")[0].body)["reply"]["in_reply_to_tweet_id"] == later
 
 
-@pytest.mark.parametrize(("script", "message"), [
-    ({"status": 403, "body": {"detail": "You are not allowed to create a Tweet with duplicate content.",
-                              "title": "Forbidden", "status": 403, "type": "about:blank"}},
-     "X refused it: You are not allowed to create a Tweet with duplicate content."),
-    (too_many_requests(reset_in=600), "X's rate limit for this is used up until"),
-])
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (
+            {
+                "status": 403,
+                "body": {
+                    "detail": "You are not allowed to create a Tweet with duplicate content.",
+                    "title": "Forbidden",
+                    "status": 403,
+                    "type": "about:blank",
+                },
+            },
+            "X refused it: You are not allowed to create a Tweet with duplicate content.",
+        ),
+        (too_many_requests(reset_in=600), "X's rate limit for this is used up until"),
+    ],
+)
 def test_x_refusal_is_shown_and_nothing_is_recorded_as_sent(queue, fake_x, fake_slack, script, message):
     served, card, _ = queue
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
@@ -229,8 +245,13 @@ def test_unconfirmed_send_that_did_not_go_out_is_sent_on_resubmit(queue, fake_x,
 
 def test_saved_replies_are_managed_and_inserted(queue, fake_x, fake_slack):
     served, card, _ = queue
-    add = served.send(slash_command_body("replies add Bag delay | Sorry! Our baggage team will DM you within the "
-                                         "hour &amp; track it.", user="U0AGENT", channel=QUEUE))
+    add = served.send(
+        slash_command_body(
+            "replies add Bag delay | Sorry! Our baggage team will DM you within the hour &amp; track it.",
+            user="U0AGENT",
+            channel=QUEUE,
+        )
+    )
     assert "Saved *Bag delay*" in add.json()["text"]
     duplicate = served.send(slash_command_body("replies add bag DELAY | again", user="U0AGENT", channel=QUEUE))
     assert "already" in duplicate.json()["text"]
@@ -240,20 +261,33 @@ def test_saved_replies_are_managed_and_inserted(queue, fake_x, fake_slack):
     assert "*Bag delay*: Sorry! Our baggage team will DM you within the hour &amp; track it." in listed
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
     select = next(b for b in view["blocks"] if b["type"] == "actions")["elements"][0]
-    payload = {"type": "block_actions", "user": {"id": "U0AGENT", "username": "agent"},
-               "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": "@bag_lady "}}}}},
-               "actions": [{"action_id": "saved_reply_pick", "block_id": "saved", "type": "static_select",
-                            "selected_option": select["options"][0]}], "trigger_id": "1.1", "team": {"id": "T"}}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0AGENT", "username": "agent"},
+        "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": "@bag_lady "}}}}},
+        "actions": [
+            {
+                "action_id": "saved_reply_pick",
+                "block_id": "saved",
+                "type": "static_select",
+                "selected_option": select["options"][0],
+            }
+        ],
+        "trigger_id": "1.1",
+        "team": {"id": "T"},
+    }
     served.send(urlencode({"payload": json.dumps(payload)}))
     wait_until(lambda: any(b.get("block_id") == "reply_text_1" for b in fake_slack.views[-1]["blocks"]))
     box = next(b for b in fake_slack.views[-1]["blocks"] if b.get("block_id") == "reply_text_1")
-    assert box["element"]["initial_value"] == ("@bag_lady Sorry! Our baggage team will DM you within the hour "
-                                               "& track it.")
+    assert box["element"]["initial_value"] == (
+        "@bag_lady Sorry! Our baggage team will DM you within the hour & track it."
+    )
     removed = served.send(slash_command_body("replies remove bag delay", user="U0AGENT", channel=QUEUE))
     assert "Removed" in removed.json()["text"]
 
 
 # -- move to DM -----------------------------------------------------------------------------------
+
 
 def test_move_to_dm_sends_handoff_and_dm(queue, fake_x, fake_slack):
     served, card, tweet = queue
@@ -286,6 +320,7 @@ def test_dm_refused_still_sends_the_public_handoff_and_tells_the_agent(queue, fa
 
 # -- resolve, reopen, replies from x.com ---------------------------------------------------------
 
+
 def test_resolve_collapses_and_a_new_tweet_reopens_and_pings(queue, fake_x, fake_slack):
     served, card, tweet = queue
     served.click("claim", "U0AGENT", card.ts)
@@ -306,7 +341,8 @@ def test_resolve_collapses_and_a_new_tweet_reopens_and_pings(queue, fake_x, fake
     assert len(thread) == 1 and "<@U0AGENT> the customer wrote again" in thread[0].blocks[0]["text"]["text"]
     assert fake_slack.pings() == ["@U0AGENT"], "the one deliberate ping: the last assignee"
     assert "reopened 1×" in card_text(fake_slack) and "reopen" not in [
-        e["action_id"] for e in fake_slack.top_level()[0].blocks[-1]["elements"]]
+        e["action_id"] for e in fake_slack.top_level()[0].blocks[-1]["elements"]
+    ]
     assert len(fake_slack.top_level()) == 1
 
 
@@ -353,8 +389,10 @@ def test_a_reply_sent_through_perch_is_not_counted_again_from_the_timeline(queue
 def test_what_agents_type_never_pings_either(queue, fake_x, fake_slack):
     served, card, _ = queue
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
-    assert submit(served, view, {"reply_text_0": "@bag_lady <!channel> <@U0BOSS> &amp; <https://x.io|y>"},
-                  "U0AGENT").text == ""
+    assert (
+        submit(served, view, {"reply_text_0": "@bag_lady <!channel> <@U0BOSS> &amp; <https://x.io|y>"}, "U0AGENT").text
+        == ""
+    )
     wait_until(lambda: fake_slack.thread(card.ts))
     assert fake_slack.pings() == []
     assert fake_x.posted[0]["text"] == "@bag_lady <!channel> <@U0BOSS> &amp; <https://x.io|y>", "sent as typed"
@@ -366,10 +404,21 @@ def test_a_saved_reply_that_overflows_the_box_is_cut_to_fit_and_the_agent_is_tol
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
     select = next(b for b in view["blocks"] if b["type"] == "actions")["elements"][0]
     typed = "@bag_lady " + "x" * 2900  # the agent pasted a draft: the box holds 3,000
-    payload = {"type": "block_actions", "user": {"id": "U0AGENT", "username": "agent"},
-               "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": typed}}}}},
-               "actions": [{"action_id": "saved_reply_pick", "block_id": "saved", "type": "static_select",
-                            "selected_option": select["options"][0]}], "trigger_id": "1.1", "team": {"id": "T"}}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0AGENT", "username": "agent"},
+        "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": typed}}}}},
+        "actions": [
+            {
+                "action_id": "saved_reply_pick",
+                "block_id": "saved",
+                "type": "static_select",
+                "selected_option": select["options"][0],
+            }
+        ],
+        "trigger_id": "1.1",
+        "team": {"id": "T"},
+    }
     served.send(urlencode({"payload": json.dumps(payload)}))
     wait_until(lambda: any(b.get("block_id") == "reply_text_1" for b in fake_slack.views[-1]["blocks"]))
     box = next(b for b in fake_slack.views[-1]["blocks"] if b.get("block_id") == "reply_text_1")
@@ -384,10 +433,21 @@ def test_a_saved_reply_slack_refuses_to_show_is_told_not_swallowed(queue, fake_x
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
     select = next(b for b in view["blocks"] if b["type"] == "actions")["elements"][0]
     fake_slack.script(r"views\.update$", status=200, body={"ok": False, "error": "not_found"})
-    payload = {"type": "block_actions", "user": {"id": "U0AGENT", "username": "agent"},
-               "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": "@bag_lady "}}}}},
-               "actions": [{"action_id": "saved_reply_pick", "block_id": "saved", "type": "static_select",
-                            "selected_option": select["options"][0]}], "trigger_id": "1.1", "team": {"id": "T"}}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0AGENT", "username": "agent"},
+        "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": "@bag_lady "}}}}},
+        "actions": [
+            {
+                "action_id": "saved_reply_pick",
+                "block_id": "saved",
+                "type": "static_select",
+                "selected_option": select["options"][0],
+            }
+        ],
+        "trigger_id": "1.1",
+        "team": {"id": "T"},
+    }
     served.send(urlencode({"payload": json.dumps(payload)}))
     wait_until(lambda: fake_slack.top_level("D0AGENT"))
     (told,) = fake_slack.top_level("D0AGENT")

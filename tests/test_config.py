@@ -18,20 +18,29 @@ VALID = {
     "SLACK_BOT_TOKEN": SECRET,
     "SLACK_APP_TOKEN": "xapp-1-secret-app-token",
     "SLACK_QUEUE_CHANNEL": "C0QUEUE",
-    "X_API_KEY": "key-secret", "X_API_SECRET": "api-secret-value",
-    "X_ACCESS_TOKEN": "access-secret", "X_ACCESS_TOKEN_SECRET": "access-token-secret-value",
+    "X_API_KEY": "key-secret",
+    "X_API_SECRET": "api-secret-value",
+    "X_ACCESS_TOKEN": "access-secret",
+    "X_ACCESS_TOKEN_SECRET": "access-token-secret-value",
 }
 
 
 def run_bot(env: dict[str, str], tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "X_"))}
     clean["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", "bot", *args], env={**clean, **env}, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**clean, **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-@pytest.mark.parametrize("missing", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_QUEUE_CHANNEL", "X_API_KEY",
-                                     "X_ACCESS_TOKEN_SECRET"])
+@pytest.mark.parametrize(
+    "missing", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_QUEUE_CHANNEL", "X_API_KEY", "X_ACCESS_TOKEN_SECRET"]
+)
 def test_missing_setting_stops_start_up_with_one_line(missing, tmp_path):
     env = {k: v for k, v in VALID.items() if k != missing}
     result = run_bot(env, tmp_path)
@@ -42,16 +51,19 @@ def test_missing_setting_stops_start_up_with_one_line(missing, tmp_path):
         assert value not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize(("name", "value", "fragment"), [
-    ("POLL_INTERVAL_SECONDS", "soon", "POLL_INTERVAL_SECONDS is malformed"),
-    ("POLL_INTERVAL_SECONDS", "0", "positive number"),
-    ("POLL_INTERVAL_SECONDS", "nan", "finite"),
-    ("SLACK_QUEUE_CHANNEL", "#support", "channel id"),
-    ("SLACK_BOT_TOKEN", "xoxp-user-token-secret", "should start with xoxb-"),
-    ("SLACK_API_URL", "slack.com/api", "http(s) URL"),
-    ("PORT", "99999", "TCP port"),
-    ("SUPPORT_USERGROUP", "support-team", "user group id"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("POLL_INTERVAL_SECONDS", "soon", "POLL_INTERVAL_SECONDS is malformed"),
+        ("POLL_INTERVAL_SECONDS", "0", "positive number"),
+        ("POLL_INTERVAL_SECONDS", "nan", "finite"),
+        ("SLACK_QUEUE_CHANNEL", "#support", "channel id"),
+        ("SLACK_BOT_TOKEN", "xoxp-user-token-secret", "should start with xoxb-"),
+        ("SLACK_API_URL", "slack.com/api", "http(s) URL"),
+        ("PORT", "99999", "TCP port"),
+        ("SUPPORT_USERGROUP", "support-team", "user group id"),
+    ],
+)
 def test_malformed_setting_is_named_and_its_value_not_shown(name, value, fragment, tmp_path):
     result = run_bot({**VALID, name: value}, tmp_path)
     assert result.returncode == 2
@@ -71,8 +83,14 @@ def test_http_mode_needs_the_signing_secret_not_the_app_token(tmp_path):
 
 
 def test_defaults_and_parsing():
-    settings = load_settings({**VALID, "X_SEARCH_QUERIES": " jetblue -from:JetBlue ; ;#jetblue ",
-                              "POLL_INTERVAL_SECONDS": "0.5", "X_API_URL": "http://127.0.0.1:9/"})
+    settings = load_settings(
+        {
+            **VALID,
+            "X_SEARCH_QUERIES": " jetblue -from:JetBlue ; ;#jetblue ",
+            "POLL_INTERVAL_SECONDS": "0.5",
+            "X_API_URL": "http://127.0.0.1:9/",
+        }
+    )
     assert settings.x_search_queries == ("jetblue -from:JetBlue", "#jetblue")
     assert settings.poll_interval_seconds == 0.5  # no hidden minimum
     assert settings.x_api_url == "http://127.0.0.1:9"

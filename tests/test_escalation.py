@@ -25,14 +25,48 @@ from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = Path(__file__).parent / "data" / "location_labels.csv"
-AIRPORTS = ["JFK", "LGA", "EWR", "BOS", "ORD", "LAX", "SFO", "DCA", "IAD", "ATL", "DEN", "FLL", "MCO", "CLT", "PHL",
-            "DFW", "IAH", "SEA", "LAS", "MIA", "PHX", "CAN", "SAT", "BWI", "MDW", "SAN"]
-ALIASES = {"JFK": ("Kennedy",), "ORD": ("O'Hare",), "BOS": ("Logan",), "IAD": ("Dulles",),
-           "LGA": ("LaGuardia", "La Guardia"), "EWR": ("Newark",), "DCA": ("Reagan National",)}
+AIRPORTS = [
+    "JFK",
+    "LGA",
+    "EWR",
+    "BOS",
+    "ORD",
+    "LAX",
+    "SFO",
+    "DCA",
+    "IAD",
+    "ATL",
+    "DEN",
+    "FLL",
+    "MCO",
+    "CLT",
+    "PHL",
+    "DFW",
+    "IAH",
+    "SEA",
+    "LAS",
+    "MIA",
+    "PHX",
+    "CAN",
+    "SAT",
+    "BWI",
+    "MDW",
+    "SAN",
+]
+ALIASES = {
+    "JFK": ("Kennedy",),
+    "ORD": ("O'Hare",),
+    "BOS": ("Logan",),
+    "IAD": ("Dulles",),
+    "LGA": ("LaGuardia", "La Guardia"),
+    "EWR": ("Newark",),
+    "DCA": ("Reagan National",),
+}
 JFK_CHANNEL, STAFF_GROUP = "C0JFKOPS", "S0JFKSTAFF"
 
 
 # -- detection ------------------------------------------------------------------------------------
+
 
 def test_detection_on_labelled_real_tweets():
     """63 real airline tweets labelled by hand (tests/data/location_labels.csv): what the agent would
@@ -55,43 +89,58 @@ def test_detection_on_labelled_real_tweets():
     assert precision >= 0.95 and recall >= 0.8, (precision, recall)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("@united you CAN fix this, just rebook me", None),
-    ("@united WHY CAN'T YOU ANSWER THE PHONE", None),
-    ("@united flying #CAN to LAX tomorrow", "CAN"),
-    ("@united I land at CAN at 6am, who meets me?", "CAN"),
-    ("@united @JFKairport is a mess", None),
-    ("@united the line at JFK T4 is huge", "JFK"),
-    ("@united DEN to JFK delayed and nobody at the desk in DEN", "DEN"),
-    ("@united flight out of jfk tonight", "JFK"),
-    ("@united jfk tonight", None),
-    ("@united I'm stuck in Newark", "EWR"),
-    ("@united would love to visit Pearl Harbor", None),
-    ("@united fitting room broken at store 42", "STORE-042"),
-    ("@united the Main St store has no staff", "STORE-042"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@united you CAN fix this, just rebook me", None),
+        ("@united WHY CAN'T YOU ANSWER THE PHONE", None),
+        ("@united flying #CAN to LAX tomorrow", "CAN"),
+        ("@united I land at CAN at 6am, who meets me?", "CAN"),
+        ("@united @JFKairport is a mess", None),
+        ("@united the line at JFK T4 is huge", "JFK"),
+        ("@united DEN to JFK delayed and nobody at the desk in DEN", "DEN"),
+        ("@united flight out of jfk tonight", "JFK"),
+        ("@united jfk tonight", None),
+        ("@united I'm stuck in Newark", "EWR"),
+        ("@united would love to visit Pearl Harbor", None),
+        ("@united fitting room broken at store 42", "STORE-042"),
+        ("@united the Main St store has no staff", "STORE-042"),
+    ],
+)
 def test_detection_rules(text, expected):
-    detector = Detector([Place("CAN", "airport", "Guangzhou Baiyun International Airport", (), "Guangzhou"),
-                         Place("JFK", "airport", "John F Kennedy International Airport", ("Kennedy",), "New York"),
-                         Place("DEN", "airport", "Denver International Airport", (), "Denver"),
-                         Place("EWR", "airport", "Newark Liberty International Airport", ("Newark",), "Newark"),
-                         Place("PHX", "airport", "Phoenix Sky Harbor International Airport", (), "Phoenix"),
-                         Place("STORE-042", "store", "Main St", ("Main St store",))])
+    detector = Detector(
+        [
+            Place("CAN", "airport", "Guangzhou Baiyun International Airport", (), "Guangzhou"),
+            Place("JFK", "airport", "John F Kennedy International Airport", ("Kennedy",), "New York"),
+            Place("DEN", "airport", "Denver International Airport", (), "Denver"),
+            Place("EWR", "airport", "Newark Liberty International Airport", ("Newark",), "Newark"),
+            Place("PHX", "airport", "Phoenix Sky Harbor International Airport", (), "Phoenix"),
+            Place("STORE-042", "store", "Main St", ("Main St store",)),
+        ]
+    )
     assert detector.suggest(text) == expected
 
 
 # -- the flow -------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def escalation_setup(serve, fake_x, fake_slack):
     fake_slack.channels.add(JFK_CHANNEL)
     fake_slack.usergroups[STAFF_GROUP] = {"U0STAFF1", "U0STAFF2"}
     served = serve()
-    answer = served.send(slash_command_body(f"locations add JFK <#{JFK_CHANNEL}|jfk-ops> <!subteam^{STAFF_GROUP}|@jfk> "
-                                            "lead=<@U0LEAD|lead> aliases=\"Kennedy;T4\"", user="U0BOSS", channel=QUEUE))
+    answer = served.send(
+        slash_command_body(
+            f"locations add JFK <#{JFK_CHANNEL}|jfk-ops> <!subteam^{STAFF_GROUP}|@jfk> "
+            'lead=<@U0LEAD|lead> aliases="Kennedy;T4"',
+            user="U0BOSS",
+            channel=QUEUE,
+        )
+    )
     assert "Added *JFK* · John F Kennedy International Airport" in answer.json()["text"]
-    tweet = fake_x.add_tweet("@Delta nobody at the bag desk at JFK T4 &lt;!here&gt; <!channel>", "stranded",
-                             created_at=minutes_ago(8))
+    tweet = fake_x.add_tweet(
+        "@Delta nobody at the bag desk at JFK T4 &lt;!here&gt; <!channel>", "stranded", created_at=minutes_ago(8)
+    )
     cycle(served.runtime)
     return served, fake_slack.top_level(QUEUE)[0], tweet
 
@@ -107,9 +156,11 @@ def escalate(served, fake_slack, card, *, urgency="normal", note="Customer at ca
     view = fake_slack.views[-1]
     select = next(b for b in view["blocks"] if b["block_id"] == "location")["element"]
     chosen = select.get("initial_option")
-    payload_values = {"location": {"location": {"type": "static_select", "selected_option": chosen}},
-                      "urgency": {"urgency": {"type": "radio_buttons", "selected_option": {"value": urgency}}},
-                      "note": {"text": {"type": "plain_text_input", "value": note}}}
+    payload_values = {
+        "location": {"location": {"type": "static_select", "selected_option": chosen}},
+        "urgency": {"urgency": {"type": "radio_buttons", "selected_option": {"value": urgency}}},
+        "note": {"text": {"type": "plain_text_input", "value": note}},
+    }
     body = view_submission_body(view, {}, user="U0AGENT")
     payload = json.loads(parse_qs(body)["payload"][0])
     payload["view"]["state"]["values"] = payload_values
@@ -155,7 +206,8 @@ def test_staff_acknowledge_and_resolve_update_both_messages(escalation_setup, fa
     wait_until(lambda: fake_slack.ephemerals_to("U0STAFF2"))
     assert fake_slack.ephemerals_to("U0STAFF2") == ["Already picked up by <@U0STAFF1>."]
     assert [e["action_id"] for e in fake_slack.top_level(JFK_CHANNEL)[0].blocks[-1]["elements"]] == [
-        "escalation_resolve"]
+        "escalation_resolve"
+    ]
     wait_until(lambda: "JFK: <@U0STAFF1> on it" in queue_card(fake_slack))
     wait_until(lambda: any("is on it" in m.text for m in fake_slack.thread(card.ts)))
 
@@ -166,8 +218,9 @@ def test_staff_acknowledge_and_resolve_update_both_messages(escalation_setup, fa
     assert outcome_view["callback_id"] == "escalation_outcome"
     empty = served.send(view_submission_body(outcome_view, {"outcome": " "}, user="U0STAFF2"))
     assert "few words" in empty.json()["errors"]["outcome"]
-    done = served.send(view_submission_body(outcome_view, {"outcome": "Found the bag, courier tonight"},
-                                            user="U0STAFF2"))
+    done = served.send(
+        view_submission_body(outcome_view, {"outcome": "Found the bag, courier tonight"}, user="U0STAFF2")
+    )
     assert done.text == ""
     wait_until(lambda: "Done by <@U0STAFF2>" in json.dumps(fake_slack.top_level(JFK_CHANNEL)[0].blocks))
     assert fake_slack.top_level(JFK_CHANNEL)[0].blocks[-1]["type"] != "actions"
@@ -187,8 +240,9 @@ def test_reminders_fire_once_at_the_target_and_never_after_ack(escalation_setup,
     db = served.runtime.store.db
     requested = from_iso(db["escalations"].get(1)["requested_at"])
     clock = {"now": requested}
-    reminders = Reminders(served.runtime.store, served.runtime.slack, normal_minutes=10, urgent_minutes=5,
-                          now=lambda: clock["now"])
+    reminders = Reminders(
+        served.runtime.store, served.runtime.slack, normal_minutes=10, urgent_minutes=5, now=lambda: clock["now"]
+    )
     message = fake_slack.top_level(JFK_CHANNEL)[0]
     clock["now"] = requested + timedelta(minutes=9, seconds=59)
     assert reminders.run() == 0 and fake_slack.thread(message.ts) == []
@@ -197,8 +251,9 @@ def test_reminders_fire_once_at_the_target_and_never_after_ack(escalation_setup,
     (first,) = fake_slack.thread(message.ts)
     assert f"<!subteam^{STAFF_GROUP}>" in first.text and "Still waiting after 10m" in first.text
     assert reminders.run() == 0
-    restarted = Reminders(served.runtime.store, served.runtime.slack, normal_minutes=10, urgent_minutes=5,
-                          now=lambda: clock["now"])
+    restarted = Reminders(
+        served.runtime.store, served.runtime.slack, normal_minutes=10, urgent_minutes=5, now=lambda: clock["now"]
+    )
     assert restarted.run() == 0, "a restart does not repeat a reminder"
     clock["now"] = requested + timedelta(minutes=20)
     assert restarted.run() == 1
@@ -214,14 +269,18 @@ def escalate_second(served, fake_slack):
         "INSERT INTO escalations (case_id, location, urgency, note, requested_by, requested_by_name, requested_at, "
         "slack_channel, slack_ts, acknowledged_by, acknowledged_at, reminders_sent, message_version, message_synced) "
         "SELECT case_id, location, 'urgent', '', 'U0AGENT', 'agent', requested_at, slack_channel, slack_ts, "
-        "'U0STAFF1', requested_at, 0, 0, 0 FROM escalations WHERE id = 1")
+        "'U0STAFF1', requested_at, 0, 0, 0 FROM escalations WHERE id = 1"
+    )
 
 
 def test_channel_the_bot_is_not_in_is_reported_on_the_form(serve, fake_x, fake_slack):
     fake_slack.usergroups[STAFF_GROUP] = {"U0STAFF1"}
     served = serve()
-    served.send(slash_command_body(f"locations add LAX <#C0NOTIN|lax-ops> <!subteam^{STAFF_GROUP}|@lax>",
-                                   user="U0BOSS", channel=QUEUE))
+    served.send(
+        slash_command_body(
+            f"locations add LAX <#C0NOTIN|lax-ops> <!subteam^{STAFF_GROUP}|@lax>", user="U0BOSS", channel=QUEUE
+        )
+    )
     fake_x.add_tweet("@Delta long line at LAX", "in_line", created_at=minutes_ago(3))
     cycle(served.runtime)
     answer, _ = escalate(served, fake_slack, fake_slack.top_level(QUEUE)[0])
@@ -247,29 +306,62 @@ def test_many_locations_use_a_searchable_menu(serve, fake_x, fake_slack):
     wait_until(lambda: fake_slack.views)
     select = next(b for b in fake_slack.views[-1]["blocks"] if b["block_id"] == "location")["element"]
     assert select["type"] == "external_select" and select["initial_option"]["value"] == "STORE-007"
-    options = served.send(urlencode({"payload": json.dumps({
-        "type": "block_suggestion", "action_id": "location", "block_id": "location", "value": "store 11",
-        "user": {"id": "U0AGENT"}, "team": {"id": "T0PERCH"}, "view": fake_slack.views[-1]})})).json()
-    assert [o["value"] for o in options["options"]] == ["STORE-011", "STORE-110", "STORE-111", "STORE-112",
-                                                        "STORE-113", "STORE-114", "STORE-115", "STORE-116",
-                                                        "STORE-117", "STORE-118", "STORE-119"]
+    options = served.send(
+        urlencode(
+            {
+                "payload": json.dumps(
+                    {
+                        "type": "block_suggestion",
+                        "action_id": "location",
+                        "block_id": "location",
+                        "value": "store 11",
+                        "user": {"id": "U0AGENT"},
+                        "team": {"id": "T0PERCH"},
+                        "view": fake_slack.views[-1],
+                    }
+                )
+            }
+        )
+    ).json()
+    assert [o["value"] for o in options["options"]] == [
+        "STORE-011",
+        "STORE-110",
+        "STORE-111",
+        "STORE-112",
+        "STORE-113",
+        "STORE-114",
+        "STORE-115",
+        "STORE-116",
+        "STORE-117",
+        "STORE-118",
+        "STORE-119",
+    ]
 
 
 # -- set-up ---------------------------------------------------------------------------------------
 
+
 def test_csv_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path):
     path = tmp_path / "locations.csv"
-    path.write_text("code,name,kind,channel,staff,lead,aliases,timezone\n"
-                    "JFK,,,C0JFK,S0JFK,U0LEAD,Kennedy;T4,\n"
-                    "XQZ,,airport,C0XQZ,S0X,,,\n"
-                    "STORE-042,Main St,store,C0STORE,U0A U0B,,Main St store,America/Chicago\n"
-                    "LAX,,,not-a-channel,S0LAX,,,\n"
-                    "ORD,,,C0ORD,,,,\n"
-                    "SFO,,,C0SFO,S0SFO,,,Mars/Olympus\n"
-                    "JFK,,,C0JFK2,S0JFK,,,\n")
+    path.write_text(
+        "code,name,kind,channel,staff,lead,aliases,timezone\n"
+        "JFK,,,C0JFK,S0JFK,U0LEAD,Kennedy;T4,\n"
+        "XQZ,,airport,C0XQZ,S0X,,,\n"
+        "STORE-042,Main St,store,C0STORE,U0A U0B,,Main St store,America/Chicago\n"
+        "LAX,,,not-a-channel,S0LAX,,,\n"
+        "ORD,,,C0ORD,,,,\n"
+        "SFO,,,C0SFO,S0SFO,,,Mars/Olympus\n"
+        "JFK,,,C0JFK2,S0JFK,,,\n"
+    )
     env = {**os.environ, "DATABASE_PATH": str(tmp_path / "perch.db"), "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "bot", "locations", "import", str(path)], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "locations", "import", str(path)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert result.stdout.strip() == "Imported 2 location(s): JFK, STORE-042"
     problems = result.stderr.strip().splitlines()
@@ -286,20 +378,25 @@ def test_csv_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path):
 def test_location_commands_need_a_manager(serve, fake_slack):
     fake_slack.usergroups["S0MANAGERS"] = {"U0BOSS"}
     served = serve(MANAGER_USERGROUP="S0MANAGERS")
-    refused = served.send(slash_command_body("locations add JFK <#C0JFK|x> <!subteam^S0JFK|@x>", user="U0AGENT",
-                                             channel=QUEUE)).json()["text"]
+    refused = served.send(
+        slash_command_body("locations add JFK <#C0JFK|x> <!subteam^S0JFK|@x>", user="U0AGENT", channel=QUEUE)
+    ).json()["text"]
     assert "manager user group" in refused
-    added = served.send(slash_command_body("locations add JFK <#C0JFK|x> <!subteam^S0JFK|@x>", user="U0BOSS",
-                                           channel=QUEUE)).json()["text"]
+    added = served.send(
+        slash_command_body("locations add JFK <#C0JFK|x> <!subteam^S0JFK|@x>", user="U0BOSS", channel=QUEUE)
+    ).json()["text"]
     assert added.startswith("Added *JFK*")
-    edited = served.send(slash_command_body('locations edit JFK aliases="Kennedy;Idlewild"', user="U0BOSS",
-                                            channel=QUEUE)).json()["text"]
+    edited = served.send(
+        slash_command_body('locations edit JFK aliases="Kennedy;Idlewild"', user="U0BOSS", channel=QUEUE)
+    ).json()["text"]
     assert edited == "Updated *JFK*."
     listed = served.send(slash_command_body("locations", user="U0AGENT", channel=QUEUE)).json()["text"]
     assert "*JFK* John F Kennedy International Airport (airport, America/New_York)" in listed and "Idlewild" in listed
-    unknown = served.send(slash_command_body("locations add XQZ <#C0X|x> <!subteam^S0X|@x>", user="U0BOSS",
-                                             channel=QUEUE)).json()["text"]
+    unknown = served.send(
+        slash_command_body("locations add XQZ <#C0X|x> <!subteam^S0X|@x>", user="U0BOSS", channel=QUEUE)
+    ).json()["text"]
     assert unknown == "`XQZ` is not an IATA airport code Perch knows; give the airport a name."
-    store = served.send(slash_command_body('locations add STORE-7 <#C0X|x> <@U0A|a> name="Main St"', user="U0BOSS",
-                                           channel=QUEUE)).json()["text"]
+    store = served.send(
+        slash_command_body('locations add STORE-7 <#C0X|x> <@U0A|a> name="Main St"', user="U0BOSS", channel=QUEUE)
+    ).json()["text"]
     assert store.startswith("Added *STORE-7* · Main St")

@@ -44,8 +44,9 @@ def test_history_bounds_are_exclusive_unless_inclusive(client):
 
 
 def test_thread_parents_carry_thread_ts_and_reply_count(client):
-    parent = client.chat_postMessage(channel=QUEUE, text="card", metadata={"event_type": "perch_case",
-                                                                          "event_payload": {"case_id": 1}})
+    parent = client.chat_postMessage(
+        channel=QUEUE, text="card", metadata={"event_type": "perch_case", "event_payload": {"case_id": 1}}
+    )
     reply = client.chat_postMessage(channel=QUEUE, text="note", thread_ts=parent["ts"])
     (message,) = client.conversations_history(channel=QUEUE)["messages"]
     assert message["thread_ts"] == message["ts"] and message["reply_count"] == 1
@@ -67,39 +68,138 @@ def test_home_views_follow_view_rules_not_message_rules(client):
         client.chat_postMessage(channel=QUEUE, text="too many", blocks=[section(f"l{n}") for n in range(51)])
 
 
-@pytest.mark.parametrize(("blocks", "reason"), [
-    ([{"type": "actions", "elements": [{"type": "static_select", "action_id": "s",
-                                        "options": [option("x" * 76, "v")]}]}], "option text"),
-    ([{"type": "actions", "elements": [{"type": "static_select", "action_id": "s",
-                                        "options": [option("x", "v" * 151)]}]}], "option value"),
-    ([{"type": "actions", "elements": [{"type": "button", "action_id": "b", "text": {"type": "plain_text",
-                                                                                     "text": "Go"},
-                                        "confirm": {"title": {"type": "plain_text", "text": "t" * 101},
-                                                    "text": {"type": "mrkdwn", "text": "sure?"},
-                                                    "confirm": {"type": "plain_text", "text": "Yes"},
-                                                    "deny": {"type": "plain_text", "text": "No"}}}]}],
-     "confirm title"),
-    ([{"type": "actions", "elements": [{"type": "button", "action_id": "b", "text": {"type": "plain_text",
-                                                                                     "text": "Go"},
-                                        "confirm": {"title": {"type": "plain_text", "text": "Sure"},
-                                                    "text": {"type": "mrkdwn", "text": "x" * 301},
-                                                    "confirm": {"type": "plain_text", "text": "Yes"},
-                                                    "deny": {"type": "plain_text", "text": "No"}}}]}],
-     "confirm text"),
-    ([{"type": "actions", "elements": [{"type": "static_select", "action_id": "s", "options": [option("a", "a")],
-                                        "placeholder": {"type": "plain_text", "text": "p" * 151}}]}],
-     "placeholder"),
-    ([section("a", block_id="same"), section("b", block_id="same")], "duplicate block_id"),
-    ([{"type": "actions", "elements": [{"type": "checkboxes", "action_id": "c",
-                                        "options": [option(f"o{n}", f"{n}") for n in range(11)]}]}], "checkboxes"),
-    ([{"type": "actions", "elements": [{"type": "radio_buttons", "action_id": "r",
-                                        "options": [option(f"o{n}", f"{n}") for n in range(11)]}]}],
-     "radio_buttons"),
-    ([{"type": "actions", "elements": [{"type": "static_select", "action_id": "s", "options": [option("a", "a")],
-                                        "initial_option": option("b", "b")}]}], "initial_option"),
-    ([section("x", accessory={"type": "button", "action_id": "b", "text": {"type": "mrkdwn", "text": "*Go*"}})],
-     "plain_text"),
-])
+@pytest.mark.parametrize(
+    ("blocks", "reason"),
+    [
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [{"type": "static_select", "action_id": "s", "options": [option("x" * 76, "v")]}],
+                }
+            ],
+            "option text",
+        ),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [{"type": "static_select", "action_id": "s", "options": [option("x", "v" * 151)]}],
+                }
+            ],
+            "option value",
+        ),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "action_id": "b",
+                            "text": {"type": "plain_text", "text": "Go"},
+                            "confirm": {
+                                "title": {"type": "plain_text", "text": "t" * 101},
+                                "text": {"type": "mrkdwn", "text": "sure?"},
+                                "confirm": {"type": "plain_text", "text": "Yes"},
+                                "deny": {"type": "plain_text", "text": "No"},
+                            },
+                        }
+                    ],
+                }
+            ],
+            "confirm title",
+        ),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "action_id": "b",
+                            "text": {"type": "plain_text", "text": "Go"},
+                            "confirm": {
+                                "title": {"type": "plain_text", "text": "Sure"},
+                                "text": {"type": "mrkdwn", "text": "x" * 301},
+                                "confirm": {"type": "plain_text", "text": "Yes"},
+                                "deny": {"type": "plain_text", "text": "No"},
+                            },
+                        }
+                    ],
+                }
+            ],
+            "confirm text",
+        ),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "static_select",
+                            "action_id": "s",
+                            "options": [option("a", "a")],
+                            "placeholder": {"type": "plain_text", "text": "p" * 151},
+                        }
+                    ],
+                }
+            ],
+            "placeholder",
+        ),
+        ([section("a", block_id="same"), section("b", block_id="same")], "duplicate block_id"),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "checkboxes",
+                            "action_id": "c",
+                            "options": [option(f"o{n}", f"{n}") for n in range(11)],
+                        }
+                    ],
+                }
+            ],
+            "checkboxes",
+        ),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "radio_buttons",
+                            "action_id": "r",
+                            "options": [option(f"o{n}", f"{n}") for n in range(11)],
+                        }
+                    ],
+                }
+            ],
+            "radio_buttons",
+        ),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "static_select",
+                            "action_id": "s",
+                            "options": [option("a", "a")],
+                            "initial_option": option("b", "b"),
+                        }
+                    ],
+                }
+            ],
+            "initial_option",
+        ),
+        (
+            [section("x", accessory={"type": "button", "action_id": "b", "text": {"type": "mrkdwn", "text": "*Go*"}})],
+            "plain_text",
+        ),
+    ],
+)
 def test_block_kit_limits_are_enforced_on_every_way_of_posting(client, fake_slack, blocks, reason):
     assert reason in (check_message({"text": "t", "blocks": blocks}) or "")
     with pytest.raises(SlackApiError):
@@ -112,11 +212,25 @@ def test_block_kit_limits_are_enforced_on_every_way_of_posting(client, fake_slac
 
 
 def test_modal_input_limits(client):
-    view = {"type": "modal", "callback_id": "reply", "title": {"type": "plain_text", "text": "Reply"},
-            "submit": {"type": "plain_text", "text": "Send"},
-            "blocks": [{"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": "Reply"},
-                        "element": {"type": "plain_text_input", "action_id": "text", "max_length": 280,
-                                    "initial_value": "x" * 281}}]}
+    view = {
+        "type": "modal",
+        "callback_id": "reply",
+        "title": {"type": "plain_text", "text": "Reply"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "text",
+                "label": {"type": "plain_text", "text": "Reply"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "max_length": 280,
+                    "initial_value": "x" * 281,
+                },
+            }
+        ],
+    }
     assert "initial_value longer than max_length" in (check_view(view) or "")
     with pytest.raises(SlackApiError) as refused:
         client.views_open(trigger_id="1.2.3", view=view)

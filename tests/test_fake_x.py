@@ -41,28 +41,37 @@ def test_a_misspelled_field_gets_xs_400(fake_x):
     assert answer.json()["errors"][0]["parameters"] == {"tweet.fields": ["craeted_at"]}
 
 
-@pytest.mark.parametrize(("path", "params", "parameter", "words"), [
-    ("/2/users/5920532/mentions", {"next_token": "a"}, "next_token", "The query parameter [next_token] is not one of"),
-    ("/2/tweets/search/recent", {"query": "x", "previous_token": "a"}, "previous_token", "is not one of"),
-    ("/2/users/5920532/mentions", {"max_results": "101"}, "max_results", "is not between 5 and 100"),
-    ("/2/tweets/search/recent", {"query": "x", "max_results": "5"}, "max_results", "is not between 10 and 100"),
-    ("/2/dm_events", {"max_results": "0"}, "max_results", "is not between 1 and 100"),
-    ("/2/users/5920532/mentions", {"expansions": "author"}, "expansions", "value [author] is not one of"),
-    ("/2/users/me", {"user.fields": "followers"}, "user.fields", "value [followers] is not one of"),
-    ("/2/dm_events", {"dm_event.fields": "sender"}, "dm_event.fields", "value [sender] is not one of"),
-    ("/2/dm_events", {"event_types": "MessageCreated"}, "event_types", "is not one of"),
-    ("/2/users/5920532/tweets", {"exclude": "quotes"}, "exclude", "is not one of"),
-    ("/2/users/5920532/mentions", {"since_id": "12ab"}, "since_id", "is not valid"),
-    ("/2/users/5920532/mentions", {"start_time": "yesterday"}, "start_time", "is not valid"),
-    ("/2/tweets/search/recent", {}, "query", "can not be empty"),
-])
+@pytest.mark.parametrize(
+    ("path", "params", "parameter", "words"),
+    [
+        (
+            "/2/users/5920532/mentions",
+            {"next_token": "a"},
+            "next_token",
+            "The query parameter [next_token] is not one of",
+        ),
+        ("/2/tweets/search/recent", {"query": "x", "previous_token": "a"}, "previous_token", "is not one of"),
+        ("/2/users/5920532/mentions", {"max_results": "101"}, "max_results", "is not between 5 and 100"),
+        ("/2/tweets/search/recent", {"query": "x", "max_results": "5"}, "max_results", "is not between 10 and 100"),
+        ("/2/dm_events", {"max_results": "0"}, "max_results", "is not between 1 and 100"),
+        ("/2/users/5920532/mentions", {"expansions": "author"}, "expansions", "value [author] is not one of"),
+        ("/2/users/me", {"user.fields": "followers"}, "user.fields", "value [followers] is not one of"),
+        ("/2/dm_events", {"dm_event.fields": "sender"}, "dm_event.fields", "value [sender] is not one of"),
+        ("/2/dm_events", {"event_types": "MessageCreated"}, "event_types", "is not one of"),
+        ("/2/users/5920532/tweets", {"exclude": "quotes"}, "exclude", "is not one of"),
+        ("/2/users/5920532/mentions", {"since_id": "12ab"}, "since_id", "is not valid"),
+        ("/2/users/5920532/mentions", {"start_time": "yesterday"}, "start_time", "is not valid"),
+        ("/2/tweets/search/recent", {}, "query", "can not be empty"),
+    ],
+)
 def test_requests_x_refuses_are_refused(fake_x, path, params, parameter, words):
     assert_invalid(get(fake_x, path, **params), parameter, words)
 
 
 def test_a_repeated_parameter_is_refused(fake_x):
-    answer = requests.get(fake_x.url + "/2/users/5920532/mentions?max_results=10&max_results=20",
-                          headers=AUTH, timeout=5)
+    answer = requests.get(
+        fake_x.url + "/2/users/5920532/mentions?max_results=10&max_results=20", headers=AUTH, timeout=5
+    )
     assert_invalid(answer, "max_results", "Duplicate parameters are not allowed")
 
 
@@ -70,25 +79,30 @@ def test_pagination_parameter_per_endpoint(fake_x):
     for n in range(15):
         fake_x.add_tweet(f"@Delta page test {n}", f"pager{n}", created_at=minutes_ago(30 - n))
     timeline = get(fake_x, "/2/users/5920532/mentions", max_results="10").json()
-    second = get(fake_x, "/2/users/5920532/mentions", max_results="10",
-                 pagination_token=timeline["meta"]["next_token"]).json()
+    second = get(
+        fake_x, "/2/users/5920532/mentions", max_results="10", pagination_token=timeline["meta"]["next_token"]
+    ).json()
     assert len(timeline["data"]) == 10 and len(second["data"]) == 5
     search = get(fake_x, "/2/tweets/search/recent", query="page", max_results="10").json()
-    rest = get(fake_x, "/2/tweets/search/recent", query="page", max_results="10",
-               next_token=search["meta"]["next_token"]).json()
+    rest = get(
+        fake_x, "/2/tweets/search/recent", query="page", max_results="10", next_token=search["meta"]["next_token"]
+    ).json()
     assert len(rest["data"]) == 5
 
 
 def test_a_body_that_does_not_fit_the_schema_is_refused(fake_x):
-    answer = requests.post(fake_x.url + "/2/tweets", json={"text": "hi", "reply": {"in_reply_to_tweet_idd": "1"}},
-                           headers=AUTH, timeout=5)
+    answer = requests.post(
+        fake_x.url + "/2/tweets", json={"text": "hi", "reply": {"in_reply_to_tweet_idd": "1"}}, headers=AUTH, timeout=5
+    )
     assert answer.status_code == 400 and answer.json()["type"] == INVALID_REQUEST
     assert "in_reply_to_tweet_idd" in answer.text and fake_x.posted == []
-    answer = requests.post(fake_x.url + "/2/dm_conversations/with/1001/messages", json={"txet": "hello"},
-                           headers=AUTH, timeout=5)
+    answer = requests.post(
+        fake_x.url + "/2/dm_conversations/with/1001/messages", json={"txet": "hello"}, headers=AUTH, timeout=5
+    )
     assert answer.status_code == 400 and fake_x.dms == []
-    answer = requests.post(fake_x.url + "/2/tweets", data=b'{"text": "hi"}',
-                           headers={**AUTH, "Content-Type": "text/plain"}, timeout=5)
+    answer = requests.post(
+        fake_x.url + "/2/tweets", data=b'{"text": "hi"}', headers={**AUTH, "Content-Type": "text/plain"}, timeout=5
+    )
     assert answer.status_code == 400 and "content-type of application/json" in answer.text
 
 
@@ -121,20 +135,34 @@ def test_dm_events_page_newest_first_with_senders_and_the_dm_read_limit(fake_x):
     fake_x.clock = clock
     customer = fake_x.add_user("dm_customer", "DM Customer")
     quoted = fake_x.add_tweet("@Delta my bag", customer, created_at=minutes_ago(60))
-    ids = [fake_x.add_dm(f"message {n}", customer, created_at=minutes_ago(50 - n),
-                         referenced_tweet=quoted if n == 0 else None, media_keys=["3_1"] if n == 1 else None)
-           for n in range(5)]
+    ids = [
+        fake_x.add_dm(
+            f"message {n}",
+            customer,
+            created_at=minutes_ago(50 - n),
+            referenced_tweet=quoted if n == 0 else None,
+            media_keys=["3_1"] if n == 1 else None,
+        )
+        for n in range(5)
+    ]
     client = tweepy.Client(bearer_token="test", return_type=requests.Response)
     client.session.request = _to(fake_x, client.session.request)  # tweepy's own requests, sent to the fake
     fields = ["created_at", "sender_id", "dm_conversation_id", "referenced_tweets", "attachments"]
-    first = client.get_direct_message_events(dm_event_fields=fields, expansions=["sender_id"], max_results=3,
-                                             event_types="MessageCreate", user_fields=["username"], user_auth=False)
+    first = client.get_direct_message_events(
+        dm_event_fields=fields,
+        expansions=["sender_id"],
+        max_results=3,
+        event_types="MessageCreate",
+        user_fields=["username"],
+        user_auth=False,
+    )
     body = first.json()
     assert [e["id"] for e in body["data"]] == ids[::-1][:3]
     assert body["includes"]["users"][0]["username"] == "dm_customer"
     assert body["data"][0]["dm_conversation_id"] == f"{customer['id']}-{fake_x.brand['id']}", "lower id first"
-    rest = client.get_direct_message_events(dm_event_fields=fields, max_results=3, user_auth=False,
-                                            pagination_token=body["meta"]["next_token"]).json()
+    rest = client.get_direct_message_events(
+        dm_event_fields=fields, max_results=3, user_auth=False, pagination_token=body["meta"]["next_token"]
+    ).json()
     assert [e["id"] for e in rest["data"]] == ids[1::-1]
     assert rest["data"][0]["attachments"] == {"media_keys": ["3_1"]} and rest["data"][1]["referenced_tweets"]
     with_one = client.get_direct_message_events(participant_id=customer["id"], user_auth=False)
@@ -172,4 +200,5 @@ def test_the_fakes_answers_fit_xs_response_schemas(make_bot, fake_x, fake_slack)
 def _to(fake_x: FakeX, send):
     def request(method, url, *args, **kwargs):
         return send(method, url.replace("https://api.twitter.com", fake_x.url), *args, **kwargs)
+
     return request

@@ -96,12 +96,15 @@ def test_empty_tweet_still_shows_something(hostile_cards):
     assert hostile_cards["empty"].blocks[1]["text"]["text"] == "@Delta"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("a &amp; b", "a & b"),
-    ("&amp;amp;", "&amp;"),
-    ("&lt;3", "<3"),
-    ("&quot;kept&quot;", "&quot;kept&quot;"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a &amp; b", "a & b"),
+        ("&amp;amp;", "&amp;"),
+        ("&lt;3", "<3"),
+        ("&quot;kept&quot;", "&quot;kept&quot;"),
+    ],
+)
 def test_decode_x_decodes_exactly_once(raw, expected):
     assert decode_x(raw) == expected
 

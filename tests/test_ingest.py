@@ -16,8 +16,10 @@ def card_tweet_ids(fake_slack) -> list[str]:
 
 
 def test_pages_through_more_than_100_mentions_with_expansions(make_bot, fake_x, fake_slack):
-    ids = [fake_x.add_tweet(f"@Delta question number {n}", f"customer{n % 40}",
-                            created_at=minutes_ago(300 - n)) for n in range(250)]
+    ids = [
+        fake_x.add_tweet(f"@Delta question number {n}", f"customer{n % 40}", created_at=minutes_ago(300 - n))
+        for n in range(250)
+    ]
     bot = make_bot()
     cycle(bot)
     assert sorted(card_tweet_ids(fake_slack), key=int) == sorted(ids, key=int)
@@ -142,8 +144,7 @@ def test_follow_up_from_the_same_customer_goes_in_the_thread(make_bot, fake_x, f
     thread = fake_slack.thread(cards[0].ts)
     assert len(thread) == 1
     assert "still nothing" in thread[0].blocks[1]["text"]["text"]
-    assert thread[0].metadata == {"event_type": "perch_follow_up",
-                                  "event_payload": {"case_id": 1, "tweet_id": follow}}
+    assert thread[0].metadata == {"event_type": "perch_follow_up", "event_payload": {"case_id": 1, "tweet_id": follow}}
     kinds = [e["kind"] for e in bot.store.db.query("SELECT kind FROM events WHERE case_id = 1 ORDER BY id")]
     assert kinds == ["opened", "posted", "follow_up"]
     cycle(make_bot())  # a restart does not repeat the thread reply
@@ -164,8 +165,10 @@ def test_mentions_beyond_the_800_timeline_cap_are_filled_from_search(make_bot, f
     fake_x.add_tweet("@Delta before the outage", "early_bird", created_at=minutes_ago(120))
     bot = make_bot(clock)
     cycle(bot)
-    burst = [fake_x.add_tweet(f"@Delta is the app down? #{n}", f"burst{n}", created_at=minutes_ago(60 - n * 0.05))
-             for n in range(MENTIONS_CAP + 150)]
+    burst = [
+        fake_x.add_tweet(f"@Delta is the app down? #{n}", f"burst{n}", created_at=minutes_ago(60 - n * 0.05))
+        for n in range(MENTIONS_CAP + 150)
+    ]
     bot.ingestor.run()
     stored = {row["id"] for row in bot.store.db.query("SELECT id FROM tweets")}
     assert set(burst) <= stored, "mentions older than the newest 800 came from recent search"
@@ -176,8 +179,9 @@ def test_mentions_beyond_the_800_timeline_cap_are_filled_from_search(make_bot, f
 
 def test_tracked_search_and_mention_of_the_same_tweet_make_one_case(make_bot, fake_x, fake_slack):
     both = fake_x.add_tweet("@Delta delta wifi is down on DL123", "wifi_fan", created_at=minutes_ago(4))
-    search_only = fake_x.add_tweet("flying delta today and the wifi is down again", "quiet_flyer",
-                                   created_at=minutes_ago(3))
+    search_only = fake_x.add_tweet(
+        "flying delta today and the wifi is down again", "quiet_flyer", created_at=minutes_ago(3)
+    )
     fake_x.add_tweet("nothing to see here", "random_person", created_at=minutes_ago(2))
     bot = make_bot(X_SEARCH_QUERIES="delta wifi;nonexistentword", X_BEARER_TOKEN="app-token")
     cycle(bot)
@@ -198,8 +202,14 @@ def test_partial_errors_in_a_200_are_logged_not_fatal(make_bot, fake_x, fake_sla
     def with_errors(request):
         response = original(request)
         if request.path.endswith("/mentions") and isinstance(response.body, dict):
-            response.body["errors"] = [{"value": "1", "detail": "Could not find tweet with referenced_tweets.id",
-                                        "title": "Not Found Error", "resource_type": "tweet"}]
+            response.body["errors"] = [
+                {
+                    "value": "1",
+                    "detail": "Could not find tweet with referenced_tweets.id",
+                    "title": "Not Found Error",
+                    "resource_type": "tweet",
+                }
+            ]
         return response
 
     fake_x.handle = with_errors
@@ -269,8 +279,10 @@ def test_gap_fill_never_asks_search_for_the_last_10_seconds(make_bot, fake_x, fa
     fake_x.add_tweet("@Delta before the outage", "early_bird", created_at=minutes_ago(120))
     bot = make_bot(clock)
     cycle(bot)
-    burst = [fake_x.add_tweet(f"@Delta app down #{n}", f"fast{n}", created_at=minutes_ago(0.05 - n * 0.00001))
-             for n in range(MENTIONS_CAP + 40)]
+    burst = [
+        fake_x.add_tweet(f"@Delta app down #{n}", f"fast{n}", created_at=minutes_ago(0.05 - n * 0.00001))
+        for n in range(MENTIONS_CAP + 40)
+    ]
     bot.ingestor.run()
     stored = {row["id"] for row in bot.store.db.query("SELECT id FROM tweets")}
     assert len(set(burst) & stored) == MENTIONS_CAP, "the 40 oldest are in X's last 10 s: not asked yet"

@@ -57,11 +57,23 @@ def test_slash_commands_match_the_code(manifest):
 def test_every_button_perch_shows_has_a_listener(make_bot):
     bot = make_bot()
     shown = set()
-    base = dict(case_id=1, status="new", tweet_id="1", text="@Delta hi", author_handle="a", author_name="A",
-                author_followers=1, created_at="2026-01-01T00:00:00.000Z", post_attempted_at=None,
-                posted_at="2026-01-01T00:01:00.000Z")
-    for state in ({}, {"status": "claimed", "assignee": "U1"},
-                  {"status": "resolved", "resolved_at": "2026-01-01T01:00:00.000Z", "resolved_by": "U1"}):
+    base = dict(
+        case_id=1,
+        status="new",
+        tweet_id="1",
+        text="@Delta hi",
+        author_handle="a",
+        author_name="A",
+        author_followers=1,
+        created_at="2026-01-01T00:00:00.000Z",
+        post_attempted_at=None,
+        posted_at="2026-01-01T00:01:00.000Z",
+    )
+    for state in (
+        {},
+        {"status": "claimed", "assignee": "U1"},
+        {"status": "resolved", "resolved_at": "2026-01-01T01:00:00.000Z", "resolved_by": "U1"},
+    ):
         for block in case_card(CardData(**{**base, **state}))["blocks"]:
             if block["type"] == "actions":
                 shown |= {element["action_id"] for element in block["elements"]}
@@ -93,14 +105,25 @@ def test_scopes_are_exactly_what_the_bot_calls(manifest, make_bot, fake_x, fake_
     for action_id, user in (("claim", "U1"), ("reply", "U1"), ("resolve", "U2")):
         body = block_action_body(action_id, "1", user=user, channel=QUEUE, message_ts=card.ts)
         assert bot.app.dispatch(BoltRequest(body=body)).status == 200
-    command = slash_command_body("report today csv", user="U1", channel=QUEUE,
-                                 response_url=f"{fake_slack.url}/response_url/1")
+    command = slash_command_body(
+        "report today csv", user="U1", channel=QUEUE, response_url=f"{fake_slack.url}/response_url/1"
+    )
     assert bot.app.dispatch(BoltRequest(body=command)).status == 200
-    wait_until(lambda: fake_slack.views and fake_slack.ephemerals and fake_slack.requests_to(r"chat\.update$")
-               and fake_slack.files)
+    wait_until(
+        lambda: (
+            fake_slack.views and fake_slack.ephemerals and fake_slack.requests_to(r"chat\.update$") and fake_slack.files
+        )
+    )
     called = {r.path.removeprefix("/api/") for r in fake_slack.requests if r.path.startswith("/api/")}
-    assert {"chat.postMessage", "conversations.history", "conversations.replies", "usergroups.users.list",
-            "views.open", "chat.update", "chat.postEphemeral"} <= called
+    assert {
+        "chat.postMessage",
+        "conversations.history",
+        "conversations.replies",
+        "usergroups.users.list",
+        "views.open",
+        "chat.update",
+        "chat.postEphemeral",
+    } <= called
     needed = {"commands"}
     for method in called:
         assert method in METHOD_SCOPES, f"add {method}'s scope to METHOD_SCOPES and manifest.yml"

@@ -8,8 +8,10 @@ from tests.conftest import QUEUE, cycle, minutes_ago
 
 
 def seed(fake_x, count: int) -> list[str]:
-    return [fake_x.add_tweet(f"@Delta flight DL{400 + n} delayed again", f"pax{n}", created_at=minutes_ago(30 - n))
-            for n in range(count)]
+    return [
+        fake_x.add_tweet(f"@Delta flight DL{400 + n} delayed again", f"pax{n}", created_at=minutes_ago(30 - n))
+        for n in range(count)
+    ]
 
 
 def posted_ids(fake_slack) -> list[str]:
@@ -34,8 +36,9 @@ def test_card_carries_metadata_buttons_and_no_unfurl(make_bot, fake_x, fake_slac
 
 def test_slack_429_is_waited_out_and_the_card_posted_once(make_bot, fake_x, fake_slack):
     seed(fake_x, 3)
-    fake_slack.script(r"chat\.postMessage$", status=429, body={"ok": False, "error": "ratelimited"},
-                      headers={"Retry-After": "1"})
+    fake_slack.script(
+        r"chat\.postMessage$", status=429, body={"ok": False, "error": "ratelimited"}, headers={"Retry-After": "1"}
+    )
     bot = make_bot()
     started = time.monotonic()
     cycle(bot)

@@ -24,4 +24,7 @@ def test_cut_mrkdwn_keeps_links_and_mentions_whole():
 
 def test_plural():
     assert (plural(1, "escalation"), plural(2, "escalation"), plural(0, "reply", "replies")) == (
-        "1 escalation", "2 escalations", "0 replies")
+        "1 escalation",
+        "2 escalations",
+        "0 replies",
+    )

@@ -34,11 +34,24 @@ def start_bot(bot_env, tmp_path):
 
     def start(**overrides: str) -> tuple[subprocess.Popen, str]:
         port = free_port()
-        env = {**os.environ, **bot_env, "PORT": str(port), "POLL_INTERVAL_SECONDS": "0.2",
-               "POST_INTERVAL_SECONDS": "0.2", "PYTHONPATH": str(ROOT), **overrides}
+        env = {
+            **os.environ,
+            **bot_env,
+            "PORT": str(port),
+            "POLL_INTERVAL_SECONDS": "0.2",
+            "POST_INTERVAL_SECONDS": "0.2",
+            "PYTHONPATH": str(ROOT),
+            **overrides,
+        }
         env.pop("SLACK_APP_TOKEN")
-        process = subprocess.Popen([sys.executable, "-m", "bot", "--http", "--host", "127.0.0.1"], env=env,
-                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--http", "--host", "127.0.0.1"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
 
@@ -81,11 +94,13 @@ def test_http_mode_serves_slack_and_stops_cleanly_on_sigterm(start_bot, fake_x, 
     assert stale.status_code == 401
     assert len(fake_slack.ephemerals) == 1
 
-    help_reply = signed_post(url + "/slack/events", SIGNING_SECRET, slash_command_body("help", user="U0AGENT",
-                                                                                       channel=QUEUE))
+    help_reply = signed_post(
+        url + "/slack/events", SIGNING_SECRET, slash_command_body("help", user="U0AGENT", channel=QUEUE)
+    )
     assert help_reply.status_code == 200 and "/perch help" in help_reply.json()["text"]
-    odd = signed_post(url + "/slack/events", SIGNING_SECRET, slash_command_body("<!channel>", user="U0AGENT",
-                                                                               channel=QUEUE))
+    odd = signed_post(
+        url + "/slack/events", SIGNING_SECRET, slash_command_body("<!channel>", user="U0AGENT", channel=QUEUE)
+    )
     assert "&lt;!channel&gt;" in odd.json()["text"]
 
     process.send_signal(signal.SIGTERM)
@@ -97,8 +112,9 @@ def test_http_mode_serves_slack_and_stops_cleanly_on_sigterm(start_bot, fake_x, 
 
 
 def test_sigkill_between_posting_and_recording_does_not_duplicate(start_bot, fake_x, fake_slack):
-    ids = [fake_x.add_tweet(f"@Delta gate change chaos {n}", f"gate{n}", created_at=minutes_ago(5 - n))
-           for n in range(3)]
+    ids = [
+        fake_x.add_tweet(f"@Delta gate change chaos {n}", f"gate{n}", created_at=minutes_ago(5 - n)) for n in range(3)
+    ]
     # Slack stores the first card but holds its answer back; the bot is killed while it waits.
     fake_slack.script(r"chat\.postMessage$", mode="apply_then", status=200, body={"ok": True}, delay=30)
     process, _ = start_bot()
@@ -121,21 +137,34 @@ def test_socket_mode_receives_a_click_acks_it_and_stops_on_sigterm(bot_env, fake
     socket_mode = FakeSocketMode().start()
     fake_slack.socket_url = socket_mode.url
     fake_x.add_tweet("@Delta the app will not load my boarding pass", "boarding", created_at=minutes_ago(2))
-    env = {**os.environ, **bot_env, "POLL_INTERVAL_SECONDS": "0.2", "POST_INTERVAL_SECONDS": "0.2",
-           "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        **bot_env,
+        "POLL_INTERVAL_SECONDS": "0.2",
+        "POST_INTERVAL_SECONDS": "0.2",
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert socket_mode.connected.wait(20), "the bot opened the Socket Mode connection"
         wait_until(lambda: fake_slack.top_level())
         card = fake_slack.top_level()[0]
-        payload = json.loads(parse_qs(block_action_body("claim", "1", user="U0AGENT", channel=QUEUE,
-                                                        message_ts=card.ts))["payload"][0])
+        payload = json.loads(
+            parse_qs(block_action_body("claim", "1", user="U0AGENT", channel=QUEUE, message_ts=card.ts))["payload"][0]
+        )
         socket_mode.send_envelope("env-claim-1", "interactive", payload)
         wait_until(lambda: "env-claim-1" in socket_mode.acks)
         wait_until(lambda: "<@U0AGENT> has it" in json.dumps(fake_slack.top_level()[0].blocks))
-        assert fake_slack.requests_to(r"apps\.connections\.open$")[0].headers["authorization"] == \
-            "Bearer xapp-test-token"
+        assert (
+            fake_slack.requests_to(r"apps\.connections\.open$")[0].headers["authorization"] == "Bearer xapp-test-token"
+        )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
     finally:

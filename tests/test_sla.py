@@ -25,8 +25,14 @@ def test_reminders_follow_the_clock_and_stop_when_the_case_moves_on(serve, fake_
     clock = {"now": posted}
 
     def sla() -> SlaReminders:
-        return SlaReminders(served.runtime.store, claim_minutes=5, first_response_minutes=60, resolve_minutes=1440,
-                            lead_group="S0LEADS", now=lambda: clock["now"])
+        return SlaReminders(
+            served.runtime.store,
+            claim_minutes=5,
+            first_response_minutes=60,
+            resolve_minutes=1440,
+            lead_group="S0LEADS",
+            now=lambda: clock["now"],
+        )
 
     def thread() -> list[str]:
         served.runtime.poster.run()
@@ -46,8 +52,9 @@ def test_reminders_follow_the_clock_and_stop_when_the_case_moves_on(serve, fake_
     view_count = len(fake_slack.views)
     served.click("reply", "U0AGENT", card.ts)
     wait_until(lambda: len(fake_slack.views) > view_count)
-    served.send(view_submission_body(fake_slack.views[-1], {"reply_text_0": "@stranded Rebooked you on DL12"},
-                                     user="U0AGENT"))
+    served.send(
+        view_submission_body(fake_slack.views[-1], {"reply_text_0": "@stranded Rebooked you on DL12"}, user="U0AGENT")
+    )
     clock["now"] = posted + timedelta(hours=5)
     assert sla().run() == 0, "claimed and answered: those clocks stopped; resolve is not near its 24h yet"
     clock["now"] = posted + timedelta(hours=20)
@@ -58,7 +65,10 @@ def test_reminders_follow_the_clock_and_stop_when_the_case_moves_on(serve, fake_
     clock["now"] = posted + timedelta(hours=30)
     assert sla().run() == 0, "resolved: no more reminders"
     assert db.execute("SELECT target, stage FROM sla_reminders ORDER BY target, stage").fetchall() == [
-        ("claim", 1), ("claim", 2), ("resolve", 1)]
+        ("claim", 1),
+        ("claim", 2),
+        ("resolve", 1),
+    ]
 
 
 def test_status_shows_polls_queue_and_rate_limits(serve, fake_x, fake_slack):
@@ -80,8 +90,9 @@ def test_health_alarms_are_raised_once_and_cleared(make_bot, fake_x, fake_slack)
     fake_x.add_tweet("@Delta hi", "greeter", created_at=minutes_ago(1))
     bot = make_bot(clock)
     now = {"t": datetime.now(UTC)}
-    health = HealthMonitor(bot.store, bot.slack, QUEUE, bot.ingestor, no_poll_minutes=15, no_mentions_hours=24,
-                           now=lambda: now["t"])
+    health = HealthMonitor(
+        bot.store, bot.slack, QUEUE, bot.ingestor, no_poll_minutes=15, no_mentions_hours=24, now=lambda: now["t"]
+    )
     fake_x.script(r"/users/me$", status=401, body={"title": "Unauthorized", "detail": "Unauthorized"})
     bot.ingestor.run()
     assert set(health.run()) == {"x_auth"}

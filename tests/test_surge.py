@@ -52,6 +52,7 @@ def post_until_done(bot, rounds: int = 20) -> None:
 
 # -- grouping ---------------------------------------------------------------------------------------
 
+
 def test_terms_are_stemmed_content_words_without_handles_links_or_stop_words():
     terms = tweet_terms("@AmericanAir my flight was Cancelled Flightled &amp; I'm on hold https://t.co/x 2 hours")
     assert {"flight", "cancel", "hold", "hour", "cancel flightl"} <= terms
@@ -79,6 +80,7 @@ def test_varied_everyday_mentions_form_no_topic():
 
 # -- the 2,000-mention burst ----------------------------------------------------------------------
 
+
 def test_burst_of_2000_mentions_in_a_minute_is_grouped_paced_and_nothing_lost(make_bot, fake_x, fake_slack):
     """Slack's limit time-scaled 50x (one message per 20 ms per channel, enforced by the fake with 429s)
     so the test runs in seconds; bench/surge.py runs the same burst at the real one per second."""
@@ -103,8 +105,10 @@ def test_burst_of_2000_mentions_in_a_minute_is_grouped_paced_and_nothing_lost(ma
     db = bot.store.db
     grouped = db.execute("SELECT COUNT(*) FROM cases WHERE grouped = 1").fetchone()[0]
     assert grouped > 1500
-    own_cards = db.execute("SELECT priority, COUNT(*) FROM cases WHERE grouped = 0 AND tweet_created_at > ? "
-                           "GROUP BY priority", [(now - timedelta(minutes=2)).isoformat()]).fetchall()
+    own_cards = db.execute(
+        "SELECT priority, COUNT(*) FROM cases WHERE grouped = 0 AND tweet_created_at > ? GROUP BY priority",
+        [(now - timedelta(minutes=2)).isoformat()],
+    ).fetchall()
     assert [priority for priority, _ in own_cards] == ["high"]  # during the surge, only high priority stands alone
     # every case has its `posted` time (when it became visible), so time-to-card reports stay true
     assert bot.store.db.execute("SELECT COUNT(*) FROM cases WHERE posted_at IS NULL").fetchone()[0] == 0
@@ -112,14 +116,23 @@ def test_burst_of_2000_mentions_in_a_minute_is_grouped_paced_and_nothing_lost(ma
 
 # -- working an incident ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def surge(serve, fake_x, fake_slack):
     """A small storm (60 real tweets in a minute, two from one customer) after a calm morning."""
     now = datetime.now(UTC)
     publish(fake_x, CALM[:60], BRAND, start=now - timedelta(hours=4), every_seconds=120)
     storm = [row for row in STORM if "cancel" in row.text.lower()][:59]
-    storm.append(storm[0].__class__(storm[0].tweet_id + "b", storm[0].handle, "@AmericanAir still cancelled, "
-                                    "nobody answers", "negative", "American", storm[0].created))
+    storm.append(
+        storm[0].__class__(
+            storm[0].tweet_id + "b",
+            storm[0].handle,
+            "@AmericanAir still cancelled, nobody answers",
+            "negative",
+            "American",
+            storm[0].created,
+        )
+    )
     ids = publish(fake_x, storm, BRAND, start=now - timedelta(seconds=60), every_seconds=1)
     served = serve(SURGE_THRESHOLD="30")
     served.runtime.ingestor.run()
@@ -130,8 +143,12 @@ def surge(serve, fake_x, fake_slack):
 
 def chunk_claims(fake_slack, card) -> list[tuple[str, str]]:
     """(chunk ts, case id) of every Claim button in the incident's thread."""
-    return [(m.ts, block["accessory"]["value"]) for m in fake_slack.thread(card.ts)
-            for block in m.blocks if block.get("accessory", {}).get("action_id") == "claim"]
+    return [
+        (m.ts, block["accessory"]["value"])
+        for m in fake_slack.thread(card.ts)
+        for block in m.blocks
+        if block.get("accessory", {}).get("action_id") == "claim"
+    ]
 
 
 def test_a_tweet_claimed_from_the_incident_thread_gets_its_own_card(surge, fake_slack):
@@ -166,7 +183,8 @@ def test_status_update_is_sent_to_each_customer_once_and_only_after_confirmation
     assert served.send(view_submission_body(status, {"status_text": text}, user="U0AGENT")).ok
     runtime.poster.run()
     assert "Status update" in json.dumps(fake_slack.updates[-1]) and "jetblue.com/travelalerts" in json.dumps(
-        fake_slack.updates[-1])
+        fake_slack.updates[-1]
+    )
 
     served.click("incident_bulk_reply", "U0AGENT", card.ts, value="1")
     confirm = open_view(fake_slack, "incident_bulk_reply")
@@ -207,8 +225,14 @@ def confirm_bulk_reply(served, card, fake_slack) -> None:
 def _ticked_submission(view: dict, user: str) -> str:
     """The confirmation modal submitted with its checkbox ticked."""
     payload = json.loads(parse_qs(view_submission_body(view, {}, user=user))["payload"][0])
-    payload["view"]["state"]["values"] = {"confirm": {"confirmed": {
-        "type": "checkboxes", "selected_options": [{"value": "yes", "text": {"type": "plain_text", "text": "x"}}]}}}
+    payload["view"]["state"]["values"] = {
+        "confirm": {
+            "confirmed": {
+                "type": "checkboxes",
+                "selected_options": [{"value": "yes", "text": {"type": "plain_text", "text": "x"}}],
+            }
+        }
+    }
     return urlencode({"payload": json.dumps(payload)})
 
 
@@ -292,8 +316,9 @@ def test_a_follow_up_to_a_grouped_tweet_shows_in_its_chunk_and_later_in_its_card
     served, card, ids = surge
     runtime = served.runtime
     customer = fake_x.tweets[ids[5]].author_id
-    follow_up = fake_x.add_tweet(f"@{BRAND} still stuck at the gate &lt;3 hours now", fake_x.users[customer],
-                                 reply_to=ids[5])
+    follow_up = fake_x.add_tweet(
+        f"@{BRAND} still stuck at the gate &lt;3 hours now", fake_x.users[customer], reply_to=ids[5]
+    )
     runtime.ingestor.run()
     runtime.poster.run()
     shown = [m for m in fake_slack.thread(card.ts) if ids[5] in json.dumps(m.blocks)]
@@ -333,13 +358,21 @@ def test_perch_status_lists_open_surges(surge):
 def test_a_grouped_tweet_is_claimable_from_the_app_home(surge, fake_slack):
     served, _, _ = surge
     db = served.runtime.store.db
-    event = {"type": "event_callback", "team_id": "T0PERCH", "api_app_id": "A0PERCH", "event_id": "Ev9",
-             "event_time": 1, "event": {"type": "app_home_opened", "user": "U0AGENT", "tab": "home", "event_ts": "1"}}
+    event = {
+        "type": "event_callback",
+        "team_id": "T0PERCH",
+        "api_app_id": "A0PERCH",
+        "event_id": "Ev9",
+        "event_time": 1,
+        "event": {"type": "app_home_opened", "user": "U0AGENT", "tab": "home", "event_ts": "1"},
+    }
     signed_post(served.url, SIGNING_SECRET, json.dumps(event), content_type="application/json")
     wait_until(lambda: "U0AGENT" in fake_slack.homes)
     home = fake_slack.homes["U0AGENT"]
-    assert re.search(r"🌊 \*Surge\* <https://slack.com/archives/C0QUEUE/p\d+\|“cancelled · flight”>: 60 waiting",
-                     json.dumps(home, ensure_ascii=False))
+    assert re.search(
+        r"🌊 \*Surge\* <https://slack.com/archives/C0QUEUE/p\d+\|“cancelled · flight”>: 60 waiting",
+        json.dumps(home, ensure_ascii=False),
+    )
     queued = [b["accessory"]["value"] for b in home["blocks"] if b.get("accessory", {}).get("action_id") == "claim"]
     grouped = {str(row[0]) for row in db.execute("SELECT id FROM cases WHERE grouped = 1")}
     case_id = next(value for value in queued if value in grouped)

@@ -13,15 +13,18 @@ from fakes.slack_requests import signed_post
 from tests.conftest import QUEUE, SIGNING_SECRET, cycle, minutes_ago, wait_until
 
 
-@pytest.mark.parametrize(("text", "followers", "location", "verified", "priority"), [
-    ("@united my flight was cancelled and I'm stuck at the gate", 120, None, False, "high"),
-    ("@united terrible service, awful crew", 50_000, None, False, "high"),
-    ("@united terrible service, awful crew", 120, None, False, "normal"),
-    ("@united terrible service, awful crew", 120, None, True, "high"),
-    ("@united the desk is empty and nobody answers", 120, "JFK", False, "high"),
-    ("@united thanks for the great flight today!", 120, None, True, "normal"),
-    ("@united what time does boarding start?", 120, "JFK", False, "normal"),
-])
+@pytest.mark.parametrize(
+    ("text", "followers", "location", "verified", "priority"),
+    [
+        ("@united my flight was cancelled and I'm stuck at the gate", 120, None, False, "high"),
+        ("@united terrible service, awful crew", 50_000, None, False, "high"),
+        ("@united terrible service, awful crew", 120, None, False, "normal"),
+        ("@united terrible service, awful crew", 120, None, True, "high"),
+        ("@united the desk is empty and nobody answers", 120, "JFK", False, "high"),
+        ("@united thanks for the great flight today!", 120, None, True, "normal"),
+        ("@united what time does boarding start?", 120, "JFK", False, "normal"),
+    ],
+)
 def test_triage_table(text, followers, location, verified, priority):
     assert assess(text, followers=followers, location=location, verified=verified).priority == priority
 
@@ -44,17 +47,25 @@ def test_high_priority_cards_are_marked_and_first_in_app_home(serve, fake_x, fak
     fake_x.add_tweet("@Delta flight CANCELLED and I'm stranded, no one at the desk", "angry", created_at=minutes_ago(5))
     served = serve()
     cycle(served.runtime)
-    cards = {m.metadata["event_payload"]["case_id"]: json.dumps(m.blocks, ensure_ascii=False)
-             for m in fake_slack.top_level(QUEUE)}
+    cards = {
+        m.metadata["event_payload"]["case_id"]: json.dumps(m.blocks, ensure_ascii=False)
+        for m in fake_slack.top_level(QUEUE)
+    }
     assert "🔴 *High priority* · negative · urgent: cancelled, no one, stranded" in cards[2]
     assert "High priority" not in cards[1]
-    event = {"type": "event_callback", "team_id": "T0PERCH", "api_app_id": "A0PERCH", "event_id": "Ev2",
-             "event_time": 1, "event": {"type": "app_home_opened", "user": "U0AGENT", "tab": "home", "event_ts": "1"}}
+    event = {
+        "type": "event_callback",
+        "team_id": "T0PERCH",
+        "api_app_id": "A0PERCH",
+        "event_id": "Ev2",
+        "event_time": 1,
+        "event": {"type": "app_home_opened", "user": "U0AGENT", "tab": "home", "event_ts": "1"},
+    }
     signed_post(served.url, SIGNING_SECRET, json.dumps(event), content_type="application/json")
     wait_until(lambda: "U0AGENT" in fake_slack.homes)
     blocks = fake_slack.homes["U0AGENT"]["blocks"]
     start = next(i for i, b in enumerate(blocks) if b["type"] == "section" and b["text"]["text"].startswith("*Queue*"))
-    queued = [b for b in blocks[start + 1:] if b.get("accessory", {}).get("action_id") == "claim"]
+    queued = [b for b in blocks[start + 1 :] if b.get("accessory", {}).get("action_id") == "claim"]
     assert [b["accessory"]["value"] for b in queued] == ["2", "1"]  # each claimable from the Home tab
     assert queued[0]["text"]["text"].startswith("🔴") and not queued[1]["text"]["text"].startswith("🔴")
 

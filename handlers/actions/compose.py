@@ -30,8 +30,7 @@ from storage.replies import get_saved_reply, saved_replies, sent_replies
 log = logging.getLogger(__name__)
 
 
-def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-               context: BoltContext) -> None:
+def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
     case = case_for_action(body, action, client, context)
     if case is not None:
@@ -39,8 +38,9 @@ def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
         open_modal(client, body, reply_modal(case, thread_so_far(db, case), saved_replies(db)))
 
 
-def open_move_to_dm(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                    context: BoltContext) -> None:
+def open_move_to_dm(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     ack()
     case = case_for_action(body, action, client, context)
     if case is None:
@@ -54,8 +54,9 @@ def open_move_to_dm(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
     open_modal(client, body, move_to_dm_modal(case, brand.id))
 
 
-def pick_saved_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                     context: BoltContext) -> None:
+def pick_saved_reply(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     """Add the picked saved reply to what the agent has typed so far, keeping the @mention first."""
     ack()
     db = services(context).store.db
@@ -70,26 +71,38 @@ def pick_saved_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], cli
     notice = None
     if fit_text_box(text) != text:
         text = fit_text_box(text)
-        notice = (f"⚠ The saved reply did not fit: the box holds {TEXT_BOX_MAX:,} characters, so its end was "
-                  "cut. X takes 280, so shorten it before sending.")
+        notice = (
+            f"⚠ The saved reply did not fit: the box holds {TEXT_BOX_MAX:,} characters, so its end was "
+            "cut. X takes 280, so shorten it before sending."
+        )
     version = int(meta.get("version", 0)) + 1
     try:
-        client.views_update(view_id=view["id"], hash=view.get("hash"),
-                            view=reply_modal(case, thread_so_far(db, case), saved_replies(db), text=text,
-                                             version=version, notice=notice))
+        client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=reply_modal(
+                case, thread_so_far(db, case), saved_replies(db), text=text, version=version, notice=notice
+            ),
+        )
     except SlackApiError as error:  # hash_conflict: the agent typed meanwhile; their text stays
         if error.response.get("error") != "hash_conflict":
             user, _ = clicker(body)
             log.warning("Reply form not updated with saved reply %s: %s", saved["id"], error.response.get("error"))
-            tell_directly(client, user, f"Perch could not add the saved reply “{one_line(saved['name'])[:60]}” to "
-                                        f"your form (Slack said {error.response.get('error')}). Your text is as "
-                                        "you left it: paste the saved reply from `/perch replies` instead.")
+            tell_directly(
+                client,
+                user,
+                f"Perch could not add the saved reply “{one_line(saved['name'])[:60]}” to "
+                f"your form (Slack said {error.response.get('error')}). Your text is as "
+                "you left it: paste the saved reply from `/perch replies` instead.",
+            )
 
 
 def thread_so_far(db: Any, case: CardData) -> list[dict[str, Any]]:
     """The customer's tweets and what the brand sent, in time order."""
-    entries = [{"at": t["created_at"], "who": f"@{t['author_handle']}", "text": t["text"], "from_x": True}
-               for t in case_tweets(db, case.case_id)]
+    entries = [
+        {"at": t["created_at"], "who": f"@{t['author_handle']}", "text": t["text"], "from_x": True}
+        for t in case_tweets(db, case.case_id)
+    ]
     for reply in sent_replies(db, case.case_id):
         who = "DM" if reply["kind"] == "dm" else "Brand"
         if reply["sent_by_name"]:
@@ -98,8 +111,9 @@ def thread_so_far(db: Any, case: CardData) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda e: e["at"])
 
 
-def case_for_action(body: dict[str, Any], action: dict[str, Any], client: WebClient,
-              context: BoltContext) -> CardData | None:
+def case_for_action(
+    body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> CardData | None:
     perch = services(context)
     user, _ = clicker(body)
     if not may_act_or_tell(perch, client, body):

@@ -17,8 +17,9 @@ from storage.escalations import Escalation, acknowledge, add_case_note, get_esca
 from storage.locations import Location, all_locations, get_location
 
 
-def open_escalate(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                  context: BoltContext) -> None:
+def open_escalate(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     ack()
     case = case_for_action(body, action, client, context)
     if case is None:
@@ -26,15 +27,20 @@ def open_escalate(ack: Ack, body: dict[str, Any], action: dict[str, Any], client
     user, _ = clicker(body)
     locations = all_locations(services(context).store.db)
     if not locations:
-        tell(client, channel_of(body), user, "No locations are set up yet. A manager can add them with "
-                                             "`/perch locations add CODE #channel @staff-group`.")
+        tell(
+            client,
+            channel_of(body),
+            user,
+            "No locations are set up yet. A manager can add them with "
+            "`/perch locations add CODE #channel @staff-group`.",
+        )
         return
     try:
-        client.views_open(trigger_id=body["trigger_id"], view=escalate_modal(case, locations,
-                                                                             case.suggested_location))
+        client.views_open(trigger_id=body["trigger_id"], view=escalate_modal(case, locations, case.suggested_location))
     except SlackApiError as error:
-        tell(client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}). "
-                                             "Click again.")
+        tell(
+            client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}). Click again."
+        )
 
 
 def location_menu(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:
@@ -42,9 +48,10 @@ def location_menu(ack: Ack, payload: dict[str, Any], context: BoltContext) -> No
     ack(options=location_options(all_locations(services(context).store.db), payload.get("value") or ""))
 
 
-def escalation_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                   context: BoltContext) -> None:
-    """"On it": the first of the location's staff to click takes it; the agent is told in the case thread."""
+def escalation_ack(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """ "On it": the first of the location's staff to click takes it; the agent is told in the case thread."""
     ack()
     perch = services(context)
     db = perch.store.db
@@ -60,14 +67,18 @@ def escalation_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], clien
         tell(client, channel_of(body), user, f"Already {state} by <@{who}>.")
     else:
         with writing(db):
-            add_case_note(db, escalation.case_id, f"👀 {location.code}: *{display_name(name)}* is on it. You can tell "
-                                                  "the customer someone is coming.")
+            add_case_note(
+                db,
+                escalation.case_id,
+                f"👀 {location.code}: *{display_name(name)}* is on it. You can tell the customer someone is coming.",
+            )
     perch.poster.sync_case(escalation.case_id, escalation.id)
 
 
-def escalation_resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                       context: BoltContext) -> None:
-    """"Done": asks for a short outcome in a modal."""
+def escalation_resolve(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """ "Done": asks for a short outcome in a modal."""
     ack()
     user, _ = clicker(body)
     found = _staff_escalation(body, action, client, context, "close this")
@@ -83,8 +94,9 @@ def escalation_resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], c
         tell(client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}).")
 
 
-def _staff_escalation(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext,
-                      doing: str) -> tuple[Escalation, Location] | None:
+def _staff_escalation(
+    body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext, doing: str
+) -> tuple[Escalation, Location] | None:
     """The escalation a button is about, when the clicker is its location's staff; else they are told."""
     perch = services(context)
     user, _ = clicker(body)
@@ -98,4 +110,3 @@ def _staff_escalation(body: dict[str, Any], action: dict[str, Any], client: WebC
         tell(client, channel_of(body), user, f"Only {location.code} staff can {doing}.")
         return None
     return escalation, location
-

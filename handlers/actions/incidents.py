@@ -13,16 +13,18 @@ from handlers.shared import channel_of, clicker, may_act_or_tell, open_modal, te
 from storage.incidents import OTHER, Incident, bulk_candidates, get_incident, incident_stats, stop_bulk
 
 
-def open_status(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                context: BoltContext) -> None:
+def open_status(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     ack()
     incident = _incident_for(body, action, client, context)
     if incident is not None:
         open_modal(client, body, status_modal(incident, incident_stats(services(context).store.db, incident.id)))
 
 
-def open_bulk_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                    context: BoltContext) -> None:
+def open_bulk_reply(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     ack()
     incident = _incident_for(body, action, client, context)
     if incident is None:
@@ -40,8 +42,9 @@ def open_bulk_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
         open_modal(client, body, bulk_reply_modal(incident, candidates, perch.settings.bulk_reply_interval_seconds))
 
 
-def stop_bulk_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                    context: BoltContext) -> None:
+def stop_bulk_reply(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     ack()
     incident = _incident_for(body, action, client, context)
     if incident is None:
@@ -53,8 +56,9 @@ def stop_bulk_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
     perch.poster.sync_incident(incident.id)
 
 
-def _incident_for(body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                  context: BoltContext) -> Incident | None:
+def _incident_for(
+    body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> Incident | None:
     perch = services(context)
     user, _ = clicker(body)
     if not may_act_or_tell(perch, client, body):

@@ -26,16 +26,20 @@ def claim(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebCli
     apply_change(body, action, client, context, cases.claim, REFUSALS)
 
 
-def unclaim(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-            context: BoltContext) -> None:
+def unclaim(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
     gate = services(context).gate
-    apply_change(body, action, client, context, lambda db, case_id, user: cases.unclaim(
-        db, case_id, user, as_manager=gate.may_manage(user).allowed), REFUSALS)
+    apply_change(
+        body,
+        action,
+        client,
+        context,
+        lambda db, case_id, user: cases.unclaim(db, case_id, user, as_manager=gate.may_manage(user).allowed),
+        REFUSALS,
+    )
 
 
-def reassign(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-             context: BoltContext) -> None:
+def reassign(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """A manager hands the case to someone else (the users menu on a claimed card)."""
     ack()
     gate = services(context).gate
@@ -48,5 +52,12 @@ def reassign(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Web
     if not gate.may_act(target).allowed:
         tell(client, channel_of(body), user, f"<@{target}> is not in the support user group, so cannot take cases.")
         return
-    apply_change(body, action, client, context, lambda db, case_id, by: cases.reassign(db, case_id, target, by),
-                 REFUSALS, check_gate=False)
+    apply_change(
+        body,
+        action,
+        client,
+        context,
+        lambda db, case_id, by: cases.reassign(db, case_id, target, by),
+        REFUSALS,
+        check_gate=False,
+    )

@@ -12,9 +12,11 @@ from bot.mrkdwn import escape, escape_within, one_line
 from bot.services import services
 from storage.locations import all_locations, get_location, remove_location, save_location
 
-USAGE = ("Usage: `/perch locations list`, `/perch locations add CODE #channel @staff-group [lead=@person] "
-         "[name=\"…\"] [aliases=\"a;b\"] [kind=store] [timezone=…]`, `/perch locations edit CODE field=value`, "
-         "`/perch locations remove CODE`.")
+USAGE = (
+    "Usage: `/perch locations list`, `/perch locations add CODE #channel @staff-group [lead=@person] "
+    '[name="…"] [aliases="a;b"] [kind=store] [timezone=…]`, `/perch locations edit CODE field=value`, '
+    "`/perch locations remove CODE`."
+)
 _ENTITY = re.compile(r"<([#@!])(subteam\^)?([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -36,8 +38,10 @@ def locations_command(text: str, user: str, context: BoltContext) -> str:
         if action == "add" and len(args) >= 3:
             location = build_location(args[0], args[1], staff=" ".join(args[2:]), **_named(options))
             new = save_location(db, location)
-            return (f"{'Added' if new else 'Updated'} *{location.code}* · {escape(location.name)} → "
-                    f"<#{location.slack_channel}>. Invite @Perch to that channel if it is not there yet.")
+            return (
+                f"{'Added' if new else 'Updated'} *{location.code}* · {escape(location.name)} → "
+                f"<#{location.slack_channel}>. Invite @Perch to that channel if it is not there yet."
+            )
         if action == "edit" and len(args) == 1 and options:
             location = get_location(db, args[0])
             if location is None:
@@ -74,9 +78,14 @@ def _listing(db) -> str:
         return "No locations yet. " + USAGE
     lines = ["*Locations*"]
     for location in locations:
-        staff = f"<!subteam^{location.staff_group}>" if location.staff_group else " ".join(
-            f"<@{u}>" for u in location.staff_users)
+        staff = (
+            f"<!subteam^{location.staff_group}>"
+            if location.staff_group
+            else " ".join(f"<@{u}>" for u in location.staff_users)
+        )
         aliases = f" · aka {escape_within(one_line('; '.join(location.aliases)), 200)}" if location.aliases else ""
-        lines.append(f"• *{location.code}* {escape(location.name)} ({location.kind}, {location.timezone}) → "
-                     f"<#{location.slack_channel}>, staff {staff}{aliases}")
+        lines.append(
+            f"• *{location.code}* {escape(location.name)} ({location.kind}, {location.timezone}) → "
+            f"<#{location.slack_channel}>, staff {staff}{aliases}"
+        )
     return "\n".join(lines)[:3900]

@@ -21,28 +21,29 @@ from handlers.commands.report import run_report
 from handlers.commands.status import status_text
 from storage.replies import add_saved_reply, remove_saved_reply, saved_replies
 
-HELP = "\n".join([
-    "*Perch* turns the brand's X mentions into cards in the support queue.",
-    "• `/perch help` — this list",
-    "• `/perch status` — last poll of each source, queue size, X's rate limits, version",
-    "• `/perch replies list` — the saved replies offered in the Reply form",
-    "• `/perch replies add NAME | TEXT` — save a reply (e.g. `/perch replies add Delay | Sorry for the wait…`)",
-    "• `/perch replies remove NAME` — delete a saved reply",
-    "• `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour] [@agent] "
-    "[LOCATION] [public] [csv]` — how fast the team answers (managers)",
-    "• `/perch locations list` — airports and stores that cases can be escalated to",
-    "• `/perch locations add CODE #channel @staff-group [lead=@person] [name=\"…\"] [aliases=\"a;b\"] "
-    "[kind=store] [timezone=…]` — managers",
-    "• `/perch locations edit CODE field=value …`, `/perch locations remove CODE` — managers",
-    "Cards carry the buttons *Claim*, *Reply*, *Move to DM*, *Escalate* and *Resolve*.",
-])
+HELP = "\n".join(
+    [
+        "*Perch* turns the brand's X mentions into cards in the support queue.",
+        "• `/perch help` — this list",
+        "• `/perch status` — last poll of each source, queue size, X's rate limits, version",
+        "• `/perch replies list` — the saved replies offered in the Reply form",
+        "• `/perch replies add NAME | TEXT` — save a reply (e.g. `/perch replies add Delay | Sorry for the wait…`)",
+        "• `/perch replies remove NAME` — delete a saved reply",
+        "• `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour] [@agent] "
+        "[LOCATION] [public] [csv]` — how fast the team answers (managers)",
+        "• `/perch locations list` — airports and stores that cases can be escalated to",
+        '• `/perch locations add CODE #channel @staff-group [lead=@person] [name="…"] [aliases="a;b"] '
+        "[kind=store] [timezone=…]` — managers",
+        "• `/perch locations edit CODE field=value …`, `/perch locations remove CODE` — managers",
+        "Cards carry the buttons *Claim*, *Reply*, *Move to DM*, *Escalate* and *Resolve*.",
+    ]
+)
 REPLIES_USAGE = "Usage: `/perch replies list`, `/perch replies add NAME | TEXT`, `/perch replies remove NAME`."
 _SLACK_ENTITY = re.compile(r"<([@#])[A-Z0-9]+\|([^>]*)>")
 _NAME = re.compile(r"^[\w][\w .'-]{0,39}$")
 
 
-def perch_command(ack: Ack, respond: Respond, command: dict[str, Any], client: WebClient,
-                  context: BoltContext) -> None:
+def perch_command(ack: Ack, respond: Respond, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     text = decode_x(command.get("text") or "").strip()
     sub, _, rest = text.partition(" ")
     sub = sub.lower() or "help"
@@ -70,7 +71,8 @@ def _replies(args: str, user: str, context: BoltContext) -> str:
         if not saved:
             return "No saved replies yet. Add one with `/perch replies add NAME | TEXT`."
         return "*Saved replies*\n" + "\n".join(
-            f"• *{escape(r['name'])}*: {escape_within(one_line(r['text']), 300)}" for r in saved)
+            f"• *{escape(r['name'])}*: {escape_within(one_line(r['text']), 300)}" for r in saved
+        )
     verdict = perch.gate.may_act(user)
     if not verdict.allowed:
         return verdict.reason

@@ -21,8 +21,9 @@ from storage.metrics import build_report, case_rows
 log = logging.getLogger(__name__)
 
 
-def run_report(args: str, ack: Ack, respond: Respond, command: dict[str, Any], client: WebClient,
-               context: BoltContext) -> None:
+def run_report(
+    args: str, ack: Ack, respond: Respond, command: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     perch = services(context)
     user = command.get("user_id", "")
     verdict = perch.gate.may_manage(user)
@@ -39,18 +40,39 @@ def run_report(args: str, ack: Ack, respond: Respond, command: dict[str, Any], c
         ack(text=str(error), response_type="ephemeral")
         return
     ack()
-    report = build_report(perch.store.db, request.start, request.end, now=now, timezone=settings.report_timezone,
-                          sla_minutes=settings.sla_first_response_minutes, agent=request.agent,
-                          location=request.location)
-    respond(text=report_text(report, request.label), blocks=report_blocks(report, request.label, request.breakdown),
-            response_type="in_channel" if request.public else "ephemeral", replace_original=False)
+    report = build_report(
+        perch.store.db,
+        request.start,
+        request.end,
+        now=now,
+        timezone=settings.report_timezone,
+        sla_minutes=settings.sla_first_response_minutes,
+        agent=request.agent,
+        location=request.location,
+    )
+    respond(
+        text=report_text(report, request.label),
+        blocks=report_blocks(report, request.label, request.breakdown),
+        response_type="in_channel" if request.public else "ephemeral",
+        replace_original=False,
+    )
     # Files: beside a public report in its channel; otherwise privately, in the manager's DM with Perch.
-    uploads = [{"content": report_chart(report, request.label), "filename": "perch-report.png",
-                "title": f"Perch · {request.label}"}]
+    uploads = [
+        {
+            "content": report_chart(report, request.label),
+            "filename": "perch-report.png",
+            "title": f"Perch · {request.label}",
+        }
+    ]
     if request.csv:
         rows = case_rows(perch.store.db, request.start, request.end, agent=request.agent, location=request.location)
-        uploads.append({"content": report_csv(rows), "filename": "perch-report.csv",
-                        "title": f"Perch cases · {request.label} (one row per case)"})
+        uploads.append(
+            {
+                "content": report_csv(rows),
+                "filename": "perch-report.csv",
+                "title": f"Perch cases · {request.label} (one row per case)",
+            }
+        )
     try:
         if request.public:
             channel = command.get("channel_id")
@@ -59,5 +81,8 @@ def run_report(args: str, ack: Ack, respond: Respond, command: dict[str, Any], c
         client.files_upload_v2(channel=channel, file_uploads=uploads, initial_comment=f"Perch · {request.label}")
     except SlackApiError as error:
         log.warning("Report files not uploaded: %s", error.response.get("error"))
-        respond(text=f"The chart{' and CSV' if request.csv else ''} could not be uploaded "
-                     f"({error.response.get('error')}).", response_type="ephemeral", replace_original=False)
+        respond(
+            text=f"The chart{' and CSV' if request.csv else ''} could not be uploaded ({error.response.get('error')}).",
+            response_type="ephemeral",
+            replace_original=False,
+        )

@@ -23,8 +23,11 @@ def status_text(context: BoltContext) -> str:
     cursors = {row["source"]: row for row in perch.store.db.query("SELECT source, newest_id, newest_at FROM cursors")}
     for source in sorted(set(states) | set(cursors)):
         state = states.get(source)
-        when = (f"last good poll {duration(now - datetime.fromtimestamp(state.last_success, UTC))} ago"
-                if state and state.last_success else "no good poll yet")
+        when = (
+            f"last good poll {duration(now - datetime.fromtimestamp(state.last_success, UTC))} ago"
+            if state and state.last_success
+            else "no good poll yet"
+        )
         problem = f" · ⚠ {escape_within(state.last_error, 200)}" if state and state.last_error else ""
         cursor = cursors.get(source)
         newest = f" · newest tweet {duration(now - from_iso(cursor['newest_at']))} old" if cursor else ""
@@ -32,8 +35,10 @@ def status_text(context: BoltContext) -> str:
     waiting, oldest = queue_stats(perch.store.db)
     lines.append(f"• Queue: {waiting} unclaimed" + (f", oldest {duration(now - from_iso(oldest))}" if oldest else ""))
     for incident, incident_waiting in incident_summaries(perch.store.db):
-        lines.append(f"• 🌊 Surge “{escape_within(one_line(incident.label), 80)}” since "
-                     f"{from_iso(incident.opened_at):%H:%M} UTC: {incident_waiting} waiting")
+        lines.append(
+            f"• 🌊 Surge “{escape_within(one_line(incident.label), 80)}” since "
+            f"{from_iso(incident.opened_at):%H:%M} UTC: {incident_waiting} waiting"
+        )
     for endpoint, (remaining, reset_at) in sorted(perch.x.limits.items()):
         reset = datetime.fromtimestamp(reset_at, UTC).strftime("%H:%M UTC")
         lines.append(f"• X `{endpoint}`: {remaining} calls left until {reset}")

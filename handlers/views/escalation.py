@@ -27,13 +27,16 @@ from storage.escalations import (
 )
 from storage.locations import get_location
 
-CHANNEL_ERRORS = {"not_in_channel": "Perch is not in {channel}: invite it there (`/invite @Perch`) and submit again.",
-                  "channel_not_found": "Perch cannot see {channel}: invite it there, or fix the location's channel.",
-                  "is_archived": "{channel} is archived: fix the location's channel (`/perch locations edit`)."}
+CHANNEL_ERRORS = {
+    "not_in_channel": "Perch is not in {channel}: invite it there (`/invite @Perch`) and submit again.",
+    "channel_not_found": "Perch cannot see {channel}: invite it there, or fix the location's channel.",
+    "is_archived": "{channel} is archived: fix the location's channel (`/perch locations edit`).",
+}
 
 
-def submit_escalate(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                    context: BoltContext) -> None:
+def submit_escalate(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     perch = services(context)
     db = perch.store.db
     user, name = clicker(body)
@@ -44,30 +47,53 @@ def submit_escalate(ack: Ack, body: dict[str, Any], view: dict[str, Any], client
     case = get_card(db, int(json.loads(view.get("private_metadata") or "{}").get("case_id") or 0))
     location = get_location(db, code) if code else None
     verdict = perch.gate.may_act(user)
-    problem = (verdict.reason if not verdict.allowed else
-               "Perch has no such case any more." if case is None else
-               "Pick a location Perch knows." if location is None else
-               f"This case is escalated to {code} already." if open_escalation(db, case.case_id, code) else None)
+    problem = (
+        verdict.reason
+        if not verdict.allowed
+        else "Perch has no such case any more."
+        if case is None
+        else "Pick a location Perch knows."
+        if location is None
+        else f"This case is escalated to {code} already."
+        if open_escalation(db, case.case_id, code)
+        else None
+    )
     if problem:
         ack(response_action="errors", errors={"location": problem})
         return
-    escalation_id = begin_escalation(db, case.case_id, location.code, urgency if urgency == "urgent" else "normal",
-                                     note.strip(), user=user, user_name=name)
+    escalation_id = begin_escalation(
+        db,
+        case.case_id,
+        location.code,
+        urgency if urgency == "urgent" else "normal",
+        note.strip(),
+        user=user,
+        user_name=name,
+    )
     try:
-        posted = client.chat_postMessage(channel=location.slack_channel, **escalation_message(
-            get_escalation(db, escalation_id), case, location))
+        posted = client.chat_postMessage(
+            channel=location.slack_channel, **escalation_message(get_escalation(db, escalation_id), case, location)
+        )
     except SlackApiError as error:
         drop_escalation(db, escalation_id)
         template = CHANNEL_ERRORS.get(error.response.get("error"), "Slack refused the message ({error}). Try again.")
-        ack(response_action="errors", errors={"location": template.format(
-            channel=f"<#{location.slack_channel}>", error=error.response.get("error"))})
+        ack(
+            response_action="errors",
+            errors={
+                "location": template.format(channel=f"<#{location.slack_channel}>", error=error.response.get("error"))
+            },
+        )
         return
     confirm_escalation(db, escalation_id, posted["channel"], posted["ts"])
     ack()
     urgent = " (urgent)" if urgency == "urgent" else ""
     with writing(db):
-        add_case_note(db, case.case_id, f"📣 *{display_name(name)}* escalated to {location.code}{urgent}. "
-                                        "Perch will tell you here when the staff pick it up.")
+        add_case_note(
+            db,
+            case.case_id,
+            f"📣 *{display_name(name)}* escalated to {location.code}{urgent}. "
+            "Perch will tell you here when the staff pick it up.",
+        )
     perch.poster.sync_case(case.case_id)
 
 
@@ -91,7 +117,10 @@ def submit_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
     ack()
     if done:
         with writing(db):
-            add_case_note(db, escalation.case_id, f"✅ {location.code}: done by *{display_name(name)}*: "
-                                                  f"“{escape_within(one_line(outcome), 500)}”. Update the customer.")
+            add_case_note(
+                db,
+                escalation.case_id,
+                f"✅ {location.code}: done by *{display_name(name)}*: "
+                f"“{escape_within(one_line(outcome), 500)}”. Update the customer.",
+            )
     perch.poster.sync_case(escalation.case_id, escalation.id)
-

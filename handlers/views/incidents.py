@@ -68,8 +68,10 @@ def _status_problem(text: str) -> str | None:
     if not text.strip():
         return tweet_problem(text)
     if tweet_problem(LONGEST_ADDRESS + text.strip()):
-        return tweet_problem(text) or ("Too long once a customer's @handle (up to 16 characters) is put in "
-                                       "front of it: keep it to about 263 characters.")
+        return tweet_problem(text) or (
+            "Too long once a customer's @handle (up to 16 characters) is put in "
+            "front of it: keep it to about 263 characters."
+        )
     return None
 
 

@@ -30,8 +30,14 @@ def submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
         ack(response_action="errors", errors={block_id: problem})
         return
     user, name = clicker(body)
-    sent = perch.outbox.reply(case.case_id, reply_target(perch.store.db, case.case_id) or case.tweet_id, text,
-                              key=f"view:{view['id']}", agent=user, agent_name=name)
+    sent = perch.outbox.reply(
+        case.case_id,
+        reply_target(perch.store.db, case.case_id) or case.tweet_id,
+        text,
+        key=f"view:{view['id']}",
+        agent=user,
+        agent_name=name,
+    )
     if not _delivered(sent):
         ack(response_action="errors", errors={block_id: sent.message})
         return
@@ -39,8 +45,9 @@ def submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
     perch.poster.sync_case(case.case_id)
 
 
-def submit_move_to_dm(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                      context: BoltContext) -> None:
+def submit_move_to_dm(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     perch = services(context)
     _, public = submitted_text(view, "public")
     _, private = submitted_text(view, "private")
@@ -53,27 +60,39 @@ def submit_move_to_dm(ack: Ack, body: dict[str, Any], view: dict[str, Any], clie
         return
     user, name = clicker(body)
     db = perch.store.db
-    handoff = perch.outbox.reply(case.case_id, reply_target(db, case.case_id) or case.tweet_id, public,
-                                 key=f"view:{view['id']}:public", agent=user, agent_name=name)
+    handoff = perch.outbox.reply(
+        case.case_id,
+        reply_target(db, case.case_id) or case.tweet_id,
+        public,
+        key=f"view:{view['id']}:public",
+        agent=user,
+        agent_name=name,
+    )
     if not _delivered(handoff):
         ack(response_action="errors", errors={"public": handoff.message})
         return
     ack()
     dm = None
     if private.strip():
-        dm = perch.outbox.dm(case.case_id, case.author_id, private.strip(), key=f"view:{view['id']}:dm",
-                             agent=user, agent_name=name)
+        dm = perch.outbox.dm(
+            case.case_id, case.author_id, private.strip(), key=f"view:{view['id']}:dm", agent=user, agent_name=name
+        )
     if handoff.status == "sent":
         mark_moved_to_dm(db, case.case_id, user, {"dm": dm.status if dm else "none"})
     perch.poster.sync_case(case.case_id)
     if dm is not None and not _delivered(dm):
         channel = get_card(db, case.case_id).slack_channel
-        tell(client, channel, user, f"The public reply to @{case.author_handle} went out, but the DM did not: "
-                                    f"{dm.message}")
+        tell(
+            client,
+            channel,
+            user,
+            f"The public reply to @{case.author_handle} went out, but the DM did not: {dm.message}",
+        )
 
 
-def _checked(perch: Services, body: dict[str, Any], view: dict[str, Any], text: str) -> tuple[CardData | None,
-                                                                                              str | None]:
+def _checked(
+    perch: Services, body: dict[str, Any], view: dict[str, Any], text: str
+) -> tuple[CardData | None, str | None]:
     """The case and the first thing wrong with the submission (None when it may be sent)."""
     problem = tweet_problem(text)
     if problem:
