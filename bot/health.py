@@ -92,7 +92,7 @@ class HealthMonitor:
     def _raise(self, name: str, text: str) -> None:
         """Recorded before it is posted (a restart must not post it again); dropped if Slack refuses."""
         db = self.store.db
-        db["alarms"].insert({"name": name, "text": text, "raised_at": utc_now()}, replace=True)
+        db.table("alarms").insert({"name": name, "text": text, "raised_at": utc_now()}, replace=True)
         try:
             posted = self.client.chat_postMessage(
                 channel=self.channel, text=f"🚨 Perch: {text}", blocks=[_section(f"🚨 *Perch:* {text}")]

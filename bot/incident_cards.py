@@ -238,7 +238,7 @@ def status_modal(incident: Incident, stats: IncidentStats) -> dict[str, Any]:
 def bulk_reply_modal(incident: Incident, candidates: int, interval: float) -> dict[str, Any]:
     """The explicit confirmation before Perch sends the status as one public reply per customer."""
     text = escape_within(one_line(incident.status_text or ""), 600)
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {
             "type": "section",
             "text": {

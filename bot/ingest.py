@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from bot.detect import Detector
 from bot.mrkdwn import decode_x
@@ -85,9 +86,12 @@ class Ingestor:
             return report
         self._poll(MENTIONS, lambda start: self._mentions(account, start), report)
         for query in self.search_queries:
-            self._poll(f"search:{query}", lambda start, q=query: self.x.search(q, start), report)
+            self._poll(f"search:{query}", partial(self._search, query), report)
         self._poll(OWN, lambda start: self.x.own_tweets(account.id, start), report, store=self._store_own)
         return report
+
+    def _search(self, query: str, start: datetime) -> Fetch:
+        return self.x.search(query, start)
 
     def _account(self) -> Account | None:
         """The brand account (asked of X once, then kept); polling waits until it is known."""
@@ -170,6 +174,8 @@ class Ingestor:
     def _triage(self, case_ids: list[int]) -> None:
         """Guess each new case's location (`📍 JFK?`) and its priority (signals shown on the card)."""
         db = self.store.db
+        if self.detector is None:
+            return
         detector = self.detector()  # the locations configured now, once per batch
         suggestions, triage = {}, {}
         for case_id, (raw, followers, verified) in case_texts(db, case_ids).items():

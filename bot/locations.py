@@ -16,6 +16,7 @@ import re
 import threading
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import airportsdata
@@ -35,7 +36,7 @@ class LocationError(ValueError):
 
 
 @cache
-def _airports() -> dict[str, dict]:
+def _airports() -> dict[str, Any]:
     return airportsdata.load("IATA")
 
 
@@ -71,8 +72,8 @@ def build_location(
     if kind == "airport" and facts is None and not name.strip():
         raise LocationError(f"`{code}` is not an IATA airport code Perch knows; give the airport a name.")
     staff_group, staff_users = _staff(staff)
-    lead = lead.strip() or None
-    if lead is not None and not (GROUP.match(lead) or USER.match(lead)):
+    lead_id = lead.strip() or None
+    if lead_id is not None and not (GROUP.match(lead_id) or USER.match(lead_id)):
         raise LocationError("lead must be a user id (U…) or a user group id (S…).")
     timezone = timezone.strip() or (facts or {}).get("tz") or "UTC"
     try:
@@ -86,7 +87,7 @@ def build_location(
         slack_channel=channel,
         staff_group=staff_group,
         staff_users=staff_users,
-        lead=lead,
+        lead=lead_id,
         aliases=tuple(a.strip() for a in aliases.split(";") if a.strip()),
         timezone=timezone,
     )

@@ -68,7 +68,8 @@ def cut_mrkdwn(text: str, limit: int) -> str:
     without splitting an entity like `&amp;` or a `<…>` token, ending with an ellipsis when cut."""
     if utf16_len(text) <= limit:
         return text
-    pieces, position = [], 0
+    pieces: list[str] = []
+    position = 0
     for match in _MRKDWN_TOKEN.finditer(text):
         pieces.extend(text[position : match.start()])
         pieces.append(match.group())

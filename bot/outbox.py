@@ -72,7 +72,7 @@ class Outbox:
         if begin.outcome == "in_flight":
             return Sent("in_flight", "This is being sent already.")
         if begin.outcome == "check":
-            since = from_iso(db["replies"].get(begin.reply_id)["created_at"]) - LOOKBACK
+            since = from_iso(db.table("replies").get(begin.reply_id)["created_at"]) - LOOKBACK
             try:
                 found = find(since)
             except XError as error:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -314,7 +315,7 @@ class Poster:
         """Re-render an escalation's message in its location's channel."""
         db = self.store.db
         escalation = get_escalation(db, escalation_id)
-        if escalation is None or escalation.slack_ts is None:
+        if escalation is None or escalation.slack_ts is None or escalation.slack_channel is None:
             return
         card, location = get_card(db, escalation.case_id), get_location(db, escalation.location)
         if card is None or location is None:
@@ -404,10 +405,10 @@ class Poster:
                         first=(chunk_no - 1) * CHUNK_SIZE + 1,
                         follow_ups=chunk_follow_ups(db, incident_id, chunk_no),
                     ),
-                    record=lambda ts, i=incident_id, n=chunk_no, c=row["slack_channel"], sig=signature: (
-                        record_chunk_posted(db, i, n, c, ts, sig)
+                    record=partial(
+                        record_chunk_posted, db, incident_id, chunk_no, row["slack_channel"], signature=signature
                     ),
-                    mark_attempt=lambda i=incident_id, n=chunk_no: mark_chunk_attempt(db, i, n),
+                    mark_attempt=partial(mark_chunk_attempt, db, incident_id, chunk_no),
                 )
             )
         return items
@@ -421,7 +422,7 @@ class Poster:
         for incident_id in stale_incidents(db, to_iso(self.now() - RECENT_INCIDENTS)):
             incident = get_incident(db, incident_id)
             rendered = self._incident_message(incident_id)
-            if incident is None or rendered is None:
+            if incident is None or rendered is None or incident.slack_channel is None or incident.slack_ts is None:
                 continue
             message, version, signature = rendered
             self._chat_update(incident.slack_channel, incident.slack_ts, message, f"incident {incident_id}")
@@ -468,8 +469,8 @@ class Poster:
                 thread_ts=f.thread_ts,
                 attempted=f.post_attempted_at is not None,
                 message=follow_up_message(f),
-                record=lambda ts, tweet_id=f.tweet_id: record_follow_up_posted(db, tweet_id, ts),
-                mark_attempt=lambda tweet_id=f.tweet_id: mark_follow_up_attempt(db, tweet_id),
+                record=partial(record_follow_up_posted, db, f.tweet_id),
+                mark_attempt=partial(mark_follow_up_attempt, db, f.tweet_id),
             )
             for f in follow_ups_to_post(db, case_id=case_id)
         ]
@@ -480,8 +481,8 @@ class Poster:
                 thread_ts=n["thread_ts"],
                 attempted=n["note_attempted_at"] is not None,
                 message=reply_note(n, self.brand_handle()),
-                record=lambda ts, reply_id=n["id"]: record_note_posted(db, reply_id, ts),
-                mark_attempt=lambda reply_id=n["id"]: mark_note_attempt(db, reply_id),
+                record=partial(record_note_posted, db, n["id"]),
+                mark_attempt=partial(mark_note_attempt, db, n["id"]),
             )
             for n in notes_to_post(db, case_id=case_id)
         ]
@@ -492,8 +493,8 @@ class Poster:
                 thread_ts=n["thread_ts"],
                 attempted=n["note_attempted_at"] is not None,
                 message=case_note_message(n),
-                record=lambda ts, note_id=n["id"]: record_case_note_posted(db, note_id, ts),
-                mark_attempt=lambda note_id=n["id"]: mark_case_note_attempt(db, note_id),
+                record=partial(record_case_note_posted, db, n["id"]),
+                mark_attempt=partial(mark_case_note_attempt, db, n["id"]),
             )
             for n in case_notes_to_post(db, case_id=case_id)
         ]

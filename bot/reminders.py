@@ -74,7 +74,7 @@ class Reminders:
         db = self.store.db
         location = get_location(db, escalation.location)
         waited = duration(now - from_iso(escalation.requested_at))
-        if location is None:
+        if location is None or escalation.slack_channel is None:
             return
         if number == 1:
             self.client.chat_postMessage(

@@ -49,13 +49,13 @@ def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
         elif lower == "yesterday":
             day = local_now.date() - timedelta(days=1)
             start, end, label = _day(day, zone), _day(local_now.date(), zone), f"yesterday ({day:%a %d %b})"
-        elif _DAYS.match(lower):
-            days = int(_DAYS.match(lower).group(1))
+        elif days_match := _DAYS.match(lower):
+            days = int(days_match.group(1))
             if not 1 <= days <= 366:
                 raise ReportArgsError(f"A period is 1 to 366 days, not {days}. {USAGE}")
             start, end, label = local_now - timedelta(days=days), local_now, f"the last {days} days"
-        elif _RANGE.match(word):
-            first, last = _RANGE.match(word).groups()
+        elif range_match := _RANGE.match(word):
+            first, last = range_match.groups()
             try:
                 first_day = date.fromisoformat(first)
                 last_day = date.fromisoformat(last or first)
@@ -68,8 +68,8 @@ def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
         elif lower == "by" and index + 1 < len(words) and words[index + 1].lower() in ("agent", "location", "hour"):
             breakdown = words[index + 1].lower()
             index += 1
-        elif _USER.match(word):
-            agent = _USER.match(word).group(1)
+        elif user_match := _USER.match(word):
+            agent = user_match.group(1)
         elif lower == "public":
             public = True
         elif lower == "csv":

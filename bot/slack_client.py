@@ -53,7 +53,7 @@ class PacedWebClient(WebClient):
         super().__init__(*args, **kwargs)
         self.pacer = pacer
 
-    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
         body = kwargs.get("json") or kwargs.get("data") or kwargs.get("params") or {}
         channel = body.get("channel") if isinstance(body, dict) else None
         if api_method not in PACED_METHODS or not channel:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import requests
@@ -105,7 +106,8 @@ class _BaseURLSession(requests.Session):
         if isinstance(url, str) and url.startswith(TWEEPY_HOST):
             url = self.base_url + url[len(TWEEPY_HOST) :]
         kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+        verb = method.decode() if isinstance(method, bytes) else method
+        return super().request(verb, url, *args, **kwargs)
 
 
 class XClient:
@@ -264,7 +266,7 @@ class XClient:
         token: str | None = None
         while True:
             try:
-                body = self._call(endpoint, lambda token=token: page(token))
+                body = self._call(endpoint, partial(page, token))
             except XError as error:
                 fetch.complete, fetch.error = False, error
                 return fetch
@@ -350,10 +352,12 @@ def _parse_tweet(item: Any, users: dict[str, dict], source: str) -> Tweet | None
     references = [r for r in item.get("referenced_tweets") or [] if isinstance(r, dict)]
     replied_to = next((str(r.get("id")) for r in references if r.get("type") == "replied_to"), None)
     user = users.get(author_id, {})
-    metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {}
+    raw_metrics = user.get("public_metrics")
+    metrics: dict[str, Any] = raw_metrics if isinstance(raw_metrics, dict) else {}
     followers = metrics.get("followers_count")
     verified = user.get("verified")
-    note = item.get("note_tweet") if isinstance(item.get("note_tweet"), dict) else {}
+    raw_note = item.get("note_tweet")
+    note: dict[str, Any] = raw_note if isinstance(raw_note, dict) else {}
     text = note.get("text") if isinstance(note.get("text"), str) else item.get("text")
     return Tweet(
         id=tweet_id,

@@ -99,7 +99,7 @@ def apply_change(
     result = change(db, case_id, user) if case_id is not None else Change("missing")
     if (body.get("view") or {}).get("type") == "home":
         refresh_home(client, perch, user)  # clicked in the App Home: show the queue as it is now
-    if result.ok:
+    if result.ok and case_id is not None:
         perch.poster.sync_case(case_id)
         return
     case = result.case

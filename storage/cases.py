@@ -149,7 +149,7 @@ def record_posted(
             if changed:
                 recorded.append(case_id)
         fresh = set(recorded)
-        db["events"].insert_all(
+        db.table("events").insert_all(
             event_row(case_id, "posted", "bot", {"channel": channel, "ts": ts, "reconciled": reconciled}, now)
             for case_id, channel, ts in posts
             if case_id in fresh
@@ -287,7 +287,8 @@ def reopen(db: sqlite_utils.Database, case_id: int, actor: str, detail: dict[str
             [now, case_id],
         ).rowcount
         if done:
-            record_event(db, case_id, "reopened", actor, {**(detail or {}), "assignee": case.assignee}, at=now)
+            assignee = case.assignee if case is not None else None
+            record_event(db, case_id, "reopened", actor, {**(detail or {}), "assignee": assignee}, at=now)
     return _result(db, case_id, actor, done, lost="open")
 
 

@@ -29,7 +29,7 @@ def from_iso(text: str) -> datetime:
 
 
 def _m001_core(db: sqlite_utils.Database) -> None:
-    db["tweets"].create(
+    db.table("tweets").create(
         {
             "id": str,
             "author_id": str,
@@ -49,7 +49,7 @@ def _m001_core(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["cases"].create(
+    db.table("cases").create(
         {
             "id": int,
             "tweet_id": str,
@@ -73,32 +73,32 @@ def _m001_core(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("tweet_id", "tweets", "id")],
     )
-    db["events"].create(
+    db.table("events").create(
         {"id": int, "case_id": int, "kind": str, "actor": str, "at": str, "detail": str},
         pk="id",
         foreign_keys=[("case_id", "cases", "id")],
     )
-    db["cursors"].create(
+    db.table("cursors").create(
         {"source": str, "newest_id": str, "newest_at": str, "updated_at": str},
         pk="source",
     )
-    db["tweets"].create_index(["case_id"])
-    db["tweets"].create_index(["conversation_id", "author_id"])
-    db["cases"].create_index(["tweet_id"], unique=True)
-    db["cases"].create_index(["conversation_id", "author_id", "status"])
-    db["cases"].create_index(["slack_ts", "tweet_created_at"])
-    db["events"].create_index(["case_id", "at"])
-    db["events"].create_index(["kind", "at"])
+    db.table("tweets").create_index(["case_id"])
+    db.table("tweets").create_index(["conversation_id", "author_id"])
+    db.table("cases").create_index(["tweet_id"], unique=True)
+    db.table("cases").create_index(["conversation_id", "author_id", "status"])
+    db.table("cases").create_index(["slack_ts", "tweet_created_at"])
+    db.table("events").create_index(["case_id", "at"])
+    db.table("events").create_index(["kind", "at"])
 
 
 def _m002_agent_actions(db: sqlite_utils.Database) -> None:
     """Who has a case, what we sent on X, saved replies, and card versions for in-place updates."""
-    cases = db["cases"]
+    cases = db.table("cases")
     cases.add_column("reopened_count", int, not_null_default=0)
     cases.add_column("resolved_by", str)
     cases.add_column("card_version", int, not_null_default=0)
     cases.add_column("card_synced", int, not_null_default=0)
-    db["replies"].create(
+    db.table("replies").create(
         {
             "id": int,
             "case_id": int,
@@ -121,18 +121,20 @@ def _m002_agent_actions(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("case_id", "cases", "id")],
     )
-    db["replies"].create_index(["idempotency_key"], unique=True)
-    db["replies"].create_index(["x_id"])
-    db["replies"].create_index(["case_id", "status"])
-    db["saved_replies"].create({"id": int, "name": str, "text": str, "created_by": str, "created_at": str}, pk="id")
+    db.table("replies").create_index(["idempotency_key"], unique=True)
+    db.table("replies").create_index(["x_id"])
+    db.table("replies").create_index(["case_id", "status"])
+    db.table("saved_replies").create(
+        {"id": int, "name": str, "text": str, "created_by": str, "created_at": str}, pk="id"
+    )
     db.execute("CREATE UNIQUE INDEX saved_replies_name ON saved_replies (name COLLATE NOCASE)")
     db.execute("CREATE INDEX cases_stale ON cases (id) WHERE card_version > card_synced")
-    db["cases"].create_index(["slack_channel", "slack_ts"])
+    db.table("cases").create_index(["slack_channel", "slack_ts"])
 
 
 def _m003_escalations(db: sqlite_utils.Database) -> None:
     """Frontline locations, escalations to their staff, suggested locations, and thread notes."""
-    db["locations"].create(
+    db.table("locations").create(
         {
             "code": str,
             "name": str,
@@ -148,7 +150,7 @@ def _m003_escalations(db: sqlite_utils.Database) -> None:
         },
         pk="code",
     )
-    db["escalations"].create(
+    db.table("escalations").create(
         {
             "id": int,
             "case_id": int,
@@ -173,27 +175,27 @@ def _m003_escalations(db: sqlite_utils.Database) -> None:
         foreign_keys=[("case_id", "cases", "id")],
         defaults={"reminders_sent": 0, "message_version": 0, "message_synced": 0},
     )
-    db["escalations"].create_index(["case_id"])
-    db["escalations"].create_index(["acknowledged_at", "resolved_at"])
-    db["cases"].add_column("suggested_location", str)
-    db["case_notes"].create(
+    db.table("escalations").create_index(["case_id"])
+    db.table("escalations").create_index(["acknowledged_at", "resolved_at"])
+    db.table("cases").add_column("suggested_location", str)
+    db.table("case_notes").create(
         {"id": int, "case_id": int, "text": str, "created_at": str, "note_attempted_at": str, "slack_ts": str},
         pk="id",
         foreign_keys=[("case_id", "cases", "id")],
     )
-    db["case_notes"].create_index(["slack_ts"])
+    db.table("case_notes").create_index(["slack_ts"])
 
 
 def _m004_report_indexes(db: sqlite_utils.Database) -> None:
     """Reports select cases by when the tweet was sent, and escalations by when they were asked for."""
-    db["cases"].create_index(["tweet_created_at"])
-    db["cases"].create_index(["assignee", "status", "tweet_created_at"])
-    db["escalations"].create_index(["requested_at"])
+    db.table("cases").create_index(["tweet_created_at"])
+    db.table("cases").create_index(["assignee", "status", "tweet_created_at"])
+    db.table("escalations").create_index(["requested_at"])
 
 
 def _m005_sla_reminders(db: sqlite_utils.Database) -> None:
     """One row per SLA reminder sent (case, target, stage): written before posting, so never twice."""
-    db["sla_reminders"].create(
+    db.table("sla_reminders").create(
         {"case_id": int, "target": str, "stage": int, "sent_at": str},
         pk=("case_id", "target", "stage"),
         foreign_keys=[("case_id", "cases", "id")],
@@ -202,18 +204,20 @@ def _m005_sla_reminders(db: sqlite_utils.Database) -> None:
 
 def _m006_triage(db: sqlite_utils.Database) -> None:
     """Why a case got its priority (shown on the card)."""
-    db["cases"].add_column("priority_signals", str)
-    db["cases"].create_index(["assignee", "status", "priority"])
+    db.table("cases").add_column("priority_signals", str)
+    db.table("cases").create_index(["assignee", "status", "priority"])
 
 
 def _m007_alarms(db: sqlite_utils.Database) -> None:
     """Health alarms raised in the support channel: one row while an alarm is up, so it is posted once."""
-    db["alarms"].create({"name": str, "text": str, "raised_at": str, "slack_channel": str, "slack_ts": str}, pk="name")
+    db.table("alarms").create(
+        {"name": str, "text": str, "raised_at": str, "slack_channel": str, "slack_ts": str}, pk="name"
+    )
 
 
 def _m008_incidents(db: sqlite_utils.Database) -> None:
     """Surge mode: an incident groups alike tweets under one card, listed in chunks in its thread."""
-    db["incidents"].create(
+    db.table("incidents").create(
         {
             "id": int,
             "term": str,
@@ -240,19 +244,19 @@ def _m008_incidents(db: sqlite_utils.Database) -> None:
         defaults={"card_version": 1, "card_synced": 0},
         not_null={"card_version", "card_synced"},
     )
-    db["incident_chunks"].create(
+    db.table("incident_chunks").create(
         {"incident_id": int, "chunk_no": int, "slack_ts": str, "post_attempted_at": str, "synced": str},
         pk=("incident_id", "chunk_no"),
         foreign_keys=[("incident_id", "incidents", "id")],
     )
     # The customers an agent confirmed a bulk reply for: one row each, sent at most once.
-    db["bulk_targets"].create(
+    db.table("bulk_targets").create(
         {"incident_id": int, "author_id": str, "case_id": int, "status": str, "error": str, "sent_at": str},
         pk=("incident_id", "author_id"),
         foreign_keys=[("incident_id", "incidents", "id"), ("case_id", "cases", "id")],
     )
-    db["tweets"].add_column("author_verified", int)  # X's blue check, a triage signal
-    cases = db["cases"]
+    db.table("tweets").add_column("author_verified", int)  # X's blue check, a triage signal
+    cases = db.table("cases")
     cases.add_column("incident_id", int)
     cases.add_column("grouped", int, not_null_default=0)  # 1: shown in its incident's thread, not as a card
     cases.add_column("chunk_no", int)
@@ -292,6 +296,13 @@ def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     db.conn.execute("COMMIT")
 
 
+def new_id(table: sqlite_utils.db.Table) -> int:
+    """The rowid of the row `table` just inserted (sqlite-utils keeps it as `last_pk`)."""
+    if table.last_pk is None:
+        raise sqlite3.DatabaseError(f"no row id after inserting into {table.name}")
+    return int(table.last_pk)
+
+
 def connect(path: str) -> sqlite_utils.Database:
     """One connection in autocommit mode: writes that belong together go inside `db.atomic()`."""
     conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
@@ -321,7 +332,7 @@ class Store:
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    migrations = db["migrations"]
+    migrations = db.table("migrations")
     if not migrations.exists():
         migrations.create({"number": int, "name": str, "applied_at": str}, pk="number")
     applied = {row["number"] for row in migrations.rows}

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import from_iso, utc_now, writing
+from storage.db import from_iso, new_id, utc_now, writing
 from storage.events import record_event
 
 
@@ -71,9 +71,8 @@ def begin_escalation(
 ) -> int:
     """A new escalation, before its message is posted (the message's buttons carry this id)."""
     with writing(db):
-        return (
-            db["escalations"]
-            .insert(
+        return new_id(
+            db.table("escalations").insert(
                 {
                     "case_id": case_id,
                     "location": location,
@@ -87,7 +86,6 @@ def begin_escalation(
                     "message_synced": 0,
                 }
             )
-            .last_pk
         )
 
 
@@ -105,6 +103,8 @@ def confirm_escalation(db: sqlite_utils.Database, escalation_id: int, channel: s
             [channel, ts, now, escalation_id],
         )
         escalation = get_escalation(db, escalation_id)
+        if escalation is None:  # dropped meanwhile: nothing to confirm
+            return
         db.execute(
             "UPDATE cases SET status = CASE WHEN status = 'resolved' THEN status ELSE 'escalated' END, "
             "location = ?, assignee = COALESCE(assignee, ?), claimed_at = COALESCE(claimed_at, ?), "
@@ -228,7 +228,7 @@ def _seconds_between(start: str, end: str) -> float:
 
 
 def add_case_note(db: sqlite_utils.Database, case_id: int, text: str) -> None:
-    db["case_notes"].insert({"case_id": case_id, "text": text, "created_at": utc_now()})
+    db.table("case_notes").insert({"case_id": case_id, "text": text, "created_at": utc_now()})
 
 
 def case_notes_to_post(db: sqlite_utils.Database, case_id: int | None = None) -> list[dict[str, Any]]:

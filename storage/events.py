@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import utc_now
+from storage.db import new_id, utc_now
 
 
 def event_row(
@@ -32,4 +32,4 @@ def record_event(
     at: str | None = None,
 ) -> int:
     """Append one event; `actor` is a Slack user id or `bot`."""
-    return db["events"].insert(event_row(case_id, kind, actor, detail, at)).last_pk
+    return new_id(db.table("events").insert(event_row(case_id, kind, actor, detail, at)))

@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
-from storage.db import utc_now, writing
+from storage.db import new_id, utc_now, writing
 from storage.events import event_row
 
 CHUNK_SIZE = 30
@@ -115,7 +115,7 @@ def get_incident(db: sqlite_utils.Database, incident_id: int) -> Incident | None
 
 def open_incident(db: sqlite_utils.Database, term: str, label: str) -> int:
     with writing(db):
-        return db["incidents"].insert({"term": term, "label": label, "opened_at": utc_now()}).last_pk
+        return new_id(db.table("incidents").insert({"term": term, "label": label, "opened_at": utc_now()}))
 
 
 def join_incident(db: sqlite_utils.Database, incident_id: int, cases: list[WindowCase]) -> int:
@@ -240,7 +240,7 @@ def place_in_chunks(db: sqlite_utils.Database, incident_id: int, size: int = CHU
         for case_id in waiting:
             if room == 0:
                 chunk_no, room = chunk_no + 1, size
-            db["incident_chunks"].insert({"incident_id": incident_id, "chunk_no": chunk_no}, ignore=True)
+            db.table("incident_chunks").insert({"incident_id": incident_id, "chunk_no": chunk_no}, ignore=True)
             db.execute("UPDATE cases SET chunk_no = ? WHERE id = ?", [chunk_no, case_id])
             room -= 1
 
@@ -320,7 +320,7 @@ def record_chunk_shown(db: sqlite_utils.Database, incident_id: int, chunk_no: in
             "UPDATE cases SET posted_at = ? WHERE incident_id = ? AND chunk_no = ? AND posted_at IS NULL",
             [now, incident_id, chunk_no],
         )
-        db["events"].insert_all(
+        db.table("events").insert_all(
             event_row(
                 case_id,
                 "posted",
@@ -402,7 +402,7 @@ def start_bulk(db: sqlite_utils.Database, incident_id: int, user: str, name: str
             "WHERE id = ?",
             [user, name, now, incident_id],
         )
-        db["bulk_targets"].insert_all(
+        db.table("bulk_targets").insert_all(
             {"incident_id": incident_id, "author_id": author, "case_id": case_id, "status": "pending"}
             for author, case_id in targets
         )

@@ -52,7 +52,7 @@ def save_location(db: sqlite_utils.Database, location: Location) -> bool:
     now = utc_now()
     with writing(db):
         existed = db.execute("SELECT 1 FROM locations WHERE code = ?", [location.code]).fetchone() is not None
-        db["locations"].upsert(
+        db.table("locations").upsert(
             {
                 "code": location.code,
                 "name": location.name,

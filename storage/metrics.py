@@ -119,11 +119,11 @@ def _period(start: datetime, end: datetime, agent: str | None, location: str | N
 
 _DURATIONS = ", ".join(
     [
-        _seconds("c.tweet_created_at", "c.posted_at"),
-        _seconds("c.posted_at", "c.claimed_at"),
-        _seconds("c.tweet_created_at", "c.first_response_at"),
-        _seconds_if_after("c.posted_at", "c.first_response_at"),
-        _seconds("c.tweet_created_at", "c.resolved_at"),
+        _seconds("c.tweet_created_at", "c.posted_at") + " AS time_to_card",
+        _seconds("c.posted_at", "c.claimed_at") + " AS time_to_claim",
+        _seconds("c.tweet_created_at", "c.first_response_at") + " AS time_to_first_response",
+        _seconds_if_after("c.posted_at", "c.first_response_at") + " AS first_response_after_posting",
+        _seconds("c.tweet_created_at", "c.resolved_at") + " AS resolved_after",
     ]
 )
 
@@ -140,13 +140,14 @@ def case_rows(
             params,
         ).fetchall()
     )
-    rows = db.execute(
-        "SELECT c.id, c.tweet_id, t.author_handle, c.tweet_created_at, c.posted_at, c.claimed_at, "
-        f"c.first_response_at, c.resolved_at, c.status, c.assignee, c.location, c.reopened_count, 0, {_DURATIONS} "
-        f"FROM cases c JOIN tweets t ON t.id = c.tweet_id WHERE {where} ORDER BY c.tweet_created_at, c.id",
+    rows = db.query(
+        "SELECT c.id AS case_id, c.tweet_id, t.author_handle, c.tweet_created_at, c.posted_at, c.claimed_at, "
+        "c.first_response_at, c.resolved_at, c.status, c.assignee, c.location, c.reopened_count, "
+        f"{_DURATIONS} FROM cases c JOIN tweets t ON t.id = c.tweet_id WHERE {where} "
+        "ORDER BY c.tweet_created_at, c.id",
         params,
-    ).fetchall()
-    return [CaseRow(*row[:12], sent.get(row[0], 0), *row[13:]) for row in rows]
+    )
+    return [CaseRow(**row, replies_sent=sent.get(row["case_id"], 0)) for row in rows]
 
 
 def build_report(

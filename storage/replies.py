@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import utc_now, writing
+from storage.db import new_id, utc_now, writing
 from storage.events import record_event
 
 
@@ -57,7 +57,7 @@ def begin_send(
     }
     try:
         with writing(db):
-            reply_id = db["replies"].insert(row).last_pk
+            reply_id = new_id(db.table("replies").insert(row))
         return Begin("go", reply_id)
     except sqlite3.IntegrityError:
         pass
@@ -104,7 +104,7 @@ def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dic
             "UPDATE replies SET status = 'sent', x_id = ?, sent_at = ?, error = NULL WHERE id = ?",
             [x_id, now, reply_id],
         )
-        reply = db["replies"].get(reply_id)
+        reply = db.table("replies").get(reply_id)
         case_id, agent = reply["case_id"], reply["sent_by"]
         claimed = (
             reply["source"] != "bulk"
@@ -154,9 +154,8 @@ def record_outside_replies(db: sqlite_utils.Database, brand_tweets: list[Any]) -
         if case_id is None:
             continue
         with writing(db):
-            reply_id = (
-                db["replies"]
-                .insert(
+            reply_id = new_id(
+                db.table("replies").insert(
                     {
                         "case_id": case_id,
                         "idempotency_key": f"x:{tweet.id}",
@@ -170,7 +169,6 @@ def record_outside_replies(db: sqlite_utils.Database, brand_tweets: list[Any]) -
                         "sent_at": tweet.created_at,
                     }
                 )
-                .last_pk
             )
             db.execute(
                 "UPDATE cases SET first_response_at = CASE WHEN first_response_at IS NULL OR first_response_at > ? "
@@ -271,7 +269,7 @@ def add_saved_reply(db: sqlite_utils.Database, name: str, text: str, user: str) 
     """False when a saved reply of that name exists already."""
     try:
         with writing(db):
-            db["saved_replies"].insert({"name": name, "text": text, "created_by": user, "created_at": utc_now()})
+            db.table("saved_replies").insert({"name": name, "text": text, "created_by": user, "created_at": utc_now()})
     except sqlite3.IntegrityError:
         return False
     return True

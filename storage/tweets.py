@@ -103,7 +103,7 @@ def _store_each_that_can_be(db: sqlite_utils.Database, fresh: list[Tweet], resul
 
 def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreResult) -> None:
     now = utc_now()
-    db["tweets"].insert_all(_tweet_row(t, now) for t in fresh)
+    db.table("tweets").insert_all(_tweet_row(t, now) for t in fresh)
     latest = _latest_cases_for(db, fresh)
     openers, joiners = [], []
     for tweet in fresh:
@@ -113,7 +113,7 @@ def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreRes
         else:
             latest[key] = (0, "new")  # opened by this tweet; its id is known after the insert
             openers.append(tweet)
-    db["cases"].insert_all(
+    db.table("cases").insert_all(
         {
             "tweet_id": t.id,
             "author_id": t.author_id,
@@ -130,7 +130,7 @@ def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreRes
         latest[(tweet.conversation_id or tweet.id, tweet.author_id)] = (case_of[tweet.id], "new")
     assignments = [(case_of[t.id], t.id) for t in openers] + [(latest[key][0], t.id) for t, key in joiners]
     db.conn.executemany("UPDATE tweets SET case_id = ? WHERE id = ?", assignments)
-    db["events"].insert_all(
+    db.table("events").insert_all(
         [event_row(case_of[t.id], "opened", "bot", {"tweet_id": t.id, "source": t.source}, now) for t in openers]
         + [event_row(latest[key][0], "follow_up", "bot", {"tweet_id": t.id}, now) for t, key in joiners]
     )
@@ -219,7 +219,7 @@ def advance_cursor(db: sqlite_utils.Database, cursor: Cursor) -> None:
         _id_number(cursor.newest_id),
     ):
         return
-    db["cursors"].upsert(
+    db.table("cursors").upsert(
         {
             "source": cursor.source,
             "newest_id": cursor.newest_id,

@@ -60,7 +60,8 @@ def escalation_ack(
     if found is None:
         return
     escalation, location = found
-    done, escalation = acknowledge(db, escalation.id, user)
+    done, now = acknowledge(db, escalation.id, user)
+    escalation = now or escalation
     if not done:
         who = escalation.resolved_by or escalation.acknowledged_by
         state = "done" if escalation.resolved_at else "picked up"

@@ -43,9 +43,10 @@ def locations_command(text: str, user: str, context: BoltContext) -> str:
                 f"<#{location.slack_channel}>. Invite @Perch to that channel if it is not there yet."
             )
         if action == "edit" and len(args) == 1 and options:
-            location = get_location(db, args[0])
-            if location is None:
+            known = get_location(db, args[0])
+            if known is None:
                 return f"There is no location `{escape(args[0][:20])}`."
+            location = known
             for field, value in options.items():
                 location = edit_location(location, field, value)
             save_location(db, location)

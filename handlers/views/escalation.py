@@ -46,21 +46,19 @@ def submit_escalate(
     note = ((values.get("note") or {}).get("text") or {}).get("value") or ""
     case = get_card(db, int(json.loads(view.get("private_metadata") or "{}").get("case_id") or 0))
     location = get_location(db, code) if code else None
-    verdict = perch.gate.may_act(user)
-    problem = (
-        verdict.reason
-        if not verdict.allowed
-        else "Perch has no such case any more."
-        if case is None
-        else "Pick a location Perch knows."
-        if location is None
-        else f"This case is escalated to {code} already."
-        if open_escalation(db, case.case_id, code)
-        else None
-    )
-    if problem:
+
+    def refuse(problem: str) -> None:
         ack(response_action="errors", errors={"location": problem})
-        return
+
+    verdict = perch.gate.may_act(user)
+    if not verdict.allowed:
+        return refuse(verdict.reason)
+    if case is None:
+        return refuse("Perch has no such case any more.")
+    if location is None:
+        return refuse("Pick a location Perch knows.")
+    if open_escalation(db, case.case_id, code):
+        return refuse(f"This case is escalated to {code} already.")
     escalation_id = begin_escalation(
         db,
         case.case_id,
@@ -70,9 +68,11 @@ def submit_escalate(
         user=user,
         user_name=name,
     )
+    escalation = get_escalation(db, escalation_id)
+    assert escalation is not None, "written just above"
     try:
         posted = client.chat_postMessage(
-            channel=location.slack_channel, **escalation_message(get_escalation(db, escalation_id), case, location)
+            channel=location.slack_channel, **escalation_message(escalation, case, location)
         )
     except SlackApiError as error:
         drop_escalation(db, escalation_id)
@@ -113,7 +113,8 @@ def submit_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
     if not outcome.strip():
         ack(response_action="errors", errors={"outcome": "Say in a few words what happened."})
         return
-    done, escalation = resolve_escalation(db, escalation.id, user, outcome.strip())
+    done, resolved = resolve_escalation(db, escalation.id, user, outcome.strip())
+    escalation = resolved or escalation
     ack()
     if done:
         with writing(db):

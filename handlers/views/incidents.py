@@ -34,8 +34,8 @@ def submit_status(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
         problem = problem or "Perch has no such incident any more."
     elif incident.bulk_at and not incident.bulk_stopped_by:
         problem = problem or "The status update is being sent to customers; it cannot change now."
-    if problem:
-        ack(response_action="errors", errors={STATUS_BLOCK: problem})
+    if problem or incident is None:
+        ack(response_action="errors", errors={STATUS_BLOCK: problem or "Perch has no such incident any more."})
         return
     ack()
     set_status(perch.store.db, incident.id, text.strip(), user, name)

@@ -25,9 +25,9 @@ from storage.replies import mark_moved_to_dm
 def submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     perch = services(context)
     block_id, text = submitted_text(view, REPLY_TEXT_BLOCK)
-    case, problem = _checked(perch, body, view, text)
-    if problem:
-        ack(response_action="errors", errors={block_id: problem})
+    case = _checked(perch, body, view, text)
+    if isinstance(case, str):
+        ack(response_action="errors", errors={block_id: case})
         return
     user, name = clicker(body)
     sent = perch.outbox.reply(
@@ -51,12 +51,13 @@ def submit_move_to_dm(
     perch = services(context)
     _, public = submitted_text(view, "public")
     _, private = submitted_text(view, "private")
-    case, problem = _checked(perch, body, view, public)
-    if problem:
-        ack(response_action="errors", errors={"public": problem})
+    case = _checked(perch, body, view, public)
+    if isinstance(case, str):
+        ack(response_action="errors", errors={"public": case})
         return
-    if dm_problem(private):
-        ack(response_action="errors", errors={"private": dm_problem(private)})
+    private_problem = dm_problem(private)
+    if private_problem:
+        ack(response_action="errors", errors={"private": private_problem})
         return
     user, name = clicker(body)
     db = perch.store.db
@@ -81,7 +82,8 @@ def submit_move_to_dm(
         mark_moved_to_dm(db, case.case_id, user, {"dm": dm.status if dm else "none"})
     perch.poster.sync_case(case.case_id)
     if dm is not None and not _delivered(dm):
-        channel = get_card(db, case.case_id).slack_channel
+        now = get_card(db, case.case_id)
+        channel = now.slack_channel if now is not None else case.slack_channel
         tell(
             client,
             channel,
@@ -90,22 +92,20 @@ def submit_move_to_dm(
         )
 
 
-def _checked(
-    perch: Services, body: dict[str, Any], view: dict[str, Any], text: str
-) -> tuple[CardData | None, str | None]:
-    """The case and the first thing wrong with the submission (None when it may be sent)."""
+def _checked(perch: Services, body: dict[str, Any], view: dict[str, Any], text: str) -> CardData | str:
+    """The case the submission may be sent for, or the first thing wrong with it (shown on the form)."""
     problem = tweet_problem(text)
     if problem:
-        return None, problem
+        return problem
     user, _ = clicker(body)
     verdict = perch.gate.may_act(user)
     if not verdict.allowed:
-        return None, verdict.reason
+        return verdict.reason
     meta = json.loads(view.get("private_metadata") or "{}")
     case = get_card(perch.store.db, int(meta.get("case_id") or 0))
     if case is None:
-        return None, "Perch has no such case any more."
-    return case, None
+        return "Perch has no such case any more."
+    return case
 
 
 def _delivered(sent: Sent) -> bool:
