@@ -22,10 +22,10 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
 from bot.app import build_runtime
-from bot.cards import card_as_text
+from bot.blocks.cards import card_as_text
 from bot.cli import configure_logging, health
 from bot.config import load_settings
-from bot.locations import import_csv
+from bot.domain.locations import import_csv
 from bot.server import http_server, stop_http_server
 from fakes.data import airline_tweets, followers_for, publish, storm_and_calm
 from fakes.slack_api import FakeSlack

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.report_cards import report_blocks, report_csv  # noqa: E402
+from bot.blocks.reports import report_blocks, report_csv  # noqa: E402
 from storage.db import Store, to_iso  # noqa: E402
 from storage.metrics import build_report, case_rows  # noqa: E402
 

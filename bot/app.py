@@ -9,22 +9,22 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.bulk import BulkReplier
 from bot.config import Settings
-from bot.digest import Digest
-from bot.health import HealthMonitor
-from bot.ingest import Ingestor
-from bot.locations import Detectors
-from bot.outbox import Outbox
-from bot.permissions import Gatekeeper
-from bot.poster import Poster
-from bot.reminders import Reminders
-from bot.scheduler import build_scheduler
+from bot.domain.locations import Detectors
+from bot.jobs.bulk import BulkReplier
+from bot.jobs.digest import Digest
+from bot.jobs.health import HealthMonitor
+from bot.jobs.ingest import Ingestor
+from bot.jobs.post import Poster
+from bot.jobs.reminders import Reminders
+from bot.jobs.scheduler import build_scheduler
+from bot.jobs.sla import SlaReminders
+from bot.jobs.surge import SurgeGrouper
 from bot.services import Services
-from bot.sla import SlaReminders
-from bot.slack_client import web_client
-from bot.surge import SurgeGrouper
-from bot.x_client import XClient
+from bot.slack.client import web_client
+from bot.slack.permissions import Gatekeeper
+from bot.x.client import XClient
+from bot.x.outbox import Outbox
 from handlers import register_listeners
 from storage.db import Store
 

@@ -72,7 +72,7 @@ def run_task(task: list[str]) -> int:
     if len(task) != 3 or task[:2] != ["locations", "import"]:
         print("perch: unknown command; try `python -m bot locations import FILE`", file=sys.stderr)
         return 2
-    from bot.locations import import_csv
+    from bot.domain.locations import import_csv
     from storage.db import Store
 
     try:

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.ingest import Ingestor
-from bot.locations import Detectors
-from bot.outbox import Outbox
-from bot.permissions import Gatekeeper
-from bot.poster import Poster
-from bot.x_client import XClient
+from bot.domain.locations import Detectors
+from bot.jobs.ingest import Ingestor
+from bot.jobs.post import Poster
+from bot.slack.permissions import Gatekeeper
+from bot.x.client import XClient
+from bot.x.outbox import Outbox
 from storage.db import Store
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.home import home_view
-from bot.mrkdwn import escape_within, one_line
+from bot.blocks.home import home_view
+from bot.blocks.mrkdwn import escape_within, one_line
 from bot.services import services
 from storage.cases import Change, case_at
 

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlencode
 import airportsdata
 import pytest
 
-from bot.detect import Detector, Place
-from bot.locations import build_location
-from bot.reminders import Reminders
+from bot.domain.detect import Detector, Place
+from bot.domain.locations import build_location
+from bot.jobs.reminders import Reminders
 from fakes.data import airline_tweets
 from fakes.slack_requests import block_action_body, slash_command_body, view_submission_body
 from storage.db import Store, from_iso

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.mrkdwn import decode_x, safe_mrkdwn, utf16_len
+from bot.blocks.mrkdwn import decode_x, safe_mrkdwn, utf16_len
 from fakes.block_kit import check_message
 from fakes.slack_api import PING
 from tests.conftest import cycle, minutes_ago

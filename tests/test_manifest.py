@@ -11,7 +11,7 @@ import pytest
 import yaml
 from slack_bolt.request import BoltRequest
 
-from bot.cards import case_card
+from bot.blocks.cards import case_card
 from fakes.slack_requests import block_action_body, slash_command_body
 from handlers.actions import CARD_ACTIONS
 from storage.cases import CardData

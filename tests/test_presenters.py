@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.cards import FALLBACK_TEXT_LIMIT, case_note_message
-from bot.mrkdwn import cut_mrkdwn, plural, utf16_len
+from bot.blocks.cards import FALLBACK_TEXT_LIMIT, case_note_message
+from bot.blocks.mrkdwn import cut_mrkdwn, plural, utf16_len
 
 
 def test_thread_note_fallback_is_cut_on_entity_boundaries():

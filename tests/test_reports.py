@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk import WebClient
 
-from bot.digest import Digest
-from bot.report_args import ReportArgsError, parse_report_args
-from bot.report_cards import report_blocks
+from bot.blocks.reports import report_blocks
+from bot.domain.report_args import ReportArgsError, parse_report_args
+from bot.jobs.digest import Digest
 from fakes.data import SUPPORT_CONVERSATIONS
 from fakes.slack_requests import signed_post, slash_command_body
 from storage.db import Store, to_iso

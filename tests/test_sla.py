@@ -7,8 +7,8 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-from bot.health import HealthMonitor
-from bot.sla import SlaReminders
+from bot.jobs.health import HealthMonitor
+from bot.jobs.sla import SlaReminders
 from fakes.slack_requests import slash_command_body, view_submission_body
 from fakes.x_api import too_many_requests
 from storage.db import from_iso

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bot.mrkdwn import decode_x
-from bot.triage import assess
+from bot.blocks.mrkdwn import decode_x
+from bot.domain.triage import assess
 from fakes.data import airline_tweets
 from fakes.slack_requests import signed_post
 from tests.conftest import QUEUE, SIGNING_SECRET, cycle, minutes_ago, wait_until

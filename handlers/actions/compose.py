@@ -10,10 +10,17 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.modals import REPLY_TEXT_BLOCK, TEXT_BOX_MAX, fit_text_box, move_to_dm_modal, reply_modal, submitted_text
-from bot.mrkdwn import one_line
+from bot.blocks.modals import (
+    REPLY_TEXT_BLOCK,
+    TEXT_BOX_MAX,
+    fit_text_box,
+    move_to_dm_modal,
+    reply_modal,
+    submitted_text,
+)
+from bot.blocks.mrkdwn import one_line
 from bot.services import services
-from bot.x_client import XError
+from bot.x.client import XError
 from handlers.shared import (
     MISSING,
     case_id_of,

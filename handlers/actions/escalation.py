@@ -8,7 +8,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.escalation_cards import escalate_modal, location_options, outcome_modal
+from bot.blocks.escalations import escalate_modal, location_options, outcome_modal
 from bot.services import services
 from handlers.actions.compose import case_for_action
 from handlers.shared import channel_of, clicker, display_name, tell

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.incident_cards import bulk_reply_modal, status_modal
+from bot.blocks.incidents import bulk_reply_modal, status_modal
 from bot.services import services
 from handlers.shared import channel_of, clicker, may_act_or_tell, open_modal, tell
 from storage.incidents import OTHER, Incident, bulk_candidates, get_incident, incident_stats, stop_bulk

@@ -7,8 +7,8 @@ import shlex
 
 from slack_bolt import BoltContext
 
-from bot.locations import LocationError, build_location, edit_location
-from bot.mrkdwn import escape, escape_within, one_line
+from bot.blocks.mrkdwn import escape, escape_within, one_line
+from bot.domain.locations import LocationError, build_location, edit_location
 from bot.services import services
 from storage.locations import all_locations, get_location, remove_location, save_location
 

@@ -13,9 +13,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.mrkdwn import decode_x, escape, escape_within, one_line
+from bot.blocks.mrkdwn import decode_x, escape, escape_within, one_line
 from bot.services import services
-from bot.tweet_text import tweet_problem
+from bot.x.tweet_text import tweet_problem
 from handlers.commands.locations import locations_command
 from handlers.commands.report import run_report
 from handlers.commands.status import status_text

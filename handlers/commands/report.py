@@ -11,9 +11,9 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.report_args import ReportArgsError, parse_report_args
-from bot.report_cards import report_blocks, report_csv, report_text
-from bot.report_chart import report_chart
+from bot.blocks.chart import report_chart
+from bot.blocks.reports import report_blocks, report_csv, report_text
+from bot.domain.report_args import ReportArgsError, parse_report_args
 from bot.services import services
 from storage.locations import get_location
 from storage.metrics import build_report, case_rows

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from slack_bolt import BoltContext
 
 from bot import __version__
-from bot.cards import duration
-from bot.mrkdwn import escape_within, one_line
+from bot.blocks.cards import duration
+from bot.blocks.mrkdwn import escape_within, one_line
 from bot.services import services
 from storage.cases import queue_stats
 from storage.db import from_iso

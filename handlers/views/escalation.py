@@ -10,8 +10,8 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.escalation_cards import escalation_message
-from bot.mrkdwn import escape_within, one_line
+from bot.blocks.escalations import escalation_message
+from bot.blocks.mrkdwn import escape_within, one_line
 from bot.services import services
 from handlers.shared import clicker, display_name
 from storage.cases import get_card

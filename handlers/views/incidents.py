@@ -7,11 +7,11 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from bot.bulk import LONGEST_ADDRESS
-from bot.incident_cards import CONFIRM_BLOCK, STATUS_BLOCK
-from bot.modals import submitted_text
+from bot.blocks.incidents import CONFIRM_BLOCK, STATUS_BLOCK
+from bot.blocks.modals import submitted_text
+from bot.jobs.bulk import LONGEST_ADDRESS
 from bot.services import services
-from bot.tweet_text import tweet_problem
+from bot.x.tweet_text import tweet_problem
 from handlers.shared import clicker
 from storage.incidents import get_incident, set_status, start_bulk
 

@@ -13,10 +13,10 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.modals import REPLY_TEXT_BLOCK, submitted_text
-from bot.outbox import Sent
+from bot.blocks.modals import REPLY_TEXT_BLOCK, submitted_text
 from bot.services import Services, services
-from bot.tweet_text import dm_problem, tweet_problem
+from bot.x.outbox import Sent
+from bot.x.tweet_text import dm_problem, tweet_problem
 from handlers.shared import clicker, tell
 from storage.cases import CardData, get_card, reply_target
 from storage.replies import mark_moved_to_dm

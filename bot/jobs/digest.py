@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.report_cards import report_blocks, report_text
-from bot.report_chart import report_chart
+from bot.blocks.chart import report_chart
+from bot.blocks.reports import report_blocks, report_text
 from storage.db import Store
 from storage.metrics import build_report
 

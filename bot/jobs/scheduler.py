@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.bulk import BulkReplier
-from bot.digest import Digest
-from bot.health import HealthMonitor
-from bot.ingest import Ingestor
-from bot.poster import Poster
-from bot.reminders import Reminders
-from bot.sla import SlaReminders
+from bot.jobs.bulk import BulkReplier
+from bot.jobs.digest import Digest
+from bot.jobs.health import HealthMonitor
+from bot.jobs.ingest import Ingestor
+from bot.jobs.post import Poster
+from bot.jobs.reminders import Reminders
+from bot.jobs.sla import SlaReminders
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.cards import duration
-from bot.escalation_cards import staff_ping
+from bot.blocks.cards import duration
+from bot.blocks.escalations import staff_ping
 from storage.db import Store, from_iso, to_iso, writing
 from storage.escalations import (
     Escalation,

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.x_client import XAuthError, XClient, XError, XRateLimited, XRefused, XUnavailable
+from bot.x.client import XAuthError, XClient, XError, XRateLimited, XRefused, XUnavailable
 from storage.db import Store, from_iso
 from storage.replies import begin_send, mark_failed, mark_sent, retry_unknown
 

@@ -6,8 +6,8 @@ import json
 import re
 from typing import Any
 
-from bot.cards import author_line
-from bot.mrkdwn import clean, escape_within, one_line, safe_mrkdwn, utf16_len
+from bot.blocks.cards import author_line
+from bot.blocks.mrkdwn import clean, escape_within, one_line, safe_mrkdwn, utf16_len
 from storage.cases import CardData
 
 REPLY_TEXT_BLOCK = "reply_text"

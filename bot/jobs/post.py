@@ -23,7 +23,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.cards import (
+from bot.blocks.cards import (
     CASE_EVENT_TYPE,
     FOLLOW_UP_EVENT_TYPE,
     NOTE_EVENT_TYPE,
@@ -33,9 +33,9 @@ from bot.cards import (
     follow_up_message,
     reply_note,
 )
-from bot.escalation_cards import escalation_line, escalation_message
-from bot.incident_cards import CHUNK_EVENT_TYPE, INCIDENT_EVENT_TYPE, chunk_message, incident_card
-from bot.surge import SurgeGrouper
+from bot.blocks.escalations import escalation_line, escalation_message
+from bot.blocks.incidents import CHUNK_EVENT_TYPE, INCIDENT_EVENT_TYPE, chunk_message, incident_card
+from bot.jobs.surge import SurgeGrouper
 from storage.cases import (
     CardData,
     cases_to_post,

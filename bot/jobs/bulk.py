@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable
 
-from bot.outbox import Outbox
+from bot.x.outbox import Outbox
 from storage.cases import reply_target
 from storage.db import Store
 from storage.incidents import next_bulk_target, record_bulk_result

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import airportsdata
 
-from bot.detect import Detector, Place
+from bot.domain.detect import Detector, Place
 from storage.db import Store
 from storage.locations import Location, all_locations, locations_version, save_location
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.cards import duration
-from bot.ingest import MENTIONS, Ingestor
-from bot.mrkdwn import escape_within
+from bot.blocks.cards import duration
+from bot.blocks.mrkdwn import escape_within
+from bot.jobs.ingest import MENTIONS, Ingestor
 from storage.db import Store, from_iso, utc_now
 
 log = logging.getLogger(__name__)

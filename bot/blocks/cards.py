@@ -1,6 +1,6 @@
 """Block Kit builders: the only place that decides what a case looks like in Slack.
 
-Every string that came from X goes through `bot.mrkdwn` before it lands in a block, and every block
+Every string that came from X goes through `bot.blocks.mrkdwn` before it lands in a block, and every block
 stays inside Slack's published limits (section text 3,000, context element 2,000, button text 75,
 message fallback text kept short so notifications stay readable).
 """
@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.mrkdwn import clean, cut_mrkdwn, decode_x, escape_within, one_line, safe_mrkdwn
+from bot.blocks.mrkdwn import clean, cut_mrkdwn, decode_x, escape_within, one_line, safe_mrkdwn
 from storage.cases import CardData, FollowUp
 from storage.db import from_iso
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.mrkdwn import escape
+from bot.blocks.mrkdwn import escape
 
 USAGE = (
     "Usage: `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour] "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.cards import duration
+from bot.blocks.cards import duration
 from storage.cases import touch_card
 from storage.db import Store, from_iso, writing
 from storage.escalations import add_case_note

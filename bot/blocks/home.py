@@ -6,9 +6,9 @@ from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.cards import button_element, duration
-from bot.mrkdwn import clean, decode_x, escape_within, one_line
-from bot.report_cards import duration_or_dash
+from bot.blocks.cards import button_element, duration
+from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line
+from bot.blocks.reports import duration_or_dash
 from storage.cases import open_cases_of, queue_stats, unclaimed_queue
 from storage.db import from_iso
 from storage.incidents import incident_summaries, incident_waiting

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cards import author_line, button_element, duration, slack_user, tweet_url
-from bot.modals import modal
-from bot.mrkdwn import clean, escape_within, one_line, plain, safe_mrkdwn
+from bot.blocks.cards import author_line, button_element, duration, slack_user, tweet_url
+from bot.blocks.modals import modal
+from bot.blocks.mrkdwn import clean, escape_within, one_line, plain, safe_mrkdwn
 from storage.cases import CardData
 from storage.db import from_iso
 from storage.escalations import Escalation

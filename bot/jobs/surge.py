@@ -24,7 +24,7 @@ from functools import cache, lru_cache
 
 import snowballstemmer
 
-from bot.mrkdwn import decode_x
+from bot.blocks.mrkdwn import decode_x
 from storage.db import Store, to_iso
 from storage.incidents import (
     OTHER,

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from bot.detect import Detector
-from bot.mrkdwn import decode_x
-from bot.triage import assess
-from bot.x_client import MENTIONS_TIMELINE_CAP, Account, Fetch, XAuthError, XClient, XError, XRateLimited
+from bot.blocks.mrkdwn import decode_x
+from bot.domain.detect import Detector
+from bot.domain.triage import assess
+from bot.x.client import MENTIONS_TIMELINE_CAP, Account, Fetch, XAuthError, XClient, XError, XRateLimited
 from storage.cases import case_texts
 from storage.db import Store, from_iso
 from storage.escalations import set_suggestions, set_triage

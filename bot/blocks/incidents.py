@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.cards import (
+from bot.blocks.cards import (
     FALLBACK_TEXT_LIMIT,
     author_line,
     button_element,
@@ -13,8 +13,8 @@ from bot.cards import (
     slack_user,
     tweet_url,
 )
-from bot.modals import modal
-from bot.mrkdwn import clean, decode_x, escape_within, one_line
+from bot.blocks.modals import modal
+from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line
 from storage.cases import CardData
 from storage.db import from_iso
 from storage.incidents import OTHER, BulkProgress, Incident, IncidentStats

@@ -1,0 +1,1 @@
+"""Pure presenters: data in, Block Kit (and report files) out. Nothing here queries or sends."""

@@ -1,0 +1,1 @@
+"""Scheduled jobs: ingest, post, surge grouping, reminders, SLA, bulk replies, digest, health."""
