@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.slack.ids import CONVERSATION_ID, USERGROUP_ID
+
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 X_DEFAULT_API_URL = "https://api.twitter.com"
-
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 
 
 class ConfigError(Exception):
@@ -73,7 +72,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         slack_app_token=None if http_mode else reader.required("SLACK_APP_TOKEN", prefix="xapp-"),
         slack_signing_secret=reader.required("SLACK_SIGNING_SECRET") if http_mode else None,
         slack_queue_channel=reader.required(
-            "SLACK_QUEUE_CHANNEL", pattern=_CHANNEL_ID, hint="a channel id such as C0123456789"
+            "SLACK_QUEUE_CHANNEL", pattern=CONVERSATION_ID, hint="a channel id such as C0123456789"
         ),
         slack_api_url=reader.url("SLACK_API_URL", SLACK_DEFAULT_API_URL, trailing_slash=True),
         x_bearer_token=reader.optional("X_BEARER_TOKEN"),
@@ -95,7 +94,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         escalation_urgent_ack_minutes=reader.positive_number("ESCALATION_URGENT_ACK_MINUTES", 5.0, unit="minutes"),
         report_timezone=reader.timezone("REPORT_TIMEZONE", "UTC"),
         slack_report_channel=reader.optional_match(
-            "SLACK_REPORT_CHANNEL", _CHANNEL_ID, "a channel id such as C0123456789"
+            "SLACK_REPORT_CHANNEL", CONVERSATION_ID, "a channel id such as C0123456789"
         ),
         report_digest_time=reader.clock_time("REPORT_DIGEST_TIME", "09:00"),
         sla_first_response_minutes=reader.positive_number("SLA_FIRST_RESPONSE_MINUTES", 60.0, unit="minutes"),
@@ -103,10 +102,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         sla_resolve_hours=reader.positive_number("SLA_RESOLVE_HOURS", 24.0, unit="hours"),
         health_no_poll_minutes=reader.positive_number("HEALTH_NO_POLL_MINUTES", 15.0, unit="minutes"),
         health_no_mentions_hours=reader.positive_number("HEALTH_NO_MENTIONS_HOURS", 24.0, unit="hours"),
-        support_lead_usergroup=reader.optional_match("SUPPORT_LEAD_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
+        support_lead_usergroup=reader.optional_match("SUPPORT_LEAD_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
         database_path=reader.optional("DATABASE_PATH") or "perch.db",
-        support_usergroup=reader.optional_match("SUPPORT_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
-        manager_usergroup=reader.optional_match("MANAGER_USERGROUP", _USERGROUP_ID, "a user group id (S…)"),
+        support_usergroup=reader.optional_match("SUPPORT_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
+        manager_usergroup=reader.optional_match("MANAGER_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
         port=reader.port("PORT", 3000),
         http_mode=http_mode,
     )

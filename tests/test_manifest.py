@@ -12,8 +12,8 @@ import yaml
 from slack_bolt.request import BoltRequest
 
 from bot.blocks.cards import case_card
+from bot.slack.ids import CARD_ACTIONS
 from fakes.slack_requests import block_action_body, slash_command_body
-from handlers.actions import CARD_ACTIONS
 from storage.cases import CardData
 from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
 

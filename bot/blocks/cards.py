@@ -13,21 +13,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.blocks.mrkdwn import clean, cut_mrkdwn, decode_x, escape_within, one_line, safe_mrkdwn
+from bot.slack.ids import USER_ID, X_HANDLE, Action, Metadata, user_mention
 from storage.cases import CardData, FollowUp
 from storage.db import from_iso
 
-CASE_EVENT_TYPE = "perch_case"
-FOLLOW_UP_EVENT_TYPE = "perch_follow_up"
 SECTION_TEXT_LIMIT = 3000
 FALLBACK_TEXT_LIMIT = 300
 NAME_LIMIT = 100
-_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
-REPLY_EVENT_TYPE = "perch_reply"
-NOTE_EVENT_TYPE = "perch_note"
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
-OPEN_BUTTONS = [("reply", "Reply"), ("move_to_dm", "Move to DM"), ("escalate", "Escalate"), ("resolve", "Resolve")]
+OPEN_BUTTONS = [
+    (Action.REPLY, "Reply"),
+    (Action.MOVE_TO_DM, "Move to DM"),
+    (Action.ESCALATE, "Escalate"),
+    (Action.RESOLVE, "Resolve"),
+]
 STATUS_LINES = {
     "new": "🆕 New · waiting for an agent",
     "claimed": "🙋 Claimed",
@@ -54,14 +54,14 @@ EVENT_WORDS = {
 
 def tweet_url(handle: str, tweet_id: str) -> str:
     """A link to the tweet; a handle that is not a valid X handle is left out of the URL."""
-    if _HANDLE.match(handle or ""):
+    if X_HANDLE.match(handle or ""):
         return f"https://twitter.com/{handle}/status/{tweet_id}"
     return f"https://twitter.com/i/web/status/{tweet_id}"
 
 
 def author_line(name: str, handle: str, followers: int | None = None) -> str:
     """`*Name* @handle · 1,234 followers`, escaped; an empty display name falls back to the handle."""
-    handle_text = f"@{handle}" if _HANDLE.match(handle or "") else escape_within(one_line(clean(handle)), 30)
+    handle_text = f"@{handle}" if X_HANDLE.match(handle or "") else escape_within(one_line(clean(handle)), 30)
     display = escape_within(one_line(clean(decode_x(name))), NAME_LIMIT) or handle_text or "Unknown author"
     line = f"*{display}*"
     if handle_text:
@@ -91,7 +91,7 @@ def case_card(
         "text": _fallback(card.author_handle, card.text, "Resolved:" if resolved else "New mention from"),
         "blocks": _resolved_blocks(card) if resolved else _open_blocks(card, now, last, escalation, missed),
         "metadata": {
-            "event_type": CASE_EVENT_TYPE,
+            "event_type": Metadata.CASE,
             "event_payload": {"case_id": card.case_id, "tweet_id": card.tweet_id},
         },
         "unfurl_links": False,
@@ -105,15 +105,17 @@ def _open_blocks(
     text = safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
     value = str(card.case_id)
     if card.assignee is None:
-        elements = [button_element("claim", "Claim", "primary", value)]
+        elements = [button_element(Action.CLAIM, "Claim", "primary", value)]
         elements += [button_element(a, label, None, value) for a, label in OPEN_BUTTONS]
     else:
-        elements = [button_element(a, label, "primary" if a == "reply" else None, value) for a, label in OPEN_BUTTONS]
-        elements.append(button_element("unclaim", "Unclaim", None, value))
+        elements = [
+            button_element(a, label, "primary" if a == Action.REPLY else None, value) for a, label in OPEN_BUTTONS
+        ]
+        elements.append(button_element(Action.UNCLAIM, "Unclaim", None, value))
         elements.append(
             {
                 "type": "users_select",
-                "action_id": "reassign",
+                "action_id": Action.REASSIGN,
                 "placeholder": {"type": "plain_text", "text": "Reassign…"},
             }
         )
@@ -143,7 +145,7 @@ def _open_blocks(
 
 def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
     created = from_iso(card.created_at)
-    handle = f"@{card.author_handle}" if _HANDLE.match(card.author_handle or "") else "a customer"
+    handle = f"@{card.author_handle}" if X_HANDLE.match(card.author_handle or "") else "a customer"
     quote = escape_within(one_line(clean(decode_x(card.text))), 120) or "(no text)"
     facts = [
         f"resolved by {slack_user(card.resolved_by)} {_slack_date(from_iso(card.resolved_at))}"
@@ -173,7 +175,7 @@ def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
         {
             "type": "actions",
             "block_id": "case_actions",
-            "elements": [button_element("reopen", "Reopen", None, str(card.case_id))],
+            "elements": [button_element(Action.REOPEN, "Reopen", None, str(card.case_id))],
         },
     ]
 
@@ -225,8 +227,8 @@ def describe_event(event: dict[str, Any]) -> str:
 
 def slack_user(user: str | None) -> str:
     """A Slack user as a mention (cards are edited, and edits notify nobody) or a neutral word."""
-    if user and _SLACK_USER.match(user):
-        return f"<@{user}>"
+    if user and USER_ID.match(user):
+        return user_mention(user)
     return "Perch" if user == "bot" else "someone"
 
 
@@ -240,7 +242,7 @@ def follow_up_message(follow_up: FollowUp) -> dict[str, Any]:
     link = tweet_url(follow_up.author_handle, follow_up.tweet_id)
     lead = "💬 " + author_line(follow_up.author_name, follow_up.author_handle) + " followed up"
     if follow_up.reopened_for is not None:
-        ping = f"{slack_user(follow_up.reopened_for)} " if _SLACK_USER.match(follow_up.reopened_for or "") else ""
+        ping = f"{slack_user(follow_up.reopened_for)} " if USER_ID.match(follow_up.reopened_for or "") else ""
         lead = f"🔁 {ping}the customer wrote again, so the case is open again.\n" + lead
     return {
         "thread_ts": follow_up.thread_ts,
@@ -256,7 +258,7 @@ def follow_up_message(follow_up: FollowUp) -> dict[str, Any]:
             },
         ],
         "metadata": {
-            "event_type": FOLLOW_UP_EVENT_TYPE,
+            "event_type": Metadata.FOLLOW_UP,
             "event_payload": {"case_id": follow_up.case_id, "tweet_id": follow_up.tweet_id},
         },
         "unfurl_links": False,
@@ -285,7 +287,7 @@ def reply_note(note: dict[str, Any], brand_handle: str) -> dict[str, Any]:
         "text": fallback,
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": lead}}],
         "metadata": {
-            "event_type": REPLY_EVENT_TYPE,
+            "event_type": Metadata.REPLY,
             "event_payload": {"case_id": note["case_id"], "reply_id": note["id"]},
         },
         "unfurl_links": False,
@@ -302,7 +304,7 @@ def case_note_message(note: dict[str, Any]) -> dict[str, Any]:
             {"type": "section", "text": {"type": "mrkdwn", "text": cut_mrkdwn(note["text"], SECTION_TEXT_LIMIT)}}
         ],
         "metadata": {
-            "event_type": NOTE_EVENT_TYPE,
+            "event_type": Metadata.NOTE,
             "event_payload": {"case_id": note["case_id"], "note_id": note["id"]},
         },
         "unfurl_links": False,
@@ -365,11 +367,11 @@ def duration(delta: Any) -> str:
 
 
 def _fallback(handle: str, raw_text: str, lead: str) -> str:
-    who = f"@{handle}" if _HANDLE.match(handle or "") else "a customer"
+    who = f"@{handle}" if X_HANDLE.match(handle or "") else "a customer"
     return f"{lead} {who}: " + escape_within(one_line(clean(decode_x(raw_text))), FALLBACK_TEXT_LIMIT)
 
 
-def button_element(action_id: str, label: str, style: str | None, value: str) -> dict[str, Any]:
+def button_element(action_id: Action, label: str, style: str | None, value: str) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
         "action_id": action_id,

@@ -11,19 +11,19 @@ from typing import Any
 from bot.blocks.cards import author_line, button_element, duration, slack_user, tweet_url
 from bot.blocks.modals import modal
 from bot.blocks.mrkdwn import clean, escape_within, one_line, plain, safe_mrkdwn
+from bot.slack.ids import Action, Metadata, View, user_mention, usergroup_mention
 from storage.cases import CardData
 from storage.db import from_iso
 from storage.escalations import Escalation
 from storage.locations import Location
 
-ESCALATION_EVENT_TYPE = "perch_escalation"
 MAX_STATIC_OPTIONS = 100
 
 
 def staff_ping(location: Location) -> str:
     if location.staff_group:
-        return f"<!subteam^{location.staff_group}>"
-    return " ".join(f"<@{user}>" for user in location.staff_users)
+        return usergroup_mention(location.staff_group)
+    return " ".join(user_mention(user) for user in location.staff_users)
 
 
 def escalation_message(escalation: Escalation, card: CardData, location: Location) -> dict[str, Any]:
@@ -64,14 +64,16 @@ def escalation_message(escalation: Escalation, card: CardData, location: Locatio
     )
     value = str(escalation.id)
     if escalation.resolved_at is None:
-        buttons = [] if escalation.acknowledged_at else [button_element("escalation_ack", "On it", "primary", value)]
-        buttons.append(button_element("escalation_resolve", "Done", None, value))
+        buttons = (
+            [] if escalation.acknowledged_at else [button_element(Action.ESCALATION_ACK, "On it", "primary", value)]
+        )
+        buttons.append(button_element(Action.ESCALATION_RESOLVE, "Done", None, value))
         blocks.append({"type": "actions", "block_id": "escalation_actions", "elements": buttons})
     return {
         "text": f"A customer needs someone at {location.code}" + (" (urgent)" if urgent else ""),
         "blocks": blocks,
         "metadata": {
-            "event_type": ESCALATION_EVENT_TYPE,
+            "event_type": Metadata.ESCALATION,
             "event_payload": {"case_id": card.case_id, "escalation_id": escalation.id},
         },
         "unfurl_links": False,
@@ -110,21 +112,21 @@ def escalate_modal(card: CardData, locations: list[Location], suggestion: str | 
     if len(options) <= MAX_STATIC_OPTIONS:
         select: dict[str, Any] = {
             "type": "static_select",
-            "action_id": "location",
+            "action_id": Action.LOCATION,
             "options": options,
             "placeholder": {"type": "plain_text", "text": "Pick a location"},
         }
     else:
         select = {
             "type": "external_select",
-            "action_id": "location",
+            "action_id": Action.LOCATION,
             "min_query_length": 0,
             "placeholder": {"type": "plain_text", "text": "Type a code or a name"},
         }
     if initial is not None:
         select["initial_option"] = initial
     return modal(
-        "escalate",
+        View.ESCALATE,
         "Escalate",
         "Ping the staff",
         {"case_id": card.case_id},
@@ -182,7 +184,7 @@ def location_options(locations: list[Location], query: str) -> list[dict[str, An
 
 def outcome_modal(escalation: Escalation, location: Location) -> dict[str, Any]:
     return modal(
-        "escalation_outcome",
+        View.ESCALATION_OUTCOME,
         "Done",
         "Save",
         {"escalation_id": escalation.id},

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.blocks.cards import button_element, duration
 from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line
 from bot.blocks.reports import duration_or_dash
+from bot.slack.ids import Action
 from storage.cases import open_cases_of, queue_stats, unclaimed_queue
 from storage.db import from_iso
 from storage.incidents import incident_summaries, incident_waiting
@@ -72,7 +73,7 @@ def _claimable(case: Any, now: datetime) -> dict[str, Any]:
     return {
         "type": "section",
         "text": {"type": "mrkdwn", "text": (("🔴 " if case.priority == "high" else "") + _case_line(case, now))[:2900]},
-        "accessory": button_element("claim", "Claim", None, str(case.case_id)),
+        "accessory": button_element(Action.CLAIM, "Claim", None, str(case.case_id)),
     }
 
 

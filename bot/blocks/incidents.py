@@ -5,22 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.blocks.cards import (
-    FALLBACK_TEXT_LIMIT,
-    author_line,
-    button_element,
-    duration,
-    slack_user,
-    tweet_url,
-)
+from bot.blocks.cards import FALLBACK_TEXT_LIMIT, author_line, button_element, duration, slack_user, tweet_url
 from bot.blocks.modals import modal
 from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line
+from bot.slack.ids import Action, Metadata, View
 from storage.cases import CardData
 from storage.db import from_iso
 from storage.incidents import OTHER, BulkProgress, Incident, IncidentStats
 
-INCIDENT_EVENT_TYPE = "perch_incident"
-CHUNK_EVENT_TYPE = "perch_incident_chunk"
 STATUS_BLOCK = "status_text"
 CONFIRM_BLOCK = "confirm"
 TWEET_PREVIEW = 240
@@ -85,7 +77,7 @@ def incident_card(
     return {
         "text": f"Surge: {stats.tweets} tweets about “{one_line(incident.label)}”"[:FALLBACK_TEXT_LIMIT],
         "blocks": blocks,
-        "metadata": {"event_type": INCIDENT_EVENT_TYPE, "event_payload": {"incident_id": incident.id}},
+        "metadata": {"event_type": Metadata.INCIDENT, "event_payload": {"incident_id": incident.id}},
         "unfurl_links": False,
         "unfurl_media": False,
     }
@@ -115,13 +107,15 @@ def _buttons(incident: Incident, progress: BulkProgress, candidates: int) -> lis
     value = str(incident.id)
     buttons = [
         button_element(
-            "incident_status", "Edit status update" if incident.status_text else "Write status update", None, value
+            Action.INCIDENT_STATUS, "Edit status update" if incident.status_text else "Write status update", None, value
         )
     ]
     if incident.status_text and not incident.bulk_at and candidates:
-        buttons.append(button_element("incident_bulk_reply", f"Reply to {candidates:,} customers…", "primary", value))
+        buttons.append(
+            button_element(Action.INCIDENT_BULK_REPLY, f"Reply to {candidates:,} customers…", "primary", value)
+        )
     if incident.bulk_at and progress.pending and not incident.bulk_stopped_by:
-        stop = button_element("incident_bulk_stop", "Stop sending", "danger", value)
+        stop = button_element(Action.INCIDENT_BULK_STOP, "Stop sending", "danger", value)
         stop["confirm"] = {
             "title": {"type": "plain_text", "text": "Stop sending?"},
             "text": {"type": "plain_text", "text": f"{progress.pending:,} customers will not get the status reply."},
@@ -166,14 +160,14 @@ def chunk_message(
             },
         }
         if case.assignee is None and case.status not in ("resolved", "in_dm") and case.first_response_at is None:
-            section["accessory"] = button_element("claim", "Claim", None, str(case.case_id))
+            section["accessory"] = button_element(Action.CLAIM, "Claim", None, str(case.case_id))
         blocks.append(section)
     return {
         "thread_ts": thread_ts,
         "text": f"{len(cases)} tweets of the surge “{one_line(incident.label)}”"[:FALLBACK_TEXT_LIMIT],
         "blocks": blocks,
         "metadata": {
-            "event_type": CHUNK_EVENT_TYPE,
+            "event_type": Metadata.INCIDENT_CHUNK,
             "event_payload": {"incident_id": incident.id, "chunk": f"{incident.id}:{chunk_no}"},
         },
         "unfurl_links": False,
@@ -232,7 +226,7 @@ def status_modal(incident: Incident, stats: IncidentStats) -> dict[str, Any]:
             },
         },
     ]
-    return modal("incident_status", "Status update", "Save", {"incident_id": incident.id}, blocks)
+    return modal(View.INCIDENT_STATUS, "Status update", "Save", {"incident_id": incident.id}, blocks)
 
 
 def bulk_reply_modal(incident: Incident, candidates: int, interval: float) -> dict[str, Any]:
@@ -280,7 +274,7 @@ def bulk_reply_modal(incident: Incident, candidates: int, interval: float) -> di
         },
     ]
     return modal(
-        "incident_bulk_reply",
+        View.INCIDENT_BULK_REPLY,
         "Reply to everyone",
         "Send replies",
         {"incident_id": incident.id, "status_at": incident.status_at},

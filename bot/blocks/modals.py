@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from bot.blocks.cards import author_line
 from bot.blocks.mrkdwn import clean, escape_within, one_line, safe_mrkdwn, utf16_len
+from bot.slack.ids import X_HANDLE, Action, View
 from storage.cases import CardData
 
 REPLY_TEXT_BLOCK = "reply_text"
 TEXT_BOX_MAX = 3000  # Slack's max_length for a plain_text_input
-SAVED_REPLY_ACTION = "saved_reply_pick"
 DM_LINK = "https://twitter.com/messages/compose?recipient_id={brand_id}"
 HANDOFF_TEMPLATE = "@{handle} We'd like to help. Please send us a DM with your booking reference: {link}"
-_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
 
 def modal(
-    callback_id: str, title: str, submit: str, metadata: dict[str, Any], blocks: list[dict[str, Any]]
+    callback_id: View, title: str, submit: str, metadata: dict[str, Any], blocks: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """The frame every Perch modal shares; `metadata` travels back with the submission."""
     return {
@@ -61,7 +59,7 @@ def reply_modal(
                 "elements": [
                     {
                         "type": "static_select",
-                        "action_id": SAVED_REPLY_ACTION,
+                        "action_id": Action.SAVED_REPLY_PICK,
                         "placeholder": {"type": "plain_text", "text": "Insert a saved reply…"},
                         "options": [
                             {
@@ -96,18 +94,18 @@ def reply_modal(
             },
         }
     )
-    return modal("reply", "Reply on X", "Send reply", {"case_id": card.case_id, "version": version}, blocks)
+    return modal(View.REPLY, "Reply on X", "Send reply", {"case_id": card.case_id, "version": version}, blocks)
 
 
 def move_to_dm_modal(card: CardData, brand_id: str) -> dict[str, Any]:
     link = DM_LINK.format(brand_id=brand_id)
     public = (
         HANDOFF_TEMPLATE.format(handle=card.author_handle, link=link)
-        if _HANDLE.match(card.author_handle or "")
+        if X_HANDLE.match(card.author_handle or "")
         else HANDOFF_TEMPLATE.format(handle="", link=link).lstrip("@ ")
     )
     return modal(
-        "move_to_dm",
+        View.MOVE_TO_DM,
         "Move to DM",
         "Send",
         {"case_id": card.case_id},
@@ -185,4 +183,4 @@ def _thread_text(thread: list[dict[str, Any]]) -> str:
 
 
 def _mention(card: CardData) -> str:
-    return f"@{card.author_handle} " if _HANDLE.match(card.author_handle or "") else ""
+    return f"@{card.author_handle} " if X_HANDLE.match(card.author_handle or "") else ""

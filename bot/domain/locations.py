@@ -22,13 +22,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import airportsdata
 
 from bot.domain.detect import Detector, Place
+from bot.slack.ids import CHANNEL_ID, USER_ID, USERGROUP_ID
 from storage.db import Store
 from storage.locations import Location, all_locations, locations_version, save_location
 
 CODE = re.compile(r"^(?:[A-Z]{3}|[A-Z][A-Z0-9-]{1,19})$")
-CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
-GROUP = re.compile(r"^S[A-Z0-9]{2,}$")
-USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 class LocationError(ValueError):
@@ -66,14 +64,14 @@ def build_location(
     if kind not in ("airport", "store"):
         raise LocationError(f"kind must be `airport` or `store`, not `{kind[:20]}`.")
     channel = channel.strip()
-    if not CHANNEL.match(channel):
+    if not CHANNEL_ID.match(channel):
         raise LocationError("channel must be a channel id such as C0123456789 (or #channel in /perch).")
     facts = airport_facts(code) if kind == "airport" else None
     if kind == "airport" and facts is None and not name.strip():
         raise LocationError(f"`{code}` is not an IATA airport code Perch knows; give the airport a name.")
     staff_group, staff_users = _staff(staff)
     lead_id = lead.strip() or None
-    if lead_id is not None and not (GROUP.match(lead_id) or USER.match(lead_id)):
+    if lead_id is not None and not (USERGROUP_ID.match(lead_id) or USER_ID.match(lead_id)):
         raise LocationError("lead must be a user id (U…) or a user group id (S…).")
     timezone = timezone.strip() or (facts or {}).get("tz") or "UTC"
     try:
@@ -95,8 +93,8 @@ def build_location(
 
 def _staff(staff: str) -> tuple[str | None, tuple[str, ...]]:
     ids = staff.replace(",", " ").split()
-    groups = [i for i in ids if GROUP.match(i)]
-    users = tuple(i for i in ids if USER.match(i))
+    groups = [i for i in ids if USERGROUP_ID.match(i)]
+    users = tuple(i for i in ids if USER_ID.match(i))
     if len(groups) + len(users) != len(ids) or len(groups) > 1 or (groups and users):
         raise LocationError("staff must be one user group id (S…) or user ids (U…) separated by spaces.")
     if not ids:

@@ -11,17 +11,16 @@ limit is used up, sending pauses until it resets.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 
+from bot.slack.ids import X_HANDLE
 from bot.x.outbox import Outbox
 from storage.cases import reply_target
 from storage.db import Store
 from storage.incidents import next_bulk_target, record_bulk_result
 
 log = logging.getLogger(__name__)
-_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
 
 
 LONGEST_ADDRESS = "@" + "x" * 15 + " "  # what `addressed` may add: the status must leave room for it
@@ -30,7 +29,7 @@ LONGEST_ADDRESS = "@" + "x" * 15 + " "  # what `addressed` may add: the status m
 def addressed(handle: str, status: str) -> str:
     """The status as a reply to one customer, opened with their @handle as the Reply modal does: every
     reply is then distinct (X refuses an account's duplicate texts) and reads as written to them."""
-    return f"@{handle} {status}" if _HANDLE.fullmatch(handle or "") else status
+    return f"@{handle} {status}" if X_HANDLE.match(handle or "") else status
 
 
 class BulkReplier:

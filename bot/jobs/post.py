@@ -23,19 +23,11 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.blocks.cards import (
-    CASE_EVENT_TYPE,
-    FOLLOW_UP_EVENT_TYPE,
-    NOTE_EVENT_TYPE,
-    REPLY_EVENT_TYPE,
-    case_card,
-    case_note_message,
-    follow_up_message,
-    reply_note,
-)
+from bot.blocks.cards import case_card, case_note_message, follow_up_message, reply_note
 from bot.blocks.escalations import escalation_line, escalation_message
-from bot.blocks.incidents import CHUNK_EVENT_TYPE, INCIDENT_EVENT_TYPE, chunk_message, incident_card
+from bot.blocks.incidents import chunk_message, incident_card
 from bot.jobs.surge import SurgeGrouper
+from bot.slack.ids import Metadata
 from storage.cases import (
     CardData,
     cases_to_post,
@@ -280,7 +272,7 @@ class Poster:
         for message in self._pages(
             self.client.conversations_history, channel=self.channel, oldest=f"{oldest.timestamp():.6f}"
         ):
-            case_id = _payload_value(message, CASE_EVENT_TYPE, "case_id")
+            case_id = _payload_value(message, Metadata.CASE, "case_id")
             top_level = message.get("thread_ts", message["ts"]) == message["ts"]
             if case_id is not None and case_id.isdigit() and int(case_id) in wanted and top_level:
                 found.setdefault(int(case_id), message["ts"])
@@ -378,7 +370,7 @@ class Poster:
         for message in self._pages(
             self.client.conversations_history, channel=self.channel, oldest=f"{oldest.timestamp():.6f}"
         ):
-            if _payload_value(message, INCIDENT_EVENT_TYPE, "incident_id") == str(incident_id):
+            if _payload_value(message, Metadata.INCIDENT, "incident_id") == str(incident_id):
                 return message["ts"]
         return None
 
@@ -531,10 +523,10 @@ class Poster:
         found: dict[str, str] = {}
         for message in self._pages(self.client.conversations_replies, channel=channel, ts=thread_ts):
             for event_type, field, prefix in (
-                (FOLLOW_UP_EVENT_TYPE, "tweet_id", "follow_up"),
-                (REPLY_EVENT_TYPE, "reply_id", "reply"),
-                (NOTE_EVENT_TYPE, "note_id", "note"),
-                (CHUNK_EVENT_TYPE, "chunk", "chunk"),
+                (Metadata.FOLLOW_UP, "tweet_id", "follow_up"),
+                (Metadata.REPLY, "reply_id", "reply"),
+                (Metadata.NOTE, "note_id", "note"),
+                (Metadata.INCIDENT_CHUNK, "chunk", "chunk"),
             ):
                 value = _payload_value(message, event_type, field)
                 if value is not None:

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.cards import duration
 from bot.blocks.escalations import staff_ping
+from bot.slack.ids import mention, user_mention
 from storage.db import Store, from_iso, to_iso, writing
 from storage.escalations import (
     Escalation,
@@ -84,7 +85,7 @@ class Reminders:
                 f"{staff_ping(location)}",
             )
         elif location.lead:
-            lead = f"<!subteam^{location.lead}>" if location.lead.startswith("S") else f"<@{location.lead}>"
+            lead = mention(location.lead)
             self.client.chat_postMessage(
                 channel=escalation.slack_channel,
                 thread_ts=escalation.slack_ts,
@@ -95,6 +96,6 @@ class Reminders:
                 add_case_note(
                     db,
                     escalation.case_id,
-                    f"⏰ <@{escalation.requested_by}> nobody at {location.code} has picked up the "
+                    f"⏰ {user_mention(escalation.requested_by)} nobody at {location.code} has picked up the "
                     f"escalation after {waited}. Consider another location or call them.",
                 )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.blocks.cards import duration
+from bot.slack.ids import usergroup_mention
 from storage.cases import touch_card
 from storage.db import Store, from_iso, writing
 from storage.escalations import add_case_note
@@ -55,5 +56,5 @@ class SlaReminders:
         target = duration(timedelta(minutes=self.minutes[due.target]))
         if due.stage == 1:
             return f"⏳ Not {WORDS[due.target]} yet after {waited}: the target is {target}."
-        lead = f"<!subteam^{self.lead_group}> " if self.lead_group else ""
+        lead = f"{usergroup_mention(self.lead_group)} " if self.lead_group else ""
         return f"⚠️ {lead}Not {WORDS[due.target]} after {waited}: past the {target} target."

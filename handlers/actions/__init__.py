@@ -2,28 +2,27 @@
 
 from slack_bolt import App
 
+from bot.slack.ids import Action
 from handlers.actions.compose import open_move_to_dm, open_reply, pick_saved_reply
 from handlers.actions.escalation import escalation_ack, escalation_resolve, location_menu, open_escalate
 from handlers.actions.incidents import open_bulk_reply, open_status, stop_bulk_reply
 from handlers.actions.lifecycle import reopen, resolve
 from handlers.actions.ownership import claim, reassign, unclaim
 
-CARD_ACTIONS = ("claim", "reply", "move_to_dm", "escalate", "resolve", "unclaim", "reassign", "reopen")
-
 
 def register(app: App) -> None:
-    app.action("claim")(claim)
-    app.action("unclaim")(unclaim)
-    app.action("reassign")(reassign)
-    app.action("reply")(open_reply)
-    app.action("move_to_dm")(open_move_to_dm)
-    app.action("resolve")(resolve)
-    app.action("reopen")(reopen)
-    app.action("escalate")(open_escalate)
-    app.action("escalation_ack")(escalation_ack)
-    app.action("escalation_resolve")(escalation_resolve)
-    app.options("location")(location_menu)
-    app.action("saved_reply_pick")(pick_saved_reply)
-    app.action("incident_status")(open_status)
-    app.action("incident_bulk_reply")(open_bulk_reply)
-    app.action("incident_bulk_stop")(stop_bulk_reply)
+    app.action(Action.CLAIM)(claim)
+    app.action(Action.UNCLAIM)(unclaim)
+    app.action(Action.REASSIGN)(reassign)
+    app.action(Action.REPLY)(open_reply)
+    app.action(Action.MOVE_TO_DM)(open_move_to_dm)
+    app.action(Action.RESOLVE)(resolve)
+    app.action(Action.REOPEN)(reopen)
+    app.action(Action.ESCALATE)(open_escalate)
+    app.action(Action.ESCALATION_ACK)(escalation_ack)
+    app.action(Action.ESCALATION_RESOLVE)(escalation_resolve)
+    app.options(Action.LOCATION)(location_menu)
+    app.action(Action.SAVED_REPLY_PICK)(pick_saved_reply)
+    app.action(Action.INCIDENT_STATUS)(open_status)
+    app.action(Action.INCIDENT_BULK_REPLY)(open_bulk_reply)
+    app.action(Action.INCIDENT_BULK_STOP)(stop_bulk_reply)

@@ -7,9 +7,11 @@ import shlex
 
 from slack_bolt import BoltContext
 
+from bot.blocks.escalations import staff_ping
 from bot.blocks.mrkdwn import escape, escape_within, one_line
 from bot.domain.locations import LocationError, build_location, edit_location
 from bot.services import services
+from bot.slack.ids import channel_mention
 from storage.locations import all_locations, get_location, remove_location, save_location
 
 USAGE = (
@@ -79,14 +81,10 @@ def _listing(db) -> str:
         return "No locations yet. " + USAGE
     lines = ["*Locations*"]
     for location in locations:
-        staff = (
-            f"<!subteam^{location.staff_group}>"
-            if location.staff_group
-            else " ".join(f"<@{u}>" for u in location.staff_users)
-        )
+        staff = staff_ping(location)
         aliases = f" · aka {escape_within(one_line('; '.join(location.aliases)), 200)}" if location.aliases else ""
         lines.append(
             f"• *{location.code}* {escape(location.name)} ({location.kind}, {location.timezone}) → "
-            f"<#{location.slack_channel}>, staff {staff}{aliases}"
+            f"{channel_mention(location.slack_channel)}, staff {staff}{aliases}"
         )
     return "\n".join(lines)[:3900]

@@ -2,15 +2,16 @@
 
 from slack_bolt import App
 
+from bot.slack.ids import View
 from handlers.views.escalation import submit_escalate, submit_outcome
 from handlers.views.incidents import submit_bulk_reply, submit_status
 from handlers.views.send import submit_move_to_dm, submit_reply
 
 
 def register(app: App) -> None:
-    app.view("reply")(submit_reply)
-    app.view("move_to_dm")(submit_move_to_dm)
-    app.view("escalate")(submit_escalate)
-    app.view("escalation_outcome")(submit_outcome)
-    app.view("incident_status")(submit_status)
-    app.view("incident_bulk_reply")(submit_bulk_reply)
+    app.view(View.REPLY)(submit_reply)
+    app.view(View.MOVE_TO_DM)(submit_move_to_dm)
+    app.view(View.ESCALATE)(submit_escalate)
+    app.view(View.ESCALATION_OUTCOME)(submit_outcome)
+    app.view(View.INCIDENT_STATUS)(submit_status)
+    app.view(View.INCIDENT_BULK_REPLY)(submit_bulk_reply)

@@ -1,0 +1,90 @@
+"""Every id Perch gives Slack, and every Slack id shape it accepts, defined once.
+
+Buttons' `action_id`s, modals' `callback_id`s and message metadata `event_type`s are part of Perch's
+stable interface (ARCHITECTURE.md, "Stable interface"): automations and tests rely on them, so they are
+`StrEnum`s here and nowhere else spelt out. The id patterns and the mention builders are here too, so a
+user, group or channel is recognised and written the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """`action_id`s of buttons and menus."""
+
+    CLAIM = "claim"
+    UNCLAIM = "unclaim"
+    REASSIGN = "reassign"
+    REPLY = "reply"
+    MOVE_TO_DM = "move_to_dm"
+    ESCALATE = "escalate"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+    ESCALATION_ACK = "escalation_ack"
+    ESCALATION_RESOLVE = "escalation_resolve"
+    LOCATION = "location"  # the Escalate modal's location menu (external options)
+    SAVED_REPLY_PICK = "saved_reply_pick"
+    INCIDENT_STATUS = "incident_status"
+    INCIDENT_BULK_REPLY = "incident_bulk_reply"
+    INCIDENT_BULK_STOP = "incident_bulk_stop"
+
+
+class View(StrEnum):
+    """`callback_id`s of modals."""
+
+    REPLY = "reply"
+    MOVE_TO_DM = "move_to_dm"
+    ESCALATE = "escalate"
+    ESCALATION_OUTCOME = "escalation_outcome"
+    INCIDENT_STATUS = "incident_status"
+    INCIDENT_BULK_REPLY = "incident_bulk_reply"
+
+
+class Metadata(StrEnum):
+    """`event_type`s of the message metadata Perch posts with its messages."""
+
+    CASE = "perch_case"  # a case's card (top level)
+    FOLLOW_UP = "perch_follow_up"  # a customer's follow-up tweet, in the card's thread
+    REPLY = "perch_reply"  # what the brand sent, in the card's thread
+    NOTE = "perch_note"  # Perch's own note (escalation news, reminders), in the card's thread
+    ESCALATION = "perch_escalation"  # the message in a location's channel
+    INCIDENT = "perch_incident"  # a surge's incident card (top level)
+    INCIDENT_CHUNK = "perch_incident_chunk"  # a list of an incident's tweets, in its thread
+
+
+CARD_ACTIONS = (
+    Action.CLAIM,
+    Action.REPLY,
+    Action.MOVE_TO_DM,
+    Action.ESCALATE,
+    Action.RESOLVE,
+    Action.UNCLAIM,
+    Action.REASSIGN,
+    Action.REOPEN,
+)
+
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")  # a public or private channel
+CONVERSATION_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")  # a channel, or a direct message (reports may go there)
+X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+
+
+def user_mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def usergroup_mention(group_id: str) -> str:
+    return f"<!subteam^{group_id}>"
+
+
+def mention(user_or_group: str) -> str:
+    """A user (`U…`/`W…`) or a user group (`S…`), as Slack notifies them."""
+    return usergroup_mention(user_or_group) if user_or_group.startswith("S") else user_mention(user_or_group)
+
+
+def channel_mention(channel_id: str) -> str:
+    return f"<#{channel_id}>"
