@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -13,6 +14,7 @@ from bot.blocks.home import home_view
 from bot.blocks.mrkdwn import escape_within, one_line
 from bot.services import services
 from storage.cases import Change, case_at
+from storage.home import home_data
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +126,15 @@ def open_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) ->
 
 def refresh_home(client: WebClient, perch: Any, user: str) -> None:
     """Draw `user`'s App Home tab again."""
-    view = home_view(
+    settings, now = perch.settings, datetime.now(UTC)
+    data = home_data(
         perch.store.db,
         user,
-        timezone=perch.settings.report_timezone,
-        sla_minutes=perch.settings.sla_first_response_minutes,
+        timezone=settings.report_timezone,
+        sla_minutes=settings.sla_first_response_minutes,
+        now=now,
     )
+    view = home_view(data, timezone=settings.report_timezone, sla_minutes=settings.sla_first_response_minutes, now=now)
     try:
         client.views_publish(user_id=user, view=view)
     except SlackApiError as error:

@@ -260,6 +260,11 @@ def saved_replies(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT id, name, text FROM saved_replies ORDER BY name COLLATE NOCASE"))
 
 
+def reply_created_at(db: sqlite_utils.Database, reply_id: int) -> str:
+    """When the send was first asked for (the outbox looks for it on X from then on)."""
+    return str(db.table("replies").get(reply_id)["created_at"])
+
+
 def get_saved_reply(db: sqlite_utils.Database, reply_id: int) -> dict[str, Any] | None:
     rows = list(db.query("SELECT id, name, text FROM saved_replies WHERE id = ?", [reply_id]))
     return rows[0] if rows else None

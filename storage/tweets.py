@@ -207,8 +207,13 @@ def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
 
 
 def get_cursor(db: sqlite_utils.Database, source: str) -> Cursor | None:
-    row = db.execute("SELECT source, newest_id, newest_at FROM cursors WHERE source = ?", [source]).fetchone()
-    return Cursor(*row) if row else None
+    rows = list(db.query("SELECT source, newest_id, newest_at FROM cursors WHERE source = ?", [source]))
+    return Cursor(**rows[0]) if rows else None
+
+
+def all_cursors(db: sqlite_utils.Database) -> dict[str, Cursor]:
+    """Every source's cursor, by source."""
+    return {row["source"]: Cursor(**row) for row in db.query("SELECT source, newest_id, newest_at FROM cursors")}
 
 
 def advance_cursor(db: sqlite_utils.Database, cursor: Cursor) -> None:

@@ -1,43 +1,32 @@
-"""The App Home tab: the agent's own open cases, the unclaimed queue, and today's team figures."""
+"""The App Home tab: the agent's own open cases, the unclaimed queue, open surges and today's team
+figures, drawn from `storage.home.HomeData` (read by the caller)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.blocks.cards import button_element, duration
 from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line
 from bot.blocks.reports import duration_or_dash
 from bot.slack.ids import Action
-from storage.cases import open_cases_of, queue_stats, unclaimed_queue
+from storage.cases import CardData
 from storage.db import from_iso
-from storage.incidents import incident_summaries, incident_waiting
-from storage.metrics import build_report
+from storage.home import HomeData, Surge
 
 
-def home_view(db: Any, user: str, *, timezone: str, sla_minutes: float, now: datetime | None = None) -> dict:
-    now = now or datetime.now(UTC)
-    mine = open_cases_of(db, user)
-    waiting, oldest = queue_stats(db)
-    first_up = unclaimed_queue(db)
-    local = now.astimezone(ZoneInfo(timezone))
-    today = build_report(
-        db,
-        datetime.combine(local.date(), time.min, tzinfo=ZoneInfo(timezone)),
-        now,
-        now=now,
-        timezone=timezone,
-        sla_minutes=sla_minutes,
+def home_view(data: HomeData, *, timezone: str, sla_minutes: float, now: datetime) -> dict:
+    today = data.today
+    lines = [_case_line(case, now) for case in data.mine] or ["Nothing claimed. Pick a card in the queue channel."]
+    queue = f"*{data.waiting}* unclaimed" + (
+        f" · oldest waiting {duration(now - from_iso(data.oldest_waiting))}" if data.oldest_waiting else ""
     )
-    lines = [_case_line(case, now) for case in mine] or ["Nothing claimed. Pick a card in the queue channel."]
-    queue = f"*{waiting}* unclaimed" + (f" · oldest waiting {duration(now - from_iso(oldest))}" if oldest else "")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Perch"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Your open cases*\n" + "\n".join(lines)[:2900]}},
-        *_surge_blocks(db, now),
+        *_surge_blocks(data.surges, now),
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Queue* (high priority first)\n{queue}"}},
-        *(_claimable(case, now) for case in first_up),
+        *(_claimable(case, now) for case in data.first_up),
         {
             "type": "section",
             "text": {
@@ -54,22 +43,23 @@ def home_view(db: Any, user: str, *, timezone: str, sla_minutes: float, now: dat
     return {"type": "home", "blocks": blocks}
 
 
-def _surge_blocks(db: Any, now: datetime) -> list[dict[str, Any]]:
+def _surge_blocks(surges: list[Surge], now: datetime) -> list[dict[str, Any]]:
     """Open surge incidents, each with the first of its tweets waiting (high priority first) to claim
     from here; all of them are in the incident card's thread."""
     blocks: list[dict[str, Any]] = []
-    for incident, waiting in incident_summaries(db):
+    for surge in surges:
+        incident, waiting = surge.incident, surge.waiting
         name = f"“{escape_within(one_line(incident.label), 80)}”"
         if incident.slack_ts and incident.slack_channel:
             name = f"<https://slack.com/archives/{incident.slack_channel}/p{incident.slack_ts.replace('.', '')}|{name}>"
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": (f"🌊 *Surge* {name}: {waiting:,} waiting")}}
         )
-        blocks += [_claimable(case, now) for case in incident_waiting(db, incident.id)]
+        blocks += [_claimable(case, now) for case in surge.first_waiting]
     return blocks
 
 
-def _claimable(case: Any, now: datetime) -> dict[str, Any]:
+def _claimable(case: CardData, now: datetime) -> dict[str, Any]:
     return {
         "type": "section",
         "text": {"type": "mrkdwn", "text": (("🔴 " if case.priority == "high" else "") + _case_line(case, now))[:2900]},
@@ -77,7 +67,7 @@ def _claimable(case: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-def _case_line(case: Any, now: datetime) -> str:
+def _case_line(case: CardData, now: datetime) -> str:
     text = escape_within(one_line(clean(decode_x(case.text))), 90)
     waited = duration(now - from_iso(case.created_at))
     link = (

@@ -15,7 +15,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.blocks.cards import duration
 from bot.blocks.mrkdwn import escape_within
 from bot.jobs.ingest import MENTIONS, Ingestor
-from storage.db import Store, from_iso, utc_now
+from storage.alarms import Alarm, active_alarms, drop_alarm, newest_stored_at, raise_alarm, record_alarm_posted
+from storage.db import Store, from_iso
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,13 @@ class HealthMonitor:
     def run(self) -> dict[str, str]:
         """Raise what is wrong now, clear what is not; returns the alarms that are up."""
         problems = self.problems()
-        db = self.store.db
-        active = {row["name"]: row for row in db.query("SELECT * FROM alarms")}
+        active = active_alarms(self.store.db)
         for name, text in problems.items():
             if name not in active:
                 self._raise(name, text)
-        for name, row in active.items():
+        for name, alarm in active.items():
             if name not in problems:
-                self._clear(row)
+                self._clear(alarm)
         return problems
 
     def problems(self) -> dict[str, str]:
@@ -80,7 +80,7 @@ class HealthMonitor:
             found["no_poll"] = (
                 f"No successful poll of X for {duration(now - last_good)}: mentions are not reaching the queue."
             )
-        newest = self.store.db.execute("SELECT MAX(stored_at) FROM tweets WHERE source = ?", [MENTIONS]).fetchone()[0]
+        newest = newest_stored_at(self.store.db, MENTIONS)
         quiet_since = from_iso(newest) if newest else self.started
         if now - quiet_since > self.no_mentions:
             found["no_mentions"] = (
@@ -92,33 +92,30 @@ class HealthMonitor:
     def _raise(self, name: str, text: str) -> None:
         """Recorded before it is posted (a restart must not post it again); dropped if Slack refuses."""
         db = self.store.db
-        db.table("alarms").insert({"name": name, "text": text, "raised_at": utc_now()}, replace=True)
+        raise_alarm(db, name, text)
         try:
             posted = self.client.chat_postMessage(
                 channel=self.channel, text=f"🚨 Perch: {text}", blocks=[_section(f"🚨 *Perch:* {text}")]
             )
         except (SlackApiError, SlackClientError, OSError) as error:
             log.error("Alarm %s not posted: %s", name, error)
-            db.execute("DELETE FROM alarms WHERE name = ?", [name])
+            drop_alarm(db, name)
             return
-        db.execute(
-            "UPDATE alarms SET slack_channel = ?, slack_ts = ? WHERE name = ?", [posted["channel"], posted["ts"], name]
-        )
+        record_alarm_posted(db, name, posted["channel"], posted["ts"])
 
-    def _clear(self, row: dict) -> None:
-        db = self.store.db
-        lasted = duration(self.now() - from_iso(row["raised_at"]))
+    def _clear(self, alarm: Alarm) -> None:
+        lasted = duration(self.now() - from_iso(alarm.raised_at))
         try:
-            if row["slack_ts"]:
+            if alarm.slack_ts and alarm.slack_channel:
                 self.client.chat_update(
-                    channel=row["slack_channel"],
-                    ts=row["slack_ts"],
-                    text=f"✅ Resolved: {row['text']}",
-                    blocks=[_section(f"✅ *Resolved* after {lasted}: ~{row['text']}~")],
+                    channel=alarm.slack_channel,
+                    ts=alarm.slack_ts,
+                    text=f"✅ Resolved: {alarm.text}",
+                    blocks=[_section(f"✅ *Resolved* after {lasted}: ~{alarm.text}~")],
                 )
         except (SlackApiError, SlackClientError, OSError) as error:
-            log.warning("Alarm %s not marked resolved in Slack: %s", row["name"], error)
-        db.execute("DELETE FROM alarms WHERE name = ?", [row["name"]])
+            log.warning("Alarm %s not marked resolved in Slack: %s", alarm.name, error)
+        drop_alarm(self.store.db, alarm.name)
 
 
 def _section(text: str) -> dict:

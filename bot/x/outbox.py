@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.x.client import XAuthError, XClient, XError, XRateLimited, XRefused, XUnavailable
 from storage.db import Store, from_iso
-from storage.replies import begin_send, mark_failed, mark_sent, retry_unknown
+from storage.replies import begin_send, mark_failed, mark_sent, reply_created_at, retry_unknown
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Outbox:
         if begin.outcome == "in_flight":
             return Sent("in_flight", "This is being sent already.")
         if begin.outcome == "check":
-            since = from_iso(db.table("replies").get(begin.reply_id)["created_at"]) - LOOKBACK
+            since = from_iso(reply_created_at(db, begin.reply_id)) - LOOKBACK
             try:
                 found = find(since)
             except XError as error:

@@ -13,6 +13,7 @@ from bot.services import services
 from storage.cases import queue_stats
 from storage.db import from_iso
 from storage.incidents import incident_summaries
+from storage.tweets import all_cursors
 
 
 def status_text(context: BoltContext) -> str:
@@ -20,7 +21,7 @@ def status_text(context: BoltContext) -> str:
     now = datetime.now(UTC)
     lines = [f"*Perch {__version__}*"]
     states = perch.ingestor.states if perch.ingestor else {}
-    cursors = {row["source"]: row for row in perch.store.db.query("SELECT source, newest_id, newest_at FROM cursors")}
+    cursors = all_cursors(perch.store.db)
     for source in sorted(set(states) | set(cursors)):
         state = states.get(source)
         when = (
@@ -30,7 +31,7 @@ def status_text(context: BoltContext) -> str:
         )
         problem = f" · ⚠ {escape_within(state.last_error, 200)}" if state and state.last_error else ""
         cursor = cursors.get(source)
-        newest = f" · newest tweet {duration(now - from_iso(cursor['newest_at']))} old" if cursor else ""
+        newest = f" · newest tweet {duration(now - from_iso(cursor.newest_at))} old" if cursor else ""
         lines.append(f"• `{escape_within(source, 80)}`: {when}{newest}{problem}")
     waiting, oldest = queue_stats(perch.store.db)
     lines.append(f"• Queue: {waiting} unclaimed" + (f", oldest {duration(now - from_iso(oldest))}" if oldest else ""))

@@ -1,0 +1,46 @@
+"""What an agent's App Home tab shows, read in one place so the presenter only draws it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from storage.cases import CardData, open_cases_of, queue_stats, unclaimed_queue
+from storage.incidents import Incident, incident_summaries, incident_waiting
+from storage.metrics import Report, build_report
+
+
+@dataclass(frozen=True)
+class Surge:
+    incident: Incident
+    waiting: int
+    first_waiting: list[CardData]  # high priority first, claimable from the Home tab
+
+
+@dataclass(frozen=True)
+class HomeData:
+    mine: list[CardData]
+    waiting: int
+    oldest_waiting: str | None
+    first_up: list[CardData]
+    surges: list[Surge]
+    today: Report
+
+
+def home_data(db: sqlite_utils.Database, user: str, *, timezone: str, sla_minutes: float, now: datetime) -> HomeData:
+    zone = ZoneInfo(timezone)
+    waiting, oldest = queue_stats(db)
+    local = now.astimezone(zone)
+    today = build_report(
+        db,
+        datetime.combine(local.date(), time.min, tzinfo=zone),
+        now,
+        now=now,
+        timezone=timezone,
+        sla_minutes=sla_minutes,
+    )
+    surges = [Surge(incident, count, incident_waiting(db, incident.id)) for incident, count in incident_summaries(db)]
+    return HomeData(open_cases_of(db, user), waiting, oldest, unclaimed_queue(db), surges, today)
