@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import utc_now, writing
+from storage.db import row_as, rows_as, utc_now, writing
 from storage.events import event_row, record_event
 
 
@@ -91,17 +91,18 @@ CARD_FROM = "FROM cases c JOIN tweets t ON t.id = c.tweet_id"
 def cases_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[CardData]:
     """Cases without a card yet, oldest tweet first; a case grouped in a surge incident only once
     someone took it (until then its incident's thread lists it)."""
-    rows = db.execute(
-        f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.slack_ts IS NULL AND (c.grouped = 0 OR c.assignee IS NOT NULL) "
-        "ORDER BY c.tweet_created_at, c.id LIMIT ?",
-        [limit],
-    ).fetchall()
-    return [CardData(*row) for row in rows]
+    return rows_as(
+        CardData,
+        db.execute(
+            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.slack_ts IS NULL AND (c.grouped = 0 OR c.assignee IS NOT NULL) "
+            "ORDER BY c.tweet_created_at, c.id LIMIT ?",
+            [limit],
+        ),
+    )
 
 
 def get_card(db: sqlite_utils.Database, case_id: int) -> CardData | None:
-    row = db.execute(f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.id = ?", [case_id]).fetchone()
-    return CardData(*row) if row else None
+    return row_as(CardData, db.execute(f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.id = ?", [case_id]))
 
 
 def stale_cards(db: sqlite_utils.Database, limit: int = 200) -> list[int]:
@@ -160,17 +161,19 @@ def record_posted(
 def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500, case_id: int | None = None) -> list[FollowUp]:
     """Follow-up tweets whose case has a card but which are not in its thread yet, oldest first."""
     where = "AND c.id = ?" if case_id is not None else ""
-    rows = db.execute(
-        "SELECT t.id, t.case_id, t.text, t.author_handle, t.author_name, t.created_at, t.post_attempted_at, "
-        "c.slack_channel, c.slack_ts, "
-        "(SELECT json_extract(e.detail, '$.assignee') FROM events e WHERE e.case_id = c.id AND e.kind = 'reopened' "
-        " AND json_extract(e.detail, '$.tweet_id') = t.id) "
-        "FROM tweets t JOIN cases c ON c.id = t.case_id "
-        f"WHERE t.id != c.tweet_id AND t.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "
-        "ORDER BY t.created_at, t.id LIMIT ?",
-        ([case_id] if case_id is not None else []) + [limit],
-    ).fetchall()
-    return [FollowUp(*row) for row in rows]
+    return rows_as(
+        FollowUp,
+        db.execute(
+            "SELECT t.id AS tweet_id, t.case_id, t.text, t.author_handle, t.author_name, t.created_at, "
+            "t.post_attempted_at, c.slack_channel, c.slack_ts AS thread_ts, "
+            "(SELECT json_extract(e.detail, '$.assignee') FROM events e WHERE e.case_id = c.id AND e.kind = 'reopened' "
+            " AND json_extract(e.detail, '$.tweet_id') = t.id) AS reopened_for "
+            "FROM tweets t JOIN cases c ON c.id = t.case_id "
+            f"WHERE t.id != c.tweet_id AND t.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "
+            "ORDER BY t.created_at, t.id LIMIT ?",
+            ([case_id] if case_id is not None else []) + [limit],
+        ),
+    )
 
 
 def mark_follow_up_attempt(db: sqlite_utils.Database, tweet_id: str) -> None:
@@ -343,12 +346,14 @@ def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, tupl
 
 def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list[CardData]:
     """The agent's open cases, oldest tweet first (their App Home)."""
-    rows = db.execute(
-        f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee = ? AND c.status != 'resolved' "
-        "ORDER BY c.tweet_created_at LIMIT ?",
-        [user, limit],
-    ).fetchall()
-    return [CardData(*row) for row in rows]
+    return rows_as(
+        CardData,
+        db.execute(
+            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee = ? AND c.status != 'resolved' "
+            "ORDER BY c.tweet_created_at LIMIT ?",
+            [user, limit],
+        ),
+    )
 
 
 def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
@@ -361,9 +366,11 @@ def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
 
 def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10) -> list[CardData]:
     """Open cases nobody has claimed: high priority first, then the longest waiting."""
-    rows = db.execute(
-        f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee IS NULL AND c.status != 'resolved' "
-        "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?",
-        [limit],
-    ).fetchall()
-    return [CardData(*row) for row in rows]
+    return rows_as(
+        CardData,
+        db.execute(
+            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee IS NULL AND c.status != 'resolved' "
+            "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?",
+            [limit],
+        ),
+    )

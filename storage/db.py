@@ -11,8 +11,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import sqlite_utils
+
+T = TypeVar("T")
 
 
 def utc_now() -> str:
@@ -294,6 +297,18 @@ def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         db.conn.execute("ROLLBACK")
         raise
     db.conn.execute("COMMIT")
+
+
+def rows_as(cls: Callable[..., T], cursor: sqlite3.Cursor) -> list[T]:
+    """Each row as `cls`, its fields filled by column name (never by position)."""
+    names = [column[0] for column in cursor.description]
+    return [cls(**dict(zip(names, row, strict=True))) for row in cursor]
+
+
+def row_as(cls: Callable[..., T], cursor: sqlite3.Cursor) -> T | None:
+    """The first row as `cls` (by column name), or None."""
+    found = rows_as(cls, cursor)
+    return found[0] if found else None
 
 
 def new_id(table: sqlite_utils.db.Table) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import from_iso, new_id, utc_now, writing
+from storage.db import from_iso, new_id, row_as, rows_as, utc_now, writing
 from storage.events import record_event
 
 
@@ -45,25 +45,28 @@ _COLUMNS = (
 
 
 def get_escalation(db: sqlite_utils.Database, escalation_id: int) -> Escalation | None:
-    row = db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE id = ?", [escalation_id]).fetchone()
-    return Escalation(*row) if row else None
+    return row_as(Escalation, db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE id = ?", [escalation_id]))
 
 
 def latest_escalation(db: sqlite_utils.Database, case_id: int) -> Escalation | None:
-    row = db.execute(
-        f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? AND slack_ts IS NOT NULL ORDER BY id DESC LIMIT 1",
-        [case_id],
-    ).fetchone()
-    return Escalation(*row) if row else None
+    return row_as(
+        Escalation,
+        db.execute(
+            f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? AND slack_ts IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [case_id],
+        ),
+    )
 
 
 def open_escalation(db: sqlite_utils.Database, case_id: int, location: str) -> Escalation | None:
-    row = db.execute(
-        f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? AND location = ? AND resolved_at IS NULL "
-        "AND slack_ts IS NOT NULL ORDER BY id DESC LIMIT 1",
-        [case_id, location],
-    ).fetchone()
-    return Escalation(*row) if row else None
+    return row_as(
+        Escalation,
+        db.execute(
+            f"SELECT {_COLUMNS} FROM escalations WHERE case_id = ? AND location = ? AND resolved_at IS NULL "
+            "AND slack_ts IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [case_id, location],
+        ),
+    )
 
 
 def begin_escalation(
@@ -174,11 +177,13 @@ def _case_changed(
 def due_for_reminder(db: sqlite_utils.Database, now: str, minutes: dict[str, float]) -> list[tuple[Escalation, int]]:
     """(escalation, reminder number) for unacknowledged escalations past 1× or 2× their target."""
     due = []
-    for row in db.execute(
-        f"SELECT {_COLUMNS} FROM escalations WHERE acknowledged_at IS NULL AND resolved_at IS NULL "
-        "AND reminders_sent < 2 AND slack_ts IS NOT NULL"
+    for escalation in rows_as(
+        Escalation,
+        db.execute(
+            f"SELECT {_COLUMNS} FROM escalations WHERE acknowledged_at IS NULL AND resolved_at IS NULL "
+            "AND reminders_sent < 2 AND slack_ts IS NOT NULL"
+        ),
     ):
-        escalation = Escalation(*row)
         target = minutes.get(escalation.urgency, minutes["normal"]) * 60
         waited = _seconds_between(escalation.requested_at, now)
         if escalation.reminders_sent == 0 and waited >= target:

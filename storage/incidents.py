@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
-from storage.db import new_id, utc_now, writing
+from storage.db import new_id, row_as, rows_as, utc_now, writing
 from storage.events import event_row
 
 CHUNK_SIZE = 30
@@ -102,15 +102,13 @@ def baseline_texts(db: sqlite_utils.Database, since: str, before: str, limit: in
 
 
 def open_incidents(db: sqlite_utils.Database) -> list[Incident]:
-    return [
-        Incident(*row)
-        for row in db.execute(f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE ended_at IS NULL ORDER BY id")
-    ]
+    return rows_as(
+        Incident, db.execute(f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE ended_at IS NULL ORDER BY id")
+    )
 
 
 def get_incident(db: sqlite_utils.Database, incident_id: int) -> Incident | None:
-    row = db.execute(f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE id = ?", [incident_id]).fetchone()
-    return Incident(*row) if row else None
+    return row_as(Incident, db.execute(f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE id = ?", [incident_id]))
 
 
 def open_incident(db: sqlite_utils.Database, term: str, label: str) -> int:
@@ -167,10 +165,9 @@ def incident_stats(db: sqlite_utils.Database, incident_id: int, samples: int = 3
 
 
 def incidents_to_post(db: sqlite_utils.Database) -> list[Incident]:
-    return [
-        Incident(*row)
-        for row in db.execute(f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE slack_ts IS NULL ORDER BY id")
-    ]
+    return rows_as(
+        Incident, db.execute(f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE slack_ts IS NULL ORDER BY id")
+    )
 
 
 def mark_incident_attempt(db: sqlite_utils.Database, incident_id: int) -> None:
@@ -259,15 +256,18 @@ def chunks_to_post(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 def chunk_cases(db: sqlite_utils.Database, incident_id: int, chunk_no: int) -> tuple[list[CardData], str]:
     """The cases a chunk lists, and their version signature (it changes whenever one of them does,
     a follow-up tweet included)."""
-    rows = db.execute(
-        f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.incident_id = ? AND c.chunk_no = ? "
-        "ORDER BY c.tweet_created_at, c.id",
-        [incident_id, chunk_no],
-    ).fetchall()
+    cases = rows_as(
+        CardData,
+        db.execute(
+            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.incident_id = ? AND c.chunk_no = ? "
+            "ORDER BY c.tweet_created_at, c.id",
+            [incident_id, chunk_no],
+        ),
+    )
     signature = db.execute(
         f"SELECT {_SIGNATURE} FROM cases WHERE incident_id = ? AND chunk_no = ?", [incident_id, chunk_no]
     ).fetchone()[0]
-    return [CardData(*row) for row in rows], signature
+    return cases, signature
 
 
 def chunk_follow_ups(db: sqlite_utils.Database, incident_id: int, chunk_no: int) -> dict[int, tuple[int, str]]:
@@ -458,13 +458,15 @@ def bulk_progress(db: sqlite_utils.Database, incident_id: int) -> BulkProgress:
 
 def incident_waiting(db: sqlite_utils.Database, incident_id: int, limit: int = 3) -> list[CardData]:
     """An incident's tweets nobody has taken or answered yet: high priority first, then the longest waiting."""
-    rows = db.execute(
-        f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.incident_id = ? AND c.assignee IS NULL "
-        "AND c.first_response_at IS NULL AND c.status != 'resolved' "
-        "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?",
-        [incident_id, limit],
-    ).fetchall()
-    return [CardData(*row) for row in rows]
+    return rows_as(
+        CardData,
+        db.execute(
+            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.incident_id = ? AND c.assignee IS NULL "
+            "AND c.first_response_at IS NULL AND c.status != 'resolved' "
+            "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?",
+            [incident_id, limit],
+        ),
+    )
 
 
 def incident_summaries(db: sqlite_utils.Database, limit: int = 5) -> list[tuple[Incident, int]]:
