@@ -44,6 +44,7 @@ class Runtime:
     services: Services
     reminders: Reminders
     bulk: BulkReplier
+    grouper: SurgeGrouper
 
 
 def build_app(settings: Settings, client: WebClient, services: Services) -> App:
@@ -84,7 +85,7 @@ def build_runtime(settings: Settings) -> Runtime:
         slack,
         settings.slack_queue_channel,
         brand_handle=lambda: x.account.username if x.account else "",
-        grouper=grouper,
+        before_round=grouper.run,
         bulk_interval=settings.bulk_reply_interval_seconds,
         message_interval=settings.slack_channel_post_interval_seconds,
     )
@@ -147,4 +148,4 @@ def build_runtime(settings: Settings) -> Runtime:
             no_mentions_hours=settings.health_no_mentions_hours,
         ),
     )
-    return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders, bulk)
+    return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders, bulk, grouper)

@@ -240,7 +240,7 @@ def test_when_the_surge_ends_new_tweets_get_their_own_cards_again(surge, fake_x,
     served, card, _ = surge
     runtime = served.runtime
     later = datetime.now(UTC) + timedelta(minutes=10)
-    runtime.poster.grouper.now = lambda: later
+    runtime.grouper.now = lambda: later
     runtime.poster.run()
     assert "Surge over" in json.dumps(fake_slack.updates)
     tweet = fake_x.add_tweet(f"@{BRAND} my flight got cancelled too, rebook me please", "late_storm")

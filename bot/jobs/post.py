@@ -1,12 +1,11 @@
-"""Everything Perch writes to Slack about cases: cards, thread messages, and card updates.
+"""The post job: everything Perch writes to Slack about cases, in short rounds.
 
-Cards: before each batch of `chat.postMessage` calls the attempts are written down; after them, the
-message `ts`s. A case with an attempt and no `ts` (a crash, a time-out, a 5xx whose message may have
-gone through) is looked up in the channel history by its `perch_case` metadata before anything is
-posted again. Thread messages (follow-ups, notes of what the brand sent) work the same way, looked up
-in the card's thread. Cards whose case changed (`card_version` ahead of `card_synced`) are updated in
-place. Slack's 429s are retried inside slack_sdk after `Retry-After`; any other failure ends the run
-and the next run resumes. Handlers call `sync_case` to do the same for one case right after a click.
+Each round: the hook that runs before it (surge grouping, so a burst is grouped as it arrives),
+incident cards, new case cards, the incidents' thread chunks, other thread messages (follow-ups, notes
+of what the brand sent, Perch's own notes), then the incidents' counts. Cards whose case changed
+(`card_version` ahead of `card_synced`) and escalation messages are updated in place after the rounds.
+How a message is delivered exactly once is `bot.slack.delivery`'s business; handlers call `sync_case`
+to do the same for one case right after a click.
 """
 
 from __future__ import annotations
@@ -14,19 +13,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.cards import case_card, case_note_message, follow_up_message, reply_note
 from bot.blocks.escalations import escalation_line, escalation_message
-from bot.blocks.incidents import chunk_message, incident_card
-from bot.jobs.surge import SurgeGrouper
+from bot.jobs.post_incidents import IncidentPoster
+from bot.slack.delivery import MESSAGE_ERRORS, Delivery, ThreadItem, describe, error_code
 from bot.slack.ids import Metadata
 from storage.cases import (
     CardData,
@@ -41,7 +39,7 @@ from storage.cases import (
     record_posted,
     stale_cards,
 )
-from storage.db import Store, from_iso, to_iso
+from storage.db import Store, from_iso
 from storage.escalations import (
     case_notes_to_post,
     get_escalation,
@@ -51,51 +49,18 @@ from storage.escalations import (
     record_case_note_posted,
     stale_escalation_messages,
 )
-from storage.incidents import (
-    CHUNK_SIZE,
-    bulk_candidates,
-    bulk_progress,
-    chunk_cases,
-    chunk_follow_ups,
-    chunks_to_post,
-    get_incident,
-    incident_signature,
-    incident_stats,
-    incidents_to_post,
-    mark_chunk_attempt,
-    mark_chunk_synced,
-    mark_incident_attempt,
-    mark_incident_synced,
-    record_chunk_posted,
-    record_chunk_shown,
-    record_incident_posted,
-    stale_chunks,
-    stale_incidents,
-)
 from storage.locations import get_location
 from storage.replies import mark_note_attempt, notes_to_post, record_note_posted
 from storage.sla import breached_targets
 
 log = logging.getLogger(__name__)
 
-HISTORY_MARGIN = timedelta(minutes=5)  # clock skew between us and Slack
 # One round of the post job: this many cards and incident-thread chunks (at Slack's ~1 message/s), then
 # surge grouping and the incident cards' counts are brought up to date again.
 RECORD_EVERY_SECONDS = 1.0  # posted cards are written down at least this often (each one, at Slack's pace)
-RECENT_INCIDENTS = timedelta(days=2)  # an ended incident's card and thread follow its cases this long
 ROUND_SECONDS = 20.0  # a round's cards at the pacer's interval, so surge grouping runs this often in a burst
 CHUNKS_PER_ROUND = 10
 THREAD_ITEMS_PER_ROUND = 10
-# Errors about one message's content: skip that message this run, keep posting the others.
-MESSAGE_ERRORS = {
-    "invalid_blocks",
-    "invalid_blocks_format",
-    "msg_too_long",
-    "invalid_metadata_format",
-    "invalid_metadata_schema",
-    "metadata_too_large",
-    "no_text",
-}
 
 
 @dataclass
@@ -115,19 +80,6 @@ class PostReport:
         return self.posted + self.reconciled + self.chunks + self.incidents + self.follow_ups + self.notes
 
 
-@dataclass(frozen=True)
-class ThreadItem:
-    """One message that belongs in a card's thread: a follow-up tweet or a note of a reply."""
-
-    key: str  # "follow_up:<tweet id>" or "reply:<reply id>"
-    channel: str
-    thread_ts: str
-    attempted: bool
-    message: dict[str, Any]
-    record: Callable[[str], None]
-    mark_attempt: Callable[[], None]
-
-
 class Poster:
     def __init__(
         self,
@@ -137,24 +89,21 @@ class Poster:
         *,
         brand_handle: Callable[[], str] = str,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        grouper: SurgeGrouper | None = None,
+        before_round: Callable[[], object] | None = None,
         bulk_interval: float = 36.0,
         message_interval: float = 1.0,
     ) -> None:
         self.store = store
-        self.client = client
+        self.delivery = Delivery(client)
         self.channel = channel
         self.brand_handle = brand_handle
         self.now = now
-        self.grouper = grouper
-        self.bulk_interval = bulk_interval
+        self.before_round = before_round  # surge grouping, wired in by the app
+        self.incidents = IncidentPoster(store, self.delivery, channel, bulk_interval=bulk_interval, now=now)
         # As many cards as Slack's pace lets through in a round (unpaced: a batch of 500).
         self.cards_per_round = min(500, max(1, int(ROUND_SECONDS / message_interval))) if message_interval else 500
         self.wake: Callable[[], None] = lambda: None  # the scheduler sets it: run the post job soon
-        self._in_flight: set[str] = set()  # thread items being posted by another thread right now
-        self._guard = threading.Lock()
         self._case_locks = [threading.Lock() for _ in range(64)]  # card updates: one thread per case
-        self._incident_lock = threading.Lock()
 
     def run(self) -> PostReport:
         """The scheduler job: rounds of posting until a round finds less than a full load, then the
@@ -169,7 +118,7 @@ class Poster:
                 self._update_escalation(escalation_id, report)
         except (SlackClientError, OSError) as error:
             report.failed += 1
-            log.warning("Posting to Slack paused until the next run: %s", _describe(error))
+            log.warning("Posting to Slack paused until the next run: %s", describe(error))
         return report
 
     def _round(self, report: PostReport) -> bool:
@@ -177,17 +126,16 @@ class Poster:
         burst is grouped as it arrives), incident cards, new cards, the incidents' threads, other thread
         messages, the incidents' counts. True when it found a full load (there may be more)."""
         progress = report.progress
-        if self.grouper is not None:
-            self.grouper.run()
-        self._post_incidents(report)
+        if self.before_round is not None:
+            self.before_round()
+        self.incidents.post_cards(report)
         cards = self._post_cards(report, limit=self.cards_per_round)
-        chunk_items = self._chunk_items()[:CHUNKS_PER_ROUND]
+        chunk_items = self.incidents.chunk_items()[:CHUNKS_PER_ROUND]
         self._post_thread_items(chunk_items, report)
         thread_items = self._thread_items()[:THREAD_ITEMS_PER_ROUND]
         self._post_thread_items(thread_items, report)
-        self._update_incidents(report)
-        for chunk in stale_chunks(self.store.db, to_iso(self.now() - RECENT_INCIDENTS)):  # filled up, taken…
-            self._update_chunk(chunk, report)
+        self.incidents.update_cards(report)
+        self.incidents.update_chunks(report)  # filled up, taken, answered…
         full = (
             cards == self.cards_per_round
             or len(chunk_items) == CHUNKS_PER_ROUND
@@ -208,17 +156,17 @@ class Poster:
                 self._update_escalation(escalation_id, report)
         except (SlackClientError, OSError) as error:
             report.failed += 1
-            log.warning("Case %s: Slack update deferred to the next run: %s", case_id, _describe(error))
+            log.warning("Case %s: Slack update deferred to the next run: %s", case_id, describe(error))
         return report
 
     def sync_incident(self, incident_id: int) -> PostReport:
         """Bring an incident's card up to date now (after its status update or bulk reply changed)."""
         report = PostReport()
         try:
-            self._update_incidents(report)
+            self.incidents.update_cards(report)
         except (SlackClientError, OSError) as error:
             report.failed += 1
-            log.warning("Incident %s: Slack update deferred to the next run: %s", incident_id, _describe(error))
+            log.warning("Incident %s: Slack update deferred to the next run: %s", incident_id, describe(error))
         return report
 
     # -- cards ---------------------------------------------------------------------------------
@@ -251,32 +199,23 @@ class Poster:
 
     def _post_card(self, card: CardData, posted: list[tuple[int, str, str]], report: PostReport) -> None:
         try:
-            response = self.client.chat_postMessage(channel=self.channel, **case_card(card, self.now()))
+            channel, ts = self.delivery.post(self.channel, case_card(card, self.now()))
         except SlackApiError as error:
-            if _error_code(error) in MESSAGE_ERRORS:
+            if error_code(error) in MESSAGE_ERRORS:
                 report.failed += 1
-                log.error(
-                    "Slack refused the card of case %s (%s); it will be retried", card.case_id, _error_code(error)
-                )
+                log.error("Slack refused the card of case %s (%s); it will be retried", card.case_id, error_code(error))
                 return
             raise
-        posted.append((card.case_id, response["channel"], response["ts"]))
+        posted.append((card.case_id, channel, ts))
 
     def _cards_in_channel(self, attempted: list[CardData]) -> dict[int, str]:
         """case id → ts of the cards already in the channel, for cases whose post may have gone through."""
         if not attempted:
             return {}
-        oldest = min(from_iso(c.post_attempted_at) for c in attempted if c.post_attempted_at) - HISTORY_MARGIN
-        wanted = {c.case_id for c in attempted}
-        found: dict[int, str] = {}
-        for message in self._pages(
-            self.client.conversations_history, channel=self.channel, oldest=f"{oldest.timestamp():.6f}"
-        ):
-            case_id = _payload_value(message, Metadata.CASE, "case_id")
-            top_level = message.get("thread_ts", message["ts"]) == message["ts"]
-            if case_id is not None and case_id.isdigit() and int(case_id) in wanted and top_level:
-                found.setdefault(int(case_id), message["ts"])
-        return found
+        since = min(from_iso(c.post_attempted_at) for c in attempted if c.post_attempted_at)
+        found = self.delivery.find_top_level(self.channel, since, Metadata.CASE, "case_id")
+        wanted = {str(c.case_id) for c in attempted}
+        return {int(case_id): ts for case_id, ts in found.items() if case_id in wanted}
 
     def _update_card(self, case_id: int, report: PostReport) -> None:
         """Re-render a card from its case's current state (one thread per case at a time)."""
@@ -293,13 +232,7 @@ class Poster:
                 escalation_line(escalation) if escalation else None,
                 tuple(breached_targets(db, case_id)),
             )
-            message.pop("unfurl_links"), message.pop("unfurl_media")
-            try:
-                self.client.chat_update(channel=card.slack_channel, ts=card.slack_ts, **message)
-            except SlackApiError as error:
-                if _error_code(error) not in MESSAGE_ERRORS | {"message_not_found", "cant_update_message"}:
-                    raise
-                log.error("Could not update the card of case %s: %s", case_id, _error_code(error))
+            self.delivery.update(card.slack_channel, card.slack_ts, message, f"the card of case {case_id}")
             mark_card_synced(db, case_id, card.card_version)
             report.updated += 1
 
@@ -313,143 +246,15 @@ class Poster:
         if card is None or location is None:
             mark_message_synced(db, escalation_id, escalation.message_version)
             return
-        message = escalation_message(escalation, card, location)
-        message.pop("unfurl_links"), message.pop("unfurl_media")
-        try:
-            self.client.chat_update(channel=escalation.slack_channel, ts=escalation.slack_ts, **message)
-        except SlackApiError as error:
-            if _error_code(error) not in MESSAGE_ERRORS | {
-                "message_not_found",
-                "cant_update_message",
-                "channel_not_found",
-                "not_in_channel",
-            }:
-                raise
-            log.error("Could not update escalation %s's message: %s", escalation_id, _error_code(error))
+        self.delivery.update(
+            escalation.slack_channel,
+            escalation.slack_ts,
+            escalation_message(escalation, card, location),
+            f"escalation {escalation_id}'s message",
+            also_tolerate=("channel_not_found", "not_in_channel"),
+        )
         mark_message_synced(db, escalation_id, escalation.message_version)
         report.updated += 1
-
-    # -- surge incidents -----------------------------------------------------------------------
-    def _incident_message(self, incident_id: int) -> tuple[dict[str, Any], int, str] | None:
-        """The incident card as it should look now, with the versions it was drawn from."""
-        db = self.store.db
-        incident = get_incident(db, incident_id)
-        if incident is None:
-            return None
-        signature = incident_signature(db, incident_id)
-        message = incident_card(
-            incident,
-            incident_stats(db, incident_id),
-            bulk_progress(db, incident_id),
-            bulk_interval=self.bulk_interval,
-            candidates=len(bulk_candidates(db, incident_id)),
-        )
-        return message, incident.card_version, signature
-
-    def _post_incidents(self, report: PostReport) -> None:
-        """Incident cards, two-phase like case cards (looked up by `perch_incident` metadata after a crash)."""
-        db = self.store.db
-        for incident in incidents_to_post(db):
-            if incident.post_attempted_at:
-                ts = self._incident_in_channel(incident.id, incident.post_attempted_at)
-                if ts:
-                    record_incident_posted(db, incident.id, self.channel, ts, 0, None)
-                    report.reconciled += 1
-                    continue
-            rendered = self._incident_message(incident.id)
-            if rendered is None:
-                continue
-            message, version, signature = rendered
-            mark_incident_attempt(db, incident.id)
-            response = self.client.chat_postMessage(channel=self.channel, **message)
-            record_incident_posted(db, incident.id, response["channel"], response["ts"], version, signature)
-            report.incidents += 1
-
-    def _incident_in_channel(self, incident_id: int, attempted_at: str) -> str | None:
-        oldest = from_iso(attempted_at) - HISTORY_MARGIN
-        for message in self._pages(
-            self.client.conversations_history, channel=self.channel, oldest=f"{oldest.timestamp():.6f}"
-        ):
-            if _payload_value(message, Metadata.INCIDENT, "incident_id") == str(incident_id):
-                return message["ts"]
-        return None
-
-    def _chunk_items(self) -> list[ThreadItem]:
-        db = self.store.db
-        items = []
-        for row in chunks_to_post(db):
-            incident_id, chunk_no = row["incident_id"], row["chunk_no"]
-            incident = get_incident(db, incident_id)
-            cases, signature = chunk_cases(db, incident_id, chunk_no)
-            if incident is None or not cases:
-                continue
-            items.append(
-                ThreadItem(
-                    key=f"chunk:{incident_id}:{chunk_no}",
-                    channel=row["slack_channel"],
-                    thread_ts=row["thread_ts"],
-                    attempted=row["post_attempted_at"] is not None,
-                    message=chunk_message(
-                        incident,
-                        chunk_no,
-                        cases,
-                        thread_ts=row["thread_ts"],
-                        first=(chunk_no - 1) * CHUNK_SIZE + 1,
-                        follow_ups=chunk_follow_ups(db, incident_id, chunk_no),
-                    ),
-                    record=partial(
-                        record_chunk_posted, db, incident_id, chunk_no, row["slack_channel"], signature=signature
-                    ),
-                    mark_attempt=partial(mark_chunk_attempt, db, incident_id, chunk_no),
-                )
-            )
-        return items
-
-    def _update_incidents(self, report: PostReport) -> None:
-        with self._incident_lock:
-            self._update_stale_incidents(report)
-
-    def _update_stale_incidents(self, report: PostReport) -> None:
-        db = self.store.db
-        for incident_id in stale_incidents(db, to_iso(self.now() - RECENT_INCIDENTS)):
-            incident = get_incident(db, incident_id)
-            rendered = self._incident_message(incident_id)
-            if incident is None or rendered is None or incident.slack_channel is None or incident.slack_ts is None:
-                continue
-            message, version, signature = rendered
-            self._chat_update(incident.slack_channel, incident.slack_ts, message, f"incident {incident_id}")
-            mark_incident_synced(db, incident_id, version, signature)
-            report.updated += 1
-
-    def _update_chunk(self, chunk: dict[str, Any], report: PostReport) -> None:
-        db = self.store.db
-        incident_id, chunk_no = chunk["incident_id"], chunk["chunk_no"]
-        incident = get_incident(db, incident_id)
-        cases, signature = chunk_cases(db, incident_id, chunk_no)
-        if incident is None or not cases:
-            return
-        message = chunk_message(
-            incident,
-            chunk_no,
-            cases,
-            thread_ts="",
-            first=(chunk_no - 1) * CHUNK_SIZE + 1,
-            follow_ups=chunk_follow_ups(db, incident_id, chunk_no),
-        )
-        message.pop("thread_ts")
-        self._chat_update(chunk["slack_channel"], chunk["slack_ts"], message, f"chunk {incident_id}:{chunk_no}")
-        mark_chunk_synced(db, incident_id, chunk_no, signature)
-        record_chunk_shown(db, incident_id, chunk_no, chunk["slack_channel"], chunk["slack_ts"])
-        report.updated += 1
-
-    def _chat_update(self, channel: str, ts: str, message: dict[str, Any], what: str) -> None:
-        message = {k: v for k, v in message.items() if k not in ("unfurl_links", "unfurl_media")}
-        try:
-            self.client.chat_update(channel=channel, ts=ts, **message)
-        except SlackApiError as error:
-            if _error_code(error) not in MESSAGE_ERRORS | {"message_not_found", "cant_update_message"}:
-                raise
-            log.error("Could not update %s: %s", what, _error_code(error))
 
     # -- thread messages -----------------------------------------------------------------------
     def _thread_items(self, case_id: int | None = None) -> list[ThreadItem]:
@@ -493,87 +298,15 @@ class Poster:
         return items
 
     def _post_thread_items(self, items: list[ThreadItem], report: PostReport) -> None:
-        threads: dict[str, dict[str, str]] = {}
-        for item in items:
-            if not self._take(item.key):
-                continue  # another thread is posting it right now
-            try:
-                if item.attempted:
-                    if item.thread_ts not in threads:
-                        threads[item.thread_ts] = self._thread_keys(item.channel, item.thread_ts)
-                    ts = threads[item.thread_ts].get(item.key)
-                    if ts:
-                        item.record(ts)
-                        report.reconciled += 1
-                        continue
-                item.mark_attempt()
-                response = self.client.chat_postMessage(channel=item.channel, **item.message)
-                item.record(response["ts"])
-                if item.key.startswith("follow_up:"):
-                    report.follow_ups += 1
-                elif item.key.startswith("chunk:"):
-                    report.chunks += 1
-                else:
-                    report.notes += 1
-            finally:
-                self._release(item.key)
-
-    def _thread_keys(self, channel: str, thread_ts: str) -> dict[str, str]:
-        """item key → ts of the Perch messages already in a card's thread."""
-        found: dict[str, str] = {}
-        for message in self._pages(self.client.conversations_replies, channel=channel, ts=thread_ts):
-            for event_type, field, prefix in (
-                (Metadata.FOLLOW_UP, "tweet_id", "follow_up"),
-                (Metadata.REPLY, "reply_id", "reply"),
-                (Metadata.NOTE, "note_id", "note"),
-                (Metadata.INCIDENT_CHUNK, "chunk", "chunk"),
-            ):
-                value = _payload_value(message, event_type, field)
-                if value is not None:
-                    found.setdefault(f"{prefix}:{value}", message["ts"])
-        return found
-
-    # -- plumbing ------------------------------------------------------------------------------
-    def _pages(self, method: Callable[..., Any], **kwargs: Any) -> Iterator[dict[str, Any]]:
-        cursor = None
-        while True:
-            page = method(include_all_metadata=True, limit=200, cursor=cursor, **kwargs)
-            yield from page.get("messages", [])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return
-
-    def _take(self, key: str) -> bool:
-        with self._guard:
-            if key in self._in_flight:
-                return False
-            self._in_flight.add(key)
-            return True
-
-    def _release(self, key: str) -> None:
-        with self._guard:
-            self._in_flight.discard(key)
+        posted, found = self.delivery.post_thread_items(items)
+        report.reconciled += found
+        for item in posted:
+            if item.kind == "follow_up":
+                report.follow_ups += 1
+            elif item.kind == "chunk":
+                report.chunks += 1
+            else:
+                report.notes += 1
 
     def _case_lock(self, case_id: int) -> threading.Lock:
         return self._case_locks[case_id % len(self._case_locks)]
-
-
-def _payload_value(message: dict, event_type: str, name: str) -> str | None:
-    metadata = message.get("metadata") or {}
-    if metadata.get("event_type") != event_type:
-        return None
-    value = (metadata.get("event_payload") or {}).get(name)
-    return None if value is None else str(value)
-
-
-def _error_code(error: SlackApiError) -> str:
-    try:
-        return str(error.response.get("error", ""))
-    except AttributeError:
-        return ""
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, SlackApiError):
-        return f"Slack answered {error.response.status_code} {_error_code(error)}"
-    return type(error).__name__ + (f": {error}" if str(error) else "")
