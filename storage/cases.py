@@ -52,22 +52,6 @@ class CardData:
 
 
 @dataclass(frozen=True)
-class FollowUp:
-    """A customer's later tweet that belongs in its case's thread."""
-
-    tweet_id: str
-    case_id: int
-    text: str
-    author_handle: str
-    author_name: str
-    created_at: str
-    post_attempted_at: str | None
-    slack_channel: str
-    thread_ts: str
-    reopened_for: str | None = None  # the assignee to ping when this tweet reopened a resolved case
-
-
-@dataclass(frozen=True)
 class Change:
     """The outcome of a state change: `ok`, or why not (`taken`, `yours`, `resolved`, `not_yours`, ...)."""
 
@@ -156,34 +140,6 @@ def record_posted(
             if case_id in fresh
         )
     return recorded
-
-
-def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500, case_id: int | None = None) -> list[FollowUp]:
-    """Follow-up tweets whose case has a card but which are not in its thread yet, oldest first."""
-    where = "AND c.id = ?" if case_id is not None else ""
-    return rows_as(
-        FollowUp,
-        db.execute(
-            "SELECT t.id AS tweet_id, t.case_id, t.text, t.author_handle, t.author_name, t.created_at, "
-            "t.post_attempted_at, c.slack_channel, c.slack_ts AS thread_ts, "
-            "(SELECT json_extract(e.detail, '$.assignee') FROM events e WHERE e.case_id = c.id AND e.kind = 'reopened' "
-            " AND json_extract(e.detail, '$.tweet_id') = t.id) AS reopened_for "
-            "FROM tweets t JOIN cases c ON c.id = t.case_id "
-            f"WHERE t.id != c.tweet_id AND t.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "
-            "ORDER BY t.created_at, t.id LIMIT ?",
-            ([case_id] if case_id is not None else []) + [limit],
-        ),
-    )
-
-
-def mark_follow_up_attempt(db: sqlite_utils.Database, tweet_id: str) -> None:
-    db.execute(
-        "UPDATE tweets SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?", [utc_now(), tweet_id]
-    )
-
-
-def record_follow_up_posted(db: sqlite_utils.Database, tweet_id: str, ts: str) -> None:
-    db.execute("UPDATE tweets SET slack_ts = ? WHERE id = ? AND slack_ts IS NULL", [ts, tweet_id])
 
 
 def case_tweets(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]]:
@@ -327,50 +283,3 @@ def case_at(db: sqlite_utils.Database, channel: str, ts: str) -> int | None:
     """The case whose card is the message `ts` in `channel`."""
     row = db.execute("SELECT id FROM cases WHERE slack_channel = ? AND slack_ts = ?", [channel, ts]).fetchone()
     return row[0] if row else None
-
-
-def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, tuple[str, int | None, bool]]:
-    """case id → (the text of its first tweet, the author's follower count, whether X verified them)."""
-    found: dict[int, tuple[str, int | None, bool]] = {}
-    for start in range(0, len(case_ids), 500):
-        chunk = case_ids[start : start + 500]
-        marks = ",".join("?" for _ in chunk)
-        rows = db.execute(
-            f"SELECT c.id, t.text, t.author_followers, t.author_verified FROM cases c "
-            f"JOIN tweets t ON t.id = c.tweet_id WHERE c.id IN ({marks})",
-            chunk,
-        ).fetchall()
-        found.update((case_id, (text, followers, bool(verified))) for case_id, text, followers, verified in rows)
-    return found
-
-
-def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list[CardData]:
-    """The agent's open cases, oldest tweet first (their App Home)."""
-    return rows_as(
-        CardData,
-        db.execute(
-            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee = ? AND c.status != 'resolved' "
-            "ORDER BY c.tweet_created_at LIMIT ?",
-            [user, limit],
-        ),
-    )
-
-
-def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
-    """How many open cases nobody has claimed, and when the oldest one's tweet was sent."""
-    count, oldest = db.execute(
-        "SELECT COUNT(*), MIN(tweet_created_at) FROM cases WHERE assignee IS NULL AND status != 'resolved'"
-    ).fetchone()
-    return count, oldest
-
-
-def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10) -> list[CardData]:
-    """Open cases nobody has claimed: high priority first, then the longest waiting."""
-    return rows_as(
-        CardData,
-        db.execute(
-            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee IS NULL AND c.status != 'resolved' "
-            "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?",
-            [limit],
-        ),
-    )

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from storage.cases import CardData, open_cases_of, queue_stats, unclaimed_queue
+from storage.cases import CardData
 from storage.incidents import Incident, incident_summaries, incident_waiting
 from storage.metrics import Report, build_report
+from storage.queue import open_cases_of, queue_stats, unclaimed_queue
 
 
 @dataclass(frozen=True)

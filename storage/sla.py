@@ -62,12 +62,6 @@ def take_reminder(db: sqlite_utils.Database, due: Due) -> bool:
     return True
 
 
-def give_back_reminder(db: sqlite_utils.Database, due: Due) -> None:
-    db.execute(
-        "DELETE FROM sla_reminders WHERE case_id = ? AND target = ? AND stage = ?", [due.case_id, due.target, due.stage]
-    )
-
-
 def breached_targets(db: sqlite_utils.Database, case_id: int) -> list[str]:
     return [
         row[0]

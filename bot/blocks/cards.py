@@ -14,8 +14,9 @@ from typing import Any
 
 from bot.blocks.mrkdwn import clean, cut_mrkdwn, decode_x, escape_within, one_line, safe_mrkdwn
 from bot.slack.ids import USER_ID, X_HANDLE, Action, Metadata, user_mention
-from storage.cases import CardData, FollowUp
+from storage.cases import CardData
 from storage.db import from_iso
+from storage.follow_ups import FollowUp
 
 SECTION_TEXT_LIMIT = 3000
 FALLBACK_TEXT_LIMIT = 300

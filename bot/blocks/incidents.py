@@ -9,9 +9,10 @@ from bot.blocks.cards import FALLBACK_TEXT_LIMIT, author_line, button_element, d
 from bot.blocks.modals import modal
 from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line
 from bot.slack.ids import Action, Metadata, View
+from storage.bulk import BulkProgress
 from storage.cases import CardData
 from storage.db import from_iso
-from storage.incidents import OTHER, BulkProgress, Incident, IncidentStats
+from storage.incidents import OTHER, Incident, IncidentStats
 
 STATUS_BLOCK = "status_text"
 CONFIRM_BLOCK = "confirm"

@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 from bot.slack.ids import X_HANDLE
 from bot.x.outbox import Outbox
+from storage.bulk import next_bulk_target, record_bulk_result
 from storage.cases import reply_target
 from storage.db import Store
-from storage.incidents import next_bulk_target, record_bulk_result
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,9 @@ from bot.blocks.mrkdwn import decode_x
 from bot.domain.detect import Detector
 from bot.domain.triage import assess
 from bot.x.client import MENTIONS_TIMELINE_CAP, Account, Fetch, XAuthError, XClient, XError, XRateLimited
-from storage.cases import case_texts
 from storage.db import Store, from_iso
-from storage.escalations import set_suggestions, set_triage
 from storage.replies import record_outside_replies
+from storage.triage import case_texts, set_suggestions, set_triage
 from storage.tweets import Cursor, StoreResult, Tweet, advance_cursor, get_cursor, store_tweets, tweet_order
 
 log = logging.getLogger(__name__)

@@ -29,27 +29,18 @@ from bot.slack.ids import Metadata
 from storage.cases import (
     CardData,
     cases_to_post,
-    follow_ups_to_post,
     get_card,
     last_event,
     mark_card_synced,
-    mark_follow_up_attempt,
     mark_post_attempts,
-    record_follow_up_posted,
     record_posted,
     stale_cards,
 )
 from storage.db import Store, from_iso
-from storage.escalations import (
-    case_notes_to_post,
-    get_escalation,
-    latest_escalation,
-    mark_case_note_attempt,
-    mark_message_synced,
-    record_case_note_posted,
-    stale_escalation_messages,
-)
+from storage.escalations import get_escalation, latest_escalation, mark_message_synced, stale_escalation_messages
+from storage.follow_ups import follow_ups_to_post, mark_follow_up_attempt, record_follow_up_posted
 from storage.locations import get_location
+from storage.notes import case_notes_to_post, mark_case_note_attempt, record_case_note_posted
 from storage.replies import mark_note_attempt, notes_to_post, record_note_posted
 from storage.sla import breached_targets
 

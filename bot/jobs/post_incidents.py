@@ -13,27 +13,28 @@ from typing import Any, Protocol
 from bot.blocks.incidents import chunk_message, incident_card
 from bot.slack.delivery import Delivery, ThreadItem
 from bot.slack.ids import Metadata
+from storage.bulk import bulk_candidates, bulk_progress
+from storage.chunks import (
+    chunk_cases,
+    chunk_follow_ups,
+    chunks_to_post,
+    mark_chunk_attempt,
+    mark_chunk_synced,
+    record_chunk_posted,
+    record_chunk_shown,
+    stale_chunks,
+)
 from storage.db import Store, from_iso, to_iso
 from storage.incidents import (
     CHUNK_SIZE,
     Incident,
-    bulk_candidates,
-    bulk_progress,
-    chunk_cases,
-    chunk_follow_ups,
-    chunks_to_post,
     get_incident,
     incident_signature,
     incident_stats,
     incidents_to_post,
-    mark_chunk_attempt,
-    mark_chunk_synced,
     mark_incident_attempt,
     mark_incident_synced,
-    record_chunk_posted,
-    record_chunk_shown,
     record_incident_posted,
-    stale_chunks,
     stale_incidents,
 )
 

@@ -19,15 +19,10 @@ from bot.blocks.cards import duration
 from bot.blocks.escalations import staff_ping
 from bot.slack.ids import mention, user_mention
 from storage.db import Store, from_iso, to_iso, writing
-from storage.escalations import (
-    Escalation,
-    add_case_note,
-    due_for_reminder,
-    give_back_reminder,
-    take_reminder,
-)
+from storage.escalations import Escalation, due_for_reminder, give_back_reminder, take_reminder
 from storage.events import record_event
 from storage.locations import get_location
+from storage.notes import add_case_note
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from bot.blocks.cards import duration
 from bot.slack.ids import usergroup_mention
 from storage.cases import touch_card
 from storage.db import Store, from_iso, writing
-from storage.escalations import add_case_note
+from storage.notes import add_case_note
 from storage.sla import Due, due_reminders, take_reminder
 
 WORDS = {"claim": "claimed", "first_response": "answered", "resolve": "resolved"}

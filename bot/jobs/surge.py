@@ -25,6 +25,7 @@ from functools import cache, lru_cache
 import snowballstemmer
 
 from bot.blocks.mrkdwn import decode_x
+from storage.chunks import place_in_chunks
 from storage.db import Store, to_iso
 from storage.incidents import (
     OTHER,
@@ -34,7 +35,6 @@ from storage.incidents import (
     join_incident,
     open_incident,
     open_incidents,
-    place_in_chunks,
     window_cases,
 )
 

@@ -13,8 +13,9 @@ from bot.services import services
 from handlers.actions.compose import case_for_action
 from handlers.shared import channel_of, clicker, display_name, tell
 from storage.db import writing
-from storage.escalations import Escalation, acknowledge, add_case_note, get_escalation
+from storage.escalations import Escalation, acknowledge, get_escalation
 from storage.locations import Location, all_locations, get_location
+from storage.notes import add_case_note
 
 
 def open_escalate(

@@ -10,7 +10,8 @@ from slack_sdk import WebClient
 from bot.blocks.incidents import bulk_reply_modal, status_modal
 from bot.services import services
 from handlers.shared import channel_of, clicker, may_act_or_tell, open_modal, tell
-from storage.incidents import OTHER, Incident, bulk_candidates, get_incident, incident_stats, stop_bulk
+from storage.bulk import bulk_candidates, stop_bulk
+from storage.incidents import OTHER, Incident, get_incident, incident_stats
 
 
 def open_status(

@@ -10,9 +10,9 @@ from bot import __version__
 from bot.blocks.cards import duration
 from bot.blocks.mrkdwn import escape_within, one_line
 from bot.services import services
-from storage.cases import queue_stats
 from storage.db import from_iso
 from storage.incidents import incident_summaries
+from storage.queue import queue_stats
 from storage.tweets import all_cursors
 
 

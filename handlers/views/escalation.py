@@ -17,7 +17,6 @@ from handlers.shared import clicker, display_name
 from storage.cases import get_card
 from storage.db import writing
 from storage.escalations import (
-    add_case_note,
     begin_escalation,
     confirm_escalation,
     drop_escalation,
@@ -26,6 +25,7 @@ from storage.escalations import (
     resolve_escalation,
 )
 from storage.locations import get_location
+from storage.notes import add_case_note
 
 CHANNEL_ERRORS = {
     "not_in_channel": "Perch is not in {channel}: invite it there (`/invite @Perch`) and submit again.",

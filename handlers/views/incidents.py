@@ -13,7 +13,8 @@ from bot.jobs.bulk import LONGEST_ADDRESS
 from bot.services import services
 from bot.x.tweet_text import tweet_problem
 from handlers.shared import clicker
-from storage.incidents import get_incident, set_status, start_bulk
+from storage.bulk import set_status, start_bulk
+from storage.incidents import get_incident
 
 BULK_REFUSALS = {
     "changed": "The status update changed since this form opened. Close it and open it again.",

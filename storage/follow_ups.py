@@ -1,0 +1,53 @@
+"""A customer's later tweets in a case's thread: which are still to post, and what was posted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from storage.db import rows_as, utc_now
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A customer's later tweet that belongs in its case's thread."""
+
+    tweet_id: str
+    case_id: int
+    text: str
+    author_handle: str
+    author_name: str
+    created_at: str
+    post_attempted_at: str | None
+    slack_channel: str
+    thread_ts: str
+    reopened_for: str | None = None  # the assignee to ping when this tweet reopened a resolved case
+
+
+def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500, case_id: int | None = None) -> list[FollowUp]:
+    """Follow-up tweets whose case has a card but which are not in its thread yet, oldest first."""
+    where = "AND c.id = ?" if case_id is not None else ""
+    return rows_as(
+        FollowUp,
+        db.execute(
+            "SELECT t.id AS tweet_id, t.case_id, t.text, t.author_handle, t.author_name, t.created_at, "
+            "t.post_attempted_at, c.slack_channel, c.slack_ts AS thread_ts, "
+            "(SELECT json_extract(e.detail, '$.assignee') FROM events e WHERE e.case_id = c.id AND e.kind = 'reopened' "
+            " AND json_extract(e.detail, '$.tweet_id') = t.id) AS reopened_for "
+            "FROM tweets t JOIN cases c ON c.id = t.case_id "
+            f"WHERE t.id != c.tweet_id AND t.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "
+            "ORDER BY t.created_at, t.id LIMIT ?",
+            ([case_id] if case_id is not None else []) + [limit],
+        ),
+    )
+
+
+def mark_follow_up_attempt(db: sqlite_utils.Database, tweet_id: str) -> None:
+    db.execute(
+        "UPDATE tweets SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?", [utc_now(), tweet_id]
+    )
+
+
+def record_follow_up_posted(db: sqlite_utils.Database, tweet_id: str, ts: str) -> None:
+    db.execute("UPDATE tweets SET slack_ts = ? WHERE id = ? AND slack_ts IS NULL", [ts, tweet_id])

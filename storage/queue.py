@@ -1,0 +1,40 @@
+"""The queue as agents see it: their own open cases, and what nobody has claimed yet."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
+from storage.db import rows_as
+
+
+def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list[CardData]:
+    """The agent's open cases, oldest tweet first (their App Home)."""
+    return rows_as(
+        CardData,
+        db.execute(
+            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee = ? AND c.status != 'resolved' "
+            "ORDER BY c.tweet_created_at LIMIT ?",
+            [user, limit],
+        ),
+    )
+
+
+def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
+    """How many open cases nobody has claimed, and when the oldest one's tweet was sent."""
+    count, oldest = db.execute(
+        "SELECT COUNT(*), MIN(tweet_created_at) FROM cases WHERE assignee IS NULL AND status != 'resolved'"
+    ).fetchone()
+    return count, oldest
+
+
+def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10) -> list[CardData]:
+    """Open cases nobody has claimed: high priority first, then the longest waiting."""
+    return rows_as(
+        CardData,
+        db.execute(
+            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee IS NULL AND c.status != 'resolved' "
+            "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?",
+            [limit],
+        ),
+    )

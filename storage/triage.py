@@ -1,0 +1,39 @@
+"""What triage decided for new cases: the suggested location and the priority with its signals."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from storage.db import writing
+
+
+def set_suggestions(db: sqlite_utils.Database, suggestions: dict[int, str]) -> None:
+    with writing(db):
+        db.conn.executemany(
+            "UPDATE cases SET suggested_location = ? WHERE id = ?",
+            [(code, case_id) for case_id, code in suggestions.items()],
+        )
+
+
+def set_triage(db: sqlite_utils.Database, triage: dict[int, tuple[str, str]]) -> None:
+    """case id → (priority, signals as shown on the card)."""
+    with writing(db):
+        db.conn.executemany(
+            "UPDATE cases SET priority = ?, priority_signals = ? WHERE id = ?",
+            [(priority, signals, case_id) for case_id, (priority, signals) in triage.items()],
+        )
+
+
+def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, tuple[str, int | None, bool]]:
+    """case id → (the text of its first tweet, the author's follower count, whether X verified them)."""
+    found: dict[int, tuple[str, int | None, bool]] = {}
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        rows = db.execute(
+            f"SELECT c.id, t.text, t.author_followers, t.author_verified FROM cases c "
+            f"JOIN tweets t ON t.id = c.tweet_id WHERE c.id IN ({marks})",
+            chunk,
+        ).fetchall()
+        found.update((case_id, (text, followers, bool(verified))) for case_id, text, followers, verified in rows)
+    return found
