@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
 from bot.app import build_runtime
-from bot.blocks.cards import card_as_text
+from bot.blocks.common import card_as_text
 from bot.cli import configure_logging, health
 from bot.config import load_settings
 from bot.domain.locations import import_csv

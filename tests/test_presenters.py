@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.blocks.cards import FALLBACK_TEXT_LIMIT, case_note_message
+from bot.blocks.common import FALLBACK_TEXT_LIMIT
 from bot.blocks.mrkdwn import cut_mrkdwn, plural, utf16_len
+from bot.blocks.threads import case_note_message
 
 
 def test_thread_note_fallback_is_cut_on_entity_boundaries():

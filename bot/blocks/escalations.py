@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.cards import author_line, button_element, duration, slack_user, tweet_url
+from bot.blocks.common import author_line, button_element, duration, slack_user, tweet_url
 from bot.blocks.modals import modal
 from bot.blocks.mrkdwn import clean, escape_within, one_line, plain, safe_mrkdwn
 from bot.slack.ids import Action, Metadata, View, user_mention, usergroup_mention

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.blocks.cards import button_element, duration
+from bot.blocks.common import button_element, duration
 from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line
 from bot.blocks.reports import duration_or_dash
 from bot.slack.ids import Action

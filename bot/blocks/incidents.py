@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.blocks.cards import FALLBACK_TEXT_LIMIT, author_line, button_element, duration, slack_user, tweet_url
+from bot.blocks.common import FALLBACK_TEXT_LIMIT, author_line, button_element, duration, slack_user, tweet_url
 from bot.blocks.modals import modal
 from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line
 from bot.slack.ids import Action, Metadata, View

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blocks.cards import author_line
+from bot.blocks.common import author_line
 from bot.blocks.mrkdwn import clean, escape_within, one_line, safe_mrkdwn, utf16_len
 from bot.slack.ids import X_HANDLE, Action, View
 from storage.cases import CardData

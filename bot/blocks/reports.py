@@ -7,7 +7,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from bot.blocks.cards import duration, slack_user, tweet_url
+from bot.blocks.common import duration, slack_user, tweet_url
 from bot.blocks.mrkdwn import cut_mrkdwn, escape, plural
 from storage.metrics import CaseRow, Report, Stat
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.blocks.cards import duration
+from bot.blocks.common import duration
 from bot.blocks.mrkdwn import escape_within
 from bot.jobs.ingest import MENTIONS, Ingestor
 from storage.alarms import Alarm, active_alarms, drop_alarm, newest_stored_at, raise_alarm, record_alarm_posted

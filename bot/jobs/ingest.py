@@ -18,7 +18,8 @@ from functools import partial
 from bot.blocks.mrkdwn import decode_x
 from bot.domain.detect import Detector
 from bot.domain.triage import assess
-from bot.x.client import MENTIONS_TIMELINE_CAP, Account, Fetch, XAuthError, XClient, XError, XRateLimited
+from bot.x.client import MENTIONS_TIMELINE_CAP, Account, Fetch, XClient
+from bot.x.errors import XAuthError, XError, XRateLimited
 from storage.db import Store, from_iso
 from storage.replies import record_outside_replies
 from storage.triage import case_texts, set_suggestions, set_triage

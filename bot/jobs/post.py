@@ -21,8 +21,9 @@ from functools import partial
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.blocks.cards import case_card, case_note_message, follow_up_message, reply_note
+from bot.blocks.cards import case_card
 from bot.blocks.escalations import escalation_line, escalation_message
+from bot.blocks.threads import case_note_message, follow_up_message, reply_note
 from bot.jobs.post_incidents import IncidentPoster
 from bot.slack.delivery import MESSAGE_ERRORS, Delivery, ThreadItem, describe, error_code
 from bot.slack.ids import Metadata

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.blocks.cards import duration
+from bot.blocks.common import duration
 from bot.blocks.escalations import staff_ping
 from bot.slack.ids import mention, user_mention
 from storage.db import Store, from_iso, to_iso, writing

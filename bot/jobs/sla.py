@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.blocks.cards import duration
+from bot.blocks.common import duration
 from bot.slack.ids import usergroup_mention
 from storage.cases import touch_card
 from storage.db import Store, from_iso, writing

@@ -11,7 +11,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.x.client import XAuthError, XClient, XError, XRateLimited, XRefused, XUnavailable
+from bot.x.client import XClient
+from bot.x.errors import XAuthError, XError, XRateLimited, XRefused, XUnavailable
 from storage.db import Store, from_iso
 from storage.replies import begin_send, mark_failed, mark_sent, reply_created_at, retry_unknown
 

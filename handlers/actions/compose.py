@@ -20,7 +20,7 @@ from bot.blocks.modals import (
 )
 from bot.blocks.mrkdwn import one_line
 from bot.services import services
-from bot.x.client import XError
+from bot.x.errors import XError
 from handlers.shared import (
     MISSING,
     case_id_of,

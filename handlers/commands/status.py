@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from slack_bolt import BoltContext
 
 from bot import __version__
-from bot.blocks.cards import duration
+from bot.blocks.common import duration
 from bot.blocks.mrkdwn import escape_within, one_line
 from bot.services import services
 from storage.db import from_iso
