@@ -7,13 +7,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.home import home_view
 from bot.blocks.mrkdwn import escape_within, one_line
 from bot.services import services
-from storage.cases import Change, case_at
+from storage.cases import CardData, Change, case_at, get_card
 from storage.home import home_data
 
 log = logging.getLogger(__name__)
@@ -139,3 +140,22 @@ def refresh_home(client: WebClient, perch: Any, user: str) -> None:
         client.views_publish(user_id=user, view=view)
     except SlackApiError as error:
         log.warning("Home tab not published: %s", error.response.get("error"))
+
+
+def case_for_action(
+    body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> CardData | None:
+    """The open case a card button is about, if the clicker may work it; otherwise they are told why."""
+    perch = services(context)
+    user, _ = clicker(body)
+    if not may_act_or_tell(perch, client, body):
+        return None
+    case_id = case_id_of(body, action, perch.store.db)
+    case = get_card(perch.store.db, case_id) if case_id is not None else None
+    if case is None:
+        tell(client, channel_of(body), user, MISSING)
+        return None
+    if case.status == "resolved":
+        tell(client, channel_of(body), user, "This case is resolved. Reopen it first.")
+        return None
+    return case

@@ -22,11 +22,9 @@ from bot.blocks.mrkdwn import one_line
 from bot.services import services
 from bot.x.errors import XError
 from handlers.shared import (
-    MISSING,
-    case_id_of,
+    case_for_action,
     channel_of,
     clicker,
-    may_act_or_tell,
     open_modal,
     tell,
     tell_directly,
@@ -116,21 +114,3 @@ def thread_so_far(db: Any, case: CardData) -> list[dict[str, Any]]:
             who += f" ({reply['sent_by_name']})"
         entries.append({"at": reply["sent_at"] or "", "who": who, "text": reply["text"], "from_x": False})
     return sorted(entries, key=lambda e: e["at"])
-
-
-def case_for_action(
-    body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> CardData | None:
-    perch = services(context)
-    user, _ = clicker(body)
-    if not may_act_or_tell(perch, client, body):
-        return None
-    case_id = case_id_of(body, action, perch.store.db)
-    case = get_card(perch.store.db, case_id) if case_id is not None else None
-    if case is None:
-        tell(client, channel_of(body), user, MISSING)
-        return None
-    if case.status == "resolved":
-        tell(client, channel_of(body), user, "This case is resolved. Reopen it first.")
-        return None
-    return case

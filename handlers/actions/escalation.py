@@ -10,8 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.escalations import escalate_modal, location_options, outcome_modal
 from bot.services import services
-from handlers.actions.compose import case_for_action
-from handlers.shared import channel_of, clicker, display_name, tell
+from handlers.shared import case_for_action, channel_of, clicker, display_name, tell
 from storage.db import writing
 from storage.escalations import Escalation, acknowledge, get_escalation
 from storage.locations import Location, all_locations, get_location
