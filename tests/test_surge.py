@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from bot.jobs.surge import find_topics, tweet_terms
+from bot.domain.topics import find_topics, tweet_terms
 from fakes.data import airline_tweets, publish, storm_and_calm
 from fakes.slack_requests import home_action_body, signed_post, slash_command_body, view_submission_body
 from fakes.x_api import too_many_requests
