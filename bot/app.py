@@ -78,7 +78,9 @@ def build_runtime(settings: Settings) -> Runtime:
         access_token_secret=settings.x_access_token_secret,
         bearer_token=settings.x_bearer_token,
     )
-    slack = web_client(settings)
+    slack = web_client(
+        settings.slack_bot_token, settings.slack_api_url, post_interval=settings.slack_channel_post_interval_seconds
+    )
     grouper = SurgeGrouper(store, threshold=settings.surge_threshold, window_minutes=settings.surge_window_minutes)
     poster = Poster(
         store,

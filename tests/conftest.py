@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+import sqlite_utils
 
 from bot.app import Runtime, build_runtime
 from bot.config import load_settings
@@ -19,9 +18,8 @@ from bot.server import http_server, stop_http_server
 from fakes.slack_api import FakeSlack
 from fakes.slack_requests import block_action_body, signed_post
 from fakes.x_api import FakeX
-
-QUEUE = "C0QUEUE"
-SIGNING_SECRET = "test-signing-secret"
+from storage.db import Store
+from tests.helpers import QUEUE, SIGNING_SECRET, Clock, add_case, at
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +27,12 @@ def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
     """slack_sdk honours HTTP(S)_PROXY and ignores NO_PROXY: the fakes are local, so clear them."""
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def fresh_db(tmp_path: Path) -> sqlite_utils.Database:
+    """An empty Perch database with every migration applied (as sqlite-utils' own tests do it)."""
+    return Store(str(tmp_path / "fresh.db")).db
 
 
 @pytest.fixture
@@ -68,19 +72,6 @@ def bot_env(tmp_path: Path, fake_x: FakeX, fake_slack: FakeSlack) -> dict[str, s
     }
 
 
-@dataclass
-class Clock:
-    """A clock the tests move by hand; the ingest job's pauses and back-offs read it."""
-
-    now: float
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def make_bot(bot_env: dict[str, str], fake_x: FakeX):
     """Build the real runtime (jobs not started: tests run them one step at a time). A `Clock` drives
@@ -97,25 +88,6 @@ def make_bot(bot_env: dict[str, str], fake_x: FakeX):
         return runtime
 
     yield make
-
-
-def minutes_ago(minutes: float) -> datetime:
-    return datetime.now(UTC) - timedelta(minutes=minutes)
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> None:
-    """Poll for something another thread or process does; fails the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def cycle(runtime: Runtime, times: int = 1) -> None:
-    """What the scheduler does: an ingest run, then a post run."""
-    for _ in range(times):
-        runtime.ingestor.run()
-        runtime.poster.run()
 
 
 @dataclass
@@ -153,3 +125,87 @@ def serve(make_bot):
     yield start
     for server, thread in servers:
         stop_http_server(server, thread)
+
+
+@pytest.fixture
+def fixed_log(tmp_path):
+    store = Store(str(tmp_path / "report.db"))
+    db = store.db
+    add_case(
+        db,
+        1,
+        "2026-03-10 10:00",
+        posted="2026-03-10 10:01",
+        claimed="2026-03-10 10:03",
+        response="2026-03-10 10:15",
+        resolved="2026-03-10 11:00",
+        status="resolved",
+        assignee="U1",
+        resolved_by="U1",
+    )
+    add_case(
+        db,
+        2,
+        "2026-03-10 10:30",
+        posted="2026-03-10 10:31",
+        claimed="2026-03-10 10:41",
+        response="2026-03-10 12:30",
+        status="replied",
+        assignee="U2",
+    )  # answered on x.com after 2h
+    add_case(db, 3, "2026-03-10 11:00", posted="2026-03-10 11:02")  # never answered
+    add_case(
+        db,
+        4,
+        "2026-03-10 23:30",
+        posted="2026-03-10 23:31",
+        claimed="2026-03-10 23:35",
+        response="2026-03-10 23:40",
+        resolved="2026-03-11 01:00",
+        status="resolved",
+        assignee="U1",
+        resolved_by="U1",
+        reopened=1,
+    )  # resolved, reopened, resolved again at 01:00
+    add_case(db, 5, "2026-03-11 00:10", posted="2026-03-11 00:11")  # 3/10 in New York
+    db["replies"].insert_all(
+        [
+            {
+                "case_id": 1,
+                "idempotency_key": "a",
+                "kind": "reply",
+                "source": "perch",
+                "status": "sent",
+                "text": "x",
+                "sent_by": "U1",
+                "sent_at": at("2026-03-10 10:15"),
+            },
+            {
+                "case_id": 2,
+                "idempotency_key": "b",
+                "kind": "reply",
+                "source": "x.com",
+                "status": "sent",
+                "text": "y",
+                "sent_at": at("2026-03-10 12:30"),
+            },
+        ]
+    )
+    db["escalations"].insert(
+        {
+            "case_id": 1,
+            "location": "JFK",
+            "urgency": "normal",
+            "note": "",
+            "requested_by": "U1",
+            "requested_at": at("2026-03-10 10:20"),
+            "slack_channel": "C0JFK",
+            "slack_ts": "9.9",
+            "acknowledged_at": at("2026-03-10 10:25"),
+            "resolved_at": at("2026-03-10 10:50"),
+            "reminders_sent": 0,
+            "message_version": 0,
+            "message_synced": 0,
+        }
+    )
+    return store

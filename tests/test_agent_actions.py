@@ -11,7 +11,7 @@ import pytest
 
 from fakes.slack_requests import slash_command_body, view_submission_body
 from fakes.x_api import too_many_requests
-from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
+from tests.helpers import QUEUE, cycle, minutes_ago, wait_until
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from fakes.block_kit import check_message, check_view
-from tests.conftest import QUEUE
+from tests.helpers import QUEUE
 
 pytestmark = pytest.mark.refused_blocks  # these tests send refused payloads on purpose
 

@@ -15,7 +15,7 @@ import tweepy
 
 from fakes.x_api import DM_READ_LIMIT, FakeX, x_time
 from fakes.x_openapi import INVALID_REQUEST, x_openapi
-from tests.conftest import Clock, cycle, minutes_ago
+from tests.helpers import Clock, cycle, minutes_ago
 
 AUTH = {"Authorization": "Bearer test"}
 

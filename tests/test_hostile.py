@@ -9,7 +9,7 @@ import pytest
 from bot.blocks.mrkdwn import decode_x, safe_mrkdwn, utf16_len
 from fakes.block_kit import check_message
 from fakes.slack_api import PING
-from tests.conftest import cycle, minutes_ago
+from tests.helpers import cycle, minutes_ago
 
 HOSTILE = {
     "channel": "@Delta <!channel> my flight is cancelled",

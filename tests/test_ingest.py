@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from fakes.server import Response
 from fakes.x_api import MENTIONS_CAP, too_many_requests
-from tests.conftest import Clock, cycle, minutes_ago
+from tests.helpers import Clock, cycle, minutes_ago
 
 
 def card_tweet_ids(fake_slack) -> list[str]:

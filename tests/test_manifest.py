@@ -15,7 +15,7 @@ from bot.blocks.cards import case_card
 from bot.slack.ids import CARD_ACTIONS
 from fakes.slack_requests import block_action_body, slash_command_body
 from storage.cases import CardData
-from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
+from tests.helpers import QUEUE, cycle, minutes_ago, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "specs" / "slack" / "manifest.schema.1.0.0.json"

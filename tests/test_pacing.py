@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import QUEUE, cycle, minutes_ago, wait_until
+from tests.helpers import QUEUE, cycle, minutes_ago, wait_until
 
 
 def seed(fake_x, count: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.conftest import QUEUE, cycle, minutes_ago
+from tests.helpers import QUEUE, cycle, minutes_ago
 
 
 def seed(fake_x, count: int) -> list[str]:

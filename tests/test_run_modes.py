@@ -17,7 +17,7 @@ import requests
 
 from fakes.slack_requests import block_action_body, signed_post, slash_command_body
 from fakes.socket_mode import FakeSocketMode
-from tests.conftest import QUEUE, SIGNING_SECRET, minutes_ago, wait_until
+from tests.helpers import QUEUE, SIGNING_SECRET, minutes_ago, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ from bot.jobs.sla import SlaReminders
 from fakes.slack_requests import slash_command_body, view_submission_body
 from fakes.x_api import too_many_requests
 from storage.db import from_iso
-from tests.conftest import QUEUE, Clock, cycle, minutes_ago, wait_until
+from tests.helpers import QUEUE, Clock, cycle, minutes_ago, wait_until
 
 
 def test_reminders_follow_the_clock_and_stop_when_the_case_moves_on(serve, fake_x, fake_slack):

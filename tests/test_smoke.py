@@ -1,4 +1,4 @@
-from tests.conftest import cycle, minutes_ago
+from tests.helpers import cycle, minutes_ago
 
 
 def test_a_mention_becomes_one_card(make_bot, fake_x, fake_slack):

@@ -15,11 +15,10 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from bot.domain.topics import find_topics, tweet_terms
 from fakes.data import airline_tweets, publish, storm_and_calm
 from fakes.slack_requests import home_action_body, signed_post, slash_command_body, view_submission_body
 from fakes.x_api import too_many_requests
-from tests.conftest import QUEUE, SIGNING_SECRET, wait_until
+from tests.helpers import QUEUE, SIGNING_SECRET, wait_until
 
 STORM, CALM = storm_and_calm(airline_tweets())
 BRAND = "Delta"  # the fake X's brand account
@@ -51,31 +50,6 @@ def post_until_done(bot, rounds: int = 20) -> None:
 
 
 # -- grouping ---------------------------------------------------------------------------------------
-
-
-def test_terms_are_stemmed_content_words_without_handles_links_or_stop_words():
-    terms = tweet_terms("@AmericanAir my flight was Cancelled Flightled &amp; I'm on hold https://t.co/x 2 hours")
-    assert {"flight", "cancel", "hold", "hour", "cancel flightl"} <= terms
-    assert not {"americanair", "i'm", "https", "my", "2", "&"} & terms
-
-
-def test_storm_tweets_form_topics_and_the_brands_everyday_words_do_not():
-    burst = [tweet_terms(row.text) for row in STORM[:600]]
-    usual = [tweet_terms(row.text) for row in CALM[:500]]
-    topics = find_topics(burst, usual, min_tweets=10)
-    terms = [topic.term for topic in topics]
-    assert "cancel" in terms and "flight" not in terms  # "flight" is in every airline's mentions
-    grouped = {index for topic in topics for index in topic.members}
-    assert len(grouped) > 0.6 * len(burst)
-    for topic in topics:  # each tweet in at most one topic, and every member shares its term
-        assert all(topic.term in burst[index] for index in topic.members)
-    assert sum(len(topic.members) for topic in topics) == len(grouped)
-
-
-def test_varied_everyday_mentions_form_no_topic():
-    calm = [tweet_terms(row.text) for row in CALM[:300]]
-    usual = [tweet_terms(row.text) for row in CALM[300:800]]
-    assert find_topics(calm, usual, min_tweets=10) == []
 
 
 # -- the 2,000-mention burst ----------------------------------------------------------------------

@@ -10,8 +10,6 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
-from bot.config import Settings
-
 PACED_METHODS = frozenset({"chat.postMessage"})
 
 
@@ -61,7 +59,7 @@ class PacedWebClient(WebClient):
         return self.pacer.call(str(channel), lambda: super(PacedWebClient, self).api_call(api_method, **kwargs))
 
 
-def web_client(settings: Settings, *, timeout: int = 15) -> PacedWebClient:
+def web_client(token: str, base_url: str, *, post_interval: float, timeout: int = 15) -> PacedWebClient:
     """A client on `SLACK_API_URL` that paces messages per channel and waits out 429s (`Retry-After`).
 
     Connection errors are deliberately *not* retried here: a `chat.postMessage` whose response was lost
@@ -69,9 +67,9 @@ def web_client(settings: Settings, *, timeout: int = 15) -> PacedWebClient:
     to the caller, which retries on its next run.
     """
     return PacedWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
+        token=token,
+        base_url=base_url,
         timeout=timeout,
         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)],
-        pacer=ChannelPacer(settings.slack_channel_post_interval_seconds),
+        pacer=ChannelPacer(post_interval),
     )

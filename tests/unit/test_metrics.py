@@ -1,0 +1,71 @@
+"""The report's figures from hand-written event logs (docs/metrics.md), on a fresh database each."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bot.blocks.reports import report_blocks
+from bot.domain.report_args import parse_report_args
+from storage.metrics import build_report
+from tests.helpers import NOW, add_case
+
+
+def test_figures_match_the_hand_computed_ones(fixed_log):
+    day = parse_report_args("2026-03-10", NOW, "UTC")
+    report = build_report(fixed_log.db, day.start, day.end, now=NOW)
+    assert (report.volume_in, report.handled, report.open, report.reopened) == (4, 3, 2, 1)
+    assert (report.time_to_card.p50, report.time_to_card.p90, report.time_to_card.count) == (60, 120, 4)
+    assert (report.time_to_claim.p50, report.time_to_claim.p90, report.time_to_claim.count) == (240, 600, 3)
+    assert (report.time_to_first_response.p50, report.time_to_first_response.p90) == (900, 7200)
+    assert report.first_response_after_posting.p50 == 840
+    assert (report.time_to_resolve.p50, report.time_to_resolve.p90, report.time_to_resolve.count) == (3600, 5400, 2)
+    assert report.sla_breaches == 2  # case 2 (answered after 2h) and case 3 (never answered)
+    assert report.by_hour == {10: 2, 11: 1, 23: 1}
+    agents = {row["agent"]: row for row in report.by_agent}
+    assert agents["U1"]["cases"] == 2 and agents["U1"]["resolved"] == 2 and agents["U1"]["replies"] == 1
+    assert agents["U1"]["first_response"].p50 == 600 and agents["U2"]["replies"] == 0
+    (jfk,) = report.by_location
+    assert (jfk["escalations"], jfk["acknowledge"].p50, jfk["resolve"].p50, jfk["waiting"]) == (1, 300, 1800, 0)
+
+
+def test_time_zone_moves_the_day_boundary(fixed_log):
+    day = parse_report_args("2026-03-10", NOW, "America/New_York")
+    report = build_report(fixed_log.db, day.start, day.end, now=NOW, timezone="America/New_York")
+    assert report.volume_in == 5
+    assert report.by_hour == {6: 2, 7: 1, 19: 1, 20: 1}
+
+
+def test_empty_period_and_filters(fixed_log):
+    empty = parse_report_args("2026-03-01", NOW, "UTC")
+    report = build_report(fixed_log.db, empty.start, empty.end, now=NOW)
+    assert report.volume_in == 0 and report.time_to_first_response.p50 is None and report.by_agent == []
+    day = parse_report_args("2026-03-10..2026-03-11 <@U2|bo>", NOW, "UTC")
+    assert day.agent == "U2"
+    assert build_report(fixed_log.db, day.start, day.end, now=NOW, agent="U2").volume_in == 1
+    assert build_report(fixed_log.db, day.start, day.end, now=NOW, location="JFK").volume_in == 1
+
+
+def test_cases_answered_before_their_card_are_left_out_of_the_after_posting_figure(fixed_log):
+    """Answered on x.com a minute before Perch carded it: not an instant answer, and the report says so."""
+    add_case(
+        fixed_log.db, 6, "2026-03-10 14:00", posted="2026-03-10 14:30", response="2026-03-10 14:20", status="replied"
+    )
+    day = parse_report_args("2026-03-10", NOW, "UTC")
+    report = build_report(fixed_log.db, day.start, day.end, now=NOW)
+    assert report.first_response_after_posting.count == 3 and report.first_response_after_posting.p50 == 840
+    assert report.answered_before_card == 1
+    text = json.dumps(report_blocks(report, "2026-03-10", "location"), ensure_ascii=False)
+    assert "1 case answered before their card, left out" in text
+    assert "• *JFK* — 1 escalation ·" in text and "1 escalations" not in text
+
+
+def test_report_text_escapes_what_slack_parses(fixed_log):
+    day = parse_report_args("2026-03-10", NOW, "UTC")
+    blocks = report_blocks(build_report(fixed_log.db, day.start, day.end, now=NOW), "2026-03-10", "agent")
+    texts = [f["text"] for b in blocks for f in b.get("fields", [])] + [
+        b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b
+    ]
+    assert any("first response &gt; 60m" in t for t in texts)
+    assert "• someone — 1 case · 0 replies · 0 resolved" in " ".join(texts)
+    assert not any(">" in re.sub(r"<[^<>]*>", "", t) for t in texts), "no bare > outside <…> tokens"
