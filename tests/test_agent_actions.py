@@ -260,23 +260,7 @@ def test_saved_replies_are_managed_and_inserted(queue, fake_x, fake_slack):
     listed = served.send(slash_command_body("replies list", user="U0AGENT", channel=QUEUE)).json()["text"]
     assert "*Bag delay*: Sorry! Our baggage team will DM you within the hour &amp; track it." in listed
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
-    select = next(b for b in view["blocks"] if b["type"] == "actions")["elements"][0]
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U0AGENT", "username": "agent"},
-        "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": "@bag_lady "}}}}},
-        "actions": [
-            {
-                "action_id": "saved_reply_pick",
-                "block_id": "saved",
-                "type": "static_select",
-                "selected_option": select["options"][0],
-            }
-        ],
-        "trigger_id": "1.1",
-        "team": {"id": "T"},
-    }
-    served.send(urlencode({"payload": json.dumps(payload)}))
+    pick_saved_reply(served, view, typed="@bag_lady ")
     wait_until(lambda: any(b.get("block_id") == "reply_text_1" for b in fake_slack.views[-1]["blocks"]))
     box = next(b for b in fake_slack.views[-1]["blocks"] if b.get("block_id") == "reply_text_1")
     assert box["element"]["initial_value"] == (
@@ -402,24 +386,8 @@ def test_a_saved_reply_that_overflows_the_box_is_cut_to_fit_and_the_agent_is_tol
     served, card, _ = queue
     served.send(slash_command_body("replies add Long | " + "We are so sorry. " * 15, user="U0AGENT", channel=QUEUE))
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
-    select = next(b for b in view["blocks"] if b["type"] == "actions")["elements"][0]
     typed = "@bag_lady " + "x" * 2900  # the agent pasted a draft: the box holds 3,000
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U0AGENT", "username": "agent"},
-        "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": typed}}}}},
-        "actions": [
-            {
-                "action_id": "saved_reply_pick",
-                "block_id": "saved",
-                "type": "static_select",
-                "selected_option": select["options"][0],
-            }
-        ],
-        "trigger_id": "1.1",
-        "team": {"id": "T"},
-    }
-    served.send(urlencode({"payload": json.dumps(payload)}))
+    pick_saved_reply(served, view, typed=typed)
     wait_until(lambda: any(b.get("block_id") == "reply_text_1" for b in fake_slack.views[-1]["blocks"]))
     box = next(b for b in fake_slack.views[-1]["blocks"] if b.get("block_id") == "reply_text_1")
     assert len(box["element"]["initial_value"]) == 3000 and box["element"]["initial_value"].startswith(typed)
@@ -431,24 +399,29 @@ def test_a_saved_reply_slack_refuses_to_show_is_told_not_swallowed(queue, fake_x
     served, card, _ = queue
     served.send(slash_command_body("replies add Short | Sorry about that.", user="U0AGENT", channel=QUEUE))
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
-    select = next(b for b in view["blocks"] if b["type"] == "actions")["elements"][0]
     fake_slack.script(r"views\.update$", status=200, body={"ok": False, "error": "not_found"})
+    pick_saved_reply(served, view, typed="@bag_lady ")
+    wait_until(lambda: fake_slack.top_level("D0AGENT"))
+    (told,) = fake_slack.top_level("D0AGENT")
+    assert "could not add the saved reply" in told.text and "not_found" in told.text
+
+
+def pick_saved_reply(served, view: dict, *, typed: str, option: int = 0):
+    """The agent, with `typed` in the Reply box, picks a saved reply from the modal's menu."""
+    select = next(b for b in view["blocks"] if b["type"] == "actions")["elements"][0]
     payload = {
         "type": "block_actions",
         "user": {"id": "U0AGENT", "username": "agent"},
-        "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": "@bag_lady "}}}}},
+        "view": {**view, "state": {"values": {"reply_text_0": {"text": {"value": typed}}}}},
         "actions": [
             {
                 "action_id": "saved_reply_pick",
                 "block_id": "saved",
                 "type": "static_select",
-                "selected_option": select["options"][0],
+                "selected_option": select["options"][option],
             }
         ],
         "trigger_id": "1.1",
         "team": {"id": "T"},
     }
-    served.send(urlencode({"payload": json.dumps(payload)}))
-    wait_until(lambda: fake_slack.top_level("D0AGENT"))
-    (told,) = fake_slack.top_level("D0AGENT")
-    assert "could not add the saved reply" in told.text and "not_found" in told.text
+    return served.send(urlencode({"payload": json.dumps(payload)}))
