@@ -193,6 +193,23 @@ def test_reply_goes_under_the_customers_latest_tweet(queue, fake_x, fake_slack):
             "X refused it: You are not allowed to create a Tweet with duplicate content.",
         ),
         (too_many_requests(reset_in=600), "X's rate limit for this is used up until"),
+        (
+            {
+                "status": 402,
+                "body": {
+                    "title": "Payment Required",
+                    "detail": "credits depleted",
+                    "type": "https://api.x.com/2/problems/credits-depleted",
+                },
+            },
+            "X's credits are used up (402 credits depleted): top up in the X developer console",
+        ),
+        ({"status": 413, "body": {"title": "Payload Too Large"}}, "X found the request too large (413)"),
+        (
+            {"status": 422, "body": {"title": "Unprocessable Entity", "detail": "bad media"}},
+            "X could not process it (422): bad media",
+        ),
+        ({"status": 200, "body": "<html>proxy login</html>"}, "the answer was not from X's API"),
     ],
 )
 def test_x_refusal_is_shown_and_nothing_is_recorded_as_sent(queue, fake_x, fake_slack, script, message):

@@ -267,8 +267,8 @@ class XClient:
             raise XUnavailable(f"X answered {error.response.status_code} on {endpoint}") from None
         except tweepy.HTTPException as error:
             status = error.response.status_code
-            if write and status in (400, 403, 404, 409):
-                raise XRefused(status, _error_summary(error.response)) from None
+            if write and status != 401 and 400 <= status < 500:  # X said no: nothing was sent
+                raise XRefused(status, _refusal(status, error.response)) from None
             if status in (401, 403):
                 raise XAuthError(f"X refused {endpoint} ({status}): {_error_summary(error.response)}") from None
             raise XUnavailable(f"X answered {status} on {endpoint}: {_error_summary(error.response)}") from None
@@ -278,6 +278,10 @@ class XClient:
         try:
             body = response.json()
         except ValueError:
+            # Not X's API talking (a proxy's or captive portal's page): the call never reached X's
+            # handler, so a write was not made. Reads back off and try again.
+            if write:
+                raise XRefused(response.status_code, NOT_X_ANSWER) from None
             raise XUnavailable(f"X sent a body that is not JSON on {endpoint}") from None
         if not isinstance(body, dict):
             raise XUnavailable(f"X sent an unexpected body on {endpoint}")
@@ -304,6 +308,23 @@ def _int_header(headers: Any, name: str) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+NOT_X_ANSWER = "the answer was not from X's API (a web page, not JSON), so nothing was sent; try again shortly"
+REFUSALS = {
+    402: "X's credits are used up (402 credits depleted): top up in the X developer console",
+    413: "X found the request too large (413)",
+    422: "X could not process it (422)",
+}
+
+
+def _refusal(status: int, response: requests.Response | None) -> str:
+    """X's refusal in plain words: what X said, and for the statuses that need it, what it means."""
+    detail = _error_summary(response)
+    meaning = REFUSALS.get(status)
+    if meaning is None:
+        return detail
+    return meaning if detail == "no details" else f"{meaning}: {detail}"
 
 
 def _error_summary(response: requests.Response | None) -> str:
