@@ -141,6 +141,7 @@ def build_runtime(settings: Settings) -> Runtime:
         digest=digest,
         digest_time=settings.report_digest_time,
         timezone=settings.report_timezone,
+        reconcile=services.outbox.reconcile,
         health=HealthMonitor(
             store,
             slack,

@@ -244,6 +244,14 @@ def _m008_incidents(db: sqlite_utils.Database) -> None:
     cases.create_index(["incident_id", "chunk_no"])
 
 
+def _m009_send_attempts(db: sqlite_utils.Database) -> None:
+    """When a send was last handed to X, so one stuck in `sending` (the process died mid-send) is told
+    apart from one in progress, and checked against X instead of trusted for ever."""
+    db.table("replies").add_column("attempted_at", str)
+    db.execute("UPDATE replies SET attempted_at = created_at")
+    db.table("replies").create_index(["status", "attempted_at"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_core,
     _m002_agent_actions,
@@ -253,4 +261,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m006_triage,
     _m007_alarms,
     _m008_incidents,
+    _m009_send_attempts,
 ]

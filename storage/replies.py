@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
-from storage.db import new_id, utc_now, writing
+from storage.db import new_id, to_iso, utc_now, writing
 from storage.events import record_event
 
 
@@ -25,6 +26,9 @@ class Begin:
     outcome: str
     reply_id: int
     x_id: str | None = None
+
+
+SEND_TIMEOUT = timedelta(seconds=30)  # far beyond the X client's write time-out (a few seconds)
 
 
 def begin_send(
@@ -54,6 +58,7 @@ def begin_send(
         "sent_by": agent,
         "sent_by_name": agent_name,
         "created_at": now,
+        "attempted_at": now,
     }
     try:
         with writing(db):
@@ -65,25 +70,61 @@ def begin_send(
     reply_id, status, x_id = existing
     if status == "sent":
         return Begin("sent", reply_id, x_id)
-    if status == "unknown":
+    if status == "unknown" or (status == "sending" and give_up_waiting(db, reply_id)):
         return Begin("check", reply_id)
     if status == "failed":
         retried = db.execute(
             "UPDATE replies SET status = 'sending', text = ?, in_reply_to_tweet_id = ?, sent_by = ?, "
-            "sent_by_name = ?, error = NULL WHERE id = ? AND status = 'failed'",
-            [text, in_reply_to, agent, agent_name, reply_id],
+            "sent_by_name = ?, error = NULL, attempted_at = ? WHERE id = ? AND status = 'failed'",
+            [text, in_reply_to, agent, agent_name, now, reply_id],
         ).rowcount
         if retried:
             return Begin("go", reply_id)
     return Begin("in_flight", reply_id)
 
 
+def give_up_waiting(db: sqlite_utils.Database, reply_id: int) -> bool:
+    """A send stuck in `sending` past `SEND_TIMEOUT` (its process died before X answered) becomes
+    `unknown`, to be checked against X; True when it did (or already was unknown)."""
+    cutoff = to_iso(datetime.now(UTC) - SEND_TIMEOUT)
+    db.execute(
+        "UPDATE replies SET status = 'unknown', error = 'no answer from X before the process stopped' "
+        "WHERE id = ? AND status = 'sending' AND attempted_at < ?",
+        [reply_id, cutoff],
+    )
+    row = db.execute("SELECT status FROM replies WHERE id = ?", [reply_id]).fetchone()
+    return bool(row and row[0] == "unknown")
+
+
+def give_up_send(db: sqlite_utils.Database, key: str, error: str) -> None:
+    """Stop settling a send (the bulk job moved on from it): it counts as not sent from now on."""
+    db.execute(
+        "UPDATE replies SET status = 'failed', error = ? "
+        "WHERE idempotency_key = ? AND status IN ('sending', 'unknown')",
+        [error[:500], key],
+    )
+
+
+def sends_to_reconcile(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Sends whose outcome nobody knows: `unknown`, or `sending` for longer than `SEND_TIMEOUT`."""
+    cutoff = to_iso(datetime.now(UTC) - SEND_TIMEOUT)
+    return list(
+        db.query(
+            "SELECT id, idempotency_key, case_id, kind, source, text, in_reply_to_tweet_id, dm_participant_id, "
+            "sent_by, sent_by_name FROM replies WHERE (status = 'unknown' OR status = 'sending') "
+            "AND attempted_at < ? ORDER BY id",
+            [cutoff],
+        )
+    )
+
+
 def retry_unknown(db: sqlite_utils.Database, reply_id: int, text: str) -> bool:
     """After checking X found nothing: take the send back (one caller wins) to try it again."""
     return bool(
         db.execute(
-            "UPDATE replies SET status = 'sending', text = ?, error = NULL WHERE id = ? AND status = 'unknown'",
-            [text, reply_id],
+            "UPDATE replies SET status = 'sending', text = ?, error = NULL, attempted_at = ? "
+            "WHERE id = ? AND status = 'unknown'",
+            [text, utc_now(), reply_id],
         ).rowcount
     )
 
@@ -100,11 +141,13 @@ def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dic
     (not for a bulk status reply: the agent who confirmed it did not take every case)."""
     now = utc_now()
     with writing(db):
-        db.execute(
-            "UPDATE replies SET status = 'sent', x_id = ?, sent_at = ?, error = NULL WHERE id = ?",
+        changed = db.execute(
+            "UPDATE replies SET status = 'sent', x_id = ?, sent_at = ?, error = NULL WHERE id = ? AND status != 'sent'",
             [x_id, now, reply_id],
-        )
+        ).rowcount
         reply = db.table("replies").get(reply_id)
+        if not changed:  # recorded already (found on X by the poll, or by another request): once only
+            return reply
         case_id, agent = reply["case_id"], reply["sent_by"]
         claimed = (
             reply["source"] != "bulk"
@@ -143,12 +186,22 @@ def mark_moved_to_dm(db: sqlite_utils.Database, case_id: int, agent: str, detail
 def record_outside_replies(db: sqlite_utils.Database, brand_tweets: list[Any]) -> list[int]:
     """The brand's own tweets that reply into a case's conversation count as that case's response.
 
-    Tweets Perch sent itself (known by id, or still being confirmed) are skipped. Returns the cases
-    whose first-response clock (or thread) changed.
+    Tweets Perch sent itself (known by id) are skipped; one that answers a tweet Perch was sending a
+    reply to with no word from X yet is that send, which went out after all. Returns the cases whose
+    first-response clock (or thread) changed.
     """
     touched = []
     for tweet in brand_tweets:
         if not tweet.in_reply_to_tweet_id or _known_reply(db, tweet):
+            continue
+        unconfirmed = db.execute(
+            "SELECT id, case_id FROM replies WHERE status IN ('sending', 'unknown') AND kind = 'reply' "
+            "AND in_reply_to_tweet_id = ? ORDER BY id LIMIT 1",
+            [tweet.in_reply_to_tweet_id],
+        ).fetchone()
+        if unconfirmed is not None:
+            mark_sent(db, unconfirmed[0], tweet.id)
+            touched.append(unconfirmed[1])
             continue
         case_id = _case_replied_to(db, tweet)
         if case_id is None:
@@ -189,16 +242,7 @@ def record_outside_replies(db: sqlite_utils.Database, brand_tweets: list[Any]) -
 
 
 def _known_reply(db: sqlite_utils.Database, tweet: Any) -> bool:
-    if db.execute("SELECT 1 FROM replies WHERE x_id = ?", [tweet.id]).fetchone():
-        return True
-    # Perch may have sent it and not heard back yet: leave it for the next poll's overlap window.
-    return (
-        db.execute(
-            "SELECT 1 FROM replies WHERE status IN ('sending', 'unknown') AND in_reply_to_tweet_id = ?",
-            [tweet.in_reply_to_tweet_id],
-        ).fetchone()
-        is not None
-    )
+    return db.execute("SELECT 1 FROM replies WHERE x_id = ?", [tweet.id]).fetchone() is not None
 
 
 def _case_replied_to(db: sqlite_utils.Database, tweet: Any) -> int | None:

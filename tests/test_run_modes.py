@@ -76,7 +76,15 @@ def test_http_mode_serves_slack_and_stops_cleanly_on_sigterm(start_bot, fake_x, 
     fake_x.add_tweet("@Delta the kiosk at LGA is frozen", "kiosk_fan", created_at=minutes_ago(2))
     process, url = start_bot()
     health = requests.get(url + "/healthz", timeout=5).json()
-    assert health["ok"] is True and set(health["jobs"]) == {"ingest", "post", "reminders", "sla", "health", "bulk"}
+    assert health["ok"] is True and set(health["jobs"]) == {
+        "ingest",
+        "post",
+        "reminders",
+        "sla",
+        "health",
+        "bulk",
+        "outbox",
+    }
     wait_until(lambda: fake_slack.top_level())
     card = fake_slack.top_level()[0]
 

@@ -353,3 +353,22 @@ def test_a_grouped_tweet_is_claimable_from_the_app_home(surge, fake_slack):
     served.send(home_action_body("claim", case_id, user="U0AGENT", view=home))
     wait_until(lambda: db["cases"].get(int(case_id))["assignee"] == "U0AGENT")
     wait_until(lambda: f'"value": "{case_id}"' not in json.dumps(fake_slack.homes["U0AGENT"]))  # drawn again
+
+
+def test_bulk_replies_move_past_a_customer_x_never_confirms(surge, fake_x, fake_slack):
+    served, card, _ = surge
+    runtime = served.runtime
+    db = runtime.store.db
+    confirm_bulk_reply(served, card, fake_slack)
+    fake_x.script(r"^/2/tweets$", status=503, body={"title": "Service Unavailable"}, times=3)
+    first = [runtime.bulk.run() for _ in range(3)]
+    assert first[:2] == ["unknown", "unknown"] and first[2] == "failed", "given up after three unconfirmed tries"
+    while runtime.bulk.run() is not None:
+        pass
+    statuses = dict(db.execute("SELECT status, COUNT(*) FROM bulk_targets GROUP BY status").fetchall())
+    customers = db.execute("SELECT COUNT(DISTINCT author_id) FROM cases WHERE incident_id = 1").fetchone()[0]
+    assert statuses == {"failed": 1, "sent": customers - 1}, "the others were all reached"
+    assert len(fake_x.posted) == customers - 1
+    assert runtime.services.outbox.reconcile() == 0, "the given-up send is not retried behind the job's back"
+    runtime.poster.run()
+    assert "1 not sent (refused by X or never confirmed)" in json.dumps(fake_slack.top_level()[0].blocks)

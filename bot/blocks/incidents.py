@@ -92,7 +92,7 @@ def _bulk_line(incident: Incident, progress: BulkProgress, interval: float) -> s
         f"{progress.sent:,} of {progress.total:,} sent"
     )
     if progress.failed:
-        line += f" · {progress.failed:,} refused by X"
+        line += f" · {progress.failed:,} not sent (refused by X or never confirmed)"
     if incident.bulk_stopped_by:
         return line + f" · stopped by {slack_user(incident.bulk_stopped_by)}"
     if progress.pending:

@@ -19,6 +19,7 @@ from bot.x.outbox import Outbox
 from storage.bulk import next_bulk_target, record_bulk_result
 from storage.cases import reply_target
 from storage.db import Store
+from storage.replies import give_up_send
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,16 @@ def addressed(handle: str, status: str) -> str:
     return f"@{handle} {status}" if X_HANDLE.match(handle or "") else status
 
 
+MAX_UNCONFIRMED = 3
+
+
 class BulkReplier:
     def __init__(self, store: Store, outbox: Outbox, *, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.outbox = outbox
         self.clock = clock
         self.paused_until = 0.0
+        self._unconfirmed: dict[str, int] = {}  # tries X did not confirm, per recipient
 
     def run(self) -> str | None:
         """Send the next confirmed reply; returns what happened (`sent`, `refused`, …) or None if idle."""
@@ -72,4 +77,13 @@ class BulkReplier:
         if sent.status == "rate_limited" and sent.retry_at:
             self.paused_until = sent.retry_at
             log.warning("Bulk replies paused: %s", sent.message)
-        return sent.status  # rate_limited, unknown or in_flight: the same customer is tried again next run
+            return sent.status
+        key = f"bulk:{incident_id}:{author_id}"
+        self._unconfirmed[key] = tries = self._unconfirmed.get(key, 0) + 1
+        if tries >= MAX_UNCONFIRMED:  # move on: one customer X keeps not confirming must not stop the rest
+            error = f"X did not confirm it after {tries} tries"
+            give_up_send(db, key, error)
+            record_bulk_result(db, incident_id, author_id, "failed", error)
+            log.warning("Bulk reply to case %s given up after %s unconfirmed tries", case_id, tries)
+            return "failed"
+        return sent.status  # unknown or in_flight: the same customer is tried again (checked on X first)

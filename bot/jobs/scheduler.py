@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -34,6 +35,7 @@ logging.getLogger("apscheduler.scheduler").addFilter(_STILL_RUNNING)
 
 
 REMINDER_INTERVAL_SECONDS = 30
+OUTBOX_INTERVAL_SECONDS = 60  # and once at start-up: a send the last process left unconfirmed
 
 
 def build_scheduler(
@@ -50,6 +52,7 @@ def build_scheduler(
     digest_time: str = "09:00",
     timezone: str = "UTC",
     health: HealthMonitor | None = None,
+    reconcile: Callable[[], int] | None = None,
 ) -> BackgroundScheduler:
     """Poll X every `poll_interval` seconds; post pending cards every `post_interval` seconds and
     right after an ingest run that stored something, so a new mention reaches Slack without waiting."""
@@ -103,6 +106,20 @@ def build_scheduler(
         name="Remind the team of SLA targets about to be missed",
         next_run_time=now,
     )
+    if reconcile is not None:
+
+        def reconcile_then_wake_poster() -> None:
+            if reconcile():
+                poster.wake()  # the settled sends' notes and cards
+
+        scheduler.add_job(
+            reconcile_then_wake_poster,
+            "interval",
+            seconds=OUTBOX_INTERVAL_SECONDS,
+            id="outbox",
+            name="Settle sends X never confirmed",
+            next_run_time=now,
+        )
     if health is not None:
         scheduler.add_job(health.run, "interval", seconds=60, id="health", name="Raise and clear health alarms")
     if digest is not None:

@@ -21,6 +21,7 @@ import tweepy
 
 from bot.x.errors import XAuthError, XError, XRateLimited, XRefused, XUnavailable
 from bot.x.tweets import parse_tweets
+from storage.db import from_iso
 from storage.tweets import Tweet
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,31 @@ class XClient:
             write=True,
         )
         return str((body.get("data") or {}).get("dm_event_id", ""))
+
+    def dm_sent_since(self, participant_id: str, text: str, since: datetime) -> str | None:
+        """The id of a DM the brand sent `participant_id` since `since` with this text, if X has one
+        (`GET /2/dm_conversations/with/:participant_id/dm_events`): an unconfirmed DM went out after all."""
+        account = self.me()
+        body = self._call(
+            "dm_conversations/with/dm_events",
+            lambda: self.user_client.get_direct_message_events(
+                participant_id=participant_id,
+                dm_event_fields=["created_at", "sender_id", "text"],
+                event_types="MessageCreate",
+                max_results=50,
+                user_auth=True,
+            ),
+        )
+        for event in body.get("data") or []:
+            if not isinstance(event, dict) or str(event.get("sender_id")) != account.id:
+                continue
+            try:
+                sent_at = from_iso(str(event.get("created_at", "")))
+            except ValueError:
+                continue
+            if event.get("text") == text and sent_at >= since:
+                return str(event.get("id"))
+        return None
 
     # -- timelines -----------------------------------------------------------------------------
     def mentions(self, user_id: str, start_time: datetime | None) -> Fetch:

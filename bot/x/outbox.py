@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from bot.x.client import XClient
 from bot.x.errors import XAuthError, XError, XRateLimited, XRefused, XUnavailable
 from storage.db import Store, from_iso
-from storage.replies import begin_send, mark_failed, mark_sent, reply_created_at, retry_unknown
+from storage.replies import begin_send, mark_failed, mark_sent, reply_created_at, retry_unknown, sends_to_reconcile
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,44 @@ class Outbox:
         begin = begin_send(
             self.store.db, key, case_id, "dm", text, agent=agent, agent_name=agent_name, participant=participant
         )
-        return self._send(begin, text, lambda: self.x.send_dm(participant, text), lambda since: None)
+        return self._send(
+            begin,
+            text,
+            lambda: self.x.send_dm(participant, text),
+            lambda since: self.x.dm_sent_since(participant, text, since),
+        )
+
+    def reconcile(self) -> int:
+        """Settle every send whose outcome nobody knows (the process died while X was answering, or X
+        never confirmed it): look for it on X, record it as sent if it is there, else send it again, once.
+        The scheduler runs this at start-up and then every minute; returns how many it settled."""
+        settled = 0
+        for row in sends_to_reconcile(self.store.db):
+            key = row["idempotency_key"]
+            if row["kind"] == "dm" and row["dm_participant_id"]:
+                sent = self.dm(
+                    row["case_id"],
+                    row["dm_participant_id"],
+                    row["text"],
+                    key=key,
+                    agent=row["sent_by"] or "bot",
+                    agent_name=row["sent_by_name"] or "",
+                )
+            elif row["in_reply_to_tweet_id"]:
+                sent = self.reply(
+                    row["case_id"],
+                    row["in_reply_to_tweet_id"],
+                    row["text"],
+                    key=key,
+                    agent=row["sent_by"] or "bot",
+                    agent_name=row["sent_by_name"] or "",
+                    source=row["source"] or "perch",
+                )
+            else:
+                continue
+            log.info("Unconfirmed send %s (case %s) settled: %s", row["id"], row["case_id"], sent.status)
+            settled += sent.delivered
+        return settled
 
     def _send(self, begin, text: str, send, find) -> Sent:
         db = self.store.db
