@@ -91,7 +91,7 @@ def main() -> int:
     )
     runtime = build_runtime(settings)
     imported = import_csv(runtime.store, STATIONS_CSV)
-    server = http_server(runtime.app, lambda: health(runtime), host="127.0.0.1", port=port)
+    server = http_server(runtime.app, lambda: health(runtime), host="127.0.0.1", port=port, signing_secret=SECRET)
     server_thread = threading.Thread(target=server.run, daemon=True)
     server_thread.start()
 

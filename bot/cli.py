@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from datetime import UTC, datetime
@@ -45,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"perch: configuration error: {error}", file=sys.stderr)
         return 2
-    runtime = build_runtime(settings)
+    try:
+        runtime = build_runtime(settings)
+    except sqlite3.Error as error:  # read-only file or folder, a disk that is full, not a database
+        print(f"perch: cannot open the database {settings.database_path}: {error}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -76,11 +81,21 @@ def run_task(task: list[str]) -> int:
     from storage.db import Store
 
     try:
-        text = Path(task[2]).read_text(encoding="utf-8-sig")
+        raw = Path(task[2]).read_bytes()
     except OSError as error:
         print(f"perch: cannot read {task[2]}: {error.strerror}", file=sys.stderr)
         return 2
-    report = import_csv(Store(os.environ.get("DATABASE_PATH") or "perch.db"), text)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:  # a spreadsheet saved in its Windows encoding
+        text = raw.decode("cp1252", errors="replace")
+        print(f"perch: {task[2]} is not UTF-8; read it as Windows-1252", file=sys.stderr)
+    try:
+        store = Store(os.environ.get("DATABASE_PATH") or "perch.db")
+    except sqlite3.Error as error:
+        print(f"perch: cannot open the database: {error}", file=sys.stderr)
+        return 2
+    report = import_csv(store, text)
     print(
         f"Imported {len(report.imported)} location(s)" + (f": {', '.join(report.imported)}" if report.imported else "")
     )
@@ -115,7 +130,13 @@ def health(runtime: Runtime) -> dict[str, Any]:
 def _serve_http(runtime: Runtime, settings: Settings, host: str, stop: threading.Event) -> None:
     from bot.server import http_server, stop_http_server
 
-    server = http_server(runtime.app, lambda: health(runtime), host=host, port=settings.port)
+    server = http_server(
+        runtime.app,
+        lambda: health(runtime),
+        host=host,
+        port=settings.port,
+        signing_secret=settings.slack_signing_secret,
+    )
     thread = threading.Thread(target=server.run, name="http", daemon=True)
     thread.start()
     log.info("Listening on http://%s:%s/slack/events", host, settings.port)

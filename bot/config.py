@@ -11,8 +11,8 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.zones import time_zone
 from bot.slack.ids import CONVERSATION_ID, USERGROUP_ID
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
@@ -181,10 +181,8 @@ class _Reader:
 
     def timezone(self, name: str, default: str) -> str:
         value = self.optional(name) or default
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"{name} is malformed: it should be an IANA time zone such as Europe/London") from None
+        if time_zone(value) is None:
+            raise ConfigError(f"{name} is malformed: it should be an IANA time zone such as Europe/London")
         return value
 
     def clock_time(self, name: str, default: str) -> str:

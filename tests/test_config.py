@@ -62,6 +62,8 @@ def test_missing_setting_stops_start_up_with_one_line(missing, tmp_path):
         ("SLACK_API_URL", "slack.com/api", "http(s) URL"),
         ("PORT", "99999", "TCP port"),
         ("SUPPORT_USERGROUP", "support-team", "user group id"),
+        ("REPORT_TIMEZONE", "America", "IANA time zone"),  # a folder of the zone database, not a zone
+        ("REPORT_TIMEZONE", "../../etc/passwd", "IANA time zone"),
     ],
 )
 def test_malformed_setting_is_named_and_its_value_not_shown(name, value, fragment, tmp_path):
@@ -110,3 +112,12 @@ def test_dotenv_in_working_directory_is_read_but_environment_wins(tmp_path):
     result = run_bot({"POLL_INTERVAL_SECONDS": "-1"}, tmp_path)
     assert result.returncode == 2
     assert "POLL_INTERVAL_SECONDS is malformed: it should be a positive number" in result.stderr
+
+
+def test_a_file_that_is_not_a_database_stops_start_up_with_one_line(tmp_path):
+    (tmp_path / "perch.db").write_text("this is not SQLite")
+    result = run_bot({**VALID, "DATABASE_PATH": str(tmp_path / "perch.db")}, tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"perch: cannot open the database {tmp_path / 'perch.db'}: file is not a database"
+    ]

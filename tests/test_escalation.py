@@ -305,3 +305,36 @@ def test_location_commands_need_a_manager(serve, fake_slack):
         slash_command_body('locations add STORE-7 <#C0X|x> <@U0A|a> name="Main St"', user="U0BOSS", channel=QUEUE)
     ).json()["text"]
     assert store.startswith("Added *STORE-7* · Main St")
+
+
+def test_csv_import_reads_a_latin_1_file_and_survives_a_huge_field(tmp_path):
+    path = tmp_path / "locations.csv"
+    path.write_bytes(
+        "code,name,kind,channel,staff\n"
+        "ZRH,Zürich Flughafen,airport,C0ZRH,S0ZRH\n"
+        f"BOS,{'x' * 200_000},airport,C0BOS,S0BOS\n"
+        "LGA,,,C0LGA,S0LGA\n".encode("latin-1")
+    )
+    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "perch.db"), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "locations", "import", str(path)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in result.stderr and result.returncode == 1
+    assert result.stdout.strip() == "Imported 2 location(s): ZRH, LGA"
+    assert "read it as Windows-1252" in result.stderr and "line 3: not a readable CSV row" in result.stderr
+    assert get_location(Store(str(tmp_path / "perch.db")).db, "ZRH").name == "Zürich Flughafen"
+
+
+def test_a_time_zone_folder_is_refused_in_words(serve, fake_slack):
+    served = serve()
+    answer = served.send(
+        slash_command_body(
+            "locations add JFK <#C0JFK|jfk-ops> <!subteam^S0JFK|@jfk> timezone=America", user="U0BOSS", channel=QUEUE
+        )
+    )
+    assert answer.status_code == 200 and "`America` is not a time zone" in answer.json()["text"]

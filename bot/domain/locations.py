@@ -17,11 +17,11 @@ import threading
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import airportsdata
 
 from bot.domain.detect import Detector, Place
+from bot.domain.zones import time_zone
 from bot.slack.ids import CHANNEL_ID, USER_ID, USERGROUP_ID
 from storage.db import Store
 from storage.locations import Location, all_locations, locations_version, save_location
@@ -74,10 +74,8 @@ def build_location(
     if lead_id is not None and not (USERGROUP_ID.match(lead_id) or USER_ID.match(lead_id)):
         raise LocationError("lead must be a user id (U…) or a user group id (S…).")
     timezone = timezone.strip() or (facts or {}).get("tz") or "UTC"
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise LocationError(f"`{timezone[:40]}` is not a time zone (e.g. America/New_York).") from None
+    if time_zone(timezone) is None:
+        raise LocationError(f"`{timezone[:40]}` is not a time zone (e.g. America/New_York).")
     return Location(
         code=code,
         name=name.strip() or (facts or {}).get("name") or code,
@@ -117,7 +115,15 @@ def import_csv(store: Store, text: str) -> ImportReport:
         report.problems.append(f"line 1: the header needs the columns {', '.join(sorted(missing))}")
         return report
     seen: set[str] = set()
-    for row in reader:
+    while True:
+        read_up_to = reader.line_num
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:  # a field past the csv module's limit, a stray quote…
+            report.problems.append(f"line {read_up_to + 1}: not a readable CSV row ({error})")
+            continue
         line = reader.line_num
         values = {(k or "").strip().lower(): (v or "") for k, v in row.items()}
         try:

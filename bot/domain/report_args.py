@@ -63,6 +63,8 @@ def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
                 raise ReportArgsError(f"`{word[:30]}` is not a date range. {USAGE}") from None
             if last_day < first_day or (last_day - first_day).days > 366:
                 raise ReportArgsError(f"The range must run forward and cover at most 366 days. {USAGE}")
+            if not (first_day >= EARLIEST and last_day <= LATEST):
+                raise ReportArgsError(f"Dates are from {EARLIEST:%Y} to {LATEST:%Y}. {USAGE}")
             start, end = _day(first_day, zone), _day(last_day + timedelta(days=1), zone)
             label = f"{first_day:%d %b %Y}" + (f" – {last_day:%d %b %Y}" if last_day != first_day else "")
         elif lower == "by" and index + 1 < len(words) and words[index + 1].lower() in ("agent", "location", "hour"):
@@ -80,6 +82,9 @@ def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
             raise ReportArgsError(f"I don't understand `{_safe(word)}`. {USAGE}")
         index += 1
     return ReportRequest(start, end, label, breakdown, agent, location, public, csv)
+
+
+EARLIEST, LATEST = date(2006, 3, 21), date(9998, 12, 31)  # X's first tweet; far enough from datetime's end
 
 
 def _day(day: date, zone: ZoneInfo) -> datetime:

@@ -185,7 +185,9 @@ def test_arguments(text, check):
     assert check(parse_report_args(text, NOW, "UTC"))
 
 
-@pytest.mark.parametrize("text", ["2026-02-30", "2026-03-10..2026-03-01", "999d", "by nothing", "<script>"])
+@pytest.mark.parametrize(
+    "text", ["2026-02-30", "2026-03-10..2026-03-01", "999d", "by nothing", "<script>", "9999-12-31", "0001-01-01"]
+)
 def test_bad_arguments_answer_with_usage(text):
     with pytest.raises(ReportArgsError, match="Usage|range|period|days"):
         parse_report_args(text, NOW, "UTC")
