@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, views
+from handlers import actions, commands, errors, events, views
 
 
 def register_listeners(app: App) -> None:
@@ -10,3 +10,4 @@ def register_listeners(app: App) -> None:
     commands.register(app)
     events.register(app)
     views.register(app)
+    errors.register(app)

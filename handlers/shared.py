@@ -31,7 +31,7 @@ def clicker(body: dict[str, Any]) -> tuple[str, str]:
 def case_id_of(body: dict[str, Any], action: dict[str, Any], db: Any) -> int | None:
     """The case a card action is about: the button's value, else the card the click came from."""
     value = str(action.get("value") or "")
-    if value.isdigit():
+    if value.isascii() and value.isdigit() and len(value) <= 18:  # not "²", not a 5,000-digit number
         return int(value)
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")

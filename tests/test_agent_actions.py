@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from urllib.parse import urlencode
@@ -442,3 +443,33 @@ def pick_saved_reply(served, view: dict, *, typed: str, option: int = 0):
         "team": {"id": "T"},
     }
     return served.send(urlencode({"payload": json.dumps(payload)}))
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000, "-1", "1e3"])
+def test_an_odd_case_value_falls_back_to_the_card_clicked(queue, fake_slack, caplog, value):
+    """Not a case id Perch wrote: the click is about the card it came from, and nothing crashes."""
+    served, card, _ = queue
+    with caplog.at_level(logging.ERROR):
+        assert served.click("claim", "U0AGENT", card.ts, value=value).status_code == 200
+        wait_until(lambda: served.runtime.store.db["cases"].get(1)["assignee"] == "U0AGENT")
+    assert "Traceback" not in caplog.text and "failed after it was acknowledged" not in caplog.text
+
+
+def test_reassign_without_a_person_is_refused(queue, fake_slack):
+    served, card, _ = queue
+    served.click("claim", "U0AGENT", card.ts)
+    wait_until(lambda: served.runtime.store.db["cases"].get(1)["assignee"] == "U0AGENT")
+    served.click("reassign", "U0AGENT", card.ts, selected_user="")
+    wait_until(lambda: fake_slack.ephemerals_to("U0AGENT"))
+    assert fake_slack.ephemerals_to("U0AGENT")[-1] == "Pick the person to hand this case to."
+    assert served.runtime.store.db["cases"].get(1)["assignee"] == "U0AGENT"
+
+
+def test_a_failure_after_the_ack_is_told_to_the_person(queue, fake_slack):
+    """A forged `private_metadata` makes the saved-reply menu fail after its ack: told, not silent."""
+    served, card, _ = queue
+    served.send(slash_command_body("replies add Short | Sorry about that.", user="U0AGENT", channel=QUEUE))
+    view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
+    pick_saved_reply(served, {**view, "private_metadata": "{not json"}, typed="@bag_lady ")
+    wait_until(lambda: fake_slack.top_level("D0AGENT"))
+    assert "Something went wrong on Perch's side, so that did not happen" in fake_slack.top_level("D0AGENT")[0].text

@@ -8,6 +8,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.services import services
+from bot.slack.ids import USER_ID
 from handlers.shared import apply_change, channel_of, clicker, tell
 from storage import cases
 
@@ -48,6 +49,9 @@ def reassign(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Web
     verdict = gate.may_manage(user)
     if not verdict.allowed:
         tell(client, channel_of(body), user, verdict.reason)
+        return
+    if not USER_ID.match(target):  # the menu was cleared, or the value is not a Slack user
+        tell(client, channel_of(body), user, "Pick the person to hand this case to.")
         return
     if not gate.may_act(target).allowed:
         tell(client, channel_of(body), user, f"<@{target}> is not in the support user group, so cannot take cases.")
