@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,6 +31,8 @@ from storage.db import Store
 
 log = logging.getLogger(__name__)
 
+LISTENER_THREADS = 64  # clicks being worked on at once: a team's worth, under a slow Slack
+
 
 @dataclass
 class Runtime:
@@ -50,6 +53,9 @@ class Runtime:
 def build_app(settings: Settings, client: WebClient, services: Services) -> App:
     """The Bolt app with every listener; requests are verified with the signing secret in HTTP mode."""
     app = App(
+        # Bolt acknowledges a request once its listener calls ack(); the listener runs in this pool, so
+        # it must never be full of other people's slow follow-up work (Slack calls after the ack).
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=settings.http_mode,

@@ -41,7 +41,8 @@ class Recorded:
 @dataclass
 class Fault:
     """A scripted answer. `mode="apply_then"` lets the real handler run first (e.g. a message is
-    stored) and then answers with `status`/`body` instead — a success whose response is lost.
+    stored) and then answers with `status`/`body` instead — a success whose response is lost;
+    `mode="slow"` gives the real answer, late (after `delay` or once `hold` is set).
     `delay` holds the answer back (a time-out); `drop_connection` closes the socket unanswered."""
 
     pattern: re.Pattern
@@ -52,6 +53,7 @@ class Fault:
     delay: float = 0.0
     mode: str = "replace"
     drop_connection: bool = False
+    hold: threading.Event | None = None  # answer only once the test sets it (a slow service, no timing)
 
 
 class FakeServer:
@@ -117,11 +119,13 @@ class FakeServer:
         delay: float = 0.0,
         mode: str = "replace",
         drop_connection: bool = False,
+        hold: threading.Event | None = None,
     ) -> None:
-        """Answer the next `times` requests whose path matches `path_pattern` (a regex) this way."""
+        """Answer the next `times` requests whose path matches `path_pattern` (a regex) this way.
+        `hold`: the answer waits until the test sets the event (a slow service, without timing)."""
         with self.lock:
             self.faults.append(
-                Fault(re.compile(path_pattern), status, body, headers or {}, times, delay, mode, drop_connection)
+                Fault(re.compile(path_pattern), status, body, headers or {}, times, delay, mode, drop_connection, hold)
             )
 
     def _take_fault(self, path: str) -> Fault | None:
@@ -161,11 +165,13 @@ class FakeServer:
         with self.lock:
             self.requests.append(request)
         fault = self._take_fault(parts.path)
-        if fault is None or fault.mode == "apply_then":
+        if fault is None or fault.mode in ("apply_then", "slow"):
             response = self.handle(request)
+        if fault is not None and fault.hold is not None:
+            fault.hold.wait(timeout=60)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)  # after the real work in "apply_then" mode: a slow, lost answer
-        if fault is not None:
+        if fault is not None and fault.mode != "slow":
             if fault.drop_connection:
                 handler.close_connection = True
                 handler.wfile.flush()
