@@ -54,6 +54,7 @@ class Fault:
     mode: str = "replace"
     drop_connection: bool = False
     hold: threading.Event | None = None  # answer only once the test sets it (a slow service, no timing)
+    drip: float = 0.0  # seconds between two bytes of the body (a stalled answer that never quite stops)
 
 
 class FakeServer:
@@ -120,12 +121,24 @@ class FakeServer:
         mode: str = "replace",
         drop_connection: bool = False,
         hold: threading.Event | None = None,
+        drip: float = 0.0,
     ) -> None:
         """Answer the next `times` requests whose path matches `path_pattern` (a regex) this way.
         `hold`: the answer waits until the test sets the event (a slow service, without timing)."""
         with self.lock:
             self.faults.append(
-                Fault(re.compile(path_pattern), status, body, headers or {}, times, delay, mode, drop_connection, hold)
+                Fault(
+                    re.compile(path_pattern),
+                    status,
+                    body,
+                    headers or {},
+                    times,
+                    delay,
+                    mode,
+                    drop_connection,
+                    hold,
+                    drip,
+                )
             )
 
     def _take_fault(self, path: str) -> Fault | None:
@@ -180,10 +193,10 @@ class FakeServer:
             response = Response(fault.status, fault.body, fault.headers)
         response = self.finish(request, response)
         request.response = response
-        self._write(handler, response)
+        self._write(handler, response, drip=fault.drip if fault is not None else 0.0)
 
     @staticmethod
-    def _write(handler: BaseHTTPRequestHandler, response: Response) -> None:
+    def _write(handler: BaseHTTPRequestHandler, response: Response, *, drip: float = 0.0) -> None:
         if isinstance(response.body, bytes | str):
             payload = response.body.encode() if isinstance(response.body, str) else response.body
             content_type = response.content_type or "text/plain; charset=utf-8"
@@ -197,6 +210,12 @@ class FakeServer:
             for name, value in response.headers.items():
                 handler.send_header(name, value)
             handler.end_headers()
-            handler.wfile.write(payload)
+            if not drip:
+                handler.wfile.write(payload)
+                return
+            for index in range(len(payload)):
+                handler.wfile.write(payload[index : index + 1])
+                handler.wfile.flush()
+                time.sleep(drip)
         except (BrokenPipeError, ConnectionResetError):
             pass

@@ -309,3 +309,34 @@ def test_a_tweet_that_cannot_be_stored_never_blocks_the_others(make_bot, fake_x,
     assert f"Skipped tweet {huge}" in caplog.text
     cycle(bot)
     assert len(fake_slack.top_level()) == 3, "the cursor moved on: nothing is asked again or posted twice"
+
+
+def test_a_dripping_answer_gives_up_in_bounded_time_and_shows_in_status(make_bot, fake_x, fake_slack):
+    """X sending a byte now and then never trips a per-read time-out: the whole answer has a deadline."""
+    clock = Clock(time.time())
+    fake_x.add_tweet("@Delta anyone there?", "patient", created_at=minutes_ago(2))
+    bot = make_bot(clock)
+    bot.ingestor.run()  # users/me, then a good poll
+    bot.x.user_client.session.timeout = 1.0
+    fake_x.script(r"/mentions$", mode="slow", drip=0.2)
+    bot.ingestor.run()  # without the deadline this read would take minutes, and then succeed
+    state = bot.ingestor.states["mentions"]
+    assert state.last_error_kind == "unavailable" and "Timeout" in (state.last_error or "")
+    assert "Timeout" in status_text_of(bot), "/perch status says the source is stuck"
+
+
+def test_an_answer_that_unpacks_past_the_bound_is_refused(make_bot, fake_x, fake_slack):
+    fake_x.add_tweet("@Delta hi", "small", created_at=minutes_ago(2))
+    bot = make_bot()
+    bot.x.user_client.session.max_bytes = 50_000
+    bot.ingestor.run()  # users/me
+    fake_x.script(r"/mentions$", status=200, body={"data": [], "meta": {"result_count": 0}, "pad": "x" * 200_000})
+    bot.ingestor.run()
+    assert "AnswerTooLarge" in (bot.ingestor.states["mentions"].last_error or "")
+
+
+def status_text_of(bot) -> str:
+    """What `/perch status` answers (its context holds Perch's services, as Bolt's does)."""
+    from handlers.commands.status import status_text
+
+    return status_text({"perch": bot.services})
