@@ -11,11 +11,10 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from handlers.shared import channel_of, tell, tell_directly
+from handlers.shared import BUSY, channel_of, tell, tell_directly
 
 log = logging.getLogger(__name__)
 
-BUSY = "Perch's database is busy or full right now, so that did not happen. Try again in a minute."
 BROKEN = "Something went wrong on Perch's side, so that did not happen. Try again; if it keeps failing, tell an admin."
 
 

@@ -20,6 +20,7 @@ from storage.home import home_data
 log = logging.getLogger(__name__)
 
 MISSING = "Perch has no case for this card any more."
+BUSY = "Perch's database is busy or full right now, so that did not happen. Try again in a minute."
 
 
 def clicker(body: dict[str, Any]) -> tuple[str, str]:

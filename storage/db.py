@@ -73,20 +73,27 @@ def new_id(table: sqlite_utils.db.Table) -> int:
     return int(table.last_pk)
 
 
-def connect(path: str) -> sqlite_utils.Database:
+JOB_BUSY_SECONDS = 30.0  # a scheduled job may wait for the write lock this long
+REQUEST_BUSY_SECONDS = 1.5  # a Slack request may not: it has 3 s to answer, and the person must be told
+REQUEST_THREADS = ("listener", "waitress")  # Bolt's listener pool and the HTTP server's workers
+
+
+def connect(path: str, busy_seconds: float = JOB_BUSY_SECONDS) -> sqlite_utils.Database:
     """One connection in autocommit mode: writes that belong together go inside `db.atomic()`."""
-    conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=busy_seconds, isolation_level=None)
     db = sqlite_utils.Database(conn)
     if path != ":memory:":
         db.enable_wal()
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
     conn.execute("PRAGMA synchronous = NORMAL")
     return db
 
 
 class Store:
-    """The database file, with one connection per thread (jobs and Slack listeners run in threads)."""
+    """The database file, with one connection per thread (jobs and Slack listeners run in threads).
+    A thread answering Slack waits at most `REQUEST_BUSY_SECONDS` for another writer, so a locked
+    database fails that request at once (and the person is told) instead of timing out at Slack."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -97,7 +104,8 @@ class Store:
     def db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = self._local.db = connect(self.path)
+            answering_slack = threading.current_thread().name.startswith(REQUEST_THREADS)
+            db = self._local.db = connect(self.path, REQUEST_BUSY_SECONDS if answering_slack else JOB_BUSY_SECONDS)
         return db
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
 from urllib.parse import urlencode
@@ -473,3 +474,37 @@ def test_a_failure_after_the_ack_is_told_to_the_person(queue, fake_slack):
     pick_saved_reply(served, {**view, "private_metadata": "{not json"}, typed="@bag_lady ")
     wait_until(lambda: fake_slack.top_level("D0AGENT"))
     assert "Something went wrong on Perch's side, so that did not happen" in fake_slack.top_level("D0AGENT")[0].text
+
+
+@pytest.fixture
+def locked_db(queue):
+    """Another process holds the database's write lock (a backup, a migration, a stuck script)."""
+    served, _, _ = queue
+    other = sqlite3.connect(served.runtime.settings.database_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    yield
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_a_locked_database_is_said_at_once_and_nothing_half_done(queue, locked_db, fake_x, fake_slack):
+    served, card, _ = queue
+    answer = served.send(slash_command_body("replies add Late | Sorry for the wait.", user="U0AGENT", channel=QUEUE))
+    assert answer.status_code == 200 and "database is busy" in answer.json()["text"]
+    view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
+    answer = submit(served, view, {"reply_text_0": "@bag_lady Sorry about that"}, "U0AGENT")
+    assert "database is busy" in answer.json()["errors"]["reply_text_0"]
+    assert fake_x.posted == [], "nothing went to X"
+
+
+def test_nothing_was_applied_while_the_database_was_locked(queue, fake_x, fake_slack):
+    served, card, _ = queue
+    db = served.runtime.store.db
+    other = sqlite3.connect(served.runtime.settings.database_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        served.send(slash_command_body("replies add Late | Sorry for the wait.", user="U0AGENT", channel=QUEUE))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert db["saved_replies"].count == 0 and db["replies"].count == 0

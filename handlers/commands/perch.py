@@ -8,6 +8,7 @@ and escaped again whenever it is shown, like tweet text.
 from __future__ import annotations
 
 import re
+import sqlite3
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -19,6 +20,7 @@ from bot.x.tweet_text import tweet_problem
 from handlers.commands.locations import locations_command
 from handlers.commands.report import run_report
 from handlers.commands.status import status_text
+from handlers.shared import BUSY
 from storage.replies import add_saved_reply, remove_saved_reply, saved_replies
 
 HELP = "\n".join(
@@ -53,10 +55,13 @@ def perch_command(ack: Ack, respond: Respond, command: dict[str, Any], client: W
         ack(text=status_text(context), response_type="ephemeral")
     elif sub == "help":
         ack(text=HELP, response_type="ephemeral")
-    elif sub == "replies":
-        ack(text=_replies(rest.strip(), command.get("user_id", ""), context), response_type="ephemeral")
-    elif sub == "locations":
-        ack(text=locations_command(rest.strip(), command.get("user_id", ""), context), response_type="ephemeral")
+    elif sub in ("replies", "locations"):
+        change = _replies if sub == "replies" else locations_command
+        try:
+            answer = change(rest.strip(), command.get("user_id", ""), context)
+        except sqlite3.OperationalError:  # locked by another writer past a request's wait: nothing changed
+            answer = BUSY
+        ack(text=answer, response_type="ephemeral")
     else:
         ack(text=f"Unknown sub-command `{escape(sub[:30])}`.\n{HELP}", response_type="ephemeral")
 

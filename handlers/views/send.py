@@ -8,6 +8,7 @@ time-out keeps that inside Slack's 3 seconds. A DM, which may follow a public ha
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -17,12 +18,20 @@ from bot.blocks.modals import REPLY_TEXT_BLOCK, submitted_text
 from bot.services import Services, services
 from bot.x.outbox import Sent
 from bot.x.tweet_text import dm_problem, tweet_problem
-from handlers.shared import clicker, tell
+from handlers.shared import BUSY, clicker, tell
 from storage.cases import CardData, get_card, reply_target
 from storage.replies import mark_moved_to_dm
 
 
 def submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    block_id, _ = submitted_text(view, REPLY_TEXT_BLOCK)
+    try:
+        _submit_reply(ack, body, view, context)
+    except sqlite3.OperationalError:  # locked past a request's wait: nothing was sent or recorded
+        ack(response_action="errors", errors={block_id: BUSY})
+
+
+def _submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     perch = services(context)
     block_id, text = submitted_text(view, REPLY_TEXT_BLOCK)
     case = _checked(perch, body, view, text)
@@ -46,6 +55,15 @@ def submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
 
 
 def submit_move_to_dm(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    try:
+        _submit_move_to_dm(ack, body, view, client, context)
+    except sqlite3.OperationalError:
+        ack(response_action="errors", errors={"public": BUSY})
+
+
+def _submit_move_to_dm(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     perch = services(context)
