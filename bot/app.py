@@ -96,6 +96,7 @@ def build_runtime(settings: Settings) -> Runtime:
         before_round=grouper.run,
         bulk_interval=settings.bulk_reply_interval_seconds,
         message_interval=settings.slack_channel_post_interval_seconds,
+        reply_anywhere=settings.x_reply_anywhere,
     )
     gate = Gatekeeper(slack, support_group=settings.support_usergroup, manager_group=settings.manager_usergroup)
     services = Services(settings, store, x, gate, poster, Outbox(store, x), Detectors(store))

@@ -37,6 +37,7 @@ class Settings:
     x_bearer_token: str | None = field(default=None, repr=False)
     x_api_url: str = X_DEFAULT_API_URL
     x_search_queries: tuple[str, ...] = ()
+    x_reply_anywhere: bool = False  # an Enterprise plan: X's "summoned replies only" rule does not apply
     poll_interval_seconds: float = 60.0
     poll_overlap_seconds: float = 300.0
     post_interval_seconds: float = 5.0
@@ -87,6 +88,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         post_interval_seconds=reader.positive_number("POST_INTERVAL_SECONDS", 5.0),
         slack_channel_post_interval_seconds=reader.non_negative_number("SLACK_CHANNEL_POST_INTERVAL_SECONDS", 1.0),
         surge_threshold=reader.count("SURGE_THRESHOLD", 30),
+        x_reply_anywhere=reader.flag("X_REPLY_ANYWHERE", False),
         surge_window_minutes=reader.positive_number("SURGE_WINDOW_MINUTES", 5.0, unit="minutes"),
         bulk_reply_interval_seconds=reader.positive_number("BULK_REPLY_INTERVAL_SECONDS", 36.0),
         backfill_hours=reader.non_negative_number("BACKFILL_HOURS", 24.0, unit="hours"),
@@ -191,6 +193,14 @@ class _Reader:
         if not match:
             raise ConfigError(f"{name} is malformed: it should be a time of day such as 09:00")
         return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = (self.optional(name) or "").lower()
+        if not value:
+            return default
+        if value not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError(f"{name} is malformed: it should be true or false")
+        return value in ("true", "1", "yes")
 
     def count(self, name: str, default: int) -> int:
         raw = self.optional(name)

@@ -117,6 +117,7 @@ class FakeX(FakeServer):
         }
         self.mentions_cap: int | None = MENTIONS_CAP
         self.clock: Callable[[], float] = time.time  # tests may drive it, as they drive the bot's
+        self.reply_anywhere = False  # an Enterprise plan: replies to posts that do not summon the brand
 
     # -- test helpers --------------------------------------------------------------------------
     def add_user(
@@ -461,6 +462,15 @@ class FakeX(FakeServer):
             body["includes"] = includes
         return Response(200, body)
 
+    def _summoned(self, tweet: FakeTweet) -> bool:
+        """X's rule since 2026-02-23 for self-serve apps: reply only to a post that @mentions the brand
+        or quotes one of its posts (and to the brand's own posts)."""
+        brand = self.brand
+        if tweet.author_id == brand["id"] or re.search(rf"@{re.escape(brand['username'])}\b", tweet.text, re.I):
+            return True
+        quoted = [self.tweets.get(r["id"]) for r in tweet.referenced if r["type"] == "quoted"]
+        return any(q is not None and q.author_id == brand["id"] for q in quoted)
+
     def _send_dm(self, request: Recorded, participant_id: str) -> Response:
         payload = json.loads(request.body)
         if participant_id in self.closed_dms:
@@ -487,6 +497,13 @@ class FakeX(FakeServer):
                 403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you."
             )
         brand_id = self.brand["id"]
+        if reply_to and not self.reply_anywhere and not self._summoned(self.tweets[reply_to]):
+            return _problem(
+                403,
+                "Forbidden",
+                "Reply to this conversation is not allowed because you have not been mentioned or otherwise "
+                "engaged by the author of the post you are replying to.",
+            )
         if any(t.author_id == brand_id and t.text == text for t in self.tweets.values()):
             return _problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
         tweet_id = self.add_tweet(text, self.users[self.brand["id"]], reply_to=reply_to)

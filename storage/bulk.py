@@ -30,14 +30,17 @@ def set_status(db: sqlite_utils.Database, incident_id: int, text: str, user: str
 
 
 def bulk_candidates(db: sqlite_utils.Database, incident_id: int) -> list[tuple[str, int]]:
-    """(customer, case) pairs a bulk reply would go to: one per customer (their latest case), skipping
-    customers who already have an answer, a DM hand-off or a resolved case."""
+    """(customer, case) pairs a bulk reply would go to: one per customer (their latest case X lets the
+    brand answer: a post that @mentions or quotes it), skipping customers who already have an answer,
+    a DM hand-off or a resolved case."""
     return [
         (row[0], row[1])
         for row in db.execute(
-            "SELECT author_id, MAX(id) FROM cases WHERE incident_id = ? AND author_id NOT IN ("
+            "SELECT author_id, MAX(id) FROM cases c WHERE incident_id = ? AND author_id NOT IN ("
             "  SELECT author_id FROM cases WHERE incident_id = ? AND (first_response_at IS NOT NULL "
-            "  OR status IN ('resolved', 'in_dm'))) GROUP BY author_id ORDER BY MIN(tweet_created_at)",
+            "  OR status IN ('resolved', 'in_dm'))) AND EXISTS (SELECT 1 FROM tweets s WHERE s.case_id = c.id "
+            "  AND s.author_id = c.author_id AND COALESCE(s.summoned, 1) = 1) "
+            "GROUP BY author_id ORDER BY MIN(tweet_created_at)",
             [incident_id, incident_id],
         )
     ]

@@ -49,6 +49,7 @@ class CardData:
     location: str | None = None
     priority: str | None = None
     priority_signals: str | None = None
+    summoned: bool = True  # one of the customer's posts in the case @mentions or quotes the brand
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ CARD_COLUMNS = """
     c.id AS case_id, c.status, c.tweet_id, t.text, t.author_handle, t.author_name, t.author_followers,
     t.created_at, c.post_attempted_at, c.slack_channel, c.slack_ts, c.author_id, c.assignee, c.posted_at,
     c.claimed_at, c.first_response_at, c.resolved_at, c.resolved_by, c.reopened_count, c.card_version,
-    c.conversation_id, c.suggested_location, c.location, c.priority, c.priority_signals
+    c.conversation_id, c.suggested_location, c.location, c.priority, c.priority_signals,
+    EXISTS (SELECT 1 FROM tweets s WHERE s.case_id = c.id AND s.author_id = c.author_id
+            AND COALESCE(s.summoned, 1) = 1) AS summoned
 """
 CARD_FROM = "FROM cases c JOIN tweets t ON t.id = c.tweet_id"
 
@@ -269,11 +272,12 @@ def _result(db: sqlite_utils.Database, case_id: int, user: str, changed: int, lo
     return Change(lost, case)
 
 
-def reply_target(db: sqlite_utils.Database, case_id: int) -> str | None:
-    """The customer's latest tweet in the case: replies thread under it."""
+def reply_target(db: sqlite_utils.Database, case_id: int, *, summoned_only: bool = True) -> str | None:
+    """The customer's latest tweet in the case that X lets the brand answer: replies thread under it."""
+    summoned = "AND COALESCE(t.summoned, 1) = 1 " if summoned_only else ""
     row = db.execute(
         "SELECT t.id FROM tweets t JOIN cases c ON c.id = t.case_id WHERE t.case_id = ? "
-        "AND t.author_id = c.author_id ORDER BY t.created_at DESC, t.id DESC LIMIT 1",
+        f"AND t.author_id = c.author_id {summoned}ORDER BY t.created_at DESC, t.id DESC LIMIT 1",
         [case_id],
     ).fetchone()
     return row[0] if row else None

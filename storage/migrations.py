@@ -252,6 +252,12 @@ def _m009_send_attempts(db: sqlite_utils.Database) -> None:
     db.table("replies").create_index(["status", "attempted_at"])
 
 
+def _m010_summoned(db: sqlite_utils.Database) -> None:
+    """Whether a customer's post @mentions or quotes the brand: X lets an app reply only to those.
+    Older rows stay NULL (not known), which keeps their Reply."""
+    db.table("tweets").add_column("summoned", int)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_core,
     _m002_agent_actions,
@@ -262,4 +268,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m007_alarms,
     _m008_incidents,
     _m009_send_attempts,
+    _m010_summoned,
 ]

@@ -37,6 +37,8 @@ class Tweet:
     is_retweet: bool = False
     source: str = "mentions"
     raw: dict = field(default_factory=dict, compare=False)
+    quoted_author_id: str | None = None  # the author of the post this one quotes, if any
+    summoned: bool | None = None  # @mentions or quotes the brand (None: not decided)
 
 
 @dataclass
@@ -160,6 +162,7 @@ def _tweet_row(tweet: Tweet, now: str) -> dict:
         "source": tweet.source,
         "stored_at": now,
         "raw": storable(json.dumps(tweet.raw, ensure_ascii=False)),
+        "summoned": tweet.summoned,
     }
 
 

@@ -27,6 +27,10 @@ from bot.slack.ids import X_HANDLE, Action, Metadata
 from storage.cases import CardData
 from storage.db import from_iso
 
+NOT_SUMMONED = (
+    "No public Reply: X lets an app reply only to posts that @mention the brand or quote it, and this one "
+    "does neither. Move to DM, or answer on X yourself."
+)
 OPEN_BUTTONS = [
     (Action.REPLY, "Reply"),
     (Action.MOVE_TO_DM, "Move to DM"),
@@ -63,6 +67,8 @@ def case_card(
     last: dict[str, Any] | None = None,
     escalation: str | None = None,
     missed: tuple[str, ...] = (),
+    *,
+    reply_anywhere: bool = False,
 ) -> dict[str, Any]:
     """`chat.postMessage`/`chat.update` arguments for a case's card, as its state is now.
 
@@ -75,7 +81,9 @@ def case_card(
     resolved = card.status == "resolved"
     return {
         "text": fallback_text(card.author_handle, card.text, "Resolved:" if resolved else "New mention from"),
-        "blocks": _resolved_blocks(card) if resolved else _open_blocks(card, now, last, escalation, missed),
+        "blocks": _resolved_blocks(card)
+        if resolved
+        else _open_blocks(card, now, last, escalation, missed, public_reply=reply_anywhere or bool(card.summoned)),
         "metadata": {
             "event_type": Metadata.CASE,
             "event_payload": {"case_id": card.case_id, "tweet_id": card.tweet_id},
@@ -86,17 +94,22 @@ def case_card(
 
 
 def _open_blocks(
-    card: CardData, now: datetime, last: dict[str, Any] | None, escalation: str | None, missed: tuple[str, ...] = ()
+    card: CardData,
+    now: datetime,
+    last: dict[str, Any] | None,
+    escalation: str | None,
+    missed: tuple[str, ...] = (),
+    *,
+    public_reply: bool = True,
 ) -> list[dict[str, Any]]:
     text = safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
     value = str(card.case_id)
+    buttons = [(a, label) for a, label in OPEN_BUTTONS if public_reply or a != Action.REPLY]
     if card.assignee is None:
         elements = [button_element(Action.CLAIM, "Claim", "primary", value)]
-        elements += [button_element(a, label, None, value) for a, label in OPEN_BUTTONS]
+        elements += [button_element(a, label, None, value) for a, label in buttons]
     else:
-        elements = [
-            button_element(a, label, "primary" if a == Action.REPLY else None, value) for a, label in OPEN_BUTTONS
-        ]
+        elements = [button_element(a, label, "primary" if a == Action.REPLY else None, value) for a, label in buttons]
         elements.append(button_element(Action.UNCLAIM, "Unclaim", None, value))
         elements.append(
             {
@@ -121,7 +134,13 @@ def _open_blocks(
             "block_id": "status",
             "elements": [
                 {"type": "mrkdwn", "text": line}
-                for line in (_priority_line(card), _missed_line(missed), _status_line(card, last), escalation)
+                for line in (
+                    _priority_line(card),
+                    _missed_line(missed),
+                    _status_line(card, last),
+                    escalation,
+                    None if public_reply else NOT_SUMMONED,
+                )
                 if line
             ],
         },

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from bot.blocks.mrkdwn import decode_x
 from bot.domain.detect import Detector
+from bot.domain.summoned import summons
 from bot.domain.triage import assess
 from bot.x.client import MENTIONS_TIMELINE_CAP, Account, Fetch, XClient
 from bot.x.errors import XAuthError, XError, XRateLimited
@@ -155,7 +156,7 @@ class Ingestor:
             state.last_success = self.clock()
 
     def _store_customers(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
-        wanted = [t for t in tweets if self._wanted(t)]
+        wanted = [self._with_summons(t) for t in tweets if self._wanted(t)]
         report.skipped += len(tweets) - len(wanted)
         result: StoreResult = store_tweets(self.store.db, wanted, cursor)
         report.stored += result.stored
@@ -194,6 +195,15 @@ class Ingestor:
         if cursor is None:
             return now - self.backfill
         return min(from_iso(cursor.newest_at), now) - self.overlap
+
+    def _with_summons(self, tweet: Tweet) -> Tweet:
+        """The tweet, marked with whether it @mentions or quotes the brand (X's rule for replies)."""
+        if self.account is None:
+            return tweet
+        summoned = summons(
+            tweet.text, self.account.username, quoted_author_id=tweet.quoted_author_id, brand_id=self.account.id
+        )
+        return replace(tweet, summoned=summoned)
 
     def _wanted(self, tweet: Tweet) -> bool:
         """Customers only: not the brand's own tweets, not plain retweets."""

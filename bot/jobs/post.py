@@ -84,11 +84,13 @@ class Poster:
         before_round: Callable[[], object] | None = None,
         bulk_interval: float = 36.0,
         message_interval: float = 1.0,
+        reply_anywhere: bool = False,
     ) -> None:
         self.store = store
         self.delivery = Delivery(client)
         self.channel = channel
         self.brand_handle = brand_handle
+        self.reply_anywhere = reply_anywhere  # X's "summoned replies only" rule does not apply
         self.now = now
         self.before_round = before_round  # surge grouping, wired in by the app
         self.incidents = IncidentPoster(store, self.delivery, channel, bulk_interval=bulk_interval, now=now)
@@ -191,7 +193,9 @@ class Poster:
 
     def _post_card(self, card: CardData, posted: list[tuple[int, str, str]], report: PostReport) -> None:
         try:
-            channel, ts = self.delivery.post(self.channel, case_card(card, self.now()))
+            channel, ts = self.delivery.post(
+                self.channel, case_card(card, self.now(), reply_anywhere=self.reply_anywhere)
+            )
         except SlackApiError as error:
             if error_code(error) in MESSAGE_ERRORS:
                 report.failed += 1
@@ -223,6 +227,7 @@ class Poster:
                 last_event(db, case_id),
                 escalation_line(escalation) if escalation else None,
                 tuple(breached_targets(db, case_id)),
+                reply_anywhere=self.reply_anywhere,
             )
             self.delivery.update(card.slack_channel, card.slack_ts, message, f"the card of case {case_id}")
             mark_card_synced(db, case_id, card.card_version)

@@ -394,6 +394,11 @@ REFUSALS = {
 def _refusal(status: int, response: requests.Response | None) -> str:
     """X's refusal in plain words: what X said, and for the statuses that need it, what it means."""
     detail = _error_summary(response)
+    if status == 403 and any(word in detail.lower() for word in ("mentioned", "engaged", "summon")):
+        return (
+            "X lets an app reply only to posts that @mention the brand or quote it, and this one does neither "
+            f"(403: {detail}). Move the customer to DM, or answer on X yourself"
+        )
     meaning = REFUSALS.get(status)
     if meaning is None:
         return detail

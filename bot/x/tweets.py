@@ -18,10 +18,12 @@ def parse_tweets(body: dict[str, Any], source: str) -> list[Tweet]:
     if not isinstance(data, list):
         log.warning("X sent a page whose data is not a list; ignored")
         return []
-    users = {str(u.get("id")): u for u in (body.get("includes") or {}).get("users") or [] if isinstance(u, dict)}
+    includes = body.get("includes") or {}
+    users = {str(u.get("id")): u for u in includes.get("users") or [] if isinstance(u, dict)}
+    authors = {str(t.get("id")): str(t.get("author_id")) for t in includes.get("tweets") or [] if isinstance(t, dict)}
     tweets = []
     for item in data:
-        tweet = _parse_tweet(item, users, source)
+        tweet = _parse_tweet(item, users, source, authors)
         if tweet is None:
             log.warning("Skipped a malformed tweet in an X response")
             continue
@@ -29,7 +31,7 @@ def parse_tweets(body: dict[str, Any], source: str) -> list[Tweet]:
     return tweets
 
 
-def _parse_tweet(item: Any, users: dict[str, dict], source: str) -> Tweet | None:
+def _parse_tweet(item: Any, users: dict[str, dict], source: str, authors: dict[str, str]) -> Tweet | None:
     if not isinstance(item, dict):
         return None
     tweet_id, author_id = str(item.get("id", "")), str(item.get("author_id", ""))
@@ -37,6 +39,7 @@ def _parse_tweet(item: Any, users: dict[str, dict], source: str) -> Tweet | None
         return None
     references = [r for r in item.get("referenced_tweets") or [] if isinstance(r, dict)]
     replied_to = next((str(r.get("id")) for r in references if r.get("type") == "replied_to"), None)
+    quoted = next((str(r.get("id")) for r in references if r.get("type") == "quoted"), None)
     user = users.get(author_id, {})
     raw_metrics = user.get("public_metrics")
     metrics: dict[str, Any] = raw_metrics if isinstance(raw_metrics, dict) else {}
@@ -57,6 +60,7 @@ def _parse_tweet(item: Any, users: dict[str, dict], source: str) -> Tweet | None
         author_verified=verified if isinstance(verified, bool) else None,
         in_reply_to_tweet_id=replied_to,
         is_retweet=any(r.get("type") == "retweeted" for r in references),
+        quoted_author_id=authors.get(quoted) if quoted else None,
         source=source,
         raw=item,
     )

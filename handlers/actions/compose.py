@@ -10,6 +10,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.cards import NOT_SUMMONED
 from bot.blocks.modals import (
     REPLY_TEXT_BLOCK,
     TEXT_BOX_MAX,
@@ -38,8 +39,13 @@ log = logging.getLogger(__name__)
 def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
     case = case_for_action(body, action, client, context)
+    perch = services(context)
+    if case is not None and not case.summoned and not perch.settings.x_reply_anywhere:
+        user, _ = clicker(body)
+        tell(client, channel_of(body), user, NOT_SUMMONED)
+        return
     if case is not None:
-        db = services(context).store.db
+        db = perch.store.db
         open_modal(client, body, reply_modal(case, thread_so_far(db, case), saved_replies(db)))
 
 

@@ -41,7 +41,7 @@ def _submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
     user, name = clicker(body)
     sent = perch.outbox.reply(
         case.case_id,
-        reply_target(perch.store.db, case.case_id) or case.tweet_id,
+        reply_target(perch.store.db, case.case_id, summoned_only=not perch.settings.x_reply_anywhere) or case.tweet_id,
         text,
         key=f"view:{view['id']}",
         agent=user,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from storage.bulk import bulk_candidates
 from storage.cases import claim, get_card
 from storage.db import migrate, rows_as
 from storage.migrations import MIGRATIONS
@@ -60,3 +61,19 @@ def test_rows_map_to_dataclasses_by_column_name(fresh_db):
 
     rows = rows_as(Pair, fresh_db.execute("SELECT 7 AS second, 'a' AS first"))
     assert rows == [Pair(first="a", second=7)]
+
+
+def test_a_bulk_reply_goes_only_to_customers_whose_posts_summon_the_brand(fresh_db):
+
+    fresh_db["incidents"].insert(
+        {"id": 1, "term": "cancel", "label": "cancelled", "opened_at": "2026-03-10T10:00:00+00:00", "card_version": 0}
+    )
+    summoned = replace_summoned(tweet("401", "2026-03-10T10:00:00+00:00", author="1"), True)
+    bystander = replace_summoned(tweet("402", "2026-03-10T10:01:00+00:00", author="2"), False)
+    cases_opened = store_tweets(fresh_db, [summoned, bystander]).cases_opened
+    fresh_db.execute("UPDATE cases SET incident_id = 1")
+    assert bulk_candidates(fresh_db, 1) == [("1", cases_opened[0])]
+
+
+def replace_summoned(value: Tweet, summoned: bool) -> Tweet:
+    return replace(value, summoned=summoned)
