@@ -114,3 +114,47 @@ def test_health_alarms_are_raised_once_and_cleared(make_bot, fake_x, fake_slack)
     alarms = [m for m in fake_slack.top_level(QUEUE) if m.text.startswith(("🚨 Perch:", "✅ Resolved:"))]
     assert len(alarms) == 4, "auth (resolved), rate limit, no poll, no mentions: each posted once"
     assert fake_slack.pings() == []
+
+
+CREDITS_DEPLETED = {
+    "status": 402,
+    "body": {
+        "title": "Payment Required",
+        "detail": "credits depleted",
+        "type": "https://api.x.com/2/problems/credits-depleted",
+    },
+}
+
+
+def test_credits_running_out_raise_one_alarm_probe_once_a_minute_and_clear(make_bot, fake_x, fake_slack):
+    clock = Clock(time.time())
+    fake_x.add_tweet("@Delta hi", "greeter", created_at=minutes_ago(1))
+    bot = make_bot(clock)
+    now = {"t": datetime.now(UTC)}
+    health = HealthMonitor(
+        bot.store, bot.slack, QUEUE, bot.ingestor, no_poll_minutes=15, no_mentions_hours=24, now=lambda: now["t"]
+    )
+    bot.ingestor.run()  # a good poll first
+    fake_x.script(r"/mentions$", **CREDITS_DEPLETED, times=100)
+    clock.advance(61)
+    bot.ingestor.run()
+    assert bot.ingestor.states["mentions"].last_error_kind == "credits"
+    now["t"] += timedelta(minutes=20)  # long enough for "no successful poll"
+    assert set(health.run()) == {"x_credits"}, "the reason, not a generic outage"
+    assert set(health.run()) == {"x_credits"}
+    (alarm,) = [m for m in fake_slack.top_level(QUEUE) if "Perch:" in m.text]
+    assert "credits for Perch's app are used up" in alarm.text and "Top up in the X developer console" in alarm.text
+    calls = len(fake_x.requests_to(r"/mentions$"))
+    clock.advance(30)
+    bot.ingestor.run()
+    assert len(fake_x.requests_to(r"/mentions$")) == calls, "no hammering: the next probe is a minute later"
+    clock.advance(31)
+    bot.ingestor.run()
+    assert len(fake_x.requests_to(r"/mentions$")) == calls + 1
+    fake_x.faults.clear()  # topped up
+    clock.advance(61)
+    bot.ingestor.run()
+    now["t"] = datetime.fromtimestamp(clock.now, UTC)
+    assert health.run() == {}
+    (resolved,) = [m for m in fake_slack.top_level(QUEUE) if "credits" in m.text]
+    assert "✅ *Resolved*" in resolved.blocks[0]["text"]["text"]

@@ -72,11 +72,23 @@ class HealthMonitor:
                     f"`{escape_within(source, 60)}` is used up until {reset}: "
                     "new mentions wait until then."
                 )
+        kinds = {state.last_error_kind for state in states.values()}
+        if "credits" in kinds:
+            found["x_credits"] = (
+                "X's credits for Perch's app are used up (402 credits depleted): nothing is being read from X "
+                "and replies cannot be sent. Top up in the X developer console (Billing → Credits); Perch asks "
+                "X once a minute and says here when it can read again."
+            )
+        if "usage_cap" in kinds:
+            found["x_usage_cap"] = (
+                "X's monthly usage cap for Perch's app is reached: nothing is being read from X until the cap "
+                "lifts. Raise it in the X developer console; Perch asks X every 10 minutes."
+            )
         mentions = states.get(MENTIONS)
         last_good = (
             datetime.fromtimestamp(mentions.last_success, UTC) if mentions and mentions.last_success else self.started
         )
-        if now - last_good > self.no_poll:
+        if now - last_good > self.no_poll and not kinds & {"credits", "usage_cap", "auth"}:  # said above already
             found["no_poll"] = (
                 f"No successful poll of X for {duration(now - last_good)}: mentions are not reaching the queue."
             )

@@ -20,7 +20,7 @@ from bot.domain.detect import Detector
 from bot.domain.summoned import summons
 from bot.domain.triage import assess
 from bot.x.client import MENTIONS_TIMELINE_CAP, Account, Fetch, XClient
-from bot.x.errors import XAuthError, XError, XRateLimited
+from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XUsageCapped
 from storage.db import Store, from_iso
 from storage.replies import record_outside_replies
 from storage.triage import case_texts, set_suggestions, set_triage
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 MENTIONS = "mentions"
 OWN = "own"
 MAX_BACKOFF_SECONDS = 900.0
+CREDITS_PROBE_SECONDS = 60.0  # credits used up: one probe a minute per source, until a top-up
+USAGE_CAP_PROBE_SECONDS = 600.0  # the monthly cap: it lifts with the plan (or next month)
 
 
 @dataclass
@@ -217,11 +219,20 @@ class Ingestor:
             if isinstance(error, XRateLimited)
             else "auth"
             if isinstance(error, XAuthError)
+            else "credits"
+            if isinstance(error, XCreditsDepleted)
+            else "usage_cap"
+            if isinstance(error, XUsageCapped)
             else "unavailable"
         )
         if isinstance(error, XRateLimited):
             state.not_before = error.reset_at
             log.warning("%s: %s; pausing this source until then", source, error)
+            return
+        if isinstance(error, XCreditsDepleted | XUsageCapped):  # an operator matter: probe, don't hammer
+            probe = CREDITS_PROBE_SECONDS if isinstance(error, XCreditsDepleted) else USAGE_CAP_PROBE_SECONDS
+            state.not_before = self.clock() + probe
+            log.error("%s: %s; asking once every %.0fs until it is resolved", source, error, probe)
             return
         state.failures += 1
         delay = min(self.poll_interval * 2 ** (state.failures - 1), MAX_BACKOFF_SECONDS)

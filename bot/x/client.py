@@ -22,7 +22,7 @@ from typing import Any
 import requests
 import tweepy
 
-from bot.x.errors import XAuthError, XError, XRateLimited, XRefused, XUnavailable
+from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XRefused, XUnavailable, XUsageCapped
 from bot.x.tweets import parse_tweets
 from storage.db import from_iso
 from storage.tweets import Tweet
@@ -334,6 +334,8 @@ class XClient:
         try:
             response = call()
         except tweepy.TooManyRequests as error:
+            if _problem_type(error.response).endswith("usage-capped") or "UsageCapExceeded" in error.response.text:
+                raise XUsageCapped(f"X's monthly usage cap is reached on {endpoint}") from None
             self._remember_limit(endpoint, error.response, exhausted=True)
             raise XRateLimited(self.limits[endpoint][1], endpoint) from None
         except tweepy.TwitterServerError as error:
@@ -342,6 +344,8 @@ class XClient:
             status = error.response.status_code
             if write and status != 401 and 400 <= status < 500:  # X said no: nothing was sent
                 raise XRefused(status, _refusal(status, error.response)) from None
+            if status == 402:
+                raise XCreditsDepleted(f"X's credits are used up (402 on {endpoint})") from None
             if status in (401, 403):
                 raise XAuthError(f"X refused {endpoint} ({status}): {_error_summary(error.response)}") from None
             raise XUnavailable(f"X answered {status} on {endpoint}: {_error_summary(error.response)}") from None
@@ -403,6 +407,14 @@ def _refusal(status: int, response: requests.Response | None) -> str:
     if meaning is None:
         return detail
     return meaning if detail == "no details" else f"{meaning}: {detail}"
+
+
+def _problem_type(response: requests.Response | None) -> str:
+    try:
+        body = response.json() if response is not None else {}
+    except ValueError:
+        return ""
+    return str(body.get("type") or "") if isinstance(body, dict) else ""
 
 
 def _error_summary(response: requests.Response | None) -> str:

@@ -18,6 +18,14 @@ class XRateLimited(XError):
         self.reset_at = reset_at
 
 
+class XCreditsDepleted(XError):
+    """402: the X app's pay-per-use credits are used up. An operator tops them up; retrying is pointless."""
+
+
+class XUsageCapped(XError):
+    """429 `UsageCapExceeded`: the plan's monthly read cap is reached (not a 15-minute rate limit)."""
+
+
 class XUnavailable(XError):
     """5xx, a time-out, a dropped connection or a body that is not what X sends."""
 
