@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -15,7 +18,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
-from fakes.slack_requests import block_action_body, signed_post, slash_command_body
+from fakes.slack_requests import block_action_body, signed_post, slash_command_body, view_submission_body
 from fakes.socket_mode import FakeSocketMode
 from tests.helpers import QUEUE, SIGNING_SECRET, minutes_ago, wait_until
 
@@ -180,3 +183,47 @@ def test_socket_mode_receives_a_click_acks_it_and_stops_on_sigterm(bot_env, fake
             process.kill()
         socket_mode.stop()
     assert "xoxb-test-token" not in process.stdout.read()
+
+
+@pytest.mark.parametrize("reached_x", [True, False], ids=["reached-x", "never-reached-x"])
+def test_kill_9_while_a_reply_is_on_its_way_to_x_sends_it_exactly_once(
+    start_bot, bot_env, fake_x, fake_slack, reached_x
+):
+    """The bot is killed after submitting a reply to X and before X's answer: the restarted bot looks
+    for it on X and records it (reached) or sends it once (never reached); nothing is sent twice."""
+    tweet = fake_x.add_tweet("@Delta my bag did not arrive", "bag_lady", created_at=minutes_ago(5))
+    process, url = start_bot()
+    wait_until(lambda: fake_slack.top_level())
+    card = fake_slack.top_level()[0]
+    click = block_action_body("reply", "1", user="U0AGENT", channel=QUEUE, message_ts=card.ts)
+    assert signed_post(url + "/slack/events", SIGNING_SECRET, click).status_code == 200
+    wait_until(lambda: fake_slack.views)
+    x_answers = threading.Event()
+    fake_x.script(r"^/2/tweets$", mode="slow" if reached_x else "replace", hold=x_answers, status=503)
+    body = view_submission_body(
+        fake_slack.views[-1], {"reply_text_0": "@bag_lady Found it, it's on its way"}, user="U0AGENT"
+    )
+
+    def submit() -> None:
+        with contextlib.suppress(requests.RequestException):  # the bot dies before it answers
+            signed_post(url + "/slack/events", SIGNING_SECRET, body)
+
+    submitting = threading.Thread(target=submit, daemon=True)
+    submitting.start()
+    wait_until(lambda: fake_x.requests_to(r"^/2/tweets$"))  # the reply is with X, its answer held
+    process.kill()
+    process.wait(timeout=10)
+    x_answers.set()
+    db = sqlite3.connect(bot_env["DATABASE_PATH"])
+    assert db.execute("SELECT status FROM replies").fetchall() == [("sending",)], "as the killed process left it"
+    db.execute("UPDATE replies SET attempted_at = '2000-01-01T00:00:00+00:00'")  # long enough ago
+    db.commit()
+    fake_x.faults.clear()
+    process, _ = start_bot()
+    wait_until(lambda: db.execute("SELECT status FROM replies").fetchone()[0] == "sent")
+    assert len(fake_x.posted) == 1 and fake_x.posted[0]["reply"]["in_reply_to_tweet_id"] == tweet
+    x_id = db.execute("SELECT x_id FROM replies").fetchone()[0]
+    assert x_id in fake_x.tweets and fake_x.tweets[x_id].author_id == fake_x.brand["id"]
+    assert db.execute("SELECT first_response_at IS NOT NULL FROM cases").fetchone()[0] == 1
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0
