@@ -258,15 +258,7 @@ def test_csv_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path):
         "SFO,,,C0SFO,S0SFO,,,Mars/Olympus\n"
         "JFK,,,C0JFK2,S0JFK,,,\n"
     )
-    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "perch.db"), "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "locations", "import", str(path)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = import_locations(tmp_path, path)
     assert result.returncode == 1
     assert result.stdout.strip() == "Imported 2 location(s): JFK, STORE-042"
     problems = result.stderr.strip().splitlines()
@@ -315,15 +307,7 @@ def test_csv_import_reads_a_latin_1_file_and_survives_a_huge_field(tmp_path):
         f"BOS,{'x' * 200_000},airport,C0BOS,S0BOS\n"
         "LGA,,,C0LGA,S0LGA\n".encode("latin-1")
     )
-    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "perch.db"), "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "locations", "import", str(path)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = import_locations(tmp_path, path)
     assert "Traceback" not in result.stderr and result.returncode == 1
     assert result.stdout.strip() == "Imported 2 location(s): ZRH, LGA"
     assert "read it as Windows-1252" in result.stderr and "line 3: not a readable CSV row" in result.stderr
@@ -338,3 +322,16 @@ def test_a_time_zone_folder_is_refused_in_words(serve, fake_slack):
         )
     )
     assert answer.status_code == 200 and "`America` is not a time zone" in answer.json()["text"]
+
+
+def import_locations(tmp_path: Path, path: Path) -> subprocess.CompletedProcess:
+    """`python -m bot locations import FILE`, as an operator runs it, on the test's database."""
+    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "perch.db"), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "locations", "import", str(path)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
