@@ -8,10 +8,7 @@ body: back off and retry later) or `XAuthError` (credentials or access level: a 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,16 +19,16 @@ from typing import Any
 import requests
 import tweepy
 
+from bot.x.answers import NOT_X_ANSWER, describe_error, error_summary, problem_type, refusal
 from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XRefused, XUnavailable, XUsageCapped
+from bot.x.transport import BaseURLSession
 from bot.x.tweets import parse_tweets
 from storage.db import from_iso
 from storage.tweets import Tweet
 
 log = logging.getLogger(__name__)
 
-TWEEPY_HOST = "https://api.twitter.com"
 PAGE_SIZE = 100
-MAX_ANSWER_BYTES = 20_000_000  # a page of 100 posts with expansions is well under 1 MB
 MENTIONS_TIMELINE_CAP = 800  # the mentions timeline never returns more than the newest 800
 SEARCH_RECENT_REACH = timedelta(days=7)
 SEARCH_END_TIME_LAG = timedelta(seconds=11)  # X refuses an end_time less than 10 s before the request
@@ -71,65 +68,6 @@ class Fetch:
         return min((t.created_at for t in self.tweets), default=None)
 
 
-class _BaseURLSession(requests.Session):
-    """Sends tweepy's requests to the configured base URL, each within a time-out for the whole answer
-    (not only between two bytes: an answer dripping a byte every few seconds would hold the poll for
-    ever) and a bound on its size once decompressed (a small gzip can unpack to gigabytes)."""
-
-    def __init__(self, base_url: str, timeout: float, max_bytes: int = MAX_ANSWER_BYTES) -> None:
-        super().__init__()
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.max_bytes = max_bytes
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        if isinstance(url, str) and url.startswith(TWEEPY_HOST):
-            url = self.base_url + url[len(TWEEPY_HOST) :]
-        kwargs.setdefault("timeout", self.timeout)
-        kwargs["stream"] = True
-        verb = method.decode() if isinstance(method, bytes) else method
-        response = super().request(verb, url, *args, **kwargs)
-        # A read blocks until its bytes arrive: past the deadline, cut the connection under it.
-        watchdog = threading.Timer(self.timeout, _cut, args=(response,))
-        watchdog.daemon = True
-        watchdog.start()
-        too_slow = requests.Timeout(f"X's answer took longer than {self.timeout:g} s")
-        body = bytearray()
-        try:
-            for chunk in response.iter_content(chunk_size=65536):
-                body += chunk
-                if len(body) > self.max_bytes:
-                    raise AnswerTooLarge(f"X's answer passed {self.max_bytes:,} bytes")
-        except (requests.RequestException, OSError):
-            if _was_cut(response):
-                raise too_slow from None
-            raise
-        finally:
-            watchdog.cancel()
-            response.close()
-        if _was_cut(response):  # cut as the last bytes came: the body may be short
-            raise too_slow
-        response._content = bytes(body)
-        return response
-
-
-def _cut(response: requests.Response) -> None:
-    """Shut the socket under a response that is still being read (the read then fails at once)."""
-    response.__dict__["_perch_cut"] = True
-    sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-def _was_cut(response: requests.Response) -> bool:
-    return bool(response.__dict__.get("_perch_cut"))
-
-
-class AnswerTooLarge(requests.RequestException):
-    """More than Perch reads of one answer: not what X sends."""
-
-
 class XClient:
     """Reads mentions and searches for the brand account; remembers each endpoint's rate limit."""
 
@@ -154,11 +92,11 @@ class XClient:
             access_token_secret=access_token_secret,
             return_type=requests.Response,
         )
-        self.user_client.session = _BaseURLSession(base_url, timeout)
+        self.user_client.session = BaseURLSession(base_url, timeout)
         self.app_client: tweepy.Client | None = None
         if bearer_token:
             self.app_client = tweepy.Client(bearer_token=bearer_token, return_type=requests.Response)
-            self.app_client.session = _BaseURLSession(base_url, timeout)
+            self.app_client.session = BaseURLSession(base_url, timeout)
         # Writes wait for an agent: a short time-out, so the modal can say so within Slack's 3 seconds.
         self.write_client = tweepy.Client(
             consumer_key=api_key,
@@ -167,7 +105,7 @@ class XClient:
             access_token_secret=access_token_secret,
             return_type=requests.Response,
         )
-        self.write_client.session = _BaseURLSession(base_url, write_timeout)
+        self.write_client.session = BaseURLSession(base_url, write_timeout)
         self.limits: dict[str, tuple[int, float]] = {}
         self._account: Account | None = None
 
@@ -334,7 +272,7 @@ class XClient:
         try:
             response = call()
         except tweepy.TooManyRequests as error:
-            if _problem_type(error.response).endswith("usage-capped") or "UsageCapExceeded" in error.response.text:
+            if problem_type(error.response).endswith("usage-capped") or "UsageCapExceeded" in error.response.text:
                 raise XUsageCapped(f"X's monthly usage cap is reached on {endpoint}") from None
             self._remember_limit(endpoint, error.response, exhausted=True)
             raise XRateLimited(self.limits[endpoint][1], endpoint) from None
@@ -343,12 +281,12 @@ class XClient:
         except tweepy.HTTPException as error:
             status = error.response.status_code
             if write and status != 401 and 400 <= status < 500:  # X said no: nothing was sent
-                raise XRefused(status, _refusal(status, error.response)) from None
+                raise XRefused(status, refusal(status, error.response)) from None
             if status == 402:
                 raise XCreditsDepleted(f"X's credits are used up (402 on {endpoint})") from None
             if status in (401, 403):
-                raise XAuthError(f"X refused {endpoint} ({status}): {_error_summary(error.response)}") from None
-            raise XUnavailable(f"X answered {status} on {endpoint}: {_error_summary(error.response)}") from None
+                raise XAuthError(f"X refused {endpoint} ({status}): {error_summary(error.response)}") from None
+            raise XUnavailable(f"X answered {status} on {endpoint}: {error_summary(error.response)}") from None
         except requests.RequestException as error:
             raise XUnavailable(f"X did not answer {endpoint}: {type(error).__name__}") from None
         self._remember_limit(endpoint, response)
@@ -363,7 +301,7 @@ class XClient:
         if not isinstance(body, dict):
             raise XUnavailable(f"X sent an unexpected body on {endpoint}")
         for problem in body.get("errors") or []:
-            log.warning("X reported a partial error on %s: %s", endpoint, _describe_error(problem))
+            log.warning("X reported a partial error on %s: %s", endpoint, describe_error(problem))
         return body
 
     def _remember_limit(self, endpoint: str, response: requests.Response | None, *, exhausted: bool = False) -> None:
@@ -385,49 +323,3 @@ def _int_header(headers: Any, name: str) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
-
-
-NOT_X_ANSWER = "the answer was not from X's API (a web page, not JSON), so nothing was sent; try again shortly"
-REFUSALS = {
-    402: "X's credits are used up (402 credits depleted): top up in the X developer console",
-    413: "X found the request too large (413)",
-    422: "X could not process it (422)",
-}
-
-
-def _refusal(status: int, response: requests.Response | None) -> str:
-    """X's refusal in plain words: what X said, and for the statuses that need it, what it means."""
-    detail = _error_summary(response)
-    if status == 403 and any(word in detail.lower() for word in ("mentioned", "engaged", "summon")):
-        return (
-            "X lets an app reply only to posts that @mention the brand or quote it, and this one does neither "
-            f"(403: {detail}). Move the customer to DM, or answer on X yourself"
-        )
-    meaning = REFUSALS.get(status)
-    if meaning is None:
-        return detail
-    return meaning if detail == "no details" else f"{meaning}: {detail}"
-
-
-def _problem_type(response: requests.Response | None) -> str:
-    try:
-        body = response.json() if response is not None else {}
-    except ValueError:
-        return ""
-    return str(body.get("type") or "") if isinstance(body, dict) else ""
-
-
-def _error_summary(response: requests.Response | None) -> str:
-    try:
-        body = response.json() if response is not None else {}
-    except ValueError:
-        return "no details"
-    if not isinstance(body, dict):
-        return "no details"
-    return str(body.get("detail") or body.get("title") or "no details")[:200]
-
-
-def _describe_error(problem: Any) -> str:
-    if not isinstance(problem, dict):
-        return str(problem)[:200]
-    return str(problem.get("detail") or problem.get("title") or problem)[:200]
