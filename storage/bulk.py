@@ -46,6 +46,16 @@ def bulk_candidates(db: sqlite_utils.Database, incident_id: int) -> list[tuple[s
     ]
 
 
+def unsummoned_customers(db: sqlite_utils.Database, incident_id: int) -> int:
+    """Customers in an incident none of whose posts @mention or quote the brand: X lets no app reply
+    to them (a bulk reply skips them)."""
+    return db.execute(
+        "SELECT COUNT(DISTINCT author_id) FROM cases c WHERE incident_id = ? AND NOT EXISTS (SELECT 1 FROM tweets s "
+        "WHERE s.case_id = c.id AND s.author_id = c.author_id AND COALESCE(s.summoned, 1) = 1)",
+        [incident_id],
+    ).fetchone()[0]
+
+
 def start_bulk(db: sqlite_utils.Database, incident_id: int, user: str, name: str, status_at: str) -> str:
     """Record a confirmed bulk reply and its recipients. `ok`, `changed` (the status update is not the one
     the agent confirmed), `started` (already confirmed once), `nobody`, `not_alike` (the group of a

@@ -372,3 +372,19 @@ def test_bulk_replies_move_past_a_customer_x_never_confirms(surge, fake_x, fake_
     assert runtime.services.outbox.reconcile() == 0, "the given-up send is not retried behind the job's back"
     runtime.poster.run()
     assert "1 not sent (refused by X or never confirmed)" in json.dumps(fake_slack.top_level()[0].blocks)
+
+
+def test_the_bulk_reply_says_how_many_customers_it_skips_for_not_summoning_the_brand(surge, fake_x, fake_slack):
+    served, card, _ = surge
+    db = served.runtime.store.db
+    db.execute(
+        "UPDATE tweets SET summoned = 0 WHERE author_id = (SELECT author_id FROM cases WHERE incident_id = 1 "
+        "GROUP BY author_id HAVING COUNT(*) = 1 LIMIT 1)"
+    )
+    db.execute("UPDATE incidents SET status_text = 'We are on it', status_at = '2026-01-01T00:00:00Z' WHERE id = 1")
+    customers = db.execute("SELECT COUNT(DISTINCT author_id) FROM cases WHERE incident_id = 1").fetchone()[0]
+    served.click("incident_bulk_reply", "U0AGENT", card.ts, value="1")
+    view = open_view(fake_slack, "incident_bulk_reply")
+    text = json.dumps(view["blocks"], ensure_ascii=False)
+    assert f"*{customers - 1:,} individual public replies*" in text
+    assert "1 customer in this surge did not @mention or quote the brand" in text

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.blocks.common import FALLBACK_TEXT_LIMIT, author_line, button_element, duration, slack_user, tweet_url
 from bot.blocks.modals import modal
-from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line
+from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line, plural
 from bot.slack.ids import Action, Metadata, View
 from storage.bulk import BulkProgress
 from storage.cases import CardData
@@ -230,9 +230,15 @@ def status_modal(incident: Incident, stats: IncidentStats) -> dict[str, Any]:
     return modal(View.INCIDENT_STATUS, "Status update", "Save", {"incident_id": incident.id}, blocks)
 
 
-def bulk_reply_modal(incident: Incident, candidates: int, interval: float) -> dict[str, Any]:
+def bulk_reply_modal(incident: Incident, candidates: int, interval: float, unsummoned: int = 0) -> dict[str, Any]:
     """The explicit confirmation before Perch sends the status as one public reply per customer."""
     text = escape_within(one_line(incident.status_text or ""), 600)
+    skipped = (
+        f"\n{plural(unsummoned, 'customer')} in this surge did not @mention or quote the brand, and X lets no "
+        "app reply to them: they are skipped (Move to DM, or answer them on X)."
+        if unsummoned
+        else ""
+    )
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -242,7 +248,7 @@ def bulk_reply_modal(incident: Incident, candidates: int, interval: float) -> di
                     f"This sends *{candidates:,} individual public replies* on X, one to each customer in this "
                     f"surge who has no answer yet, one every {interval:g}s "
                     f"(about {duration_for(candidates, interval)} in all). "
-                    "You can stop it from the incident card.\n>" + text
+                    "You can stop it from the incident card." + skipped + "\n>" + text
                 ),
             },
         },

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.blocks.incidents import bulk_reply_modal, status_modal
 from bot.services import services
 from handlers.shared import channel_of, clicker, may_act_or_tell, open_modal, tell
-from storage.bulk import bulk_candidates, stop_bulk
+from storage.bulk import bulk_candidates, stop_bulk, unsummoned_customers
 from storage.incidents import OTHER, Incident, get_incident, incident_stats
 
 
@@ -40,7 +40,9 @@ def open_bulk_reply(
     elif not candidates:
         tell(client, channel_of(body), user, "Every customer in this incident has an answer already.")
     else:
-        open_modal(client, body, bulk_reply_modal(incident, candidates, perch.settings.bulk_reply_interval_seconds))
+        skipped = unsummoned_customers(perch.store.db, incident.id)
+        interval = perch.settings.bulk_reply_interval_seconds
+        open_modal(client, body, bulk_reply_modal(incident, candidates, interval, unsummoned=skipped))
 
 
 def stop_bulk_reply(
