@@ -57,6 +57,13 @@ class Fault:
     drip: float = 0.0  # seconds between two bytes of the body (a stalled answer that never quite stops)
 
 
+class _Listener(ThreadingHTTPServer):
+    """A listen backlog like a real service's: socketserver's default of 5 drops the connections of a
+    burst of simultaneous requests, which then wait out TCP's SYN retries (seconds)."""
+
+    request_queue_size = 512
+
+
 class FakeServer:
     """Subclasses implement `handle(recorded) -> Response`."""
 
@@ -82,7 +89,7 @@ class FakeServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Listener(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name=type(self).__name__
