@@ -58,19 +58,22 @@ class BulkReplier:
             record_bulk_result(db, incident_id, author_id, "failed", "the customer's tweet is not stored")
             return "failed"
         text = addressed(target["author_handle"], target["status_text"])
+        key = f"bulk:{incident_id}:{author_id}"
         sent = self.outbox.reply(
             case_id,
             in_reply_to,
             text,
-            key=f"bulk:{incident_id}:{author_id}",
+            key=key,
             agent=target["bulk_by"],
             agent_name=target["bulk_by_name"] or "",
             source="bulk",
         )
         if sent.delivered:
+            self._unconfirmed.pop(key, None)
             record_bulk_result(db, incident_id, author_id, "sent")
             return "sent"
         if sent.status == "refused":
+            self._unconfirmed.pop(key, None)
             record_bulk_result(db, incident_id, author_id, "failed", sent.message)
             log.warning("Bulk reply to case %s refused: %s", case_id, sent.message)
             return "refused"
@@ -78,9 +81,9 @@ class BulkReplier:
             self.paused_until = sent.retry_at
             log.warning("Bulk replies paused: %s", sent.message)
             return sent.status
-        key = f"bulk:{incident_id}:{author_id}"
         self._unconfirmed[key] = tries = self._unconfirmed.get(key, 0) + 1
         if tries >= MAX_UNCONFIRMED:  # move on: one customer X keeps not confirming must not stop the rest
+            del self._unconfirmed[key]
             error = f"X did not confirm it after {tries} tries"
             give_up_send(db, key, error)
             record_bulk_result(db, incident_id, author_id, "failed", error)
