@@ -97,6 +97,7 @@ def build_runtime(settings: Settings) -> Runtime:
         bulk_interval=settings.bulk_reply_interval_seconds,
         message_interval=settings.slack_channel_post_interval_seconds,
         reply_anywhere=settings.x_reply_anywhere,
+        dm_channel=settings.slack_dm_channel,
     )
     gate = Gatekeeper(slack, support_group=settings.support_usergroup, manager_group=settings.manager_usergroup)
     services = Services(settings, store, x, gate, poster, Outbox(store, x), Detectors(store))
@@ -110,6 +111,7 @@ def build_runtime(settings: Settings) -> Runtime:
         overlap_seconds=settings.poll_overlap_seconds,
         backfill_seconds=settings.backfill_hours * 3600,
         detector=services.detectors.current,
+        read_dms=settings.x_read_dms,
     )
     services.ingestor = ingestor
     reminders = Reminders(

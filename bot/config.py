@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.domain.zones import time_zone
-from bot.slack.ids import CONVERSATION_ID, USERGROUP_ID
+from bot.slack.ids import CHANNEL_ID, CONVERSATION_ID, USERGROUP_ID
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 X_DEFAULT_API_URL = "https://api.twitter.com"
@@ -38,6 +38,8 @@ class Settings:
     x_api_url: str = X_DEFAULT_API_URL
     x_search_queries: tuple[str, ...] = ()
     x_reply_anywhere: bool = False  # an Enterprise plan: X's "summoned replies only" rule does not apply
+    x_read_dms: bool = True  # read the brand's DMs into cases (the X app needs DM read permission)
+    slack_dm_channel: str | None = None  # a private channel for the cases DMs open (default: the queue)
     poll_interval_seconds: float = 60.0
     poll_overlap_seconds: float = 300.0
     post_interval_seconds: float = 5.0
@@ -89,6 +91,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         slack_channel_post_interval_seconds=reader.non_negative_number("SLACK_CHANNEL_POST_INTERVAL_SECONDS", 1.0),
         surge_threshold=reader.count("SURGE_THRESHOLD", 30),
         x_reply_anywhere=reader.flag("X_REPLY_ANYWHERE", False),
+        x_read_dms=reader.flag("X_READ_DMS", True),
+        slack_dm_channel=reader.optional_match("SLACK_DM_CHANNEL", CHANNEL_ID, "a channel id such as G0123456789"),
         surge_window_minutes=reader.positive_number("SURGE_WINDOW_MINUTES", 5.0, unit="minutes"),
         bulk_reply_interval_seconds=reader.positive_number("BULK_REPLY_INTERVAL_SECONDS", 36.0),
         backfill_hours=reader.non_negative_number("BACKFILL_HOURS", 24.0, unit="hours"),

@@ -50,6 +50,20 @@ class CardData:
     priority: str | None = None
     priority_signals: str | None = None
     summoned: bool = True  # one of the customer's posts in the case @mentions or quotes the brand
+    dm_event_id: str | None = None  # the DM that opened the case (it has no tweet)
+    last_dm_in_at: str | None = None  # the customer's latest DM in the case
+    last_dm_out_at: str | None = None  # the brand's latest DM in the case
+    in_dm: bool = False  # moved to DM, opened by one, or with DMs either way: Reply in DM is offered
+
+    @property
+    def dm_only(self) -> bool:
+        """Opened by a DM: nothing public to answer."""
+        return self.dm_event_id is not None
+
+    @property
+    def awaiting_customer(self) -> bool:
+        """In DM, and the brand wrote last: the next move is the customer's."""
+        return bool(self.last_dm_out_at) and (self.last_dm_in_at or "") < (self.last_dm_out_at or "")
 
 
 @dataclass(frozen=True)
@@ -65,14 +79,28 @@ class Change:
 
 
 CARD_COLUMNS = """
-    c.id AS case_id, c.status, c.tweet_id, t.text, t.author_handle, t.author_name, t.author_followers,
-    t.created_at, c.post_attempted_at, c.slack_channel, c.slack_ts, c.author_id, c.assignee, c.posted_at,
+    c.id AS case_id, c.status, COALESCE(c.tweet_id, '') AS tweet_id, COALESCE(t.text, '') AS text,
+    COALESCE(t.author_handle, d.sender_handle, '') AS author_handle,
+    COALESCE(t.author_name, d.sender_name, '') AS author_name,
+    COALESCE(t.author_followers, d.sender_followers) AS author_followers,
+    COALESCE(t.created_at, d.created_at) AS created_at, c.post_attempted_at, c.slack_channel, c.slack_ts,
+    c.author_id, c.assignee, c.posted_at,
     c.claimed_at, c.first_response_at, c.resolved_at, c.resolved_by, c.reopened_count, c.card_version,
     c.conversation_id, c.suggested_location, c.location, c.priority, c.priority_signals,
     EXISTS (SELECT 1 FROM tweets s WHERE s.case_id = c.id AND s.author_id = c.author_id
-            AND COALESCE(s.summoned, 1) = 1) AS summoned
+            AND COALESCE(s.summoned, 1) = 1) AS summoned,
+    c.dm_event_id,
+    (SELECT MAX(x.created_at) FROM dm_events x WHERE x.case_id = c.id AND x.direction = 'in') AS last_dm_in_at,
+    (SELECT MAX(r.sent_at) FROM replies r WHERE r.case_id = c.id AND r.kind = 'dm' AND r.status = 'sent')
+        AS last_dm_out_at,
+    (c.dm_event_id IS NOT NULL OR c.status = 'in_dm'
+     OR EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind IN ('moved_to_dm', 'dm_sent'))
+     OR EXISTS (SELECT 1 FROM dm_events x WHERE x.case_id = c.id)) AS in_dm
 """
-CARD_FROM = "FROM cases c JOIN tweets t ON t.id = c.tweet_id"
+# Every case, opened by a tweet or by a DM (whose text never shows on the card: it stays in the thread).
+CARD_FROM = "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_events d ON d.id = c.dm_event_id"
+# Cases opened by a public tweet (what surge grouping compares).
+PUBLIC_CASE_FROM = "FROM cases c JOIN tweets t ON t.id = c.tweet_id"
 
 
 def cases_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[CardData]:
@@ -160,7 +188,7 @@ def last_event(db: sqlite_utils.Database, case_id: int) -> dict[str, Any] | None
     rows = list(
         db.query(
             "SELECT kind, actor, at, detail FROM events WHERE case_id = ? AND kind NOT IN "
-            "('posted', 'follow_up') ORDER BY id DESC LIMIT 1",
+            "('posted', 'follow_up', 'dm_received') ORDER BY id DESC LIMIT 1",
             [case_id],
         )
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
+from storage.cases import CARD_COLUMNS, CARD_FROM, PUBLIC_CASE_FROM, CardData
 from storage.db import new_id, row_as, rows_as, utc_now, writing
 
 CHUNK_SIZE = 30
@@ -75,7 +75,7 @@ def window_cases(db: sqlite_utils.Database, since: str) -> list[WindowCase]:
     rows = db.execute(
         "SELECT c.id, t.text, c.incident_id, c.slack_ts IS NOT NULL OR c.post_attempted_at IS NOT NULL, "
         "c.first_response_at IS NOT NULL OR c.status = 'resolved', c.priority "
-        f"{CARD_FROM} WHERE c.tweet_created_at >= ? ORDER BY c.tweet_created_at, c.id",
+        f"{PUBLIC_CASE_FROM} WHERE c.tweet_created_at >= ? ORDER BY c.tweet_created_at, c.id",
         [since],
     ).fetchall()
     return [WindowCase(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5]) for row in rows]
@@ -86,7 +86,7 @@ def baseline_texts(db: sqlite_utils.Database, since: str, before: str, limit: in
     return [
         row[0]
         for row in db.execute(
-            f"SELECT t.text {CARD_FROM} WHERE c.tweet_created_at >= ? AND c.tweet_created_at < ? "
+            f"SELECT t.text {PUBLIC_CASE_FROM} WHERE c.tweet_created_at >= ? AND c.tweet_created_at < ? "
             "ORDER BY c.tweet_created_at DESC LIMIT ?",
             [since, before, limit],
         )

@@ -258,6 +258,42 @@ def _m010_summoned(db: sqlite_utils.Database) -> None:
     db.table("tweets").add_column("summoned", int)
 
 
+def _m011_direct_messages(db: sqlite_utils.Database) -> None:
+    """The brand's DM events, both ways, keyed by X's event id; a case a DM opened names its first DM
+    (`dm_event_id`) instead of a tweet."""
+    db.table("dm_events").create(
+        {
+            "id": str,
+            "case_id": int,
+            "conversation_id": str,
+            "sender_id": str,
+            "customer_id": str,  # the other participant (the sender, or the recipient of the brand's DM)
+            "direction": str,  # in (from the customer) or out (from the brand)
+            "text": str,
+            "created_at": str,
+            "sender_handle": str,
+            "sender_name": str,
+            "sender_followers": int,
+            "sender_verified": int,
+            "referenced_tweet_ids": str,  # JSON list
+            "media_count": int,
+            "reply_id": int,  # an outbound DM Perch sent itself (replies.id): already in the thread
+            "raw": str,
+            "stored_at": str,
+            "post_attempted_at": str,
+            "slack_ts": str,
+        },
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db.table("dm_events").create_index(["case_id", "created_at"])
+    db.table("dm_events").create_index(["customer_id", "created_at"])
+    db.execute("CREATE INDEX dm_events_unposted ON dm_events (case_id) WHERE slack_ts IS NULL")
+    cases = db.table("cases")
+    cases.add_column("dm_event_id", str)
+    cases.create_index(["author_id", "status"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_core,
     _m002_agent_actions,
@@ -269,4 +305,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m008_incidents,
     _m009_send_attempts,
     _m010_summoned,
+    _m011_direct_messages,
 ]

@@ -25,14 +25,15 @@ def set_triage(db: sqlite_utils.Database, triage: dict[int, tuple[str, str]]) ->
 
 
 def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, tuple[str, int | None, bool]]:
-    """case id → (the text of its first tweet, the author's follower count, whether X verified them)."""
+    """case id → (the text of its first tweet or DM, the author's follower count, whether X verified them)."""
     found: dict[int, tuple[str, int | None, bool]] = {}
     for start in range(0, len(case_ids), 500):
         chunk = case_ids[start : start + 500]
         marks = ",".join("?" for _ in chunk)
         rows = db.execute(
-            f"SELECT c.id, t.text, t.author_followers, t.author_verified FROM cases c "
-            f"JOIN tweets t ON t.id = c.tweet_id WHERE c.id IN ({marks})",
+            "SELECT c.id, COALESCE(t.text, d.text), COALESCE(t.author_followers, d.sender_followers), "
+            "COALESCE(t.author_verified, d.sender_verified) FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id "
+            f"LEFT JOIN dm_events d ON d.id = c.dm_event_id WHERE c.id IN ({marks})",
             chunk,
         ).fetchall()
         found.update((case_id, (text, followers, bool(verified))) for case_id, text, followers, verified in rows)

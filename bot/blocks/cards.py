@@ -15,6 +15,7 @@ from bot.blocks.common import (
     SECTION_TEXT_LIMIT,
     author_line,
     button_element,
+    dm_url,
     duration,
     fallback_text,
     slack_date,
@@ -31,8 +32,13 @@ NOT_SUMMONED = (
     "No public Reply: X lets an app reply only to posts that @mention the brand or quote it, and this one "
     "does neither. Move to DM, or answer on X yourself."
 )
+CAME_BY_DM = (
+    "✉️ *Came by DM.* What the customer wrote is in this card's thread, not here, so a private message "
+    "does not show in the channel's notifications. Answer with *Reply in DM*."
+)
 OPEN_BUTTONS = [
     (Action.REPLY, "Reply"),
+    (Action.REPLY_DM, "Reply in DM"),
     (Action.MOVE_TO_DM, "Move to DM"),
     (Action.ESCALATE, "Escalate"),
     (Action.RESOLVE, "Resolve"),
@@ -52,6 +58,7 @@ EVENT_WORDS = {
     "reassigned": "reassigned",
     "replied": "replied",
     "dm_sent": "sent a DM",
+    "dm_received": "the customer wrote by DM",
     "moved_to_dm": "moved to DM",
     "resolved": "resolved",
     "reopened": "reopened",
@@ -79,15 +86,16 @@ def case_card(
     """
     now = now or datetime.now(UTC)
     resolved = card.status == "resolved"
+    public_reply = not card.dm_only and (reply_anywhere or bool(card.summoned))
+    named = {"dm_event_id": card.dm_event_id} if card.dm_only else {"tweet_id": card.tweet_id}
     return {
-        "text": fallback_text(card.author_handle, card.text, "Resolved:" if resolved else "New mention from"),
+        "text": _dm_fallback(card, resolved)
+        if card.dm_only
+        else fallback_text(card.author_handle, card.text, "Resolved:" if resolved else "New mention from"),
         "blocks": _resolved_blocks(card)
         if resolved
-        else _open_blocks(card, now, last, escalation, missed, public_reply=reply_anywhere or bool(card.summoned)),
-        "metadata": {
-            "event_type": Metadata.CASE,
-            "event_payload": {"case_id": card.case_id, "tweet_id": card.tweet_id},
-        },
+        else _open_blocks(card, now, last, escalation, missed, public_reply=public_reply),
+        "metadata": {"event_type": Metadata.CASE, "event_payload": {"case_id": card.case_id, **named}},
         "unfurl_links": False,
         "unfurl_media": False,
     }
@@ -102,14 +110,15 @@ def _open_blocks(
     *,
     public_reply: bool = True,
 ) -> list[dict[str, Any]]:
-    text = safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
+    text = CAME_BY_DM if card.dm_only else safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
     value = str(card.case_id)
-    buttons = [(a, label) for a, label in OPEN_BUTTONS if public_reply or a != Action.REPLY]
+    buttons = [(a, label) for a, label in OPEN_BUTTONS if _offered(a, card, public_reply)]
+    main = Action.REPLY if public_reply else Action.REPLY_DM
     if card.assignee is None:
         elements = [button_element(Action.CLAIM, "Claim", "primary", value)]
         elements += [button_element(a, label, None, value) for a, label in buttons]
     else:
-        elements = [button_element(a, label, "primary" if a == Action.REPLY else None, value) for a, label in buttons]
+        elements = [button_element(a, label, "primary" if a == main else None, value) for a, label in buttons]
         elements.append(button_element(Action.UNCLAIM, "Unclaim", None, value))
         elements.append(
             {
@@ -138,8 +147,9 @@ def _open_blocks(
                     _priority_line(card),
                     _missed_line(missed),
                     _status_line(card, last),
+                    _dm_line(card),
                     escalation,
-                    None if public_reply else NOT_SUMMONED,
+                    None if public_reply or card.dm_only else NOT_SUMMONED,
                 )
                 if line
             ],
@@ -148,10 +158,39 @@ def _open_blocks(
     ]
 
 
+def _offered(action: Action, card: CardData, public_reply: bool) -> bool:
+    """Reply where X allows a public answer; Reply in DM once the case is in DM; Move to DM until then."""
+    if action == Action.REPLY:
+        return public_reply
+    if action == Action.REPLY_DM:
+        return card.in_dm
+    if action == Action.MOVE_TO_DM:
+        return not card.in_dm
+    return True
+
+
+def _dm_fallback(card: CardData, resolved: bool) -> str:
+    """A DM-opened card's notification text: who wrote, never what."""
+    who = f"@{card.author_handle}" if X_HANDLE.match(card.author_handle or "") else "a customer"
+    return f"Resolved: DM case of {who}" if resolved else f"New DM from {who} (open the thread to read it)"
+
+
+def _dm_line(card: CardData) -> str:
+    """Whose move it is in a DM conversation."""
+    if not card.in_dm:
+        return ""
+    if card.awaiting_customer:
+        return "⏳ Waiting on the customer's answer by DM"
+    if card.last_dm_in_at:
+        when = slack_time(from_iso(card.last_dm_in_at))
+        return f"💬 *The customer wrote by DM* {when} · waiting on the agent (see the thread)"
+    return ""
+
+
 def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
     created = from_iso(card.created_at)
     handle = f"@{card.author_handle}" if X_HANDLE.match(card.author_handle or "") else "a customer"
-    quote = escape_within(one_line(clean(decode_x(card.text))), 120) or "(no text)"
+    quote = "by DM" if card.dm_only else escape_within(one_line(clean(decode_x(card.text))), 120) or "(no text)"
     facts = [
         f"resolved by {slack_user(card.resolved_by)} {slack_date(from_iso(card.resolved_at))}"
         if card.resolved_at
@@ -165,12 +204,13 @@ def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
         facts.append(f"resolved {duration(from_iso(card.resolved_at) - created)} after the tweet")
     if card.reopened_count:
         facts.append(f"reopened {card.reopened_count}×")
-    link = tweet_url(card.author_handle, card.tweet_id)
+    link = dm_url(card.conversation_id) if card.dm_only else tweet_url(card.author_handle, card.tweet_id)
+    summary = f"{handle} {quote}" if card.dm_only else f"{handle}: “{quote}”"
     return [
         {
             "type": "section",
             "block_id": "summary",
-            "text": {"type": "mrkdwn", "text": f"✅ *Resolved* · {handle}: “{quote}” · <{link}|View on X>"},
+            "text": {"type": "mrkdwn", "text": f"✅ *Resolved* · {summary} · <{link}|View on X>"},
         },
         {
             "type": "context",
@@ -199,6 +239,8 @@ def _missed_line(missed: tuple[str, ...]) -> str:
 
 def _status_line(card: CardData, last: dict[str, Any] | None) -> str:
     line = STATUS_LINES.get(card.status, escape_within(card.status, 40))
+    if card.dm_only and card.status == "in_dm":
+        line = "✉️ In DM"
     if card.assignee:
         line += f" · {slack_user(card.assignee)} has it"
         if card.claimed_at and card.posted_at:
@@ -233,9 +275,12 @@ def describe_event(event: dict[str, Any]) -> str:
 def _meta_line(card: CardData, now: datetime) -> str:
     created = from_iso(card.created_at)
     posted = from_iso(card.posted_at) if card.posted_at else now
-    link = tweet_url(card.author_handle, card.tweet_id)
     where = f" · 📍 {card.suggested_location}?" if card.suggested_location and not card.location else ""
+    if card.dm_only:
+        link, label, verb = dm_url(card.conversation_id), "Open the conversation on X", "Wrote"
+    else:
+        link, label, verb = tweet_url(card.author_handle, card.tweet_id), "View on X", "Tweeted"
     return (
-        f"<{link}|View on X> · Tweeted {slack_date(created)} "
+        f"<{link}|{label}> · {verb} {slack_date(created)} "
         f"· in the queue {duration(posted - created)} later · Case #{card.case_id}{where}"
     )

@@ -26,6 +26,12 @@ def tweet_url(handle: str, tweet_id: str) -> str:
     return f"https://twitter.com/i/web/status/{tweet_id}"
 
 
+def dm_url(conversation_id: str) -> str:
+    """The DM conversation on x.com (only the brand's own people can open it)."""
+    safe = conversation_id if re.fullmatch(r"\d+-\d+", conversation_id or "") else ""
+    return f"https://x.com/messages/{safe}" if safe else "https://x.com/messages"
+
+
 def author_line(name: str, handle: str, followers: int | None = None) -> str:
     """`*Name* @handle · 1,234 followers`, escaped; an empty display name falls back to the handle."""
     handle_text = f"@{handle}" if X_HANDLE.match(handle or "") else escape_within(one_line(clean(handle)), 30)

@@ -1,4 +1,5 @@
-"""Block Kit views for the card's modals: Reply and Move to DM. Customer text is escaped as on cards."""
+"""Block Kit views for the card's modals: Reply, Move to DM and Reply in DM. Customer text is escaped as
+on cards."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.slack.ids import X_HANDLE, Action, View
 from storage.cases import CardData
 
 REPLY_TEXT_BLOCK = "reply_text"
+DM_TEXT_BLOCK = "dm_text"
 TEXT_BOX_MAX = 3000  # Slack's max_length for a plain_text_input
 DM_LINK = "https://twitter.com/messages/compose?recipient_id={brand_id}"
 HANDOFF_TEMPLATE = "@{handle} We'd like to help. Please send us a DM with your booking reference: {link}"
@@ -52,26 +54,7 @@ def reply_modal(
             {"type": "section", "block_id": "thread", "text": {"type": "mrkdwn", "text": _thread_text(thread)}}
         )
     if saved:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "saved",
-                "elements": [
-                    {
-                        "type": "static_select",
-                        "action_id": Action.SAVED_REPLY_PICK,
-                        "placeholder": {"type": "plain_text", "text": "Insert a saved reply…"},
-                        "options": [
-                            {
-                                "text": {"type": "plain_text", "text": escape_within(one_line(r["name"]), 75) or "?"},
-                                "value": str(r["id"]),
-                            }
-                            for r in saved[:100]
-                        ],
-                    }
-                ],
-            }
-        )
+        blocks.append(_saved_block(saved))
     if notice:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": notice}]})
     blocks.append(
@@ -95,6 +78,63 @@ def reply_modal(
         }
     )
     return modal(View.REPLY, "Reply on X", "Send reply", {"case_id": card.case_id, "version": version}, blocks)
+
+
+def reply_dm_modal(
+    card: CardData,
+    conversation: list[dict[str, Any]],
+    saved: list[dict[str, Any]],
+    *,
+    text: str | None = None,
+    version: int = 0,
+    notice: str | None = None,
+) -> dict[str, Any]:
+    """Reply in DM: who, the DM conversation so far (only the agent sees a modal), saved replies, the box."""
+    lines = ["*DM conversation so far*"] if conversation else ["_No DMs in this case yet._"]
+    size = 30
+    for entry in conversation[-15:]:
+        if entry["direction"] == "in":
+            who, body = "Customer", safe_mrkdwn(one_line(entry["text"]), 300)
+        else:
+            who = "Brand" + (f" ({escape_within(one_line(clean(entry['who'])), 40)})" if entry["who"] else "")
+            body = escape_within(one_line(clean(entry["text"])), 300)
+        line = f"• *{who}*: {body}"
+        if size + utf16_len(line) + 1 > 2900:
+            break
+        lines.append(line)
+        size += utf16_len(line) + 1
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "block_id": "who",
+            "text": {"type": "mrkdwn", "text": author_line(card.author_name, card.author_handle)},
+        },
+        {"type": "section", "block_id": "conversation", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
+    ]
+    if saved:
+        blocks.append(_saved_block(saved))
+    if notice:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": notice}]})
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": f"{DM_TEXT_BLOCK}_{version}",
+            "label": {"type": "plain_text", "text": "Your DM"},
+            "hint": {
+                "type": "plain_text",
+                "text": "Sent as a private message to the customer on X (X allows 10,000 characters; this box "
+                "holds 3,000). It is noted in the card's thread.",
+            },
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "text",
+                "multiline": True,
+                "max_length": TEXT_BOX_MAX,
+                **({"initial_value": fit_text_box(text)} if text else {}),
+            },
+        }
+    )
+    return modal(View.REPLY_DM, "Reply in DM", "Send DM", {"case_id": card.case_id, "version": version}, blocks)
 
 
 def move_to_dm_modal(card: CardData, brand_id: str) -> dict[str, Any]:
@@ -137,6 +177,28 @@ def move_to_dm_modal(card: CardData, brand_id: str) -> dict[str, Any]:
             },
         ],
     )
+
+
+def _saved_block(saved: list[dict[str, Any]]) -> dict[str, Any]:
+    """The saved-replies menu; picking one adds it to the text box."""
+    return {
+        "type": "actions",
+        "block_id": "saved",
+        "elements": [
+            {
+                "type": "static_select",
+                "action_id": Action.SAVED_REPLY_PICK,
+                "placeholder": {"type": "plain_text", "text": "Insert a saved reply…"},
+                "options": [
+                    {
+                        "text": {"type": "plain_text", "text": escape_within(one_line(r["name"]), 75) or "?"},
+                        "value": str(r["id"]),
+                    }
+                    for r in saved[:100]
+                ],
+            }
+        ],
+    }
 
 
 def fit_text_box(text: str) -> str:

@@ -1,8 +1,9 @@
-"""What Perch posts in a card's thread: a customer's follow-up tweets, notes of what the brand sent,
-and Perch's own notes (escalation news, reminders)."""
+"""What Perch posts in a card's thread: a customer's follow-up tweets and DMs, notes of what the brand
+sent, and Perch's own notes (escalation news, reminders)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.blocks.common import (
@@ -10,14 +11,16 @@ from bot.blocks.common import (
     SECTION_TEXT_LIMIT,
     as_seen,
     author_line,
+    dm_url,
     fallback_text,
     slack_date,
     slack_user,
     tweet_url,
 )
 from bot.blocks.mrkdwn import clean, cut_mrkdwn, escape_within, one_line, safe_mrkdwn
-from bot.slack.ids import USER_ID, Metadata
+from bot.slack.ids import USER_ID, X_HANDLE, Metadata
 from storage.db import from_iso
+from storage.dms import DMToPost
 from storage.follow_ups import FollowUp
 
 
@@ -49,6 +52,38 @@ def follow_up_message(follow_up: FollowUp) -> dict[str, Any]:
         "metadata": {
             "event_type": Metadata.FOLLOW_UP,
             "event_payload": {"case_id": follow_up.case_id, "tweet_id": follow_up.tweet_id},
+        },
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def dm_message(dm: DMToPost) -> dict[str, Any]:
+    """A customer's DM in its case's thread, escaped like tweet text. Its text is in the blocks only:
+    the notification text says who wrote, not what, so a private message spreads no further."""
+    text = safe_mrkdwn(dm.text, SECTION_TEXT_LIMIT) or "_(no text)_"
+    who = author_line(dm.sender_name, dm.sender_handle)
+    lead = f"✉️ {who} " + ("wrote to the brand by DM" if dm.opened_case else "answered by DM")
+    if dm.reopened_for is not None:
+        ping = f"{slack_user(dm.reopened_for)} " if USER_ID.match(dm.reopened_for or "") else ""
+        lead = f"🔁 {ping}the customer wrote again by DM, so the case is open again.\n" + lead
+    extras = [f"<{dm_url(dm.conversation_id)}|Open the conversation on X>", slack_date(from_iso(dm.created_at))]
+    posts = [i for i in json.loads(dm.referenced_tweet_ids or "[]") if str(i).isdigit()][:5]
+    extras += [f"<{tweet_url('', str(post))}|Post they shared>" for post in posts]
+    if dm.media_count:
+        extras.append(f"📎 {dm.media_count} attachment{'' if dm.media_count == 1 else 's'} (open the conversation)")
+    sender = f"@{dm.sender_handle}" if X_HANDLE.match(dm.sender_handle or "") else "a customer"
+    return {
+        "thread_ts": dm.thread_ts,
+        "text": f"New DM from {sender} (open the thread to read it)",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": lead}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(extras)}]},
+        ],
+        "metadata": {
+            "event_type": Metadata.DM,
+            "event_payload": {"case_id": dm.case_id, "dm_event_id": dm.dm_event_id},
         },
         "unfurl_links": False,
         "unfurl_media": False,

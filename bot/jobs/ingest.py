@@ -19,9 +19,11 @@ from bot.blocks.mrkdwn import decode_x
 from bot.domain.detect import Detector
 from bot.domain.summoned import summons
 from bot.domain.triage import assess
-from bot.x.client import MENTIONS_TIMELINE_CAP, Account, Fetch, XClient
+from bot.jobs.dms import KEEP_IN_HAND, newest_dm, read_dm_events
+from bot.x.client import DM_EVENTS, MENTIONS_TIMELINE_CAP, Account, Fetch, XClient
 from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XUsageCapped
 from storage.db import Store, from_iso
+from storage.dms import DM_SOURCE, store_dms
 from storage.replies import record_outside_replies
 from storage.triage import case_texts, set_suggestions, set_triage
 from storage.tweets import Cursor, StoreResult, Tweet, advance_cursor, get_cursor, store_tweets, tweet_order
@@ -46,6 +48,14 @@ class SourceState:
     last_success: float | None = None
 
 
+@dataclass(frozen=True)
+class DMSweep:
+    """A DM sweep that stopped before reaching the cursor: where it goes on, and the newest DM it saw."""
+
+    token: str
+    newest: Cursor | None
+
+
 @dataclass
 class IngestReport:
     stored: int = 0
@@ -53,6 +63,7 @@ class IngestReport:
     follow_ups: int = 0
     skipped: int = 0
     outside_replies: int = 0
+    dms: int = 0
     sources_polled: list[str] = field(default_factory=list)
 
 
@@ -70,6 +81,7 @@ class Ingestor:
         backfill_seconds: float = 86400.0,
         clock: Callable[[], float] = time.time,
         detector: Callable[[], Detector] | None = None,
+        read_dms: bool = True,
     ) -> None:
         self.store = store
         self.x = x
@@ -81,6 +93,8 @@ class Ingestor:
         self.detector = detector
         self.account: Account | None = None
         self.states: dict[str, SourceState] = {}
+        self.read_dms = read_dms
+        self._dm_sweep: DMSweep | None = None
 
     def run(self) -> IngestReport:
         report = IngestReport()
@@ -91,7 +105,35 @@ class Ingestor:
         for query in self.search_queries:
             self._poll(f"search:{query}", partial(self._search, query), report)
         self._poll(OWN, lambda start: self.x.own_tweets(account.id, start), report, store=self._store_own)
+        if self.read_dms:
+            self._poll_dms(account, report)
         return report
+
+    def _poll_dms(self, account: Account, report: IngestReport) -> None:
+        """The brand's DMs, paced by X's DM read limit (15 / 15 min): the headers say when to ask again."""
+        state = self.states.setdefault(DM_SOURCE, SourceState())
+        if self.clock() < state.not_before:
+            return
+        db = self.store.db
+        sweep = self._dm_sweep
+        fetch = read_dm_events(self.x, self._window_start(get_cursor(db, DM_SOURCE)), sweep.token if sweep else None)
+        report.sources_polled.append(DM_SOURCE)
+        seen = [c for c in (sweep.newest if sweep else None, newest_dm(fetch.events)) if c is not None]
+        newest = max(seen, key=lambda c: (c.newest_at, int(c.newest_id))) if seen else None
+        self._dm_sweep = DMSweep(fetch.resume_token, newest) if fetch.resume_token else None
+        result = store_dms(db, fetch.events, account.id, newest if fetch.complete else None)
+        report.dms += result.stored
+        report.cases_opened += len(result.cases_opened)
+        if result.cases_opened and self.detector is not None:
+            self._triage(result.cases_opened)
+        if result.stored:
+            log.info("Stored %d new DM events (%d cases opened)", result.stored, len(result.cases_opened))
+        if fetch.error is not None:
+            self._failed(DM_SOURCE, state, fetch.error)
+            return
+        state.failures, state.last_error, state.last_error_kind = 0, None, None
+        state.last_success = self.clock()
+        state.not_before = self.clock() + (self.x.spacing(DM_EVENTS, reserve=KEEP_IN_HAND) or 0.0)
 
     def _search(self, query: str, start: datetime) -> Fetch:
         return self.x.search(query, start)

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.cards import case_card
 from bot.blocks.escalations import escalation_line, escalation_message
-from bot.blocks.threads import case_note_message, follow_up_message, reply_note
+from bot.blocks.threads import case_note_message, dm_message, follow_up_message, reply_note
 from bot.jobs.post_incidents import IncidentPoster
 from bot.slack.delivery import MESSAGE_ERRORS, Delivery, ThreadItem, describe, error_code
 from bot.slack.ids import Metadata
@@ -38,6 +38,7 @@ from storage.cases import (
     stale_cards,
 )
 from storage.db import Store, from_iso
+from storage.dms import dms_to_post, mark_dm_attempt, record_dm_posted
 from storage.escalations import get_escalation, latest_escalation, mark_message_synced, stale_escalation_messages
 from storage.follow_ups import follow_ups_to_post, mark_follow_up_attempt, record_follow_up_posted
 from storage.locations import get_location
@@ -85,10 +86,12 @@ class Poster:
         bulk_interval: float = 36.0,
         message_interval: float = 1.0,
         reply_anywhere: bool = False,
+        dm_channel: str | None = None,
     ) -> None:
         self.store = store
         self.delivery = Delivery(client)
         self.channel = channel
+        self.dm_channel = dm_channel  # where the cases DMs open go (private), if not the queue
         self.brand_handle = brand_handle
         self.reply_anywhere = reply_anywhere  # X's "summoned replies only" rule does not apply
         self.now = now
@@ -171,8 +174,9 @@ class Poster:
         if not pending:
             return 0
         already = self._cards_in_channel([c for c in pending if c.post_attempted_at])
+        channel_of = {card.case_id: self._channel_for(card) for card in pending}
         for case_id in record_posted(
-            db, [(case_id, self.channel, ts) for case_id, ts in already.items()], reconciled=True
+            db, [(case_id, channel_of[case_id], ts) for case_id, ts in already.items()], reconciled=True
         ):
             report.reconciled += 1
             log.info("Case %s was already in the channel; recorded it instead of posting again", case_id)
@@ -194,7 +198,7 @@ class Poster:
     def _post_card(self, card: CardData, posted: list[tuple[int, str, str]], report: PostReport) -> None:
         try:
             channel, ts = self.delivery.post(
-                self.channel, case_card(card, self.now(), reply_anywhere=self.reply_anywhere)
+                self._channel_for(card), case_card(card, self.now(), reply_anywhere=self.reply_anywhere)
             )
         except SlackApiError as error:
             if error_code(error) in MESSAGE_ERRORS:
@@ -204,14 +208,20 @@ class Poster:
             raise
         posted.append((card.case_id, channel, ts))
 
+    def _channel_for(self, card: CardData) -> str:
+        """The queue, or the private DM channel for a case a DM opened (when one is set)."""
+        return self.dm_channel if card.dm_only and self.dm_channel else self.channel
+
     def _cards_in_channel(self, attempted: list[CardData]) -> dict[int, str]:
-        """case id → ts of the cards already in the channel, for cases whose post may have gone through."""
-        if not attempted:
-            return {}
-        since = min(from_iso(c.post_attempted_at) for c in attempted if c.post_attempted_at)
-        found = self.delivery.find_top_level(self.channel, since, Metadata.CASE, "case_id")
-        wanted = {str(c.case_id) for c in attempted}
-        return {int(case_id): ts for case_id, ts in found.items() if case_id in wanted}
+        """case id → ts of the cards already in their channel, for cases whose post may have gone through."""
+        found: dict[int, str] = {}
+        for channel in {self._channel_for(c) for c in attempted}:
+            cards = [c for c in attempted if self._channel_for(c) == channel]
+            since = min(from_iso(c.post_attempted_at) for c in cards if c.post_attempted_at)
+            in_channel = self.delivery.find_top_level(channel, since, Metadata.CASE, "case_id")
+            wanted = {str(c.case_id) for c in cards}
+            found.update({int(case_id): ts for case_id, ts in in_channel.items() if case_id in wanted})
+        return found
 
     def _update_card(self, case_id: int, report: PostReport) -> None:
         """Re-render a card from its case's current state (one thread per case at a time)."""
@@ -270,6 +280,18 @@ class Poster:
         ]
         items += [
             ThreadItem(
+                key=f"dm:{d.dm_event_id}",
+                channel=d.slack_channel,
+                thread_ts=d.thread_ts,
+                attempted=d.post_attempted_at is not None,
+                message=dm_message(d),
+                record=partial(record_dm_posted, db, d.dm_event_id),
+                mark_attempt=partial(mark_dm_attempt, db, d.dm_event_id),
+            )
+            for d in dms_to_post(db, case_id=case_id)
+        ]
+        items += [
+            ThreadItem(
                 key=f"reply:{n['id']}",
                 channel=n["slack_channel"],
                 thread_ts=n["thread_ts"],
@@ -298,7 +320,7 @@ class Poster:
         posted, found = self.delivery.post_thread_items(items)
         report.reconciled += found
         for item in posted:
-            if item.kind == "follow_up":
+            if item.kind in ("follow_up", "dm"):
                 report.follow_ups += 1
             elif item.kind == "chunk":
                 report.chunks += 1

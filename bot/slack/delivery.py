@@ -43,6 +43,7 @@ GONE = frozenset({"message_not_found", "cant_update_message"})
 THREAD_KEYS = (
     (Metadata.FOLLOW_UP, "tweet_id", "follow_up"),
     (Metadata.REPLY, "reply_id", "reply"),
+    (Metadata.DM, "dm_event_id", "dm"),
     (Metadata.NOTE, "note_id", "note"),
     (Metadata.INCIDENT_CHUNK, "chunk", "chunk"),
 )

@@ -20,6 +20,7 @@ class Action(StrEnum):
     REASSIGN = "reassign"
     REPLY = "reply"
     MOVE_TO_DM = "move_to_dm"
+    REPLY_DM = "reply_dm"
     ESCALATE = "escalate"
     RESOLVE = "resolve"
     REOPEN = "reopen"
@@ -37,6 +38,7 @@ class View(StrEnum):
 
     REPLY = "reply"
     MOVE_TO_DM = "move_to_dm"
+    REPLY_DM = "reply_dm"
     ESCALATE = "escalate"
     ESCALATION_OUTCOME = "escalation_outcome"
     INCIDENT_STATUS = "incident_status"
@@ -49,6 +51,7 @@ class Metadata(StrEnum):
     CASE = "perch_case"  # a case's card (top level)
     FOLLOW_UP = "perch_follow_up"  # a customer's follow-up tweet, in the card's thread
     REPLY = "perch_reply"  # what the brand sent, in the card's thread
+    DM = "perch_dm"  # a customer's DM, in the card's thread (its text is shown only there)
     NOTE = "perch_note"  # Perch's own note (escalation news, reminders), in the card's thread
     ESCALATION = "perch_escalation"  # the message in a location's channel
     INCIDENT = "perch_incident"  # a surge's incident card (top level)
@@ -59,6 +62,7 @@ CARD_ACTIONS = (
     Action.CLAIM,
     Action.REPLY,
     Action.MOVE_TO_DM,
+    Action.REPLY_DM,
     Action.ESCALATE,
     Action.RESOLVE,
     Action.UNCLAIM,

@@ -20,6 +20,7 @@ import requests
 import tweepy
 
 from bot.x.answers import NOT_X_ANSWER, describe_error, error_summary, problem_type, refusal
+from bot.x.dms import DM_EVENT_FIELDS, DM_EXPANSIONS, DM_USER_FIELDS
 from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XRefused, XUnavailable, XUsageCapped
 from bot.x.transport import BaseURLSession
 from bot.x.tweets import parse_tweets
@@ -29,6 +30,7 @@ from storage.tweets import Tweet
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+DM_EVENTS = "dm_events"
 MENTIONS_TIMELINE_CAP = 800  # the mentions timeline never returns more than the newest 800
 SEARCH_RECENT_REACH = timedelta(days=7)
 SEARCH_END_TIME_LAG = timedelta(seconds=11)  # X refuses an end_time less than 10 s before the request
@@ -190,6 +192,32 @@ class XClient:
             if event.get("text") == text and sent_at >= since:
                 return str(event.get("id"))
         return None
+
+    def dm_page(self, token: str | None) -> dict[str, Any]:
+        """One page of the brand's DM events, newest first (`GET /2/dm_events`): `bot.x.dms` pages."""
+        return self._call(
+            DM_EVENTS,
+            lambda: self.user_client.get_direct_message_events(
+                dm_event_fields=DM_EVENT_FIELDS,
+                event_types="MessageCreate",
+                expansions=DM_EXPANSIONS,
+                user_fields=DM_USER_FIELDS,
+                max_results=PAGE_SIZE,
+                pagination_token=token,
+                user_auth=True,
+            ),
+        )
+
+    def spacing(self, endpoint: str, reserve: int = 1) -> float | None:
+        """Seconds to leave before the next call so the endpoint's remaining budget lasts until its
+        reset (`reserve` calls kept in hand); None before X has said what the budget is."""
+        if endpoint not in self.limits:
+            return None
+        remaining, reset_at = self.limits[endpoint]
+        left = max(reset_at - self.clock(), 0.0)
+        if remaining <= reserve:
+            return left
+        return left / (remaining - reserve)
 
     # -- timelines -----------------------------------------------------------------------------
     def mentions(self, user_id: str, start_time: datetime | None) -> Fetch:

@@ -21,7 +21,10 @@ def tweet_problem(text: str) -> str | None:
     return None
 
 
-def dm_problem(text: str) -> str | None:
+def dm_problem(text: str, *, required: bool = False) -> str | None:
+    """Why X would refuse `text` as a DM (X counts characters); an optional first DM may be empty."""
+    if required and not text.strip():
+        return "Write something first: the DM is empty."
     if len(text) > MAX_DM_LENGTH:
         return f"Too long for a DM: {len(text):,}/{MAX_DM_LENGTH:,} characters."
     return None

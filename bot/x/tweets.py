@@ -52,7 +52,7 @@ def _parse_tweet(item: Any, users: dict[str, dict], source: str, authors: dict[s
         id=tweet_id,
         text=text if isinstance(text, str) else "",
         author_id=author_id,
-        created_at=_normalise_time(item.get("created_at")),
+        created_at=normalise_time(item.get("created_at")),
         conversation_id=str(item.get("conversation_id") or tweet_id),
         author_handle=str(user.get("username") or ""),
         author_name=str(user.get("name") or ""),
@@ -66,7 +66,7 @@ def _parse_tweet(item: Any, users: dict[str, dict], source: str, authors: dict[s
     )
 
 
-def _normalise_time(value: Any) -> str:
+def normalise_time(value: Any) -> str:
     """X's `2024-01-15T10:30:00.000Z`, normalised; a missing or odd value becomes 'now'."""
     try:
         moment = from_iso(str(value))

@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.slack.ids import Action
-from handlers.actions.compose import open_move_to_dm, open_reply, pick_saved_reply
+from handlers.actions.compose import open_move_to_dm, open_reply, open_reply_dm, pick_saved_reply
 from handlers.actions.escalation import escalation_ack, escalation_resolve, location_menu, open_escalate
 from handlers.actions.incidents import open_bulk_reply, open_status, stop_bulk_reply
 from handlers.actions.lifecycle import reopen, resolve
@@ -16,6 +16,7 @@ def register(app: App) -> None:
     app.action(Action.REASSIGN)(reassign)
     app.action(Action.REPLY)(open_reply)
     app.action(Action.MOVE_TO_DM)(open_move_to_dm)
+    app.action(Action.REPLY_DM)(open_reply_dm)
     app.action(Action.RESOLVE)(resolve)
     app.action(Action.REOPEN)(reopen)
     app.action(Action.ESCALATE)(open_escalate)

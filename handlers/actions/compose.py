@@ -1,4 +1,4 @@
-"""Reply and Move to DM open their modals; a saved reply picked in the modal goes into the text box."""
+"""Reply, Move to DM and Reply in DM open their modals; a saved reply picked in one goes into its box."""
 
 from __future__ import annotations
 
@@ -12,15 +12,18 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.cards import NOT_SUMMONED
 from bot.blocks.modals import (
+    DM_TEXT_BLOCK,
     REPLY_TEXT_BLOCK,
     TEXT_BOX_MAX,
     fit_text_box,
     move_to_dm_modal,
+    reply_dm_modal,
     reply_modal,
     submitted_text,
 )
 from bot.blocks.mrkdwn import one_line
 from bot.services import services
+from bot.slack.ids import View
 from bot.x.errors import XError
 from handlers.shared import (
     case_for_action,
@@ -31,15 +34,22 @@ from handlers.shared import (
     tell_directly,
 )
 from storage.cases import CardData, case_tweets, get_card
+from storage.dms import dm_conversation
 from storage.replies import get_saved_reply, saved_replies, sent_replies
 
 log = logging.getLogger(__name__)
+
+DM_ONLY = "This customer wrote by DM, so there is no public post to answer: use *Reply in DM*."
 
 
 def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
     case = case_for_action(body, action, client, context)
     perch = services(context)
+    if case is not None and case.dm_only:
+        user, _ = clicker(body)
+        tell(client, channel_of(body), user, DM_ONLY)
+        return
     if case is not None and not case.summoned and not perch.settings.x_reply_anywhere:
         user, _ = clicker(body)
         tell(client, channel_of(body), user, NOT_SUMMONED)
@@ -56,6 +66,10 @@ def open_move_to_dm(
     case = case_for_action(body, action, client, context)
     if case is None:
         return
+    if case.dm_only:
+        user, _ = clicker(body)
+        tell(client, channel_of(body), user, DM_ONLY)
+        return
     try:
         brand = services(context).x.me()
     except XError as error:
@@ -63,6 +77,21 @@ def open_move_to_dm(
         tell(client, channel_of(body), user, f"Perch cannot reach X to build the DM link right now ({error}).")
         return
     open_modal(client, body, move_to_dm_modal(case, brand.id))
+
+
+def open_reply_dm(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    case = case_for_action(body, action, client, context)
+    if case is None:
+        return
+    if not case.in_dm:
+        user, _ = clicker(body)
+        tell(client, channel_of(body), user, "This case is not in DM yet: use *Move to DM* first.")
+        return
+    db = services(context).store.db
+    open_modal(client, body, reply_dm_modal(case, dm_conversation(db, case.case_id), saved_replies(db)))
 
 
 def pick_saved_reply(
@@ -77,24 +106,26 @@ def pick_saved_reply(
     saved = get_saved_reply(db, int((action.get("selected_option") or {}).get("value") or 0))
     if case is None or saved is None:
         return
-    _, typed = submitted_text(view, REPLY_TEXT_BLOCK)
+    in_dm = view.get("callback_id") == View.REPLY_DM
+    _, typed = submitted_text(view, DM_TEXT_BLOCK if in_dm else REPLY_TEXT_BLOCK)
     text = (typed.rstrip() + " " + saved["text"]).strip() if typed.strip() else saved["text"]
     notice = None
     if fit_text_box(text) != text:
         text = fit_text_box(text)
-        notice = (
-            f"⚠ The saved reply did not fit: the box holds {TEXT_BOX_MAX:,} characters, so its end was "
-            "cut. X takes 280, so shorten it before sending."
+        notice = f"⚠ The saved reply did not fit: the box holds {TEXT_BOX_MAX:,} characters, so its end was cut." + (
+            "" if in_dm else " X takes 280, so shorten it before sending."
         )
     version = int(meta.get("version", 0)) + 1
-    try:
-        client.views_update(
-            view_id=view["id"],
-            hash=view.get("hash"),
-            view=reply_modal(
-                case, thread_so_far(db, case), saved_replies(db), text=text, version=version, notice=notice
-            ),
+    if in_dm:
+        updated = reply_dm_modal(
+            case, dm_conversation(db, case.case_id), saved_replies(db), text=text, version=version, notice=notice
         )
+    else:
+        updated = reply_modal(
+            case, thread_so_far(db, case), saved_replies(db), text=text, version=version, notice=notice
+        )
+    try:
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
     except SlackApiError as error:  # hash_conflict: the agent typed meanwhile; their text stays
         if error.response.get("error") != "hash_conflict":
             user, _ = clicker(body)

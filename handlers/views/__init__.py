@@ -5,12 +5,13 @@ from slack_bolt import App
 from bot.slack.ids import View
 from handlers.views.escalation import submit_escalate, submit_outcome
 from handlers.views.incidents import submit_bulk_reply, submit_status
-from handlers.views.send import submit_move_to_dm, submit_reply
+from handlers.views.send import submit_move_to_dm, submit_reply, submit_reply_dm
 
 
 def register(app: App) -> None:
     app.view(View.REPLY)(submit_reply)
     app.view(View.MOVE_TO_DM)(submit_move_to_dm)
+    app.view(View.REPLY_DM)(submit_reply_dm)
     app.view(View.ESCALATE)(submit_escalate)
     app.view(View.ESCALATION_OUTCOME)(submit_outcome)
     app.view(View.INCIDENT_STATUS)(submit_status)

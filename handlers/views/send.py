@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks.modals import REPLY_TEXT_BLOCK, submitted_text
+from bot.blocks.modals import DM_TEXT_BLOCK, REPLY_TEXT_BLOCK, submitted_text
 from bot.services import Services, services
 from bot.x.outbox import Sent
 from bot.x.tweet_text import dm_problem, tweet_problem
@@ -34,9 +34,12 @@ def submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
 def _submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     perch = services(context)
     block_id, text = submitted_text(view, REPLY_TEXT_BLOCK)
-    case = _checked(perch, body, view, text)
+    case = _checked(perch, body, view, tweet_problem(text))
     if isinstance(case, str):
         ack(response_action="errors", errors={block_id: case})
+        return
+    if case.dm_only:
+        ack(response_action="errors", errors={block_id: "This customer wrote by DM: answer with Reply in DM."})
         return
     user, name = clicker(body)
     sent = perch.outbox.reply(
@@ -69,7 +72,7 @@ def _submit_move_to_dm(
     perch = services(context)
     _, public = submitted_text(view, "public")
     _, private = submitted_text(view, "private")
-    case = _checked(perch, body, view, public)
+    case = _checked(perch, body, view, tweet_problem(public))
     if isinstance(case, str):
         ack(response_action="errors", errors={"public": case})
         return
@@ -110,9 +113,35 @@ def _submit_move_to_dm(
         )
 
 
-def _checked(perch: Services, body: dict[str, Any], view: dict[str, Any], text: str) -> CardData | str:
+def submit_reply_dm(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    block_id, _ = submitted_text(view, DM_TEXT_BLOCK)
+    try:
+        _submit_reply_dm(ack, body, view, context)
+    except sqlite3.OperationalError:
+        ack(response_action="errors", errors={block_id: BUSY})
+
+
+def _submit_reply_dm(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    """One DM per submission (the view id is the key); X's answer, or its refusal, decides the form."""
+    perch = services(context)
+    block_id, text = submitted_text(view, DM_TEXT_BLOCK)
+    case = _checked(perch, body, view, dm_problem(text, required=True))
+    if isinstance(case, str):
+        ack(response_action="errors", errors={block_id: case})
+        return
+    user, name = clicker(body)
+    sent = perch.outbox.dm(
+        case.case_id, case.author_id, text.strip(), key=f"view:{view['id']}", agent=user, agent_name=name
+    )
+    if not _delivered(sent):
+        ack(response_action="errors", errors={block_id: sent.message})
+        return
+    ack()
+    perch.poster.sync_case(case.case_id)
+
+
+def _checked(perch: Services, body: dict[str, Any], view: dict[str, Any], problem: str | None) -> CardData | str:
     """The case the submission may be sent for, or the first thing wrong with it (shown on the form)."""
-    problem = tweet_problem(text)
     if problem:
         return problem
     user, _ = clicker(body)
