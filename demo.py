@@ -3,7 +3,8 @@
 Local stand-ins for the X API and Slack's Web API run on 127.0.0.1; the real bot (its scheduler, jobs,
 database and HTTP endpoint) runs between them. Real customer tweets at @JetBlue from
 `data/airline_tweets.csv` arrive in two waves; the transcript shows each mention, the card
-that reached Slack, a button click signed the way Slack signs it, an escalation, then a storm: a burst
+that reached Slack, a button click signed the way Slack signs it, a customer moved to DM answering there
+and the agent answering back from Slack, a customer who writes by DM first, an escalation, then a storm: a burst
 of alike tweets grouped into one incident card, whose status update goes to every customer once an
 agent confirms it; and the database at the end.
 """
@@ -68,6 +69,9 @@ def main() -> int:
         FakeSlack(channels=(QUEUE, STATIONS)).start(),
     )
     slack.usergroups[STATION_STAFF] = {"U0STAFF"}
+    # X allows 15 DM reads per 15 minutes (Perch paces itself to that: a DM reaches Slack within about a
+    # minute). The stand-in allows one a second here, so the demo need not wait a minute per DM.
+    x.endpoint_limits["dm_events"] = 900
     workdir = tempfile.mkdtemp(prefix="perch-demo-")
     port = _free_port()
     settings = load_settings(
@@ -116,6 +120,7 @@ def main() -> int:
         )
         _print_cards(x, slack)
         _work_a_case(slack, x, port)
+        _move_to_dm(slack, x, port)
         _escalate_a_case(slack, port)
         _storm(slack, x, port)
     finally:
@@ -233,6 +238,51 @@ def _work_a_case(slack: FakeSlack, x: FakeX, port: int) -> None:
     print(f"/perch replies add … → {saved.json()['text']}\n")
 
 
+def _move_to_dm(slack: FakeSlack, x: FakeX, port: int) -> None:
+    """Handoff to DM; the customer's DM lands in the card's thread; the agent answers in DM from Slack."""
+    url = f"http://127.0.0.1:{port}/slack/events"
+    card = slack.top_level(QUEUE)[2]
+    case_id = str(card.metadata["event_payload"]["case_id"])
+    customer = x.tweets[card.metadata["event_payload"]["tweet_id"]].author_id
+
+    def open_form(action_id: str) -> dict:
+        count = len(slack.views)
+        body = block_action_body(action_id, case_id, user="U0AGENT1", channel=QUEUE, message_ts=card.ts)
+        signed_post(url, SECRET, body)
+        _wait_for(lambda: len(slack.views) > count, f"the {action_id} modal")
+        return slack.views[-1]
+
+    print(_rule("Move to DM: the conversation stays in Slack"))
+    view = open_form("move_to_dm")
+    public = next(b for b in view["blocks"] if b["block_id"] == "public")["element"]["initial_value"]
+    values = {"public": public, "private": "Hi, this is Sam from JetBlue. What is your confirmation code?"}
+    signed_post(url, SECRET, view_submission_body(view, values, user="U0AGENT1"))
+    _wait_for(lambda: len(x.dms) == 1, "the first DM")
+    print(f"public handoff on X: {x.posted[-1]['text']!r}")
+    print(f"first DM on X:       {x.dms[-1]['text']!r}")
+    x.add_dm("It's KZQ7RT. I'm at the gate now, flight 1170 <!channel>", x.users[customer])
+    _wait_for(lambda: any("KZQ7RT" in str(m.blocks) for m in slack.thread(card.ts)), "the customer's DM")
+    print("the customer answers by DM; Perch reads it and posts it in the card's thread (never the channel):")
+    for message in slack.thread(card.ts):
+        print(_indent("↳ " + card_as_text(message.blocks).replace("\n", "\n    ")))
+    view = open_form("reply_dm")
+    box = next(b for b in view["blocks"] if b["type"] == "input")
+    answer = "Thanks! You're rebooked on flight 1170, seat 14C. Boarding pass sent by e-mail."
+    signed_post(url, SECRET, view_submission_body(view, {box["block_id"]: answer}, user="U0AGENT1"))
+    _wait_for(lambda: len(x.dms) == 2, "the DM answer")
+    print(f"the agent clicks Reply in DM → X received: {x.dms[-1]['text']!r}")
+    _wait_for(lambda: "Waiting on the customer" in str(_card(slack, card.ts).blocks), "the card update")
+    print(_indent(card_as_text(_card(slack, card.ts).blocks)))
+
+    print("\nA customer who writes by DM first gets a card of their own (the DM itself stays in its thread):")
+    x.add_dm("Hello, my wheelchair assistance at BOS was not booked. Can you help?", "quiet_traveller")
+    _wait_for(lambda: any("dm_event_id" in m.metadata["event_payload"] for m in slack.top_level(QUEUE)), "a DM card")
+    dm_card = next(m for m in slack.top_level(QUEUE) if "dm_event_id" in m.metadata["event_payload"])
+    print(_indent(card_as_text(dm_card.blocks)))
+    _wait_for(lambda: slack.thread(dm_card.ts), "its thread")
+    print(_indent("↳ " + card_as_text(slack.thread(dm_card.ts)[0].blocks).replace("\n", "\n    ")) + "\n")
+
+
 def _escalate_a_case(slack: FakeSlack, port: int) -> None:
     """The agent escalates a card with a suggested location; station staff take it and close it."""
     url = f"http://127.0.0.1:{port}/slack/events"
@@ -347,8 +397,8 @@ def _card(slack: FakeSlack, ts: str):
 def _print_database(runtime) -> None:
     db = runtime.store.db
     print(_rule("Database at the end"))
-    for table in ("tweets", "cases", "events", "cursors"):
-        print(f"{table:8} {db[table].count:4} rows")
+    for table in ("tweets", "dm_events", "cases", "events", "cursors"):
+        print(f"{table:9} {db[table].count:4} rows")
     kinds = db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind").fetchall()
     print("events by kind: " + ", ".join(f"{kind} {count}" for kind, count in kinds))
     statuses = db.execute("SELECT status, COUNT(*) FROM cases GROUP BY status").fetchall()

@@ -22,7 +22,7 @@ class CaseRow:
     """One case with the instants the metrics need, and its durations in seconds (computed by SQLite)."""
 
     case_id: int
-    tweet_id: str
+    tweet_id: str | None
     author_handle: str
     tweet_created_at: str
     posted_at: str | None
@@ -34,6 +34,7 @@ class CaseRow:
     location: str | None
     reopened_count: int
     replies_sent: int
+    channel: str
     time_to_card: float | None
     time_to_claim: float | None
     time_to_first_response: float | None
@@ -95,6 +96,8 @@ class Report:
     by_hour: dict[int, int] = field(default_factory=dict)
     by_agent: list[dict] = field(default_factory=list)
     by_location: list[dict] = field(default_factory=list)
+    channels: dict[str, int] = field(default_factory=dict)  # public / dm / both → cases
+    time_to_dm_answer: Stat = field(default_factory=lambda: Stat(0, None, None))
 
 
 def percentile(ordered: list[float], p: float) -> float | None:
@@ -141,13 +144,52 @@ def case_rows(
         ).fetchall()
     )
     rows = db.query(
-        "SELECT c.id AS case_id, c.tweet_id, t.author_handle, c.tweet_created_at, c.posted_at, c.claimed_at, "
+        "SELECT c.id AS case_id, c.tweet_id, COALESCE(t.author_handle, d.sender_handle, '') AS author_handle, "
+        "c.tweet_created_at, c.posted_at, c.claimed_at, "
         "c.first_response_at, c.resolved_at, c.status, c.assignee, c.location, c.reopened_count, "
-        f"{_DURATIONS} FROM cases c JOIN tweets t ON t.id = c.tweet_id WHERE {where} "
+        f"{_DURATIONS} FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id "
+        f"LEFT JOIN dm_events d ON d.id = c.dm_event_id WHERE {where} "
         "ORDER BY c.tweet_created_at, c.id",
         params,
     )
-    return [CaseRow(**row, replies_sent=sent.get(row["case_id"], 0)) for row in rows]
+    in_dm = _cases_in_dm(db, start, where, params)
+    return [
+        CaseRow(
+            **row,
+            replies_sent=sent.get(row["case_id"], 0),
+            channel="dm" if row["tweet_id"] is None else "both" if row["case_id"] in in_dm else "public",
+        )
+        for row in rows
+    ]
+
+
+def _cases_in_dm(db: sqlite_utils.Database, start: datetime, where: str, params: list) -> set[int]:
+    """The period's cases with any DM either way, or a move to DM (found through the events' and DMs'
+    time indexes: nothing in a case happens before its first tweet)."""
+    since = to_iso(start)
+    return {
+        row[0]
+        for row in db.execute(
+            "SELECT case_id FROM events WHERE kind IN ('moved_to_dm', 'dm_sent') AND at >= ? "
+            "UNION SELECT case_id FROM dm_events WHERE case_id IS NOT NULL AND created_at >= ? "
+            f"INTERSECT SELECT c.id FROM cases c WHERE {where}",
+            [since, since, *params],
+        )
+    }
+
+
+def _dm_answers(db: sqlite_utils.Database, start: datetime, where: str, params: list) -> Stat:
+    """From the customer's first DM in a case to the brand's first DM after it (docs/metrics.md)."""
+    since = to_iso(start)
+    rows = db.execute(
+        "WITH first_in AS (SELECT d.case_id, MIN(d.created_at) AS at FROM dm_events d "
+        "WHERE d.direction = 'in' AND d.case_id IS NOT NULL AND d.created_at >= ? GROUP BY d.case_id) "
+        "SELECT f.case_id, (SELECT " + _seconds("f.at", "MIN(r.sent_at)") + " FROM replies r "
+        "WHERE r.case_id = f.case_id AND r.kind = 'dm' AND r.status = 'sent' AND r.sent_at >= f.at) "
+        f"FROM first_in f WHERE f.case_id IN (SELECT c.id FROM cases c WHERE {where})",
+        [since, *params],
+    ).fetchall()
+    return Stat.of([row[1] for row in rows])
 
 
 def build_report(
@@ -192,6 +234,11 @@ def build_report(
     report.by_hour = _by_hour([r[2] for r in rows], ZoneInfo(timezone))
     report.by_agent = _by_agent(db, rows, first, resolved, where, params)
     report.by_location = _by_location(db, start, end, location)
+    dm_opened = db.execute(f"SELECT COUNT(*) FROM cases c WHERE c.dm_event_id IS NOT NULL AND {where}", params)
+    dm_only = dm_opened.fetchone()[0]
+    both = len(_cases_in_dm(db, start, where, params)) - dm_only
+    report.channels = {"public": report.volume_in - dm_only - both, "dm": dm_only, "both": both}
+    report.time_to_dm_answer = _dm_answers(db, start, where, params)
     return report
 
 

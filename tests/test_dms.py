@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from dataclasses import dataclass
@@ -9,9 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.blocks.home import home_view
+from bot.blocks.reports import report_csv
 from bot.domain.locations import build_location
 from fakes.slack_api import PING, Message
+from storage.home import home_data
 from storage.locations import save_location
+from storage.metrics import build_report, case_rows
 from tests.conftest import Served
 from tests.helpers import QUEUE, Clock, cycle, minutes_ago, wait_until
 from tests.test_agent_actions import events, open_modal, submit
@@ -203,7 +209,8 @@ def test_a_dm_the_brand_sent_on_x_com_counts_as_the_response(make_bot, fake_x, f
     case = runtime.store.db["cases"].get(1)
     assert case["first_response_at"] is not None and case["status"] == "in_dm"
     card = fake_slack.top_level()[0]
-    assert any("sent your refund" in json.dumps(m.blocks) for m in fake_slack.thread(card.ts))
+    [note] = [m for m in fake_slack.thread(card.ts) if "sent your refund" in json.dumps(m.blocks)]
+    assert "Sent a DM on x.com as @Delta" in json.dumps(note.blocks, ensure_ascii=False)
     assert "reply_dm" in buttons(fake_slack.top_level()[0])
 
 
@@ -268,3 +275,36 @@ def test_reports_count_dm_answers(moved, fake_x, fake_slack):
     assert db["cases"].get(1)["first_response_at"] is not None
     kinds = {r["kind"] for r in db.query("SELECT kind FROM events")}
     assert {"replied", "moved_to_dm", "dm_sent"} <= kinds
+
+
+def test_reports_split_cases_by_channel_and_time_the_first_dm_answer(moved, fake_x, fake_slack):
+    served, card, customer = moved.served, moved.card, moved.customer
+    fake_x.add_dm("My tag is DL123456", fake_x.users[customer])
+    fake_x.add_dm("Separate question, by DM only", "quiet_one")
+    moved.poll_again()
+    view = open_modal(served, fake_slack, "reply_dm", "U0AGENT", card)
+    assert submit(served, view, {"dm_text_0": "Thanks, found it."}, "U0AGENT").text == ""
+    db = served.runtime.store.db
+    now = datetime.now(UTC) + timedelta(minutes=5)
+    report = build_report(db, now - timedelta(days=1), now, now=now)
+    assert report.volume_in == 2 and report.channels == {"public": 0, "dm": 1, "both": 1}
+    assert report.time_to_dm_answer.count == 1  # the DM-only case is unanswered: no duration yet
+    assert 0 <= report.time_to_dm_answer.p50 < 60, "from the customer's DM, not from the handoff's DM"
+    answered = case_rows(db, now - timedelta(days=1), now)
+    assert [r.channel for r in answered] == ["both", "dm"]
+    rows = list(csv.DictReader(io.StringIO(report_csv(answered))))
+    assert rows[1]["tweet_link"] == "" and rows[1]["channel"] == "dm" and rows[1]["author"] == "quiet_one"
+
+
+def test_app_home_lists_cases_waiting_on_the_customer_s_dm_apart(moved, fake_x, fake_slack):
+    served, card = moved.served, moved.card
+    wait_until(lambda: len(fake_slack.thread(card.ts)) == 2)
+    db = served.runtime.store.db
+    data = home_data(db, "U0AGENT", timezone="UTC", sla_minutes=60, now=datetime.now(UTC))
+    text = json.dumps(home_view(data, timezone="UTC", sla_minutes=60, now=datetime.now(UTC))["blocks"])
+    assert "Waiting on the customer's DM answer" in text and "Nothing waiting on you." in text
+    fake_x.add_dm("here it is", fake_x.users[moved.customer])
+    moved.poll_again()
+    data = home_data(db, "U0AGENT", timezone="UTC", sla_minutes=60, now=datetime.now(UTC))
+    text = json.dumps(home_view(data, timezone="UTC", sla_minutes=60, now=datetime.now(UTC))["blocks"])
+    assert "Waiting on the customer" not in text and "Case #1" in text

@@ -17,13 +17,18 @@ from storage.home import HomeData, Surge
 
 def home_view(data: HomeData, *, timezone: str, sla_minutes: float, now: datetime) -> dict:
     today = data.today
-    lines = [_case_line(case, now) for case in data.mine] or ["Nothing claimed. Pick a card in the queue channel."]
+    on_you = [case for case in data.mine if not case.awaiting_customer]
+    on_customer = [case for case in data.mine if case.awaiting_customer]
+    lines = [_case_line(case, now) for case in on_you] or [
+        "Nothing waiting on you." if on_customer else "Nothing claimed. Pick a card in the queue channel."
+    ]
     queue = f"*{data.waiting}* unclaimed" + (
         f" · oldest waiting {duration(now - from_iso(data.oldest_waiting))}" if data.oldest_waiting else ""
     )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Perch"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Your open cases*\n" + "\n".join(lines)[:2900]}},
+        *_awaiting_dm_blocks(on_customer, now),
         *_surge_blocks(data.surges, now),
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Queue* (high priority first)\n{queue}"}},
         *(_claimable(case, now) for case in data.first_up),
@@ -41,6 +46,18 @@ def home_view(data: HomeData, *, timezone: str, sla_minutes: float, now: datetim
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Updated {now:%H:%M} UTC · `/perch help`"}]},
     ]
     return {"type": "home", "blocks": blocks}
+
+
+def _awaiting_dm_blocks(cases: list[CardData], now: datetime) -> list[dict[str, Any]]:
+    """The agent's cases where the brand wrote last by DM: nothing to do until the customer answers."""
+    if not cases:
+        return []
+    lines = [
+        _case_line(case, now) + f" · your DM {duration(now - from_iso(case.last_dm_out_at or case.created_at))} ago"
+        for case in cases
+    ]
+    text = "*Waiting on the customer's DM answer*\n" + "\n".join(lines)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}]
 
 
 def _surge_blocks(surges: list[Surge], now: datetime) -> list[dict[str, Any]]:
@@ -68,7 +85,7 @@ def _claimable(case: CardData, now: datetime) -> dict[str, Any]:
 
 
 def _case_line(case: CardData, now: datetime) -> str:
-    text = escape_within(one_line(clean(decode_x(case.text))), 90)
+    text = "✉️ by DM" if case.dm_only else escape_within(one_line(clean(decode_x(case.text))), 90)
     waited = duration(now - from_iso(case.created_at))
     link = (
         f"<https://slack.com/archives/{case.slack_channel}/p{case.slack_ts.replace('.', '')}|Case #{case.case_id}>"

@@ -44,6 +44,8 @@ def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, 
                             if report.answered_before_card
                             else ""
                         ),
+                        _stat_line("Time to first DM answer", report.time_to_dm_answer)
+                        + " (from the customer's first DM to the brand's next)",
                         _stat_line("Time to claim", report.time_to_claim),
                         _stat_line("Time to resolve", report.time_to_resolve),
                         _stat_line("Time to card (Perch's own delay)", report.time_to_card),
@@ -52,6 +54,20 @@ def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, 
             },
         },
     ]
+    if report.channels.get("dm") or report.channels.get("both"):
+        channels = report.channels
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"By channel: {channels.get('public', 0)} public only · {channels.get('both', 0)} "
+                        f"public, then DM · {channels.get('dm', 0)} by DM only",
+                    }
+                ],
+            }
+        )
     if report.by_hour:
         busiest = sorted(report.by_hour.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         blocks.append(
@@ -135,6 +151,7 @@ CSV_COLUMNS = [
     "first_response_at",
     "resolved_at",
     "status",
+    "channel",
     "assignee",
     "location",
     "reopened",
@@ -155,8 +172,8 @@ def report_csv(cases: list[CaseRow]) -> str:
         writer.writerow(
             [
                 c.case_id,
-                c.tweet_id,
-                tweet_url(c.author_handle, c.tweet_id),
+                c.tweet_id or "",
+                tweet_url(c.author_handle, c.tweet_id) if c.tweet_id else "",
                 _cell(c.author_handle),
                 c.tweet_created_at,
                 c.posted_at or "",
@@ -164,6 +181,7 @@ def report_csv(cases: list[CaseRow]) -> str:
                 c.first_response_at or "",
                 c.resolved_at or "" if c.status == "resolved" else "",
                 c.status,
+                c.channel,
                 c.assignee or "",
                 c.location or "",
                 c.reopened_count,

@@ -95,7 +95,9 @@ def reply_note(note: dict[str, Any], brand_handle: str) -> dict[str, Any]:
     who = escape_within(one_line(clean(note.get("sent_by_name") or "")), 60) or "An agent"
     body = escape_within(one_line(clean(note["text"])), 2000)
     link = tweet_url(brand_handle, note["x_id"]) if note.get("x_id") and note["kind"] == "reply" else ""
-    if note["kind"] == "dm":
+    if note["kind"] == "dm" and note["source"] == "x.com":
+        lead = f"✉️ Sent a DM on x.com as @{escape_within(brand_handle, 20)}: “{body}”"
+    elif note["kind"] == "dm":
         lead = f"✉️ *{who}* sent a DM: “{body}”"
     elif note["source"] == "bulk":
         lead = f"📣 *{who}*'s surge status update went out as a reply: “{body}”"
