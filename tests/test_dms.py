@@ -14,6 +14,7 @@ import pytest
 from bot.blocks.home import home_view
 from bot.blocks.reports import report_csv
 from bot.domain.locations import build_location
+from bot.jobs.health import HealthMonitor
 from fakes.slack_api import PING, Message
 from storage.home import home_data
 from storage.locations import save_location
@@ -308,3 +309,24 @@ def test_app_home_lists_cases_waiting_on_the_customer_s_dm_apart(moved, fake_x, 
     data = home_data(db, "U0AGENT", timezone="UTC", sla_minutes=60, now=datetime.now(UTC))
     text = json.dumps(home_view(data, timezone="UTC", sla_minutes=60, now=datetime.now(UTC))["blocks"])
     assert "Waiting on the customer" not in text and "Case #1" in text
+
+
+def test_an_x_app_without_dm_permission_says_so_and_mentions_go_on(make_bot, fake_x, fake_slack):
+    fake_x.add_tweet("@Delta hi", "greeter", created_at=minutes_ago(1))
+    runtime = make_bot()
+    health = HealthMonitor(
+        runtime.store, runtime.slack, QUEUE, runtime.ingestor, no_poll_minutes=15, no_mentions_hours=24
+    )
+    forbidden = {"title": "Forbidden", "detail": "This app is not permitted to access Direct Messages."}
+    fake_x.script(DM_POLLS, status=403, body=forbidden, times=5)
+    cycle(runtime)
+    assert set(health.run()) == {"x_dm_access"}
+    [alarm] = [m for m in fake_slack.top_level(QUEUE) if "Perch:" in m.text]
+    assert "Direct message" in json.dumps(alarm.blocks) and "X_READ_DMS=false" in json.dumps(alarm.blocks)
+    assert len([m for m in fake_slack.top_level(QUEUE) if "perch_case" in str(m.metadata)]) == 1
+
+
+def test_x_read_dms_false_never_asks_for_dms(make_bot, fake_x, fake_slack):
+    fake_x.add_dm("hello", "quiet_one")
+    cycle(make_bot(X_READ_DMS="false"))
+    assert fake_x.requests_to(DM_POLLS) == [] and fake_slack.top_level() == []

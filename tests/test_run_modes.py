@@ -200,6 +200,9 @@ def test_kill_9_while_a_reply_is_on_its_way_to_x_sends_it_exactly_once(
     wait_until(lambda: fake_slack.views)
     x_answers = threading.Event()
     fake_x.script(r"^/2/tweets$", mode="slow" if reached_x else "replace", hold=x_answers, status=503)
+    # Until the kill, the brand's timeline is down: a poll must not find the reply on X first (it
+    # would, and rightly record it as sent), so the restart is what settles it.
+    fake_x.script(r"^/2/users/\d+/tweets$", status=503, times=10_000)
     body = view_submission_body(
         fake_slack.views[-1], {"reply_text_0": "@bag_lady Found it, it's on its way"}, user="U0AGENT"
     )

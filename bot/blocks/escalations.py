@@ -30,8 +30,12 @@ def escalation_message(escalation: Escalation, card: CardData, location: Locatio
     urgent = " · *URGENT*" if escalation.urgency == "urgent" else ""
     place = escape_within(one_line(location.name), 150)
     lead = f"🚨 *A customer needs someone at {place} ({location.code})*{urgent}\n{staff_ping(location)}"
-    quote = "\n".join("> " + line for line in (safe_mrkdwn(card.text, 2500) or "(no text)").splitlines())
-    link = tweet_url(card.author_handle, card.tweet_id)
+    if card.dm_only:  # a private conversation stays out of the location's channel
+        quote = "> ✉️ The customer wrote by DM: the note from support says what they need."
+        view = ""
+    else:
+        quote = "\n".join("> " + line for line in (safe_mrkdwn(card.text, 2500) or "(no text)").splitlines())
+        view = f" · <{tweet_url(card.author_handle, card.tweet_id)}|View on X>"
     who = escape_within(one_line(clean(escalation.requested_by_name or "")), 60) or "support"
     blocks: list[dict[str, Any]] = [
         {"type": "section", "block_id": "lead", "text": {"type": "mrkdwn", "text": lead}},
@@ -43,7 +47,7 @@ def escalation_message(escalation: Escalation, card: CardData, location: Locatio
                 {
                     "type": "mrkdwn",
                     "text": (
-                        author_line(card.author_name, card.author_handle) + f" · <{link}|View on X> · asked by {who} · "
+                        author_line(card.author_name, card.author_handle) + f"{view} · asked by {who} · "
                         f"Case #{card.case_id}"
                     ),
                 }
@@ -138,7 +142,11 @@ def escalate_modal(card: CardData, locations: list[Location], suggestion: str | 
                     "type": "mrkdwn",
                     "text": author_line(card.author_name, card.author_handle)
                     + "\n"
-                    + (safe_mrkdwn(card.text, 2800) or "_(no text)_"),
+                    + (
+                        "✉️ Came by DM: the conversation is in the card's thread."
+                        if card.dm_only
+                        else safe_mrkdwn(card.text, 2800) or "_(no text)_"
+                    ),
                 },
             },
             {

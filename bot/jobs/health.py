@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.blocks.common import duration
 from bot.blocks.mrkdwn import escape_within
 from bot.jobs.ingest import MENTIONS, Ingestor
+from storage.dms import DM_SOURCE
 from storage.alarms import Alarm, active_alarms, drop_alarm, newest_stored_at, raise_alarm, record_alarm_posted
 from storage.db import Store, from_iso
 
@@ -59,7 +60,14 @@ class HealthMonitor:
         states = self.ingestor.states
         found: dict[str, str] = {}
         for source, state in states.items():
-            if state.last_error_kind == "auth":
+            if state.last_error_kind == "auth" and source == DM_SOURCE:
+                found["x_dm_access"] = (
+                    f"X refuses Perch's DM reads ({escape_within(state.last_error or '', 200)}), so customers' "
+                    "DMs do not reach their cases. Give the X app the *Read and write and Direct message* "
+                    "permission and generate the brand's access token again, or set X_READ_DMS=false. "
+                    "Mentions and replies are not affected."
+                )
+            elif state.last_error_kind == "auth":
                 found["x_auth"] = (
                     f"X refuses Perch's credentials (`{escape_within(source, 60)}`: "
                     f"{escape_within(state.last_error or '', 200)}). Nothing is being polled or "
@@ -72,7 +80,7 @@ class HealthMonitor:
                     f"`{escape_within(source, 60)}` is used up until {reset}: "
                     "new mentions wait until then."
                 )
-        kinds = {state.last_error_kind for state in states.values()}
+        kinds = {state.last_error_kind for source, state in states.items() if source != DM_SOURCE}
         if "credits" in kinds:
             found["x_credits"] = (
                 "X's credits for Perch's app are used up (402 credits depleted): nothing is being read from X "

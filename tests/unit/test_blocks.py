@@ -1,10 +1,20 @@
-"""Pure presenters: Perch's own mrkdwn is cut without breaking what Slack parses."""
+"""Pure presenters: Perch's own mrkdwn is cut without breaking what Slack parses; DM cases show no DM text
+beyond their thread."""
 
 from __future__ import annotations
 
+import json
+
+from bot.blocks.cards import case_card
 from bot.blocks.common import FALLBACK_TEXT_LIMIT
+from bot.blocks.escalations import escalation_message
 from bot.blocks.mrkdwn import cut_mrkdwn, plural, utf16_len
-from bot.blocks.threads import case_note_message
+from bot.blocks.threads import case_note_message, dm_message
+from bot.domain.locations import build_location
+from fakes.block_kit import check_message
+from storage.cases import CardData
+from storage.dms import DMToPost
+from storage.escalations import Escalation
 
 
 def test_thread_note_fallback_is_cut_on_entity_boundaries():
@@ -29,3 +39,79 @@ def test_plural():
         "2 escalations",
         "0 replies",
     )
+
+
+# -- DM cases --------------------------------------------------------------------------------------
+
+DM_CARD = CardData(
+    case_id=7,
+    status="new",
+    tweet_id="",
+    text="",
+    author_handle="quiet_one",
+    author_name="<!channel> Quiet",
+    author_followers=10,
+    created_at="2026-03-20T12:00:00.000Z",
+    post_attempted_at=None,
+    conversation_id="1001-5920532",
+    dm_event_id="1700000000000000001",
+    last_dm_in_at="2026-03-20T12:00:00.000Z",
+    in_dm=True,
+)
+
+
+def test_a_dm_case_card_names_the_dm_and_offers_only_what_x_allows():
+    message = case_card(DM_CARD)
+    assert message["metadata"]["event_payload"] == {"case_id": 7, "dm_event_id": "1700000000000000001"}
+    actions = [e["action_id"] for e in message["blocks"][-1]["elements"]]
+    assert actions == ["claim", "reply_dm", "escalate", "resolve"]
+    shown = json.dumps(message, ensure_ascii=False)
+    assert "https://x.com/messages/1001-5920532" in shown and "/status/" not in shown
+    assert "<!channel>" not in shown and check_message(message) is None
+    assert message["text"] == "New DM from @quiet_one (open the thread to read it)"
+
+
+def test_a_dm_case_escalation_keeps_the_conversation_out_of_the_location_channel():
+    escalation = Escalation(
+        1,
+        7,
+        "JFK",
+        "normal",
+        "Wheelchair at gate B2",
+        "U0A",
+        "alice",
+        "2026-03-20T12:05:00.000Z",
+        *([None] * 7),
+        0,
+    )
+    location = build_location("JFK", "C0JFK", staff="S0JFK")
+    message = escalation_message(escalation, DM_CARD, location)
+    shown = json.dumps(message, ensure_ascii=False)
+    assert "wrote by DM" in shown and "View on X" not in shown and "Wheelchair at gate B2" in shown
+
+
+def test_a_dm_in_the_thread_links_what_it_shares_and_hides_its_text_from_notifications():
+    dm = DMToPost(
+        dm_event_id="1700000000000000002",
+        case_id=7,
+        text="see <https://evil.example|https://delta.com> &amp; <!here>",
+        sender_handle="quiet_one",
+        sender_name="Quiet",
+        created_at="2026-03-20T12:01:00.000Z",
+        conversation_id="1001-5920532",
+        referenced_tweet_ids='["1690000000000000000"]',
+        media_count=2,
+        post_attempted_at=None,
+        slack_channel="C0QUEUE",
+        thread_ts="1.1",
+        opened_case=False,
+    )
+    message = dm_message(dm)
+    shown = json.dumps(message["blocks"], ensure_ascii=False)
+    assert "<!here>" not in shown and "|https://delta.com>" not in shown
+    assert "https://twitter.com/i/web/status/1690000000000000000" in shown and "2 attachments" in shown
+    assert "delta" not in message["text"] and check_message(message) is None
+    assert message["metadata"] == {
+        "event_type": "perch_dm",
+        "event_payload": {"case_id": 7, "dm_event_id": "1700000000000000002"},
+    }
