@@ -15,9 +15,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.blocks.common import duration
 from bot.blocks.mrkdwn import escape_within
 from bot.jobs.ingest import MENTIONS, Ingestor
-from storage.dms import DM_SOURCE
 from storage.alarms import Alarm, active_alarms, drop_alarm, newest_stored_at, raise_alarm, record_alarm_posted
 from storage.db import Store, from_iso
+from storage.dms import DM_SOURCE
 
 log = logging.getLogger(__name__)
 
