@@ -6,6 +6,7 @@ import logging
 import time
 from datetime import timedelta
 
+from bot.jobs.ingest import SWEEP_SECONDS
 from fakes.server import Response
 from fakes.x_api import MENTIONS_CAP, too_many_requests
 from tests.helpers import Clock, cycle, minutes_ago
@@ -107,19 +108,30 @@ def test_429_on_a_later_page_keeps_what_was_read_and_does_not_move_the_cursor(ma
     assert len(set(card_tweet_ids(fake_slack))) == len(card_tweet_ids(fake_slack)) == 380
 
 
-def test_late_indexed_mention_with_a_lower_id_is_still_found(make_bot, fake_x, fake_slack):
+def test_late_indexed_mention_with_a_lower_id_is_found_by_the_next_sweep(make_bot, fake_x, fake_slack):
+    clock = Clock(time.time())
     early = minutes_ago(3)
     late_id = fake_x.add_tweet("@Delta my flight was cancelled", "late_one", created_at=early, visible=False)
-    fake_x.add_tweet("@Delta thanks for the upgrade", "on_time", created_at=minutes_ago(1))
-    bot = make_bot()
+    on_time = fake_x.add_tweet("@Delta thanks for the upgrade", "on_time", created_at=minutes_ago(1))
+    bot = make_bot(clock)
     cycle(bot)
-    assert card_tweet_ids(fake_slack) != [] and late_id not in card_tweet_ids(fake_slack)
+    assert card_tweet_ids(fake_slack) == [on_time]
     fake_x.publish(late_id)  # X indexes it now; its id is lower than the one we already hold
-    cycle(bot)
-    assert late_id in card_tweet_ids(fake_slack)
-    assert len(card_tweet_ids(fake_slack)) == 2
-    start_times = [r.query.get("start_time") for r in fake_x.requests_to(r"/mentions$")]
-    assert start_times[1] is not None and "since_id" not in fake_x.requests_to(r"/mentions$")[1].query
+    clock.advance(60)
+    cycle(bot)  # a fast poll asks only for what is newer than the cursor: X has nothing new
+    fast = fake_x.requests_to(r"/mentions$")[-1].query
+    assert fast["since_id"] == on_time and "start_time" not in fast
+    assert fast_returned_nothing(fake_x) and late_id not in card_tweet_ids(fake_slack)
+    clock.advance(SWEEP_SECONDS)
+    cycle(bot)  # the sweep re-reads the overlap window by time
+    sweep = fake_x.requests_to(r"/mentions$")[-1].query
+    assert "start_time" in sweep and "since_id" not in sweep
+    assert late_id in card_tweet_ids(fake_slack) and len(card_tweet_ids(fake_slack)) == 2
+
+
+def fast_returned_nothing(fake_x) -> bool:
+    answer = fake_x.requests_to(r"/mentions$")[-1].response
+    return answer is not None and "data" not in answer.body
 
 
 def test_own_tweets_and_plain_retweets_are_skipped(make_bot, fake_x, fake_slack):

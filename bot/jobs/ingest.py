@@ -1,9 +1,12 @@
 """The ingest job: poll each source on X, store what is new, open or join cases, advance cursors.
 
-Each source re-reads a short window before its cursor (`POLL_OVERLAP_SECONDS`), because X can index a
-mention late with an id lower than one already seen; storage drops what it already has. A source's
-cursor moves only when every page of the poll was read and stored. Rate limits and outages pause the
-source (until the reset time, or with exponential back-off) instead of hammering X.
+A poll asks only for what is newer than the source's cursor (`since_id`): X bills every post it
+returns, so re-reading costs money. Because X can index a mention late, with an id lower than one
+already seen, each source also *sweeps* every `SWEEP_SECONDS`: one poll that re-reads the window before
+its cursor (`POLL_OVERLAP_SECONDS`) by `start_time`; storage drops what it already has. So each post is
+read about twice (once new, once in a sweep) whatever the poll interval. A source's cursor moves only
+when every page of the poll was read and stored. Rate limits and outages pause the source (until the
+reset time, or with exponential back-off) instead of hammering X.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 MENTIONS = "mentions"
 OWN = "own"
 MAX_BACKOFF_SECONDS = 900.0
+SWEEP_SECONDS = 300.0  # how often a source re-reads its overlap window for late-indexed posts
 CREDITS_PROBE_SECONDS = 60.0  # credits used up: one probe a minute per source, until a top-up
 USAGE_CAP_PROBE_SECONDS = 600.0  # the monthly cap: it lifts with the plan (or next month)
 
@@ -46,6 +50,16 @@ class SourceState:
     last_error: str | None = None
     last_error_kind: str | None = None  # "auth", "rate_limit" or "unavailable"
     last_success: float | None = None
+    last_sweep: float | None = None  # when the overlap window was last re-read in full
+
+
+@dataclass(frozen=True)
+class Window:
+    """What one poll asks for: newer than `since_id` (a fast poll), else since `start` (a sweep).
+    `start` is the cursor's time in a fast poll: the mentions timeline's gap check compares with it."""
+
+    start: datetime
+    since_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,10 +115,15 @@ class Ingestor:
         account = self._account()
         if account is None:
             return report
-        self._poll(MENTIONS, lambda start: self._mentions(account, start), report)
+        self._poll(MENTIONS, lambda window: self._mentions(account, window), report)
         for query in self.search_queries:
             self._poll(f"search:{query}", partial(self._search, query), report)
-        self._poll(OWN, lambda start: self.x.own_tweets(account.id, start), report, store=self._store_own)
+        self._poll(
+            OWN,
+            lambda window: self.x.own_tweets(account.id, window.start, window.since_id),
+            report,
+            store=self._store_own,
+        )
         if self.read_dms:
             self._poll_dms(account, report)
         return report
@@ -135,8 +154,8 @@ class Ingestor:
         state.last_success = self.clock()
         state.not_before = self.clock() + (self.x.spacing(DM_EVENTS, reserve=KEEP_IN_HAND) or 0.0)
 
-    def _search(self, query: str, start: datetime) -> Fetch:
-        return self.x.search(query, start)
+    def _search(self, query: str, window: Window) -> Fetch:
+        return self.x.search(query, window.start, since_id=window.since_id)
 
     def _account(self) -> Account | None:
         """The brand account (asked of X once, then kept); polling waits until it is known."""
@@ -162,9 +181,10 @@ class Ingestor:
         if cursor is not None:
             advance_cursor(db, cursor)
 
-    def _mentions(self, account: Account, start: datetime) -> Fetch:
+    def _mentions(self, account: Account, window: Window) -> Fetch:
         """The mentions timeline, with a gap fill from recent search when it hit its 800 cap."""
-        fetch = self.x.mentions(account.id, start)
+        start = window.start
+        fetch = self.x.mentions(account.id, start, window.since_id)
         oldest = fetch.oldest_at
         if fetch.complete and len(fetch.tweets) >= MENTIONS_TIMELINE_CAP and oldest and from_iso(oldest) > start:
             log.warning(
@@ -181,7 +201,7 @@ class Ingestor:
     def _poll(
         self,
         source: str,
-        fetcher: Callable[[datetime], Fetch],
+        fetcher: Callable[[Window], Fetch],
         report: IngestReport,
         store: Callable[[list[Tweet], Cursor | None, IngestReport], None] | None = None,
     ) -> None:
@@ -189,7 +209,12 @@ class Ingestor:
         if self.clock() < state.not_before:
             return
         cursor = get_cursor(self.store.db, source)
-        fetch = fetcher(self._window_start(cursor))
+        sweep = cursor is None or state.last_sweep is None or self.clock() - state.last_sweep >= SWEEP_SECONDS
+        if sweep or cursor is None:
+            window = Window(self._window_start(cursor))
+        else:
+            window = Window(min(from_iso(cursor.newest_at), self._now()), since_id=cursor.newest_id)
+        fetch = fetcher(window)
         report.sources_polled.append(source)
         new_cursor = _newest(source, fetch.tweets) if fetch.complete else None
         (store or self._store_customers)(fetch.tweets, new_cursor, report)
@@ -198,6 +223,8 @@ class Ingestor:
         else:
             state.failures, state.last_error, state.last_error_kind = 0, None, None
             state.last_success = self.clock()
+            if sweep:
+                state.last_sweep = self.clock()
 
     def _store_customers(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
         wanted = [self._with_summons(t) for t in tweets if self._wanted(t)]
@@ -234,8 +261,11 @@ class Ingestor:
             set_suggestions(db, suggestions)
         set_triage(db, triage)
 
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
     def _window_start(self, cursor: Cursor | None) -> datetime:
-        now = datetime.fromtimestamp(self.clock(), UTC)
+        now = self._now()
         if cursor is None:
             return now - self.backfill
         return min(from_iso(cursor.newest_at), now) - self.overlap

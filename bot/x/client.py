@@ -130,14 +130,16 @@ class XClient:
         """The brand account if it is known already (no call to X)."""
         return self._account
 
-    def own_tweets(self, user_id: str, start_time: datetime | None) -> Fetch:
-        """The brand's own tweets (`GET /2/users/:id/tweets`): replies an agent sent on x.com."""
+    def own_tweets(self, user_id: str, start_time: datetime | None, since_id: str | None = None) -> Fetch:
+        """The brand's own tweets (`GET /2/users/:id/tweets`): replies an agent sent on x.com. With
+        `since_id`, only what is newer than that post (then `start_time` is not sent)."""
 
         def page(token: str | None) -> requests.Response:
             return self.user_client.get_users_tweets(
                 user_id,
                 user_auth=True,
-                start_time=start_time,
+                start_time=None if since_id else start_time,
+                since_id=since_id,
                 max_results=PAGE_SIZE,
                 pagination_token=token,
                 tweet_fields=TWEET_FIELDS,
@@ -220,14 +222,16 @@ class XClient:
         return left / (remaining - reserve)
 
     # -- timelines -----------------------------------------------------------------------------
-    def mentions(self, user_id: str, start_time: datetime | None) -> Fetch:
-        """Every page of the account's mentions since `start_time` (newest first, as X pages them)."""
+    def mentions(self, user_id: str, start_time: datetime | None, since_id: str | None = None) -> Fetch:
+        """Every page of the account's mentions since `start_time`, or newer than `since_id` (newest
+        first, as X pages them)."""
 
         def page(token: str | None) -> requests.Response:
             return self.user_client.get_users_mentions(
                 user_id,
                 user_auth=True,
-                start_time=start_time,
+                start_time=None if since_id else start_time,
+                since_id=since_id,
                 max_results=PAGE_SIZE,
                 pagination_token=token,
                 tweet_fields=TWEET_FIELDS,
@@ -238,7 +242,13 @@ class XClient:
         return self._paged("users/mentions", page, source="mentions")
 
     def search(
-        self, query: str, start_time: datetime | None, end_time: datetime | None = None, *, source: str | None = None
+        self,
+        query: str,
+        start_time: datetime | None,
+        end_time: datetime | None = None,
+        *,
+        source: str | None = None,
+        since_id: str | None = None,
     ) -> Fetch:
         """Every page of recent search for `query`, within what X serves: back seven days at most, and up
         to 10 s before now at the latest. An `end_time` later than that is pulled back and the fetch is
@@ -259,8 +269,9 @@ class XClient:
             return client.search_recent_tweets(
                 query,
                 user_auth=user_auth,
-                start_time=start_time,
+                start_time=None if since_id else start_time,
                 end_time=end_time,
+                since_id=since_id,
                 max_results=PAGE_SIZE,
                 next_token=token,
                 tweet_fields=TWEET_FIELDS,
