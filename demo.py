@@ -86,7 +86,6 @@ def main() -> int:
             "X_ACCESS_TOKEN": "demo",
             "X_ACCESS_TOKEN_SECRET": "demo",
             "DATABASE_PATH": os.path.join(workdir, "perch.db"),
-            "POLL_INTERVAL_SECONDS": "1",
             "POST_INTERVAL_SECONDS": "0.5",
             "PORT": str(port),
             "BULK_REPLY_INTERVAL_SECONDS": "0.2",
@@ -333,11 +332,11 @@ def _escalate_a_case(slack: FakeSlack, port: int) -> None:
 
 
 def _storm(slack: FakeSlack, x: FakeX, port: int) -> None:
-    """A burst of real cancellation tweets in one minute: one incident card, a status update, one reply each."""
+    """A burst of real cancellation tweets within a second: one incident card, a status update, one reply each."""
     url = f"http://127.0.0.1:{port}/slack/events"
     storm = [row for row in storm_and_calm(airline_tweets())[0] if "cancel" in row.text.lower()][:45]
-    print(_rule("A storm: 45 tweets about cancelled flights in one minute"))
-    publish(x, storm, BRAND, start=datetime.now(UTC) - timedelta(seconds=60), every_seconds=60 / len(storm))
+    print(_rule("A storm: 45 tweets about cancelled flights within a second"))
+    publish(x, storm, BRAND, start=datetime.now(UTC) - timedelta(seconds=1), every_seconds=1 / len(storm))
 
     def incident():
         return next(

@@ -40,7 +40,7 @@ class Settings:
     x_reply_anywhere: bool = False  # an Enterprise plan: X's "summoned replies only" rule does not apply
     x_read_dms: bool = True  # read the brand's DMs into cases (the X app needs DM read permission)
     slack_dm_channel: str | None = None  # a private channel for the cases DMs open (default: the queue)
-    poll_interval_seconds: float = 60.0
+    poll_interval_seconds: float | None = None  # unset: each source paced by X's rate-limit headers
     poll_overlap_seconds: float = 300.0
     post_interval_seconds: float = 5.0
     slack_channel_post_interval_seconds: float = 1.0
@@ -85,7 +85,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         x_access_token_secret=reader.required("X_ACCESS_TOKEN_SECRET"),
         x_api_url=reader.url("X_API_URL", X_DEFAULT_API_URL, trailing_slash=False),
         x_search_queries=reader.queries("X_SEARCH_QUERIES"),
-        poll_interval_seconds=reader.positive_number("POLL_INTERVAL_SECONDS", 60.0),
+        poll_interval_seconds=reader.optional_positive_number("POLL_INTERVAL_SECONDS"),
         poll_overlap_seconds=reader.non_negative_number("POLL_OVERLAP_SECONDS", 300.0),
         post_interval_seconds=reader.positive_number("POST_INTERVAL_SECONDS", 5.0),
         slack_channel_post_interval_seconds=reader.non_negative_number("SLACK_CHANNEL_POST_INTERVAL_SECONDS", 1.0),
@@ -178,6 +178,12 @@ class _Reader:
         if value <= 0:
             raise ConfigError(f"{name} is malformed: it should be a positive number of {unit}")
         return value
+
+    def optional_positive_number(self, name: str, unit: str = "seconds") -> float | None:
+        """Unset means "not given" (the caller decides), never a hidden default."""
+        if self.optional(name) is None:
+            return None
+        return self.positive_number(name, 1.0, unit)
 
     def non_negative_number(self, name: str, default: float, unit: str = "seconds") -> float:
         value = self._number(name, default, unit)

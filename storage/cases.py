@@ -116,6 +116,17 @@ def cases_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[CardData]
     )
 
 
+def cards_waiting(db: sqlite_utils.Database) -> bool:
+    """Whether some case waits for its first card (cheap: asked between thread messages)."""
+    return (
+        db.execute(
+            "SELECT 1 FROM cases WHERE slack_ts IS NULL AND post_attempted_at IS NULL "
+            "AND (grouped = 0 OR assignee IS NOT NULL) LIMIT 1"
+        ).fetchone()
+        is not None
+    )
+
+
 def get_card(db: sqlite_utils.Database, case_id: int) -> CardData | None:
     return row_as(CardData, db.execute(f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.id = ?", [case_id]))
 

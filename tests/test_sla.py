@@ -77,7 +77,7 @@ def test_status_shows_polls_queue_and_rate_limits(serve, fake_x, fake_slack):
     cycle(served.runtime)
     text = served.send(slash_command_body("status", user="U0AGENT", channel=QUEUE)).json()["text"]
     assert text.startswith("*Perch 0.1.0*")
-    assert "`mentions`: last good poll 0s ago · newest tweet 3m old" in text
+    assert "`mentions`: last good poll 0s ago · 1 poll in 15 min of the 10,000 X allows · newest tweet 3m old" in text
     assert "Queue: 1 unclaimed, oldest 3m" in text and "X `users/mentions`:" in text and "calls left" in text
     fake_x.script(r"/mentions$", status=503, body={"title": "Service Unavailable"})
     served.runtime.ingestor.run()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,16 @@ from bot.domain.detect import Detector
 from bot.domain.summoned import summons
 from bot.domain.triage import assess
 from bot.jobs.dms import KEEP_IN_HAND, newest_dm, read_dm_events
-from bot.x.client import DM_EVENTS, MENTIONS_TIMELINE_CAP, Account, Fetch, XClient
+from bot.x.client import (
+    DM_EVENTS,
+    MENTIONS_ENDPOINT,
+    MENTIONS_TIMELINE_CAP,
+    OWN_ENDPOINT,
+    SEARCH_ENDPOINT,
+    Account,
+    Fetch,
+    XClient,
+)
 from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XUsageCapped
 from storage.db import Store, from_iso
 from storage.dms import DM_SOURCE, store_dms
@@ -37,6 +47,9 @@ MENTIONS = "mentions"
 OWN = "own"
 MAX_BACKOFF_SECONDS = 900.0
 SWEEP_SECONDS = 300.0  # how often a source re-reads its overlap window for late-indexed posts
+TICK_SECONDS = 1.0  # with no POLL_INTERVAL_SECONDS, the ingest job runs this often; X's headers pace each source
+BACKOFF_BASE_SECONDS = 5.0  # the first retry after a failure, when no poll interval is set
+POLL_WINDOW_SECONDS = 900.0  # X's rate-limit window: `/perch status` counts polls over it
 CREDITS_PROBE_SECONDS = 60.0  # credits used up: one probe a minute per source, until a top-up
 USAGE_CAP_PROBE_SECONDS = 600.0  # the monthly cap: it lifts with the plan (or next month)
 
@@ -51,6 +64,12 @@ class SourceState:
     last_error_kind: str | None = None  # "auth", "rate_limit" or "unavailable"
     last_success: float | None = None
     last_sweep: float | None = None  # when the overlap window was last re-read in full
+    polls: deque[float] = field(default_factory=deque)  # when it was polled, over the last 15 minutes
+
+    def polled(self, at: float) -> None:
+        self.polls.append(at)
+        while self.polls and self.polls[0] <= at - POLL_WINDOW_SECONDS:
+            self.polls.popleft()
 
 
 @dataclass(frozen=True)
@@ -90,7 +109,7 @@ class Ingestor:
         x: XClient,
         *,
         search_queries: tuple[str, ...] = (),
-        poll_interval: float = 60.0,
+        poll_interval: float | None = None,
         overlap_seconds: float = 300.0,
         backfill_seconds: float = 86400.0,
         clock: Callable[[], float] = time.time,
@@ -115,11 +134,12 @@ class Ingestor:
         account = self._account()
         if account is None:
             return report
-        self._poll(MENTIONS, lambda window: self._mentions(account, window), report)
+        self._poll(MENTIONS, MENTIONS_ENDPOINT, lambda window: self._mentions(account, window), report)
         for query in self.search_queries:
-            self._poll(f"search:{query}", partial(self._search, query), report)
+            self._poll(f"search:{query}", SEARCH_ENDPOINT, partial(self._search, query), report)
         self._poll(
             OWN,
+            OWN_ENDPOINT,
             lambda window: self.x.own_tweets(account.id, window.start, window.since_id),
             report,
             store=self._store_own,
@@ -127,6 +147,13 @@ class Ingestor:
         if self.read_dms:
             self._poll_dms(account, report)
         return report
+
+    @staticmethod
+    def endpoint_of(source: str) -> str | None:
+        """The X endpoint a source polls (whose rate limit paces it)."""
+        if source.startswith("search:"):
+            return SEARCH_ENDPOINT
+        return {MENTIONS: MENTIONS_ENDPOINT, OWN: OWN_ENDPOINT, DM_SOURCE: DM_EVENTS}.get(source)
 
     def _poll_dms(self, account: Account, report: IngestReport) -> None:
         """The brand's DMs, paced by X's DM read limit (15 / 15 min): the headers say when to ask again."""
@@ -152,6 +179,7 @@ class Ingestor:
             return
         state.failures, state.last_error, state.last_error_kind = 0, None, None
         state.last_success = self.clock()
+        state.polled(self.clock())
         state.not_before = self.clock() + (self.x.spacing(DM_EVENTS, reserve=KEEP_IN_HAND) or 0.0)
 
     def _search(self, query: str, window: Window) -> Fetch:
@@ -201,6 +229,7 @@ class Ingestor:
     def _poll(
         self,
         source: str,
+        endpoint: str,
         fetcher: Callable[[Window], Fetch],
         report: IngestReport,
         store: Callable[[list[Tweet], Cursor | None, IngestReport], None] | None = None,
@@ -216,6 +245,7 @@ class Ingestor:
             window = Window(min(from_iso(cursor.newest_at), self._now()), since_id=cursor.newest_id)
         fetch = fetcher(window)
         report.sources_polled.append(source)
+        state.polled(self.clock())
         new_cursor = _newest(source, fetch.tweets) if fetch.complete else None
         (store or self._store_customers)(fetch.tweets, new_cursor, report)
         if fetch.error is not None:
@@ -225,6 +255,18 @@ class Ingestor:
             state.last_success = self.clock()
             if sweep:
                 state.last_sweep = self.clock()
+            self._pace(state, endpoint)
+
+    def _pace(self, state: SourceState, endpoint: str) -> None:
+        """The next poll of this source waits as long as X's remaining budget for the endpoint allows,
+        shared by the sources that call it (the tracked searches share one), so no poll meets a 429.
+        Spacing shorter than the job's own tick is the tick: nothing to hold back."""
+        spacing = self.x.spacing(endpoint)
+        if spacing is None:
+            return
+        sharing = max(1, len(self.search_queries)) if endpoint == SEARCH_ENDPOINT else 1
+        if spacing * sharing >= TICK_SECONDS / 2:
+            state.not_before = self.clock() + spacing * sharing
 
     def _store_customers(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
         wanted = [self._with_summons(t) for t in tweets if self._wanted(t)]
@@ -307,7 +349,7 @@ class Ingestor:
             log.error("%s: %s; asking once every %.0fs until it is resolved", source, error, probe)
             return
         state.failures += 1
-        delay = min(self.poll_interval * 2 ** (state.failures - 1), MAX_BACKOFF_SECONDS)
+        delay = min((self.poll_interval or BACKOFF_BASE_SECONDS) * 2 ** (state.failures - 1), MAX_BACKOFF_SECONDS)
         state.not_before = self.clock() + delay
         level = logging.ERROR if isinstance(error, XAuthError) else logging.WARNING
         log.log(level, "%s: %s; retrying in %.0fs", source, error, delay)

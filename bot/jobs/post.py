@@ -29,6 +29,7 @@ from bot.slack.delivery import MESSAGE_ERRORS, Delivery, ThreadItem, describe, e
 from bot.slack.ids import Metadata
 from storage.cases import (
     CardData,
+    cards_waiting,
     cases_to_post,
     get_card,
     last_event,
@@ -54,6 +55,8 @@ RECORD_EVERY_SECONDS = 1.0  # posted cards are written down at least this often 
 ROUND_SECONDS = 20.0  # a round's cards at the pacer's interval, so surge grouping runs this often in a burst
 CHUNKS_PER_ROUND = 10
 THREAD_ITEMS_PER_ROUND = 10
+CARD_CHECK_EVERY = 2  # thread messages posted between two looks for new cards (a card never waits long)
+MAX_RERUNS = 5  # a run goes round again after a wake-up during it, this often at most
 
 
 @dataclass
@@ -100,12 +103,21 @@ class Poster:
         # As many cards as Slack's pace lets through in a round (unpaced: a batch of 500).
         self.cards_per_round = min(500, max(1, int(ROUND_SECONDS / message_interval))) if message_interval else 500
         self.wake: Callable[[], None] = lambda: None  # the scheduler sets it: run the post job soon
+        self.woken = threading.Event()  # set by a wake-up: a run going now goes round once more
         self._case_locks = [threading.Lock() for _ in range(64)]  # card updates: one thread per case
 
     def run(self) -> PostReport:
         """The scheduler job: rounds of posting until a round finds less than a full load, then the
-        cards and messages that fell behind."""
+        cards and messages that fell behind; again if a wake-up came meanwhile (new cards to post)."""
         report = PostReport()
+        for _ in range(MAX_RERUNS):
+            self.woken.clear()
+            self._run_once(report)
+            if not self.woken.is_set():
+                break
+        return report
+
+    def _run_once(self, report: PostReport) -> None:
         try:
             while self._round(report):
                 pass
@@ -116,7 +128,6 @@ class Poster:
         except (SlackClientError, OSError) as error:
             report.failed += 1
             log.warning("Posting to Slack paused until the next run: %s", describe(error))
-        return report
 
     def _round(self, report: PostReport) -> bool:
         """One round, short at Slack's pace of about a message a second per channel: surge grouping (so a
@@ -130,7 +141,12 @@ class Poster:
         chunk_items = self.incidents.chunk_items()[:CHUNKS_PER_ROUND]
         self._post_thread_items(chunk_items, report)
         thread_items = self._thread_items()[:THREAD_ITEMS_PER_ROUND]
-        self._post_thread_items(thread_items, report)
+        for start in range(0, len(thread_items), CARD_CHECK_EVERY):
+            if start and cards_waiting(self.store.db):  # a new card goes before the rest of the notes
+                if self.before_round is not None:
+                    self.before_round()  # grouped first, as at a round's start: a surge stays one card
+                cards += self._post_cards(report, limit=self.cards_per_round)
+            self._post_thread_items(thread_items[start : start + CARD_CHECK_EVERY], report)
         self.incidents.update_cards(report)
         self.incidents.update_chunks(report)  # filled up, taken, answered…
         full = (

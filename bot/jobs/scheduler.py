@@ -12,7 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.jobs.bulk import BulkReplier
 from bot.jobs.digest import Digest
 from bot.jobs.health import HealthMonitor
-from bot.jobs.ingest import Ingestor
+from bot.jobs.ingest import TICK_SECONDS, Ingestor
 from bot.jobs.post import Poster
 from bot.jobs.reminders import Reminders
 from bot.jobs.sla import SlaReminders
@@ -45,7 +45,7 @@ def build_scheduler(
     sla: SlaReminders,
     bulk: BulkReplier,
     *,
-    poll_interval: float,
+    poll_interval: float | None,
     bulk_interval: float,
     post_interval: float,
     digest: Digest | None = None,
@@ -54,8 +54,10 @@ def build_scheduler(
     health: HealthMonitor | None = None,
     reconcile: Callable[[], int] | None = None,
 ) -> BackgroundScheduler:
-    """Poll X every `poll_interval` seconds; post pending cards every `post_interval` seconds and
-    right after an ingest run that stored something, so a new mention reaches Slack without waiting."""
+    """Poll X every `poll_interval` seconds (unset: every second, each source paced by X's rate-limit
+    headers); post pending cards every `post_interval` seconds and right after an ingest run that stored
+    something, so a new mention reaches Slack without waiting. A wake-up that comes while a post run is
+    going makes that run go round once more, instead of being dropped as a second instance."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
 
     def ingest_then_wake_poster() -> None:
@@ -67,7 +69,7 @@ def build_scheduler(
     scheduler.add_job(
         ingest_then_wake_poster,
         "interval",
-        seconds=poll_interval,
+        seconds=poll_interval or TICK_SECONDS,
         id="ingest",
         name="Poll X for mentions",
         next_run_time=now,
@@ -77,6 +79,7 @@ def build_scheduler(
     )
 
     def wake_poster() -> None:
+        poster.woken.set()  # a run going now goes round again; otherwise the next run starts now
         job = scheduler.get_job("post")
         if job is not None:
             job.modify(next_run_time=datetime.now(UTC))

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 DM_EVENTS = "dm_events"
+MENTIONS_ENDPOINT, OWN_ENDPOINT, SEARCH_ENDPOINT = "users/mentions", "users/tweets", "tweets/search/recent"
 MENTIONS_TIMELINE_CAP = 800  # the mentions timeline never returns more than the newest 800
 SEARCH_RECENT_REACH = timedelta(days=7)
 SEARCH_END_TIME_LAG = timedelta(seconds=11)  # X refuses an end_time less than 10 s before the request
@@ -109,6 +110,7 @@ class XClient:
         )
         self.write_client.session = BaseURLSession(base_url, write_timeout)
         self.limits: dict[str, tuple[int, float]] = {}
+        self.ceilings: dict[str, int] = {}  # each endpoint's calls per window (`x-rate-limit-limit`)
         self._account: Account | None = None
 
     # -- account -------------------------------------------------------------------------------
@@ -146,7 +148,7 @@ class XClient:
                 exclude=["retweets"],
             )
 
-        return self._paged("users/tweets", page, source="own")
+        return self._paged(OWN_ENDPOINT, page, source="own")
 
     # -- writes --------------------------------------------------------------------------------
     def reply(self, text: str, in_reply_to: str) -> str:
@@ -210,11 +212,14 @@ class XClient:
             ),
         )
 
-    def spacing(self, endpoint: str, reserve: int = 1) -> float | None:
+    def spacing(self, endpoint: str, reserve: int | None = None) -> float | None:
         """Seconds to leave before the next call so the endpoint's remaining budget lasts until its
-        reset (`reserve` calls kept in hand); None before X has said what the budget is."""
+        reset, with `reserve` calls kept in hand (default: 5 % of the window's limit, at least one);
+        None before X has said what the budget is."""
         if endpoint not in self.limits:
             return None
+        if reserve is None:
+            reserve = max(1, -(-self.ceilings.get(endpoint, 0) * 5 // 100))
         remaining, reset_at = self.limits[endpoint]
         left = max(reset_at - self.clock(), 0.0)
         if remaining <= reserve:
@@ -239,7 +244,7 @@ class XClient:
                 user_fields=USER_FIELDS,
             )
 
-        return self._paged("users/mentions", page, source="mentions")
+        return self._paged(MENTIONS_ENDPOINT, page, source="mentions")
 
     def search(
         self,
@@ -279,7 +284,7 @@ class XClient:
                 user_fields=USER_FIELDS,
             )
 
-        fetch = self._paged("tweets/search/recent", page, source=source or f"search:{query}")
+        fetch = self._paged(SEARCH_ENDPOINT, page, source=source or f"search:{query}")
         fetch.complete = fetch.complete and not pulled_back
         return fetch
 
@@ -346,6 +351,9 @@ class XClient:
     def _remember_limit(self, endpoint: str, response: requests.Response | None, *, exhausted: bool = False) -> None:
         headers = response.headers if response is not None else {}
         remaining = _int_header(headers, "x-rate-limit-remaining")
+        ceiling = _int_header(headers, "x-rate-limit-limit")
+        if ceiling is not None:
+            self.ceilings[endpoint] = ceiling
         reset_at = _int_header(headers, "x-rate-limit-reset")
         retry_after = _int_header(headers, "retry-after")
         if exhausted:

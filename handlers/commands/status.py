@@ -8,7 +8,7 @@ from slack_bolt import BoltContext
 
 from bot import __version__
 from bot.blocks.common import duration
-from bot.blocks.mrkdwn import escape_within, one_line
+from bot.blocks.mrkdwn import escape_within, one_line, plural
 from bot.services import services
 from storage.db import from_iso
 from storage.incidents import incident_summaries
@@ -30,9 +30,15 @@ def status_text(context: BoltContext) -> str:
             else "no good poll yet"
         )
         problem = f" · ⚠ {escape_within(state.last_error, 200)}" if state and state.last_error else ""
+        endpoint = perch.ingestor.endpoint_of(source) if perch.ingestor else None
+        ceiling = perch.x.ceilings.get(endpoint or "")
+        polls = f" · {plural(len(state.polls), 'poll')} in 15 min" if state else ""
+        if polls and ceiling:
+            shared = " (shared by the searches)" if source.startswith("search:") else ""
+            polls += f" of the {ceiling:,} X allows{shared}"
         cursor = cursors.get(source)
         newest = f" · newest tweet {duration(now - from_iso(cursor.newest_at))} old" if cursor else ""
-        lines.append(f"• `{escape_within(source, 80)}`: {when}{newest}{problem}")
+        lines.append(f"• `{escape_within(source, 80)}`: {when}{polls}{newest}{problem}")
     waiting, oldest = queue_stats(perch.store.db)
     lines.append(f"• Queue: {waiting} unclaimed" + (f", oldest {duration(now - from_iso(oldest))}" if oldest else ""))
     for incident, incident_waiting in incident_summaries(perch.store.db):
