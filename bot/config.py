@@ -41,7 +41,7 @@ class Settings:
     x_read_dms: bool = True  # read the brand's DMs into cases (the X app needs DM read permission)
     slack_dm_channel: str | None = None  # a private channel for the cases DMs open (default: the queue)
     poll_interval_seconds: float | None = None  # unset: each source paced by X's rate-limit headers
-    poll_overlap_seconds: float = 300.0
+    poll_overlap_seconds: float = 30.0
     post_interval_seconds: float = 5.0
     slack_channel_post_interval_seconds: float = 1.0
     surge_threshold: int = 30
@@ -86,7 +86,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         x_api_url=reader.url("X_API_URL", X_DEFAULT_API_URL, trailing_slash=False),
         x_search_queries=reader.queries("X_SEARCH_QUERIES"),
         poll_interval_seconds=reader.optional_positive_number("POLL_INTERVAL_SECONDS"),
-        poll_overlap_seconds=reader.non_negative_number("POLL_OVERLAP_SECONDS", 300.0),
+        poll_overlap_seconds=reader.non_negative_number("POLL_OVERLAP_SECONDS", 30.0),
         post_interval_seconds=reader.positive_number("POST_INTERVAL_SECONDS", 5.0),
         slack_channel_post_interval_seconds=reader.non_negative_number("SLACK_CHANNEL_POST_INTERVAL_SECONDS", 1.0),
         surge_threshold=reader.count("SURGE_THRESHOLD", 30),

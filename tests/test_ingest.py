@@ -110,9 +110,8 @@ def test_429_on_a_later_page_keeps_what_was_read_and_does_not_move_the_cursor(ma
 
 def test_late_indexed_mention_with_a_lower_id_is_found_by_the_next_sweep(make_bot, fake_x, fake_slack):
     clock = Clock(time.time())
-    early = minutes_ago(3)
-    late_id = fake_x.add_tweet("@Delta my flight was cancelled", "late_one", created_at=early, visible=False)
-    on_time = fake_x.add_tweet("@Delta thanks for the upgrade", "on_time", created_at=minutes_ago(1))
+    late_id = fake_x.add_tweet("@Delta my flight was cancelled", "late_one", created_at=minutes_ago(0.4), visible=False)
+    on_time = fake_x.add_tweet("@Delta thanks for the upgrade", "on_time", created_at=minutes_ago(0.2))
     bot = make_bot(clock)
     cycle(bot)
     assert card_tweet_ids(fake_slack) == [on_time]
@@ -122,8 +121,8 @@ def test_late_indexed_mention_with_a_lower_id_is_found_by_the_next_sweep(make_bo
     fast = fake_x.requests_to(r"/mentions$")[-1].query
     assert fast["since_id"] == on_time and "start_time" not in fast
     assert fast_returned_nothing(fake_x) and late_id not in card_tweet_ids(fake_slack)
-    clock.advance(SWEEP_SECONDS)
-    cycle(bot)  # the sweep re-reads the overlap window by time
+    clock.advance(SWEEP_SECONDS - 60)
+    cycle(bot)  # the sweep re-reads the last SWEEP_SECONDS and POLL_OVERLAP_SECONDS by time
     sweep = fake_x.requests_to(r"/mentions$")[-1].query
     assert "start_time" in sweep and "since_id" not in sweep
     assert late_id in card_tweet_ids(fake_slack) and len(card_tweet_ids(fake_slack)) == 2

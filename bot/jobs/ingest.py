@@ -1,10 +1,12 @@
 """The ingest job: poll each source on X, store what is new, open or join cases, advance cursors.
 
 A poll asks only for what is newer than the source's cursor (`since_id`): X bills every post it
-returns, so re-reading costs money. Because X can index a mention late, with an id lower than one
-already seen, each source also *sweeps* every `SWEEP_SECONDS`: one poll that re-reads the window before
-its cursor (`POLL_OVERLAP_SECONDS`) by `start_time`; storage drops what it already has. So each post is
-read about twice (once new, once in a sweep) whatever the poll interval. A source's cursor moves only
+returns, so re-reading costs money. Because X can index a post late, with an id lower than one already
+seen, each source also *sweeps* every `SWEEP_SECONDS` instead: one poll by `start_time` reaching back
+`SWEEP_SECONDS` plus `POLL_OVERLAP_SECONDS` (how late X may index a post), so every post lies in one
+sweep's window after it became visible; storage drops what it already has. Each post is then re-read
+(SWEEP + OVERLAP) / SWEEP times, 1.05 with the defaults, whatever the poll interval. The first poll after
+start-up catches up by time from the cursor. A source's cursor moves only
 when every page of the poll was read and stored. Rate limits and outages pause the source (until the
 reset time, or with exponential back-off) instead of hammering X.
 """
@@ -46,8 +48,8 @@ log = logging.getLogger(__name__)
 MENTIONS = "mentions"
 OWN = "own"
 MAX_BACKOFF_SECONDS = 900.0
-SWEEP_SECONDS = 300.0  # how often a source re-reads its overlap window for late-indexed posts
-TICK_SECONDS = 1.0  # with no POLL_INTERVAL_SECONDS, the ingest job runs this often; X's headers pace each source
+SWEEP_SECONDS = 600.0  # how often a source re-reads its recent past by time, for late-indexed posts
+TICK_SECONDS = 0.5  # with no POLL_INTERVAL_SECONDS, the ingest job runs this often; X's headers pace each source
 BACKOFF_BASE_SECONDS = 5.0  # the first retry after a failure, when no poll interval is set
 POLL_WINDOW_SECONDS = 900.0  # X's rate-limit window: `/perch status` counts polls over it
 CREDITS_PROBE_SECONDS = 60.0  # credits used up: one probe a minute per source, until a top-up
@@ -110,7 +112,7 @@ class Ingestor:
         *,
         search_queries: tuple[str, ...] = (),
         poll_interval: float | None = None,
-        overlap_seconds: float = 300.0,
+        overlap_seconds: float = 30.0,
         backfill_seconds: float = 86400.0,
         clock: Callable[[], float] = time.time,
         detector: Callable[[], Detector] | None = None,
@@ -124,6 +126,7 @@ class Ingestor:
         self.backfill = timedelta(seconds=backfill_seconds)
         self.clock = clock
         self.detector = detector
+        self.on_stored: Callable[[], None] = lambda: None  # the scheduler sets it: post the new cards now
         self.account: Account | None = None
         self.states: dict[str, SourceState] = {}
         self.read_dms = read_dms
@@ -173,6 +176,7 @@ class Ingestor:
         if result.cases_opened and self.detector is not None:
             self._triage(result.cases_opened)
         if result.stored:
+            self.on_stored()
             log.info("Stored %d new DM events (%d cases opened)", result.stored, len(result.cases_opened))
         if fetch.error is not None:
             self._failed(DM_SOURCE, state, fetch.error)
@@ -239,8 +243,10 @@ class Ingestor:
             return
         cursor = get_cursor(self.store.db, source)
         sweep = cursor is None or state.last_sweep is None or self.clock() - state.last_sweep >= SWEEP_SECONDS
-        if sweep or cursor is None:
+        if cursor is None or state.last_sweep is None:  # the first poll since start-up: catch up by time
             window = Window(self._window_start(cursor))
+        elif sweep:  # back far enough that a post indexed up to `overlap` late is seen by one sweep
+            window = Window(self._now() - timedelta(seconds=SWEEP_SECONDS) - self.overlap)
         else:
             window = Window(min(from_iso(cursor.newest_at), self._now()), since_id=cursor.newest_id)
         fetch = fetcher(window)
@@ -278,6 +284,7 @@ class Ingestor:
         if result.cases_opened and self.detector is not None:
             self._triage(result.cases_opened)
         if result.stored:
+            self.on_stored()  # the cards go out while the other sources are polled
             log.info(
                 "Stored %d new tweets (%d cases opened, %d follow-ups)",
                 result.stored,

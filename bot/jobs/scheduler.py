@@ -54,15 +54,15 @@ def build_scheduler(
     health: HealthMonitor | None = None,
     reconcile: Callable[[], int] | None = None,
 ) -> BackgroundScheduler:
-    """Poll X every `poll_interval` seconds (unset: every second, each source paced by X's rate-limit
+    """Poll X every `poll_interval` seconds (unset: twice a second, each source paced by X's rate-limit
     headers); post pending cards every `post_interval` seconds and right after an ingest run that stored
     something, so a new mention reaches Slack without waiting. A wake-up that comes while a post run is
     going makes that run go round once more, instead of being dropped as a second instance."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
 
     def ingest_then_wake_poster() -> None:
-        report = ingestor.run()
-        if report.stored or report.outside_replies:
+        report = ingestor.run()  # new tweets and DMs wake the poster as soon as they are stored
+        if report.outside_replies:
             poster.wake()
 
     now = datetime.now(UTC)
@@ -85,6 +85,7 @@ def build_scheduler(
             job.modify(next_run_time=datetime.now(UTC))
 
     poster.wake = wake_poster
+    ingestor.on_stored = wake_poster
     scheduler.add_job(
         bulk.run,
         "interval",

@@ -1,0 +1,211 @@
+"""How fast a mention reaches Slack at default settings, and what the polling costs in X reads.
+
+Two measurements, both against the stand-ins with X's 2026 per-user limits (mentions 300 / 15 min,
+the brand's own posts 900, DM events 15), Perch at its defaults (no `POLL_INTERVAL_SECONDS`):
+
+1. **Live** (wall clock): the real bot, scheduler running, while mentions become visible on X at
+   random moments; prints visible → card in the queue channel (p50 / p90 / p99 / max), mention polls
+   per 15 minutes against the limit, and how many answers were 429.
+2. **A simulated day** (driven clock, the ingest job only): mentions at random moments over `--hours`;
+   prints the posts X returned per new post stored (what X bills, if it does not de-duplicate within
+   a day), and visible → stored in simulated seconds.
+
+Surge grouping is off (`SURGE_THRESHOLD=0`): every mention gets its own card, the latency measured is
+a card's. Slack's pace of one message a second per channel stays on.
+
+    .venv/bin/python bench/latency.py [--mentions 60] [--seconds 180] [--day-mentions 2000] [--hours 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.app import build_runtime  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from fakes.slack_api import FakeSlack  # noqa: E402
+from fakes.x_api import FakeX  # noqa: E402
+from storage.db import from_iso  # noqa: E402
+
+QUEUE = "C0BENCH"
+LIMITS_2026 = {"users/mentions": 300, "users/tweets": 900, "tweets/search/recent": 300}
+
+
+def settings_for(x: FakeX, slack: FakeSlack, workdir: str, **extra: str):
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_APP_TOKEN": "xapp-bench",
+        "SLACK_QUEUE_CHANNEL": QUEUE,
+        "SLACK_API_URL": slack.url + "/api/",
+        "X_API_URL": x.url,
+        "X_API_KEY": "k",
+        "X_API_SECRET": "s",
+        "X_ACCESS_TOKEN": "t",
+        "X_ACCESS_TOKEN_SECRET": "ts",
+        "DATABASE_PATH": str(Path(workdir) / "perch.db"),
+        "SURGE_THRESHOLD": "0",
+        **extra,
+    }
+    return load_settings(env)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def live(mentions: int, seconds: float, seed: int) -> None:
+    rng = random.Random(seed)
+    x, slack = FakeX(), FakeSlack(channels=(QUEUE,))
+    x.endpoint_limits.update(LIMITS_2026)
+    x.start()
+    slack.start()
+    runtime = build_runtime(settings_for(x, slack, tempfile.mkdtemp(prefix="perch-latency-")))
+    runtime.scheduler.start()
+    visible_at: dict[str, float] = {}
+    wall_visible: dict[str, float] = {}
+    carded_at: dict[str, float] = {}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for message in slack.top_level(QUEUE):
+                tweet_id = ((message.metadata or {}).get("event_payload") or {}).get("tweet_id")
+                if tweet_id and tweet_id not in carded_at:
+                    carded_at[tweet_id] = time.monotonic()
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    time.sleep(3)  # start-up: the first polls learn X's budgets
+    started = time.monotonic()
+    moments = sorted(rng.uniform(0, seconds) for _ in range(mentions))
+    for n, moment in enumerate(moments):
+        time.sleep(max(0.0, started + moment - time.monotonic()))
+        tweet_id = x.add_tweet(f"@Delta my bag is lost, case {n}", f"traveller{n}", created_at=datetime.now(UTC))
+        visible_at[tweet_id] = time.monotonic()
+        wall_visible[tweet_id] = time.time()
+    deadline = time.monotonic() + 30
+    while len(carded_at.keys() & visible_at.keys()) < len(visible_at) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    elapsed = time.monotonic() - started
+    done.set()
+    runtime.scheduler.shutdown(wait=True)
+    polls = [r for r in x.requests_to(r"/2/users/\d+/mentions$") if r.at >= started]
+    throttled = [r for r in x.requests if r.response is not None and r.response.status == 429]
+    x.stop()
+    slack.stop()
+    lags = [carded_at[t] - visible_at[t] for t in visible_at if t in carded_at]
+    stored = {
+        row["id"]: from_iso(row["stored_at"]).timestamp()
+        for row in runtime.store.db.query("SELECT id, stored_at FROM tweets")
+    }
+    to_store = [stored[t] - wall_visible[t] for t in wall_visible if t in stored]
+    posting = [
+        row[0]
+        for row in runtime.store.db.execute(
+            "SELECT (julianday(c.posted_at) - julianday(t.stored_at)) * 86400 FROM cases c JOIN tweets t "
+            "ON t.id = c.tweet_id WHERE c.posted_at IS NOT NULL"
+        )
+    ]
+    print(f"Live: {mentions} mentions at random moments over {seconds:.0f} s, default settings")
+    print(f"  carded {len(lags)} of {mentions}")
+    print(
+        "  visible on X → card in Slack: "
+        f"p50 {percentile(lags, 50):.2f} s · p90 {percentile(lags, 90):.2f} s · p99 {percentile(lags, 99):.2f} s · "
+        f"max {max(lags):.2f} s (targets: p50 ≤ 3 s, p99 ≤ 8 s)"
+    )
+    print(
+        f"    of which visible → stored: p50 {percentile(to_store, 50):.2f} s · p90 {percentile(to_store, 90):.2f} s; "
+        f"stored → card recorded: p50 {percentile(posting, 50):.2f} s · p90 {percentile(posting, 90):.2f} s"
+    )
+    print(
+        f"  mention polls: {len(polls)} in {elapsed:.0f} s = {len(polls) / elapsed * 900:.0f} per 15 min "
+        f"(limit {LIMITS_2026['users/mentions']}) · answers with 429: {len(throttled)}"
+    )
+
+
+def simulated_day(mentions: int, hours: float, seed: int, step: float) -> None:
+    rng = random.Random(seed)
+    x, slack = FakeX(), FakeSlack(channels=(QUEUE,))
+    x.endpoint_limits.update(LIMITS_2026)
+    x.start()
+    slack.start()
+    clock_now = [datetime.now(UTC).timestamp() - hours * 3600]
+    clock = lambda: clock_now[0]  # noqa: E731
+    x.clock = clock
+    runtime = build_runtime(settings_for(x, slack, tempfile.mkdtemp(prefix="perch-day-"), X_READ_DMS="false"))
+    runtime.ingestor.clock = clock
+    runtime.x.clock = clock
+    span = hours * 3600
+    moments = sorted(rng.uniform(60, span) for _ in range(mentions))
+    pending = []
+    for n, moment in enumerate(moments):
+        created = datetime.fromtimestamp(clock_now[0] + moment, UTC)
+        pending.append(
+            (clock_now[0] + moment, x.add_tweet(f"@Delta help {n}", f"c{n}", created_at=created, visible=False))
+        )
+    returned = [0]
+    original = x.finish
+
+    def count(request, response):
+        if "/mentions" in request.path and isinstance(response.body, dict):
+            returned[0] += len(response.body.get("data") or [])
+        return original(request, response)
+
+    x.finish = count
+    stored_at: dict[str, float] = {}
+    end = clock_now[0] + span + 60
+    wall = time.monotonic()
+    index = 0
+    while clock_now[0] < end:
+        while index < len(pending) and pending[index][0] <= clock_now[0]:
+            x.publish(pending[index][1])
+            index += 1
+        report = runtime.ingestor.run()
+        if report.stored:
+            for row in runtime.store.db.query("SELECT id FROM tweets"):
+                stored_at.setdefault(row["id"], clock_now[0])
+        clock_now[0] += step
+    x.stop()
+    slack.stop()
+    new = runtime.store.db["tweets"].count
+    visible = {tweet_id: at for at, tweet_id in pending}
+    lags = [stored_at[t] - visible[t] for t in visible if t in stored_at]
+    print(
+        f"\nA simulated {hours:g} h: {mentions} mentions at random moments, ingest job every {step:g} s of driven time"
+    )
+    print(f"  stored {new} of {mentions}; X returned {returned[0]} posts from the mentions timeline")
+    print(
+        f"  posts read per new post: {returned[0] / max(new, 1):.3f} "
+        f"(re-reads per new post {max(returned[0] - new, 0) / max(new, 1):.3f}; target ≤ 1.1)"
+    )
+    print(
+        f"  visible → stored (simulated): p50 {percentile(lags, 50):.1f} s · p90 {percentile(lags, 90):.1f} s · "
+        f"max {max(lags):.1f} s · wall time {time.monotonic() - wall:.0f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mentions", type=int, default=60)
+    parser.add_argument("--seconds", type=float, default=180)
+    parser.add_argument("--day-mentions", type=int, default=2000)
+    parser.add_argument("--hours", type=float, default=24)
+    parser.add_argument("--step", type=float, default=3.0, help="driven seconds between two ingest runs")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    live(args.mentions, args.seconds, args.seed)
+    simulated_day(args.day_mentions, args.hours, args.seed, args.step)
+
+
+if __name__ == "__main__":
+    main()
