@@ -127,6 +127,7 @@ def build_runtime(settings: Settings) -> Runtime:
             settings.slack_report_channel,
             timezone=settings.report_timezone,
             sla_minutes=settings.sla_first_response_minutes,
+            prices=settings.x_prices,
         )
         if settings.slack_report_channel
         else None
@@ -158,6 +159,8 @@ def build_runtime(settings: Settings) -> Runtime:
             ingestor,
             no_poll_minutes=settings.health_no_poll_minutes,
             no_mentions_hours=settings.health_no_mentions_hours,
+            budget=settings.x_monthly_budget_usd,
+            prices=settings.x_prices,
         ),
     )
     return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders, bulk, grouper)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.domain.spend import Prices
 from bot.domain.zones import time_zone
 from bot.slack.ids import CHANNEL_ID, CONVERSATION_ID, USERGROUP_ID
 
@@ -38,6 +39,8 @@ class Settings:
     x_api_url: str = X_DEFAULT_API_URL
     x_search_queries: tuple[str, ...] = ()
     x_reply_anywhere: bool = False  # an Enterprise plan: X's "summoned replies only" rule does not apply
+    x_prices: Prices = field(default_factory=Prices)  # X's pay-per-use rates, for the spend estimate
+    x_monthly_budget_usd: float | None = None  # warn at 80 %, at 100 % stop searches and sweeps
     x_read_dms: bool = True  # read the brand's DMs into cases (the X app needs DM read permission)
     slack_dm_channel: str | None = None  # a private channel for the cases DMs open (default: the queue)
     poll_interval_seconds: float | None = None  # unset: each source paced by X's rate-limit headers
@@ -92,6 +95,17 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         surge_threshold=reader.count("SURGE_THRESHOLD", 30),
         x_reply_anywhere=reader.flag("X_REPLY_ANYWHERE", False),
         x_read_dms=reader.flag("X_READ_DMS", True),
+        x_prices=Prices(
+            owned_read=reader.non_negative_number("X_PRICE_OWNED_READ_USD", Prices.owned_read, unit="dollars"),
+            post_read=reader.non_negative_number("X_PRICE_POST_READ_USD", Prices.post_read, unit="dollars"),
+            dm_read=reader.non_negative_number("X_PRICE_DM_READ_USD", Prices.dm_read, unit="dollars"),
+            post_create=reader.non_negative_number("X_PRICE_POST_CREATE_USD", Prices.post_create, unit="dollars"),
+            post_create_with_link=reader.non_negative_number(
+                "X_PRICE_POST_CREATE_WITH_LINK_USD", Prices.post_create_with_link, unit="dollars"
+            ),
+            dm_create=reader.non_negative_number("X_PRICE_DM_CREATE_USD", Prices.dm_create, unit="dollars"),
+        ),
+        x_monthly_budget_usd=reader.optional_positive_number("X_MONTHLY_BUDGET_USD", unit="dollars"),
         slack_dm_channel=reader.optional_match("SLACK_DM_CHANNEL", CHANNEL_ID, "a channel id such as G0123456789"),
         surge_window_minutes=reader.positive_number("SURGE_WINDOW_MINUTES", 5.0, unit="minutes"),
         bulk_reply_interval_seconds=reader.positive_number("BULK_REPLY_INTERVAL_SECONDS", 36.0),

@@ -294,6 +294,11 @@ def _m011_direct_messages(db: sqlite_utils.Database) -> None:
     cases.create_index(["author_id", "status"])
 
 
+def _m012_x_usage(db: sqlite_utils.Database) -> None:
+    """What Perch read from X, one row per item per UTC day per kind (X bills an item once a day)."""
+    db.table("x_usage").create({"day": str, "kind": str, "item_id": str}, pk=("day", "kind", "item_id"))
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_core,
     _m002_agent_actions,
@@ -306,4 +311,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m009_send_attempts,
     _m010_summoned,
     _m011_direct_messages,
+    _m012_x_usage,
 ]

@@ -12,8 +12,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.chart import report_chart
 from bot.blocks.reports import report_blocks, report_text
+from bot.domain.spend import Prices, cost
 from storage.db import Store
 from storage.metrics import build_report
+from storage.usage import usage_between
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ class Digest:
         timezone: str,
         sla_minutes: float,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        prices: Prices | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -36,6 +39,7 @@ class Digest:
         self.timezone = timezone
         self.sla_minutes = sla_minutes
         self.now = now
+        self.prices = prices or Prices()
 
     def run(self) -> bool:
         """Post yesterday's figures (and the chart); False when Slack refused, which is logged."""
@@ -46,11 +50,17 @@ class Digest:
         report = build_report(
             self.store.db, start, today, now=now, timezone=self.timezone, sla_minutes=self.sla_minutes
         )
+        yesterday = (now.astimezone(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
+        spent = cost(usage_between(self.store.db, yesterday, yesterday), self.prices)
+        spend = {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"X spend on {yesterday} (UTC, estimate): ${spent:,.2f}"}],
+        }
         try:
             self.client.chat_postMessage(
                 channel=self.channel,
                 text=report_text(report, label),
-                blocks=report_blocks(report, label, "agent"),
+                blocks=[*report_blocks(report, label, "agent"), spend],
                 unfurl_links=False,
             )
             self.client.files_upload_v2(

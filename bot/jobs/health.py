@@ -14,10 +14,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.common import duration
 from bot.blocks.mrkdwn import escape_within
+from bot.domain.spend import Prices, cost, month_bounds
 from bot.jobs.ingest import MENTIONS, Ingestor
 from storage.alarms import Alarm, active_alarms, drop_alarm, newest_stored_at, raise_alarm, record_alarm_posted
 from storage.db import Store, from_iso
 from storage.dms import DM_SOURCE
+from storage.usage import usage_between
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ class HealthMonitor:
         no_poll_minutes: float,
         no_mentions_hours: float,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        budget: float | None = None,
+        prices: Prices | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -42,10 +46,14 @@ class HealthMonitor:
         self.no_mentions = timedelta(hours=no_mentions_hours)
         self.now = now
         self.started = now()
+        self.budget = budget  # X_MONTHLY_BUDGET_USD
+        self.prices = prices or Prices()
 
     def run(self) -> dict[str, str]:
-        """Raise what is wrong now, clear what is not; returns the alarms that are up."""
+        """Raise what is wrong now, clear what is not; returns the alarms that are up. Over the monthly X
+        budget, the ingest job stops what costs most and is least asked for (searches, sweeps)."""
         problems = self.problems()
+        self.ingestor.over_budget = "x_budget" in problems
         active = active_alarms(self.store.db)
         for name, text in problems.items():
             if name not in active:
@@ -92,6 +100,7 @@ class HealthMonitor:
                 "X's monthly usage cap for Perch's app is reached: nothing is being read from X until the cap "
                 "lifts. Raise it in the X developer console; Perch asks X every 10 minutes."
             )
+        found.update(self._budget_problems(now))
         mentions = states.get(MENTIONS)
         last_good = (
             datetime.fromtimestamp(mentions.last_success, UTC) if mentions and mentions.last_success else self.started
@@ -108,6 +117,27 @@ class HealthMonitor:
                 "that the X account and app still have access."
             )
         return found
+
+    def _budget_problems(self, now: datetime) -> dict[str, str]:
+        if self.budget is None:
+            return {}
+        spent = cost(usage_between(self.store.db, *month_bounds(now)), self.prices)
+        if spent >= self.budget:
+            return {
+                "x_budget": (
+                    f"Perch's X spend this month (about ${spent:,.2f}) has reached X_MONTHLY_BUDGET_USD "
+                    f"(${self.budget:,.2f}). To stay within it, tracked searches and late-post sweeps are paused "
+                    "until the month ends or the budget is raised; mentions and DMs are still read."
+                )
+            }
+        if spent >= 0.8 * self.budget:
+            return {
+                "x_budget_80": (
+                    f"Perch's X spend this month is about ${spent:,.2f}, {spent / self.budget:.0%} of "
+                    f"X_MONTHLY_BUDGET_USD (${self.budget:,.2f}); at 100 % tracked searches pause."
+                )
+            }
+        return {}
 
     def _raise(self, name: str, text: str) -> None:
         """Recorded before it is posted (a restart must not post it again); dropped if Slack refuses."""

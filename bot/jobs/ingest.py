@@ -42,6 +42,7 @@ from storage.dms import DM_SOURCE, store_dms
 from storage.replies import record_outside_replies
 from storage.triage import case_texts, set_suggestions, set_triage
 from storage.tweets import Cursor, StoreResult, Tweet, advance_cursor, get_cursor, store_tweets, tweet_order
+from storage.usage import DM_READ, OWNED_READ, POST_READ, record_reads
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,9 @@ class Ingestor:
         self.states: dict[str, SourceState] = {}
         self.read_dms = read_dms
         self._dm_sweep: DMSweep | None = None
+        # Over the monthly X budget (the health job decides): tracked searches and sweeps stop, the
+        # brand's own mentions and DMs (customers who asked) go on.
+        self.over_budget = False
 
     def run(self) -> IngestReport:
         report = IngestReport()
@@ -167,6 +171,7 @@ class Ingestor:
         sweep = self._dm_sweep
         fetch = read_dm_events(self.x, self._window_start(get_cursor(db, DM_SOURCE)), sweep.token if sweep else None)
         report.sources_polled.append(DM_SOURCE)
+        record_reads(db, DM_READ, (e.id for e in fetch.events), self._day())
         seen = [c for c in (sweep.newest if sweep else None, newest_dm(fetch.events)) if c is not None]
         newest = max(seen, key=lambda c: (c.newest_at, int(c.newest_id))) if seen else None
         self._dm_sweep = DMSweep(fetch.resume_token, newest) if fetch.resume_token else None
@@ -239,10 +244,11 @@ class Ingestor:
         store: Callable[[list[Tweet], Cursor | None, IngestReport], None] | None = None,
     ) -> None:
         state = self.states.setdefault(source, SourceState())
-        if self.clock() < state.not_before:
+        if self.clock() < state.not_before or (self.over_budget and endpoint == SEARCH_ENDPOINT):
             return
         cursor = get_cursor(self.store.db, source)
-        sweep = cursor is None or state.last_sweep is None or self.clock() - state.last_sweep >= SWEEP_SECONDS
+        sweep_due = state.last_sweep is None or self.clock() - state.last_sweep >= SWEEP_SECONDS
+        sweep = cursor is None or state.last_sweep is None or (sweep_due and not self.over_budget)
         if cursor is None or state.last_sweep is None:  # the first poll since start-up: catch up by time
             window = Window(self._window_start(cursor))
         elif sweep:  # back far enough that a post indexed up to `overlap` late is seen by one sweep
@@ -252,6 +258,8 @@ class Ingestor:
         fetch = fetcher(window)
         report.sources_polled.append(source)
         state.polled(self.clock())
+        kind = POST_READ if endpoint == SEARCH_ENDPOINT else OWNED_READ
+        record_reads(self.store.db, kind, (t.id for t in fetch.tweets), self._day())
         new_cursor = _newest(source, fetch.tweets) if fetch.complete else None
         (store or self._store_customers)(fetch.tweets, new_cursor, report)
         if fetch.error is not None:
@@ -312,6 +320,10 @@ class Ingestor:
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
+
+    def _day(self) -> str:
+        """Today's UTC date: X bills an item once per UTC day."""
+        return self._now().strftime("%Y-%m-%d")
 
     def _window_start(self, cursor: Cursor | None) -> datetime:
         now = self._now()

@@ -9,11 +9,13 @@ from slack_bolt import BoltContext
 from bot import __version__
 from bot.blocks.common import duration
 from bot.blocks.mrkdwn import escape_within, one_line, plural
+from bot.domain.spend import cost, forecast, month_bounds
 from bot.services import services
 from storage.db import from_iso
 from storage.incidents import incident_summaries
 from storage.queue import queue_stats
 from storage.tweets import all_cursors
+from storage.usage import usage_between
 
 
 def status_text(context: BoltContext) -> str:
@@ -46,6 +48,12 @@ def status_text(context: BoltContext) -> str:
             f"• 🌊 Surge “{escape_within(one_line(incident.label), 80)}” since "
             f"{from_iso(incident.opened_at):%H:%M} UTC: {incident_waiting} waiting"
         )
+    spent = cost(usage_between(perch.store.db, *month_bounds(now)), perch.settings.x_prices)
+    budget = perch.settings.x_monthly_budget_usd
+    lines.append(
+        f"• X spend this month (estimate): ${spent:,.2f} · at this pace ${forecast(spent, now):,.2f} by month end"
+        + (f" · budget ${budget:,.2f} ({spent / budget:.0%})" if budget else "")
+    )
     for endpoint, (remaining, reset_at) in sorted(perch.x.limits.items()):
         reset = datetime.fromtimestamp(reset_at, UTC).strftime("%H:%M UTC")
         lines.append(f"• X `{endpoint}`: {remaining} calls left until {reset}")
