@@ -41,6 +41,11 @@ def snowflake(moment: datetime, sequence: int = 0) -> str:
     return str(((int(moment.timestamp() * 1000) - TWITTER_EPOCH_MS) << 22) + (sequence & 0x3FFFFF))
 
 
+def snowflake_time(post_id: str) -> datetime:
+    """When an X id was made (its top bits are milliseconds since X's epoch)."""
+    return datetime.fromtimestamp(((int(post_id) >> 22) + TWITTER_EPOCH_MS) / 1000, UTC)
+
+
 def x_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
@@ -315,6 +320,15 @@ class FakeX(FakeServer):
                         "parameters": {"start_time": [q["start_time"]]},
                         "message": f"Invalid 'start_time':'{q['start_time']}'. 'start_time' must be on or "
                         f"after {earliest:%Y-%m-%dT%H:%MZ}",
+                    }
+                )
+            since = q.get("since_id", "")
+            if since.isdigit() and snowflake_time(since) < earliest:
+                errors.append(
+                    {
+                        "parameters": {"since_id": [since]},
+                        "message": f"Invalid 'since_id':'{since}'. 'since_id' must be a post id created after "
+                        f"{earliest:%Y-%m-%dT%H:%MZ}",
                     }
                 )
             if end is not None and end > now - SEARCH_END_TIME_LAG:

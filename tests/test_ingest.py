@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.jobs.ingest import SWEEP_SECONDS
 from fakes.server import Response
@@ -351,3 +351,19 @@ def status_text_of(bot) -> str:
     from handlers.commands.status import status_text
 
     return status_text({"perch": bot.services})
+
+
+def test_a_quiet_search_whose_cursor_is_past_x_s_seven_days_asks_by_time(make_bot, fake_x, fake_slack):
+    """X refuses a recent-search `since_id` older than its seven days: such a cursor is asked by time."""
+    clock = Clock(time.time())
+    fake_x.add_tweet("Delta luggage gone", "bystander", created_at=minutes_ago(60))
+    bot = make_bot(clock, X_SEARCH_QUERIES="Delta luggage")
+    cycle(bot)
+    clock.advance(timedelta(days=8).total_seconds())  # a week and a day with no new hit
+    cycle(bot)  # a sweep, by time: nothing new
+    clock.advance(5)
+    fake_x.add_tweet("Delta luggage lost again", "another", created_at=datetime.fromtimestamp(clock.now - 20, UTC))
+    cycle(bot)  # a fast poll: its cursor is past X's reach
+    answers = fake_x.requests_to(r"/search/recent$")
+    assert all(r.response is not None and r.response.status == 200 for r in answers)
+    assert "since_id" not in answers[-1].query and bot.store.db["tweets"].count == 2

@@ -230,3 +230,17 @@ def test_kill_9_while_a_reply_is_on_its_way_to_x_sends_it_exactly_once(
     assert db.execute("SELECT first_response_at IS NOT NULL FROM cases").fetchone()[0] == 1
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0
+
+
+def test_sigterm_while_x_drips_an_answer_exits_within_the_answer_deadline(start_bot, fake_x, fake_slack):
+    """A poll stuck on an answer X sends a byte at a time does not hold the process: SIGTERM stops the
+    scheduler, the poll gives up at the X client's whole-answer deadline, and the process exits."""
+    fake_x.add_tweet("@Delta anyone there?", "patient", created_at=minutes_ago(2))
+    process, _ = start_bot()
+    wait_until(lambda: fake_slack.top_level())
+    fake_x.script(r"/mentions$", mode="slow", drip=0.5, times=1000)  # minutes per answer, if nothing stops it
+    polls = len(fake_x.requests_to(r"/mentions$"))
+    wait_until(lambda: len(fake_x.requests_to(r"/mentions$")) > polls)  # a poll is reading the drip now
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=40) == 0, "bounded by the answer deadline (15 s), not by X"
+    assert "Perch stopped" in process.stdout.read()

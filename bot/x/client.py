@@ -34,6 +34,7 @@ DM_EVENTS = "dm_events"
 MENTIONS_ENDPOINT, OWN_ENDPOINT, SEARCH_ENDPOINT = "users/mentions", "users/tweets", "tweets/search/recent"
 MENTIONS_TIMELINE_CAP = 800  # the mentions timeline never returns more than the newest 800
 SEARCH_RECENT_REACH = timedelta(days=7)
+X_EPOCH_MS = 1288834974657  # the start of X's snowflake ids
 SEARCH_END_TIME_LAG = timedelta(seconds=11)  # X refuses an end_time less than 10 s before the request
 
 TWEET_FIELDS = [
@@ -260,6 +261,8 @@ class XClient:
         marked incomplete, so the caller keeps its cursor and asks again once X can answer for it."""
         now = datetime.fromtimestamp(self.clock(), UTC)
         earliest = now - SEARCH_RECENT_REACH + timedelta(minutes=1)
+        if since_id and post_time(since_id) < earliest:  # X refuses a since_id older than its 7 days
+            since_id = None
         if start_time is None or start_time < earliest:
             start_time = earliest
         pulled_back = end_time is not None and end_time > now - SEARCH_END_TIME_LAG
@@ -362,6 +365,14 @@ class XClient:
                 reset_at = int(self.clock()) + (retry_after if retry_after is not None else 60)
         if remaining is not None and reset_at is not None:
             self.limits[endpoint] = (remaining, float(reset_at))
+
+
+def post_time(post_id: str) -> datetime:
+    """When X made a post id (snowflake: milliseconds since X's epoch in the top bits)."""
+    try:
+        return datetime.fromtimestamp(((int(post_id) >> 22) + X_EPOCH_MS) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return datetime.fromtimestamp(0, UTC)
 
 
 def _int_header(headers: Any, name: str) -> int | None:
