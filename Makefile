@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check format run run-http bench clean
+.PHONY: demo test lint check format run run-http bench doctor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ run: $(STAMP)
 
 run-http: $(STAMP)
 	$(BIN)/python -m bot --http
+
+# Check the configuration (.env or the environment) against Slack and X: one line per check, ✓ or ✗ with the fix.
+doctor: $(STAMP)
+	$(BIN)/python -m bot doctor
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -74,9 +74,8 @@ def build_app(settings: Settings, client: WebClient, services: Services) -> App:
     return app
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    store = Store(settings.database_path)
-    x = XClient(
+def x_client(settings: Settings) -> XClient:
+    return XClient(
         base_url=settings.x_api_url,
         api_key=settings.x_api_key,
         api_secret=settings.x_api_secret,
@@ -84,9 +83,18 @@ def build_runtime(settings: Settings) -> Runtime:
         access_token_secret=settings.x_access_token_secret,
         bearer_token=settings.x_bearer_token,
     )
-    slack = web_client(
+
+
+def slack_client(settings: Settings) -> WebClient:
+    return web_client(
         settings.slack_bot_token, settings.slack_api_url, post_interval=settings.slack_channel_post_interval_seconds
     )
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    store = Store(settings.database_path)
+    x = x_client(settings)
+    slack = slack_client(settings)
     grouper = SurgeGrouper(store, threshold=settings.surge_threshold, window_minutes=settings.surge_window_minutes)
     poster = Poster(
         store,

@@ -20,8 +20,9 @@ from typing import Any
 from dotenv import find_dotenv, load_dotenv
 
 from bot import __version__
-from bot.app import Runtime, build_runtime
+from bot.app import Runtime, build_runtime, slack_client, x_client
 from bot.config import ConfigError, Settings, load_settings
+from bot.doctor import can_post, doctor
 
 log = logging.getLogger("bot")
 
@@ -35,21 +36,35 @@ def main(argv: list[str] | None = None) -> int:
         "--http", action="store_true", help="serve Slack's HTTP requests on PORT instead of using Socket Mode"
     )
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on in HTTP mode")
-    parser.add_argument("task", nargs="*", help="`locations import FILE`: load locations from a CSV file")
+    parser.add_argument(
+        "task",
+        nargs="*",
+        help="`doctor`: check the configuration against Slack and X; `locations import FILE`: load locations",
+    )
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True), override=False)
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    if args.task:
+    if args.task and args.task != ["doctor"]:
         return run_task(args.task)
     try:
         settings = load_settings(http_mode=args.http)
     except ConfigError as error:
         print(f"perch: configuration error: {error}", file=sys.stderr)
+        if args.task:
+            print(f"✗ Settings: {error}.")
         return 2
+    if args.task:
+        return run_doctor(settings)
     try:
         runtime = build_runtime(settings)
     except sqlite3.Error as error:  # read-only file or folder, a disk that is full, not a database
         print(f"perch: cannot open the database {settings.database_path}: {error}", file=sys.stderr)
+        return 2
+    blocked = [f for f in can_post(settings, runtime.slack) if not f.ok]
+    if blocked:  # nothing Perch does could reach Slack: say why now, not as failed posts in the log
+        for finding in blocked:
+            print(f"perch: {finding.line}", file=sys.stderr)
+        print("perch: not starting; `python -m bot doctor` checks the rest", file=sys.stderr)
         return 2
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -70,6 +85,15 @@ def main(argv: list[str] | None = None) -> int:
         runtime.scheduler.shutdown(wait=True)
         log.info("Perch stopped")
     return 0
+
+
+def run_doctor(settings: Settings) -> int:
+    """One line per check; exit 1 when something is wrong (the lines say what to do)."""
+    print("✓ Settings: every setting is valid.")
+    findings = doctor(settings, slack_client(settings), x_client(settings))
+    for finding in findings:
+        print(finding.line)
+    return 0 if all(f.ok for f in findings) else 1
 
 
 def run_task(task: list[str]) -> int:

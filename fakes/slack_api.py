@@ -70,6 +70,10 @@ class FakeSlack(FakeServer):
     def __init__(self, channels: tuple[str, ...] = ("C0QUEUE",), bot_token_prefix: str = "xoxb-") -> None:
         super().__init__()
         self.channels = set(channels)
+        self.not_member: set[str] = set()  # channels that exist but Perch was not invited to
+        # What the bot token was granted (Slack sends it in `x-oauth-scopes` on every Web API answer).
+        self.scopes = ["chat:write", "channels:history", "groups:history", "commands", "usergroups:read"]
+        self.scopes += ["files:write", "im:write"]
         self.messages: list[Message] = []
         self.ephemerals: list[Message] = []
         self.updates: list[dict[str, Any]] = []
@@ -139,7 +143,9 @@ class FakeSlack(FakeServer):
             return Response(200, {"ok": False, "error": "unknown_method"})
         if method == "chat.postMessage" and self._over_channel_limit(params.get("channel", "")):
             return Response(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
-        return Response(200, handler(params))
+        if method == "chat.postMessage" and params.get("channel") in self.not_member:
+            return Response(200, {"ok": False, "error": "not_in_channel"})
+        return Response(200, handler(params), {"x-oauth-scopes": ",".join(self.scopes)})
 
     def _over_channel_limit(self, channel: str) -> bool:
         """Refuse a message that arrives sooner than `channel_interval` after the last one accepted."""
@@ -356,6 +362,31 @@ class FakeSlack(FakeServer):
                     }
                 )
         return {"ok": True, "files": [{"id": item["id"], "title": item.get("title")} for item in files]}
+
+    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel", "")
+        if channel not in self.channels and channel not in self.not_member:
+            return {"ok": False, "error": "channel_not_found"}
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel,
+                "name": f"channel-{channel.lower()}",
+                "is_channel": channel.startswith("C"),
+                "is_private": channel.startswith("G"),
+                "is_member": channel not in self.not_member,
+                "is_archived": False,
+            },
+        }
+
+    def _usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "usergroups": [
+                {"id": group, "handle": f"group-{group.lower()}", "name": group, "user_count": len(users)}
+                for group, users in sorted(self.usergroups.items())
+            ],
+        }
 
     def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         """Socket Mode: an app-level token gets the WebSocket URL (when a socket fake is attached)."""

@@ -198,7 +198,7 @@ class XClient:
                 return str(event.get("id"))
         return None
 
-    def dm_page(self, token: str | None) -> dict[str, Any]:
+    def dm_page(self, token: str | None, max_results: int = PAGE_SIZE) -> dict[str, Any]:
         """One page of the brand's DM events, newest first (`GET /2/dm_events`): `bot.x.dms` pages."""
         return self._call(
             DM_EVENTS,
@@ -207,10 +207,18 @@ class XClient:
                 event_types="MessageCreate",
                 expansions=DM_EXPANSIONS,
                 user_fields=DM_USER_FIELDS,
-                max_results=PAGE_SIZE,
+                max_results=max_results,
                 pagination_token=token,
                 user_auth=True,
             ),
+        )
+
+    def probe_search(self, query: str) -> None:
+        """One small recent search with the app-only token (at most ten posts): does the token work?"""
+        client = self.app_client or self.user_client
+        self._call(
+            SEARCH_ENDPOINT,
+            lambda: client.search_recent_tweets(query, max_results=10, user_auth=self.app_client is None),
         )
 
     def spacing(self, endpoint: str, reserve: int | None = None) -> float | None:
