@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check format run run-http bench doctor clean
+.PHONY: demo test lint check format run run-http bench doctor screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,16 @@ run-http: $(STAMP)
 # Check the configuration (.env or the environment) against Slack and X: one line per check, ✓ or ✗ with the fix.
 doctor: $(STAMP)
 	$(BIN)/python -m bot doctor
+
+# Pictures of what Perch posts (docs/screenshots/*.png), drawn from a demo run by a headless Chromium.
+# Finds Chromium on PATH (or CHROMIUM=/path); as root on Debian/Ubuntu it installs it with apt-get.
+screenshots: $(STAMP)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null \
+	  || [ -n "$$CHROMIUM" ] \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	       && apt-get install -y -q chromium fonts-noto-color-emoji >/dev/null; } \
+	  || { echo "make screenshots needs Chromium: sudo apt-get install chromium fonts-noto-color-emoji (or set CHROMIUM=/path/to/chrome)"; exit 1; }
+	$(BIN)/python tools/screenshots.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from bot.app import build_runtime
@@ -61,6 +62,13 @@ MENTIONS = 36
 
 
 def main() -> int:
+    run()
+    return 0
+
+
+def run() -> tuple[FakeSlack, FakeX, Any]:
+    """The whole demo; returns the stand-ins (stopped, their messages kept) and the bot's runtime, so
+    `tools/screenshots.py` can draw what Perch posted."""
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         os.environ.pop(name, None)
     configure_logging("WARNING")
@@ -128,7 +136,7 @@ def main() -> int:
         x.stop()
         slack.stop()
     _print_database(runtime)
-    return 0
+    return slack, x, runtime
 
 
 def _feed(x: FakeX) -> tuple[int, list]:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 
 from fakes.block_kit import check_message, check_view, parse_json
 from fakes.server import FakeServer, Recorded, Response
+from fakes.slack_render import drawing_problem
 
 PING = re.compile(r"<(!channel|!here|!everyone|@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+)[^>]*>")
 
@@ -126,7 +127,7 @@ class FakeSlack(FakeServer):
         request.params = params
         method = request.path.removeprefix("/api/")
         if request.path.startswith("/response_url/"):
-            problem = check_message(params)
+            problem = check_message(params) or drawing_problem(parse_json(params.get("blocks")) or [])
             if problem:
                 self.block_errors.append(problem)
                 return Response(200, {"ok": False, "error": "invalid_blocks"})
@@ -177,7 +178,7 @@ class FakeSlack(FakeServer):
             self.channels.add(channel)
         if channel not in self.channels:
             return {"ok": False, "error": "channel_not_found"}
-        problem = check_message(params)
+        problem = check_message(params) or drawing_problem(parse_json(params.get("blocks")) or [])
         if problem:
             self.block_errors.append(problem)
             return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
@@ -203,7 +204,7 @@ class FakeSlack(FakeServer):
             return {"ok": False, "error": "channel_not_found"}
         if not params.get("user"):
             return {"ok": False, "error": "user_not_in_channel"}
-        problem = check_message(params)
+        problem = check_message(params) or drawing_problem(parse_json(params.get("blocks")) or [])
         if problem:
             self.block_errors.append(problem)
             return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
@@ -219,7 +220,7 @@ class FakeSlack(FakeServer):
         return {"ok": True, "message_ts": message.ts}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        problem = check_message(params)
+        problem = check_message(params) or drawing_problem(parse_json(params.get("blocks")) or [])
         if problem:
             self.block_errors.append(problem)
             return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
@@ -282,7 +283,7 @@ class FakeSlack(FakeServer):
         if not params.get("trigger_id"):
             return {"ok": False, "error": "invalid_trigger_id"}
         view = parse_json(params.get("view")) or {}
-        problem = check_view(view)
+        problem = check_view(view) or drawing_problem(view.get("blocks") or [])
         if problem:
             self.block_errors.append(problem)
             return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [problem]}}
@@ -300,7 +301,7 @@ class FakeSlack(FakeServer):
         view = parse_json(params.get("view")) or {}
         if view.get("type") != "home" or not params.get("user_id"):
             return {"ok": False, "error": "invalid_arguments"}
-        problem = check_view(view)
+        problem = check_view(view) or drawing_problem(view.get("blocks") or [])
         if problem:
             self.block_errors.append(problem)
             return {"ok": False, "error": "invalid_blocks"}
@@ -310,7 +311,7 @@ class FakeSlack(FakeServer):
 
     def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
         view = parse_json(params.get("view")) or {}
-        problem = check_view(view)
+        problem = check_view(view) or drawing_problem(view.get("blocks") or [])
         if problem:
             self.block_errors.append(problem)
             return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [problem]}}
