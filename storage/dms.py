@@ -20,7 +20,7 @@ import sqlite_utils
 from storage.cases import reopen, touch_card
 from storage.db import from_iso, new_id, rows_as, to_iso, utc_now, writing
 from storage.events import record_event
-from storage.replies import mark_sent
+from storage.replies import mark_sent, record_sent_elsewhere
 from storage.tweets import Cursor, advance_cursor, storable
 
 log = logging.getLogger(__name__)
@@ -171,36 +171,7 @@ def _brand_sent(db: sqlite_utils.Database, dm: DirectMessage, customer: str, res
     case_id = _open_case_of(db, customer) or _recently_resolved_case_of(db, customer, dm.created_at)
     if case_id is None:
         return  # the brand wrote to someone with no case: not the queue's business
-    reply_id = new_id(
-        db.table("replies").insert(
-            {
-                "case_id": case_id,
-                "idempotency_key": f"x:{dm.id}",
-                "kind": "dm",
-                "source": "x.com",
-                "status": "sent",
-                "text": storable(dm.text),
-                "dm_participant_id": customer,
-                "x_id": dm.id,
-                "created_at": dm.created_at,
-                "sent_at": dm.created_at,
-            }
-        )
-    )
-    db.execute(
-        "UPDATE cases SET first_response_at = CASE WHEN first_response_at IS NULL OR first_response_at > ? "
-        "THEN ? ELSE first_response_at END, card_version = card_version + 1, updated_at = ?, "
-        "status = CASE WHEN status IN ('new', 'claimed', 'replied') THEN 'in_dm' ELSE status END WHERE id = ?",
-        [dm.created_at, dm.created_at, utc_now(), case_id],
-    )
-    record_event(
-        db,
-        case_id,
-        "dm_sent",
-        "x.com",
-        {"reply_id": reply_id, "x_id": dm.id, "kind": "dm", "source": "x.com"},
-        at=dm.created_at,
-    )
+    reply_id = record_sent_elsewhere(db, case_id, "dm", dm.id, storable(dm.text), dm.created_at, participant=customer)
     db.execute("UPDATE dm_events SET reply_id = ?, case_id = ? WHERE id = ?", [reply_id, case_id, dm.id])
     result.answers += 1
 

@@ -207,38 +207,59 @@ def record_outside_replies(db: sqlite_utils.Database, brand_tweets: list[Any]) -
         if case_id is None:
             continue
         with writing(db):
-            reply_id = new_id(
-                db.table("replies").insert(
-                    {
-                        "case_id": case_id,
-                        "idempotency_key": f"x:{tweet.id}",
-                        "kind": "reply",
-                        "source": "x.com",
-                        "status": "sent",
-                        "text": tweet.text,
-                        "in_reply_to_tweet_id": tweet.in_reply_to_tweet_id,
-                        "x_id": tweet.id,
-                        "created_at": tweet.created_at,
-                        "sent_at": tweet.created_at,
-                    }
-                )
-            )
-            db.execute(
-                "UPDATE cases SET first_response_at = CASE WHEN first_response_at IS NULL OR first_response_at > ? "
-                "THEN ? ELSE first_response_at END, card_version = card_version + 1, updated_at = ?, "
-                "status = CASE WHEN status IN ('new', 'claimed') THEN 'replied' ELSE status END WHERE id = ?",
-                [tweet.created_at, tweet.created_at, utc_now(), case_id],
-            )
-            record_event(
+            record_sent_elsewhere(
                 db,
                 case_id,
-                "replied",
-                "x.com",
-                {"reply_id": reply_id, "x_id": tweet.id, "kind": "reply", "source": "x.com"},
-                at=tweet.created_at,
+                "reply",
+                tweet.id,
+                tweet.text,
+                tweet.created_at,
+                in_reply_to=tweet.in_reply_to_tweet_id,
             )
         touched.append(case_id)
     return touched
+
+
+def record_sent_elsewhere(
+    db: sqlite_utils.Database,
+    case_id: int,
+    kind: str,
+    x_id: str,
+    text: str,
+    at: str,
+    *,
+    in_reply_to: str | None = None,
+    participant: str | None = None,
+) -> int:
+    """A reply or DM the brand sent on x.com (not through Perch): recorded as sent, and the case's
+    response from then on (its first response, if it came first). Returns the reply row's id."""
+    reply_id = new_id(
+        db.table("replies").insert(
+            {
+                "case_id": case_id,
+                "idempotency_key": f"x:{x_id}",
+                "kind": kind,
+                "source": "x.com",
+                "status": "sent",
+                "text": text,
+                "in_reply_to_tweet_id": in_reply_to,
+                "dm_participant_id": participant,
+                "x_id": x_id,
+                "created_at": at,
+                "sent_at": at,
+            }
+        )
+    )
+    answered = "('new', 'claimed')" if kind == "reply" else "('new', 'claimed', 'replied')"
+    db.execute(
+        "UPDATE cases SET first_response_at = CASE WHEN first_response_at IS NULL OR first_response_at > ? "
+        "THEN ? ELSE first_response_at END, card_version = card_version + 1, updated_at = ?, "
+        f"status = CASE WHEN status IN {answered} THEN ? ELSE status END WHERE id = ?",
+        [at, at, utc_now(), "replied" if kind == "reply" else "in_dm", case_id],
+    )
+    detail = {"reply_id": reply_id, "x_id": x_id, "kind": kind, "source": "x.com"}
+    record_event(db, case_id, "replied" if kind == "reply" else "dm_sent", "x.com", detail, at=at)
+    return reply_id
 
 
 def _known_reply(db: sqlite_utils.Database, tweet: Any) -> bool:

@@ -25,14 +25,8 @@ def run_for(runtime, fake_x, clock: Clock, seconds: int, *, arrivals: dict[int, 
     return stored_at
 
 
-def busiest_window(times: list[float]) -> int:
-    return max((sum(1 for t in times if start <= t < start + 900) for start in times), default=0)
-
-
-def test_by_default_mentions_are_polled_as_often_as_x_allows_and_never_meet_a_429(make_bot, fake_x, fake_slack):
-    fake_x.endpoint_limits.update({"users/mentions": 300, "users/tweets": 900})
-    clock = Clock(datetime.now(UTC).timestamp())
-    runtime = make_bot(clock, POLL_INTERVAL_SECONDS="")  # unset: X's headers pace each source
+def mention_poll_times(fake_x, clock: Clock) -> list[float]:
+    """The driven clock's time of every mention poll from now on (filled as X answers them)."""
     times: list[float] = []
     original = fake_x.finish
 
@@ -42,6 +36,18 @@ def test_by_default_mentions_are_polled_as_often_as_x_allows_and_never_meet_a_42
         return original(request, response)
 
     fake_x.finish = note
+    return times
+
+
+def busiest_window(times: list[float]) -> int:
+    return max((sum(1 for t in times if start <= t < start + 900) for start in times), default=0)
+
+
+def test_by_default_mentions_are_polled_as_often_as_x_allows_and_never_meet_a_429(make_bot, fake_x, fake_slack):
+    fake_x.endpoint_limits.update({"users/mentions": 300, "users/tweets": 900})
+    clock = Clock(datetime.now(UTC).timestamp())
+    runtime = make_bot(clock, POLL_INTERVAL_SECONDS="")  # unset: X's headers pace each source
+    times = mention_poll_times(fake_x, clock)
     arrivals = {600: "", 777: "", 1001: ""}
     stored = run_for(runtime, fake_x, clock, 1200, arrivals=arrivals)
     answers = fake_x.requests_to(MENTION_POLLS)
@@ -57,15 +63,7 @@ def test_a_tighter_plan_stretches_the_interval(make_bot, fake_x, fake_slack):
     fake_x.endpoint_limits["users/mentions"] = 15  # an older tier: 15 mention reads per 15 minutes
     clock = Clock(datetime.now(UTC).timestamp())
     runtime = make_bot(clock, POLL_INTERVAL_SECONDS="")
-    times: list[float] = []
-    original = fake_x.finish
-
-    def note(request, response):
-        if "/mentions" in request.path:
-            times.append(clock.now)
-        return original(request, response)
-
-    fake_x.finish = note
+    times = mention_poll_times(fake_x, clock)
     run_for(runtime, fake_x, clock, 1800)
     answers = fake_x.requests_to(MENTION_POLLS)
     assert all(r.response is not None and r.response.status == 200 for r in answers)

@@ -90,26 +90,26 @@ def reply_dm_modal(
     notice: str | None = None,
 ) -> dict[str, Any]:
     """Reply in DM: who, the DM conversation so far (only the agent sees a modal), saved replies, the box."""
-    lines = ["*DM conversation so far*"] if conversation else ["_No DMs in this case yet._"]
-    size = 30
-    for entry in conversation[-15:]:
-        if entry["direction"] == "in":
-            who, body = "Customer", safe_mrkdwn(one_line(entry["text"]), 300)
-        else:
-            who = "Brand" + (f" ({escape_within(one_line(clean(entry['who'])), 40)})" if entry["who"] else "")
-            body = escape_within(one_line(clean(entry["text"])), 300)
-        line = f"• *{who}*: {body}"
-        if size + utf16_len(line) + 1 > 2900:
-            break
-        lines.append(line)
-        size += utf16_len(line) + 1
+    entries = [
+        {
+            "who": "Customer" if e["direction"] == "in" else "Brand" + (f" ({e['who']})" if e["who"] else ""),
+            "text": e["text"],
+            "from_x": e["direction"] == "in",
+        }
+        for e in conversation
+    ]
+    shown = _thread_text(entries, "*DM conversation so far*", keep=15, each=300) if entries else ""
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
             "block_id": "who",
             "text": {"type": "mrkdwn", "text": author_line(card.author_name, card.author_handle)},
         },
-        {"type": "section", "block_id": "conversation", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
+        {
+            "type": "section",
+            "block_id": "conversation",
+            "text": {"type": "mrkdwn", "text": shown or "_No DMs in this case yet._"},
+        },
     ]
     if saved:
         blocks.append(_saved_block(saved))
@@ -228,14 +228,16 @@ def _tweet_section(card: CardData) -> dict[str, Any]:
     return {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _thread_text(thread: list[dict[str, Any]]) -> str:
-    """`• *who*: text` per entry, newest last, kept under the section limit. Entries from X carry
+def _thread_text(
+    thread: list[dict[str, Any]], title: str = "*Thread so far*", *, keep: int = 12, each: int = 200
+) -> str:
+    """`• *who*: text` per entry (the last `keep`), kept under the section limit. Entries from X carry
     X's HTML entities (`from_x`), what agents sent does not."""
-    lines, size = ["*Thread so far*"], 20
-    for entry in thread[-12:]:
-        who = escape_within(one_line(clean(entry["who"])), 40)
+    lines, size = [title], 30
+    for entry in thread[-keep:]:
+        who = escape_within(one_line(clean(entry["who"])), 60)
         raw = one_line(entry["text"])
-        text = safe_mrkdwn(raw, 200) if entry.get("from_x") else escape_within(one_line(clean(raw)), 200)
+        text = safe_mrkdwn(raw, each) if entry.get("from_x") else escape_within(one_line(clean(raw)), each)
         line = f"• *{who}*: {text}"
         if size + utf16_len(line) + 1 > 2900:
             break
