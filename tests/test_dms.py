@@ -53,6 +53,7 @@ def moved(serve, fake_x, fake_slack):
     public = next(b for b in view["blocks"] if b["block_id"] == "public")["element"]["initial_value"]
     assert submit(served, view, {"public": public, "private": "Hi! Your bag tag number, please?"}, "U0AGENT").text == ""
     wait_until(lambda: served.runtime.store.db["cases"].get(1)["status"] == "in_dm")
+    wait_until(lambda: events(served, "moved_to_dm"))  # recorded once the DM after the ack went out
     return Moved(served, card, fake_x.tweets[tweet].author_id, clock)
 
 

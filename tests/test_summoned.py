@@ -76,3 +76,22 @@ def test_xs_refusal_for_an_unsummoned_post_is_said_in_plain_words(serve, fake_x,
     error = answer.json()["errors"]["reply_text_0"]
     assert "X lets an app reply only to posts that @mention the brand or quote it" in error
     assert fake_x.posted == []
+
+
+def test_move_to_dm_on_a_post_x_lets_no_one_answer_sends_the_dm_alone(serve, fake_x, fake_slack):
+    search_hit = fake_x.add_tweet("flying delta today and the wifi is down", "quiet", created_at=minutes_ago(5))
+    served = serve(X_SEARCH_QUERIES="wifi", X_BEARER_TOKEN="app-token")
+    cycle(served.runtime)
+    card = cards_by_tweet(fake_slack)[search_hit]
+    served.click("move_to_dm", "U0AGENT", card.ts, value=str(card.metadata["event_payload"]["case_id"]))
+    wait_until(lambda: fake_slack.views)
+    view = fake_slack.views[-1]
+    assert "No public handoff" in json.dumps(view["blocks"]) and not any(
+        b.get("block_id") == "public" for b in view["blocks"]
+    )
+    empty = served.send(view_submission_body(view, {"private": "  "}, user="U0AGENT")).json()
+    assert "empty" in empty["errors"]["private"]
+    answer = served.send(view_submission_body(view, {"private": "Hi! Can we help with the wifi?"}, user="U0AGENT"))
+    assert answer.text == "" and fake_x.posted == []
+    assert [d["text"] for d in fake_x.dms] == ["Hi! Can we help with the wifi?"]
+    wait_until(lambda: served.runtime.store.db["cases"].get(1)["status"] == "in_dm")

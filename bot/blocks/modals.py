@@ -137,7 +137,33 @@ def reply_dm_modal(
     return modal(View.REPLY_DM, "Reply in DM", "Send DM", {"case_id": card.case_id, "version": version}, blocks)
 
 
-def move_to_dm_modal(card: CardData, brand_id: str) -> dict[str, Any]:
+NO_PUBLIC_HANDOFF = (
+    "No public handoff: X lets an app reply only to posts that @mention the brand or quote it, and this "
+    "one does neither. Only the private message below is sent (it reaches the customer if they accept DMs "
+    "from the brand)."
+)
+
+
+def move_to_dm_modal(card: CardData, brand_id: str, *, public_handoff: bool = True) -> dict[str, Any]:
+    """The handoff: a public reply with the DM link and a first DM; where X allows no public reply to
+    the post, the DM alone (then required)."""
+    if not public_handoff:
+        return modal(
+            View.MOVE_TO_DM,
+            "Move to DM",
+            "Send DM",
+            {"case_id": card.case_id, "public": False},
+            [
+                _tweet_section(card),
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": NO_PUBLIC_HANDOFF}]},
+                {
+                    "type": "input",
+                    "block_id": "private",
+                    "label": {"type": "plain_text", "text": "Private message"},
+                    "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000},
+                },
+            ],
+        )
     link = DM_LINK.format(brand_id=brand_id)
     public = (
         HANDOFF_TEMPLATE.format(handle=card.author_handle, link=link)

@@ -76,7 +76,8 @@ def open_move_to_dm(
         user, _ = clicker(body)
         tell(client, channel_of(body), user, f"Perch cannot reach X to build the DM link right now ({error}).")
         return
-    open_modal(client, body, move_to_dm_modal(case, brand.id))
+    summoned = case.summoned or services(context).settings.x_reply_anywhere
+    open_modal(client, body, move_to_dm_modal(case, brand.id, public_handoff=summoned))
 
 
 def open_reply_dm(

@@ -72,6 +72,9 @@ def _submit_move_to_dm(
     perch = services(context)
     _, public = submitted_text(view, "public")
     _, private = submitted_text(view, "private")
+    if json.loads(view.get("private_metadata") or "{}").get("public") is False:
+        _submit_dm_only(ack, body, view, context, private)  # X allows no public reply to this post
+        return
     case = _checked(perch, body, view, tweet_problem(public))
     if isinstance(case, str):
         ack(response_action="errors", errors={"public": case})
@@ -111,6 +114,27 @@ def _submit_move_to_dm(
             user,
             f"The public reply to @{case.author_handle} went out, but the DM did not: {dm.message}",
         )
+
+
+def _submit_dm_only(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, text: str) -> None:
+    """Move to DM where no public handoff is possible: the DM is the whole of it, sent before the ack so
+    X's answer (DMs closed, say) shows on the form."""
+    perch = services(context)
+    case = _checked(perch, body, view, dm_problem(text, required=True))
+    if isinstance(case, str):
+        ack(response_action="errors", errors={"private": case})
+        return
+    user, name = clicker(body)
+    sent = perch.outbox.dm(
+        case.case_id, case.author_id, text.strip(), key=f"view:{view['id']}:dm", agent=user, agent_name=name
+    )
+    if not _delivered(sent):
+        ack(response_action="errors", errors={"private": sent.message})
+        return
+    ack()
+    if sent.status == "sent":
+        mark_moved_to_dm(perch.store.db, case.case_id, user, {"dm": sent.status, "public": False})
+    perch.poster.sync_case(case.case_id)
 
 
 def submit_reply_dm(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
