@@ -53,10 +53,7 @@ def reply_modal(
         blocks.append(
             {"type": "section", "block_id": "thread", "text": {"type": "mrkdwn", "text": _thread_text(thread)}}
         )
-    if saved:
-        blocks.append(_saved_block(saved))
-    if notice:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": notice}]})
+    blocks += _before_the_box(saved, notice)
     blocks.append(
         {
             "type": "input",
@@ -111,10 +108,7 @@ def reply_dm_modal(
             "text": {"type": "mrkdwn", "text": shown or "_No DMs in this case yet._"},
         },
     ]
-    if saved:
-        blocks.append(_saved_block(saved))
-    if notice:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": notice}]})
+    blocks += _before_the_box(saved, notice)
     blocks.append(
         {
             "type": "input",
@@ -203,6 +197,15 @@ def move_to_dm_modal(card: CardData, brand_id: str, *, public_handoff: bool = Tr
             },
         ],
     )
+
+
+def _before_the_box(saved: list[dict[str, Any]], notice: str | None) -> list[dict[str, Any]]:
+    """What the Reply and Reply in DM modals show above their text box: the saved replies menu, and a
+    line for the agent (Perch's own words) when there is one."""
+    blocks = [_saved_block(saved)] if saved else []
+    if notice:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": notice}]})
+    return blocks
 
 
 def _saved_block(saved: list[dict[str, Any]]) -> dict[str, Any]:
