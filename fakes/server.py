@@ -55,6 +55,7 @@ class Fault:
     drop_connection: bool = False
     hold: threading.Event | None = None  # answer only once the test sets it (a slow service, no timing)
     drip: float = 0.0  # seconds between two bytes of the body (a stalled answer that never quite stops)
+    taken: int = 0  # requests answered this way so far
 
 
 class _Listener(ThreadingHTTPServer):
@@ -132,30 +133,32 @@ class FakeServer:
         drop_connection: bool = False,
         hold: threading.Event | None = None,
         drip: float = 0.0,
-    ) -> None:
+    ) -> Fault:
         """Answer the next `times` requests whose path matches `path_pattern` (a regex) this way.
-        `hold`: the answer waits until the test sets the event (a slow service, without timing)."""
+        `hold`: the answer waits until the test sets the event (a slow service, without timing).
+        Returns the fault, whose `taken` says how many requests it has answered so far."""
         with self.lock:
-            self.faults.append(
-                Fault(
-                    re.compile(path_pattern),
-                    status,
-                    body,
-                    headers or {},
-                    times,
-                    delay,
-                    mode,
-                    drop_connection,
-                    hold,
-                    drip,
-                )
+            fault = Fault(
+                re.compile(path_pattern),
+                status,
+                body,
+                headers or {},
+                times,
+                delay,
+                mode,
+                drop_connection,
+                hold,
+                drip,
             )
+            self.faults.append(fault)
+        return fault
 
     def _take_fault(self, path: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
                 if fault.times > 0 and fault.pattern.search(path):
                     fault.times -= 1
+                    fault.taken += 1
                     return fault
         return None
 
