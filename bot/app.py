@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.domain.locations import Detectors
+from bot.domain.pii import PiiDetector
 from bot.jobs.bulk import BulkReplier
 from bot.jobs.digest import Digest
 from bot.jobs.health import HealthMonitor
@@ -108,7 +109,8 @@ def build_runtime(settings: Settings) -> Runtime:
         dm_channel=settings.slack_dm_channel,
     )
     gate = Gatekeeper(slack, support_group=settings.support_usergroup, manager_group=settings.manager_usergroup)
-    services = Services(settings, store, x, gate, poster, Outbox(store, x), Detectors(store))
+    pii = PiiDetector(settings.pii_default_region, settings.pii_patterns, settings.pii_allow)
+    services = Services(settings, store, x, gate, poster, Outbox(store, x), Detectors(store), pii)
     bulk = BulkReplier(store, services.outbox)
     app = build_app(settings, slack, services)
     ingestor = Ingestor(
@@ -120,6 +122,7 @@ def build_runtime(settings: Settings) -> Runtime:
         backfill_seconds=settings.backfill_hours * 3600,
         detector=services.detectors.current,
         read_dms=settings.x_read_dms,
+        pii=pii,
     )
     services.ingestor = ingestor
     reminders = Reminders(

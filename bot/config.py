@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.domain.pii import ReferencePattern, parse_patterns, region_problem
 from bot.domain.spend import Prices
 from bot.domain.zones import time_zone
 from bot.slack.ids import CHANNEL_ID, CONVERSATION_ID, USERGROUP_ID
@@ -60,6 +61,9 @@ class Settings:
     sla_claim_minutes: float = 5.0
     sla_resolve_hours: float = 24.0
     support_lead_usergroup: str | None = None
+    pii_default_region: str = "US"  # how a phone number without +country code is read
+    pii_patterns: tuple[ReferencePattern, ...] = ()  # the brand's own reference formats
+    pii_allow: tuple[str, ...] = ()  # the brand's published numbers, addresses and @domains
     health_no_poll_minutes: float = 15.0
     health_no_mentions_hours: float = 24.0
     database_path: str = "perch.db"
@@ -95,6 +99,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         surge_threshold=reader.count("SURGE_THRESHOLD", 30),
         x_reply_anywhere=reader.flag("X_REPLY_ANYWHERE", False),
         x_read_dms=reader.flag("X_READ_DMS", True),
+        pii_default_region=reader.region("PII_DEFAULT_REGION", "US"),
+        pii_patterns=reader.patterns("PII_PATTERNS"),
+        pii_allow=tuple(a.strip() for a in (reader.optional("PII_ALLOW") or "").split(",") if a.strip()),
         x_prices=Prices(
             owned_read=reader.non_negative_number("X_PRICE_OWNED_READ_USD", Prices.owned_read, unit="dollars"),
             post_read=reader.non_negative_number("X_PRICE_POST_READ_USD", Prices.post_read, unit="dollars"),
@@ -217,6 +224,18 @@ class _Reader:
         if not match:
             raise ConfigError(f"{name} is malformed: it should be a time of day such as 09:00")
         return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    def region(self, name: str, default: str) -> str:
+        value = (self.optional(name) or default).upper()
+        if region_problem(value):
+            raise ConfigError(f"{name} is malformed: it should be a two-letter country code such as US or GB")
+        return value
+
+    def patterns(self, name: str) -> tuple[ReferencePattern, ...]:
+        try:
+            return parse_patterns(self.optional(name) or "")
+        except ValueError as error:
+            raise ConfigError(f"{name} is malformed: {error}") from None
 
     def flag(self, name: str, default: bool) -> bool:
         value = (self.optional(name) or "").lower()

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.domain.locations import Detectors
+from bot.domain.pii import PiiDetector
 from bot.jobs.ingest import Ingestor
 from bot.jobs.post import Poster
 from bot.slack.permissions import Gatekeeper
@@ -24,6 +25,7 @@ class Services:
     poster: Poster
     outbox: Outbox
     detectors: Detectors
+    pii: PiiDetector
     ingestor: Ingestor | None = None
 
 

@@ -123,8 +123,16 @@ def slash_command_body(
     )
 
 
-def view_submission_body(view: dict[str, Any], values: dict[str, str], *, user: str) -> str:
-    """A `view_submission` payload for a modal opened with `views.open`: `values` maps block id → text."""
+def view_submission_body(
+    view: dict[str, Any], values: dict[str, str], *, user: str, picked: dict[str, tuple[str, str]] | None = None
+) -> str:
+    """A `view_submission` payload for a modal opened with `views.open`: `values` maps block id → text,
+    `picked` block id → (action id, value) of a radio button or menu option chosen."""
+    state: dict[str, Any] = {
+        block_id: {"text": {"type": "plain_text_input", "value": text}} for block_id, text in values.items()
+    }
+    for block_id, (action_id, value) in (picked or {}).items():
+        state[block_id] = {action_id: {"type": "radio_buttons", "selected_option": {"value": value}}}
     payload = {
         "type": "view_submission",
         "team": {"id": "T0PERCH", "domain": "perch-demo"},
@@ -134,11 +142,7 @@ def view_submission_body(view: dict[str, Any], values: dict[str, str], *, user: 
         "trigger_id": f"{int(time.time())}.2.trigger",
         "view": {
             **view,
-            "state": {
-                "values": {
-                    block_id: {"text": {"type": "plain_text_input", "value": text}} for block_id, text in values.items()
-                }
-            },
+            "state": {"values": state},
         },
         "response_urls": [],
     }

@@ -20,12 +20,21 @@ class BulkProgress:
     pending: int
 
 
-def set_status(db: sqlite_utils.Database, incident_id: int, text: str, user: str, name: str) -> None:
+def set_status(
+    db: sqlite_utils.Database,
+    incident_id: int,
+    text: str,
+    user: str,
+    name: str,
+    *,
+    personal_data_reason: str | None = None,
+) -> None:
+    """`personal_data_reason`: why a status update that shows personal data was saved anyway."""
     with writing(db):
         db.execute(
             "UPDATE incidents SET status_text = ?, status_by = ?, status_by_name = ?, status_at = ?, "
-            "card_version = card_version + 1 WHERE id = ?",
-            [text, user, name, utc_now(), incident_id],
+            "status_personal_data_reason = ?, card_version = card_version + 1 WHERE id = ?",
+            [text, user, name, utc_now(), personal_data_reason, incident_id],
         )
 
 

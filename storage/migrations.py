@@ -5,8 +5,11 @@ Add a new one at the end of `MIGRATIONS`; never edit one that has shipped."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import sqlite_utils
+
+PERSONAL_DATA_REPLY = "personal-data"  # the saved reply a case whose post shows personal data starts from
 
 
 def _m001_core(db: sqlite_utils.Database) -> None:
@@ -299,6 +302,22 @@ def _m012_x_usage(db: sqlite_utils.Database) -> None:
     db.table("x_usage").create({"day": str, "kind": str, "item_id": str}, pk=("day", "kind", "item_id"))
 
 
+def _m013_personal_data(db: sqlite_utils.Database) -> None:
+    """What personal data a customer's public post shows (the card says so), and the saved reply that
+    asks them to delete it; a team may reword or remove it in `/perch replies`."""
+    db.table("cases").add_column("personal_data", str)  # the kinds found, as shown on the card
+    db.table("incidents").add_column("status_personal_data_reason", str)  # why it was published anyway
+    db.table("saved_replies").insert(
+        {
+            "name": PERSONAL_DATA_REPLY,
+            "text": "For your safety, please delete that post: it shows personal details anyone can see. "
+            "Send them to us by DM instead and we'll sort it out there.",
+            "created_by": "bot",
+            "created_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_core,
     _m002_agent_actions,
@@ -312,4 +331,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m010_summoned,
     _m011_direct_messages,
     _m012_x_usage,
+    _m013_personal_data,
 ]

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from storage.db import new_id, to_iso, utc_now, writing
 from storage.events import record_event
+from storage.migrations import PERSONAL_DATA_REPLY
 
 
 @dataclass(frozen=True)
@@ -328,6 +329,17 @@ def saved_replies(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 def reply_created_at(db: sqlite_utils.Database, reply_id: int) -> str:
     """When the send was first asked for (the outbox looks for it on X from then on)."""
     return str(db.table("replies").get(reply_id)["created_at"])
+
+
+def saved_reply_named(db: sqlite_utils.Database, name: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT id, name, text FROM saved_replies WHERE name = ? COLLATE NOCASE", [name]))
+    return rows[0] if rows else None
+
+
+def personal_data_reply(db: sqlite_utils.Database) -> str | None:
+    """The saved reply that asks a customer to delete a post showing personal data (unless removed)."""
+    row = saved_reply_named(db, PERSONAL_DATA_REPLY)
+    return str(row["text"]) if row else None
 
 
 def get_saved_reply(db: sqlite_utils.Database, reply_id: int) -> dict[str, Any] | None:

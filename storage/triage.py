@@ -15,26 +15,34 @@ def set_suggestions(db: sqlite_utils.Database, suggestions: dict[int, str]) -> N
         )
 
 
-def set_triage(db: sqlite_utils.Database, triage: dict[int, tuple[str, str]]) -> None:
-    """case id → (priority, signals as shown on the card)."""
+def set_triage(db: sqlite_utils.Database, triage: dict[int, tuple[str, str, str | None]]) -> None:
+    """case id → (priority, signals as shown on the card, the kinds of personal data its post shows)."""
     with writing(db):
         db.conn.executemany(
-            "UPDATE cases SET priority = ?, priority_signals = ? WHERE id = ?",
-            [(priority, signals, case_id) for case_id, (priority, signals) in triage.items()],
+            "UPDATE cases SET priority = ?, priority_signals = ?, personal_data = ? WHERE id = ?",
+            [(priority, signals, personal, case_id) for case_id, (priority, signals, personal) in triage.items()],
         )
 
 
-def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, tuple[str, int | None, bool]]:
-    """case id → (the text of its first tweet or DM, the author's follower count, whether X verified them)."""
-    found: dict[int, tuple[str, int | None, bool]] = {}
+CaseText = tuple[str, int | None, bool, bool]
+
+
+def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, CaseText]:
+    """case id → (the text of its first tweet or DM, the author's follower count, whether X verified them,
+    whether the text is public: a tweet, not a DM)."""
+    found: dict[int, CaseText] = {}
     for start in range(0, len(case_ids), 500):
         chunk = case_ids[start : start + 500]
         marks = ",".join("?" for _ in chunk)
         rows = db.execute(
             "SELECT c.id, COALESCE(t.text, d.text), COALESCE(t.author_followers, d.sender_followers), "
-            "COALESCE(t.author_verified, d.sender_verified) FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id "
+            "COALESCE(t.author_verified, d.sender_verified), t.id IS NOT NULL "
+            "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id "
             f"LEFT JOIN dm_events d ON d.id = c.dm_event_id WHERE c.id IN ({marks})",
             chunk,
         ).fetchall()
-        found.update((case_id, (text, followers, bool(verified))) for case_id, text, followers, verified in rows)
+        found.update(
+            (case_id, (text, followers, bool(verified), bool(public)))
+            for case_id, text, followers, verified, public in rows
+        )
     return found

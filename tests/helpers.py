@@ -103,3 +103,17 @@ def add_case(
             "slack_channel": QUEUE,
         }
     )
+
+
+def pushed_view(response: Any, view_id: str = "V0PUSHED") -> dict[str, Any]:
+    """The view a submission's answer pushes over its modal, checked as Slack checks it (and drawn, as
+    the fake Slack draws what it is sent); given an id, as Slack gives it one."""
+    from fakes.block_kit import check_view
+    from fakes.slack_render import drawing_problem
+
+    answer = response.json()
+    assert answer.get("response_action") == "push", answer
+    view = answer["view"]
+    assert check_view(view) is None, check_view(view)
+    assert drawing_problem(view["blocks"]) is None
+    return {**view, "id": view_id}

@@ -507,4 +507,5 @@ def test_nothing_was_applied_while_the_database_was_locked(queue, fake_x, fake_s
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert db["saved_replies"].count == 0 and db["replies"].count == 0
+    assert [r["name"] for r in db["saved_replies"].rows] == ["personal-data"], "only the one Perch starts with"
+    assert db["replies"].count == 0

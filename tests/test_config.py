@@ -64,6 +64,9 @@ def test_missing_setting_stops_start_up_with_one_line(missing, tmp_path):
         ("SUPPORT_USERGROUP", "support-team", "user group id"),
         ("REPORT_TIMEZONE", "America", "IANA time zone"),  # a folder of the zone database, not a zone
         ("REPORT_TIMEZONE", "../../etc/passwd", "IANA time zone"),
+        ("PII_DEFAULT_REGION", "Europe", "two-letter country code"),
+        ("PII_PATTERNS", "booking=[A-Z", "not a regular expression"),
+        ("PII_PATTERNS", "anything=x*", "matches an empty text"),
     ],
 )
 def test_malformed_setting_is_named_and_its_value_not_shown(name, value, fragment, tmp_path):

@@ -145,6 +145,7 @@ def _open_blocks(
                 {"type": "mrkdwn", "text": line}
                 for line in (
                     _priority_line(card),
+                    _personal_data_line(card),
                     _missed_line(missed),
                     _status_line(card, last),
                     _dm_line(card),
@@ -230,6 +231,15 @@ def _priority_line(card: CardData) -> str:
         return ""
     signals = escape_within(card.priority_signals or "", 300)
     return "🔴 *High priority*" + (f" · {signals}" if signals else "")
+
+
+def _personal_data_line(card: CardData) -> str:
+    """What kind of personal data the customer's own post shows (never the value: the post shows it
+    once already) and what to do about it."""
+    if not card.personal_data or card.dm_only:
+        return ""
+    kinds = escape_within(card.personal_data, 200)
+    return f"🔒 *Their post shows personal data* ({kinds}): ask them to delete it and continue in DM"
 
 
 def _missed_line(missed: tuple[str, ...]) -> str:

@@ -41,9 +41,12 @@ def reply_modal(
     text: str | None = None,
     version: int = 0,
     notice: str | None = None,
+    opening: str | None = None,
 ) -> dict[str, Any]:
     """The Reply modal: the tweet, the thread so far, saved replies, and the text box.
 
+    `opening` is what the box starts with after the @mention (the saved reply for a post that shows
+    personal data).
     `version` changes the text box's block id, which is how Slack is told to show a new initial
     value after a saved reply is picked. `notice` is a line for the agent above the box (Perch's own
     words). The box never starts with more than it can hold: Slack refuses the whole view if it does.
@@ -70,7 +73,7 @@ def reply_modal(
                 "action_id": "text",
                 "multiline": True,
                 "max_length": TEXT_BOX_MAX,
-                "initial_value": fit_text_box(text if text is not None else _mention(card)),
+                "initial_value": fit_text_box(text if text is not None else _mention(card) + (opening or "")),
             },
         }
     )

@@ -3,7 +3,8 @@
 "Upset" is VADER's social-media sentiment (compound ≤ -0.05), or urgency words in a tweet that is not
 clearly positive. A case is high priority when the customer is upset *and* something makes it
 pressing: urgency words, a detected location (someone on the ground can act), or a large audience
-(10,000+ followers, or an account X verified).
+(10,000+ followers, or an account X verified). A public post that shows the customer's own personal
+data (a card number, a phone number, …) is high priority whatever its tone: it should come down soon.
 Measured against the human labels of the airline data set in tests/test_triage.py.
 """
 
@@ -39,9 +40,14 @@ def _analyzer() -> SentimentIntensityAnalyzer:
 
 
 def assess(
-    text: str, *, followers: int | None = None, location: str | None = None, verified: bool = False
+    text: str,
+    *,
+    followers: int | None = None,
+    location: str | None = None,
+    verified: bool = False,
+    personal_data: tuple[str, ...] = (),
 ) -> Assessment:
-    """`text` as people read it (entities decoded)."""
+    """`text` as people read it (entities decoded); `personal_data` the kinds a public post shows."""
     compound = _analyzer().polarity_scores(text)["compound"]
     words = sorted({m.group(0).lower() for m in URGENT.finditer(text)})
     upset = compound <= NEGATIVE or (bool(words) and compound < CLEARLY_POSITIVE)
@@ -56,5 +62,8 @@ def assess(
         signals.append("verified")
     if location:
         signals.append(f"at {location}")
+    if personal_data:
+        signals.append("personal data in public")
     pressing = bool(words) or bool(location) or (followers or 0) >= BIG_AUDIENCE or verified
-    return Assessment("high" if upset and pressing else "normal", upset, tuple(signals))
+    high = (upset and pressing) or bool(personal_data)
+    return Assessment("high" if high else "normal", upset, tuple(signals))

@@ -23,6 +23,7 @@ from functools import partial
 
 from bot.blocks.mrkdwn import decode_x
 from bot.domain.detect import Detector
+from bot.domain.pii import PiiDetector
 from bot.domain.summoned import summons
 from bot.domain.triage import assess
 from bot.jobs.dms import KEEP_IN_HAND, newest_dm, read_dm_events
@@ -118,6 +119,7 @@ class Ingestor:
         clock: Callable[[], float] = time.time,
         detector: Callable[[], Detector] | None = None,
         read_dms: bool = True,
+        pii: PiiDetector | None = None,
     ) -> None:
         self.store = store
         self.x = x
@@ -131,6 +133,7 @@ class Ingestor:
         self.account: Account | None = None
         self.states: dict[str, SourceState] = {}
         self.read_dms = read_dms
+        self.pii = pii or PiiDetector()  # what personal data a customer's public post shows
         self._dm_sweep: DMSweep | None = None
         # Over the monthly X budget (the health job decides): tracked searches and sweeps stop, the
         # brand's own mentions and DMs (customers who asked) go on.
@@ -307,13 +310,14 @@ class Ingestor:
             return
         detector = self.detector()  # the locations configured now, once per batch
         suggestions, triage = {}, {}
-        for case_id, (raw, followers, verified) in case_texts(db, case_ids).items():
+        for case_id, (raw, followers, verified, public) in case_texts(db, case_ids).items():
             text = decode_x(raw)
             code = detector.suggest(text)
             if code:
                 suggestions[case_id] = code
-            verdict = assess(text, followers=followers, location=code, verified=verified)
-            triage[case_id] = (verdict.priority, " · ".join(verdict.signals))
+            personal = tuple(self.pii.kinds(text)) if public else ()
+            verdict = assess(text, followers=followers, location=code, verified=verified, personal_data=personal)
+            triage[case_id] = (verdict.priority, " · ".join(verdict.signals), ", ".join(personal) or None)
         if suggestions:
             set_suggestions(db, suggestions)
         set_triage(db, triage)

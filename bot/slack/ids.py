@@ -43,6 +43,8 @@ class View(StrEnum):
     ESCALATION_OUTCOME = "escalation_outcome"
     INCIDENT_STATUS = "incident_status"
     INCIDENT_BULK_REPLY = "incident_bulk_reply"
+    PERSONAL_DATA = "personal_data"  # pushed over a Reply that holds personal data
+    PERSONAL_DATA_STATUS = "personal_data_status"  # pushed over a status update that holds personal data
 
 
 class Metadata(StrEnum):

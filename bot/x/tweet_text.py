@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from twitter_text import parse_tweet
 
 MAX_WEIGHTED_LENGTH = 280
@@ -28,3 +30,11 @@ def dm_problem(text: str, *, required: bool = False) -> str | None:
     if len(text) > MAX_DM_LENGTH:
         return f"Too long for a DM: {len(text):,}/{MAX_DM_LENGTH:,} characters."
     return None
+
+
+LEADING_MENTIONS = re.compile(r"^(?:\s*@[A-Za-z0-9_]{1,15}\b)+\s*")
+
+
+def without_leading_mentions(text: str) -> str:
+    """A public reply's text for a DM: the @handles it starts with address the post, not the person."""
+    return LEADING_MENTIONS.sub("", text).strip()

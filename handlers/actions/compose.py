@@ -21,7 +21,7 @@ from bot.blocks.modals import (
     reply_modal,
     submitted_text,
 )
-from bot.blocks.mrkdwn import one_line
+from bot.blocks.mrkdwn import escape_within, one_line
 from bot.services import services
 from bot.slack.ids import View
 from bot.x.errors import XError
@@ -35,7 +35,7 @@ from handlers.shared import (
 )
 from storage.cases import CardData, case_tweets, get_card
 from storage.dms import dm_conversation
-from storage.replies import get_saved_reply, saved_replies, sent_replies
+from storage.replies import PERSONAL_DATA_REPLY, get_saved_reply, personal_data_reply, saved_replies, sent_replies
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,16 @@ def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
         return
     if case is not None:
         db = perch.store.db
-        open_modal(client, body, reply_modal(case, thread_so_far(db, case), saved_replies(db)))
+        opening = personal_data_reply(db) if case.personal_data else None
+        kinds = escape_within(case.personal_data or "", 200)
+        notice = (
+            f"🔒 Their post shows personal data ({kinds}): this reply starts from the saved reply "
+            f"*{PERSONAL_DATA_REPLY}*, asking them to delete it."
+            if opening
+            else None
+        )
+        modal = reply_modal(case, thread_so_far(db, case), saved_replies(db), opening=opening, notice=notice)
+        open_modal(client, body, modal)
 
 
 def open_move_to_dm(

@@ -9,8 +9,11 @@ from slack_bolt import Ack, BoltContext
 
 from bot.blocks.incidents import CONFIRM_BLOCK, STATUS_BLOCK
 from bot.blocks.modals import submitted_text
+from bot.blocks.safety import CHOICE_BLOCK, REASON_BLOCK, chosen, personal_data_modal
+from bot.domain.pii import describe
 from bot.jobs.bulk import LONGEST_ADDRESS
 from bot.services import services
+from bot.slack.ids import View
 from bot.x.tweet_text import tweet_problem
 from handlers.shared import clicker
 from storage.bulk import set_status, start_bulk
@@ -38,8 +41,38 @@ def submit_status(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
     if problem or incident is None:
         ack(response_action="errors", errors={STATUS_BLOCK: problem or "Perch has no such incident any more."})
         return
+    findings = perch.pii.find(text)
+    if findings:  # it would go to every waiting customer in public: the agent decides first
+        meta = {"incident_id": incident.id, "text": text.strip()}
+        stop = personal_data_modal(View.PERSONAL_DATA_STATUS, findings, meta, handle=None, what="status update")
+        if stop is None:
+            ack(response_action="errors", errors={STATUS_BLOCK: f"This shows {describe(findings)}: take it out."})
+        else:
+            ack(response_action="push", view=stop)
+        return
     ack()
     set_status(perch.store.db, incident.id, text.strip(), user, name)
+    perch.poster.sync_incident(incident.id)
+
+
+def submit_status_anyway(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    """A status update that holds personal data, saved only with the agent's reason (kept with it)."""
+    perch = services(context)
+    user, name = clicker(body)
+    _, reason = chosen(view)
+    meta = json.loads(view.get("private_metadata") or "{}")
+    incident = get_incident(perch.store.db, _incident_id(view))
+    problem = _gate_problem(perch, user) or (None if incident else "Perch has no such incident any more.")
+    if not reason or problem or incident is None:
+        block = REASON_BLOCK if not problem and incident else CHOICE_BLOCK
+        ack(response_action="errors", errors={block: problem or "Say why it must be public: the reason is kept."})
+        return
+    if incident.bulk_at and not incident.bulk_stopped_by:
+        ack(response_action="errors", errors={CHOICE_BLOCK: "The status update is being sent; it cannot change now."})
+        return
+    ack(response_action="clear")
+    text = str(meta.get("text") or "")
+    set_status(perch.store.db, incident.id, text, user, name, personal_data_reason=reason)
     perch.poster.sync_incident(incident.id)
 
 

@@ -15,12 +15,18 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks.modals import DM_TEXT_BLOCK, REPLY_TEXT_BLOCK, submitted_text
+from bot.blocks.safety import CHOICE_BLOCK, PUBLIC, REASON_BLOCK, chosen, personal_data_modal
+from bot.domain.pii import describe
 from bot.services import Services, services
+from bot.slack.ids import View
 from bot.x.outbox import Sent
-from bot.x.tweet_text import dm_problem, tweet_problem
+from bot.x.tweet_text import dm_problem, tweet_problem, without_leading_mentions
 from handlers.shared import BUSY, clicker, tell
 from storage.cases import CardData, get_card, reply_target
+from storage.events import record_event
 from storage.replies import mark_moved_to_dm
+
+REASON_NEEDED = "Say why it must be public: the reason is kept with the case's history."
 
 
 def submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -41,19 +47,90 @@ def _submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
     if case.dm_only:
         ack(response_action="errors", errors={block_id: "This customer wrote by DM: answer with Reply in DM."})
         return
+    findings = perch.pii.find(text)
+    if findings:  # nothing goes out: the agent decides on a view pushed over this one
+        meta = {"case_id": case.case_id, "key": view["id"], "text": text}
+        stop = personal_data_modal(View.PERSONAL_DATA, findings, meta, handle=case.author_handle)
+        if stop is None:
+            ack(response_action="errors", errors={block_id: f"This shows {describe(findings)}: take it out."})
+        else:
+            ack(response_action="push", view=stop)
+        return
+    _send_reply(ack, perch, body, case, text, view["id"], block_id)
+
+
+def _send_reply(
+    ack: Ack,
+    perch: Services,
+    body: dict[str, Any],
+    case: CardData,
+    text: str,
+    key: str,
+    block_id: str,
+    *,
+    pushed: bool = False,
+) -> Sent | None:
+    """The public reply, once per form (`key`); X's refusal is shown on `block_id`; from a view pushed
+    over the form, success closes both. The send, when made."""
     user, name = clicker(body)
     sent = perch.outbox.reply(
         case.case_id,
         reply_target(perch.store.db, case.case_id, summoned_only=not perch.settings.x_reply_anywhere) or case.tweet_id,
         text,
-        key=f"view:{view['id']}",
+        key=f"view:{key}",
         agent=user,
         agent_name=name,
     )
     if not _delivered(sent):
         ack(response_action="errors", errors={block_id: sent.message})
+        return None
+    if pushed:
+        ack(response_action="clear")  # the Reply form under it closes too
+    else:
+        ack()
+    perch.poster.sync_case(case.case_id)
+    return sent
+
+
+def submit_personal_data(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    try:
+        _submit_personal_data(ack, body, view, context)
+    except sqlite3.OperationalError:
+        ack(response_action="errors", errors={CHOICE_BLOCK: BUSY})
+
+
+def _submit_personal_data(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    """A reply that holds personal data: as a DM instead (the same text, without the @handles it
+    starts with), or publicly with the agent's reason. Either goes out once per Reply form."""
+    perch = services(context)
+    meta = json.loads(view.get("private_metadata") or "{}")
+    text, key = str(meta.get("text") or ""), str(meta.get("key") or view["id"])
+    choice, reason = chosen(view)
+    findings = perch.pii.find(text)
+    kinds = list(dict.fromkeys(f.kind for f in findings))
+    if choice == PUBLIC:
+        case = _checked(perch, body, view, None if reason else REASON_NEEDED)
+        if isinstance(case, str):
+            ack(response_action="errors", errors={REASON_BLOCK if case == REASON_NEEDED else CHOICE_BLOCK: case})
+            return
+        sent = _send_reply(ack, perch, body, case, text, key, CHOICE_BLOCK, pushed=True)
+        if sent is not None and sent.status == "sent":
+            user, _ = clicker(body)
+            record_event(perch.store.db, case.case_id, "personal_data_sent", user, {"kinds": kinds, "reason": reason})
         return
-    ack()
+    private = without_leading_mentions(text)
+    case = _checked(perch, body, view, dm_problem(private, required=True))
+    if isinstance(case, str):
+        ack(response_action="errors", errors={CHOICE_BLOCK: case})
+        return
+    user, name = clicker(body)
+    sent = perch.outbox.dm(case.case_id, case.author_id, private, key=f"view:{key}:dm", agent=user, agent_name=name)
+    if not _delivered(sent):
+        ack(response_action="errors", errors={CHOICE_BLOCK: f"{sent.message} Go back to send it another way."})
+        return
+    ack(response_action="clear")
+    if sent.status == "sent":
+        mark_moved_to_dm(perch.store.db, case.case_id, user, {"dm": sent.status, "public": False, "kinds": kinds})
     perch.poster.sync_case(case.case_id)
 
 
