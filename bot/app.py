@@ -19,6 +19,7 @@ from bot.jobs.health import HealthMonitor
 from bot.jobs.ingest import Ingestor
 from bot.jobs.post import Poster
 from bot.jobs.reminders import Reminders
+from bot.jobs.review import Reviewer
 from bot.jobs.scheduler import build_scheduler
 from bot.jobs.sla import SlaReminders
 from bot.jobs.surge import SurgeGrouper
@@ -107,10 +108,28 @@ def build_runtime(settings: Settings) -> Runtime:
         message_interval=settings.slack_channel_post_interval_seconds,
         reply_anywhere=settings.x_reply_anywhere,
         dm_channel=settings.slack_dm_channel,
+        lead_group=settings.support_lead_usergroup,
     )
-    gate = Gatekeeper(slack, support_group=settings.support_usergroup, manager_group=settings.manager_usergroup)
+    gate = Gatekeeper(
+        slack,
+        support_group=settings.support_usergroup,
+        manager_group=settings.manager_usergroup,
+        review_group=settings.review_usergroup,
+        lead_group=settings.support_lead_usergroup,
+    )
     pii = PiiDetector(settings.pii_default_region, settings.pii_patterns, settings.pii_allow)
-    services = Services(settings, store, x, gate, poster, Outbox(store, x), Detectors(store), pii)
+    outbox = Outbox(store, x)
+    reviewer = Reviewer(
+        store,
+        outbox,
+        gate,
+        lead_group=settings.support_lead_usergroup,
+        remind_minutes=settings.review_remind_minutes,
+        daily_limit=settings.agent_daily_reply_limit,
+        timezone=settings.report_timezone,
+        summoned_only=not settings.x_reply_anywhere,
+    )
+    services = Services(settings, store, x, gate, poster, outbox, Detectors(store), pii, reviewer)
     bulk = BulkReplier(store, services.outbox)
     app = build_app(settings, slack, services)
     ingestor = Ingestor(
@@ -163,6 +182,7 @@ def build_runtime(settings: Settings) -> Runtime:
         digest_time=settings.report_digest_time,
         timezone=settings.report_timezone,
         reconcile=services.outbox.reconcile,
+        review=reviewer,
         health=HealthMonitor(
             store,
             slack,

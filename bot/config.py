@@ -61,6 +61,9 @@ class Settings:
     sla_claim_minutes: float = 5.0
     sla_resolve_hours: float = 24.0
     support_lead_usergroup: str | None = None
+    review_usergroup: str | None = None  # new agents: their replies and DMs wait for a lead's approval
+    review_remind_minutes: float = 15.0
+    agent_daily_reply_limit: int = 0  # past it a lead approves the agent's further replies that day; 0: off
     pii_default_region: str = "US"  # how a phone number without +country code is read
     pii_patterns: tuple[ReferencePattern, ...] = ()  # the brand's own reference formats
     pii_allow: tuple[str, ...] = ()  # the brand's published numbers, addresses and @domains
@@ -99,6 +102,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         surge_threshold=reader.count("SURGE_THRESHOLD", 30),
         x_reply_anywhere=reader.flag("X_REPLY_ANYWHERE", False),
         x_read_dms=reader.flag("X_READ_DMS", True),
+        review_usergroup=reader.optional_match("REVIEW_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
+        review_remind_minutes=reader.positive_number("REVIEW_REMIND_MINUTES", 15.0, unit="minutes"),
+        agent_daily_reply_limit=reader.count("AGENT_DAILY_REPLY_LIMIT", 0),
         pii_default_region=reader.region("PII_DEFAULT_REGION", "US"),
         pii_patterns=reader.patterns("PII_PATTERNS"),
         pii_allow=tuple(a.strip() for a in (reader.optional("PII_ALLOW") or "").split(",") if a.strip()),
@@ -136,6 +142,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         port=reader.port("PORT", 3000),
         http_mode=http_mode,
     )
+    reviewed = settings.review_usergroup or settings.agent_daily_reply_limit
+    if reviewed and not (settings.support_lead_usergroup or settings.manager_usergroup):
+        name = "REVIEW_USERGROUP" if settings.review_usergroup else "AGENT_DAILY_REPLY_LIMIT"
+        raise ConfigError(f"{name} needs SUPPORT_LEAD_USERGROUP: the leads who review the held replies")
     return settings
 
 

@@ -60,6 +60,7 @@ def check_slack(settings: Settings, slack: WebClient) -> list[Finding]:
         "SUPPORT_USERGROUP": settings.support_usergroup,
         "MANAGER_USERGROUP": settings.manager_usergroup,
         "SUPPORT_LEAD_USERGROUP": settings.support_lead_usergroup,
+        "REVIEW_USERGROUP": settings.review_usergroup,
     }
     found += _usergroups(slack, {name: group for name, group in groups.items() if group})
     found.append(_mode(settings, slack))

@@ -10,6 +10,7 @@ from bot.domain.locations import Detectors
 from bot.domain.pii import PiiDetector
 from bot.jobs.ingest import Ingestor
 from bot.jobs.post import Poster
+from bot.jobs.review import Reviewer
 from bot.slack.permissions import Gatekeeper
 from bot.x.client import XClient
 from bot.x.outbox import Outbox
@@ -26,6 +27,7 @@ class Services:
     outbox: Outbox
     detectors: Detectors
     pii: PiiDetector
+    review: Reviewer
     ingestor: Ingestor | None = None
 
 

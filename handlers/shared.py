@@ -13,8 +13,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.home import home_view
 from bot.blocks.mrkdwn import escape_within, one_line
+from bot.blocks.review import outcome_line
 from bot.services import services
 from storage.cases import CardData, Change, case_at, get_card
+from storage.drafts import Draft
 from storage.home import home_data
 
 log = logging.getLogger(__name__)
@@ -160,3 +162,17 @@ def case_for_action(
         tell(client, channel_of(body), user, "This case is resolved. Reopen it first.")
         return None
     return case
+
+
+def review_problem(perch: Any, user: str, draft: Draft | None) -> str | None:
+    """Why `user` may not decide on `draft`, in words; None when they may."""
+    if draft is None:
+        return "Perch has no such draft any more."
+    verdict = perch.gate.may_review(user)
+    if not verdict.allowed:
+        return verdict.reason
+    if draft.author == user:
+        return "You wrote this draft: another lead reviews it."
+    if not draft.pending:
+        return f"Already decided: {outcome_line(draft)}"
+    return None

@@ -55,6 +55,7 @@ class CardData:
     last_dm_out_at: str | None = None  # the brand's latest DM in the case
     in_dm: bool = False  # moved to DM, opened by one, or with DMs either way: Reply in DM is offered
     personal_data: str | None = None  # the kinds of personal data the customer's public post shows
+    drafts_pending: int = 0  # replies or DMs written for this case, waiting for a lead's review
 
     @property
     def dm_only(self) -> bool:
@@ -97,7 +98,8 @@ CARD_COLUMNS = """
     (c.dm_event_id IS NOT NULL OR c.status = 'in_dm'
      OR EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind IN ('moved_to_dm', 'dm_sent'))
      OR EXISTS (SELECT 1 FROM dm_events x WHERE x.case_id = c.id)) AS in_dm,
-    c.personal_data
+    c.personal_data,
+    (SELECT COUNT(*) FROM drafts r WHERE r.case_id = c.id AND r.status = 'pending') AS drafts_pending
 """
 # Every case, opened by a tweet or by a DM (whose text never shows on the card: it stays in the thread).
 CARD_FROM = "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_events d ON d.id = c.dm_event_id"

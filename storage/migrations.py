@@ -318,6 +318,39 @@ def _m013_personal_data(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m014_drafts(db: sqlite_utils.Database) -> None:
+    """Replies and DMs held for a lead's review (a new agent's, or past the agent's daily limit)."""
+    db.table("drafts").create(
+        {
+            "id": int,
+            "case_id": int,
+            "kind": str,  # reply or dm
+            "text": str,
+            "author": str,
+            "author_name": str,
+            "why": str,  # review_group or daily_limit
+            "idempotency_key": str,  # the form it came from: one draft per submission
+            "status": str,  # pending, approved, sent_back
+            "created_at": str,
+            "decided_by": str,
+            "decided_at": str,
+            "note": str,  # why it was sent back
+            "edited": int,
+            "reminded_at": str,
+            "reply_id": int,  # the send, once approved (replies.id)
+            "version": int,  # bumped on every change; the thread message is redrawn when behind
+            "synced": int,
+            "post_attempted_at": str,
+            "slack_ts": str,
+        },
+        pk="id",
+        defaults={"version": 0, "synced": 0, "edited": 0},
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db.table("drafts").create_index(["idempotency_key"], unique=True)
+    db.table("drafts").create_index(["case_id", "status"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_core,
     _m002_agent_actions,
@@ -332,4 +365,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m011_direct_messages,
     _m012_x_usage,
     _m013_personal_data,
+    _m014_drafts,
 ]

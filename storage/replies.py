@@ -84,6 +84,11 @@ def begin_send(
     return Begin("in_flight", reply_id)
 
 
+def reply_id_for_key(db: sqlite_utils.Database, key: str) -> int | None:
+    row = db.execute("SELECT id FROM replies WHERE idempotency_key = ?", [key]).fetchone()
+    return int(row[0]) if row else None
+
+
 def give_up_waiting(db: sqlite_utils.Database, reply_id: int) -> bool:
     """A send stuck in `sending` past `SEND_TIMEOUT` (its process died before X answered) becomes
     `unknown`, to be checked against X; True when it did (or already was unknown)."""

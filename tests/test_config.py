@@ -67,6 +67,8 @@ def test_missing_setting_stops_start_up_with_one_line(missing, tmp_path):
         ("PII_DEFAULT_REGION", "Europe", "two-letter country code"),
         ("PII_PATTERNS", "booking=[A-Z", "not a regular expression"),
         ("PII_PATTERNS", "anything=x*", "matches an empty text"),
+        ("REVIEW_USERGROUP", "S0NEWBIES", "needs SUPPORT_LEAD_USERGROUP"),
+        ("AGENT_DAILY_REPLY_LIMIT", "many", "whole number"),
     ],
 )
 def test_malformed_setting_is_named_and_its_value_not_shown(name, value, fragment, tmp_path):

@@ -87,6 +87,7 @@ def test_http_mode_serves_slack_and_stops_cleanly_on_sigterm(start_bot, fake_x, 
         "health",
         "bulk",
         "outbox",
+        "review",
     }
     wait_until(lambda: fake_slack.top_level())
     card = fake_slack.top_level()[0]

@@ -146,6 +146,7 @@ def _open_blocks(
                 for line in (
                     _priority_line(card),
                     _personal_data_line(card),
+                    "📝 *A draft waits for a lead's review* (in the thread)" if card.drafts_pending else "",
                     _missed_line(missed),
                     _status_line(card, last),
                     _dm_line(card),

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.cards import case_card
 from bot.blocks.escalations import escalation_line, escalation_message
+from bot.blocks.review import draft_message
 from bot.blocks.threads import case_note_message, dm_message, follow_up_message, reply_note
 from bot.jobs.post_incidents import IncidentPoster
 from bot.slack.delivery import MESSAGE_ERRORS, Delivery, ThreadItem, describe, error_code
@@ -40,6 +41,13 @@ from storage.cases import (
 )
 from storage.db import Store, from_iso
 from storage.dms import dms_to_post, mark_dm_attempt, record_dm_posted
+from storage.drafts import (
+    drafts_to_post,
+    drafts_to_redraw,
+    mark_draft_attempt,
+    mark_draft_synced,
+    record_draft_posted,
+)
 from storage.escalations import get_escalation, latest_escalation, mark_message_synced, stale_escalation_messages
 from storage.follow_ups import follow_ups_to_post, mark_follow_up_attempt, record_follow_up_posted
 from storage.locations import get_location
@@ -90,8 +98,10 @@ class Poster:
         message_interval: float = 1.0,
         reply_anywhere: bool = False,
         dm_channel: str | None = None,
+        lead_group: str | None = None,
     ) -> None:
         self.store = store
+        self.lead_group = lead_group  # pinged by a draft held for review
         self.delivery = Delivery(client)
         self.channel = channel
         self.dm_channel = dm_channel  # where the cases DMs open go (private), if not the queue
@@ -125,6 +135,7 @@ class Poster:
                 self._update_card(case_id, report)
             for escalation_id in stale_escalation_messages(self.store.db):
                 self._update_escalation(escalation_id, report)
+            self._redraw_drafts(report)
         except (SlackClientError, OSError) as error:
             report.failed += 1
             log.warning("Posting to Slack paused until the next run: %s", describe(error))
@@ -165,6 +176,7 @@ class Poster:
             if card is not None and card.slack_ts is None:
                 self.wake()  # a case taken from its surge incident's thread: its own card comes next
             self._update_card(case_id, report)
+            self._redraw_drafts(report, case_id)
             if escalation_id is not None:
                 self._update_escalation(escalation_id, report)
         except (SlackClientError, OSError) as error:
@@ -330,7 +342,29 @@ class Poster:
             )
             for n in case_notes_to_post(db, case_id=case_id)
         ]
+        items += [
+            ThreadItem(
+                key=f"draft:{d.id}",
+                channel=d.slack_channel or "",
+                thread_ts=d.thread_ts or "",
+                attempted=d.post_attempted_at is not None,
+                message={"thread_ts": d.thread_ts, **draft_message(d, self.lead_group)},
+                record=partial(record_draft_posted, db, d.id),
+                mark_attempt=partial(mark_draft_attempt, db, d.id),
+            )
+            for d in drafts_to_post(db, case_id=case_id)
+        ]
         return items
+
+    def _redraw_drafts(self, report: PostReport, case_id: int | None = None) -> None:
+        """A decided draft's message loses its buttons and says who decided what."""
+        db = self.store.db
+        for draft in drafts_to_redraw(db, case_id):
+            if draft.slack_channel and draft.slack_ts:
+                message = draft_message(draft, self.lead_group)
+                self.delivery.update(draft.slack_channel, draft.slack_ts, message, f"draft {draft.id}")
+                mark_draft_synced(db, draft.id, draft.version)
+                report.updated += 1
 
     def _post_thread_items(self, items: list[ThreadItem], report: PostReport) -> None:
         posted, found = self.delivery.post_thread_items(items)

@@ -15,6 +15,7 @@ from bot.jobs.health import HealthMonitor
 from bot.jobs.ingest import TICK_SECONDS, Ingestor
 from bot.jobs.post import Poster
 from bot.jobs.reminders import Reminders
+from bot.jobs.review import Reviewer
 from bot.jobs.sla import SlaReminders
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def build_scheduler(
     timezone: str = "UTC",
     health: HealthMonitor | None = None,
     reconcile: Callable[[], int] | None = None,
+    review: Reviewer | None = None,
 ) -> BackgroundScheduler:
     """Poll X every `poll_interval` seconds (unset: twice a second, each source paced by X's rate-limit
     headers); post pending cards every `post_interval` seconds and right after an ingest run that stored
@@ -122,6 +124,20 @@ def build_scheduler(
             seconds=OUTBOX_INTERVAL_SECONDS,
             id="outbox",
             name="Settle sends X never confirmed",
+            next_run_time=now,
+        )
+    if review is not None:
+
+        def review_then_wake_poster() -> None:
+            if review.run():
+                poster.wake()  # the reminders' notes
+
+        scheduler.add_job(
+            review_then_wake_poster,
+            "interval",
+            seconds=REMINDER_INTERVAL_SECONDS,
+            id="review",
+            name="Remind the leads of drafts waiting for review",
             next_run_time=now,
         )
     if health is not None:

@@ -45,6 +45,7 @@ THREAD_KEYS = (
     (Metadata.REPLY, "reply_id", "reply"),
     (Metadata.DM, "dm_event_id", "dm"),
     (Metadata.NOTE, "note_id", "note"),
+    (Metadata.DRAFT, "draft_id", "draft"),
     (Metadata.INCIDENT_CHUNK, "chunk", "chunk"),
 )
 

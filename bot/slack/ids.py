@@ -31,6 +31,9 @@ class Action(StrEnum):
     INCIDENT_STATUS = "incident_status"
     INCIDENT_BULK_REPLY = "incident_bulk_reply"
     INCIDENT_BULK_STOP = "incident_bulk_stop"
+    DRAFT_APPROVE = "draft_approve"  # on a draft held for review, in the card's thread
+    DRAFT_EDIT = "draft_edit"
+    DRAFT_SEND_BACK = "draft_send_back"
 
 
 class View(StrEnum):
@@ -45,6 +48,8 @@ class View(StrEnum):
     INCIDENT_BULK_REPLY = "incident_bulk_reply"
     PERSONAL_DATA = "personal_data"  # pushed over a Reply that holds personal data
     PERSONAL_DATA_STATUS = "personal_data_status"  # pushed over a status update that holds personal data
+    DRAFT_EDIT = "draft_edit"  # a lead edits a held draft, then it goes out
+    DRAFT_SEND_BACK = "draft_send_back"  # a lead returns a held draft to its author with a note
 
 
 class Metadata(StrEnum):
@@ -55,6 +60,7 @@ class Metadata(StrEnum):
     REPLY = "perch_reply"  # what the brand sent, in the card's thread
     DM = "perch_dm"  # a customer's DM, in the card's thread (its text is shown only there)
     NOTE = "perch_note"  # Perch's own note (escalation news, reminders), in the card's thread
+    DRAFT = "perch_draft"  # a reply or DM held for review, in the card's thread
     ESCALATION = "perch_escalation"  # the message in a location's channel
     INCIDENT = "perch_incident"  # a surge's incident card (top level)
     INCIDENT_CHUNK = "perch_incident_chunk"  # a list of an incident's tweets, in its thread

@@ -34,12 +34,16 @@ class Gatekeeper:
         *,
         support_group: str | None,
         manager_group: str | None,
+        review_group: str | None = None,
+        lead_group: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         cache_seconds: float = CACHE_SECONDS,
     ) -> None:
         self.client = client
         self.support_group = support_group
         self.manager_group = manager_group
+        self.review_group = review_group
+        self.lead_group = lead_group
         self.clock = clock
         self.cache_seconds = cache_seconds
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
@@ -62,6 +66,22 @@ class Gatekeeper:
         if self._is_member(self.manager_group, user):
             return Verdict(True)
         return self._refusal(self.manager_group, "manager", "do that")
+
+    def needs_review(self, user: str) -> bool:
+        """A member of `REVIEW_USERGROUP` (new agents): their replies and DMs wait for a lead. When Slack
+        cannot say, the answer is yes: a draft waits, nothing unreviewed goes out."""
+        if self.review_group is None:
+            return False
+        member = self._is_member(self.review_group, user)
+        return member or self.review_group not in self._members
+
+    def may_review(self, user: str) -> Verdict:
+        """Approve, edit or send back a draft: `SUPPORT_LEAD_USERGROUP` members."""
+        if self.lead_group is None:
+            return self.may_manage(user)
+        if self._is_member(self.lead_group, user):
+            return Verdict(True)
+        return self._refusal(self.lead_group, "support lead", "review drafts")
 
     def is_staff(self, user: str, staff_group: str | None, staff_users: tuple[str, ...]) -> bool:
         """A location's staff (its user group or listed users) act on its escalations, with no need to

@@ -8,6 +8,7 @@ from handlers.actions.escalation import escalation_ack, escalation_resolve, loca
 from handlers.actions.incidents import open_bulk_reply, open_status, stop_bulk_reply
 from handlers.actions.lifecycle import reopen, resolve
 from handlers.actions.ownership import claim, reassign, unclaim
+from handlers.actions.review import approve_draft, open_edit_draft, open_send_back
 
 
 def register(app: App) -> None:
@@ -27,3 +28,6 @@ def register(app: App) -> None:
     app.action(Action.INCIDENT_STATUS)(open_status)
     app.action(Action.INCIDENT_BULK_REPLY)(open_bulk_reply)
     app.action(Action.INCIDENT_BULK_STOP)(stop_bulk_reply)
+    app.action(Action.DRAFT_APPROVE)(approve_draft)
+    app.action(Action.DRAFT_EDIT)(open_edit_draft)
+    app.action(Action.DRAFT_SEND_BACK)(open_send_back)

@@ -23,6 +23,7 @@ from bot.x.outbox import Sent
 from bot.x.tweet_text import dm_problem, tweet_problem, without_leading_mentions
 from handlers.shared import BUSY, clicker, tell
 from storage.cases import CardData, get_card, reply_target
+from storage.drafts import hold_for_review
 from storage.events import record_event
 from storage.replies import mark_moved_to_dm
 
@@ -71,7 +72,9 @@ def _send_reply(
     pushed: bool = False,
 ) -> Sent | None:
     """The public reply, once per form (`key`); X's refusal is shown on `block_id`; from a view pushed
-    over the form, success closes both. The send, when made."""
+    over the form, success closes both. The send, when made (None when refused or held for review)."""
+    if _held(ack, perch, body, case, "reply", text, f"view:{key}", pushed=pushed):
+        return None
     user, name = clicker(body)
     sent = perch.outbox.reply(
         case.case_id,
@@ -122,6 +125,8 @@ def _submit_personal_data(ack: Ack, body: dict[str, Any], view: dict[str, Any], 
     case = _checked(perch, body, view, dm_problem(private, required=True))
     if isinstance(case, str):
         ack(response_action="errors", errors={CHOICE_BLOCK: case})
+        return
+    if _held(ack, perch, body, case, "dm", private, f"view:{key}:dm", pushed=True):
         return
     user, name = clicker(body)
     sent = perch.outbox.dm(case.case_id, case.author_id, private, key=f"view:{key}:dm", agent=user, agent_name=name)
@@ -230,6 +235,8 @@ def _submit_reply_dm(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
     if isinstance(case, str):
         ack(response_action="errors", errors={block_id: case})
         return
+    if _held(ack, perch, body, case, "dm", text.strip(), f"view:{view['id']}"):
+        return
     user, name = clicker(body)
     sent = perch.outbox.dm(
         case.case_id, case.author_id, text.strip(), key=f"view:{view['id']}", agent=user, agent_name=name
@@ -239,6 +246,29 @@ def _submit_reply_dm(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         return
     ack()
     perch.poster.sync_case(case.case_id)
+
+
+def _held(
+    ack: Ack,
+    perch: Services,
+    body: dict[str, Any],
+    case: CardData,
+    kind: str,
+    text: str,
+    key: str,
+    *,
+    pushed: bool = False,
+) -> bool:
+    """A new agent's reply, or one past their daily limit, waits in the card's thread for a lead (one
+    draft per form, `key`): nothing goes to X now. True when it was held."""
+    user, name = clicker(body)
+    why = perch.review.hold_reason(user)
+    if why is None:
+        return False
+    hold_for_review(perch.store.db, key, case.case_id, kind, text, user, name, why)
+    ack(response_action="clear") if pushed else ack()
+    perch.poster.sync_case(case.case_id)
+    return True
 
 
 def _checked(perch: Services, body: dict[str, Any], view: dict[str, Any], problem: str | None) -> CardData | str:
