@@ -77,6 +77,7 @@ def run() -> tuple[FakeSlack, FakeX, Any]:
         FakeSlack(channels=(QUEUE, STATIONS)).start(),
     )
     slack.usergroups[STATION_STAFF] = {"U0STAFF"}
+    slack.usergroups.update(S0NEWBIES={"U0NEWBIE"}, S0LEADS={"U0LEAD"})  # a new agent, and the team lead
     # X allows 15 DM reads per 15 minutes (Perch paces itself to that: a DM reaches Slack within about a
     # minute). The stand-in allows one a second here, so the demo need not wait a minute per DM.
     x.endpoint_limits["dm_events"] = 900
@@ -97,6 +98,8 @@ def run() -> tuple[FakeSlack, FakeX, Any]:
             "POST_INTERVAL_SECONDS": "0.5",
             "PORT": str(port),
             "BULK_REPLY_INTERVAL_SECONDS": "0.2",
+            "REVIEW_USERGROUP": "S0NEWBIES",
+            "SUPPORT_LEAD_USERGROUP": "S0LEADS",
         },
         http_mode=True,
     )
@@ -128,6 +131,7 @@ def run() -> tuple[FakeSlack, FakeX, Any]:
         _print_cards(x, slack)
         _work_a_case(slack, x, port)
         _move_to_dm(slack, x, port)
+        _safe_replies(slack, x, port)
         _escalate_a_case(slack, port)
         _storm(slack, x, port)
     finally:
@@ -288,6 +292,62 @@ def _move_to_dm(slack: FakeSlack, x: FakeX, port: int) -> None:
     print(_indent(card_as_text(dm_card.blocks)))
     _wait_for(lambda: slack.thread(dm_card.ts), "its thread")
     print(_indent("↳ " + card_as_text(slack.thread(dm_card.ts)[0].blocks).replace("\n", "\n    ")) + "\n")
+
+
+def _safe_replies(slack: FakeSlack, x: FakeX, port: int) -> None:
+    """A reply holding a phone number stops on its form and goes as a DM; a new agent's reply waits for
+    the lead's Approve."""
+    url = f"http://127.0.0.1:{port}/slack/events"
+    open_cards = [
+        m for m in slack.top_level(QUEUE)[3:] if "📍" not in str(m.blocks) and '"reply"' in json.dumps(m.blocks)
+    ]
+
+    def open_reply(card: Any, user: str) -> dict:
+        count = len(slack.views)
+        case_id = str(card.metadata["event_payload"]["case_id"])
+        signed_post(url, SECRET, block_action_body("reply", case_id, user=user, channel=QUEUE, message_ts=card.ts))
+        _wait_for(lambda: len(slack.views) > count, "the Reply modal")
+        return slack.views[-1]
+
+    def handle_of(card: Any) -> str:
+        return x.users[x.tweets[card.metadata["event_payload"]["tweet_id"]].author_id]["username"]
+
+    print(_rule("Personal data stays out of public"))
+    card = open_cards[0]
+    view = open_reply(card, "U0AGENT1")
+    box = next(b for b in view["blocks"] if b["type"] == "input")["block_id"]
+    text = f"@{handle_of(card)} So sorry! Call our desk manager Dana on 212-555-0134, she will sort it out."
+    answer = signed_post(url, SECRET, view_submission_body(view, {box: text}, user="U0AGENT1")).json()
+    check = {**answer["view"], "id": "V0PUSHED"}  # pushed over the Reply form; Slack gives it an id
+    print(f"the agent writes: {text!r}\nnothing goes to X; a form over the reply says:")
+    print(_indent(card_as_text(check["blocks"][:1])))
+    picked = {"personal_data_choice": ("choice", "dm")}
+    signed_post(url, SECRET, view_submission_body(check, {}, user="U0AGENT1", picked=picked))
+    print(f"one click on Send (as a DM, the default) → X received the DM: {x.dms[-1]['text']!r}\n")
+
+    print(_rule("A new agent's reply waits for a lead"))
+    card = open_cards[1]
+    view = open_reply(card, "U0NEWBIE")
+    box = next(b for b in view["blocks"] if b["type"] == "input")["block_id"]
+    text = f"@{handle_of(card)} Sorry about that! Our team is looking into it now."
+    posted = len(x.posted)
+    signed_post(url, SECRET, view_submission_body(view, {box: text}, user="U0NEWBIE"))
+    _wait_for(lambda: any(m.metadata.get("event_type") == "perch_draft" for m in slack.thread(card.ts)), "the draft")
+    draft = next(m for m in slack.thread(card.ts) if m.metadata.get("event_type") == "perch_draft")
+    print(f"U0NEWBIE (in REVIEW_USERGROUP) sends a reply: X received {len(x.posted) - posted} posts; in the thread:")
+    print(_indent(card_as_text(draft.blocks)))
+    value = str(draft.metadata["event_payload"]["draft_id"])
+    signed_post(
+        url, SECRET, block_action_body("draft_approve", value, user="U0LEAD", channel=QUEUE, message_ts=draft.ts)
+    )
+    _wait_for(lambda: len(x.posted) > posted, "the approved reply")
+    print(f"the lead clicks Approve → X received: {x.posted[-1]['text']!r}")
+    _wait_for(lambda: "Approved by" in str(_message(slack, draft.ts).blocks), "the draft's update")
+    print(_indent(card_as_text(_message(slack, draft.ts).blocks)) + "\n")
+
+
+def _message(slack: FakeSlack, ts: str) -> Any:
+    return next(m for m in slack.messages if m.ts == ts)
 
 
 def _escalate_a_case(slack: FakeSlack, port: int) -> None:

@@ -98,6 +98,22 @@ class Report:
     by_location: list[dict] = field(default_factory=list)
     channels: dict[str, int] = field(default_factory=dict)  # public / dm / both → cases
     time_to_dm_answer: Stat = field(default_factory=lambda: Stat(0, None, None))
+    review: Review | None = None  # drafts held for review in the period's cases (None: there were none)
+
+
+@dataclass
+class Review:
+    """Drafts held for a lead's review (docs/metrics.md, "Review")."""
+
+    held: int = 0
+    approved: int = 0
+    sent_back: int = 0
+    waiting: int = 0
+    time_to_approve: Stat = field(default_factory=lambda: Stat(0, None, None))
+
+    @property
+    def reviewed(self) -> int:
+        return self.approved + self.sent_back
 
 
 def percentile(ordered: list[float], p: float) -> float | None:
@@ -239,7 +255,27 @@ def build_report(
     both = len(_cases_in_dm(db, start, where, params)) - dm_only
     report.channels = {"public": report.volume_in - dm_only - both, "dm": dm_only, "both": both}
     report.time_to_dm_answer = _dm_answers(db, start, where, params)
+    report.review = _review(db, where, params)
     return report
+
+
+def _review(db: sqlite_utils.Database, where: str, params: list) -> Review | None:
+    """The drafts of the period's cases: how many were decided which way, and held → approved."""
+    rows = db.execute(
+        "SELECT d.status, (julianday(d.decided_at) - julianday(d.created_at)) * 86400 "
+        f"FROM drafts d JOIN cases c ON c.id = d.case_id WHERE {where}",
+        params,
+    ).fetchall()
+    if not rows:
+        return None
+    statuses = Counter(status for status, _ in rows)
+    return Review(
+        held=len(rows),
+        approved=statuses["approved"],
+        sent_back=statuses["sent_back"],
+        waiting=statuses["pending"],
+        time_to_approve=Stat.of([waited for status, waited in rows if status == "approved"]),
+    )
 
 
 def _by_hour(created: list[str], zone: ZoneInfo) -> dict[int, int]:

@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.blocks.reports import report_blocks
 from fakes.slack_requests import view_submission_body
 from storage.db import to_iso
+from storage.metrics import build_report
 from tests.helpers import cycle, minutes_ago, wait_until
 from tests.test_agent_actions import events, open_modal, submit
 
@@ -28,6 +30,7 @@ def held(serve, fake_x, fake_slack):
     cycle(served.runtime)
     card = fake_slack.top_level()[0]
     view = open_modal(served, fake_slack, "reply", "U0NEW", card)
+    assert "waits for a lead's review before it goes to X" in json.dumps(view["blocks"])
     assert submit(served, view, {"reply_text_0": DRAFT}, "U0NEW").text == ""
     assert submit(served, view, {"reply_text_0": DRAFT}, "U0NEW").text == "", "a retried submission"
     wait_until(lambda: _drafts(fake_slack, card))
@@ -93,6 +96,14 @@ def test_approve_sends_exactly_once_when_two_leads_click_and_slack_retries(held,
     wait_until(lambda: f"✅ Approved by <@{lead}> · sent" in _shown(_drafts(fake_slack, card)[0]))
     assert "draft_approve" not in _shown(_drafts(fake_slack, card)[0]), "no buttons once decided"
     wait_until(lambda: any(f"<@U0NEW>, <@{lead}> approved your draft" in n for n in _notes(fake_slack, card)))
+
+    now = datetime.now(UTC)
+    report = build_report(served.runtime.store.db, now - timedelta(days=1), now + timedelta(minutes=1), now=now)
+    review = report.review
+    assert review is not None and (review.held, review.approved, review.waiting) == (1, 1, 0)
+    assert report.review.time_to_approve.count == 1 and report.time_to_first_response.count == 1
+    shown = json.dumps(report_blocks(report, "today", "agent"), ensure_ascii=False)
+    assert "Review: 1 draft held · 1 reviewed (1 approved, 0 sent back) · 0 waiting · time to approve: p50" in shown
 
 
 def test_a_lead_edits_the_draft_and_the_edited_text_goes_out(held, fake_x, fake_slack):

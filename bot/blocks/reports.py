@@ -68,6 +68,21 @@ def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, 
                 ],
             }
         )
+    if report.review is not None:
+        review = report.review
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"Review: {plural(review.held, 'draft')} held · {review.reviewed} reviewed "
+                        f"({review.approved} approved, {review.sent_back} sent back) · {review.waiting} waiting · "
+                        + _stat_line("time to approve", review.time_to_approve).replace("*", ""),
+                    }
+                ],
+            }
+        )
     if report.by_hour:
         busiest = sorted(report.by_hour.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         blocks.append(

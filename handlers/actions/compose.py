@@ -22,7 +22,7 @@ from bot.blocks.modals import (
     submitted_text,
 )
 from bot.blocks.mrkdwn import escape_within, one_line
-from bot.services import services
+from bot.services import Services, services
 from bot.slack.ids import View
 from bot.x.errors import XError
 from handlers.shared import (
@@ -58,12 +58,14 @@ def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
         db = perch.store.db
         opening = personal_data_reply(db) if case.personal_data else None
         kinds = escape_within(case.personal_data or "", 200)
-        notice = (
+        notices = [
             f"🔒 Their post shows personal data ({kinds}): this reply starts from the saved reply "
             f"*{PERSONAL_DATA_REPLY}*, asking them to delete it."
             if opening
-            else None
-        )
+            else "",
+            _review_notice(perch, body),
+        ]
+        notice = "\n".join(n for n in notices if n) or None
         modal = reply_modal(case, thread_so_far(db, case), saved_replies(db), opening=opening, notice=notice)
         open_modal(client, body, modal)
 
@@ -100,8 +102,19 @@ def open_reply_dm(
         user, _ = clicker(body)
         tell(client, channel_of(body), user, "This case is not in DM yet: use *Move to DM* first.")
         return
-    db = services(context).store.db
-    open_modal(client, body, reply_dm_modal(case, dm_conversation(db, case.case_id), saved_replies(db)))
+    perch = services(context)
+    db = perch.store.db
+    notice = _review_notice(perch, body) or None
+    open_modal(client, body, reply_dm_modal(case, dm_conversation(db, case.case_id), saved_replies(db), notice=notice))
+
+
+def _review_notice(perch: Services, body: dict[str, Any]) -> str:
+    """Said before the agent writes, not after: what they send waits for a lead."""
+    user, _ = clicker(body)
+    why = perch.review.hold_reason(user)
+    if why == "daily_limit":
+        return "📝 You reached today's reply limit: what you send now waits for a lead's review."
+    return "📝 What you send waits for a lead's review before it goes to X." if why else ""
 
 
 def pick_saved_reply(
