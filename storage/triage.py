@@ -46,3 +46,23 @@ def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, Case
             for case_id, text, followers, verified, public in rows
         )
     return found
+
+
+def flag_personal_data(db: sqlite_utils.Database, flags: dict[int, list[str]]) -> None:
+    """A customer's later public post showed personal data: the case says so too (kinds added to what
+    it shows already) and is high priority."""
+    with writing(db):
+        for case_id, kinds in flags.items():
+            row = db.execute("SELECT personal_data, priority_signals FROM cases WHERE id = ?", [case_id]).fetchone()
+            if row is None:
+                continue
+            known = [k for k in (row[0] or "").split(", ") if k]
+            merged = ", ".join(dict.fromkeys(known + kinds))
+            signals = row[1] or ""
+            if "personal data in public" not in signals:
+                signals = " · ".join(s for s in (signals, "personal data in public") if s)
+            db.execute(
+                "UPDATE cases SET personal_data = ?, priority = 'high', priority_signals = ?, "
+                "card_version = card_version + 1 WHERE id = ?",
+                [merged, signals, case_id],
+            )

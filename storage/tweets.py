@@ -47,6 +47,7 @@ class StoreResult:
     duplicates: int = 0
     cases_opened: list[int] = field(default_factory=list)
     follow_ups: int = 0
+    joined: list[tuple[int, str]] = field(default_factory=list)  # (case id, text) of each follow-up stored
     unstorable: list[str] = field(default_factory=list)  # ids of tweets skipped because they cannot be stored
 
 
@@ -145,6 +146,7 @@ def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreRes
     result.stored += len(fresh)
     result.cases_opened += [case_of[t.id] for t in openers]
     result.follow_ups += len(joiners)
+    result.joined += [(latest[key][0], t.text) for t, key in joiners]
 
 
 def _tweet_row(tweet: Tweet, now: str) -> dict:

@@ -128,3 +128,16 @@ def test_a_status_update_with_an_email_address_is_saved_only_with_a_reason(surge
     assert served.send(anyway).json() == {"response_action": "clear"}
     row = db["incidents"].get(1)
     assert row["status_text"] == text and row["status_personal_data_reason"] == "Shared mailbox, approved by comms"
+
+
+def test_a_follow_up_that_shows_a_booking_reference_flags_the_case(serve, fake_x, fake_slack):
+    first = fake_x.add_tweet("@Delta my flight got cancelled, what now?", "rebooker", created_at=minutes_ago(5))
+    served = serve(PII_PATTERNS=r"booking reference=\b(?!N\d)(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{6}\b")
+    cycle(served.runtime)
+    assert "🔒" not in card_text(fake_slack)
+    fake_x.add_tweet("@Delta it's G8CVWJ, on B6 1170", "rebooker", created_at=minutes_ago(1), reply_to=first)
+    served.runtime.ingestor.states.clear()  # the next poll now, not when X's pacing allows
+    cycle(served.runtime)
+    wait_until(lambda: "(booking reference)" in card_text(fake_slack))
+    case = served.runtime.store.db["cases"].get(1)
+    assert case["priority"] == "high" and case["personal_data"] == "booking reference"

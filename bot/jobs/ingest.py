@@ -41,7 +41,7 @@ from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XUs
 from storage.db import Store, from_iso
 from storage.dms import DM_SOURCE, store_dms
 from storage.replies import record_outside_replies
-from storage.triage import case_texts, set_suggestions, set_triage
+from storage.triage import case_texts, flag_personal_data, set_suggestions, set_triage
 from storage.tweets import Cursor, StoreResult, Tweet, advance_cursor, get_cursor, store_tweets, tweet_order
 from storage.usage import DM_READ, OWNED_READ, POST_READ, record_reads
 
@@ -294,6 +294,7 @@ class Ingestor:
         report.follow_ups += result.follow_ups
         if result.cases_opened and self.detector is not None:
             self._triage(result.cases_opened)
+        self._flag_follow_ups(result.joined)
         if result.stored:
             self.on_stored()  # the cards go out while the other sources are polled
             log.info(
@@ -302,6 +303,16 @@ class Ingestor:
                 len(result.cases_opened),
                 result.follow_ups,
             )
+
+    def _flag_follow_ups(self, joined: list[tuple[int, str]]) -> None:
+        """A follow-up post that shows the customer's personal data flags its case like a first post."""
+        flags: dict[int, list[str]] = {}
+        for case_id, raw in joined:
+            kinds = self.pii.kinds(decode_x(raw))
+            if kinds:
+                flags.setdefault(case_id, []).extend(kinds)
+        if flags:
+            flag_personal_data(self.store.db, flags)
 
     def _triage(self, case_ids: list[int]) -> None:
         """Guess each new case's location (`📍 JFK?`) and its priority (signals shown on the card)."""

@@ -115,3 +115,27 @@ def test_a_dm_in_the_thread_links_what_it_shares_and_hides_its_text_from_notific
         "event_type": "perch_dm",
         "event_payload": {"case_id": 7, "dm_event_id": "1700000000000000002"},
     }
+
+
+def test_a_draft_and_a_personal_data_form_never_ping_or_disguise_a_link():
+    from bot.blocks.review import draft_message
+    from bot.blocks.safety import personal_data_modal
+    from bot.domain.pii import Finding
+    from bot.slack.ids import View
+    from fakes.block_kit import check_view
+    from storage.drafts import Draft
+
+    hostile = "<!channel> <@U0BOSS> <https://evil.example|jetblue.com> & call 212-555-0134"
+    draft = Draft(1, 1, "reply", hostile, "U0NEW", "new", "review_group", "pending", "2026-12-01T10:00:00.000Z",
+                  None, None, None, 0, None, None, 1, "C0QUEUE", "1.000", None, None)  # fmt: skip
+    message = draft_message(draft, "S0LEADS")
+    shown = json.dumps(message["blocks"])
+    assert "<!channel>" not in shown and "<@U0BOSS>" not in shown and "<https://evil" not in shown
+    assert "<!subteam^S0LEADS>" in shown, "the one ping is Perch's own, from the settings"
+    assert check_message({"channel": "C0QUEUE", **message}) is None
+    found = [Finding("phone number", 60, 72, "<!here>212-555-0134")]
+    form = personal_data_modal(View.PERSONAL_DATA, found, {"case_id": 1, "text": hostile}, handle="<!channel>")
+    assert form is not None and check_view(form) is None
+    assert "<!here>" not in json.dumps(form["blocks"]) and "@<!channel>" not in json.dumps(form["blocks"])
+    too_big = personal_data_modal(View.PERSONAL_DATA, found, {"text": "x" * 3000}, handle="bag_lady")
+    assert too_big is None, "Slack's 3,000 characters of metadata: the caller says so on the form instead"
