@@ -157,6 +157,8 @@ def build_runtime(settings: Settings) -> Runtime:
             settings.slack_report_channel,
             timezone=settings.report_timezone,
             sla_minutes=settings.sla_first_response_minutes,
+            resolve_hours=settings.sla_resolve_hours,
+            weekly_day=settings.report_weekly_day,
             prices=settings.x_prices,
         )
         if settings.slack_report_channel

@@ -57,6 +57,7 @@ class Settings:
     report_timezone: str = "UTC"
     slack_report_channel: str | None = None
     report_digest_time: str = "09:00"
+    report_weekly_day: int | None = None  # 0 = Monday: the weekly digest comes with that day's daily one
     sla_first_response_minutes: float = 60.0
     sla_claim_minutes: float = 5.0
     sla_resolve_hours: float = 24.0
@@ -130,6 +131,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
             "SLACK_REPORT_CHANNEL", CONVERSATION_ID, "a channel id such as C0123456789"
         ),
         report_digest_time=reader.clock_time("REPORT_DIGEST_TIME", "09:00"),
+        report_weekly_day=reader.weekday("REPORT_WEEKLY_DAY"),
         sla_first_response_minutes=reader.positive_number("SLA_FIRST_RESPONSE_MINUTES", 60.0, unit="minutes"),
         sla_claim_minutes=reader.positive_number("SLA_CLAIM_MINUTES", 5.0, unit="minutes"),
         sla_resolve_hours=reader.positive_number("SLA_RESOLVE_HOURS", 24.0, unit="hours"),
@@ -246,6 +248,15 @@ class _Reader:
             return parse_patterns(self.optional(name) or "")
         except ValueError as error:
             raise ConfigError(f"{name} is malformed: {error}") from None
+
+    def weekday(self, name: str) -> int | None:
+        value = (self.optional(name) or "").lower()[:3]
+        if not value:
+            return None
+        days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        if value not in days:
+            raise ConfigError(f"{name} is malformed: it should be a day of the week such as Monday")
+        return days.index(value)
 
     def flag(self, name: str, default: bool) -> bool:
         value = (self.optional(name) or "").lower()

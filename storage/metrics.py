@@ -10,11 +10,12 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from storage.db import from_iso, to_iso
+from storage.db import from_iso, rows_as, to_iso
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,26 @@ class Report:
     channels: dict[str, int] = field(default_factory=dict)  # public / dm / both → cases
     time_to_dm_answer: Stat = field(default_factory=lambda: Stat(0, None, None))
     review: Review | None = None  # drafts held for review in the period's cases (None: there were none)
+    answered: int = 0  # cases with a first response (docs/metrics.md, "Response rate")
+    answered_by_hour: dict[int, int] = field(default_factory=dict)
+    unanswered_overdue: int = 0  # open, never answered, older than the resolve target
+    overdue: list[Overdue] = field(default_factory=list)  # the oldest of them, to list with links
+    resolve_target_hours: float = 24
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.answered / self.volume_in if self.volume_in else None
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A case nobody answered, open past the resolve target: listed in the report with its link."""
+
+    case_id: int
+    tweet_id: str | None
+    author_handle: str
+    tweet_created_at: str
+    conversation_id: str
 
 
 @dataclass
@@ -216,6 +237,7 @@ def build_report(
     now: datetime,
     timezone: str = "UTC",
     sla_minutes: float = 60,
+    resolve_hours: float = 24,
     agent: str | None = None,
     location: str | None = None,
 ) -> Report:
@@ -227,7 +249,7 @@ def build_report(
         f"FROM cases c WHERE {where}",
         params,
     ).fetchall()
-    report = Report(start, end, sla_target_minutes=sla_minutes)
+    report = Report(start, end, sla_target_minutes=sla_minutes, resolve_target_hours=resolve_hours)
     report.volume_in = len(rows)
     resolved = [r[8] if r[0] == "resolved" else None for r in rows]
     first = [r[6] for r in rows]
@@ -248,6 +270,11 @@ def build_report(
         if (fr is not None and round(fr, 3) > target) or (fr is None and r[2] < cutoff)
     )
     report.by_hour = _by_hour([r[2] for r in rows], ZoneInfo(timezone))
+    report.answered = sum(1 for fr in first if fr is not None)
+    report.answered_by_hour = _by_hour(
+        [r[2] for r, fr in zip(rows, first, strict=True) if fr is not None], ZoneInfo(timezone)
+    )
+    report.unanswered_overdue, report.overdue = _overdue(db, where, params, now - timedelta(hours=resolve_hours))
     report.by_agent = _by_agent(db, rows, first, resolved, where, params)
     report.by_location = _by_location(db, start, end, location)
     dm_opened = db.execute(f"SELECT COUNT(*) FROM cases c WHERE c.dm_event_id IS NOT NULL AND {where}", params)
@@ -257,6 +284,32 @@ def build_report(
     report.time_to_dm_answer = _dm_answers(db, start, where, params)
     report.review = _review(db, where, params)
     return report
+
+
+def report_with_previous(
+    db: sqlite_utils.Database, start: datetime, end: datetime, **kwargs: Any
+) -> tuple[Report, Report]:
+    """The period's report and the one just before it, of the same length (for ▲/▼)."""
+    return build_report(db, start, end, **kwargs), build_report(db, start - (end - start), start, **kwargs)
+
+
+OVERDUE_LISTED = 10
+
+
+def _overdue(db: sqlite_utils.Database, where: str, params: list, cutoff: datetime) -> tuple[int, list[Overdue]]:
+    """How many of the period's cases are open, unanswered and older than `cutoff`; the oldest few."""
+    condition = f"{where} AND c.first_response_at IS NULL AND c.status != 'resolved' AND c.tweet_created_at < ?"
+    count = db.execute(f"SELECT COUNT(*) FROM cases c WHERE {condition}", [*params, to_iso(cutoff)]).fetchone()[0]
+    listed = rows_as(
+        Overdue,
+        db.execute(
+            "SELECT c.id AS case_id, c.tweet_id, COALESCE(t.author_handle, d.sender_handle, '') AS author_handle, "
+            "c.tweet_created_at, c.conversation_id FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id "
+            f"LEFT JOIN dm_events d ON d.id = c.dm_event_id WHERE {condition} ORDER BY c.tweet_created_at LIMIT ?",
+            [*params, to_iso(cutoff), OVERDUE_LISTED],
+        ),
+    )
+    return int(count), listed
 
 
 def _review(db: sqlite_utils.Database, where: str, params: list) -> Review | None:
@@ -308,6 +361,7 @@ def _by_agent(
     )
     firsts: dict[str, list] = defaultdict(list)
     resolves: dict[str, list] = defaultdict(list)
+    # `first` holds each case's time to first response (None: unanswered): an agent's response rate
     for row, fr, res in zip(rows, first, resolved, strict=True):
         if row[1]:
             firsts[row[1]].append(fr)
@@ -318,6 +372,7 @@ def _by_agent(
             "cases": len(firsts[agent]),
             "replies": sent.get(agent, 0),
             "resolved": closed.get(agent, 0),
+            "answered": sum(1 for v in firsts[agent] if v is not None),
             "first_response": Stat.of(firsts[agent]),
             "resolve": Stat.of(resolves[agent]),
         }

@@ -69,6 +69,7 @@ def test_missing_setting_stops_start_up_with_one_line(missing, tmp_path):
         ("PII_PATTERNS", "anything=x*", "matches an empty text"),
         ("REVIEW_USERGROUP", "S0NEWBIES", "needs SUPPORT_LEAD_USERGROUP"),
         ("AGENT_DAILY_REPLY_LIMIT", "many", "whole number"),
+        ("REPORT_WEEKLY_DAY", "Someday", "day of the week"),
     ],
 )
 def test_malformed_setting_is_named_and_its_value_not_shown(name, value, fragment, tmp_path):

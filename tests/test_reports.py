@@ -152,3 +152,21 @@ def test_home_tab_shows_my_cases_the_queue_and_today(serve, fake_x, fake_slack):
     text = json.dumps(fake_slack.homes["U0AGENT"]["blocks"], ensure_ascii=False)
     assert "Case #1" in text and "*2* unclaimed" in text and "3 in" in text
     assert "<!channel>" not in text and fake_slack.block_errors == []
+
+
+def test_the_weekly_digest_follows_the_daily_one_on_its_day(fixed_log, fake_slack):
+    """2026-03-11 is a Wednesday: with REPORT_WEEKLY_DAY=Wednesday the week 4–10 March comes too, beside
+    the week before it; on other days only the daily digest."""
+    fake_slack.channels.add("C0REPORTS")
+    client = WebClient(token="xoxb-test", base_url=fake_slack.url + "/api/")
+    wednesday = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)
+    weekly = Digest(fixed_log, client, "C0REPORTS", timezone="UTC", sla_minutes=60, weekly_day=2, now=lambda: wednesday)
+    assert weekly.run() is True
+    daily, week = fake_slack.top_level("C0REPORTS")
+    assert "yesterday (Tue 10 Mar)" in json.dumps(daily.blocks)
+    text = json.dumps(week.blocks, ensure_ascii=False)
+    assert "Perch report · last 7 days (04 Mar–10 Mar)" in text and "*In*\\n4 ▲ from 0" in text
+    assert [f["filename"] for f in fake_slack.files] == ["perch-daily.png", "perch-weekly.png"]
+    thursday = wednesday + timedelta(days=1)
+    Digest(fixed_log, client, "C0REPORTS", timezone="UTC", sla_minutes=60, weekly_day=2, now=lambda: thursday).run()
+    assert len(fake_slack.top_level("C0REPORTS")) == 3, "only the daily one on Thursday"

@@ -7,27 +7,41 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from bot.blocks.common import duration, slack_user, tweet_url
+from bot.blocks.common import dm_url, duration, slack_user, tweet_url
 from bot.blocks.mrkdwn import cut_mrkdwn, escape, plural
+from bot.slack.ids import X_HANDLE
 from storage.metrics import CaseRow, Report, Stat
 
 BAR = "▇"
 
 
-def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, Any]]:
+def report_blocks(report: Report, label: str, breakdown: str, previous: Report | None = None) -> list[dict[str, Any]]:
+    """`previous`: the period just before, of the same length, shown beside each headline figure."""
+    before = previous
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Perch report · {label}"[:150]}},
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*In*\n{report.volume_in}"},
-                {"type": "mrkdwn", "text": f"*Handled*\n{report.handled}"},
+                {
+                    "type": "mrkdwn",
+                    "text": f"*In*\n{report.volume_in}{_count_vs(report, before, 'volume_in')}",
+                },
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Handled*\n{report.handled}{_count_vs(report, before, 'handled')}",
+                },
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Answered* (response rate)\n{report.answered} · {_rate(report.response_rate)}"
+                    + _rate_vs(report.response_rate, before.response_rate if before else None),
+                },
                 {"type": "mrkdwn", "text": f"*Still open*\n{report.open}"},
                 {"type": "mrkdwn", "text": f"*Reopened*\n{report.reopened}"},
                 {
                     "type": "mrkdwn",
                     "text": f"*SLA breaches* (first response &gt; {report.sla_target_minutes:g}m)\n"
-                    f"{report.sla_breaches}",
+                    f"{report.sla_breaches}{_count_vs(report, before, 'sla_breaches')}",
                 },
             ],
         },
@@ -37,7 +51,10 @@ def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, 
                 "type": "mrkdwn",
                 "text": "\n".join(
                     [
-                        _stat_line("Time to first response", report.time_to_first_response),
+                        _stat_line("Time to first response", report.time_to_first_response)
+                        + _duration_vs(
+                            report.time_to_first_response, before.time_to_first_response if before else None
+                        ),
                         _stat_line("… after the card was posted", report.first_response_after_posting)
                         + (
                             f" · {plural(report.answered_before_card, 'case')} answered before their card, left out"
@@ -47,7 +64,8 @@ def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, 
                         _stat_line("Time to first DM answer", report.time_to_dm_answer)
                         + " (from the customer's first DM to the brand's next)",
                         _stat_line("Time to claim", report.time_to_claim),
-                        _stat_line("Time to resolve", report.time_to_resolve),
+                        _stat_line("Time to resolve", report.time_to_resolve)
+                        + _duration_vs(report.time_to_resolve, before.time_to_resolve if before else None),
                         _stat_line("Time to card (Perch's own delay)", report.time_to_card),
                     ]
                 ),
@@ -81,6 +99,15 @@ def report_blocks(report: Report, label: str, breakdown: str) -> list[dict[str, 
                         + _stat_line("time to approve", review.time_to_approve).replace("*", ""),
                     }
                 ],
+            }
+        )
+    if report.unanswered_overdue:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _overdue_text(report)}})
+    if before is not None:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": "▲/▼: against the period just before, of the same length."}],
             }
         )
     if report.by_hour:
@@ -133,9 +160,10 @@ def _breakdown(report: Report, breakdown: str) -> str:
             return "*By hour*\nNo cases in this period."
         top = max(report.by_hour.values())
         return (
-            "*By hour* (when the tweets arrived)\n```"
+            "*By hour* (when the tweets arrived · how many were answered)\n```"
             + "\n".join(
-                f"{hour:02d}:00 {BAR * max(1, round(count / top * 20))} {count}"
+                f"{hour:02d}:00 {BAR * max(1, round(count / top * 20))} {count} · "
+                f"{_rate(report.answered_by_hour.get(hour, 0) / count)} answered"
                 for hour, count in report.by_hour.items()
             )
             + "```"
@@ -144,11 +172,54 @@ def _breakdown(report: Report, breakdown: str) -> str:
         return "*By agent*\nNo case was assigned in this period."
     return "*By agent*\n" + "\n".join(
         f"• {slack_user(row['agent'])} — {plural(row['cases'], 'case')} · "
+        f"{_rate(row['answered'] / row['cases'] if row['cases'] else None)} answered · "
         f"{plural(row['replies'], 'reply', 'replies')} · "
         f"{row['resolved']} resolved · p50 first response {duration_or_dash(row['first_response'].p50)} · p50 resolve "
         f"{duration_or_dash(row['resolve'].p50)}"
         for row in report.by_agent[:40]
     )
+
+
+def _overdue_text(report: Report) -> str:
+    """The cases nobody answered, open past the resolve target, oldest first, with their links."""
+    lines = [
+        f"*Unanswered past the resolve target* ({report.resolve_target_hours:g}h): "
+        f"{plural(report.unanswered_overdue, 'case')}"
+    ]
+    for case in report.overdue:
+        handle = f"@{case.author_handle}" if X_HANDLE.match(case.author_handle or "") else "a customer"
+        link = tweet_url(case.author_handle, case.tweet_id) if case.tweet_id else dm_url(case.conversation_id)
+        lines.append(f"• <{link}|{handle}> · case #{case.case_id} · {case.tweet_created_at[:16].replace('T', ' ')} UTC")
+    if report.unanswered_overdue > len(report.overdue):
+        lines.append(f"… and {report.unanswered_overdue - len(report.overdue)} more (`csv` lists them all)")
+    return cut_mrkdwn("\n".join(lines), 3000)
+
+
+def _rate(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.0%}"
+
+
+def _count_vs(report: Report, previous: Report | None, figure: str) -> str:
+    """A count beside the previous period's: ▲ more, ▼ fewer."""
+    if previous is None:
+        return ""
+    now, before = getattr(report, figure), getattr(previous, figure)
+    return " (= before)" if now == before else f" {'▲' if now > before else '▼'} from {before}"
+
+
+def _rate_vs(now: float | None, before: float | None) -> str:
+    if now is None or before is None:
+        return ""
+    points = round((now - before) * 100)
+    return " (= before)" if points == 0 else f" {'▲' if points > 0 else '▼'} {abs(points)} pts from {before:.0%}"
+
+
+def _duration_vs(now: Stat, before: Stat | None) -> str:
+    if before is None or now.p50 is None or before.p50 is None:
+        return ""
+    if round(now.p50) == round(before.p50):
+        return " (p50 = before)"
+    return f" · p50 {'▲' if now.p50 > before.p50 else '▼'} from {duration_or_dash(before.p50)}"
 
 
 def duration_or_dash(seconds: float | None) -> str:
@@ -164,6 +235,7 @@ CSV_COLUMNS = [
     "posted_at",
     "claimed_at",
     "first_response_at",
+    "answered",
     "resolved_at",
     "status",
     "channel",
@@ -194,6 +266,7 @@ def report_csv(cases: list[CaseRow]) -> str:
                 c.posted_at or "",
                 c.claimed_at or "",
                 c.first_response_at or "",
+                "yes" if c.first_response_at else "no",
                 c.resolved_at or "" if c.status == "resolved" else "",
                 c.status,
                 c.channel,

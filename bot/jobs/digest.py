@@ -1,4 +1,5 @@
-"""The daily digest: yesterday's report, posted to `SLACK_REPORT_CHANNEL` at `REPORT_DIGEST_TIME`."""
+"""The digests: yesterday's report, posted to `SLACK_REPORT_CHANNEL` at `REPORT_DIGEST_TIME`, and on
+`REPORT_WEEKLY_DAY` also the last seven days' — each beside the period before it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.blocks.chart import report_chart
 from bot.blocks.reports import report_blocks, report_text
 from bot.domain.spend import Prices, cost
 from storage.db import Store
-from storage.metrics import build_report
+from storage.metrics import report_with_previous
 from storage.usage import usage_between
 
 log = logging.getLogger(__name__)
@@ -29,47 +30,63 @@ class Digest:
         *,
         timezone: str,
         sla_minutes: float,
+        resolve_hours: float = 24,
+        weekly_day: int | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         prices: Prices | None = None,
     ) -> None:
+        """`weekly_day`: the weekday (0 = Monday) the weekly digest comes with the daily one; None: never."""
         self.store = store
         self.client = client
         self.channel = channel
         self.zone = ZoneInfo(timezone)
         self.timezone = timezone
         self.sla_minutes = sla_minutes
+        self.resolve_hours = resolve_hours
+        self.weekly_day = weekly_day
         self.now = now
         self.prices = prices or Prices()
 
     def run(self) -> bool:
-        """Post yesterday's figures (and the chart); False when Slack refused, which is logged."""
+        """Post yesterday's figures (and the chart), and on the weekly day the week's; False when Slack
+        refused, which is logged."""
         now = self.now()
         today = datetime.combine(now.astimezone(self.zone).date(), time.min, tzinfo=self.zone)
         start = today - timedelta(days=1)
-        label = f"yesterday ({start:%a %d %b})"
-        report = build_report(
-            self.store.db, start, today, now=now, timezone=self.timezone, sla_minutes=self.sla_minutes
-        )
         yesterday = (now.astimezone(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
         spent = cost(usage_between(self.store.db, yesterday, yesterday), self.prices)
         spend = {
             "type": "context",
             "elements": [{"type": "mrkdwn", "text": f"X spend on {yesterday} (UTC, estimate): ${spent:,.2f}"}],
         }
+        posted = self._post(start, today, f"yesterday ({start:%a %d %b})", "perch-daily.png", [spend])
+        if posted and self.weekly_day is not None and today.weekday() == self.weekly_day:
+            week = today - timedelta(days=7)
+            posted = self._post(week, today, f"last 7 days ({week:%d %b}–{start:%d %b})", "perch-weekly.png", [])
+        return posted
+
+    def _post(self, start: datetime, end: datetime, label: str, filename: str, extra: list[dict]) -> bool:
+        now = self.now()
+        report, previous = report_with_previous(
+            self.store.db,
+            start,
+            end,
+            now=now,
+            timezone=self.timezone,
+            sla_minutes=self.sla_minutes,
+            resolve_hours=self.resolve_hours,
+        )
         try:
             self.client.chat_postMessage(
                 channel=self.channel,
                 text=report_text(report, label),
-                blocks=[*report_blocks(report, label, "agent"), spend],
+                blocks=[*report_blocks(report, label, "agent", previous), *extra],
                 unfurl_links=False,
             )
             self.client.files_upload_v2(
-                channel=self.channel,
-                content=report_chart(report, label),
-                filename="perch-daily.png",
-                title=f"Perch · {label}",
+                channel=self.channel, content=report_chart(report, label), filename=filename, title=f"Perch · {label}"
             )
         except (SlackApiError, SlackClientError, OSError) as error:
-            log.error("Daily digest not posted to %s: %s", self.channel, error)
+            log.error("Digest (%s) not posted to %s: %s", label, self.channel, error)
             return False
         return True

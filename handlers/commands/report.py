@@ -16,7 +16,7 @@ from bot.blocks.reports import report_blocks, report_csv, report_text
 from bot.domain.report_args import ReportArgsError, parse_report_args
 from bot.services import services
 from storage.locations import get_location
-from storage.metrics import build_report, case_rows
+from storage.metrics import case_rows, report_with_previous
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +40,20 @@ def run_report(
         ack(text=str(error), response_type="ephemeral")
         return
     ack()
-    report = build_report(
+    report, previous = report_with_previous(
         perch.store.db,
         request.start,
         request.end,
         now=now,
         timezone=settings.report_timezone,
         sla_minutes=settings.sla_first_response_minutes,
+        resolve_hours=settings.sla_resolve_hours,
         agent=request.agent,
         location=request.location,
     )
     respond(
         text=report_text(report, request.label),
-        blocks=report_blocks(report, request.label, request.breakdown),
+        blocks=report_blocks(report, request.label, request.breakdown, previous),
         response_type="in_channel" if request.public else "ephemeral",
         replace_original=False,
     )

@@ -67,5 +67,25 @@ def test_report_text_escapes_what_slack_parses(fixed_log):
         b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b
     ]
     assert any("first response &gt; 60m" in t for t in texts)
-    assert "• someone — 1 case · 0 replies · 0 resolved" in " ".join(texts)
+    assert "• someone — 1 case · 100% answered · 0 replies · 0 resolved" in " ".join(texts)
     assert not any(">" in re.sub(r"<[^<>]*>", "", t) for t in texts), "no bare > outside <…> tokens"
+
+
+def test_response_rate_overdue_cases_and_the_previous_period(fixed_log):
+    """Cases 1, 2 and 4 were answered, case 3 never (open, 10 days old): 3 of 4; the day before had none."""
+    from storage.metrics import report_with_previous
+
+    day = parse_report_args("2026-03-10", NOW, "UTC")
+    report, previous = report_with_previous(fixed_log.db, day.start, day.end, now=NOW, resolve_hours=24)
+    assert (report.answered, report.response_rate) == (3, 0.75)
+    assert report.answered_by_hour == {10: 2, 23: 1}
+    agents = {row["agent"]: row for row in report.by_agent}
+    assert (agents["U1"]["answered"], agents["U1"]["cases"], agents["U2"]["answered"]) == (2, 2, 1)
+    assert report.unanswered_overdue == 1 and [c.case_id for c in report.overdue] == [3]
+    assert previous.volume_in == 0 and previous.response_rate is None
+    text = json.dumps(report_blocks(report, "2026-03-10", "hour", previous), ensure_ascii=False)
+    assert "*In*\\n4 ▲ from 0" in text and "*Answered* (response rate)\\n3 · 75%" in text
+    assert "*Unanswered past the resolve target* (24h): 1 case" in text and "case #3" in text
+    assert "10:00 ▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇ 2 · 100% answered" in text and "11:00" in text and "0% answered" in text
+    later = build_report(fixed_log.db, day.start, day.end, now=NOW, resolve_hours=24 * 30)
+    assert later.unanswered_overdue == 0, "not yet past a 30-day resolve target"
