@@ -56,6 +56,8 @@ class CardData:
     in_dm: bool = False  # moved to DM, opened by one, or with DMs either way: Reply in DM is offered
     personal_data: str | None = None  # the kinds of personal data the customer's public post shows
     drafts_pending: int = 0  # replies or DMs written for this case, waiting for a lead's review
+    reason: str | None = None  # why the customer wrote, picked at resolve
+    suggested_reason: str | None = None  # what the team's keyword rules suggested when it opened
 
     @property
     def dm_only(self) -> bool:
@@ -99,7 +101,8 @@ CARD_COLUMNS = """
      OR EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind IN ('moved_to_dm', 'dm_sent'))
      OR EXISTS (SELECT 1 FROM dm_events x WHERE x.case_id = c.id)) AS in_dm,
     c.personal_data,
-    (SELECT COUNT(*) FROM drafts r WHERE r.case_id = c.id AND r.status = 'pending') AS drafts_pending
+    (SELECT COUNT(*) FROM drafts r WHERE r.case_id = c.id AND r.status = 'pending') AS drafts_pending,
+    c.reason, c.suggested_reason
 """
 # Every case, opened by a tweet or by a DM (whose text never shows on the card: it stays in the thread).
 CARD_FROM = "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_events d ON d.id = c.dm_event_id"
@@ -267,16 +270,18 @@ def reassign(db: sqlite_utils.Database, case_id: int, to_user: str, by_user: str
     return Change("ok", get_card(db, case_id))
 
 
-def resolve(db: sqlite_utils.Database, case_id: int, user: str) -> Change:
+def resolve(db: sqlite_utils.Database, case_id: int, user: str, reason: str | None = None) -> Change:
+    """`reason`: why the customer wrote, as the agent picked it (kept unless a new one is given)."""
     now = utc_now()
     with writing(db):
         done = db.execute(
             "UPDATE cases SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?, "
-            "assignee = COALESCE(assignee, ?), card_version = card_version + 1 WHERE id = ? AND status != 'resolved'",
-            [now, user, now, user, case_id],
+            "assignee = COALESCE(assignee, ?), reason = COALESCE(?, reason), card_version = card_version + 1 "
+            "WHERE id = ? AND status != 'resolved'",
+            [now, user, now, user, reason, case_id],
         ).rowcount
         if done:
-            record_event(db, case_id, "resolved", user, {}, at=now)
+            record_event(db, case_id, "resolved", user, {"reason": reason} if reason else {}, at=now)
     return _result(db, case_id, user, done, lost="resolved")
 
 

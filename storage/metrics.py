@@ -34,6 +34,7 @@ class CaseRow:
     assignee: str | None
     location: str | None
     reopened_count: int
+    reason: str
     replies_sent: int
     channel: str
     time_to_card: float | None
@@ -105,6 +106,7 @@ class Report:
     unanswered_overdue: int = 0  # open, never answered, older than the resolve target
     overdue: list[Overdue] = field(default_factory=list)  # the oldest of them, to list with links
     resolve_target_hours: float = 24
+    by_reason: list[dict] = field(default_factory=list)
 
     @property
     def response_rate(self) -> float | None:
@@ -184,7 +186,7 @@ def case_rows(
         "SELECT c.id AS case_id, c.tweet_id, COALESCE(t.author_handle, d.sender_handle, '') AS author_handle, "
         "c.tweet_created_at, c.posted_at, c.claimed_at, "
         "c.first_response_at, c.resolved_at, c.status, c.assignee, c.location, c.reopened_count, "
-        f"{_DURATIONS} FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id "
+        f"{REASON_OF_CASE} AS reason, {_DURATIONS} FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id "
         f"LEFT JOIN dm_events d ON d.id = c.dm_event_id WHERE {where} "
         "ORDER BY c.tweet_created_at, c.id",
         params,
@@ -283,7 +285,37 @@ def build_report(
     report.channels = {"public": report.volume_in - dm_only - both, "dm": dm_only, "both": both}
     report.time_to_dm_answer = _dm_answers(db, start, where, params)
     report.review = _review(db, where, params)
+    report.by_reason = _by_reason(db, where, params)
     return report
+
+
+REASON_OF_CASE = (
+    "COALESCE(c.reason, (SELECT 'Surge: ' || i.label FROM incidents i WHERE i.id = c.incident_id), "
+    "c.suggested_reason, '')"
+)
+
+
+def _by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
+    """Per reason (picked at resolve, else the case's surge topic, else the suggestion): cases, how many
+    had it picked, p50 time to resolve; most cases first."""
+    rows = db.execute(
+        f"SELECT {REASON_OF_CASE}, c.reason IS NOT NULL, CASE WHEN c.status = 'resolved' THEN "
+        f"{_seconds('c.tweet_created_at', 'c.resolved_at')} END FROM cases c WHERE {where}",
+        params,
+    ).fetchall()
+    grouped: dict[str, list[tuple]] = defaultdict(list)
+    for reason, picked, resolve in rows:
+        grouped[reason].append((picked, resolve))
+    out = [
+        {
+            "reason": reason,
+            "cases": len(items),
+            "picked": sum(1 for picked, _ in items if picked),
+            "resolve": Stat.of([resolve for _, resolve in items]),
+        }
+        for reason, items in grouped.items()
+    ]
+    return sorted(out, key=lambda r: (r["reason"] == "", -r["cases"], r["reason"]))
 
 
 def report_with_previous(

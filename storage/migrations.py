@@ -351,6 +351,18 @@ def _m014_drafts(db: sqlite_utils.Database) -> None:
     db.table("drafts").create_index(["case_id", "status"])
 
 
+def _m015_contact_reasons(db: sqlite_utils.Database) -> None:
+    """Why customers write: the team's list of reasons with their keywords, and each case's reason
+    (picked at resolve) and suggestion (from the keywords, when the case opened)."""
+    db.table("reasons").create(
+        {"id": int, "name": str, "keywords": str, "position": int, "created_by": str, "created_at": str}, pk="id"
+    )
+    db.execute("CREATE UNIQUE INDEX reasons_name ON reasons (name COLLATE NOCASE)")
+    cases = db.table("cases")
+    cases.add_column("reason", str)
+    cases.add_column("suggested_reason", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_core,
     _m002_agent_actions,
@@ -366,4 +378,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m012_x_usage,
     _m013_personal_data,
     _m014_drafts,
+    _m015_contact_reasons,
 ]

@@ -206,6 +206,8 @@ def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
         facts.append(f"resolved {duration(from_iso(card.resolved_at) - created)} after the tweet")
     if card.reopened_count:
         facts.append(f"reopened {card.reopened_count}×")
+    if card.reason:
+        facts.append(f"🏷 {escape_within(card.reason, 60)}")
     link = dm_url(card.conversation_id) if card.dm_only else tweet_url(card.author_handle, card.tweet_id)
     summary = f"{handle} {quote}" if card.dm_only else f"{handle}: “{quote}”"
     return [
@@ -287,6 +289,8 @@ def _meta_line(card: CardData, now: datetime) -> str:
     created = from_iso(card.created_at)
     posted = from_iso(card.posted_at) if card.posted_at else now
     where = f" · 📍 {card.suggested_location}?" if card.suggested_location and not card.location else ""
+    if card.suggested_reason and not card.reason:
+        where += f" · 🏷 {escape_within(card.suggested_reason, 60)}?"
     if card.dm_only:
         link, label, verb = dm_url(card.conversation_id), "Open the conversation on X", "Wrote"
     else:

@@ -280,3 +280,38 @@ def _thread_text(
 
 def _mention(card: CardData) -> str:
     return f"@{card.author_handle} " if X_HANDLE.match(card.author_handle or "") else ""
+
+
+REASON_BLOCK = "reason"
+
+
+def resolve_modal(card: CardData, reasons: list[str]) -> dict[str, Any]:
+    """Resolve with a contact reason: the team's list, the case's suggestion (or earlier pick) chosen."""
+    options = [
+        {"text": {"type": "plain_text", "text": escape_within(one_line(name), 75) or "?"}, "value": name[:150]}
+        for name in reasons[:100]
+    ]
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": "reason",
+        "placeholder": {"type": "plain_text", "text": "Why did they write?"},
+        "options": options,
+    }
+    chosen = next((o for o in options if o["value"] == (card.reason or card.suggested_reason)), None)
+    if chosen is not None:
+        element["initial_option"] = chosen
+    blocks = [
+        _tweet_section(card),
+        {
+            "type": "input",
+            "block_id": REASON_BLOCK,
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Contact reason"},
+            "hint": {
+                "type": "plain_text",
+                "text": "Suggested from the team's keywords when one matched; reports count cases by reason.",
+            },
+            "element": element,
+        },
+    ]
+    return modal(View.RESOLVE, "Resolve the case", "Resolve", {"case_id": card.case_id}, blocks)

@@ -168,6 +168,15 @@ def _breakdown(report: Report, breakdown: str) -> str:
             )
             + "```"
         )
+    if breakdown == "reason":
+        if not report.by_reason:
+            return "*By reason*\nNo cases in this period."
+        return "*By reason* (picked at resolve; else the surge's topic; else the suggestion)\n" + "\n".join(
+            f"• *{escape(row['reason']) or '(no reason)'}* — {plural(row['cases'], 'case')}"
+            + (f" ({row['picked']} picked)" if row["reason"] else "")
+            + f" · p50 resolve {duration_or_dash(row['resolve'].p50)}"
+            for row in report.by_reason[:40]
+        )
     if not report.by_agent:
         return "*By agent*\nNo case was assigned in this period."
     return "*By agent*\n" + "\n".join(
@@ -236,6 +245,7 @@ CSV_COLUMNS = [
     "claimed_at",
     "first_response_at",
     "answered",
+    "reason",
     "resolved_at",
     "status",
     "channel",
@@ -267,6 +277,7 @@ def report_csv(cases: list[CaseRow]) -> str:
                 c.claimed_at or "",
                 c.first_response_at or "",
                 "yes" if c.first_response_at else "no",
+                _cell(c.reason),
                 c.resolved_at or "" if c.status == "resolved" else "",
                 c.status,
                 c.channel,

@@ -1,4 +1,4 @@
-"""Reading `/perch report [period] [by agent|by location|by hour] [@agent] [LOCATION] [public] [csv]`."""
+"""Reading `/perch report [period] [by agent|by location|by hour|by reason] [@agent] [LOCATION] [public] [csv]`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.blocks.mrkdwn import escape
 
 USAGE = (
-    "Usage: `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour] "
+    "Usage: `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour|by reason] "
     "[@agent] [LOCATION] [public] [csv]` (default: 7d, by agent)."
 )
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$")
@@ -67,7 +67,17 @@ def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
                 raise ReportArgsError(f"Dates are from {EARLIEST:%Y} to {LATEST:%Y}. {USAGE}")
             start, end = _day(first_day, zone), _day(last_day + timedelta(days=1), zone)
             label = f"{first_day:%d %b %Y}" + (f" – {last_day:%d %b %Y}" if last_day != first_day else "")
-        elif lower == "by" and index + 1 < len(words) and words[index + 1].lower() in ("agent", "location", "hour"):
+        elif (
+            lower == "by"
+            and index + 1 < len(words)
+            and words[index + 1].lower()
+            in (
+                "agent",
+                "location",
+                "hour",
+                "reason",
+            )
+        ):
             breakdown = words[index + 1].lower()
             index += 1
         elif user_match := _USER.match(word):

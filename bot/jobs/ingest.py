@@ -24,6 +24,7 @@ from functools import partial
 from bot.blocks.mrkdwn import decode_x
 from bot.domain.detect import Detector
 from bot.domain.pii import PiiDetector
+from bot.domain.reasons import ReasonRule, parse_keywords, suggest
 from bot.domain.summoned import summons
 from bot.domain.triage import assess
 from bot.jobs.dms import KEEP_IN_HAND, newest_dm, read_dm_events
@@ -40,6 +41,7 @@ from bot.x.client import (
 from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XUsageCapped
 from storage.db import Store, from_iso
 from storage.dms import DM_SOURCE, store_dms
+from storage.reasons import reason_list, set_suggested_reasons
 from storage.replies import record_outside_replies
 from storage.triage import case_texts, flag_personal_data, set_suggestions, set_triage
 from storage.tweets import Cursor, StoreResult, Tweet, advance_cursor, get_cursor, store_tweets, tweet_order
@@ -320,17 +322,23 @@ class Ingestor:
         if self.detector is None:
             return
         detector = self.detector()  # the locations configured now, once per batch
-        suggestions, triage = {}, {}
+        reasons = [ReasonRule(name, parse_keywords(keywords)) for name, keywords in reason_list(db)]
+        suggestions, triage, why = {}, {}, {}
         for case_id, (raw, followers, verified, public) in case_texts(db, case_ids).items():
             text = decode_x(raw)
             code = detector.suggest(text)
             if code:
                 suggestions[case_id] = code
+            reason = suggest(text, reasons) if reasons else None
+            if reason:
+                why[case_id] = reason
             personal = tuple(self.pii.kinds(text)) if public else ()
             verdict = assess(text, followers=followers, location=code, verified=verified, personal_data=personal)
             triage[case_id] = (verdict.priority, " · ".join(verdict.signals), ", ".join(personal) or None)
         if suggestions:
             set_suggestions(db, suggestions)
+        if why:
+            set_suggested_reasons(db, why)
         set_triage(db, triage)
 
     def _now(self) -> datetime:

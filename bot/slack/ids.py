@@ -49,6 +49,7 @@ class View(StrEnum):
     PERSONAL_DATA = "personal_data"  # pushed over a Reply that holds personal data
     PERSONAL_DATA_STATUS = "personal_data_status"  # pushed over a status update that holds personal data
     DRAFT_EDIT = "draft_edit"  # a lead edits a held draft, then it goes out
+    RESOLVE = "resolve"  # Resolve with a contact reason (when the team has set reasons)
     DRAFT_SEND_BACK = "draft_send_back"  # a lead returns a held draft to its author with a note
 
 

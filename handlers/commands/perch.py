@@ -18,6 +18,7 @@ from bot.blocks.mrkdwn import decode_x, escape, escape_within, one_line
 from bot.services import services
 from bot.x.tweet_text import tweet_problem
 from handlers.commands.locations import locations_command
+from handlers.commands.reasons import reasons_command
 from handlers.commands.report import run_report
 from handlers.commands.status import status_text
 from handlers.shared import BUSY
@@ -31,8 +32,12 @@ HELP = "\n".join(
         "• `/perch replies list` — the saved replies offered in the Reply form",
         "• `/perch replies add NAME | TEXT` — save a reply (e.g. `/perch replies add Delay | Sorry for the wait…`)",
         "• `/perch replies remove NAME` — delete a saved reply",
-        "• `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour] [@agent] "
-        "[LOCATION] [public] [csv]` — how fast the team answers (managers)",
+        "• `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] "
+        "[by agent|by location|by hour|by reason] [@agent] [LOCATION] [public] [csv]` — how fast the team answers "
+        "(managers)",
+        "• `/perch reasons list` — why customers write: the reasons picked at resolve",
+        "• `/perch reasons add NAME | keyword, keyword` — add a reason (or change its keywords, which suggest it); "
+        "`/perch reasons remove NAME` — managers",
         "• `/perch locations list` — airports and stores that cases can be escalated to",
         '• `/perch locations add CODE #channel @staff-group [lead=@person] [name="…"] [aliases="a;b"] '
         "[kind=store] [timezone=…]` — managers",
@@ -55,8 +60,8 @@ def perch_command(ack: Ack, respond: Respond, command: dict[str, Any], client: W
         ack(text=status_text(context), response_type="ephemeral")
     elif sub == "help":
         ack(text=HELP, response_type="ephemeral")
-    elif sub in ("replies", "locations"):
-        change = _replies if sub == "replies" else locations_command
+    elif sub in ("replies", "locations", "reasons"):
+        change = {"replies": _replies, "locations": locations_command, "reasons": reasons_command}[sub]
         try:
             answer = change(rest.strip(), command.get("user_id", ""), context)
         except sqlite3.OperationalError:  # locked by another writer past a request's wait: nothing changed

@@ -6,6 +6,7 @@ from slack_bolt import App
 from bot.slack.ids import View
 from handlers.views.escalation import submit_escalate, submit_outcome
 from handlers.views.incidents import submit_bulk_reply, submit_status, submit_status_anyway
+from handlers.views.resolve import submit_resolve
 from handlers.views.review import submit_edited_draft, submit_send_back
 from handlers.views.send import submit_move_to_dm, submit_personal_data, submit_reply, submit_reply_dm
 
@@ -20,5 +21,6 @@ def register(app: App) -> None:
     app.view(View.INCIDENT_STATUS)(submit_status)
     app.view(View.INCIDENT_BULK_REPLY)(submit_bulk_reply)
     app.view(View.PERSONAL_DATA_STATUS)(submit_status_anyway)
+    app.view(View.RESOLVE)(submit_resolve)
     app.view(View.DRAFT_EDIT)(submit_edited_draft)
     app.view(View.DRAFT_SEND_BACK)(submit_send_back)

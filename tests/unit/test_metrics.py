@@ -89,3 +89,21 @@ def test_response_rate_overdue_cases_and_the_previous_period(fixed_log):
     assert "10:00 ▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇ 2 · 100% answered" in text and "11:00" in text and "0% answered" in text
     later = build_report(fixed_log.db, day.start, day.end, now=NOW, resolve_hours=24 * 30)
     assert later.unanswered_overdue == 0, "not yet past a 30-day resolve target"
+
+
+def test_by_reason_counts_picked_reasons_then_surge_topics_then_suggestions(fixed_log):
+    db = fixed_log.db
+    db["incidents"].insert({"id": 1, "term": "cancel", "label": "cancelled flights", "opened_at": "2026-03-10T10:00Z"})
+    db.execute("UPDATE cases SET reason = 'Late flight' WHERE id IN (1, 2)")
+    db.execute("UPDATE cases SET incident_id = 1, suggested_reason = 'Cancelled flight' WHERE id = 3")
+    db.execute("UPDATE cases SET suggested_reason = 'Lost luggage' WHERE id = 4")
+    db.conn.commit()
+    day = parse_report_args("2026-03-10", NOW, "UTC")
+    rows = build_report(db, day.start, day.end, now=NOW).by_reason
+    assert [(r["reason"], r["cases"], r["picked"]) for r in rows] == [
+        ("Late flight", 2, 2),
+        ("Lost luggage", 1, 0),
+        ("Surge: cancelled flights", 1, 0),
+    ]
+    late = rows[0]["resolve"]
+    assert (late.count, late.p50) == (1, 3600), "case 1 resolved after 1h; case 2 is still open"
