@@ -6,6 +6,7 @@ replies are read for those cases only. Percentiles are computed in Python over t
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -242,8 +243,10 @@ def build_report(
     resolve_hours: float = 24,
     agent: str | None = None,
     location: str | None = None,
+    workload: bool = True,
 ) -> Report:
-    """The figures of `docs/metrics.md` for one period, from one lean pass over its cases."""
+    """The figures of `docs/metrics.md` for one period, from one lean pass over its cases; `workload`
+    adds each agent's concurrent cases (from the claim and resolve events: the `by agent` breakdown)."""
     where, params = _period(start, end, agent, location)
     rows = db.execute(
         f"SELECT c.status, c.assignee, c.tweet_created_at, c.reopened_count, {_DURATIONS}, "
@@ -278,6 +281,8 @@ def build_report(
     )
     report.unanswered_overdue, report.overdue = _overdue(db, where, params, now - timedelta(hours=resolve_hours))
     report.by_agent = _by_agent(db, rows, first, resolved, where, params)
+    if workload:
+        _add_workload(report.by_agent, db, start, min(end, now), where, params)
     report.by_location = _by_location(db, start, end, location)
     dm_opened = db.execute(f"SELECT COUNT(*) FROM cases c WHERE c.dm_event_id IS NOT NULL AND {where}", params)
     dm_only = dm_opened.fetchone()[0]
@@ -411,6 +416,79 @@ def _by_agent(
         for agent in firsts
     ]
     return sorted(out, key=lambda r: (-r["cases"], r["agent"]))
+
+
+HOLD_EVENTS = ("claimed", "unclaimed", "reassigned", "resolved", "reopened")
+
+
+def _add_workload(
+    agents: list[dict], db: sqlite_utils.Database, start: datetime, end: datetime, where: str, params: list
+) -> None:
+    """Per agent, over the period: how many of its cases they held at once (peak, and the median over
+    the time they held any), the hours they held any, cases they resolved per such hour, and how many
+    of their cases were reassigned away from them (docs/metrics.md, "Workload")."""
+    marks = ",".join("?" for _ in HOLD_EVENTS)
+    events = db.execute(
+        f"SELECT e.case_id, e.kind, e.actor, e.detail, e.at FROM events e WHERE e.kind IN ({marks}) "
+        f"AND e.case_id IN (SELECT c.id FROM cases c WHERE {where}) AND e.at < ? ORDER BY e.case_id, e.at, e.id",
+        [*HOLD_EVENTS, *params, to_iso(end)],
+    )
+    spans: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    given_away: Counter[str] = Counter()
+    case, holder, since = None, None, ""
+    closing = to_iso(end)
+    for case_id, kind, actor, detail, at in events:
+        if case_id != case:
+            if holder is not None:
+                spans[holder].append((since, closing))
+            case, holder = case_id, None
+        if holder is not None and kind != "claimed":
+            spans[holder].append((since, at))
+            holder = None
+        if kind == "claimed":
+            holder, since = holder or actor, since if holder else at
+        elif kind == "reassigned":
+            moved = json.loads(detail or "{}")
+            if moved.get("from"):
+                given_away[moved["from"]] += 1
+            holder, since = moved.get("to") or None, at
+        elif kind == "reopened":
+            holder, since = json.loads(detail or "{}").get("assignee") or None, at
+    if holder is not None:
+        spans[holder].append((since, closing))
+    opening = to_iso(start)
+    for row in agents:
+        peak, median, hours = _concurrency(
+            [(max(a, opening), b) for a, b in spans.get(row["agent"], []) if b > opening]
+        )
+        row.update(
+            peak=peak,
+            median_concurrent=median,
+            agent_hours=hours,
+            per_agent_hour=row["resolved"] / hours if hours else None,
+            reassigned_away=given_away[row["agent"]],
+        )
+
+
+def _concurrency(spans: list[tuple[str, str]]) -> tuple[int, float | None, float]:
+    """(peak, time-weighted median while holding any, hours holding any) of overlapping spans."""
+    edges = sorted([(a, 1) for a, b in spans if b > a] + [(b, -1) for a, b in spans if b > a])
+    held: dict[int, float] = defaultdict(float)  # cases held at once → seconds
+    count, peak, last = 0, 0, None
+    for at, step in edges:
+        if last is not None and count:
+            held[count] += (from_iso(at) - from_iso(last)).total_seconds()
+        count += step
+        peak, last = max(peak, count), at
+    total = sum(held.values())
+    if not total:
+        return peak, None, 0.0
+    running = 0.0
+    for level in sorted(held):
+        running += held[level]
+        if running >= total / 2:
+            return peak, float(level), total / 3600
+    return peak, None, total / 3600
 
 
 def _by_location(db: sqlite_utils.Database, start: datetime, end: datetime, location: str | None) -> list[dict]:

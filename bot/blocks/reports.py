@@ -184,9 +184,20 @@ def _breakdown(report: Report, breakdown: str) -> str:
         f"{_rate(row['answered'] / row['cases'] if row['cases'] else None)} answered · "
         f"{plural(row['replies'], 'reply', 'replies')} · "
         f"{row['resolved']} resolved · p50 first response {duration_or_dash(row['first_response'].p50)} · p50 resolve "
-        f"{duration_or_dash(row['resolve'].p50)}"
+        f"{duration_or_dash(row['resolve'].p50)}{_workload(row)}"
         for row in report.by_agent[:40]
     )
+
+
+def _workload(row: dict[str, Any]) -> str:
+    """How many cases the agent held at once, and what they resolved per hour of holding any."""
+    if not row.get("peak"):
+        return ""
+    median = row["median_concurrent"]
+    rate = row["per_agent_hour"]
+    text = f" · up to {row['peak']} at once" + (f" (median {median:g})" if median is not None else "")
+    text += f" · {rate:.1f} resolved per hour held" if rate is not None else ""
+    return text + (f" · {row['reassigned_away']} reassigned away" if row["reassigned_away"] else "")
 
 
 def _overdue_text(report: Report) -> str:

@@ -107,3 +107,41 @@ def test_by_reason_counts_picked_reasons_then_surge_topics_then_suggestions(fixe
     ]
     late = rows[0]["resolve"]
     assert (late.count, late.p50) == (1, 3600), "case 1 resolved after 1h; case 2 is still open"
+
+
+def test_workload_from_overlapping_claims_reassignments_and_a_reopen(tmp_path):
+    """U1 holds A 10:00–11:00, B 10:30–10:45 (then reassigned to U2, who resolves it at 12:00), C
+    10:40–10:50 (unclaimed), D 13:00–13:30 and, reopened to them, 14:00–14:30: three at once at peak,
+    one for 100 of their 120 minutes (median 1), 2 resolved in 2 hours; one case given away."""
+    from storage.db import Store
+    from storage.events import record_event
+    from tests.helpers import at
+
+    db = Store(str(tmp_path / "w.db")).db
+    add_case(db, 1, "2026-03-10 09:55", status="resolved", assignee="U1", resolved_by="U1", resolved="2026-03-10 11:00")
+    add_case(db, 2, "2026-03-10 09:56", status="resolved", assignee="U2", resolved_by="U2", resolved="2026-03-10 12:00")
+    add_case(db, 3, "2026-03-10 09:57")
+    add_case(db, 4, "2026-03-10 12:55", status="resolved", assignee="U1", resolved_by="U1", resolved="2026-03-10 14:30")
+    log = [
+        (1, "claimed", "U1", {}, "10:00"),
+        (1, "resolved", "U1", {}, "11:00"),
+        (2, "claimed", "U1", {}, "10:30"),
+        (2, "reassigned", "U0BOSS", {"from": "U1", "to": "U2"}, "10:45"),
+        (2, "resolved", "U2", {}, "12:00"),
+        (3, "claimed", "U1", {"implicit": True}, "10:40"),
+        (3, "unclaimed", "U1", {"from": "U1"}, "10:50"),
+        (4, "claimed", "U1", {}, "13:00"),
+        (4, "resolved", "U1", {}, "13:30"),
+        (4, "reopened", "bot", {"assignee": "U1"}, "14:00"),
+        (4, "resolved", "U1", {}, "14:30"),
+    ]
+    for case_id, kind, actor, detail, when in log:
+        record_event(db, case_id, kind, actor, detail, at=at(f"2026-03-10 {when}"))
+    day = parse_report_args("2026-03-10", NOW, "UTC")
+    agents = {row["agent"]: row for row in build_report(db, day.start, day.end, now=NOW).by_agent}
+    u1, u2 = agents["U1"], agents["U2"]
+    assert (u1["peak"], u1["median_concurrent"], u1["agent_hours"], u1["per_agent_hour"]) == (3, 1.0, 2.0, 1.0)
+    assert u1["reassigned_away"] == 1 and u2["reassigned_away"] == 0
+    assert (u2["peak"], u2["agent_hours"], u2["per_agent_hour"]) == (1, 1.25, 0.8)
+    text = json.dumps(report_blocks(build_report(db, day.start, day.end, now=NOW), "day", "agent"), ensure_ascii=False)
+    assert "up to 3 at once (median 1) · 1.0 resolved per hour held · 1 reassigned away" in text
