@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.domain.business_hours import BusinessHours, BusinessHoursError, parse_business_hours
 from bot.domain.pii import ReferencePattern, parse_patterns, region_problem
 from bot.domain.spend import Prices
 from bot.domain.zones import time_zone
@@ -57,6 +58,7 @@ class Settings:
     report_timezone: str = "UTC"
     slack_report_channel: str | None = None
     report_digest_time: str = "09:00"
+    business_hours: BusinessHours | None = None  # BUSINESS_HOURS (+ BUSINESS_HOLIDAYS): reports in open time
     report_weekly_day: int | None = None  # 0 = Monday: the weekly digest comes with that day's daily one
     sla_first_response_minutes: float = 60.0
     sla_claim_minutes: float = 5.0
@@ -132,6 +134,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         ),
         report_digest_time=reader.clock_time("REPORT_DIGEST_TIME", "09:00"),
         report_weekly_day=reader.weekday("REPORT_WEEKLY_DAY"),
+        business_hours=reader.business_hours("BUSINESS_HOURS", "BUSINESS_HOLIDAYS", "REPORT_TIMEZONE"),
         sla_first_response_minutes=reader.positive_number("SLA_FIRST_RESPONSE_MINUTES", 60.0, unit="minutes"),
         sla_claim_minutes=reader.positive_number("SLA_CLAIM_MINUTES", 5.0, unit="minutes"),
         sla_resolve_hours=reader.positive_number("SLA_RESOLVE_HOURS", 24.0, unit="hours"),
@@ -248,6 +251,20 @@ class _Reader:
             return parse_patterns(self.optional(name) or "")
         except ValueError as error:
             raise ConfigError(f"{name} is malformed: {error}") from None
+
+    def business_hours(self, name: str, holidays_name: str, zone_name: str) -> BusinessHours | None:
+        raw, country = self.optional(name), self.optional(holidays_name)
+        if raw is None:
+            if country is not None:
+                raise ConfigError(f"{holidays_name} needs {name}: the hours the holidays are taken out of")
+            return None
+        try:
+            return parse_business_hours(raw, self.timezone(zone_name, "UTC"), country)
+        except BusinessHoursError as error:
+            setting = (
+                holidays_name if country and "holidays package" in str(error) or "subdivision" in str(error) else name
+            )
+            raise ConfigError(f"{setting} is malformed: {error}") from None
 
     def weekday(self, name: str) -> int | None:
         value = (self.optional(name) or "").lower()[:3]

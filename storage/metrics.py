@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +44,8 @@ class CaseRow:
     time_to_first_response: float | None
     first_response_after_posting: float | None
     resolved_after: float | None
+    business_first_response: float | None = None  # seconds of business time (BUSINESS_HOURS set)
+    business_resolve: float | None = None
 
     @property
     def time_to_resolve(self) -> float | None:
@@ -108,10 +111,24 @@ class Report:
     overdue: list[Overdue] = field(default_factory=list)  # the oldest of them, to list with links
     resolve_target_hours: float = 24
     by_reason: list[dict] = field(default_factory=list)
+    business: BusinessTimes | None = None  # the durations again in business time (BUSINESS_HOURS set)
 
     @property
     def response_rate(self) -> float | None:
         return self.answered / self.volume_in if self.volume_in else None
+
+
+@dataclass(frozen=True)
+class BusinessTimes:
+    """Durations counting only business hours (docs/metrics.md, "Business hours")."""
+
+    time_to_claim: Stat
+    time_to_first_response: Stat
+    time_to_resolve: Stat
+
+
+# Open seconds between two instants (BUSINESS_HOURS): handed in, so storage needs no rule of its own.
+BusinessClock = Callable[[datetime, datetime], float]
 
 
 @dataclass(frozen=True)
@@ -172,9 +189,16 @@ _DURATIONS = ", ".join(
 
 
 def case_rows(
-    db: sqlite_utils.Database, start: datetime, end: datetime, *, agent: str | None = None, location: str | None = None
+    db: sqlite_utils.Database,
+    start: datetime,
+    end: datetime,
+    *,
+    agent: str | None = None,
+    location: str | None = None,
+    business: BusinessClock | None = None,
 ) -> list[CaseRow]:
-    """Every case of a report with its instants and durations (the CSV export)."""
+    """Every case of a report with its instants and durations (the CSV export); with `business`, the
+    first response and resolve in business time too."""
     where, params = _period(start, end, agent, location)
     sent = dict(
         db.execute(
@@ -193,11 +217,19 @@ def case_rows(
         params,
     )
     in_dm = _cases_in_dm(db, start, where, params)
+
+    def in_business(begin: str | None, finish: str | None) -> float | None:
+        return business(from_iso(begin), from_iso(finish)) if business and begin and finish else None
+
     return [
         CaseRow(
             **row,
             replies_sent=sent.get(row["case_id"], 0),
             channel="dm" if row["tweet_id"] is None else "both" if row["case_id"] in in_dm else "public",
+            business_first_response=in_business(row["tweet_created_at"], row["first_response_at"]),
+            business_resolve=in_business(row["tweet_created_at"], row["resolved_at"])
+            if row["status"] == "resolved"
+            else None,
         )
         for row in rows
     ]
@@ -244,6 +276,7 @@ def build_report(
     agent: str | None = None,
     location: str | None = None,
     workload: bool = True,
+    business: BusinessClock | None = None,
 ) -> Report:
     """The figures of `docs/metrics.md` for one period, from one lean pass over its cases; `workload`
     adds each agent's concurrent cases (from the claim and resolve events: the `by agent` breakdown)."""
@@ -274,6 +307,8 @@ def build_report(
         for r, fr in zip(rows, first, strict=True)
         if (fr is not None and round(fr, 3) > target) or (fr is None and r[2] < cutoff)
     )
+    if business is not None:
+        report.business, report.sla_breaches = _business_times(db, where, params, business, now, target)
     report.by_hour = _by_hour([r[2] for r in rows], ZoneInfo(timezone))
     report.answered = sum(1 for fr in first if fr is not None)
     report.answered_by_hour = _by_hour(
@@ -321,6 +356,27 @@ def _by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict
         for reason, items in grouped.items()
     ]
     return sorted(out, key=lambda r: (r["reason"] == "", -r["cases"], r["reason"]))
+
+
+def _business_times(
+    db: sqlite_utils.Database, where: str, params: list, clock: BusinessClock, now: datetime, target: float
+) -> tuple[BusinessTimes, int]:
+    """The durations in business time, and the SLA breaches counted in it (an unanswered case breaches
+    once the business time since its tweet passes the target)."""
+    claims, firsts, resolves, breaches = [], [], [], 0
+    for created, posted, claimed, answered, resolved, status in db.execute(
+        "SELECT c.tweet_created_at, c.posted_at, c.claimed_at, c.first_response_at, c.resolved_at, c.status "
+        f"FROM cases c WHERE {where}",
+        params,
+    ):
+        tweeted = from_iso(created)
+        claims.append(clock(from_iso(posted), from_iso(claimed)) if posted and claimed else None)
+        first = clock(tweeted, from_iso(answered)) if answered else None
+        firsts.append(first)
+        resolves.append(clock(tweeted, from_iso(resolved)) if resolved and status == "resolved" else None)
+        waited = first if first is not None else clock(tweeted, now)
+        breaches += round(waited, 3) > target
+    return BusinessTimes(Stat.of(claims), Stat.of(firsts), Stat.of(resolves)), breaches
 
 
 def report_with_previous(

@@ -70,6 +70,8 @@ def test_missing_setting_stops_start_up_with_one_line(missing, tmp_path):
         ("REVIEW_USERGROUP", "S0NEWBIES", "needs SUPPORT_LEAD_USERGROUP"),
         ("AGENT_DAILY_REPLY_LIMIT", "many", "whole number"),
         ("REPORT_WEEKLY_DAY", "Someday", "day of the week"),
+        ("BUSINESS_HOURS", "9 to 5", "should look like Mon-Fri 08:00-20:00"),
+        ("BUSINESS_HOLIDAYS", "US", "needs BUSINESS_HOURS"),
     ],
 )
 def test_malformed_setting_is_named_and_its_value_not_shown(name, value, fragment, tmp_path):

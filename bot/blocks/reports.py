@@ -40,7 +40,9 @@ def report_blocks(report: Report, label: str, breakdown: str, previous: Report |
                 {"type": "mrkdwn", "text": f"*Reopened*\n{report.reopened}"},
                 {
                     "type": "mrkdwn",
-                    "text": f"*SLA breaches* (first response &gt; {report.sla_target_minutes:g}m)\n"
+                    "text": f"*SLA breaches* (first response &gt; {report.sla_target_minutes:g}m"
+                    + (" of business time" if report.business else "")
+                    + ")\n"
                     f"{report.sla_breaches}{_count_vs(report, before, 'sla_breaches')}",
                 },
             ],
@@ -67,6 +69,7 @@ def report_blocks(report: Report, label: str, breakdown: str, previous: Report |
                         _stat_line("Time to resolve", report.time_to_resolve)
                         + _duration_vs(report.time_to_resolve, before.time_to_resolve if before else None),
                         _stat_line("Time to card (Perch's own delay)", report.time_to_card),
+                        *_business_lines(report),
                     ]
                 ),
             },
@@ -189,6 +192,19 @@ def _breakdown(report: Report, breakdown: str) -> str:
     )
 
 
+def _business_lines(report: Report) -> list[str]:
+    """The same durations counting only business hours (BUSINESS_HOURS set)."""
+    if report.business is None:
+        return []
+    times = report.business
+    return [
+        "_In business hours:_",
+        _stat_line("Time to first response (business hours)", times.time_to_first_response),
+        _stat_line("Time to claim (business hours)", times.time_to_claim),
+        _stat_line("Time to resolve (business hours)", times.time_to_resolve),
+    ]
+
+
 def _workload(row: dict[str, Any]) -> str:
     """How many cases the agent held at once, and what they resolved per hour of holding any."""
     if not row.get("peak"):
@@ -268,6 +284,8 @@ CSV_COLUMNS = [
     "minutes_to_claim",
     "minutes_to_first_response",
     "minutes_to_resolve",
+    "business_minutes_to_first_response",
+    "business_minutes_to_resolve",
 ]
 
 
@@ -300,6 +318,8 @@ def report_csv(cases: list[CaseRow]) -> str:
                 _minutes(c.time_to_claim),
                 _minutes(c.time_to_first_response),
                 _minutes(c.time_to_resolve),
+                _minutes(c.business_first_response),
+                _minutes(c.business_resolve),
             ]
         )
     return out.getvalue()

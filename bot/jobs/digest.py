@@ -32,6 +32,7 @@ class Digest:
         sla_minutes: float,
         resolve_hours: float = 24,
         weekly_day: int | None = None,
+        business: Callable[[datetime, datetime], float] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         prices: Prices | None = None,
     ) -> None:
@@ -44,6 +45,7 @@ class Digest:
         self.sla_minutes = sla_minutes
         self.resolve_hours = resolve_hours
         self.weekly_day = weekly_day
+        self.business = business  # open seconds between two instants, when BUSINESS_HOURS is set
         self.now = now
         self.prices = prices or Prices()
 
@@ -75,6 +77,7 @@ class Digest:
             timezone=self.timezone,
             sla_minutes=self.sla_minutes,
             resolve_hours=self.resolve_hours,
+            business=self.business,
         )
         try:
             self.client.chat_postMessage(

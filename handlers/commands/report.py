@@ -48,6 +48,7 @@ def run_report(
         timezone=settings.report_timezone,
         sla_minutes=settings.sla_first_response_minutes,
         resolve_hours=settings.sla_resolve_hours,
+        business=settings.business_hours.seconds_between if settings.business_hours else None,
         agent=request.agent,
         location=request.location,
     )
@@ -66,7 +67,14 @@ def run_report(
         }
     ]
     if request.csv:
-        rows = case_rows(perch.store.db, request.start, request.end, agent=request.agent, location=request.location)
+        rows = case_rows(
+            perch.store.db,
+            request.start,
+            request.end,
+            agent=request.agent,
+            location=request.location,
+            business=settings.business_hours.seconds_between if settings.business_hours else None,
+        )
         uploads.append(
             {
                 "content": report_csv(rows),
