@@ -6,7 +6,6 @@ replies are read for those cases only. Percentiles are computed in Python over t
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -482,58 +481,61 @@ def _add_workload(
 ) -> None:
     """Per agent, over the period: how many of its cases they held at once (peak, and the median over
     the time they held any), the hours they held any, cases they resolved per such hour, and how many
-    of their cases were reassigned away from them (docs/metrics.md, "Workload")."""
+    of their cases were reassigned away from them (docs/metrics.md, "Workload").
+
+    Each claim, reassignment or reopen starts a hold (by the claimer, the new assignee, the assignee)
+    that the case's next such event ends: SQLite pairs them (`LEAD`), in Julian days."""
     marks = ",".join("?" for _ in HOLD_EVENTS)
-    events = db.execute(
-        f"SELECT e.case_id, e.kind, e.actor, e.detail, e.at FROM events e WHERE e.kind IN ({marks}) "
-        f"AND e.case_id IN (SELECT c.id FROM cases c WHERE {where}) AND e.at < ? ORDER BY e.case_id, e.at, e.id",
-        [*HOLD_EVENTS, *params, to_iso(end)],
+    holds = db.execute(
+        "SELECT holder, MAX(began, ?), MIN(COALESCE(ended, ?), ?) FROM ("
+        "  SELECT CASE e.kind WHEN 'claimed' THEN e.actor WHEN 'reassigned' THEN json_extract(e.detail, '$.to') "
+        "  WHEN 'reopened' THEN json_extract(e.detail, '$.assignee') END AS holder, julianday(e.at) AS began, "
+        # Ordered as the (case_id, at) index reads them: no sort (two of a case's events in the same
+        # millisecond are in no particular order; a hold between them lasts 0 s either way).
+        "  julianday(LEAD(e.at) OVER (PARTITION BY e.case_id ORDER BY e.at)) AS ended "
+        # Nothing in a case happens before its first tweet: its events are found by time, through the
+        # (kind, at) index, then kept if the case is the period's.
+        f"  FROM events e WHERE e.kind IN ({marks}) AND e.at >= ? AND e.at < ? "
+        f"  AND e.case_id IN (SELECT c.id FROM cases c WHERE {where})"
+        ") WHERE holder IS NOT NULL AND COALESCE(ended, ?) > ?",
+        [_jd(start), _jd(end), _jd(end), *HOLD_EVENTS, to_iso(start), to_iso(end), *params, _jd(end), _jd(start)],
+    ).fetchall()
+    given_away = dict(
+        db.execute(
+            "SELECT json_extract(e.detail, '$.from'), COUNT(*) FROM events e WHERE e.kind = 'reassigned' "
+            f"AND e.at >= ? AND e.at < ? AND e.case_id IN (SELECT c.id FROM cases c WHERE {where}) GROUP BY 1",
+            [to_iso(start), to_iso(end), *params],
+        ).fetchall()
     )
-    spans: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    given_away: Counter[str] = Counter()
-    case, holder, since = None, None, ""
-    closing = to_iso(end)
-    for case_id, kind, actor, detail, at in events:
-        if case_id != case:
-            if holder is not None:
-                spans[holder].append((since, closing))
-            case, holder = case_id, None
-        if holder is not None and kind != "claimed":
-            spans[holder].append((since, at))
-            holder = None
-        if kind == "claimed":
-            holder, since = holder or actor, since if holder else at
-        elif kind == "reassigned":
-            moved = json.loads(detail or "{}")
-            if moved.get("from"):
-                given_away[moved["from"]] += 1
-            holder, since = moved.get("to") or None, at
-        elif kind == "reopened":
-            holder, since = json.loads(detail or "{}").get("assignee") or None, at
-    if holder is not None:
-        spans[holder].append((since, closing))
-    opening = to_iso(start)
+    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for holder, began, ended in holds:
+        if ended > began:
+            spans[holder].append((began, ended))
     for row in agents:
-        peak, median, hours = _concurrency(
-            [(max(a, opening), b) for a, b in spans.get(row["agent"], []) if b > opening]
-        )
+        peak, median, days = _concurrency(spans.get(row["agent"], []))
+        hours = days * 24
         row.update(
             peak=peak,
             median_concurrent=median,
-            agent_hours=hours,
-            per_agent_hour=row["resolved"] / hours if hours else None,
-            reassigned_away=given_away[row["agent"]],
+            agent_hours=round(hours, 6),
+            per_agent_hour=round(row["resolved"] / hours, 6) if hours else None,
+            reassigned_away=given_away.get(row["agent"], 0),
         )
 
 
-def _concurrency(spans: list[tuple[str, str]]) -> tuple[int, float | None, float]:
-    """(peak, time-weighted median while holding any, hours holding any) of overlapping spans."""
-    edges = sorted([(a, 1) for a, b in spans if b > a] + [(b, -1) for a, b in spans if b > a])
-    held: dict[int, float] = defaultdict(float)  # cases held at once → seconds
-    count, peak, last = 0, 0, None
+def _jd(moment: datetime) -> float:
+    """A Julian day number, as SQLite's julianday() gives it."""
+    return moment.timestamp() / 86400.0 + 2440587.5
+
+
+def _concurrency(spans: list[tuple[float, float]]) -> tuple[int, float | None, float]:
+    """(peak, time-weighted median while holding any, time holding any) of overlapping spans."""
+    edges = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+    held: dict[int, float] = defaultdict(float)  # cases held at once → time
+    count, peak, last = 0, 0, 0.0
     for at, step in edges:
-        if last is not None and count:
-            held[count] += (from_iso(at) - from_iso(last)).total_seconds()
+        if count:
+            held[count] += at - last
         count += step
         peak, last = max(peak, count), at
     total = sum(held.values())
@@ -543,8 +545,8 @@ def _concurrency(spans: list[tuple[str, str]]) -> tuple[int, float | None, float
     for level in sorted(held):
         running += held[level]
         if running >= total / 2:
-            return peak, float(level), total / 3600
-    return peak, None, total / 3600
+            return peak, float(level), total
+    return peak, None, total
 
 
 def _by_location(db: sqlite_utils.Database, start: datetime, end: datetime, location: str | None) -> list[dict]:
