@@ -111,10 +111,20 @@ class Report:
     resolve_target_hours: float = 24
     by_reason: list[dict] = field(default_factory=list)
     business: BusinessTimes | None = None  # the durations again in business time (BUSINESS_HOURS set)
+    daily: list[Day] = field(default_factory=list)  # periods longer than two days: the trend, day by day
 
     @property
     def response_rate(self) -> float | None:
         return self.answered / self.volume_in if self.volume_in else None
+
+
+@dataclass(frozen=True)
+class Day:
+    """One local day of a period: cases in, and the p50 time to first response of those answered."""
+
+    day: str  # YYYY-MM-DD in the report's time zone
+    volume: int
+    first_response_p50: float | None
 
 
 @dataclass(frozen=True)
@@ -309,6 +319,8 @@ def build_report(
     if business is not None:
         report.business, report.sla_breaches = _business_times(db, where, params, business, now, target)
     report.by_hour = _by_hour([r[2] for r in rows], ZoneInfo(timezone))
+    if end - start > timedelta(days=2):
+        report.daily = _daily([r[2] for r in rows], first, ZoneInfo(timezone))
     report.answered = sum(1 for fr in first if fr is not None)
     report.answered_by_hour = _by_hour(
         [r[2] for r, fr in zip(rows, first, strict=True) if fr is not None], ZoneInfo(timezone)
@@ -421,6 +433,22 @@ def _review(db: sqlite_utils.Database, where: str, params: list) -> Review | Non
         waiting=statuses["pending"],
         time_to_approve=Stat.of([waited for status, waited in rows if status == "approved"]),
     )
+
+
+def _daily(created: list[str], first: list[float | None], zone: ZoneInfo) -> list[Day]:
+    """Cases and p50 first response per local day; each UTC minute is converted once (exact for every
+    zone offset)."""
+    day_of: dict[str, str] = {}
+    volume: Counter[str] = Counter()
+    answers: dict[str, list[float | None]] = defaultdict(list)
+    for stamp, seconds in zip(created, first, strict=True):
+        minute = stamp[:16]
+        day = day_of.get(minute)
+        if day is None:
+            day = day_of[minute] = from_iso(minute + ":00+00:00").astimezone(zone).date().isoformat()
+        volume[day] += 1
+        answers[day].append(seconds)
+    return [Day(day, volume[day], Stat.of(answers[day]).p50) for day in sorted(volume)]
 
 
 def _by_hour(created: list[str], zone: ZoneInfo) -> dict[int, int]:

@@ -24,12 +24,18 @@ BUCKETS = [
 
 
 def report_chart(report: Report, label: str) -> bytes:
-    """A PNG with two panels: first-response time distribution, and volume by hour of day."""
+    """A PNG with two panels, first-response time distribution and volume by hour of day, and for a
+    period longer than two days a third: the daily trend of volume and p50 first response."""
     waits = [seconds / 60 for seconds in report.first_responses]
     counts = [0] * len(BUCKETS)
     for minutes in waits:
         counts[next(i for i, (upper, _) in enumerate(BUCKETS) if minutes < upper)] += 1
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
+    if report.daily:
+        figure, axes = plt.subplots(1, 3, figsize=(16, 4), dpi=100)
+        left, right, trend = axes
+        _trend(trend, report)
+    else:
+        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
     left.bar([name for _, name in BUCKETS], counts, color="#1d3557")
     left.set_title(f"Time to first response ({len(waits)} answered)")
     left.set_ylabel("cases")
@@ -54,3 +60,23 @@ def report_chart(report: Report, label: str) -> bytes:
     figure.savefig(out, format="png")
     plt.close(figure)
     return out.getvalue()
+
+
+def _trend(axis: plt.Axes, report: Report) -> None:
+    """Cases per day (bars) and the day's p50 first response in minutes (line, right-hand scale)."""
+    days = [d.day[5:] for d in report.daily]  # MM-DD
+    axis.bar(days, [d.volume for d in report.daily], color="#a8dadc")
+    axis.set_title("Daily: cases (bars) · p50 first response (line)")
+    axis.set_ylabel("cases")
+    step = max(1, len(days) // 10)
+    axis.set_xticks(range(0, len(days), step))
+    axis.set_xticklabels(days[::step], rotation=30)
+    minutes = axis.twinx()
+    minutes.plot(
+        days,
+        [d.first_response_p50 / 60 if d.first_response_p50 is not None else float("nan") for d in report.daily],
+        color="#e63946",
+        marker="o",
+        markersize=3,
+    )
+    minutes.set_ylabel("p50 first response (min)")

@@ -145,3 +145,20 @@ def test_workload_from_overlapping_claims_reassignments_and_a_reopen(tmp_path):
     assert (u2["peak"], u2["agent_hours"], u2["per_agent_hour"]) == (1, 1.25, 0.8)
     text = json.dumps(report_blocks(build_report(db, day.start, day.end, now=NOW), "day", "agent"), ensure_ascii=False)
     assert "up to 3 at once (median 1) · 1.0 resolved per hour held · 1 reassigned away" in text
+
+
+def test_a_period_longer_than_two_days_has_a_daily_trend_and_the_chart_draws_it(fixed_log):
+    import struct
+
+    from bot.blocks.chart import report_chart
+
+    week = parse_report_args("2026-03-09..2026-03-12", NOW, "UTC")
+    report = build_report(fixed_log.db, week.start, week.end, now=NOW)
+    assert [(d.day, d.volume, d.first_response_p50) for d in report.daily] == [
+        ("2026-03-10", 4, 900),
+        ("2026-03-11", 1, None),
+    ]
+    day = parse_report_args("2026-03-10", NOW, "UTC")
+    assert build_report(fixed_log.db, day.start, day.end, now=NOW).daily == [], "a day: no trend"
+    width = struct.unpack(">I", report_chart(report, "week")[16:20])[0]
+    assert width == 1600, "three panels (1,100 pixels wide with two)"
