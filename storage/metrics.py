@@ -286,9 +286,11 @@ def build_report(
     location: str | None = None,
     workload: bool = True,
     business: BusinessClock | None = None,
+    headline: bool = False,
 ) -> Report:
     """The figures of `docs/metrics.md` for one period, from one lean pass over its cases; `workload`
-    adds each agent's concurrent cases (from the claim and resolve events: the `by agent` breakdown)."""
+    adds each agent's concurrent cases (from the claim and resolve events: the `by agent` breakdown);
+    `headline` stops at the summary's figures (what a previous period is compared on)."""
     where, params = _period(start, end, agent, location)
     rows = db.execute(
         f"SELECT c.status, c.assignee, c.tweet_created_at, c.reopened_count, {_DURATIONS}, "
@@ -318,10 +320,12 @@ def build_report(
     )
     if business is not None:
         report.business, report.sla_breaches = _business_times(db, where, params, business, now, target)
+    report.answered = sum(1 for fr in first if fr is not None)
+    if headline:
+        return report
     report.by_hour = _by_hour([r[2] for r in rows], ZoneInfo(timezone))
     if end - start > timedelta(days=2):
         report.daily = _daily([r[2] for r in rows], first, ZoneInfo(timezone))
-    report.answered = sum(1 for fr in first if fr is not None)
     report.answered_by_hour = _by_hour(
         [r[2] for r, fr in zip(rows, first, strict=True) if fr is not None], ZoneInfo(timezone)
     )
@@ -350,8 +354,9 @@ def _by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict
     """Per reason (picked at resolve, else the case's surge topic, else the suggestion): cases, how many
     had it picked, p50 time to resolve; most cases first."""
     rows = db.execute(
-        f"SELECT {REASON_OF_CASE}, c.reason IS NOT NULL, CASE WHEN c.status = 'resolved' THEN "
-        f"{_seconds('c.tweet_created_at', 'c.resolved_at')} END FROM cases c WHERE {where}",
+        "SELECT COALESCE(c.reason, 'Surge: ' || i.label, c.suggested_reason, ''), c.reason IS NOT NULL, "
+        f"CASE WHEN c.status = 'resolved' THEN {_seconds('c.tweet_created_at', 'c.resolved_at')} END "
+        f"FROM cases c LEFT JOIN incidents i ON i.id = c.incident_id WHERE {where}",
         params,
     ).fetchall()
     grouped: dict[str, list[tuple]] = defaultdict(list)
@@ -393,8 +398,9 @@ def _business_times(
 def report_with_previous(
     db: sqlite_utils.Database, start: datetime, end: datetime, **kwargs: Any
 ) -> tuple[Report, Report]:
-    """The period's report and the one just before it, of the same length (for ▲/▼)."""
-    return build_report(db, start, end, **kwargs), build_report(db, start - (end - start), start, **kwargs)
+    """The period's report and the one just before it, of the same length (its headline figures, for ▲/▼)."""
+    before = {**kwargs, "workload": False, "headline": True}
+    return build_report(db, start, end, **kwargs), build_report(db, start - (end - start), start, **before)
 
 
 OVERDUE_LISTED = 10

@@ -171,3 +171,23 @@ def test_past_the_daily_limit_a_lead_approves_the_agents_further_replies(serve, 
     assert [p["text"] for p in fake_x.posted] == ["@first_one On it!"]
     wait_until(lambda: _drafts(fake_slack, second))
     assert "past the agent's daily reply limit" in _shown(_drafts(fake_slack, second)[0])
+
+
+def test_a_new_agents_move_to_dm_waits_as_two_drafts_the_lead_approves(serve, fake_x, fake_slack):
+    fake_slack.usergroups.update(S0NEWBIES={"U0NEW"}, S0LEADS={"U0LEAD"})
+    fake_x.add_tweet("@Delta my bag did not arrive at JFK", "bag_lady", created_at=minutes_ago(10))
+    served = serve(**REVIEWED)
+    cycle(served.runtime)
+    card = fake_slack.top_level()[0]
+    view = open_modal(served, fake_slack, "move_to_dm", "U0NEW", card)
+    public = next(b for b in view["blocks"] if b["block_id"] == "public")["element"]["initial_value"]
+    leaky = submit(served, view, {"public": public + " Or call 212-555-0134", "private": "Hi!"}, "U0NEW")
+    assert "a phone number: put it in the DM instead" in leaky.json()["errors"]["public"]
+    assert submit(served, view, {"public": public, "private": "Hi! Your bag tag number, please?"}, "U0NEW").text == ""
+    wait_until(lambda: len(_drafts(fake_slack, card)) == 2)
+    assert fake_x.posted == [] and fake_x.dms == []
+    for draft in _drafts(fake_slack, card):
+        served.click("draft_approve", "U0LEAD", draft.ts, value=str(draft.metadata["event_payload"]["draft_id"]))
+    wait_until(lambda: len(fake_x.posted) == 1 and len(fake_x.dms) == 1)
+    assert fake_x.posted[0]["text"] == public and fake_x.dms[0]["text"] == "Hi! Your bag tag number, please?"
+    wait_until(lambda: served.runtime.store.db["cases"].get(1)["status"] == "in_dm")

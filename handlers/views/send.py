@@ -165,6 +165,13 @@ def _submit_move_to_dm(
     if private_problem:
         ack(response_action="errors", errors={"private": private_problem})
         return
+    found = perch.pii.find(public)
+    if found:  # the handoff is public; the private message below it is where such details belong
+        ack(response_action="errors", errors={"public": f"This shows {describe(found)}: put it in the DM instead."})
+        return
+    dm_draft = ("dm", private.strip(), f"view:{view['id']}:dm") if private.strip() else None
+    if _held(ack, perch, body, case, "reply", public, f"view:{view['id']}:public", also=dm_draft):
+        return
     user, name = clicker(body)
     db = perch.store.db
     handoff = perch.outbox.reply(
@@ -205,6 +212,8 @@ def _submit_dm_only(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
     case = _checked(perch, body, view, dm_problem(text, required=True))
     if isinstance(case, str):
         ack(response_action="errors", errors={"private": case})
+        return
+    if _held(ack, perch, body, case, "dm", text.strip(), f"view:{view['id']}:dm"):
         return
     user, name = clicker(body)
     sent = perch.outbox.dm(
@@ -258,14 +267,17 @@ def _held(
     key: str,
     *,
     pushed: bool = False,
+    also: tuple[str, str, str] | None = None,
 ) -> bool:
     """A new agent's reply, or one past their daily limit, waits in the card's thread for a lead (one
-    draft per form, `key`): nothing goes to X now. True when it was held."""
+    draft per form, `key`; `also` a second one, the DM of a Move to DM): nothing goes to X now. True
+    when it was held."""
     user, name = clicker(body)
     why = perch.review.hold_reason(user)
     if why is None:
         return False
-    hold_for_review(perch.store.db, key, case.case_id, kind, text, user, name, why)
+    for held_kind, held_text, held_key in [(kind, text, key), *([also] if also else [])]:
+        hold_for_review(perch.store.db, held_key, case.case_id, held_kind, held_text, user, name, why)
     ack(response_action="clear") if pushed else ack()
     perch.poster.sync_case(case.case_id)
     return True
