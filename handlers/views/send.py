@@ -126,15 +126,21 @@ def _submit_personal_data(ack: Ack, body: dict[str, Any], view: dict[str, Any], 
     if isinstance(case, str):
         ack(response_action="errors", errors={CHOICE_BLOCK: case})
         return
-    if _held(ack, perch, body, case, "dm", private, f"view:{key}:dm", pushed=True):
+    sent = _send_dm(
+        ack,
+        perch,
+        body,
+        case,
+        private,
+        f"view:{key}:dm",
+        CHOICE_BLOCK,
+        pushed=True,
+        after_refusal="Go back to send it another way.",
+    )
+    if sent is None:
         return
-    user, name = clicker(body)
-    sent = perch.outbox.dm(case.case_id, case.author_id, private, key=f"view:{key}:dm", agent=user, agent_name=name)
-    if not _delivered(sent):
-        ack(response_action="errors", errors={CHOICE_BLOCK: f"{sent.message} Go back to send it another way."})
-        return
-    ack(response_action="clear")
     if sent.status == "sent":
+        user, _ = clicker(body)
         mark_moved_to_dm(perch.store.db, case.case_id, user, {"dm": sent.status, "public": False, "kinds": kinds})
     perch.poster.sync_case(case.case_id)
 
@@ -213,17 +219,11 @@ def _submit_dm_only(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
     if isinstance(case, str):
         ack(response_action="errors", errors={"private": case})
         return
-    if _held(ack, perch, body, case, "dm", text.strip(), f"view:{view['id']}:dm"):
+    sent = _send_dm(ack, perch, body, case, text.strip(), f"view:{view['id']}:dm", "private")
+    if sent is None:
         return
-    user, name = clicker(body)
-    sent = perch.outbox.dm(
-        case.case_id, case.author_id, text.strip(), key=f"view:{view['id']}:dm", agent=user, agent_name=name
-    )
-    if not _delivered(sent):
-        ack(response_action="errors", errors={"private": sent.message})
-        return
-    ack()
     if sent.status == "sent":
+        user, _ = clicker(body)
         mark_moved_to_dm(perch.store.db, case.case_id, user, {"dm": sent.status, "public": False})
     perch.poster.sync_case(case.case_id)
 
@@ -244,17 +244,36 @@ def _submit_reply_dm(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
     if isinstance(case, str):
         ack(response_action="errors", errors={block_id: case})
         return
-    if _held(ack, perch, body, case, "dm", text.strip(), f"view:{view['id']}"):
-        return
+    if _send_dm(ack, perch, body, case, text.strip(), f"view:{view['id']}", block_id) is not None:
+        perch.poster.sync_case(case.case_id)
+
+
+def _send_dm(
+    ack: Ack,
+    perch: Services,
+    body: dict[str, Any],
+    case: CardData,
+    text: str,
+    key: str,
+    block_id: str,
+    *,
+    pushed: bool = False,
+    after_refusal: str = "",
+) -> Sent | None:
+    """The DM, once per form (`key`), acknowledged with X's answer: its refusal is shown on `block_id`
+    (followed by `after_refusal`). The send, when made (None when refused or held for review)."""
+    if _held(ack, perch, body, case, "dm", text, key, pushed=pushed):
+        return None
     user, name = clicker(body)
-    sent = perch.outbox.dm(
-        case.case_id, case.author_id, text.strip(), key=f"view:{view['id']}", agent=user, agent_name=name
-    )
+    sent = perch.outbox.dm(case.case_id, case.author_id, text, key=key, agent=user, agent_name=name)
     if not _delivered(sent):
-        ack(response_action="errors", errors={block_id: sent.message})
-        return
-    ack()
-    perch.poster.sync_case(case.case_id)
+        ack(response_action="errors", errors={block_id: (sent.message + " " + after_refusal).strip()})
+        return None
+    if pushed:
+        ack(response_action="clear")  # the form under it closes too
+    else:
+        ack()
+    return sent
 
 
 def _held(
@@ -278,7 +297,10 @@ def _held(
         return False
     for held_kind, held_text, held_key in [(kind, text, key), *([also] if also else [])]:
         hold_for_review(perch.store.db, held_key, case.case_id, held_kind, held_text, user, name, why)
-    ack(response_action="clear") if pushed else ack()
+    if pushed:
+        ack(response_action="clear")
+    else:
+        ack()
     perch.poster.sync_case(case.case_id)
     return True
 
