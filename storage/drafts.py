@@ -133,24 +133,21 @@ def approved_unsent(db: sqlite_utils.Database) -> list[Draft]:
 
 
 def drafts_to_post(db: sqlite_utils.Database, case_id: int | None = None) -> list[Draft]:
-    where = "AND d.case_id = ?" if case_id is not None else ""
-    return rows_as(
-        Draft,
-        db.execute(
-            f"SELECT {DRAFT_COLUMNS} {DRAFT_FROM} WHERE d.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "
-            "ORDER BY d.id LIMIT 200",
-            [case_id] if case_id is not None else [],
-        ),
-    )
+    """Drafts not yet in their card's thread (once the card is posted)."""
+    return _drafts(db, "d.slack_ts IS NULL AND c.slack_ts IS NOT NULL", case_id)
 
 
 def drafts_to_redraw(db: sqlite_utils.Database, case_id: int | None = None) -> list[Draft]:
+    """Drafts whose thread message is behind their state (decided, sent)."""
+    return _drafts(db, "d.slack_ts IS NOT NULL AND d.synced < d.version", case_id)
+
+
+def _drafts(db: sqlite_utils.Database, condition: str, case_id: int | None) -> list[Draft]:
     where = "AND d.case_id = ?" if case_id is not None else ""
     return rows_as(
         Draft,
         db.execute(
-            f"SELECT {DRAFT_COLUMNS} {DRAFT_FROM} WHERE d.slack_ts IS NOT NULL AND d.synced < d.version {where} "
-            "ORDER BY d.id LIMIT 200",
+            f"SELECT {DRAFT_COLUMNS} {DRAFT_FROM} WHERE {condition} {where} ORDER BY d.id LIMIT 200",
             [case_id] if case_id is not None else [],
         ),
     )
