@@ -221,7 +221,7 @@ def case_rows(
         "c.tweet_created_at, c.posted_at, c.claimed_at, "
         "c.first_response_at, c.resolved_at, c.status, c.assignee, c.location, c.reopened_count, "
         f"{REASON_OF_CASE} AS reason, {_DURATIONS} FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id "
-        f"LEFT JOIN dm_events d ON d.id = c.dm_event_id WHERE {where} "
+        f"LEFT JOIN dm_events d ON d.id = c.dm_event_id {REASON_JOIN} WHERE {where} "
         "ORDER BY c.tweet_created_at, c.id",
         params,
     )
@@ -344,19 +344,18 @@ def build_report(
     return report
 
 
-REASON_OF_CASE = (
-    "COALESCE(c.reason, (SELECT 'Surge: ' || i.label FROM incidents i WHERE i.id = c.incident_id), "
-    "c.suggested_reason, '')"
-)
+# A case's contact reason (docs/metrics.md, "By reason"), over `cases c` joined with REASON_JOIN.
+REASON_OF_CASE = "COALESCE(c.reason, 'Surge: ' || i.label, c.suggested_reason, '')"
+REASON_JOIN = "LEFT JOIN incidents i ON i.id = c.incident_id"
 
 
 def _by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
     """Per reason (picked at resolve, else the case's surge topic, else the suggestion): cases, how many
     had it picked, p50 time to resolve; most cases first."""
     rows = db.execute(
-        "SELECT COALESCE(c.reason, 'Surge: ' || i.label, c.suggested_reason, ''), c.reason IS NOT NULL, "
+        f"SELECT {REASON_OF_CASE}, c.reason IS NOT NULL, "
         f"CASE WHEN c.status = 'resolved' THEN {_seconds('c.tweet_created_at', 'c.resolved_at')} END "
-        f"FROM cases c LEFT JOIN incidents i ON i.id = c.incident_id WHERE {where}",
+        f"FROM cases c {REASON_JOIN} WHERE {where}",
         params,
     ).fetchall()
     grouped: dict[str, list[tuple]] = defaultdict(list)
