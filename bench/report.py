@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.blocks.reports import report_blocks, report_csv  # noqa: E402
 from storage.db import Store, to_iso  # noqa: E402
-from storage.metrics import build_report, case_rows, report_with_previous  # noqa: E402
+from storage.metrics import Breakdown, build_report, case_rows, report_with_previous  # noqa: E402
 
 AGENTS = [f"U0AGENT{n:02d}" for n in range(40)]
 
@@ -144,17 +144,18 @@ def main() -> None:
     store = Store(path)
     start = now - timedelta(days=30)
 
-    def report_with_blocks():
-        built = build_report(store.db, start, now, now=now)
-        report_blocks(built, "the last 30 days", "agent")
+    def report_with_blocks(breakdown: Breakdown):
+        built = build_report(store.db, start, now, now=now, breakdown=breakdown)
+        report_blocks(built, "the last 30 days", breakdown)
         return built
 
-    report = timed("30-day report (figures + blocks)", report_with_blocks)
+    report = timed("30-day report by agent (+ blocks)", lambda: report_with_blocks(Breakdown.AGENT))
     print(f"  covers {report.volume_in:,} cases; p50 first response {report.time_to_first_response.p50:.0f}s")
-    timed("  … without the agents' workload", lambda: build_report(store.db, start, now, now=now, workload=False))
+    timed("  … by hour (no workload)", lambda: report_with_blocks(Breakdown.HOUR))
+    timed("  … every breakdown at once", lambda: build_report(store.db, start, now, now=now))
     timed(
-        "  … as /perch report runs it",  # beside the 30 days before, for ▲/▼
-        lambda: report_with_previous(store.db, start, now, now=now),
+        "  … as /perch report runs it",  # by agent, beside the 30 days before for ▲/▼
+        lambda: report_with_previous(store.db, start, now, now=now, breakdown=Breakdown.AGENT),
     )
     csv_text = timed("30-day CSV export", lambda: report_csv(case_rows(store.db, start, now)))
     print(f"  {csv_text.count(chr(10)) - 1:,} rows, {len(csv_text) / 1e6:.1f} MB (target for the report: <= 0.5 s)")

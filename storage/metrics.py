@@ -1,22 +1,36 @@
 """The figures behind `/perch report`, computed exactly as `docs/metrics.md` defines them.
 
-One query reads the period's cases (by their first tweet's time, through an index); escalations and
-replies are read for those cases only. Percentiles are computed in Python over those rows.
+One query reads the period's cases from an index that holds each case's durations and flags (generated
+columns, migration 16); escalations, replies and holds are read for those cases only. The columns are
+counted and their percentiles taken with numpy (`storage/stats.py`).
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import IntFlag, StrEnum
+from itertools import compress
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import sqlite_utils
 
 from storage.db import from_iso, rows_as, to_iso
+from storage.stats import (
+    Seconds,
+    Stat,
+    above,
+    column,
+    concurrency,
+    counts_by,
+    group_codes,
+    groups,
+    sorted_present,
+)
 
 
 @dataclass(frozen=True)
@@ -60,25 +74,6 @@ def _seconds_if_after(start: str, end: str) -> str:
     """SQL for `end - start` in seconds, NULL when `end` came first (or either is missing)."""
     span = f"(julianday({end}) - julianday({start})) * 86400.0"
     return f"CASE WHEN {span} >= 0 THEN {span} END"
-
-
-@dataclass(frozen=True)
-class Stat:
-    """Percentiles over `count` values (seconds); None when there were none."""
-
-    count: int
-    p50: float | None
-    p90: float | None
-
-    @classmethod
-    def of(cls, values: list[float | None]) -> Stat:
-        present = sorted(v for v in values if v is not None)
-        return cls(len(present), _ms(percentile(present, 50)), _ms(percentile(present, 90)))
-
-
-def _ms(seconds: float | None) -> float | None:
-    """Julian-day arithmetic is exact to about 10 µs: report to the millisecond."""
-    return None if seconds is None else round(seconds, 3)
 
 
 @dataclass
@@ -166,14 +161,6 @@ class Review:
         return self.approved + self.sent_back
 
 
-def percentile(ordered: list[float], p: float) -> float | None:
-    """Nearest-rank percentile of already sorted values."""
-    if not ordered:
-        return None
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
 def _period(start: datetime, end: datetime, agent: str | None, location: str | None) -> tuple[str, list]:
     """SQL condition on `cases c` selecting a report's cases, and its parameters."""
     where, params = ["c.tweet_created_at >= ?", "c.tweet_created_at < ?"], [to_iso(start), to_iso(end)]
@@ -246,15 +233,17 @@ def case_rows(
 
 def _cases_in_dm(db: sqlite_utils.Database, start: datetime, where: str, params: list) -> set[int]:
     """The period's cases with any DM either way, or a move to DM (found through the events' and DMs'
-    time indexes: nothing in a case happens before its first tweet)."""
+    time indexes, then kept if the case is the period's: nothing in a case happens before it arrives)."""
     since = to_iso(start)
     return {
         row[0]
         for row in db.execute(
-            "SELECT case_id FROM events WHERE kind IN ('moved_to_dm', 'dm_sent') AND at >= ? "
-            "UNION SELECT case_id FROM dm_events WHERE case_id IS NOT NULL AND created_at >= ? "
-            f"INTERSECT SELECT c.id FROM cases c WHERE {where}",
-            [since, since, *params],
+            # CROSS JOIN: SQLite reads the (few) events first, then looks their cases up.
+            "SELECT e.case_id FROM events e CROSS JOIN cases c ON c.id = e.case_id "
+            f"WHERE e.kind IN ('moved_to_dm', 'dm_sent') AND e.at >= ? AND {where} "
+            "UNION SELECT d.case_id FROM dm_events d CROSS JOIN cases c ON c.id = d.case_id "
+            f"WHERE d.created_at >= ? AND {where}",
+            [since, *params, since, *params],
         )
     }
 
@@ -273,6 +262,64 @@ def _dm_answers(db: sqlite_utils.Database, start: datetime, where: str, params: 
     return Stat.of([row[1] for row in rows])
 
 
+class Breakdown(StrEnum):
+    """The report's breakdowns (`/perch report … by X`); each is computed only when it is shown."""
+
+    AGENT = "agent"
+    HOUR = "hour"
+    LOCATION = "location"
+    REASON = "reason"
+
+
+class _Flag(IntFlag):
+    """Bits of `cases.report_flags` (migration 16), then the two the report adds (they depend on the time
+    now); the UTC quarter hour of arrival is kept from `_QUARTER_SHIFT` up."""
+
+    RESOLVED = 1
+    REOPENED = 2
+    HANDLED = 4
+    BEFORE_CARD = 8  # answered on x.com before Perch carded it
+    ANSWERED = 16
+    UNANSWERED_PAST_SLA = 32
+    OVERDUE = 64  # open, unanswered, older than the resolve target
+    BY_DM = 128  # opened by a DM
+
+
+_QUARTER = 900  # seconds: every UTC offset since 1980 is a whole number of quarter hours, and so are its changes
+_QUARTER_SHIFT = 8  # the flags hold the UTC quarter hour of arrival from this bit up
+
+
+# What the period's pass reads per case, from the `cases_report` index (whose generated columns hold
+# each case's durations and flags): nothing is computed per case at report time. The two `?` are the
+# instants before which an unanswered case is past the first-response target, and past the resolve one.
+_PASS = {
+    "flags": "c.report_flags "
+    f"| ((c.report_first_s IS NULL AND c.tweet_created_at < ?) * {_Flag.UNANSWERED_PAST_SLA:d}) "
+    f"| ((c.report_first_s IS NULL AND c.status != 'resolved' AND c.tweet_created_at < ?) * {_Flag.OVERDUE:d})",
+    "first": "c.report_first_s",
+    "resolve": "c.report_resolve_s",
+    "card": "c.report_card_s",
+    "claim": "c.report_claim_s",
+    "after_card": "c.report_after_card_s",
+    "assignee": "c.assignee",
+    "resolver": "c.resolved_by",
+}
+_HEADLINE = ("flags", "first", "resolve")
+_DURATIONS_TOO = (*_HEADLINE, "card", "claim", "after_card")
+_AGENTS_TOO = (*_DURATIONS_TOO, "assignee", "resolver")
+
+
+def _read_pass(
+    db: sqlite_utils.Database, names: tuple[str, ...], where: str, params: list, cutoffs: list[str]
+) -> tuple[int, dict[str, tuple]]:
+    """How many cases the period has, and the named columns of its cases (each a tuple, in one order)."""
+    rows = db.execute(
+        f"SELECT {', '.join(_PASS[name] for name in names)} FROM cases c WHERE {where}", [*cutoffs, *params]
+    ).fetchall()
+    columns = zip(*rows, strict=True) if rows else [()] * len(names)
+    return len(rows), dict(zip(names, columns, strict=True))
+
+
 def build_report(
     db: sqlite_utils.Database,
     start: datetime,
@@ -284,64 +331,80 @@ def build_report(
     resolve_hours: float = 24,
     agent: str | None = None,
     location: str | None = None,
-    workload: bool = True,
+    breakdown: Breakdown | None = None,
     business: BusinessClock | None = None,
     headline: bool = False,
 ) -> Report:
-    """The figures of `docs/metrics.md` for one period, from one lean pass over its cases; `workload`
-    adds each agent's concurrent cases (from the claim and resolve events: the `by agent` breakdown);
-    `headline` stops at the summary's figures (what a previous period is compared on)."""
+    """The figures of `docs/metrics.md` for one period, from one read of its cases; `breakdown` computes
+    that breakdown only (None: all of them; `agent` includes the workload), `headline` stops at the
+    figures a previous period is compared on (in, handled, answered, SLA breaches, first response,
+    resolve)."""
     where, params = _period(start, end, agent, location)
-    rows = db.execute(
-        f"SELECT c.status, c.assignee, c.tweet_created_at, c.reopened_count, {_DURATIONS}, "
-        "julianday(c.first_response_at) < julianday(c.posted_at) "
-        f"FROM cases c WHERE {where}",
-        params,
-    ).fetchall()
+    sla_cutoff, resolve_cutoff = now - timedelta(minutes=sla_minutes), now - timedelta(hours=resolve_hours)
+    names = _HEADLINE if headline else _AGENTS_TOO if breakdown in (None, Breakdown.AGENT) else _DURATIONS_TOO
+    count, columns = _read_pass(db, names, where, params, [to_iso(sla_cutoff), to_iso(resolve_cutoff)])
+    flags = np.array(columns["flags"], dtype=np.int64)
+    first, resolve = column(columns["first"]), column(columns["resolve"])
+
+    def having(flag: _Flag) -> int:
+        return int(np.count_nonzero(flags & flag.value))
+
     report = Report(start, end, sla_target_minutes=sla_minutes, resolve_target_hours=resolve_hours)
-    report.volume_in = len(rows)
-    resolved = [r[8] if r[0] == "resolved" else None for r in rows]
-    first = [r[6] for r in rows]
-    report.handled = sum(1 for r, fr in zip(rows, first, strict=True) if fr is not None or r[0] == "resolved")
-    report.open = sum(1 for r in rows if r[0] != "resolved")
-    report.reopened = sum(1 for r in rows if r[3])
-    report.time_to_card = Stat.of([r[4] for r in rows])
-    report.time_to_claim = Stat.of([r[5] for r in rows])
-    report.time_to_first_response = Stat.of(first)
-    report.first_response_after_posting = Stat.of([r[7] for r in rows])
-    report.answered_before_card = sum(1 for r in rows if r[9])
-    report.time_to_resolve = Stat.of(resolved)
-    report.first_responses = sorted(v for v in first if v is not None)
-    target, cutoff = sla_minutes * 60, to_iso(now - timedelta(minutes=sla_minutes))
-    report.sla_breaches = sum(
-        1
-        for r, fr in zip(rows, first, strict=True)
-        if (fr is not None and round(fr, 3) > target) or (fr is None and r[2] < cutoff)
-    )
+    report.volume_in = count
+    report.answered = having(_Flag.ANSWERED)
+    report.handled = having(_Flag.HANDLED)
+    report.open = report.volume_in - having(_Flag.RESOLVED)
+    report.reopened = having(_Flag.REOPENED)
+    answers = sorted_present(first)
+    report.first_responses = answers.tolist()
+    report.time_to_first_response = Stat.of_sorted(answers)
+    report.time_to_resolve = Stat.of_column(resolve)
+    target = sla_minutes * 60
+    report.sla_breaches = above(answers, target) + having(_Flag.UNANSWERED_PAST_SLA)
     if business is not None:
         report.business, report.sla_breaches = _business_times(db, where, params, business, now, target)
-    report.answered = sum(1 for fr in first if fr is not None)
     if headline:
         return report
-    report.by_hour = _by_hour([r[2] for r in rows], ZoneInfo(timezone))
-    if end - start > timedelta(days=2):
-        report.daily = _daily([r[2] for r in rows], first, ZoneInfo(timezone))
-    report.answered_by_hour = _by_hour(
-        [r[2] for r, fr in zip(rows, first, strict=True) if fr is not None], ZoneInfo(timezone)
-    )
-    report.unanswered_overdue, report.overdue = _overdue(db, where, params, now - timedelta(hours=resolve_hours))
-    report.by_agent = _by_agent(db, rows, first, resolved, where, params)
-    if workload:
-        _add_workload(report.by_agent, db, start, min(end, now), where, params)
-    report.by_location = _by_location(db, start, end, location)
-    dm_opened = db.execute(f"SELECT COUNT(*) FROM cases c WHERE c.dm_event_id IS NOT NULL AND {where}", params)
-    dm_only = dm_opened.fetchone()[0]
+    report.time_to_card = Stat.of_column(column(columns["card"]))
+    report.time_to_claim = Stat.of_column(column(columns["claim"]))
+    report.first_response_after_posting = Stat.of_column(column(columns["after_card"]))
+    report.answered_before_card = having(_Flag.BEFORE_CARD)
+    _add_arrivals(report, flags, first, ZoneInfo(timezone))
+    report.unanswered_overdue = having(_Flag.OVERDUE)
+    if report.unanswered_overdue:
+        report.overdue = _overdue(db, where, params, resolve_cutoff)
+    if breakdown in (None, Breakdown.AGENT):
+        closed = Counter(compress(columns["resolver"], (flags & _Flag.RESOLVED.value).tolist()))
+        report.by_agent = _by_agent(db, columns["assignee"], first, resolve, closed, where, params)
+        _add_workload(report.by_agent, db, start, min(end, now), (agent, location), where, params)
+    if breakdown in (None, Breakdown.LOCATION):
+        report.by_location = _by_location(db, start, end, location)
+    if breakdown in (None, Breakdown.REASON):
+        report.by_reason = _by_reason(db, where, params)
+    dm_only = having(_Flag.BY_DM)
     both = len(_cases_in_dm(db, start, where, params)) - dm_only
     report.channels = {"public": report.volume_in - dm_only - both, "dm": dm_only, "both": both}
     report.time_to_dm_answer = _dm_answers(db, start, where, params)
     report.review = _review(db, where, params)
-    report.by_reason = _by_reason(db, where, params)
     return report
+
+
+def _add_arrivals(report: Report, flags: np.ndarray, first: Seconds, zone: ZoneInfo) -> None:
+    """Cases (and those answered) by local hour of arrival, and for a period longer than two days the
+    daily trend: each case's UTC quarter hour (in its flags) is converted once per distinct quarter,
+    which is exact for every zone offset."""
+    quarters, at_quarter = np.unique(flags >> _QUARTER_SHIFT, return_inverse=True)
+    local = [datetime.fromtimestamp(int(quarter) * _QUARTER, zone) for quarter in quarters]
+    hours = np.array([moment.hour for moment in local], dtype=np.int64)[at_quarter]
+    report.by_hour = counts_by(hours)
+    report.answered_by_hour = counts_by(hours[~np.isnan(first)])
+    if report.end - report.start > timedelta(days=2):
+        days, day_at_quarter = np.unique([moment.date().isoformat() for moment in local], return_inverse=True)
+        day = day_at_quarter[at_quarter]
+        report.daily = [
+            Day(str(name), int(rows.size), Stat.of_column(first[rows]).p50)
+            for name, rows in zip(days, groups(day, len(days)), strict=True)
+        ]
 
 
 # A case's contact reason (docs/metrics.md, "By reason"), over `cases c` joined with REASON_JOIN.
@@ -398,27 +461,25 @@ def report_with_previous(
     db: sqlite_utils.Database, start: datetime, end: datetime, **kwargs: Any
 ) -> tuple[Report, Report]:
     """The period's report and the one just before it, of the same length (its headline figures, for ▲/▼)."""
-    before = {**kwargs, "workload": False, "headline": True}
+    before = {**kwargs, "headline": True}
     return build_report(db, start, end, **kwargs), build_report(db, start - (end - start), start, **before)
 
 
 OVERDUE_LISTED = 10
 
 
-def _overdue(db: sqlite_utils.Database, where: str, params: list, cutoff: datetime) -> tuple[int, list[Overdue]]:
-    """How many of the period's cases are open, unanswered and older than `cutoff`; the oldest few."""
-    condition = f"{where} AND c.first_response_at IS NULL AND c.status != 'resolved' AND c.tweet_created_at < ?"
-    count = db.execute(f"SELECT COUNT(*) FROM cases c WHERE {condition}", [*params, to_iso(cutoff)]).fetchone()[0]
-    listed = rows_as(
+def _overdue(db: sqlite_utils.Database, where: str, params: list, cutoff: datetime) -> list[Overdue]:
+    """The oldest of the period's cases that are open, unanswered and older than `cutoff`."""
+    return rows_as(
         Overdue,
         db.execute(
             "SELECT c.id AS case_id, c.tweet_id, COALESCE(t.author_handle, d.sender_handle, '') AS author_handle, "
             "c.tweet_created_at, c.conversation_id FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id "
-            f"LEFT JOIN dm_events d ON d.id = c.dm_event_id WHERE {condition} ORDER BY c.tweet_created_at LIMIT ?",
+            f"LEFT JOIN dm_events d ON d.id = c.dm_event_id WHERE {where} AND c.first_response_at IS NULL "
+            "AND c.status != 'resolved' AND c.tweet_created_at < ? ORDER BY c.tweet_created_at LIMIT ?",
             [*params, to_iso(cutoff), OVERDUE_LISTED],
         ),
     )
-    return int(count), listed
 
 
 def _review(db: sqlite_utils.Database, where: str, params: list) -> Review | None:
@@ -440,36 +501,17 @@ def _review(db: sqlite_utils.Database, where: str, params: list) -> Review | Non
     )
 
 
-def _daily(created: list[str], first: list[float | None], zone: ZoneInfo) -> list[Day]:
-    """Cases and p50 first response per local day; each UTC minute is converted once (exact for every
-    zone offset)."""
-    day_of: dict[str, str] = {}
-    volume: Counter[str] = Counter()
-    answers: dict[str, list[float | None]] = defaultdict(list)
-    for stamp, seconds in zip(created, first, strict=True):
-        minute = stamp[:16]
-        day = day_of.get(minute)
-        if day is None:
-            day = day_of[minute] = from_iso(minute + ":00+00:00").astimezone(zone).date().isoformat()
-        volume[day] += 1
-        answers[day].append(seconds)
-    return [Day(day, volume[day], Stat.of(answers[day]).p50) for day in sorted(volume)]
-
-
-def _by_hour(created: list[str], zone: ZoneInfo) -> dict[int, int]:
-    """Cases by local hour of day: counted per UTC minute first (exact for every zone offset, and far
-    fewer conversions than cases on a busy month), then converted."""
-    buckets = Counter(value[:16] for value in created)  # "2026-03-10T10:42"
-    local: Counter[int] = Counter()
-    for bucket, count in buckets.items():
-        local[from_iso(bucket + ":00+00:00").astimezone(zone).hour] += count
-    return dict(sorted(local.items()))
-
-
 def _by_agent(
-    db: sqlite_utils.Database, rows: list[tuple], first: list, resolved: list, where: str, params: list
+    db: sqlite_utils.Database,
+    assignees: tuple[str | None, ...],
+    first: Seconds,
+    resolve: Seconds,
+    closed: Counter[str],
+    where: str,
+    params: list,
 ) -> list[dict]:
-    """Per assignee: cases, replies they sent, cases they resolved, p50 first response and resolve."""
+    """Per assignee: cases, replies they sent, cases they resolved (`closed`), p50 first response and
+    resolve, and how many of their cases were answered (their response rate)."""
     sent = dict(
         db.execute(
             f"SELECT sent_by, COUNT(*) FROM replies WHERE status = 'sent' AND source = 'perch' AND "
@@ -477,75 +519,61 @@ def _by_agent(
             params,
         ).fetchall()
     )
-    closed = dict(
-        db.execute(
-            f"SELECT c.resolved_by, COUNT(*) FROM cases c WHERE c.status = 'resolved' AND {where} "
-            "GROUP BY c.resolved_by",
-            params,
-        ).fetchall()
-    )
-    firsts: dict[str, list] = defaultdict(list)
-    resolves: dict[str, list] = defaultdict(list)
-    # `first` holds each case's time to first response (None: unanswered): an agent's response rate
-    for row, fr, res in zip(rows, first, resolved, strict=True):
-        if row[1]:
-            firsts[row[1]].append(fr)
-            resolves[row[1]].append(res)
+    names, codes = group_codes(assignees)
     out = [
         {
             "agent": agent,
-            "cases": len(firsts[agent]),
+            "cases": int(rows.size),
             "replies": sent.get(agent, 0),
             "resolved": closed.get(agent, 0),
-            "answered": sum(1 for v in firsts[agent] if v is not None),
-            "first_response": Stat.of(firsts[agent]),
-            "resolve": Stat.of(resolves[agent]),
+            "answered": int(np.count_nonzero(~np.isnan(first[rows]))),
+            "first_response": Stat.of_column(first[rows]),
+            "resolve": Stat.of_column(resolve[rows]),
         }
-        for agent in firsts
+        for agent, rows in zip(names, groups(codes, len(names)), strict=True)
     ]
     return sorted(out, key=lambda r: (-r["cases"], r["agent"]))
 
 
-HOLD_EVENTS = ("claimed", "unclaimed", "reassigned", "resolved", "reopened")
-
-
 def _add_workload(
-    agents: list[dict], db: sqlite_utils.Database, start: datetime, end: datetime, where: str, params: list
+    agents: list[dict],
+    db: sqlite_utils.Database,
+    start: datetime,
+    end: datetime,
+    narrowed: tuple[str | None, str | None],
+    where: str,
+    params: list,
 ) -> None:
     """Per agent, over the period: how many of its cases they held at once (peak, and the median over
     the time they held any), the hours they held any, cases they resolved per such hour, and how many
     of their cases were reassigned away from them (docs/metrics.md, "Workload").
 
-    Each claim, reassignment or reopen starts a hold (by the claimer, the new assignee, the assignee)
-    that the case's next such event ends: SQLite pairs them (`LEAD`), in Julian days."""
-    marks = ",".join("?" for _ in HOLD_EVENTS)
+    The holds are rows the database writes as the events are appended (migration 16, in Julian days,
+    with their case's arrival); nothing in a case happens before it arrives, so the period's are found
+    by when they began, then by their case's arrival (and, for a report narrowed to an agent or a
+    location, by the case itself)."""
+    since, until = _jd(start), _jd(end)
+    period = [to_iso(start), to_iso(end)]  # cases arrive by now: `end` (up to now) bounds them too
+    case_filter = f" AND h.case_id IN (SELECT c.id FROM cases c WHERE {where})" if any(narrowed) else ""
     holds = db.execute(
-        "SELECT holder, MAX(began, ?), MIN(COALESCE(ended, ?), ?) FROM ("
-        "  SELECT CASE e.kind WHEN 'claimed' THEN e.actor WHEN 'reassigned' THEN json_extract(e.detail, '$.to') "
-        "  WHEN 'reopened' THEN json_extract(e.detail, '$.assignee') END AS holder, julianday(e.at) AS began, "
-        # Ordered as the (case_id, at) index reads them: no sort (two of a case's events in the same
-        # millisecond are in no particular order; a hold between them lasts 0 s either way).
-        "  julianday(LEAD(e.at) OVER (PARTITION BY e.case_id ORDER BY e.at)) AS ended "
-        # Nothing in a case happens before its first tweet: its events are found by time, through the
-        # (kind, at) index, then kept if the case is the period's.
-        f"  FROM events e WHERE e.kind IN ({marks}) AND e.at >= ? AND e.at < ? "
-        f"  AND e.case_id IN (SELECT c.id FROM cases c WHERE {where})"
-        ") WHERE holder IS NOT NULL AND COALESCE(ended, ?) > ?",
-        [_jd(start), _jd(end), _jd(end), *HOLD_EVENTS, to_iso(start), to_iso(end), *params, _jd(end), _jd(start)],
+        "SELECT h.holder, h.began, MIN(COALESCE(h.ended, ?), ?) FROM holds h WHERE h.began >= ? AND h.began < ? "
+        "AND h.case_arrived >= ? AND h.case_arrived < ? AND (h.ended IS NULL OR h.ended > h.began)" + case_filter,
+        [until, until, since, until, *period, *(params if case_filter else [])],
     ).fetchall()
     given_away = dict(
         db.execute(
-            "SELECT json_extract(e.detail, '$.from'), COUNT(*) FROM events e WHERE e.kind = 'reassigned' "
-            f"AND e.at >= ? AND e.at < ? AND e.case_id IN (SELECT c.id FROM cases c WHERE {where}) GROUP BY 1",
+            "SELECT json_extract(e.detail, '$.from'), COUNT(*) FROM events e CROSS JOIN cases c ON c.id = e.case_id "
+            f"WHERE e.kind = 'reassigned' AND e.at >= ? AND e.at < ? AND {where} GROUP BY 1",
             [to_iso(start), to_iso(end), *params],
         ).fetchall()
     )
-    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for holder, began, ended in holds:
-        if ended > began:
-            spans[holder].append((began, ended))
+    holders, began, ended = zip(*holds, strict=True) if holds else ((), (), ())
+    names, codes = group_codes(holders)
+    spans = dict(zip(names, groups(codes, len(names)), strict=True))
+    starts, ends = column(began), column(ended)
     for row in agents:
-        peak, median, days = _concurrency(spans.get(row["agent"], []))
+        held = spans.get(row["agent"])
+        peak, median, days = concurrency(starts[held], ends[held]) if held is not None else (0, None, 0.0)
         hours = days * 24
         row.update(
             peak=peak,
@@ -559,27 +587,6 @@ def _add_workload(
 def _jd(moment: datetime) -> float:
     """A Julian day number, as SQLite's julianday() gives it."""
     return moment.timestamp() / 86400.0 + 2440587.5
-
-
-def _concurrency(spans: list[tuple[float, float]]) -> tuple[int, float | None, float]:
-    """(peak, time-weighted median while holding any, time holding any) of overlapping spans."""
-    edges = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
-    held: dict[int, float] = defaultdict(float)  # cases held at once → time
-    count, peak, last = 0, 0, 0.0
-    for at, step in edges:
-        if count:
-            held[count] += at - last
-        count += step
-        peak, last = max(peak, count), at
-    total = sum(held.values())
-    if not total:
-        return peak, None, 0.0
-    running = 0.0
-    for level in sorted(held):
-        running += held[level]
-        if running >= total / 2:
-            return peak, float(level), total
-    return peak, None, total
 
 
 def _by_location(db: sqlite_utils.Database, start: datetime, end: datetime, location: str | None) -> list[dict]:

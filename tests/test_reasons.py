@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bot.blocks.reports import report_blocks, report_csv
 from bot.domain.reasons import ReasonRule, parse_keywords, suggest
 from fakes.slack_requests import slash_command_body, view_submission_body
-from storage.metrics import build_report, case_rows
+from storage.metrics import Breakdown, build_report, case_rows
 from tests.helpers import QUEUE, cycle, minutes_ago, wait_until
 from tests.test_agent_actions import card_text, events, open_modal
 
@@ -61,7 +61,7 @@ def test_the_team_sets_reasons_and_resolve_asks_for_one_with_the_suggestion_chos
     report = build_report(served.runtime.store.db, now - timedelta(days=1), now + timedelta(minutes=1), now=now)
     assert [(r["reason"], r["cases"], r["picked"]) for r in report.by_reason] == [("Late flight", 1, 1)]
     assert "• *Late flight* — 1 case (1 picked) · p50 resolve" in json.dumps(
-        report_blocks(report, "today", "reason"), ensure_ascii=False
+        report_blocks(report, "today", Breakdown.REASON), ensure_ascii=False
     )
     rows = case_rows(served.runtime.store.db, now - timedelta(days=1), now + timedelta(minutes=1))
     assert "Late flight" in report_csv(rows).splitlines()[1]

@@ -13,7 +13,7 @@ import pytest
 from bot.blocks.reports import report_blocks
 from fakes.slack_requests import view_submission_body
 from storage.db import to_iso
-from storage.metrics import build_report
+from storage.metrics import Breakdown, build_report
 from tests.helpers import cycle, minutes_ago, wait_until
 from tests.test_agent_actions import events, open_modal, submit
 
@@ -102,7 +102,7 @@ def test_approve_sends_exactly_once_when_two_leads_click_and_slack_retries(held,
     review = report.review
     assert review is not None and (review.held, review.approved, review.waiting) == (1, 1, 0)
     assert report.review.time_to_approve.count == 1 and report.time_to_first_response.count == 1
-    shown = json.dumps(report_blocks(report, "today", "agent"), ensure_ascii=False)
+    shown = json.dumps(report_blocks(report, "today", Breakdown.AGENT), ensure_ascii=False)
     assert "Review: 1 draft held · 1 reviewed (1 approved, 0 sent back) · 0 waiting · time to approve: p50" in shown
 
 

@@ -10,12 +10,14 @@ from typing import Any
 from bot.blocks.common import dm_url, duration, slack_user, tweet_url
 from bot.blocks.mrkdwn import cut_mrkdwn, escape, plural
 from bot.slack.ids import X_HANDLE
-from storage.metrics import CaseRow, Report, Stat
+from storage.metrics import Breakdown, CaseRow, Report, Stat
 
 BAR = "▇"
 
 
-def report_blocks(report: Report, label: str, breakdown: str, previous: Report | None = None) -> list[dict[str, Any]]:
+def report_blocks(
+    report: Report, label: str, breakdown: Breakdown, previous: Report | None = None
+) -> list[dict[str, Any]]:
     """`previous`: the period just before, of the same length, shown beside each headline figure."""
     before = previous
     blocks: list[dict[str, Any]] = [
@@ -148,8 +150,8 @@ def _stat_line(name: str, stat: Stat) -> str:
     return f"*{name}*: p50 {duration_or_dash(stat.p50)} · p90 {duration_or_dash(stat.p90)} (n={stat.count})"
 
 
-def _breakdown(report: Report, breakdown: str) -> str:
-    if breakdown == "location":
+def _breakdown(report: Report, breakdown: Breakdown) -> str:
+    if breakdown == Breakdown.LOCATION:
         if not report.by_location:
             return "*By location*\nNo escalations in this period."
         return "*By location*\n" + "\n".join(
@@ -158,7 +160,7 @@ def _breakdown(report: Report, breakdown: str) -> str:
             + (f" · {row['waiting']} waiting" if row["waiting"] else "")
             for row in report.by_location
         )
-    if breakdown == "hour":
+    if breakdown == Breakdown.HOUR:
         if not report.by_hour:
             return "*By hour*\nNo cases in this period."
         top = max(report.by_hour.values())
@@ -171,7 +173,7 @@ def _breakdown(report: Report, breakdown: str) -> str:
             )
             + "```"
         )
-    if breakdown == "reason":
+    if breakdown == Breakdown.REASON:
         if not report.by_reason:
             return "*By reason*\nNo cases in this period."
         return "*By reason* (picked at resolve; else the surge's topic; else the suggestion)\n" + "\n".join(

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.blocks.mrkdwn import escape
+from storage.metrics import Breakdown
 
 USAGE = (
     "Usage: `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour|by reason] "
@@ -28,7 +29,7 @@ class ReportRequest:
     start: datetime
     end: datetime
     label: str
-    breakdown: str = "agent"
+    breakdown: Breakdown = Breakdown.AGENT
     agent: str | None = None
     location: str | None = None
     public: bool = False
@@ -40,7 +41,7 @@ def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
     local_now = now.astimezone(zone)
     words = text.split()
     start, end, label = local_now - timedelta(days=7), local_now, "the last 7 days"
-    breakdown, agent, location, public, csv = "agent", None, None, False, False
+    breakdown, agent, location, public, csv = Breakdown.AGENT, None, None, False, False
     index = 0
     while index < len(words):
         word, lower = words[index], words[index].lower()
@@ -67,18 +68,8 @@ def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
                 raise ReportArgsError(f"Dates are from {EARLIEST:%Y} to {LATEST:%Y}. {USAGE}")
             start, end = _day(first_day, zone), _day(last_day + timedelta(days=1), zone)
             label = f"{first_day:%d %b %Y}" + (f" – {last_day:%d %b %Y}" if last_day != first_day else "")
-        elif (
-            lower == "by"
-            and index + 1 < len(words)
-            and words[index + 1].lower()
-            in (
-                "agent",
-                "location",
-                "hour",
-                "reason",
-            )
-        ):
-            breakdown = words[index + 1].lower()
+        elif lower == "by" and index + 1 < len(words) and words[index + 1].lower() in set(Breakdown):
+            breakdown = Breakdown(words[index + 1].lower())
             index += 1
         elif user_match := _USER.match(word):
             agent = user_match.group(1)

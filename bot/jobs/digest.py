@@ -15,7 +15,7 @@ from bot.blocks.chart import report_chart
 from bot.blocks.reports import report_blocks, report_text
 from bot.domain.spend import Prices, cost
 from storage.db import Store
-from storage.metrics import report_with_previous
+from storage.metrics import Breakdown, report_with_previous
 from storage.usage import usage_between
 
 log = logging.getLogger(__name__)
@@ -78,12 +78,13 @@ class Digest:
             sla_minutes=self.sla_minutes,
             resolve_hours=self.resolve_hours,
             business=self.business,
+            breakdown=Breakdown.AGENT,
         )
         try:
             self.client.chat_postMessage(
                 channel=self.channel,
                 text=report_text(report, label),
-                blocks=[*report_blocks(report, label, "agent", previous), *extra],
+                blocks=[*report_blocks(report, label, Breakdown.AGENT, previous), *extra],
                 unfurl_links=False,
             )
             self.client.files_upload_v2(

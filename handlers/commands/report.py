@@ -49,7 +49,7 @@ def run_report(
         sla_minutes=settings.sla_first_response_minutes,
         resolve_hours=settings.sla_resolve_hours,
         business=settings.business_hours.seconds_between if settings.business_hours else None,
-        workload=request.breakdown == "agent",  # read from the events: only for the breakdown that shows it
+        breakdown=request.breakdown,  # computed only for the breakdown shown
         agent=request.agent,
         location=request.location,
     )

@@ -7,7 +7,7 @@ import re
 
 from bot.blocks.reports import report_blocks
 from bot.domain.report_args import parse_report_args
-from storage.metrics import build_report
+from storage.metrics import Breakdown, build_report
 from tests.helpers import NOW, add_case
 
 
@@ -55,14 +55,14 @@ def test_cases_answered_before_their_card_are_left_out_of_the_after_posting_figu
     report = build_report(fixed_log.db, day.start, day.end, now=NOW)
     assert report.first_response_after_posting.count == 3 and report.first_response_after_posting.p50 == 840
     assert report.answered_before_card == 1
-    text = json.dumps(report_blocks(report, "2026-03-10", "location"), ensure_ascii=False)
+    text = json.dumps(report_blocks(report, "2026-03-10", Breakdown.LOCATION), ensure_ascii=False)
     assert "1 case answered before their card, left out" in text
     assert "• *JFK* — 1 escalation ·" in text and "1 escalations" not in text
 
 
 def test_report_text_escapes_what_slack_parses(fixed_log):
     day = parse_report_args("2026-03-10", NOW, "UTC")
-    blocks = report_blocks(build_report(fixed_log.db, day.start, day.end, now=NOW), "2026-03-10", "agent")
+    blocks = report_blocks(build_report(fixed_log.db, day.start, day.end, now=NOW), "2026-03-10", Breakdown.AGENT)
     texts = [f["text"] for b in blocks for f in b.get("fields", [])] + [
         b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b
     ]
@@ -83,7 +83,7 @@ def test_response_rate_overdue_cases_and_the_previous_period(fixed_log):
     assert (agents["U1"]["answered"], agents["U1"]["cases"], agents["U2"]["answered"]) == (2, 2, 1)
     assert report.unanswered_overdue == 1 and [c.case_id for c in report.overdue] == [3]
     assert previous.volume_in == 0 and previous.response_rate is None
-    text = json.dumps(report_blocks(report, "2026-03-10", "hour", previous), ensure_ascii=False)
+    text = json.dumps(report_blocks(report, "2026-03-10", Breakdown.HOUR, previous), ensure_ascii=False)
     assert "*In*\\n4 ▲ from 0" in text and "*Answered* (response rate)\\n3 · 75%" in text
     assert "*Unanswered past the resolve target* (24h): 1 case" in text and "case #3" in text
     assert "10:00 ▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇ 2 · 100% answered" in text and "11:00" in text and "0% answered" in text
@@ -143,7 +143,9 @@ def test_workload_from_overlapping_claims_reassignments_and_a_reopen(tmp_path):
     assert (u1["peak"], u1["median_concurrent"], u1["agent_hours"], u1["per_agent_hour"]) == (3, 1.0, 2.0, 1.0)
     assert u1["reassigned_away"] == 1 and u2["reassigned_away"] == 0
     assert (u2["peak"], u2["agent_hours"], u2["per_agent_hour"]) == (1, 1.25, 0.8)
-    text = json.dumps(report_blocks(build_report(db, day.start, day.end, now=NOW), "day", "agent"), ensure_ascii=False)
+    text = json.dumps(
+        report_blocks(build_report(db, day.start, day.end, now=NOW), "day", Breakdown.AGENT), ensure_ascii=False
+    )
     assert "up to 3 at once (median 1) · 1.0 resolved per hour held · 1 reassigned away" in text
 
 
@@ -162,3 +164,61 @@ def test_a_period_longer_than_two_days_has_a_daily_trend_and_the_chart_draws_it(
     assert build_report(fixed_log.db, day.start, day.end, now=NOW).daily == [], "a day: no trend"
     width = struct.unpack(">I", report_chart(report, "week")[16:20])[0]
     assert width == 1600, "three panels (1,100 pixels wide with two)"
+
+
+def test_hours_of_arrival_in_a_zone_a_quarter_hour_off_the_hour(fresh_db):
+    """Kathmandu is UTC+5:45: 10:14 UTC is 15:59 there, 10:15 is 16:00 (cases are counted per UTC
+    quarter hour, then converted: exact for every offset)."""
+    for case_id, when in enumerate(["2026-03-10 10:14", "2026-03-10 10:15", "2026-03-10 10:29"], start=1):
+        add_case(fresh_db, case_id, when, response=when)
+    day = parse_report_args("2026-03-10", NOW, "UTC")
+    report = build_report(fresh_db, day.start, day.end, now=NOW, timezone="Asia/Kathmandu")
+    assert report.by_hour == {15: 1, 16: 2} and report.answered_by_hour == {15: 1, 16: 2}
+
+
+def test_an_older_database_gains_the_holds_of_its_events_as_the_database_writes_them_now(tmp_path):
+    """Migration 16 derives the holds of the events already written; from then on a trigger writes them
+    as events are appended. Both give the same rows for the same log."""
+    import sqlite_utils
+
+    from storage.db import Store
+    from storage.events import record_event
+    from storage.migrations import MIGRATIONS
+    from tests.helpers import at
+
+    log = [
+        (1, "claimed", "U1", {}, "10:00"),
+        (1, "reassigned", "U9", {"from": "U1", "to": "U2"}, "10:20"),
+        (1, "resolved", "U2", {}, "11:00"),
+        (1, "reopened", "bot", {"assignee": "U2"}, "12:00"),
+        (2, "claimed", "U1", {}, "10:05"),
+        (2, "unclaimed", "U1", {"from": "U1"}, "10:06"),
+        (2, "claimed", "U3", {}, "10:30"),
+    ]
+
+    def holds(db: sqlite_utils.Database) -> list[tuple]:
+        return db.execute(
+            "SELECT case_id, case_arrived, holder, began, ended FROM holds ORDER BY case_id, began"
+        ).fetchall()
+
+    def write(db: sqlite_utils.Database) -> None:
+        add_case(db, 1, "2026-03-10 09:55")
+        add_case(db, 2, "2026-03-10 09:58")
+        for case_id, kind, actor, detail, when in log:
+            record_event(db, case_id, kind, actor, detail, at=at(f"2026-03-10 {when}"))
+
+    old = sqlite_utils.Database(str(tmp_path / "old.db"))
+    for migration in MIGRATIONS[:15]:
+        migration(old)
+    write(old)
+    MIGRATIONS[15](old)
+    current = Store(str(tmp_path / "new.db")).db
+    write(current)
+    assert holds(old) == holds(current)
+    assert [(case_id, holder, ended is None) for case_id, _, holder, _, ended in holds(current)] == [
+        (1, "U1", False),
+        (1, "U2", False),
+        (1, "U2", True),  # reopened to U2: held until now
+        (2, "U1", False),
+        (2, "U3", True),
+    ]
