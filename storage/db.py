@@ -60,6 +60,16 @@ def rows_as(cls: Callable[..., T], cursor: sqlite3.Cursor) -> list[T]:
     return [cls(**dict(zip(names, row, strict=True))) for row in cursor]
 
 
+def rows_as_named(cls: Callable[..., T], cursor: sqlite3.Cursor) -> list[T]:
+    """Each row as the named tuple `cls`, once the query's column names are checked to be its fields,
+    in order: mapped by name, without a dict per row (a report's tens of thousands of rows)."""
+    names = tuple(column[0] for column in cursor.description)
+    fields: tuple[str, ...] = getattr(cls, "_fields")  # noqa: B009 - a NamedTuple's
+    if names != fields:
+        raise ValueError(f"columns {names} are not the fields of {getattr(cls, '__name__', cls)}: {fields}")
+    return list(map(getattr(cls, "_make"), cursor))  # noqa: B009
+
+
 def row_as(cls: Callable[..., T], cursor: sqlite3.Cursor) -> T | None:
     """The first row as `cls` (by column name), or None."""
     found = rows_as(cls, cursor)

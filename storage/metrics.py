@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntFlag, StrEnum
 from itertools import compress
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlite_utils
 
-from storage.db import from_iso, rows_as, to_iso
+from storage.db import from_iso, rows_as, rows_as_named, to_iso
 from storage.stats import (
     Seconds,
     Stat,
@@ -33,9 +33,9 @@ from storage.stats import (
 )
 
 
-@dataclass(frozen=True)
-class CaseRow:
-    """One case with the instants the metrics need, and its durations in seconds (computed by SQLite)."""
+class CaseRow(NamedTuple):
+    """One case of a report with its instants and durations in seconds (the CSV's row): a named tuple,
+    as a month of a busy queue is tens of thousands of them."""
 
     case_id: int
     tweet_id: str | None
@@ -56,24 +56,14 @@ class CaseRow:
     time_to_claim: float | None
     time_to_first_response: float | None
     first_response_after_posting: float | None
-    resolved_after: float | None
+    time_to_resolve: float | None  # resolved cases only
     business_first_response: float | None = None  # seconds of business time (BUSINESS_HOURS set)
     business_resolve: float | None = None
-
-    @property
-    def time_to_resolve(self) -> float | None:
-        return self.resolved_after if self.status == "resolved" else None
 
 
 def _seconds(start: str, end: str) -> str:
     """SQL for `end - start` in seconds, never negative, NULL when either is missing."""
     return f"MAX(0.0, (julianday({end}) - julianday({start})) * 86400.0)"
-
-
-def _seconds_if_after(start: str, end: str) -> str:
-    """SQL for `end - start` in seconds, NULL when `end` came first (or either is missing)."""
-    span = f"(julianday({end}) - julianday({start})) * 86400.0"
-    return f"CASE WHEN {span} >= 0 THEN {span} END"
 
 
 @dataclass
@@ -173,17 +163,6 @@ def _period(start: datetime, end: datetime, agent: str | None, location: str | N
     return " AND ".join(where), params
 
 
-_DURATIONS = ", ".join(
-    [
-        _seconds("c.tweet_created_at", "c.posted_at") + " AS time_to_card",
-        _seconds("c.posted_at", "c.claimed_at") + " AS time_to_claim",
-        _seconds("c.tweet_created_at", "c.first_response_at") + " AS time_to_first_response",
-        _seconds_if_after("c.posted_at", "c.first_response_at") + " AS first_response_after_posting",
-        _seconds("c.tweet_created_at", "c.resolved_at") + " AS resolved_after",
-    ]
-)
-
-
 def case_rows(
     db: sqlite_utils.Database,
     start: datetime,
@@ -196,36 +175,36 @@ def case_rows(
     """Every case of a report with its instants and durations (the CSV export); with `business`, the
     first response and resolve in business time too."""
     where, params = _period(start, end, agent, location)
-    sent = dict(
+    since = to_iso(start)
+    rows = rows_as_named(
+        CaseRow,
         db.execute(
-            f"SELECT r.case_id, COUNT(*) FROM replies r WHERE r.status = 'sent' AND r.case_id IN "
-            f"(SELECT c.id FROM cases c WHERE {where}) GROUP BY r.case_id",
-            params,
-        ).fetchall()
+            "SELECT c.id AS case_id, c.tweet_id, COALESCE(t.author_handle, d.sender_handle, '') AS author_handle, "
+            "c.tweet_created_at, c.posted_at, c.claimed_at, c.first_response_at, c.resolved_at, c.status, "
+            f"c.assignee, c.location, c.reopened_count, {REASON_OF_CASE} AS reason, "
+            "(SELECT COUNT(*) FROM replies r WHERE r.case_id = c.id AND r.status = 'sent') AS replies_sent, "
+            # Nothing in a case happens before it arrives: its DMs and moves to DM are found by time.
+            "CASE WHEN c.tweet_id IS NULL THEN 'dm' WHEN c.id IN (SELECT e.case_id FROM events e "
+            "WHERE e.kind IN ('moved_to_dm', 'dm_sent') AND e.at >= ? UNION SELECT m.case_id FROM dm_events m "
+            "WHERE m.created_at >= ?) THEN 'both' ELSE 'public' END AS channel, "
+            "c.report_card_s AS time_to_card, c.report_claim_s AS time_to_claim, "
+            "c.report_first_s AS time_to_first_response, c.report_after_card_s AS first_response_after_posting, "
+            "c.report_resolve_s AS time_to_resolve, NULL AS business_first_response, NULL AS business_resolve "
+            "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_events d ON d.id = c.dm_event_id "
+            f"{REASON_JOIN} WHERE {where} ORDER BY c.tweet_created_at, c.id",
+            [since, since, *params],
+        ),
     )
-    rows = db.query(
-        "SELECT c.id AS case_id, c.tweet_id, COALESCE(t.author_handle, d.sender_handle, '') AS author_handle, "
-        "c.tweet_created_at, c.posted_at, c.claimed_at, "
-        "c.first_response_at, c.resolved_at, c.status, c.assignee, c.location, c.reopened_count, "
-        f"{REASON_OF_CASE} AS reason, {_DURATIONS} FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id "
-        f"LEFT JOIN dm_events d ON d.id = c.dm_event_id {REASON_JOIN} WHERE {where} "
-        "ORDER BY c.tweet_created_at, c.id",
-        params,
-    )
-    in_dm = _cases_in_dm(db, start, where, params)
+    if business is None:
+        return rows
 
-    def in_business(begin: str | None, finish: str | None) -> float | None:
-        return business(from_iso(begin), from_iso(finish)) if business and begin and finish else None
+    def open_seconds(begin: str | None, finish: str | None) -> float | None:
+        return business(from_iso(begin), from_iso(finish)) if begin and finish else None
 
     return [
-        CaseRow(
-            **row,
-            replies_sent=sent.get(row["case_id"], 0),
-            channel="dm" if row["tweet_id"] is None else "both" if row["case_id"] in in_dm else "public",
-            business_first_response=in_business(row["tweet_created_at"], row["first_response_at"]),
-            business_resolve=in_business(row["tweet_created_at"], row["resolved_at"])
-            if row["status"] == "resolved"
-            else None,
+        row._replace(
+            business_first_response=open_seconds(row.tweet_created_at, row.first_response_at),
+            business_resolve=open_seconds(row.tweet_created_at, row.resolved_at) if row.status == "resolved" else None,
         )
         for row in rows
     ]
@@ -376,7 +355,7 @@ def build_report(
     if breakdown in (None, Breakdown.AGENT):
         closed = Counter(compress(columns["resolver"], (flags & _Flag.RESOLVED.value).tolist()))
         report.by_agent = _by_agent(db, columns["assignee"], first, resolve, closed, where, params)
-        _add_workload(report.by_agent, db, start, min(end, now), (agent, location), where, params)
+        _add_workload(report.by_agent, db, (start, end), min(end, now), (agent, location), where, params)
     if breakdown in (None, Breakdown.LOCATION):
         report.by_location = _by_location(db, start, end, location)
     if breakdown in (None, Breakdown.REASON):
@@ -486,7 +465,7 @@ def _review(db: sqlite_utils.Database, where: str, params: list) -> Review | Non
     """The drafts of the period's cases: how many were decided which way, and held → approved."""
     rows = db.execute(
         "SELECT d.status, (julianday(d.decided_at) - julianday(d.created_at)) * 86400 "
-        f"FROM drafts d JOIN cases c ON c.id = d.case_id WHERE {where}",
+        f"FROM drafts d CROSS JOIN cases c ON c.id = d.case_id WHERE {where}",  # the (few) drafts first
         params,
     ).fetchall()
     if not rows:
@@ -538,7 +517,7 @@ def _by_agent(
 def _add_workload(
     agents: list[dict],
     db: sqlite_utils.Database,
-    start: datetime,
+    period: tuple[datetime, datetime],
     end: datetime,
     narrowed: tuple[str | None, str | None],
     where: str,
@@ -551,14 +530,14 @@ def _add_workload(
     The holds are rows the database writes as the events are appended (migration 16, in Julian days,
     with their case's arrival); nothing in a case happens before it arrives, so the period's are found
     by when they began, then by their case's arrival (and, for a report narrowed to an agent or a
-    location, by the case itself)."""
+    location, by the case itself). The period's holds are counted up to `end` (the period's, or now)."""
+    start = period[0]
     since, until = _jd(start), _jd(end)
-    period = [to_iso(start), to_iso(end)]  # cases arrive by now: `end` (up to now) bounds them too
     case_filter = f" AND h.case_id IN (SELECT c.id FROM cases c WHERE {where})" if any(narrowed) else ""
     holds = db.execute(
-        "SELECT h.holder, h.began, MIN(COALESCE(h.ended, ?), ?) FROM holds h WHERE h.began >= ? AND h.began < ? "
-        "AND h.case_arrived >= ? AND h.case_arrived < ? AND (h.ended IS NULL OR h.ended > h.began)" + case_filter,
-        [until, until, since, until, *period, *(params if case_filter else [])],
+        "SELECT h.holder, h.began, h.ended FROM holds h WHERE h.began >= ? AND h.began < ? "
+        "AND h.case_arrived >= ? AND h.case_arrived < ?" + case_filter,
+        [since, until, to_iso(period[0]), to_iso(period[1]), *(params if case_filter else [])],
     ).fetchall()
     given_away = dict(
         db.execute(
@@ -568,9 +547,12 @@ def _add_workload(
         ).fetchall()
     )
     holders, began, ended = zip(*holds, strict=True) if holds else ((), (), ())
+    starts = column(began)
+    ends = np.minimum(np.nan_to_num(column(ended), nan=until), until)  # still held: until the period's end
+    lasting = ends > starts  # a hold ended in the millisecond it began held nothing
     names, codes = group_codes(holders)
+    codes[~lasting] = -1
     spans = dict(zip(names, groups(codes, len(names)), strict=True))
-    starts, ends = column(began), column(ended)
     for row in agents:
         held = spans.get(row["agent"])
         peak, median, days = concurrency(starts[held], ends[held]) if held is not None else (0, None, 0.0)

@@ -78,7 +78,7 @@ def above(ordered: Seconds, target: float) -> int:
 
 def group_codes(names: Sequence[str | None]) -> tuple[list[str], Codes]:
     """The distinct names (empty and None left out), sorted, and each row's position among them."""
-    distinct = sorted({name for name in names if name})
+    distinct = sorted(name for name in dict.fromkeys(names) if name)
     position: dict[str | None, int] = {name: index for index, name in enumerate(distinct)}
     return distinct, np.fromiter(map(position.get, names, repeat(-1)), dtype=np.int64, count=len(names))
 

@@ -296,39 +296,41 @@ def report_csv(cases: list[CaseRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for c in cases:
-        writer.writerow(
-            [
-                c.case_id,
-                c.tweet_id or "",
-                tweet_url(c.author_handle, c.tweet_id) if c.tweet_id else "",
-                _cell(c.author_handle),
-                c.tweet_created_at,
-                c.posted_at or "",
-                c.claimed_at or "",
-                c.first_response_at or "",
-                "yes" if c.first_response_at else "no",
-                _cell(c.reason),
-                c.resolved_at or "" if c.status == "resolved" else "",
-                c.status,
-                c.channel,
-                c.assignee or "",
-                c.location or "",
-                c.reopened_count,
-                c.replies_sent,
-                _minutes(c.time_to_card),
-                _minutes(c.time_to_claim),
-                _minutes(c.time_to_first_response),
-                _minutes(c.time_to_resolve),
-                _minutes(c.business_first_response),
-                _minutes(c.business_resolve),
-            ]
-        )
+    writer.writerows(_csv_row(c) for c in cases)
     return out.getvalue()
 
 
-def _minutes(seconds: float | None) -> str:
-    return "" if seconds is None else f"{seconds / 60:.1f}"
+def _csv_row(c: CaseRow) -> list[str | int]:
+    return [
+        c.case_id,
+        c.tweet_id or "",
+        tweet_url(c.author_handle, c.tweet_id) if c.tweet_id else "",
+        _cell(c.author_handle),
+        c.tweet_created_at,
+        c.posted_at or "",
+        c.claimed_at or "",
+        c.first_response_at or "",
+        "yes" if c.first_response_at else "no",
+        _cell(c.reason),
+        c.resolved_at or "" if c.status == "resolved" else "",
+        c.status,
+        c.channel,
+        c.assignee or "",
+        c.location or "",
+        c.reopened_count,
+        c.replies_sent,
+        *[
+            "" if seconds is None else f"{seconds / 60:.1f}"
+            for seconds in (
+                c.time_to_card,
+                c.time_to_claim,
+                c.time_to_first_response,
+                c.time_to_resolve,
+                c.business_first_response,
+                c.business_resolve,
+            )
+        ],
+    ]
 
 
 def _cell(text: str) -> str:

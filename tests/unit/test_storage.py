@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+import pytest
 
 from storage.bulk import bulk_candidates
 from storage.cases import claim, get_card
-from storage.db import migrate, rows_as
+from storage.db import migrate, rows_as, rows_as_named
 from storage.migrations import MIGRATIONS
 from storage.tweets import Cursor, Tweet, advance_cursor, get_cursor, store_tweets
 
@@ -61,6 +64,16 @@ def test_rows_map_to_dataclasses_by_column_name(fresh_db):
 
     rows = rows_as(Pair, fresh_db.execute("SELECT 7 AS second, 'a' AS first"))
     assert rows == [Pair(first="a", second=7)]
+
+
+def test_rows_map_to_named_tuples_only_when_the_columns_are_their_fields_in_order(fresh_db):
+    class Pair(NamedTuple):
+        first: str
+        second: int
+
+    assert rows_as_named(Pair, fresh_db.execute("SELECT 'a' AS first, 7 AS second")) == [Pair("a", 7)]
+    with pytest.raises(ValueError, match="not the fields of Pair"):
+        rows_as_named(Pair, fresh_db.execute("SELECT 7 AS second, 'a' AS first"))
 
 
 def test_a_bulk_reply_goes_only_to_customers_whose_posts_summon_the_brand(fresh_db):
