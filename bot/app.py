@@ -159,7 +159,7 @@ def build_runtime(settings: Settings) -> Runtime:
             sla_minutes=settings.sla_first_response_minutes,
             resolve_hours=settings.sla_resolve_hours,
             weekly_day=settings.report_weekly_day,
-            business=settings.business_hours.seconds_between if settings.business_hours else None,
+            business=settings.business_hours,
             prices=settings.x_prices,
         )
         if settings.slack_report_channel

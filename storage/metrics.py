@@ -8,12 +8,11 @@ counted and their percentiles taken with numpy (`storage/stats.py`).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import IntFlag, StrEnum
 from itertools import compress
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -121,8 +120,12 @@ class BusinessTimes:
     time_to_resolve: Stat
 
 
-# Open seconds between two instants (BUSINESS_HOURS): handed in, so storage needs no rule of its own.
-BusinessClock = Callable[[datetime, datetime], float]
+class BusinessClock(Protocol):
+    """Business hours (BUSINESS_HOURS), handed in so storage needs no rule of its own."""
+
+    def open_seconds(self, instants: Seconds) -> Seconds:
+        """For each instant (Unix seconds; NaN: none), the open seconds since a fixed origin."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -187,9 +190,14 @@ def case_rows(
             "CASE WHEN c.tweet_id IS NULL THEN 'dm' WHEN c.id IN (SELECT e.case_id FROM events e "
             "WHERE e.kind IN ('moved_to_dm', 'dm_sent') AND e.at >= ? UNION SELECT m.case_id FROM dm_events m "
             "WHERE m.created_at >= ?) THEN 'both' ELSE 'public' END AS channel, "
-            "c.report_card_s AS time_to_card, c.report_claim_s AS time_to_claim, "
-            "c.report_first_s AS time_to_first_response, c.report_after_card_s AS first_response_after_posting, "
-            "c.report_resolve_s AS time_to_resolve, NULL AS business_first_response, NULL AS business_resolve "
+            # The durations from the generated offsets (milliseconds from arrival), as the report takes them.
+            "MAX(0, c.report_posted_ms) / 1000.0 AS time_to_card, "
+            "MAX(0, c.report_claimed_ms - c.report_posted_ms) / 1000.0 AS time_to_claim, "
+            "MAX(0, c.report_answered_ms) / 1000.0 AS time_to_first_response, "
+            "CASE WHEN c.report_answered_ms >= c.report_posted_ms "
+            "THEN (c.report_answered_ms - c.report_posted_ms) / 1000.0 END AS first_response_after_posting, "
+            "MAX(0, c.report_resolved_ms) / 1000.0 AS time_to_resolve, "
+            "NULL AS business_first_response, NULL AS business_resolve "
             "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_events d ON d.id = c.dm_event_id "
             f"{REASON_JOIN} WHERE {where} ORDER BY c.tweet_created_at, c.id",
             [since, since, *params],
@@ -197,17 +205,10 @@ def case_rows(
     )
     if business is None:
         return rows
-
-    def open_seconds(begin: str | None, finish: str | None) -> float | None:
-        return business(from_iso(begin), from_iso(finish)) if begin and finish else None
-
-    return [
-        row._replace(
-            business_first_response=open_seconds(row.tweet_created_at, row.first_response_at),
-            business_resolve=open_seconds(row.tweet_created_at, row.resolved_at) if row.status == "resolved" else None,
-        )
-        for row in rows
-    ]
+    _, columns = _read_pass(db, _INSTANTS, f"{where} ORDER BY c.tweet_created_at, c.id", params)
+    spans = _open_durations(business, _instants(columns), datetime.now(UTC))
+    first, resolve = ([None if np.isnan(s) else float(s) for s in spans[name]] for name in ("first", "resolve"))
+    return [row._replace(business_first_response=first[n], business_resolve=resolve[n]) for n, row in enumerate(rows)]
 
 
 def _cases_in_dm(db: sqlite_utils.Database, start: datetime, where: str, params: list) -> set[int]:
@@ -252,51 +253,54 @@ class Breakdown(StrEnum):
 
 class _Flag(IntFlag):
     """Bits of `cases.report_flags` (migration 16), then the two the report adds (they depend on the time
-    now); the UTC quarter hour of arrival is kept from `_QUARTER_SHIFT` up."""
+    now)."""
 
     RESOLVED = 1
     REOPENED = 2
-    HANDLED = 4
-    BEFORE_CARD = 8  # answered on x.com before Perch carded it
-    ANSWERED = 16
-    UNANSWERED_PAST_SLA = 32
-    OVERDUE = 64  # open, unanswered, older than the resolve target
-    BY_DM = 128  # opened by a DM
+    BY_DM = 4  # opened by a DM
+    UNANSWERED_PAST_SLA = 8
+    OVERDUE = 16  # open, unanswered, older than the resolve target
 
 
-_QUARTER = 900  # seconds: every UTC offset since 1980 is a whole number of quarter hours, and so are its changes
-_QUARTER_SHIFT = 8  # the flags hold the UTC quarter hour of arrival from this bit up
+_QUARTER_MS = 900_000  # every UTC offset since 1980 is a whole number of quarter hours, and so are its changes
 
 
 # What the period's pass reads per case, from the `cases_report` index (whose generated columns hold
-# each case's durations and flags): nothing is computed per case at report time. The two `?` are the
-# instants before which an unanswered case is past the first-response target, and past the resolve one.
+# each case's arrival and the milliseconds from it to each later instant): nothing is computed per case
+# at report time. The flags' two `?` are the instants before which an unanswered case is past the
+# first-response target, and past the resolve one.
 _PASS = {
     "flags": "c.report_flags "
-    f"| ((c.report_first_s IS NULL AND c.tweet_created_at < ?) * {_Flag.UNANSWERED_PAST_SLA:d}) "
-    f"| ((c.report_first_s IS NULL AND c.status != 'resolved' AND c.tweet_created_at < ?) * {_Flag.OVERDUE:d})",
-    "first": "c.report_first_s",
-    "resolve": "c.report_resolve_s",
-    "card": "c.report_card_s",
-    "claim": "c.report_claim_s",
-    "after_card": "c.report_after_card_s",
+    f"| ((c.report_answered_ms IS NULL AND c.tweet_created_at < ?) * {_Flag.UNANSWERED_PAST_SLA:d}) "
+    f"| ((c.report_answered_ms IS NULL AND c.status != 'resolved' AND c.tweet_created_at < ?) * {_Flag.OVERDUE:d})",
+    "arrived": "c.report_arrived_ms",
+    "posted": "c.report_posted_ms",
+    "claimed": "c.report_claimed_ms",
+    "answered": "c.report_answered_ms",
+    "resolved": "c.report_resolved_ms",
     "assignee": "c.assignee",
     "resolver": "c.resolved_by",
 }
-_HEADLINE = ("flags", "first", "resolve")
-_DURATIONS_TOO = (*_HEADLINE, "card", "claim", "after_card")
-_AGENTS_TOO = (*_DURATIONS_TOO, "assignee", "resolver")
+_HEADLINE = ("flags", "answered", "resolved")
+_INSTANTS = ("arrived", "posted", "claimed", "answered", "resolved")
+_ALL = (*_HEADLINE, "arrived", "posted", "claimed")
 
 
 def _read_pass(
-    db: sqlite_utils.Database, names: tuple[str, ...], where: str, params: list, cutoffs: list[str]
+    db: sqlite_utils.Database, names: tuple[str, ...], where: str, params: list, cutoffs: tuple[str, str] = ("", "")
 ) -> tuple[int, dict[str, tuple]]:
     """How many cases the period has, and the named columns of its cases (each a tuple, in one order)."""
     rows = db.execute(
-        f"SELECT {', '.join(_PASS[name] for name in names)} FROM cases c WHERE {where}", [*cutoffs, *params]
+        f"SELECT {', '.join(_PASS[name] for name in names)} FROM cases c WHERE {where}",
+        [*(cutoffs if "flags" in names else ()), *params],
     ).fetchall()
     columns = zip(*rows, strict=True) if rows else [()] * len(names)
     return len(rows), dict(zip(names, columns, strict=True))
+
+
+def _since_arrival(milliseconds: tuple) -> Seconds:
+    """Seconds from a case's arrival to a later instant, never negative (NaN: no such instant)."""
+    return np.maximum(column(milliseconds), 0.0) / 1000.0
 
 
 def build_report(
@@ -320,18 +324,21 @@ def build_report(
     resolve)."""
     where, params = _period(start, end, agent, location)
     sla_cutoff, resolve_cutoff = now - timedelta(minutes=sla_minutes), now - timedelta(hours=resolve_hours)
-    names = _HEADLINE if headline else _AGENTS_TOO if breakdown in (None, Breakdown.AGENT) else _DURATIONS_TOO
-    count, columns = _read_pass(db, names, where, params, [to_iso(sla_cutoff), to_iso(resolve_cutoff)])
+    names = _HEADLINE if headline and business is None else _ALL
+    if breakdown in (None, Breakdown.AGENT) and not headline:
+        names = (*names, "assignee", "resolver")
+    count, columns = _read_pass(db, names, where, params, (to_iso(sla_cutoff), to_iso(resolve_cutoff)))
     flags = np.array(columns["flags"], dtype=np.int64)
-    first, resolve = column(columns["first"]), column(columns["resolve"])
+    first, resolve = _since_arrival(columns["answered"]), _since_arrival(columns["resolved"])
+    answered = ~np.isnan(first)
 
     def having(flag: _Flag) -> int:
         return int(np.count_nonzero(flags & flag.value))
 
     report = Report(start, end, sla_target_minutes=sla_minutes, resolve_target_hours=resolve_hours)
     report.volume_in = count
-    report.answered = having(_Flag.ANSWERED)
-    report.handled = having(_Flag.HANDLED)
+    report.answered = int(np.count_nonzero(answered))
+    report.handled = int(np.count_nonzero(answered | (flags & _Flag.RESOLVED.value).astype(bool)))
     report.open = report.volume_in - having(_Flag.RESOLVED)
     report.reopened = having(_Flag.REOPENED)
     answers = sorted_present(first)
@@ -341,14 +348,16 @@ def build_report(
     target = sla_minutes * 60
     report.sla_breaches = above(answers, target) + having(_Flag.UNANSWERED_PAST_SLA)
     if business is not None:
-        report.business, report.sla_breaches = _business_times(db, where, params, business, now, target)
+        report.business, report.sla_breaches = _business_times(business, _instants(columns), now, target)
     if headline:
         return report
-    report.time_to_card = Stat.of_column(column(columns["card"]))
-    report.time_to_claim = Stat.of_column(column(columns["claim"]))
-    report.first_response_after_posting = Stat.of_column(column(columns["after_card"]))
-    report.answered_before_card = having(_Flag.BEFORE_CARD)
-    _add_arrivals(report, flags, first, ZoneInfo(timezone))
+    posted, answered_ms = column(columns["posted"]), column(columns["answered"])
+    report.time_to_card = Stat.of_column(np.maximum(posted, 0.0) / 1000.0)
+    report.time_to_claim = Stat.of_column(np.maximum(column(columns["claimed"]) - posted, 0.0) / 1000.0)
+    after_card = answered_ms - posted  # NaN when either is missing
+    report.first_response_after_posting = Stat.of_column(np.where(after_card >= 0, after_card / 1000.0, np.nan))
+    report.answered_before_card = int(np.count_nonzero(after_card < 0))
+    _add_arrivals(report, np.array(columns["arrived"], dtype=np.int64), first, ZoneInfo(timezone))
     report.unanswered_overdue = having(_Flag.OVERDUE)
     if report.unanswered_overdue:
         report.overdue = _overdue(db, where, params, resolve_cutoff)
@@ -368,21 +377,19 @@ def build_report(
     return report
 
 
-def _add_arrivals(report: Report, flags: np.ndarray, first: Seconds, zone: ZoneInfo) -> None:
+def _add_arrivals(report: Report, arrived_ms: np.ndarray, first: Seconds, zone: ZoneInfo) -> None:
     """Cases (and those answered) by local hour of arrival, and for a period longer than two days the
-    daily trend: each case's UTC quarter hour (in its flags) is converted once per distinct quarter,
-    which is exact for every zone offset."""
-    quarters, at_quarter = np.unique(flags >> _QUARTER_SHIFT, return_inverse=True)
-    local = [datetime.fromtimestamp(int(quarter) * _QUARTER, zone) for quarter in quarters]
+    daily trend: each UTC quarter hour of arrival is converted once, which is exact for every offset."""
+    quarters, at_quarter = np.unique(arrived_ms // _QUARTER_MS, return_inverse=True)
+    local = [datetime.fromtimestamp(int(quarter) * _QUARTER_MS / 1000, zone) for quarter in quarters]
     hours = np.array([moment.hour for moment in local], dtype=np.int64)[at_quarter]
     report.by_hour = counts_by(hours)
     report.answered_by_hour = counts_by(hours[~np.isnan(first)])
     if report.end - report.start > timedelta(days=2):
         days, day_at_quarter = np.unique([moment.date().isoformat() for moment in local], return_inverse=True)
-        day = day_at_quarter[at_quarter]
         report.daily = [
             Day(str(name), int(rows.size), Stat.of_column(first[rows]).p50)
-            for name, rows in zip(days, groups(day, len(days)), strict=True)
+            for name, rows in zip(days, groups(day_at_quarter[at_quarter], len(days)), strict=True)
         ]
 
 
@@ -396,7 +403,7 @@ def _by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict
     had it picked, p50 time to resolve; most cases first."""
     rows = db.execute(
         f"SELECT {REASON_OF_CASE}, c.reason IS NOT NULL, "
-        f"CASE WHEN c.status = 'resolved' THEN {_seconds('c.tweet_created_at', 'c.resolved_at')} END "
+        "MAX(0, c.report_resolved_ms) / 1000.0 "
         f"FROM cases c {REASON_JOIN} WHERE {where}",
         params,
     ).fetchall()
@@ -415,25 +422,40 @@ def _by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict
     return sorted(out, key=lambda r: (r["reason"] == "", -r["cases"], r["reason"]))
 
 
+def _instants(columns: dict[str, tuple]) -> dict[str, Seconds]:
+    """Each case's instants as Unix seconds (NaN: none), from its arrival and the offsets from it."""
+    arrived = column(columns["arrived"])
+    return {name: (arrived if name == "arrived" else arrived + column(columns[name])) / 1000.0 for name in _INSTANTS}
+
+
 def _business_times(
-    db: sqlite_utils.Database, where: str, params: list, clock: BusinessClock, now: datetime, target: float
+    clock: BusinessClock, instants: dict[str, Seconds], now: datetime, target: float
 ) -> tuple[BusinessTimes, int]:
     """The durations in business time, and the SLA breaches counted in it (an unanswered case breaches
     once the business time since its tweet passes the target)."""
-    claims, firsts, resolves, breaches = [], [], [], 0
-    for created, posted, claimed, answered, resolved, status in db.execute(
-        "SELECT c.tweet_created_at, c.posted_at, c.claimed_at, c.first_response_at, c.resolved_at, c.status "
-        f"FROM cases c WHERE {where}",
-        params,
-    ):
-        tweeted = from_iso(created)
-        claims.append(clock(from_iso(posted), from_iso(claimed)) if posted and claimed else None)
-        first = clock(tweeted, from_iso(answered)) if answered else None
-        firsts.append(first)
-        resolves.append(clock(tweeted, from_iso(resolved)) if resolved and status == "resolved" else None)
-        waited = first if first is not None else clock(tweeted, now)
-        breaches += round(waited, 3) > target
-    return BusinessTimes(Stat.of(claims), Stat.of(firsts), Stat.of(resolves)), breaches
+    spans = _open_durations(clock, instants, now)
+    waited_ms = np.rint(np.where(np.isnan(spans["first"]), spans["waiting"], spans["first"]) * 1000)
+    breaches = int(np.count_nonzero(waited_ms > round(target * 1000)))
+    claim, first, resolve = (Stat.of_column(spans[name]) for name in ("claim", "first", "resolve"))
+    return BusinessTimes(claim, first, resolve), breaches
+
+
+def _open_durations(clock: BusinessClock, instants: dict[str, Seconds], now: datetime) -> dict[str, Seconds]:
+    """Per case: its claim, first response and resolve in business time, and the business time from its
+    arrival until now (NaN where there is none)."""
+    count = instants["arrived"].size
+    at = clock.open_seconds(np.concatenate([*(instants[name] for name in _INSTANTS), [now.timestamp()]]))
+    arrived, posted, claimed, answered, resolved = (at[n * count : (n + 1) * count] for n in range(len(_INSTANTS)))
+
+    def between(start: Seconds, end: Seconds) -> Seconds:
+        return np.maximum(end - start, 0.0)  # NaN stays NaN
+
+    return {
+        "claim": between(posted, claimed),
+        "first": between(arrived, answered),
+        "resolve": between(arrived, resolved),
+        "waiting": between(arrived, np.full(count, at[-1])),
+    }
 
 
 def report_with_previous(

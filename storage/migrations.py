@@ -371,25 +371,20 @@ _HOLDER = (
 )
 
 
-def _span(start: str, end: str) -> str:
-    return f"(julianday({end}) - julianday({start})) * 86400.0"
+def _ms_between(start: str, end: str) -> str:
+    """SQL for whole milliseconds from `start` to `end` (exact: SQLite keeps instants to the millisecond)."""
+    return f"CAST(round((julianday({end}) - julianday({start})) * 86400000.0) AS INTEGER)"
 
 
-# Each case's report figures as generated columns (docs/metrics.md): seconds between its instants, and
-# its flags with the UTC quarter hour it arrived in (bits 8 and up; bits 5-6 are left for the report).
+# Each case's report figures as generated columns (docs/metrics.md): when it arrived (Unix milliseconds),
+# the milliseconds from then to each later instant (negative if it came first), and its flags.
 _REPORT_COLUMNS = {
-    "report_card_s": f"MAX(0.0, {_span('tweet_created_at', 'posted_at')})",
-    "report_claim_s": f"MAX(0.0, {_span('posted_at', 'claimed_at')})",
-    "report_first_s": f"MAX(0.0, {_span('tweet_created_at', 'first_response_at')})",
-    "report_after_card_s": f"CASE WHEN {_span('posted_at', 'first_response_at')} >= 0 "
-    f"THEN {_span('posted_at', 'first_response_at')} END",
-    "report_resolve_s": f"CASE WHEN status = 'resolved' THEN MAX(0.0, {_span('tweet_created_at', 'resolved_at')}) END",
-    "report_flags": "(status = 'resolved') | ((IFNULL(reopened_count, 0) > 0) << 1) "
-    "| ((first_response_at IS NOT NULL OR status = 'resolved') << 2) "
-    "| (IFNULL(julianday(first_response_at) < julianday(posted_at), 0) << 3) "
-    "| ((first_response_at IS NOT NULL) << 4) "
-    "| ((dm_event_id IS NOT NULL) << 7) "
-    "| (IFNULL(CAST(strftime('%s', tweet_created_at) AS INTEGER) / 900, 0) << 8)",
+    "report_arrived_ms": "CAST(round((julianday(tweet_created_at) - 2440587.5) * 86400000.0) AS INTEGER)",
+    "report_posted_ms": _ms_between("tweet_created_at", "posted_at"),
+    "report_claimed_ms": _ms_between("tweet_created_at", "claimed_at"),
+    "report_answered_ms": _ms_between("tweet_created_at", "first_response_at"),
+    "report_resolved_ms": f"CASE WHEN status = 'resolved' THEN {_ms_between('tweet_created_at', 'resolved_at')} END",
+    "report_flags": "(status = 'resolved') | ((IFNULL(reopened_count, 0) > 0) << 1) | ((dm_event_id IS NOT NULL) << 2)",
 }
 
 
@@ -402,11 +397,10 @@ def _m016_report_speed(db: sqlite_utils.Database) -> None:
 
     (Generated columns are invisible to `PRAGMA table_info`: never rebuild `cases` with `transform()`.)"""
     for name, expression in _REPORT_COLUMNS.items():
-        kind = "INTEGER" if name == "report_flags" else "REAL"
-        db.execute(f"ALTER TABLE cases ADD COLUMN {name} {kind} GENERATED ALWAYS AS ({expression}) VIRTUAL")
+        db.execute(f"ALTER TABLE cases ADD COLUMN {name} INTEGER GENERATED ALWAYS AS ({expression}) VIRTUAL")
     db.execute(
-        "CREATE INDEX cases_report ON cases (tweet_created_at, status, assignee, resolved_by, report_flags, "
-        "report_first_s, report_resolve_s, report_card_s, report_claim_s, report_after_card_s)"
+        "CREATE INDEX cases_report ON cases (tweet_created_at, status, assignee, resolved_by, "
+        f"{', '.join(_REPORT_COLUMNS)})"
     )
     db.execute("DROP INDEX IF EXISTS idx_cases_tweet_created_at")  # the report index starts with its column
     db.table("holds").create(

@@ -15,7 +15,7 @@ from bot.blocks.chart import report_chart
 from bot.blocks.reports import report_blocks, report_text
 from bot.domain.spend import Prices, cost
 from storage.db import Store
-from storage.metrics import Breakdown, report_with_previous
+from storage.metrics import Breakdown, BusinessClock, report_with_previous
 from storage.usage import usage_between
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class Digest:
         sla_minutes: float,
         resolve_hours: float = 24,
         weekly_day: int | None = None,
-        business: Callable[[datetime, datetime], float] | None = None,
+        business: BusinessClock | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         prices: Prices | None = None,
     ) -> None:
@@ -45,7 +45,7 @@ class Digest:
         self.sla_minutes = sla_minutes
         self.resolve_hours = resolve_hours
         self.weekly_day = weekly_day
-        self.business = business  # open seconds between two instants, when BUSINESS_HOURS is set
+        self.business = business  # BUSINESS_HOURS, when set: the reports in open time too
         self.now = now
         self.prices = prices or Prices()
 

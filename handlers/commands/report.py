@@ -48,7 +48,7 @@ def run_report(
         timezone=settings.report_timezone,
         sla_minutes=settings.sla_first_response_minutes,
         resolve_hours=settings.sla_resolve_hours,
-        business=settings.business_hours.seconds_between if settings.business_hours else None,
+        business=settings.business_hours,
         breakdown=request.breakdown,  # computed only for the breakdown shown
         agent=request.agent,
         location=request.location,
@@ -74,7 +74,7 @@ def run_report(
             request.end,
             agent=request.agent,
             location=request.location,
-            business=settings.business_hours.seconds_between if settings.business_hours else None,
+            business=settings.business_hours,
         )
         uploads.append(
             {

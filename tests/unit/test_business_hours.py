@@ -70,9 +70,50 @@ def test_a_report_in_business_time(fixed_log):
     only case 3 breaches the 60-minute target in business time (case 2 did by the clock)."""
     clock = parse_business_hours("Mon-Fri 10:00-11:00", "UTC")
     day = parse_report_args("2026-03-10", NOW, "UTC")
-    report = build_report(fixed_log.db, day.start, day.end, now=NOW, business=clock.seconds_between)
+    report = build_report(fixed_log.db, day.start, day.end, now=NOW, business=clock)
     assert report.business is not None
     first = report.business.time_to_first_response
     assert (first.count, first.p50, first.p90) == (3, 900, 1800)
     assert report.sla_breaches == 1
     assert build_report(fixed_log.db, day.start, day.end, now=NOW).sla_breaches == 2
+
+
+def walk(clock, start: datetime, end: datetime) -> float:
+    """Open seconds by walking the calendar day by day (the plain definition, one pair at a time)."""
+    from datetime import timedelta
+
+    total, day = 0.0, start.astimezone(clock.zone).date() - timedelta(days=1)
+    while day <= end.astimezone(clock.zone).date():
+        for opens, closes in clock._spans(day):
+            total += max(0.0, (min(end, closes) - max(start, opens)).total_seconds())
+        day += timedelta(days=1)
+    return total
+
+
+def test_open_time_of_many_instants_at_once_matches_the_walk_through_the_calendar():
+    """A month of random cases across the DST change and Thanksgiving, computed as the reports do (one
+    layout of the open hours, then a difference per case), agrees with the day-by-day walk."""
+    import random
+
+    import numpy as np
+
+    clock = parse_business_hours("Mon-Fri 08:00-20:00; Sat 10:00-16:00; Sun 23:30-24:00", "America/New_York", "US")
+    rng = random.Random(3)
+    base = datetime.fromisoformat("2026-10-20 00:00+00:00").timestamp()
+    starts = [base + rng.uniform(0, 40 * 86400) for _ in range(400)]
+    ends = [start + rng.choice([0, 59, 3600, rng.uniform(0, 5 * 86400)]) for start in starts]
+    at = clock.open_seconds(np.array(starts + ends))
+    for n, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        expected = walk(clock, datetime.fromtimestamp(start, NEW_YORK), datetime.fromtimestamp(end, NEW_YORK))
+        assert at[n + len(starts)] - at[n] == pytest.approx(expected, abs=1e-3)
+
+
+def test_overlapping_opening_hours_count_once_and_missing_instants_stay_missing():
+    import numpy as np
+
+    clock = parse_business_hours("Mon 08:00-12:00; Mon 10:00-14:00", "UTC")
+    monday = datetime.fromisoformat("2026-03-09 00:00+00:00")
+    tuesday = datetime.fromisoformat("2026-03-10 00:00+00:00")
+    assert clock.seconds_between(monday, tuesday) == 6 * 3600
+    assert np.isnan(clock.open_seconds(np.array([np.nan, monday.timestamp()]))[0])
+    assert np.isnan(clock.open_seconds(np.array([np.nan, np.nan]))).all()
