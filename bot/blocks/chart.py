@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from bisect import bisect_left
+from itertools import pairwise
 
 import matplotlib
 
@@ -26,10 +28,9 @@ BUCKETS = [
 def report_chart(report: Report, label: str) -> bytes:
     """A PNG with two panels, first-response time distribution and volume by hour of day, and for a
     period longer than two days a third: the daily trend of volume and p50 first response."""
-    waits = [seconds / 60 for seconds in report.first_responses]
-    counts = [0] * len(BUCKETS)
-    for minutes in waits:
-        counts[next(i for i, (upper, _) in enumerate(BUCKETS) if minutes < upper)] += 1
+    waits = report.first_responses  # sorted: each bucket is counted by where its bound falls
+    bounds = [bisect_left(waits, upper * 60) for upper, _ in BUCKETS]
+    counts = [high - low for low, high in pairwise([0, *bounds])]
     if report.daily:
         figure, axes = plt.subplots(1, 3, figsize=(16, 4), dpi=100)
         left, right, trend = axes
