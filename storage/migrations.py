@@ -384,7 +384,8 @@ _REPORT_COLUMNS = {
     "report_claimed_ms": _ms_between("tweet_created_at", "claimed_at"),
     "report_answered_ms": _ms_between("tweet_created_at", "first_response_at"),
     "report_resolved_ms": f"CASE WHEN status = 'resolved' THEN {_ms_between('tweet_created_at', 'resolved_at')} END",
-    "report_flags": "(status = 'resolved') | ((IFNULL(reopened_count, 0) > 0) << 1) | ((dm_event_id IS NOT NULL) << 2)",
+    "report_flags": "IFNULL(status = 'resolved', 0) | ((IFNULL(reopened_count, 0) > 0) << 1) "
+    "| ((dm_event_id IS NOT NULL) << 2)",
 }
 
 
