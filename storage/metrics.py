@@ -206,7 +206,8 @@ def case_rows(
     if business is None:
         return rows
     _, columns = _read_pass(db, _INSTANTS, f"{where} ORDER BY c.tweet_created_at, c.id", params)
-    spans = _open_durations(business, _instants(columns), datetime.now(UTC))
+    offsets = {name: column(columns[name]) for name in _INSTANTS}
+    spans = _open_durations(business, _instants(offsets), datetime.now(UTC))
     first, resolve = ([None if np.isnan(s) else float(s) for s in spans[name]] for name in ("first", "resolve"))
     return [row._replace(business_first_response=first[n], business_resolve=resolve[n]) for n, row in enumerate(rows)]
 
@@ -298,9 +299,9 @@ def _read_pass(
     return len(rows), dict(zip(names, columns, strict=True))
 
 
-def _since_arrival(milliseconds: tuple) -> Seconds:
+def _since_arrival(milliseconds: Seconds) -> Seconds:
     """Seconds from a case's arrival to a later instant, never negative (NaN: no such instant)."""
-    return np.maximum(column(milliseconds), 0.0) / 1000.0
+    return np.maximum(milliseconds, 0.0) / 1000.0
 
 
 def build_report(
@@ -329,8 +330,9 @@ def build_report(
         names = (*names, "assignee", "resolver")
     count, columns = _read_pass(db, names, where, params, (to_iso(sla_cutoff), to_iso(resolve_cutoff)))
     flags = np.array(columns["flags"], dtype=np.int64)
-    first, resolve = _since_arrival(columns["answered"]), _since_arrival(columns["resolved"])
-    answered = ~np.isnan(first)
+    offsets = {name: column(columns[name]) for name in names if name in _INSTANTS}  # milliseconds; NaN: none
+    first, resolve = _since_arrival(offsets["answered"]), _since_arrival(offsets["resolved"])
+    answered, resolved = ~np.isnan(first), (flags & _Flag.RESOLVED.value) != 0
 
     def having(flag: _Flag) -> int:
         return int(np.count_nonzero(flags & flag.value))
@@ -338,8 +340,8 @@ def build_report(
     report = Report(start, end, sla_target_minutes=sla_minutes, resolve_target_hours=resolve_hours)
     report.volume_in = count
     report.answered = int(np.count_nonzero(answered))
-    report.handled = int(np.count_nonzero(answered | (flags & _Flag.RESOLVED.value).astype(bool)))
-    report.open = report.volume_in - having(_Flag.RESOLVED)
+    report.handled = int(np.count_nonzero(answered | resolved))
+    report.open = report.volume_in - int(np.count_nonzero(resolved))
     report.reopened = having(_Flag.REOPENED)
     answers = sorted_present(first)
     report.first_responses = answers.tolist()
@@ -348,21 +350,21 @@ def build_report(
     target = sla_minutes * 60
     report.sla_breaches = above(answers, target) + having(_Flag.UNANSWERED_PAST_SLA)
     if business is not None:
-        report.business, report.sla_breaches = _business_times(business, _instants(columns), now, target)
+        report.business, report.sla_breaches = _business_times(business, _instants(offsets), now, target)
     if headline:
         return report
-    posted, answered_ms = column(columns["posted"]), column(columns["answered"])
-    report.time_to_card = Stat.of_column(np.maximum(posted, 0.0) / 1000.0)
-    report.time_to_claim = Stat.of_column(np.maximum(column(columns["claimed"]) - posted, 0.0) / 1000.0)
-    after_card = answered_ms - posted  # NaN when either is missing
+    posted = offsets["posted"]
+    report.time_to_card = Stat.of_column(_since_arrival(posted))
+    report.time_to_claim = Stat.of_column(np.maximum(offsets["claimed"] - posted, 0.0) / 1000.0)
+    after_card = offsets["answered"] - posted  # NaN when either is missing
     report.first_response_after_posting = Stat.of_column(np.where(after_card >= 0, after_card / 1000.0, np.nan))
     report.answered_before_card = int(np.count_nonzero(after_card < 0))
-    _add_arrivals(report, np.array(columns["arrived"], dtype=np.int64), first, ZoneInfo(timezone))
+    _add_arrivals(report, offsets["arrived"].astype(np.int64), first, ZoneInfo(timezone))
     report.unanswered_overdue = having(_Flag.OVERDUE)
     if report.unanswered_overdue:
         report.overdue = _overdue(db, where, params, resolve_cutoff)
     if breakdown in (None, Breakdown.AGENT):
-        closed = Counter(compress(columns["resolver"], (flags & _Flag.RESOLVED.value).tolist()))
+        closed = Counter(compress(columns["resolver"], resolved.tolist()))
         report.by_agent = _by_agent(db, columns["assignee"], first, resolve, closed, where, params)
         _add_workload(report.by_agent, db, (start, end), min(end, now), (agent, location), where, params)
     if breakdown in (None, Breakdown.LOCATION):
@@ -422,10 +424,11 @@ def _by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict
     return sorted(out, key=lambda r: (r["reason"] == "", -r["cases"], r["reason"]))
 
 
-def _instants(columns: dict[str, tuple]) -> dict[str, Seconds]:
-    """Each case's instants as Unix seconds (NaN: none), from its arrival and the offsets from it."""
-    arrived = column(columns["arrived"])
-    return {name: (arrived if name == "arrived" else arrived + column(columns[name])) / 1000.0 for name in _INSTANTS}
+def _instants(offsets: dict[str, Seconds]) -> dict[str, Seconds]:
+    """Each case's instants as Unix seconds (NaN: none), from its arrival (Unix milliseconds) and the
+    milliseconds from it to each later instant."""
+    arrived = offsets["arrived"]
+    return {name: (arrived if name == "arrived" else arrived + offsets[name]) / 1000.0 for name in _INSTANTS}
 
 
 def _business_times(
