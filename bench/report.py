@@ -163,7 +163,10 @@ def measure(path: str, cases: int) -> None:
         return built
 
     report = timed("30-day report by agent (+ blocks)", lambda: report_with_blocks(Breakdown.AGENT))
-    print(f"  covers {report.volume_in:,} cases; p50 first response {report.time_to_first_response.p50:.0f}s")
+    print(
+        f"  covers {report.volume_in:,} cases; p50 first response {report.time_to_first_response.p50:.0f}s "
+        "(target: <= 0.5 s)"
+    )
     timed("  … by hour (no workload)", lambda: report_with_blocks(Breakdown.HOUR))
     timed("  … every breakdown at once", lambda: build_report(store.db, start, now, now=now))
     timed(
@@ -175,7 +178,7 @@ def measure(path: str, cases: int) -> None:
         lambda: report_with_previous(store.db, start, now, now=now, breakdown=Breakdown.AGENT, business=OPEN),
     )
     csv_text = timed("30-day CSV export", lambda: report_csv(case_rows(store.db, start, now)))
-    print(f"  {csv_text.count(chr(10)) - 1:,} rows, {len(csv_text) / 1e6:.1f} MB (target for the report: <= 0.5 s)")
+    print(f"  {csv_text.count(chr(10)) - 1:,} rows, {len(csv_text) / 1e6:.1f} MB")
     timed("  … with business-time columns", lambda: report_csv(case_rows(store.db, start, now, business=OPEN)))
 
 
