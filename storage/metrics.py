@@ -166,6 +166,9 @@ def _period(start: datetime, end: datetime, agent: str | None, location: str | N
     return " AND ".join(where), params
 
 
+_CSV_ORDER = "ORDER BY c.tweet_created_at, c.id"  # the CSV's rows, and their business times beside them
+
+
 def case_rows(
     db: sqlite_utils.Database,
     start: datetime,
@@ -199,13 +202,13 @@ def case_rows(
             "MAX(0, c.report_resolved_ms) / 1000.0 AS time_to_resolve, "
             "NULL AS business_first_response, NULL AS business_resolve "
             "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_events d ON d.id = c.dm_event_id "
-            f"{REASON_JOIN} WHERE {where} ORDER BY c.tweet_created_at, c.id",
+            f"{REASON_JOIN} WHERE {where} {_CSV_ORDER}",
             [since, since, *params],
         ),
     )
     if business is None:
         return rows
-    _, columns = _read_pass(db, _INSTANTS, f"{where} ORDER BY c.tweet_created_at, c.id", params)
+    _, columns = _read_pass(db, _INSTANTS, where, params, order=_CSV_ORDER)
     offsets = {name: column(columns[name]) for name in _INSTANTS}
     spans = _open_durations(business, _instants(offsets), datetime.now(UTC))
     first, resolve = ([None if np.isnan(s) else float(s) for s in spans[name]] for name in ("first", "resolve"))
@@ -288,11 +291,17 @@ _ALL = (*_HEADLINE, "arrived", "posted", "claimed")
 
 
 def _read_pass(
-    db: sqlite_utils.Database, names: tuple[str, ...], where: str, params: list, cutoffs: tuple[str, str] = ("", "")
+    db: sqlite_utils.Database,
+    names: tuple[str, ...],
+    where: str,
+    params: list,
+    cutoffs: tuple[str, str] = ("", ""),
+    order: str = "",
 ) -> tuple[int, dict[str, tuple]]:
-    """How many cases the period has, and the named columns of its cases (each a tuple, in one order)."""
+    """How many cases the period has, and the named columns of its cases (each a tuple, in one order;
+    `order`: an ORDER BY, when the rows must line up with another query's)."""
     rows = db.execute(
-        f"SELECT {', '.join(_PASS[name] for name in names)} FROM cases c WHERE {where}",
+        f"SELECT {', '.join(_PASS[name] for name in names)} FROM cases c WHERE {where} {order}",
         [*(cutoffs if "flags" in names else ()), *params],
     ).fetchall()
     columns = zip(*rows, strict=True) if rows else [()] * len(names)
