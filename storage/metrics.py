@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import sqlite_utils
 
 from storage.db import from_iso, rows_as, rows_as_named, to_iso
@@ -208,8 +209,7 @@ def case_rows(
     )
     if business is None:
         return rows
-    _, columns = _read_pass(db, _INSTANTS, where, params, order=_CSV_ORDER)
-    offsets = {name: column(columns[name]) for name in _INSTANTS}
+    offsets = _read_pass(db, _INSTANTS, where, params, order=_CSV_ORDER)
     spans = _open_durations(business, _instants(offsets), datetime.now(UTC))
     first, resolve = ([None if np.isnan(s) else float(s) for s in spans[name]] for name in ("first", "resolve"))
     return [row._replace(business_first_response=first[n], business_resolve=resolve[n]) for n, row in enumerate(rows)]
@@ -256,14 +256,11 @@ class Breakdown(StrEnum):
 
 
 class _Flag(IntFlag):
-    """Bits of `cases.report_flags` (migration 16), then the two the report adds (they depend on the time
-    now)."""
+    """Bits of `cases.report_flags` (migration 16)."""
 
     RESOLVED = 1
     REOPENED = 2
     BY_DM = 4  # opened by a DM
-    UNANSWERED_PAST_SLA = 8
-    OVERDUE = 16  # open, unanswered, older than the resolve target
 
 
 _QUARTER_MS = 900_000  # every UTC offset since 1980 is a whole number of quarter hours, and so are its changes
@@ -271,41 +268,40 @@ _QUARTER_MS = 900_000  # every UTC offset since 1980 is a whole number of quarte
 
 # What the period's pass reads per case, from the `cases_report` index (whose generated columns hold
 # each case's arrival and the milliseconds from it to each later instant): nothing is computed per case
-# at report time. The flags' two `?` are the instants before which an unanswered case is past the
-# first-response target, and past the resolve one.
+# at report time. Each name's type in the columns read: offsets as float (NaN: no such instant).
 _PASS = {
-    "flags": "c.report_flags "
-    f"| ((c.report_answered_ms IS NULL AND c.tweet_created_at < ?) * {_Flag.UNANSWERED_PAST_SLA:d}) "
-    f"| ((c.report_answered_ms IS NULL AND c.status != 'resolved' AND c.tweet_created_at < ?) * {_Flag.OVERDUE:d})",
-    "arrived": "c.report_arrived_ms",
-    "posted": "c.report_posted_ms",
-    "claimed": "c.report_claimed_ms",
-    "answered": "c.report_answered_ms",
-    "resolved": "c.report_resolved_ms",
-    "assignee": "c.assignee",
-    "resolver": "c.resolved_by",
+    "flags": ("c.report_flags", np.int64),
+    "arrived": ("c.report_arrived_ms", np.int64),
+    "posted": ("c.report_posted_ms", np.float64),
+    "claimed": ("c.report_claimed_ms", np.float64),
+    "answered": ("c.report_answered_ms", np.float64),
+    "resolved": ("c.report_resolved_ms", np.float64),
+    "assignee": ("c.assignee", np.object_),
+    "resolver": ("c.resolved_by", np.object_),
 }
-_HEADLINE = ("flags", "answered", "resolved")
+_HEADLINE = ("flags", "arrived", "answered", "resolved")
 _INSTANTS = ("arrived", "posted", "claimed", "answered", "resolved")
-_ALL = (*_HEADLINE, "arrived", "posted", "claimed")
+_ALL = (*_HEADLINE, "posted", "claimed")
 
 
 def _read_pass(
-    db: sqlite_utils.Database,
-    names: tuple[str, ...],
-    where: str,
-    params: list,
-    cutoffs: tuple[str, str] = ("", ""),
-    order: str = "",
-) -> tuple[int, dict[str, tuple]]:
-    """How many cases the period has, and the named columns of its cases (each a tuple, in one order;
-    `order`: an ORDER BY, when the rows must line up with another query's)."""
+    db: sqlite_utils.Database, names: tuple[str, ...], where: str, params: list, order: str = ""
+) -> dict[str, np.ndarray]:
+    """The named columns of the period's cases, in one order (`order`: an ORDER BY, when the rows must
+    line up with another query's). The rows become one record array at once, then a column per name."""
     rows = db.execute(
-        f"SELECT {', '.join(_PASS[name] for name in names)} FROM cases c WHERE {where} {order}",
-        [*(cutoffs if "flags" in names else ()), *params],
+        f"SELECT {', '.join(_PASS[name][0] for name in names)} FROM cases c WHERE {where} {order}", params
     ).fetchall()
-    columns = zip(*rows, strict=True) if rows else [()] * len(names)
-    return len(rows), dict(zip(names, columns, strict=True))
+    table = np.array(rows, dtype=[(name, _PASS[name][1]) for name in names])
+    return {name: np.ascontiguousarray(table[name]) for name in names}
+
+
+def _unix_ms(moment: datetime) -> int:
+    """Whole Unix milliseconds, as an instant is stored (to the millisecond, the rest cut)."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _since_arrival(milliseconds: Seconds) -> Seconds:
@@ -337,17 +333,19 @@ def build_report(
     names = _HEADLINE if headline and business is None else _ALL
     if breakdown in (None, Breakdown.AGENT) and not headline:
         names = (*names, "assignee", "resolver")
-    count, columns = _read_pass(db, names, where, params, (to_iso(sla_cutoff), to_iso(resolve_cutoff)))
-    flags = np.array(columns["flags"], dtype=np.int64)
-    offsets = {name: column(columns[name]) for name in names if name in _INSTANTS}  # milliseconds; NaN: none
+    columns = _read_pass(db, names, where, params)
+    flags = columns["flags"]
+    offsets = {name: columns[name] for name in names if name in _INSTANTS}  # milliseconds; NaN: none
     first, resolve = _since_arrival(offsets["answered"]), _since_arrival(offsets["resolved"])
     answered, resolved = ~np.isnan(first), (flags & _Flag.RESOLVED.value) != 0
+    arrived = columns["arrived"]
+    past_sla = ~answered & (arrived < _unix_ms(sla_cutoff))  # unanswered, and waiting past the target
 
     def having(flag: _Flag) -> int:
         return int(np.count_nonzero(flags & flag.value))
 
     report = Report(start, end, sla_target_minutes=sla_minutes, resolve_target_hours=resolve_hours)
-    report.volume_in = count
+    report.volume_in = int(flags.size)
     report.answered = int(np.count_nonzero(answered))
     report.handled = int(np.count_nonzero(answered | resolved))
     report.open = report.volume_in - int(np.count_nonzero(resolved))
@@ -357,7 +355,7 @@ def build_report(
     report.time_to_first_response = Stat.of_sorted(answers)
     report.time_to_resolve = Stat.of_column(resolve)
     target = sla_minutes * 60
-    report.sla_breaches = above(answers, target) + having(_Flag.UNANSWERED_PAST_SLA)
+    report.sla_breaches = above(answers, target) + int(np.count_nonzero(past_sla))
     if business is not None:
         report.business, report.sla_breaches = _business_times(business, _instants(offsets), now, target)
     if headline:
@@ -368,8 +366,8 @@ def build_report(
     after_card = offsets["answered"] - posted  # NaN when either is missing
     report.first_response_after_posting = Stat.of_column(np.where(after_card >= 0, after_card / 1000.0, np.nan))
     report.answered_before_card = int(np.count_nonzero(after_card < 0))
-    _add_arrivals(report, offsets["arrived"].astype(np.int64), first, ZoneInfo(timezone))
-    report.unanswered_overdue = having(_Flag.OVERDUE)
+    _add_arrivals(report, arrived, first, ZoneInfo(timezone))
+    report.unanswered_overdue = int(np.count_nonzero(~answered & ~resolved & (arrived < _unix_ms(resolve_cutoff))))
     if report.unanswered_overdue:
         report.overdue = _overdue(db, where, params, resolve_cutoff)
     if breakdown in (None, Breakdown.AGENT):
@@ -516,7 +514,7 @@ def _review(db: sqlite_utils.Database, where: str, params: list) -> Review | Non
 
 def _by_agent(
     db: sqlite_utils.Database,
-    assignees: tuple[str | None, ...],
+    assignees: npt.NDArray[np.object_],
     first: Seconds,
     resolve: Seconds,
     closed: Counter[str],
@@ -565,15 +563,11 @@ def _add_workload(
     The holds are rows the database writes as the events are appended (migration 16, in Julian days,
     with their case's arrival); nothing in a case happens before it arrives, so the period's are found
     by when they began, then by their case's arrival (and, for a report narrowed to an agent or a
-    location, by the case itself). The period's holds are counted up to `end` (the period's, or now)."""
+    location, by the case itself): one range of the holder's index per agent. The period's holds are
+    counted up to `end` (the period's, or now)."""
     start = period[0]
     since, until = _jd(start), _jd(end)
     case_filter = f" AND h.case_id IN (SELECT c.id FROM cases c WHERE {where})" if any(narrowed) else ""
-    holds = db.execute(
-        "SELECT h.holder, h.began, h.ended FROM holds h WHERE h.began >= ? AND h.began < ? "
-        "AND h.case_arrived >= ? AND h.case_arrived < ?" + case_filter,
-        [since, until, to_iso(period[0]), to_iso(period[1]), *(params if case_filter else [])],
-    ).fetchall()
     given_away = dict(
         db.execute(
             "SELECT json_extract(e.detail, '$.from'), COUNT(*) FROM events e CROSS JOIN cases c ON c.id = e.case_id "
@@ -581,16 +575,17 @@ def _add_workload(
             [to_iso(start), to_iso(end), *params],
         ).fetchall()
     )
-    holders, began, ended = zip(*holds, strict=True) if holds else ((), (), ())
-    starts = column(began)
-    ends = np.minimum(np.nan_to_num(column(ended), nan=until), until)  # still held: until the period's end
-    lasting = ends > starts  # a hold ended in the millisecond it began held nothing
-    names, codes = group_codes(holders)
-    codes[~lasting] = -1
-    spans = dict(zip(names, groups(codes, len(names)), strict=True))
     for row in agents:
-        held = spans.get(row["agent"])
-        peak, median, days = concurrency(starts[held], ends[held]) if held is not None else (0, None, 0.0)
+        holds = db.execute(
+            "SELECT h.began, h.ended FROM holds h WHERE h.holder = ? AND h.began >= ? AND h.began < ? "
+            "AND h.case_arrived >= ? AND h.case_arrived < ?" + case_filter,
+            [row["agent"], since, until, to_iso(period[0]), to_iso(period[1]), *(params if case_filter else [])],
+        ).fetchall()
+        began, ended = zip(*holds, strict=True) if holds else ((), ())
+        starts = column(began)
+        ends = np.minimum(np.nan_to_num(column(ended), nan=until), until)  # still held: until the period's end
+        lasting = ends > starts  # a hold ended in the millisecond it began held nothing
+        peak, median, days = concurrency(starts[lasting], ends[lasting])
         hours = days * 24
         row.update(
             peak=peak,

@@ -428,6 +428,13 @@ def _m016_report_speed(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m017_holds_by_holder(db: sqlite_utils.Database) -> None:
+    """The workload reads each agent's holds of a period as one range of an index that starts with the
+    holder (no holder's name read back per hold: that was most of the read's time)."""
+    db.execute("CREATE INDEX holds_by_holder ON holds (holder, began, case_arrived, ended, case_id)")
+    db.execute("DROP INDEX IF EXISTS holds_by_began")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_core,
     _m002_agent_actions,
@@ -445,4 +452,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m014_drafts,
     _m015_contact_reasons,
     _m016_report_speed,
+    _m017_holds_by_holder,
 ]

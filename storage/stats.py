@@ -76,7 +76,7 @@ def above(ordered: Seconds, target: float) -> int:
     return int(ordered.size) - high + sum(1 for value in ordered[low:high] if round(float(value), 3) > target)
 
 
-def group_codes(names: Sequence[str | None]) -> tuple[list[str], Codes]:
+def group_codes(names: Sequence[str | None] | npt.NDArray[np.object_]) -> tuple[list[str], Codes]:
     """The distinct names (empty and None left out), sorted, and each row's position among them."""
     distinct = sorted(name for name in dict.fromkeys(names) if name)
     position: dict[str | None, int] = {name: index for index, name in enumerate(distinct)}
