@@ -372,8 +372,9 @@ def build_report(
         report.overdue = _overdue(db, where, params, resolve_cutoff)
     if breakdown in (None, Breakdown.AGENT):
         closed = Counter(compress(columns["resolver"], resolved.tolist()))
-        report.by_agent = _by_agent(db, columns["assignee"], first, resolve, closed, where, params)
-        _add_workload(report.by_agent, db, (start, end), min(end, now), (agent, location), where, params)
+        narrowing = _of_the_cases(where, params) if agent or location else ("", [])
+        report.by_agent = _by_agent(db, columns["assignee"], first, resolve, closed, (start, end), narrowing)
+        _add_workload(report.by_agent, db, (start, end), min(end, now), narrowing, where, params)
     if breakdown in (None, Breakdown.LOCATION):
         report.by_location = _by_location(db, start, end, location)
     if breakdown in (None, Breakdown.REASON):
@@ -518,17 +519,18 @@ def _by_agent(
     first: Seconds,
     resolve: Seconds,
     closed: Counter[str],
-    where: str,
-    params: list,
+    period: tuple[datetime, datetime],
+    narrowing: tuple[str, list],
 ) -> list[dict]:
     """Per assignee: cases, replies they sent, cases they resolved (`closed`), p50 first response and
     resolve, and how many of their cases were answered (their response rate)."""
+    of_the_cases = f" AND r.{narrowing[0]}" if narrowing[0] else ""
     sent = dict(
         db.execute(
-            # The period's cases in index order, each one's replies looked up (no list of ids built first).
-            "SELECT r.sent_by, COUNT(*) FROM cases c CROSS JOIN replies r ON r.case_id = c.id "
-            f"WHERE {where} AND r.status = 'sent' AND r.source = 'perch' GROUP BY r.sent_by",
-            params,
+            # Each reply carries its case's arrival (migration 17): the period's replies are one range.
+            "SELECT r.sent_by, COUNT(*) FROM replies r WHERE r.case_arrived >= ? AND r.case_arrived < ? "
+            f"AND r.status = 'sent' AND r.source = 'perch'{of_the_cases} GROUP BY r.sent_by",
+            [to_iso(period[0]), to_iso(period[1]), *narrowing[1]],
         ).fetchall()
     )
     names, codes = group_codes(assignees)
@@ -547,12 +549,18 @@ def _by_agent(
     return sorted(out, key=lambda r: (-r["cases"], r["agent"]))
 
 
+def _of_the_cases(where: str, params: list) -> tuple[str, list]:
+    """For a report narrowed to an agent or a location: the condition keeping the rows (of a table with
+    a `case_id`, named just before it) whose case is one of the report's, and its parameters."""
+    return f"case_id IN (SELECT c.id FROM cases c WHERE {where})", params
+
+
 def _add_workload(
     agents: list[dict],
     db: sqlite_utils.Database,
     period: tuple[datetime, datetime],
     end: datetime,
-    narrowed: tuple[str | None, str | None],
+    narrowing: tuple[str, list],
     where: str,
     params: list,
 ) -> None:
@@ -567,7 +575,6 @@ def _add_workload(
     counted up to `end` (the period's, or now)."""
     start = period[0]
     since, until = _jd(start), _jd(end)
-    case_filter = f" AND h.case_id IN (SELECT c.id FROM cases c WHERE {where})" if any(narrowed) else ""
     given_away = dict(
         db.execute(
             "SELECT json_extract(e.detail, '$.from'), COUNT(*) FROM events e CROSS JOIN cases c ON c.id = e.case_id "
@@ -575,11 +582,12 @@ def _add_workload(
             [to_iso(start), to_iso(end), *params],
         ).fetchall()
     )
+    of_the_cases = f" AND h.{narrowing[0]}" if narrowing[0] else ""
     for row in agents:
         holds = db.execute(
             "SELECT h.began, h.ended FROM holds h WHERE h.holder = ? AND h.began >= ? AND h.began < ? "
-            "AND h.case_arrived >= ? AND h.case_arrived < ?" + case_filter,
-            [row["agent"], since, until, to_iso(period[0]), to_iso(period[1]), *(params if case_filter else [])],
+            "AND h.case_arrived >= ? AND h.case_arrived < ?" + of_the_cases,
+            [row["agent"], since, until, to_iso(period[0]), to_iso(period[1]), *narrowing[1]],
         ).fetchall()
         began, ended = zip(*holds, strict=True) if holds else ((), ())
         starts = column(began)

@@ -222,3 +222,51 @@ def test_an_older_database_gains_the_holds_of_its_events_as_the_database_writes_
         (2, "U1", False),
         (2, "U3", True),
     ]
+
+
+def test_replies_carry_their_cases_arrival_from_the_migration_and_the_trigger_alike(tmp_path):
+    """Migration 17 writes each reply's case arrival for the replies already there; from then on a trigger
+    does as each reply is inserted. The replies per agent are counted from it, narrowed reports too."""
+    import sqlite_utils
+
+    from storage.db import Store
+    from storage.migrations import MIGRATIONS
+    from tests.helpers import at
+
+    def write(db: sqlite_utils.Database) -> None:
+        add_case(db, 1, "2026-03-10 09:55", assignee="U1", status="claimed")
+        add_case(db, 2, "2026-03-10 09:58", assignee="U2", status="claimed")
+        add_case(db, 3, "2026-03-09 23:58", assignee="U1", status="claimed")  # the day before
+        for key, (case_id, agent) in enumerate([(1, "U1"), (1, "U2"), (2, "U1"), (3, "U1")]):
+            db["replies"].insert(
+                {
+                    "case_id": case_id,
+                    "idempotency_key": f"k{key}",
+                    "kind": "reply",
+                    "source": "perch",
+                    "status": "sent",
+                    "text": "Sorry!",
+                    "sent_by": agent,
+                    "sent_at": at("2026-03-10 10:30"),
+                }
+            )
+
+    def arrivals(db: sqlite_utils.Database) -> list[tuple]:
+        return db.execute("SELECT case_id, case_arrived FROM replies ORDER BY id").fetchall()
+
+    old = sqlite_utils.Database(str(tmp_path / "old.db"))
+    for migration in MIGRATIONS[:16]:
+        migration(old)
+    write(old)
+    MIGRATIONS[16](old)
+    current = Store(str(tmp_path / "new.db")).db
+    write(current)
+    assert arrivals(old) == arrivals(current)
+    assert [arrived for _, arrived in arrivals(current)] == [
+        at(moment) for moment in ("2026-03-10 09:55", "2026-03-10 09:55", "2026-03-10 09:58", "2026-03-09 23:58")
+    ]
+    day = parse_report_args("2026-03-10", NOW, "UTC")
+    report = build_report(current, day.start, day.end, now=NOW, breakdown=Breakdown.AGENT)
+    assert {row["agent"]: row["replies"] for row in report.by_agent} == {"U1": 2, "U2": 1}
+    narrowed = build_report(current, day.start, day.end, now=NOW, agent="U1", breakdown=Breakdown.AGENT)
+    assert [(row["agent"], row["replies"]) for row in narrowed.by_agent] == [("U1", 1)]  # on U1's cases only
