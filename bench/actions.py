@@ -7,7 +7,12 @@ HTTP round trip, connecting included, until Slack would have its acknowledgement
 the 20 clicks came from threads of one process through `requests`; that client's own share of the
 interpreter lock added about 16 ms at p50 and p99 with a server that answers at once.)
 
-    .venv/bin/python bench/actions.py [--cases 1000000] [--rounds 50] [--concurrency 20]
+The bursts come `--pause` seconds apart (0.5 s): 20 people clicking at the same moment, as a busy team
+does, each burst meeting a bot that has done the previous one's work. A last line sends the same
+bursts back to back (each as soon as the previous one is acknowledged): that is the bot's throughput,
+where every acknowledgement also queues behind the previous bursts' follow-up work; no target applies.
+
+    .venv/bin/python bench/actions.py [--cases 1000000] [--rounds 50] [--concurrency 20] [--pause 0.5]
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -112,6 +118,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--pause", type=float, default=0.5, help="seconds between two bursts")
     args = parser.parse_args()
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         os.environ.pop(name, None)
@@ -158,21 +165,36 @@ def main() -> None:
             time.sleep(0.1)
     try:
         open_cases = list(range(int(args.cases * 0.9) + 1, args.cases + 1))
-        floor = answering_at_once(open_cases, args.rounds, args.concurrency)
-        show("floor", floor, args.concurrency, "(the same clicks to a server that answers at once)")
+        bursts = Bursts(args.rounds, args.concurrency, args.pause)
+        floor = answering_at_once(open_cases, bursts)
+        show("floor", floor, bursts, "(the same clicks to a server that answers at once)")
         for action_id in ("claim", "reply"):
-            latencies = run_clicks(url + "/slack/events", action_id, open_cases, args.rounds, args.concurrency)
+            latencies = run_clicks(url + "/slack/events", action_id, open_cases, bursts)
             ratio = percentile(latencies, 99) / percentile(floor, 99)
-            show(action_id, latencies, args.concurrency, f"(target p99 <= 100 ms; p99 {ratio:.1f}x the floor's)")
+            show(action_id, latencies, bursts, f"(target p99 <= 100 ms; p99 {ratio:.1f}x the floor's)")
+        back_to_back = Bursts(args.rounds, args.concurrency, 0.0)
+        latencies, seconds = run_clicks_timed(url + "/slack/events", "claim", open_cases, back_to_back)
+        show("claim", latencies, back_to_back, f"(throughput: {len(latencies) / seconds:.0f} clicks/s; no target)")
     finally:
         bot.send_signal(signal.SIGTERM)
         bot.wait(timeout=30)
         parent.send("stop")
 
 
-def show(label: str, latencies: list[float], concurrency: int, note: str) -> None:
+@dataclass(frozen=True)
+class Bursts:
+    rounds: int
+    concurrency: int
+    pause: float  # seconds between two bursts; 0: back to back
+
+    def __str__(self) -> str:
+        spacing = f"{self.pause:g} s apart" if self.pause else "back to back"
+        return f"{self.rounds * self.concurrency} clicks, {self.concurrency} at once, {spacing}"
+
+
+def show(label: str, latencies: list[float], bursts: Bursts, note: str) -> None:
     print(
-        f"{label:6} ack latency over {len(latencies)} clicks, {concurrency} at once: "
+        f"{label:6} ack latency over {bursts}: "
         f"p50 {statistics.median(latencies):6.1f} ms  p99 {percentile(latencies, 99):6.1f} ms  "
         f"max {max(latencies):6.1f} ms  {note}"
     )
@@ -190,7 +212,7 @@ serve(app, host="127.0.0.1", port={port}, threads=16, _quiet=True)
 """
 
 
-def answering_at_once(cases: list[int], rounds: int, concurrency: int) -> list[float]:
+def answering_at_once(cases: list[int], bursts: Bursts) -> list[float]:
     """The clicks' latency to a waitress server whose app answers at once: what the machine, the HTTP
     stack and the client cost, measured in the same run as Perch."""
     port = free_port()
@@ -202,32 +224,38 @@ def answering_at_once(cases: list[int], rounds: int, concurrency: int) -> list[f
                 break
             except OSError:
                 time.sleep(0.1)
-        return run_clicks(f"http://127.0.0.1:{port}/slack/events", "claim", cases, rounds, concurrency)
+        return run_clicks(f"http://127.0.0.1:{port}/slack/events", "claim", cases, bursts)
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
-def run_clicks(url: str, action_id: str, cases: list[int], rounds: int, concurrency: int) -> list[float]:
-    """`rounds` bursts of `concurrency` simultaneous clicks, each from a process of its own (as Slack's
-    requests come from machines of their own: no client shares an interpreter lock with another), signed
-    before the burst; each round two of them click the same case (the one-winner path)."""
-    barrier = multiprocessing.Barrier(concurrency)
+def run_clicks(url: str, action_id: str, cases: list[int], bursts: Bursts) -> list[float]:
+    return run_clicks_timed(url, action_id, cases, bursts)[0]
+
+
+def run_clicks_timed(url: str, action_id: str, cases: list[int], bursts: Bursts) -> tuple[list[float], float]:
+    """The latencies (ms) and the seconds from the first click sent to the last one answered:
+    `bursts.rounds` bursts of `bursts.concurrency` simultaneous clicks, each from a process of its own
+    (as Slack's requests come from machines of their own: no client shares an interpreter lock with
+    another), signed before the burst; each round two of them click the same case (the one-winner path)."""
+    barrier = multiprocessing.Barrier(bursts.concurrency)
     results: multiprocessing.Queue = multiprocessing.Queue()
     clients = [
-        multiprocessing.Process(target=click_rounds, args=(url, action_id, cases, rounds, n, barrier, results))
-        for n in range(concurrency)
+        multiprocessing.Process(target=click_rounds, args=(url, action_id, cases, bursts, n, barrier, results))
+        for n in range(bursts.concurrency)
     ]
     [client.start() for client in clients]
-    latencies = [results.get(timeout=120) for _ in range(rounds * concurrency)]
+    clicks = [results.get(timeout=120) for _ in range(bursts.rounds * bursts.concurrency)]
     [client.join() for client in clients]
-    return latencies
+    first_sent, last_answered = min(sent for _, sent, _ in clicks), max(answered for _, _, answered in clicks)
+    return [latency for latency, _, _ in clicks], last_answered - first_sent
 
 
-def click_rounds(url, action_id, cases, rounds, client, barrier, results) -> None:
-    rng = random.Random(7 + client)
+def click_rounds(url, action_id, cases, bursts: Bursts, client, barrier, results) -> None:
+    rng = random.Random(7 + client + int(bursts.pause * 1000))  # other cases for the back-to-back bursts
     target = urlsplit(url)
-    for _ in range(rounds):
+    for _ in range(bursts.rounds):
         case_id = cases[0] if client < 2 else rng.choice(cases)
         body = block_action_body(
             action_id, str(case_id), user=f"U0AGENT{client}", channel=QUEUE, message_ts=f"{case_id - 1}.000100"
@@ -239,16 +267,17 @@ def click_rounds(url, action_id, cases, rounds, client, barrier, results) -> Non
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": signature,
         }
+        time.sleep(bursts.pause)
         barrier.wait()
         started = time.perf_counter()
         connection = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()
         response.read()
-        elapsed = (time.perf_counter() - started) * 1000
+        answered = time.perf_counter()  # the monotonic clock, the same in every process
         connection.close()
         assert response.status == 200, response.status
-        results.put(elapsed)
+        results.put(((answered - started) * 1000, started, answered))
 
 
 if __name__ == "__main__":

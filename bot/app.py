@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.acks import AckFirst, RequestsInFlight
 from bot.config import Settings
 from bot.domain.locations import Detectors
 from bot.domain.pii import PiiDetector
@@ -50,10 +51,12 @@ class Runtime:
     reminders: Reminders
     bulk: BulkReplier
     grouper: SurgeGrouper
+    in_flight: RequestsInFlight  # the web server's requests being answered (HTTP mode)
 
 
-def build_app(settings: Settings, client: WebClient, services: Services) -> App:
-    """The Bolt app with every listener; requests are verified with the signing secret in HTTP mode."""
+def build_app(settings: Settings, client: WebClient, services: Services, in_flight: RequestsInFlight) -> App:
+    """The Bolt app with every listener; requests are verified with the signing secret in HTTP mode.
+    A listener's work after its ack() waits for the requests `in_flight` to be answered first."""
     app = App(
         # Bolt acknowledges a request once its listener calls ack(); the listener runs in this pool, so
         # it must never be full of other people's slow follow-up work (Slack calls after the ack).
@@ -66,6 +69,7 @@ def build_app(settings: Settings, client: WebClient, services: Services) -> App:
 
     @app.middleware
     def provide_services(context, next):  # noqa: A002 (Bolt's argument name)
+        context["ack"] = AckFirst(in_flight)
         context["perch"] = services
         # Bolt hands listeners a plain WebClient built per request; give them the shared one, so every
         # message Perch posts into a channel, whoever posts it, goes through the same per-channel pacer.
@@ -131,7 +135,8 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     services = Services(settings, store, x, gate, poster, outbox, Detectors(store), pii, reviewer)
     bulk = BulkReplier(store, services.outbox)
-    app = build_app(settings, slack, services)
+    in_flight = RequestsInFlight()
+    app = build_app(settings, slack, services, in_flight)
     ingestor = Ingestor(
         store,
         x,
@@ -197,4 +202,6 @@ def build_runtime(settings: Settings) -> Runtime:
             prices=settings.x_prices,
         ),
     )
-    return Runtime(settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders, bulk, grouper)
+    return Runtime(
+        settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders, bulk, grouper, in_flight
+    )

@@ -160,6 +160,7 @@ def _serve_http(runtime: Runtime, settings: Settings, host: str, stop: threading
         host=host,
         port=settings.port,
         signing_secret=settings.slack_signing_secret,
+        in_flight=runtime.in_flight,
     )
     thread = threading.Thread(target=server.run, name="http", daemon=True)
     thread.start()

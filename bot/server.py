@@ -24,6 +24,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
+from bot.acks import RequestsInFlight
+
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY = 1_000_000  # Slack's largest payloads (a modal's state) are far smaller
@@ -32,15 +34,25 @@ SIGNATURE_MAX_AGE = 300  # seconds, as Slack's own verifiers allow
 log = logging.getLogger(__name__)
 
 
-def wsgi_app(app: App, health: Callable[[], dict[str, Any]], signing_secret: str | None = None) -> Callable:
+def wsgi_app(
+    app: App,
+    health: Callable[[], dict[str, Any]],
+    signing_secret: str | None = None,
+    in_flight: RequestsInFlight | None = None,
+) -> Callable:
     """One WSGI callable: `GET /healthz` answers here, everything else goes to Bolt, once it passes
-    the checks above (when a signing secret is given)."""
+    the checks above (when a signing secret is given); `in_flight` counts the requests being answered."""
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
     secret = signing_secret.encode() if signing_secret else None
+    counted = in_flight or RequestsInFlight()
 
     def application(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return _answer(start_response, "200 OK", json.dumps(health()).encode(), "application/json")
+        with counted.answering():
+            return answer(environ, start_response)
+
+    def answer(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if secret is not None and environ.get("REQUEST_METHOD") == "POST":
             status, body = _screen(environ, secret)
             if status is not None:
@@ -106,12 +118,13 @@ def http_server(
     *,
     host: str,
     port: int,
-    threads: int = 16,
+    threads: int = 48,  # a burst of a team's clicks is answered at once, and counted as in flight
     signing_secret: str | None = None,
+    in_flight: RequestsInFlight | None = None,
 ):
     """A waitress server (several worker threads; Bolt's own dev server handles one request at a time)."""
     return create_server(
-        wsgi_app(app, health, signing_secret),
+        wsgi_app(app, health, signing_secret, in_flight),
         host=host,
         port=port,
         threads=threads,

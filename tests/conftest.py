@@ -116,7 +116,14 @@ def serve(make_bot):
 
     def start(clock: Clock | None = None, **overrides: str) -> Served:
         runtime = make_bot(clock, http_mode=True, **overrides)
-        server = http_server(runtime.app, lambda: {"ok": True}, host="127.0.0.1", port=0, signing_secret=SIGNING_SECRET)
+        server = http_server(
+            runtime.app,
+            lambda: {"ok": True},
+            host="127.0.0.1",
+            port=0,
+            signing_secret=SIGNING_SECRET,
+            in_flight=runtime.in_flight,
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         servers.append((server, thread))

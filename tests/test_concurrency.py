@@ -58,3 +58,33 @@ def home_opened(user: str) -> str:
             "event": {"type": "app_home_opened", "user": user, "channel": "D0WARM", "tab": "home", "event_ts": "1.1"},
         }
     )
+
+
+def test_a_listeners_follow_up_work_waits_until_the_requests_in_flight_are_answered():
+    """ack() from a listener's thread returns (and its follow-up work begins) only once no request is
+    still waiting for its answer; from the request's own thread (Bolt acknowledging an event) it never
+    waits; and a steady stream of requests holds a follow-up back for a bounded time only."""
+    from bot.acks import FOLLOW_UP_WAIT, AckFirst, RequestsInFlight
+
+    in_flight = RequestsInFlight()
+    order: list[str] = []
+    answering = in_flight.answering()
+    answering.__enter__()  # a request is being answered
+    ack = AckFirst(in_flight)  # made in the request's thread, as the middleware makes it
+    ack()  # Bolt's own ack in the request's thread: no wait (it would wait for itself)
+    assert ack.response is not None and ack.response.status == 200
+
+    listener = threading.Thread(target=lambda: (ack(), order.append("follow-up")))
+    listener.start()
+    listener.join(0.2)
+    assert order == [], "the follow-up waits while the request is unanswered"
+    order.append("answered")
+    answering.__exit__(None, None, None)
+    listener.join(5)
+    assert order == ["answered", "follow-up"]
+
+    with in_flight.answering():  # a request that is never answered: the follow-up goes ahead anyway
+        stuck = threading.Thread(target=ack)
+        stuck.start()
+        stuck.join(FOLLOW_UP_WAIT + 5)
+        assert not stuck.is_alive()
