@@ -330,12 +330,12 @@ def build_report(
     resolve)."""
     where, params = _period(start, end, agent, location)
     sla_cutoff, resolve_cutoff = now - timedelta(minutes=sla_minutes), now - timedelta(hours=resolve_hours)
-    names = _HEADLINE if headline and business is None else _ALL
+    names = _HEADLINE if headline else _ALL
     if breakdown in (None, Breakdown.AGENT) and not headline:
         names = (*names, "assignee", "resolver")
     columns = _read_pass(db, names, where, params)
     flags = columns["flags"]
-    offsets = {name: columns[name] for name in names if name in _INSTANTS}  # milliseconds; NaN: none
+    offsets = {name: columns[name] for name in _INSTANTS if name in names}  # milliseconds; NaN: none
     first, resolve = _since_arrival(offsets["answered"]), _since_arrival(offsets["resolved"])
     answered, resolved = ~np.isnan(first), (flags & _Flag.RESOLVED.value) != 0
     arrived = columns["arrived"]
@@ -433,40 +433,44 @@ def _by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict
 
 
 def _instants(offsets: dict[str, Seconds]) -> dict[str, Seconds]:
-    """Each case's instants as Unix seconds (NaN: none), from its arrival (Unix milliseconds) and the
-    milliseconds from it to each later instant."""
+    """Each case's instants that were read, as Unix seconds (NaN: none), from its arrival (Unix
+    milliseconds) and the milliseconds from it to each later instant."""
     arrived = offsets["arrived"]
-    return {name: (arrived if name == "arrived" else arrived + offsets[name]) / 1000.0 for name in _INSTANTS}
+    return {name: (arrived if name == "arrived" else arrived + offsets[name]) / 1000.0 for name in offsets}
 
 
 def _business_times(
     clock: BusinessClock, instants: dict[str, Seconds], now: datetime, target: float
-) -> tuple[BusinessTimes, int]:
-    """The durations in business time, and the SLA breaches counted in it (an unanswered case breaches
-    once the business time since its tweet passes the target)."""
+) -> tuple[BusinessTimes | None, int]:
+    """The durations in business time (when every instant was read; None for a headline), and the SLA
+    breaches counted in it (an unanswered case breaches once the business time since its tweet passes
+    the target)."""
     spans = _open_durations(clock, instants, now)
     waited_ms = np.rint(np.where(np.isnan(spans["first"]), spans["waiting"], spans["first"]) * 1000)
     breaches = int(np.count_nonzero(waited_ms > round(target * 1000)))
+    if not all(name in spans for name in ("claim", "resolve")):
+        return None, breaches
     claim, first, resolve = (Stat.of_column(spans[name]) for name in ("claim", "first", "resolve"))
     return BusinessTimes(claim, first, resolve), breaches
 
 
+# Each duration in business time, between the two instants named (docs/metrics.md, "Business hours").
+_SPANS = {"claim": ("posted", "claimed"), "first": ("arrived", "answered"), "resolve": ("arrived", "resolved")}
+
+
 def _open_durations(clock: BusinessClock, instants: dict[str, Seconds], now: datetime) -> dict[str, Seconds]:
-    """Per case: its claim, first response and resolve in business time, and the business time from its
-    arrival until now (NaN where there is none)."""
+    """Per case: its claim, first response and resolve in business time (those whose two instants are
+    among `instants`), and the business time from its arrival until now (NaN where there is none)."""
     count = instants["arrived"].size
-    at = clock.open_seconds(np.concatenate([*(instants[name] for name in _INSTANTS), [now.timestamp()]]))
-    arrived, posted, claimed, answered, resolved = (at[n * count : (n + 1) * count] for n in range(len(_INSTANTS)))
+    at = clock.open_seconds(np.concatenate([*instants.values(), [now.timestamp()]]))
+    opened = {name: at[n * count : (n + 1) * count] for n, name in enumerate(instants)}
 
     def between(start: Seconds, end: Seconds) -> Seconds:
         return np.maximum(end - start, 0.0)  # NaN stays NaN
 
-    return {
-        "claim": between(posted, claimed),
-        "first": between(arrived, answered),
-        "resolve": between(arrived, resolved),
-        "waiting": between(arrived, np.full(count, at[-1])),
-    }
+    spans = {span: between(opened[a], opened[b]) for span, (a, b) in _SPANS.items() if a in opened and b in opened}
+    spans["waiting"] = between(opened["arrived"], np.full(count, at[-1]))
+    return spans
 
 
 def report_with_previous(

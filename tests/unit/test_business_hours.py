@@ -76,6 +76,9 @@ def test_a_report_in_business_time(fixed_log):
     assert (first.count, first.p50, first.p90) == (3, 900, 1800)
     assert report.sla_breaches == 1
     assert build_report(fixed_log.db, day.start, day.end, now=NOW).sla_breaches == 2
+    # As the period before a report is read (its headline only): the same breaches, in business time.
+    headline = build_report(fixed_log.db, day.start, day.end, now=NOW, business=clock, headline=True)
+    assert headline.sla_breaches == 1 and headline.business is None
 
 
 def walk(clock, start: datetime, end: datetime) -> float:
