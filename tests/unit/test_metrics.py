@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+
+import sqlite_utils
 
 from bot.blocks.reports import report_blocks
 from bot.domain.report_args import parse_report_args
@@ -179,11 +182,8 @@ def test_hours_of_arrival_in_a_zone_a_quarter_hour_off_the_hour(fresh_db):
 def test_an_older_database_gains_the_holds_of_its_events_as_the_database_writes_them_now(tmp_path):
     """Migration 16 derives the holds of the events already written; from then on a trigger writes them
     as events are appended. Both give the same rows for the same log."""
-    import sqlite_utils
 
-    from storage.db import Store
     from storage.events import record_event
-    from storage.migrations import MIGRATIONS
     from tests.helpers import at
 
     log = [
@@ -207,13 +207,7 @@ def test_an_older_database_gains_the_holds_of_its_events_as_the_database_writes_
         for case_id, kind, actor, detail, when in log:
             record_event(db, case_id, kind, actor, detail, at=at(f"2026-03-10 {when}"))
 
-    old = sqlite_utils.Database(str(tmp_path / "old.db"))
-    for migration in MIGRATIONS[:15]:
-        migration(old)
-    write(old)
-    MIGRATIONS[15](old)
-    current = Store(str(tmp_path / "new.db")).db
-    write(current)
+    old, current = written_before_and_after(tmp_path, 16, write)
     assert holds(old) == holds(current)
     assert [(case_id, holder, ended is None) for case_id, _, holder, _, ended in holds(current)] == [
         (1, "U1", False),
@@ -227,10 +221,6 @@ def test_an_older_database_gains_the_holds_of_its_events_as_the_database_writes_
 def test_replies_carry_their_cases_arrival_from_the_migration_and_the_trigger_alike(tmp_path):
     """Migration 17 writes each reply's case arrival for the replies already there; from then on a trigger
     does as each reply is inserted. The replies per agent are counted from it, narrowed reports too."""
-    import sqlite_utils
-
-    from storage.db import Store
-    from storage.migrations import MIGRATIONS
     from tests.helpers import at
 
     def write(db: sqlite_utils.Database) -> None:
@@ -254,13 +244,7 @@ def test_replies_carry_their_cases_arrival_from_the_migration_and_the_trigger_al
     def arrivals(db: sqlite_utils.Database) -> list[tuple]:
         return db.execute("SELECT case_id, case_arrived FROM replies ORDER BY id").fetchall()
 
-    old = sqlite_utils.Database(str(tmp_path / "old.db"))
-    for migration in MIGRATIONS[:16]:
-        migration(old)
-    write(old)
-    MIGRATIONS[16](old)
-    current = Store(str(tmp_path / "new.db")).db
-    write(current)
+    old, current = written_before_and_after(tmp_path, 17, write)
     assert arrivals(old) == arrivals(current)
     assert [arrived for _, arrived in arrivals(current)] == [
         at(moment) for moment in ("2026-03-10 09:55", "2026-03-10 09:55", "2026-03-10 09:58", "2026-03-09 23:58")
@@ -270,3 +254,21 @@ def test_replies_carry_their_cases_arrival_from_the_migration_and_the_trigger_al
     assert {row["agent"]: row["replies"] for row in report.by_agent} == {"U1": 2, "U2": 1}
     narrowed = build_report(current, day.start, day.end, now=NOW, agent="U1", breakdown=Breakdown.AGENT)
     assert [(row["agent"], row["replies"]) for row in narrowed.by_agent] == [("U1", 1)]  # on U1's cases only
+
+
+def written_before_and_after(
+    tmp_path, migration: int, write: Callable[[sqlite_utils.Database], None]
+) -> tuple[sqlite_utils.Database, sqlite_utils.Database]:
+    """The same writes on a database from before migration `migration` (migrated afterwards), and on a
+    current one."""
+    from storage.db import Store
+    from storage.migrations import MIGRATIONS
+
+    old = sqlite_utils.Database(str(tmp_path / "old.db"))
+    for earlier in MIGRATIONS[: migration - 1]:
+        earlier(old)
+    write(old)
+    MIGRATIONS[migration - 1](old)
+    current = Store(str(tmp_path / "new.db")).db
+    write(current)
+    return old, current
