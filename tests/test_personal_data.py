@@ -37,6 +37,7 @@ def test_a_reply_with_a_phone_number_is_not_sent_and_goes_as_one_dm_instead(serv
     assert [d["text"] for d in fake_x.dms] == [PHONE_REPLY.removeprefix("@bag_lady ")], "one DM, same words"
     assert fake_x.posted == []
     wait_until(lambda: served.runtime.store.db["cases"].get(1)["status"] == "in_dm")
+    wait_until(lambda: events(served, "moved_to_dm"))
     moved = events(served, "moved_to_dm")
     assert len(moved) == 1 and json.loads(moved[0]["detail"])["kinds"] == ["phone number"]
 
@@ -62,6 +63,7 @@ def test_send_anyway_needs_a_reason_and_records_it(serve, fake_x, fake_slack):
     assert served.send(anyway).json() == {"response_action": "clear"}
     assert served.send(anyway, retry_num=1).json() == {"response_action": "clear"}
     assert [p["text"] for p in fake_x.posted] == [PHONE_REPLY], "once, however often Slack retries"
+    wait_until(lambda: events(served, "personal_data_sent"))  # recorded right after the acknowledgement
     recorded = events(served, "personal_data_sent")
     assert len(recorded) == 1
     assert json.loads(recorded[0]["detail"]) == {"kinds": ["phone number"], "reason": "It is our desk's public number"}
@@ -126,6 +128,7 @@ def test_a_status_update_with_an_email_address_is_saved_only_with_a_reason(surge
     reason = {"personal_data_reason": "Shared mailbox, approved by comms"}
     anyway = view_submission_body(check, reason, user="U0AGENT", picked={CHOICE: ("choice", "public")})
     assert served.send(anyway).json() == {"response_action": "clear"}
+    wait_until(lambda: db["incidents"].get(1)["status_text"] is not None)  # saved right after the ack
     row = db["incidents"].get(1)
     assert row["status_text"] == text and row["status_personal_data_reason"] == "Shared mailbox, approved by comms"
 

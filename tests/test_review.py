@@ -119,6 +119,7 @@ def test_a_lead_edits_the_draft_and_the_edited_text_goes_out(held, fake_x, fake_
     body = view_submission_body(form, {"draft_text": edited}, user="U0LEAD")
     assert served.send(body).text == ""
     assert served.send(body).json()["errors"]["draft_text"].startswith("Already decided")
+    wait_until(lambda: fake_x.posted)  # sent right after the acknowledgement
     assert [p["text"] for p in fake_x.posted] == [edited]
     assert json.loads(events(served, "draft_approved")[0]["detail"])["edited"] is True
     wait_until(lambda: "Edited and approved by <@U0LEAD>" in _shown(_drafts(fake_slack, card)[0]))

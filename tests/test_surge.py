@@ -155,6 +155,7 @@ def test_status_update_is_sent_to_each_customer_once_and_only_after_confirmation
     status = open_view(fake_slack, "incident_status")
     text = "We know about the storm cancellations and are rebooking everyone. Updates at jetblue.com/travelalerts"
     assert served.send(view_submission_body(status, {"status_text": text}, user="U0AGENT")).ok
+    wait_until(lambda: runtime.store.db["incidents"].get(1)["status_text"] == text)  # saved after the ack
     runtime.poster.run()
     assert "Status update" in json.dumps(fake_slack.updates[-1]) and "jetblue.com/travelalerts" in json.dumps(
         fake_slack.updates[-1]
