@@ -355,8 +355,9 @@ def build_report(
     report.time_to_first_response = Stat.of_sorted(answers)
     report.time_to_resolve = Stat.of_column(resolve)
     target = sla_minutes * 60
-    report.sla_breaches = above(answers, target) + int(np.count_nonzero(past_sla))
-    if business is not None:
+    if business is None:
+        report.sla_breaches = above(answers, target) + int(np.count_nonzero(past_sla))
+    else:
         report.business, report.sla_breaches = _business_times(business, _instants(offsets), now, target)
     if headline:
         return report
@@ -372,9 +373,9 @@ def build_report(
         report.overdue = _overdue(db, where, params, resolve_cutoff)
     if breakdown in (None, Breakdown.AGENT):
         closed = Counter(compress(columns["resolver"], resolved.tolist()))
-        narrowing = _of_the_cases(where, params) if agent or location else ("", [])
-        report.by_agent = _by_agent(db, columns["assignee"], first, resolve, closed, (start, end), narrowing)
-        _add_workload(report.by_agent, db, (start, end), min(end, now), narrowing, where, params)
+        cases = _Cases(where, params, narrowed=bool(agent or location))
+        report.by_agent = _by_agent(db, columns["assignee"], first, resolve, closed, (start, end), cases)
+        _add_workload(report.by_agent, db, (start, end), min(end, now), cases)
     if breakdown in (None, Breakdown.LOCATION):
         report.by_location = _by_location(db, start, end, location)
     if breakdown in (None, Breakdown.REASON):
@@ -517,6 +518,22 @@ def _review(db: sqlite_utils.Database, where: str, params: list) -> Review | Non
     )
 
 
+class _Cases(NamedTuple):
+    """A report's cases: the condition on `cases c` and its parameters, and whether the report is
+    narrowed to an agent or a location (or takes the whole period)."""
+
+    where: str
+    params: list
+    narrowed: bool
+
+    def kept_in(self, table: str) -> tuple[str, list]:
+        """The condition keeping the rows of `table` (which have a `case_id`) whose case is one of these,
+        and its parameters; none when the whole period is taken (its rows are found by the period)."""
+        if not self.narrowed:
+            return "", []
+        return f" AND {table}.case_id IN (SELECT c.id FROM cases c WHERE {self.where})", self.params
+
+
 def _by_agent(
     db: sqlite_utils.Database,
     assignees: npt.NDArray[np.object_],
@@ -524,17 +541,17 @@ def _by_agent(
     resolve: Seconds,
     closed: Counter[str],
     period: tuple[datetime, datetime],
-    narrowing: tuple[str, list],
+    cases: _Cases,
 ) -> list[dict]:
     """Per assignee: cases, replies they sent, cases they resolved (`closed`), p50 first response and
     resolve, and how many of their cases were answered (their response rate)."""
-    of_the_cases = f" AND r.{narrowing[0]}" if narrowing[0] else ""
+    of_the_cases, narrowing = cases.kept_in("r")
     sent = dict(
         db.execute(
             # Each reply carries its case's arrival (migration 17): the period's replies are one range.
             "SELECT r.sent_by, COUNT(*) FROM replies r WHERE r.case_arrived >= ? AND r.case_arrived < ? "
             f"AND r.status = 'sent' AND r.source = 'perch'{of_the_cases} GROUP BY r.sent_by",
-            [to_iso(period[0]), to_iso(period[1]), *narrowing[1]],
+            [to_iso(period[0]), to_iso(period[1]), *narrowing],
         ).fetchall()
     )
     names, codes = group_codes(assignees)
@@ -553,20 +570,12 @@ def _by_agent(
     return sorted(out, key=lambda r: (-r["cases"], r["agent"]))
 
 
-def _of_the_cases(where: str, params: list) -> tuple[str, list]:
-    """For a report narrowed to an agent or a location: the condition keeping the rows (of a table with
-    a `case_id`, named just before it) whose case is one of the report's, and its parameters."""
-    return f"case_id IN (SELECT c.id FROM cases c WHERE {where})", params
-
-
 def _add_workload(
     agents: list[dict],
     db: sqlite_utils.Database,
     period: tuple[datetime, datetime],
     end: datetime,
-    narrowing: tuple[str, list],
-    where: str,
-    params: list,
+    cases: _Cases,
 ) -> None:
     """Per agent, over the period: how many of its cases they held at once (peak, and the median over
     the time they held any), the hours they held any, cases they resolved per such hour, and how many
@@ -582,16 +591,16 @@ def _add_workload(
     given_away = dict(
         db.execute(
             "SELECT json_extract(e.detail, '$.from'), COUNT(*) FROM events e CROSS JOIN cases c ON c.id = e.case_id "
-            f"WHERE e.kind = 'reassigned' AND e.at >= ? AND e.at < ? AND {where} GROUP BY 1",
-            [to_iso(start), to_iso(end), *params],
+            f"WHERE e.kind = 'reassigned' AND e.at >= ? AND e.at < ? AND {cases.where} GROUP BY 1",
+            [to_iso(start), to_iso(end), *cases.params],
         ).fetchall()
     )
-    of_the_cases = f" AND h.{narrowing[0]}" if narrowing[0] else ""
+    of_the_cases, narrowing = cases.kept_in("h")
     for row in agents:
         holds = db.execute(
             "SELECT h.began, h.ended FROM holds h WHERE h.holder = ? AND h.began >= ? AND h.began < ? "
             "AND h.case_arrived >= ? AND h.case_arrived < ?" + of_the_cases,
-            [row["agent"], since, until, to_iso(period[0]), to_iso(period[1]), *narrowing[1]],
+            [row["agent"], since, until, to_iso(period[0]), to_iso(period[1]), *narrowing],
         ).fetchall()
         began, ended = zip(*holds, strict=True) if holds else ((), ())
         starts = column(began)
