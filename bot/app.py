@@ -60,7 +60,10 @@ def build_app(settings: Settings, client: WebClient, services: Services, in_flig
     app = App(
         # Bolt acknowledges a request once its listener calls ack(); the listener runs in this pool, so
         # it must never be full of other people's slow follow-up work (Slack calls after the ack).
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        # Its threads answer Slack: their database connections wait briefly for the write lock.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="listener", initializer=services.store.answer_requests_here
+        ),
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=settings.http_mode,
@@ -69,6 +72,7 @@ def build_app(settings: Settings, client: WebClient, services: Services, in_flig
 
     @app.middleware
     def provide_services(context, next):  # noqa: A002 (Bolt's argument name)
+        services.store.answer_requests_here()  # this thread is answering Slack's request
         context["ack"] = AckFirst(in_flight)
         context["perch"] = services
         # Bolt hands listeners a plain WebClient built per request; give them the shared one, so every

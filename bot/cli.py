@@ -23,6 +23,7 @@ from bot import __version__
 from bot.app import Runtime, build_runtime, slack_client, x_client
 from bot.config import ConfigError, Settings, load_settings
 from bot.doctor import can_post, doctor
+from storage.errors import StorageError
 
 log = logging.getLogger("bot")
 
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_doctor(settings)
     try:
         runtime = build_runtime(settings)
-    except sqlite3.Error as error:  # read-only file or folder, a disk that is full, not a database
+    except (StorageError, sqlite3.Error) as error:  # read-only file or folder, a full disk, not a database
         print(f"perch: cannot open the database {settings.database_path}: {error}", file=sys.stderr)
         return 2
     blocked = [f for f in can_post(settings, runtime.slack) if not f.ok]
@@ -116,7 +117,7 @@ def run_task(task: list[str]) -> int:
         print(f"perch: {task[2]} is not UTF-8; read it as Windows-1252", file=sys.stderr)
     try:
         store = Store(os.environ.get("DATABASE_PATH") or "perch.db")
-    except sqlite3.Error as error:
+    except (StorageError, sqlite3.Error) as error:
         print(f"perch: cannot open the database: {error}", file=sys.stderr)
         return 2
     report = import_csv(store, text)

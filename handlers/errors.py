@@ -5,13 +5,13 @@ plain words and privately, instead of Slack showing nothing. The write that fail
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from handlers.shared import BUSY, channel_of, tell, tell_directly
+from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def tell_who_acted(error: Exception, body: dict[str, Any], client: WebClient) ->
     user = str((body.get("user") or {}).get("id") or body.get("user_id") or "")
     if not user:
         return
-    text = BUSY if isinstance(error, sqlite3.OperationalError) else BROKEN
+    text = BUSY if isinstance(error, StorageError) else BROKEN
     channel = channel_of(body) or body.get("channel_id")
     if channel:
         tell(client, channel, user, text)

@@ -18,6 +18,7 @@ from bot.services import services
 from storage.cases import CardData, Change, case_at, get_card
 from storage.drafts import Draft
 from storage.home import home_data
+from storage.lifecycle import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def apply_change(
             return
     db = perch.store.db
     case_id = case_id_of(body, action, db)
-    result = change(db, case_id, user) if case_id is not None else Change("missing")
+    result = change(db, case_id, user) if case_id is not None else Change(Outcome.MISSING)
     if (body.get("view") or {}).get("type") == "home":
         refresh_home(client, perch, user)  # clicked in the App Home: show the queue as it is now
     if result.ok and case_id is not None:

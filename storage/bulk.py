@@ -10,6 +10,7 @@ import sqlite_utils
 
 from storage.db import utc_now, writing
 from storage.incidents import OTHER, get_incident, touch_incident
+from storage.lifecycle import CaseStatus, sql_list
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ def bulk_candidates(db: sqlite_utils.Database, incident_id: int) -> list[tuple[s
         for row in db.execute(
             "SELECT author_id, MAX(id) FROM cases c WHERE incident_id = ? AND author_id NOT IN ("
             "  SELECT author_id FROM cases WHERE incident_id = ? AND (first_response_at IS NOT NULL "
-            "  OR status IN ('resolved', 'in_dm'))) AND EXISTS (SELECT 1 FROM tweets s WHERE s.case_id = c.id "
+            f"  OR status IN {sql_list([CaseStatus.RESOLVED, CaseStatus.IN_DM])})) "
+            "AND EXISTS (SELECT 1 FROM tweets s WHERE s.case_id = c.id "
             "  AND s.author_id = c.author_id AND COALESCE(s.summoned, 1) = 1) "
             "GROUP BY author_id ORDER BY MIN(tweet_created_at)",
             [incident_id, incident_id],

@@ -18,6 +18,17 @@ import sqlite_utils
 
 from storage.db import row_as, rows_as, utc_now, writing
 from storage.events import event_row, record_event
+from storage.lifecycle import (
+    LOG_ONLY,
+    REASSIGNED_TO,
+    REOPENED_HOLDER,
+    CaseStatus,
+    EventKind,
+    Outcome,
+    sql_list,
+    transition,
+    why_not,
+)
 
 
 @dataclass(frozen=True)
@@ -72,17 +83,18 @@ class CardData:
 
 @dataclass(frozen=True)
 class Change:
-    """The outcome of a state change: `ok`, or why not (`taken`, `yours`, `resolved`, `not_yours`, ...)."""
+    """The outcome of a state change, with the case as it is now."""
 
-    outcome: str
+    outcome: Outcome
     case: CardData | None = None
 
     @property
     def ok(self) -> bool:
-        return self.outcome == "ok"
+        return self.outcome is Outcome.OK
 
 
-CARD_COLUMNS = """
+_TO_DM_KINDS = sql_list([EventKind.MOVED_TO_DM, EventKind.DM_SENT])
+CARD_COLUMNS = f"""
     c.id AS case_id, c.status, COALESCE(c.tweet_id, '') AS tweet_id, COALESCE(t.text, '') AS text,
     COALESCE(t.author_handle, d.sender_handle, '') AS author_handle,
     COALESCE(t.author_name, d.sender_name, '') AS author_name,
@@ -97,8 +109,8 @@ CARD_COLUMNS = """
     (SELECT MAX(x.created_at) FROM dm_events x WHERE x.case_id = c.id AND x.direction = 'in') AS last_dm_in_at,
     (SELECT MAX(r.sent_at) FROM replies r WHERE r.case_id = c.id AND r.kind = 'dm' AND r.status = 'sent')
         AS last_dm_out_at,
-    (c.dm_event_id IS NOT NULL OR c.status = 'in_dm'
-     OR EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind IN ('moved_to_dm', 'dm_sent'))
+    (c.dm_event_id IS NOT NULL OR c.status = '{CaseStatus.IN_DM}'
+     OR EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind IN {_TO_DM_KINDS})
      OR EXISTS (SELECT 1 FROM dm_events x WHERE x.case_id = c.id)) AS in_dm,
     c.personal_data,
     (SELECT COUNT(*) FROM drafts r WHERE r.case_id = c.id AND r.status = 'pending') AS drafts_pending,
@@ -184,7 +196,7 @@ def record_posted(
                 recorded.append(case_id)
         fresh = set(recorded)
         db.table("events").insert_all(
-            event_row(case_id, "posted", "bot", {"channel": channel, "ts": ts, "reconciled": reconciled}, now)
+            event_row(case_id, EventKind.POSTED, "bot", {"channel": channel, "ts": ts, "reconciled": reconciled}, now)
             for case_id, channel, ts in posts
             if case_id in fresh
         )
@@ -202,122 +214,134 @@ def case_tweets(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]]
     )
 
 
+_NOT_STEPS = sql_list([EventKind.POSTED, EventKind.FOLLOW_UP, EventKind.DM_RECEIVED])
+
+
 def last_event(db: sqlite_utils.Database, case_id: int) -> dict[str, Any] | None:
     rows = list(
         db.query(
             "SELECT kind, actor, at, detail FROM events WHERE case_id = ? AND kind NOT IN "
-            "('posted', 'follow_up', 'dm_received') ORDER BY id DESC LIMIT 1",
+            f"{_NOT_STEPS} ORDER BY id DESC LIMIT 1",
             [case_id],
         )
     )
     return rows[0] if rows else None
 
 
-# -- state changes made by agents ----------------------------------------------------------------
+# -- state changes: every one goes through `change` ------------------------------------------------
 
 
-def claim(db: sqlite_utils.Database, case_id: int, user: str, *, implicit: bool = False) -> Change:
-    """Give an unclaimed, open case to `user`; one conditional UPDATE, so one winner."""
+def change(
+    db: sqlite_utils.Database,
+    case_id: int,
+    kind: EventKind,
+    actor: str,
+    *,
+    detail: dict[str, Any] | None = None,
+    at: str | None = None,
+    assignee: str | None = None,
+    reason: str | None = None,
+    location: str | None = None,
+    as_manager: bool = False,
+    read_back: bool = True,
+) -> Change:
+    """The one way a case changes: check the transition is allowed, update the case, append the event
+    and mark the card behind, in one transaction. The update is one conditional UPDATE (the rule's
+    condition in its WHERE), so when several people act at once exactly one wins on any engine.
+
+    `actor`: a Slack user id, `bot` or `x.com`; `at`: when it happened (now unless it happened on X
+    earlier); `assignee`: who a claim, reassignment or escalation gives the case to (default `actor`);
+    `read_back`: return the card as it is now (writers inside a larger transaction don't need it).
+    """
+    rule = transition(kind)
     now = utc_now()
+    at, assignee = at or now, assignee or actor
+    params = {
+        "case_id": case_id,
+        "now": now,
+        "at": at,
+        "actor": actor,
+        "assignee": assignee,
+        "reason": reason,
+        "location": location,
+        "as_manager": int(as_manager),
+    }
     with writing(db):
-        won = db.execute(
-            "UPDATE cases SET assignee = ?, claimed_at = COALESCE(claimed_at, ?), "
-            "status = CASE WHEN status = 'new' THEN 'claimed' ELSE status END, updated_at = ?, "
-            "card_version = card_version + 1 WHERE id = ? AND assignee IS NULL AND status != 'resolved'",
-            [user, now, now, case_id],
-        ).rowcount
-        if won:
-            record_event(db, case_id, "claimed", user, {"implicit": implicit}, at=now)
-    return _result(db, case_id, user, won)
-
-
-def unclaim(db: sqlite_utils.Database, case_id: int, user: str, *, as_manager: bool = False) -> Change:
-    now = utc_now()
-    with writing(db):
-        case = get_card(db, case_id)
-        if case is None:
-            return Change("missing")
-        if case.assignee is None:
-            return Change("unclaimed", case)
-        if case.assignee != user and not as_manager:
-            return Change("not_yours", case)
-        db.execute(
-            "UPDATE cases SET assignee = NULL, status = CASE WHEN status = 'claimed' THEN 'new' ELSE status "
-            "END, updated_at = ?, card_version = card_version + 1 WHERE id = ?",
-            [now, case_id],
+        before = db.execute("SELECT assignee FROM cases WHERE id = ?", [case_id]).fetchone()
+        if before is None:
+            return Change(Outcome.MISSING)
+        condition = f" AND ({rule.when})" if rule.when else ""
+        done = (
+            kind in LOG_ONLY
+            or db.execute(f"UPDATE cases SET {rule.set_clause()} WHERE id = :case_id{condition}", params).rowcount
         )
-        record_event(db, case_id, "unclaimed", user, {"from": case.assignee}, at=now)
-    return Change("ok", get_card(db, case_id))
+        if done:
+            record_event(db, case_id, kind, actor, {**_detail_from(kind, before[0], assignee), **(detail or {})}, at=at)
+    if not read_back:
+        return Change(Outcome.OK if done else why_not(kind, *_state(db, case_id), actor))
+    case = get_card(db, case_id)
+    if case is None:
+        return Change(Outcome.MISSING)
+    return Change(Outcome.OK if done else why_not(kind, case.status, case.assignee, actor), case)
 
 
-def reassign(db: sqlite_utils.Database, case_id: int, to_user: str, by_user: str) -> Change:
-    now = utc_now()
-    with writing(db):
-        case = get_card(db, case_id)
-        if case is None:
-            return Change("missing")
-        if case.status == "resolved":
-            return Change("resolved", case)
-        if case.assignee == to_user:
-            return Change("same", case)
-        db.execute(
-            "UPDATE cases SET assignee = ?, claimed_at = COALESCE(claimed_at, ?), status = CASE WHEN "
-            "status = 'new' THEN 'claimed' ELSE status END, updated_at = ?, card_version = card_version + 1 "
-            "WHERE id = ?",
-            [to_user, now, now, case_id],
-        )
-        record_event(db, case_id, "reassigned", by_user, {"from": case.assignee, "to": to_user}, at=now)
-    return Change("ok", get_card(db, case_id))
+def _state(db: sqlite_utils.Database, case_id: int) -> tuple[str, str | None]:
+    row = db.execute("SELECT status, assignee FROM cases WHERE id = ?", [case_id]).fetchone()
+    return (row[0], row[1]) if row else (CaseStatus.RESOLVED, None)
 
 
-def resolve(db: sqlite_utils.Database, case_id: int, user: str, reason: str | None = None) -> Change:
+def _detail_from(kind: EventKind, holder: str | None, assignee: str) -> dict[str, Any]:
+    """What the log keeps of the case as it was: whom an unclaim or reassignment took it from, whom a
+    reopened case goes back to (the `holds` trigger reads these keys)."""
+    if kind is EventKind.UNCLAIMED:
+        return {"from": holder}
+    if kind is EventKind.REASSIGNED:
+        return {"from": holder, REASSIGNED_TO: assignee}
+    if kind is EventKind.REOPENED:
+        return {REOPENED_HOLDER: holder}
+    return {}
+
+
+# The steps people take. `at` is for logs replayed at known times (tests, imports); Perch's own
+# writers leave it to the clock.
+
+
+def claim(
+    db: sqlite_utils.Database, case_id: int, user: str, *, implicit: bool = False, at: str | None = None
+) -> Change:
+    """Give an unclaimed, open case to `user`: one winner."""
+    return change(db, case_id, EventKind.CLAIMED, user, detail={"implicit": implicit}, at=at)
+
+
+def unclaim(
+    db: sqlite_utils.Database, case_id: int, user: str, *, as_manager: bool = False, at: str | None = None
+) -> Change:
+    return change(db, case_id, EventKind.UNCLAIMED, user, as_manager=as_manager, at=at)
+
+
+def reassign(db: sqlite_utils.Database, case_id: int, to_user: str, by_user: str, *, at: str | None = None) -> Change:
+    return change(db, case_id, EventKind.REASSIGNED, by_user, assignee=to_user, at=at)
+
+
+def resolve(
+    db: sqlite_utils.Database, case_id: int, user: str, reason: str | None = None, *, at: str | None = None
+) -> Change:
     """`reason`: why the customer wrote, as the agent picked it (kept unless a new one is given)."""
-    now = utc_now()
-    with writing(db):
-        done = db.execute(
-            "UPDATE cases SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?, "
-            "assignee = COALESCE(assignee, ?), reason = COALESCE(?, reason), card_version = card_version + 1 "
-            "WHERE id = ? AND status != 'resolved'",
-            [now, user, now, user, reason, case_id],
-        ).rowcount
-        if done:
-            record_event(db, case_id, "resolved", user, {"reason": reason} if reason else {}, at=now)
-    return _result(db, case_id, user, done, lost="resolved")
+    detail = {"reason": reason} if reason else {}
+    return change(db, case_id, EventKind.RESOLVED, user, detail=detail, reason=reason, at=at)
 
 
-def reopen(db: sqlite_utils.Database, case_id: int, actor: str, detail: dict[str, Any] | None = None) -> Change:
+def reopen(
+    db: sqlite_utils.Database, case_id: int, actor: str, detail: dict[str, Any] | None = None, *, at: str | None = None
+) -> Change:
     """Back to work: to its assignee if it has one, else to the queue."""
-    now = utc_now()
-    with writing(db):
-        case = get_card(db, case_id)
-        done = db.execute(
-            "UPDATE cases SET status = CASE WHEN assignee IS NULL THEN 'new' ELSE 'claimed' END, "
-            "reopened_count = reopened_count + 1, updated_at = ?, card_version = card_version + 1 "
-            "WHERE id = ? AND status = 'resolved'",
-            [now, case_id],
-        ).rowcount
-        if done:
-            assignee = case.assignee if case is not None else None
-            record_event(db, case_id, "reopened", actor, {**(detail or {}), "assignee": assignee}, at=now)
-    return _result(db, case_id, actor, done, lost="open")
+    return change(db, case_id, EventKind.REOPENED, actor, detail=detail, at=at)
 
 
 def touch_card(db: sqlite_utils.Database, case_id: int) -> None:
-    """Mark the card behind its case (something it shows changed outside a state change)."""
+    """Mark the card behind its case: something it shows changed that is no step of the case (triage,
+    an SLA warning, a suggested reason). A step goes through `change`, which does this itself."""
     db.execute("UPDATE cases SET card_version = card_version + 1 WHERE id = ?", [case_id])
-
-
-def _result(db: sqlite_utils.Database, case_id: int, user: str, changed: int, lost: str = "taken") -> Change:
-    case = get_card(db, case_id)
-    if case is None:
-        return Change("missing")
-    if changed:
-        return Change("ok", case)
-    if lost == "taken" and case.status == "resolved":
-        return Change("resolved", case)
-    if lost == "taken" and case.assignee == user:
-        return Change("yours", case)
-    return Change(lost, case)
 
 
 def reply_target(db: sqlite_utils.Database, case_id: int, *, summoned_only: bool = True) -> str | None:

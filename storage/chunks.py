@@ -10,6 +10,7 @@ from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
 from storage.db import rows_as, utc_now, writing
 from storage.events import event_row
 from storage.incidents import CASES_SIGNATURE, CHUNK_SIZE
+from storage.lifecycle import EventKind
 
 
 def place_in_chunks(db: sqlite_utils.Database, incident_id: int, size: int = CHUNK_SIZE) -> None:
@@ -121,7 +122,7 @@ def record_chunk_shown(db: sqlite_utils.Database, incident_id: int, chunk_no: in
         db.table("events").insert_all(
             event_row(
                 case_id,
-                "posted",
+                EventKind.POSTED,
                 "bot",
                 {"channel": channel, "ts": ts, "incident_id": incident_id, "chunk": chunk_no},
                 now,

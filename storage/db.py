@@ -11,10 +11,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlite_utils
 
+from storage.errors import translated
 from storage.migrations import MIGRATIONS
 
 T = TypeVar("T")
@@ -85,12 +86,39 @@ def new_id(table: sqlite_utils.db.Table) -> int:
 
 JOB_BUSY_SECONDS = 30.0  # a scheduled job may wait for the write lock this long
 REQUEST_BUSY_SECONDS = 1.5  # a Slack request may not: it has 3 s to answer, and the person must be told
-REQUEST_THREADS = ("listener", "waitress")  # Bolt's listener pool and the HTTP server's workers
+
+
+class _Connection(sqlite3.Connection):
+    """SQLite's connection, raising `storage.errors` instead of its own errors: the one seam where
+    the engine's exceptions are read (sqlite-utils and Perch's storage both call these methods)."""
+
+    def execute(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
+        try:
+            return super().execute(*args, **kwargs)
+        except sqlite3.Error as error:
+            raise translated(error) from error
+
+    def executemany(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
+        try:
+            return super().executemany(*args, **kwargs)
+        except sqlite3.Error as error:
+            raise translated(error) from error
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        except sqlite3.Error as error:
+            raise translated(error) from error
 
 
 def connect(path: str, busy_seconds: float = JOB_BUSY_SECONDS) -> sqlite_utils.Database:
     """One connection in autocommit mode: writes that belong together go inside `db.atomic()`."""
-    conn = sqlite3.connect(path, check_same_thread=False, timeout=busy_seconds, isolation_level=None)
+    try:
+        conn = sqlite3.connect(
+            path, check_same_thread=False, timeout=busy_seconds, isolation_level=None, factory=_Connection
+        )
+    except sqlite3.Error as error:
+        raise translated(error) from error
     db = sqlite_utils.Database(conn)
     if path != ":memory:":
         db.enable_wal()
@@ -102,20 +130,34 @@ def connect(path: str, busy_seconds: float = JOB_BUSY_SECONDS) -> sqlite_utils.D
 
 class Store:
     """The database file, with one connection per thread (jobs and Slack listeners run in threads).
-    A thread answering Slack waits at most `REQUEST_BUSY_SECONDS` for another writer, so a locked
-    database fails that request at once (and the person is told) instead of timing out at Slack."""
+
+    A thread that answers Slack says so (`answer_requests_here`, called by the thread pools and the
+    middleware that serve Slack's requests): its connection waits at most `REQUEST_BUSY_SECONDS` for
+    another writer, so a locked database fails that request at once (and the person is told) instead
+    of timing out at Slack. Every other thread is a job's and waits up to `JOB_BUSY_SECONDS`.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
         migrate(self.db)
 
+    def answer_requests_here(self) -> None:
+        """This thread answers Slack's requests from now on: short waits for the write lock."""
+        if getattr(self._local, "answering", False):
+            return
+        self._local.answering = True
+        opened = getattr(self._local, "db", None)
+        if opened is not None:  # opened with a job's wait: the next use opens one with the short wait
+            opened.conn.close()
+            self._local.db = None
+
     @property
     def db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
         if db is None:
-            answering_slack = threading.current_thread().name.startswith(REQUEST_THREADS)
-            db = self._local.db = connect(self.path, REQUEST_BUSY_SECONDS if answering_slack else JOB_BUSY_SECONDS)
+            answering = getattr(self._local, "answering", False)
+            db = self._local.db = connect(self.path, REQUEST_BUSY_SECONDS if answering else JOB_BUSY_SECONDS)
         return db
 
 

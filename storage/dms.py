@@ -17,9 +17,10 @@ from datetime import timedelta
 
 import sqlite_utils
 
-from storage.cases import reopen, touch_card
+from storage.cases import change, reopen
 from storage.db import from_iso, new_id, rows_as, to_iso, utc_now, writing
 from storage.events import record_event
+from storage.lifecycle import NOT_RESOLVED, REOPENED_HOLDER, CaseStatus, EventKind
 from storage.replies import mark_sent, record_sent_elsewhere
 from storage.tweets import Cursor, advance_cursor, storable
 
@@ -138,18 +139,17 @@ def _customer_sent(db: sqlite_utils.Database, dm: DirectMessage, customer: str, 
                     "dm_event_id": dm.id,
                     "author_id": customer,
                     "conversation_id": dm.conversation_id,
-                    "status": "new",
+                    "status": CaseStatus.NEW,
                     "tweet_created_at": dm.created_at,
                     "opened_at": now,
                     "updated_at": now,
                 }
             )
         )
-        record_event(db, case_id, "opened", "bot", {"dm_event_id": dm.id, "source": DM_SOURCE}, at=now)
+        record_event(db, case_id, EventKind.OPENED, "bot", {"dm_event_id": dm.id, "source": DM_SOURCE}, at=now)
         result.cases_opened.append(case_id)
     else:
-        record_event(db, case_id, "dm_received", "bot", {"dm_event_id": dm.id})
-        touch_card(db, case_id)
+        change(db, case_id, EventKind.DM_RECEIVED, "bot", detail={"dm_event_id": dm.id}, read_back=False)
         result.joined += 1
     db.execute("UPDATE dm_events SET case_id = ? WHERE id = ?", [case_id, dm.id])
 
@@ -179,8 +179,8 @@ def _brand_sent(db: sqlite_utils.Database, dm: DirectMessage, customer: str, res
 def _open_case_of(db: sqlite_utils.Database, customer: str) -> int | None:
     """The customer's open case, the one in DM first (that is where the conversation went)."""
     row = db.execute(
-        "SELECT id FROM cases WHERE author_id = ? AND status != 'resolved' "
-        "ORDER BY (status = 'in_dm' OR dm_event_id IS NOT NULL) DESC, id DESC LIMIT 1",
+        f"SELECT id FROM cases WHERE author_id = ? AND {NOT_RESOLVED} "
+        f"ORDER BY (status = '{CaseStatus.IN_DM}' OR dm_event_id IS NOT NULL) DESC, id DESC LIMIT 1",
         [customer],
     ).fetchone()
     return row[0] if row else None
@@ -189,7 +189,7 @@ def _open_case_of(db: sqlite_utils.Database, customer: str) -> int | None:
 def _recently_resolved_case_of(db: sqlite_utils.Database, customer: str, written_at: str) -> int | None:
     since = to_iso(from_iso(written_at) - REOPEN_WITHIN)
     row = db.execute(
-        "SELECT id FROM cases WHERE author_id = ? AND status = 'resolved' AND resolved_at >= ? "
+        f"SELECT id FROM cases WHERE author_id = ? AND status = '{CaseStatus.RESOLVED}' AND resolved_at >= ? "
         "ORDER BY resolved_at DESC, id DESC LIMIT 1",
         [customer, since],
     ).fetchone()
@@ -237,7 +237,8 @@ def dms_to_post(db: sqlite_utils.Database, case_id: int | None = None, limit: in
             "SELECT d.id AS dm_event_id, d.case_id, d.text, d.sender_handle, d.sender_name, d.created_at, "
             "d.conversation_id, d.referenced_tweet_ids, d.media_count, d.post_attempted_at, c.slack_channel, "
             "c.slack_ts AS thread_ts, COALESCE(c.dm_event_id = d.id, 0) AS opened_case, "
-            "(SELECT json_extract(e.detail, '$.assignee') FROM events e WHERE e.case_id = c.id AND e.kind = 'reopened' "
+            f"(SELECT json_extract(e.detail, '$.{REOPENED_HOLDER}') FROM events e WHERE e.case_id = c.id "
+            f"AND e.kind = '{EventKind.REOPENED}' "
             " AND json_extract(e.detail, '$.dm_event_id') = d.id) AS reopened_for "
             "FROM dm_events d JOIN cases c ON c.id = d.case_id "
             f"WHERE d.direction = 'in' AND d.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "

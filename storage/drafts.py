@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
+from storage.cases import change
 from storage.db import new_id, row_as, rows_as, to_iso, utc_now, writing
-from storage.events import record_event
+from storage.lifecycle import EventKind
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ def hold_for_review(
                     }
                 )
             )
-            record_event(db, case_id, "draft_held", author, {"draft_id": draft_id, "kind": kind, "why": why}, at=now)
-            db.execute("UPDATE cases SET card_version = card_version + 1 WHERE id = ?", [case_id])
+            detail = {"draft_id": draft_id, "kind": kind, "why": why}
+            change(db, case_id, EventKind.DRAFT_HELD, author, detail=detail, at=now, read_back=False)
         return draft_id
     except sqlite3.IntegrityError:
         return int(db.execute("SELECT id FROM drafts WHERE idempotency_key = ?", [key]).fetchone()[0])
@@ -104,8 +105,7 @@ def decide(
                 detail["edited"] = bool(row[2])
             if note:
                 detail["note"] = note
-            record_event(db, row[0], f"draft_{outcome}", lead, detail, at=now)
-            db.execute("UPDATE cases SET card_version = card_version + 1 WHERE id = ?", [row[0]])
+            change(db, row[0], EventKind(f"draft_{outcome}"), lead, detail=detail, at=now, read_back=False)
     return bool(changed)
 
 

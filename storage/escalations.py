@@ -11,8 +11,9 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.cases import change
 from storage.db import from_iso, new_id, row_as, rows_as, utc_now, writing
-from storage.events import record_event
+from storage.lifecycle import EventKind
 
 
 @dataclass(frozen=True)
@@ -108,19 +109,15 @@ def confirm_escalation(db: sqlite_utils.Database, escalation_id: int, channel: s
         escalation = get_escalation(db, escalation_id)
         if escalation is None:  # dropped meanwhile: nothing to confirm
             return
-        db.execute(
-            "UPDATE cases SET status = CASE WHEN status = 'resolved' THEN status ELSE 'escalated' END, "
-            "location = ?, assignee = COALESCE(assignee, ?), claimed_at = COALESCE(claimed_at, ?), "
-            "updated_at = ?, card_version = card_version + 1 WHERE id = ?",
-            [escalation.location, escalation.requested_by, now, now, escalation.case_id],
-        )
-        record_event(
+        change(
             db,
             escalation.case_id,
-            "escalated",
+            EventKind.ESCALATED,
             escalation.requested_by,
-            {"escalation_id": escalation_id, "location": escalation.location, "urgency": escalation.urgency},
+            detail={"escalation_id": escalation_id, "location": escalation.location, "urgency": escalation.urgency},
             at=now,
+            location=escalation.location,
+            read_back=False,
         )
 
 
@@ -136,7 +133,7 @@ def acknowledge(db: sqlite_utils.Database, escalation_id: int, user: str) -> tup
         ).rowcount
         escalation = get_escalation(db, escalation_id)
         if done and escalation is not None:
-            _case_changed(db, escalation, "escalation_acknowledged", user, {}, now)
+            _case_changed(db, escalation, EventKind.ESCALATION_ACKNOWLEDGED, user, {}, now)
     return bool(done), escalation
 
 
@@ -154,24 +151,15 @@ def resolve_escalation(
         ).rowcount
         escalation = get_escalation(db, escalation_id)
         if done and escalation is not None:
-            _case_changed(db, escalation, "escalation_resolved", user, {"outcome": outcome}, now)
+            _case_changed(db, escalation, EventKind.ESCALATION_RESOLVED, user, {"outcome": outcome}, now)
     return bool(done), escalation
 
 
 def _case_changed(
-    db: sqlite_utils.Database, escalation: Escalation, kind: str, user: str, detail: dict[str, Any], now: str
+    db: sqlite_utils.Database, escalation: Escalation, kind: EventKind, user: str, detail: dict[str, Any], now: str
 ) -> None:
-    db.execute(
-        "UPDATE cases SET card_version = card_version + 1, updated_at = ? WHERE id = ?", [now, escalation.case_id]
-    )
-    record_event(
-        db,
-        escalation.case_id,
-        kind,
-        user,
-        {"escalation_id": escalation.id, "location": escalation.location, **detail},
-        at=now,
-    )
+    detail = {"escalation_id": escalation.id, "location": escalation.location, **detail}
+    change(db, escalation.case_id, kind, user, detail=detail, at=now, read_back=False)
 
 
 def due_for_reminder(db: sqlite_utils.Database, now: str, minutes: dict[str, float]) -> list[tuple[Escalation, int]]:

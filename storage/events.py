@@ -8,10 +8,11 @@ from typing import Any
 import sqlite_utils
 
 from storage.db import new_id, utc_now
+from storage.lifecycle import EventKind
 
 
 def event_row(
-    case_id: int, kind: str, actor: str, detail: dict[str, Any] | None = None, at: str | None = None
+    case_id: int, kind: EventKind, actor: str, detail: dict[str, Any] | None = None, at: str | None = None
 ) -> dict[str, Any]:
     return {
         "case_id": case_id,
@@ -25,11 +26,12 @@ def event_row(
 def record_event(
     db: sqlite_utils.Database,
     case_id: int,
-    kind: str,
+    kind: EventKind,
     actor: str,
     detail: dict[str, Any] | None = None,
     *,
     at: str | None = None,
 ) -> int:
-    """Append one event; `actor` is a Slack user id or `bot`."""
+    """Append one event that changes nothing about the case (a state change goes through
+    `storage.cases.change`, which appends its own); `actor` is a Slack user id or `bot`."""
     return new_id(db.table("events").insert(event_row(case_id, kind, actor, detail, at)))

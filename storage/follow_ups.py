@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from storage.db import rows_as, utc_now
+from storage.lifecycle import REOPENED_HOLDER, EventKind
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500, case_id: int
         db.execute(
             "SELECT t.id AS tweet_id, t.case_id, t.text, t.author_handle, t.author_name, t.created_at, "
             "t.post_attempted_at, c.slack_channel, c.slack_ts AS thread_ts, "
-            "(SELECT json_extract(e.detail, '$.assignee') FROM events e WHERE e.case_id = c.id AND e.kind = 'reopened' "
+            f"(SELECT json_extract(e.detail, '$.{REOPENED_HOLDER}') FROM events e WHERE e.case_id = c.id "
+            f"AND e.kind = '{EventKind.REOPENED}' "
             " AND json_extract(e.detail, '$.tweet_id') = t.id) AS reopened_for "
             "FROM tweets t JOIN cases c ON c.id = t.case_id "
             f"WHERE t.id != c.tweet_id AND t.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "

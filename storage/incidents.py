@@ -16,6 +16,7 @@ import sqlite_utils
 
 from storage.cases import CARD_COLUMNS, CARD_FROM, PUBLIC_CASE_FROM, CardData
 from storage.db import new_id, row_as, rows_as, utc_now, writing
+from storage.lifecycle import NOT_RESOLVED, CaseStatus
 
 CHUNK_SIZE = 30
 OTHER = "*"  # the term of the group of a surge's other, unlike, not high-priority tweets
@@ -74,7 +75,7 @@ def window_cases(db: sqlite_utils.Database, since: str) -> list[WindowCase]:
     """Cases whose first tweet was sent since `since`, oldest first."""
     rows = db.execute(
         "SELECT c.id, t.text, c.incident_id, c.slack_ts IS NOT NULL OR c.post_attempted_at IS NOT NULL, "
-        "c.first_response_at IS NOT NULL OR c.status = 'resolved', c.priority "
+        f"c.first_response_at IS NOT NULL OR c.status = '{CaseStatus.RESOLVED}', c.priority "
         f"{PUBLIC_CASE_FROM} WHERE c.tweet_created_at >= ? ORDER BY c.tweet_created_at, c.id",
         [since],
     ).fetchall()
@@ -138,7 +139,7 @@ def end_incidents(db: sqlite_utils.Database) -> list[int]:
 
 def incident_stats(db: sqlite_utils.Database, incident_id: int, samples: int = 3) -> IncidentStats:
     tweets, waiting, first_at, last_at = db.execute(
-        "SELECT COUNT(*), SUM(assignee IS NULL AND first_response_at IS NULL AND status != 'resolved'), "
+        f"SELECT COUNT(*), SUM(assignee IS NULL AND first_response_at IS NULL AND {NOT_RESOLVED}), "
         "MIN(tweet_created_at), MAX(tweet_created_at) FROM cases WHERE incident_id = ?",
         [incident_id],
     ).fetchone()
@@ -209,7 +210,7 @@ def incident_waiting(db: sqlite_utils.Database, incident_id: int, limit: int = 3
         CardData,
         db.execute(
             f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.incident_id = ? AND c.assignee IS NULL "
-            "AND c.first_response_at IS NULL AND c.status != 'resolved' "
+            f"AND c.first_response_at IS NULL AND c.{NOT_RESOLVED} "
             "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?",
             [incident_id, limit],
         ),

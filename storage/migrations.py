@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from storage.lifecycle import HOLD_KINDS, CaseStatus, holder_sql, sql_list
+
 PERSONAL_DATA_REPLY = "personal-data"  # the saved reply a case whose post shows personal data starts from
 
 
@@ -364,11 +366,7 @@ def _m015_contact_reasons(db: sqlite_utils.Database) -> None:
 
 
 # The events that start or end a hold (docs/metrics.md, "Workload"), and who a starting one gives the case to.
-_HOLD_KINDS = "('claimed', 'unclaimed', 'reassigned', 'resolved', 'reopened')"
-_HOLDER = (
-    "CASE {e}.kind WHEN 'claimed' THEN {e}.actor WHEN 'reassigned' THEN json_extract({e}.detail, '$.to') "
-    "WHEN 'reopened' THEN json_extract({e}.detail, '$.assignee') END"
-)
+_HOLD_KINDS = sql_list(HOLD_KINDS)
 
 
 def _ms_between(start: str, end: str) -> str:
@@ -383,8 +381,9 @@ _REPORT_COLUMNS = {
     "report_posted_ms": _ms_between("tweet_created_at", "posted_at"),
     "report_claimed_ms": _ms_between("tweet_created_at", "claimed_at"),
     "report_answered_ms": _ms_between("tweet_created_at", "first_response_at"),
-    "report_resolved_ms": f"CASE WHEN status = 'resolved' THEN {_ms_between('tweet_created_at', 'resolved_at')} END",
-    "report_flags": "IFNULL(status = 'resolved', 0) | ((IFNULL(reopened_count, 0) > 0) << 1) "
+    "report_resolved_ms": f"CASE WHEN status = '{CaseStatus.RESOLVED}' "
+    f"THEN {_ms_between('tweet_created_at', 'resolved_at')} END",
+    "report_flags": f"IFNULL(status = '{CaseStatus.RESOLVED}', 0) | ((IFNULL(reopened_count, 0) > 0) << 1) "
     "| ((dm_event_id IS NOT NULL) << 2)",
 }
 
@@ -412,7 +411,7 @@ def _m016_report_speed(db: sqlite_utils.Database) -> None:
     db.execute(
         "INSERT INTO holds (case_id, case_arrived, holder, began, ended) "
         "SELECT h.case_id, c.tweet_created_at, h.holder, h.began, h.ended FROM ("
-        f"  SELECT e.case_id, {_HOLDER.format(e='e')} AS holder, julianday(e.at) AS began,"
+        f"  SELECT e.case_id, {holder_sql('e')} AS holder, julianday(e.at) AS began,"
         "   julianday(LEAD(e.at) OVER (PARTITION BY e.case_id ORDER BY e.at, e.id)) AS ended"
         f"  FROM events e WHERE e.kind IN {_HOLD_KINDS}"
         ") h JOIN cases c ON c.id = h.case_id WHERE h.holder IS NOT NULL"
@@ -422,8 +421,8 @@ def _m016_report_speed(db: sqlite_utils.Database) -> None:
         f"WHEN NEW.kind IN {_HOLD_KINDS} BEGIN "
         "  UPDATE holds SET ended = julianday(NEW.at) WHERE case_id = NEW.case_id AND ended IS NULL; "
         "  INSERT INTO holds (case_id, case_arrived, holder, began) "
-        f"  SELECT NEW.case_id, c.tweet_created_at, {_HOLDER.format(e='NEW')}, julianday(NEW.at) "
-        f"  FROM cases c WHERE c.id = NEW.case_id AND {_HOLDER.format(e='NEW')} IS NOT NULL; "
+        f"  SELECT NEW.case_id, c.tweet_created_at, {holder_sql('NEW')}, julianday(NEW.at) "
+        f"  FROM cases c WHERE c.id = NEW.case_id AND {holder_sql('NEW')} IS NOT NULL; "
         "END"
     )
 

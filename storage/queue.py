@@ -6,6 +6,7 @@ import sqlite_utils
 
 from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
 from storage.db import rows_as
+from storage.lifecycle import NOT_RESOLVED
 
 
 def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list[CardData]:
@@ -13,7 +14,7 @@ def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list
     return rows_as(
         CardData,
         db.execute(
-            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee = ? AND c.status != 'resolved' "
+            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee = ? AND c.{NOT_RESOLVED} "
             "ORDER BY c.tweet_created_at LIMIT ?",
             [user, limit],
         ),
@@ -23,7 +24,7 @@ def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list
 def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
     """How many open cases nobody has claimed, and when the oldest one's tweet was sent."""
     count, oldest = db.execute(
-        "SELECT COUNT(*), MIN(tweet_created_at) FROM cases WHERE assignee IS NULL AND status != 'resolved'"
+        f"SELECT COUNT(*), MIN(tweet_created_at) FROM cases WHERE assignee IS NULL AND {NOT_RESOLVED}"
     ).fetchone()
     return count, oldest
 
@@ -33,7 +34,7 @@ def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10) -> list[CardData
     return rows_as(
         CardData,
         db.execute(
-            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee IS NULL AND c.status != 'resolved' "
+            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee IS NULL AND c.{NOT_RESOLVED} "
             "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?",
             [limit],
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from storage.cases import touch_card
 from storage.db import utc_now, writing
 
 
@@ -33,6 +34,8 @@ def remove_reason(db: sqlite_utils.Database, name: str) -> bool:
 def set_suggested_reasons(db: sqlite_utils.Database, suggestions: dict[int, str]) -> None:
     with writing(db):
         db.conn.executemany(
-            "UPDATE cases SET suggested_reason = ?, card_version = card_version + 1 WHERE id = ?",
+            "UPDATE cases SET suggested_reason = ? WHERE id = ?",
             [(reason, case_id) for case_id, reason in suggestions.items()],
         )
+        for case_id in suggestions:
+            touch_card(db, case_id)

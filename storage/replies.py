@@ -14,8 +14,9 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.cases import change
 from storage.db import new_id, to_iso, utc_now, writing
-from storage.events import record_event
+from storage.lifecycle import EventKind
 from storage.migrations import PERSONAL_DATA_REPLY
 
 
@@ -155,38 +156,22 @@ def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dic
         if not changed:  # recorded already (found on X by the poll, or by another request): once only
             return reply
         case_id, agent = reply["case_id"], reply["sent_by"]
-        claimed = (
-            reply["source"] != "bulk"
-            and db.execute(
-                "UPDATE cases SET assignee = ?, claimed_at = COALESCE(claimed_at, ?) WHERE id = ? AND assignee IS NULL",
-                [agent, now, case_id],
-            ).rowcount
-        )
-        if claimed:
-            record_event(db, case_id, "claimed", agent, {"implicit": True}, at=now)
-        new_status = "replied" if reply["kind"] == "reply" else "in_dm"
+        if reply["source"] != "bulk":
+            change(db, case_id, EventKind.CLAIMED, agent, detail={"implicit": True}, at=now, read_back=False)
         detail = {"reply_id": reply_id, "x_id": x_id, "kind": reply["kind"], "name": reply["sent_by_name"]}
         if reply["source"] == "bulk":
             detail["bulk"] = True
-        db.execute(
-            "UPDATE cases SET first_response_at = COALESCE(first_response_at, ?), updated_at = ?, "
-            "card_version = card_version + 1, status = CASE WHEN status IN ('new', 'claimed', 'replied') THEN ? "
-            "ELSE status END WHERE id = ?",
-            [now, now, new_status, case_id],
-        )
-        record_event(db, case_id, "replied" if reply["kind"] == "reply" else "dm_sent", agent, detail, at=now)
+        change(db, case_id, _sent_kind(reply["kind"]), agent, detail=detail, at=now, read_back=False)
     return reply
 
 
 def mark_moved_to_dm(db: sqlite_utils.Database, case_id: int, agent: str, detail: dict[str, Any]) -> None:
-    now = utc_now()
-    with writing(db):
-        db.execute(
-            "UPDATE cases SET status = 'in_dm', updated_at = ?, card_version = card_version + 1 "
-            "WHERE id = ? AND status != 'resolved'",
-            [now, case_id],
-        )
-        record_event(db, case_id, "moved_to_dm", agent, detail, at=now)
+    change(db, case_id, EventKind.MOVED_TO_DM, agent, detail=detail, read_back=False)
+
+
+def _sent_kind(reply_kind: str) -> EventKind:
+    """The case's step for what the brand sent: a public reply, or a DM."""
+    return EventKind.REPLIED if reply_kind == "reply" else EventKind.DM_SENT
 
 
 def record_outside_replies(db: sqlite_utils.Database, brand_tweets: list[Any]) -> list[int]:
@@ -256,15 +241,8 @@ def record_sent_elsewhere(
             }
         )
     )
-    answered = "('new', 'claimed')" if kind == "reply" else "('new', 'claimed', 'replied')"
-    db.execute(
-        "UPDATE cases SET first_response_at = CASE WHEN first_response_at IS NULL OR first_response_at > ? "
-        "THEN ? ELSE first_response_at END, card_version = card_version + 1, updated_at = ?, "
-        f"status = CASE WHEN status IN {answered} THEN ? ELSE status END WHERE id = ?",
-        [at, at, utc_now(), "replied" if kind == "reply" else "in_dm", case_id],
-    )
     detail = {"reply_id": reply_id, "x_id": x_id, "kind": kind, "source": "x.com"}
-    record_event(db, case_id, "replied" if kind == "reply" else "dm_sent", "x.com", detail, at=at)
+    change(db, case_id, _sent_kind(kind), "x.com", detail=detail, at=at, read_back=False)
     return reply_id
 
 

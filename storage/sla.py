@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from storage.db import to_iso, utc_now
+from storage.lifecycle import NOT_RESOLVED
 
 # target → (the instant its clock starts, the instant that stops it)
 CLOCKS = {
@@ -33,7 +34,7 @@ def due_reminders(db: sqlite_utils.Database, now: datetime, minutes: dict[str, f
         for stage, share in ((2, 1.0), (1, 0.8)):
             threshold = to_iso(now - timedelta(minutes=minutes[target] * share))
             rows = db.execute(
-                f"SELECT c.id, c.{start} FROM cases c WHERE c.status != 'resolved' AND c.{stop} IS NULL "
+                f"SELECT c.id, c.{start} FROM cases c WHERE c.{NOT_RESOLVED} AND c.{stop} IS NULL "
                 f"AND c.{start} IS NOT NULL AND c.{start} <= ? AND c.slack_ts IS NOT NULL AND NOT EXISTS "
                 "(SELECT 1 FROM sla_reminders s WHERE s.case_id = c.id AND s.target = ? AND s.stage >= ?) "
                 "ORDER BY c.id LIMIT 200",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from storage.cases import touch_card
 from storage.db import writing
 
 
@@ -62,7 +63,7 @@ def flag_personal_data(db: sqlite_utils.Database, flags: dict[int, list[str]]) -
             if "personal data in public" not in signals:
                 signals = " · ".join(s for s in (signals, "personal data in public") if s)
             db.execute(
-                "UPDATE cases SET personal_data = ?, priority = 'high', priority_signals = ?, "
-                "card_version = card_version + 1 WHERE id = ?",
+                "UPDATE cases SET personal_data = ?, priority = 'high', priority_signals = ? WHERE id = ?",
                 [merged, signals, case_id],
             )
+            touch_card(db, case_id)

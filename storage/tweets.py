@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from storage.cases import reopen, touch_card
+from storage.cases import change, reopen
 from storage.db import utc_now, writing
 from storage.events import event_row
+from storage.lifecycle import CaseStatus, EventKind
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,9 @@ def store_tweets(db: sqlite_utils.Database, tweets: list[Tweet], cursor: Cursor 
 
 def _store_each_that_can_be(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreResult) -> None:
     """The batch in one go; should it fail, tweet by tweet, so one that cannot be stored is skipped
-    (and named in the log) instead of failing the poll and holding the cursor back for ever."""
+    (and named in the log) instead of failing the poll and holding the cursor back for ever. A database
+    that is busy, full or gone (`storage.errors`) fails the whole poll instead: nothing is skipped for
+    it, and the next poll reads the same tweets again."""
     try:
         with db.atomic():
             _store_batch(db, fresh, result)
@@ -114,14 +117,14 @@ def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreRes
         if key in latest:
             joiners.append((tweet, key))
         else:
-            latest[key] = (0, "new")  # opened by this tweet; its id is known after the insert
+            latest[key] = (0, CaseStatus.NEW)  # opened by this tweet; its id is known after the insert
             openers.append(tweet)
     db.table("cases").insert_all(
         {
             "tweet_id": t.id,
             "author_id": t.author_id,
             "conversation_id": t.conversation_id or t.id,
-            "status": "new",
+            "status": CaseStatus.NEW,
             "tweet_created_at": t.created_at,
             "opened_at": now,
             "updated_at": now,
@@ -130,19 +133,18 @@ def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreRes
     )
     case_of = _case_ids_by_tweet(db, [t.id for t in openers])
     for tweet in openers:
-        latest[(tweet.conversation_id or tweet.id, tweet.author_id)] = (case_of[tweet.id], "new")
+        latest[(tweet.conversation_id or tweet.id, tweet.author_id)] = (case_of[tweet.id], CaseStatus.NEW)
     assignments = [(case_of[t.id], t.id) for t in openers] + [(latest[key][0], t.id) for t, key in joiners]
     db.conn.executemany("UPDATE tweets SET case_id = ? WHERE id = ?", assignments)
     db.table("events").insert_all(
-        [event_row(case_of[t.id], "opened", "bot", {"tweet_id": t.id, "source": t.source}, now) for t in openers]
-        + [event_row(latest[key][0], "follow_up", "bot", {"tweet_id": t.id}, now) for t, key in joiners]
+        event_row(case_of[t.id], EventKind.OPENED, "bot", {"tweet_id": t.id, "source": t.source}, now) for t in openers
     )
     for tweet, key in joiners:
         case_id, status = latest[key]
-        if status == "resolved":  # the customer wrote again: back to work, and the last assignee is told
+        change(db, case_id, EventKind.FOLLOW_UP, "bot", detail={"tweet_id": tweet.id}, at=now, read_back=False)
+        if status == CaseStatus.RESOLVED:  # the customer wrote again: back to work, and the last assignee is told
             reopen(db, case_id, "bot", {"tweet_id": tweet.id})
             latest[key] = (case_id, "reopened")
-        touch_card(db, case_id)
     result.stored += len(fresh)
     result.cases_opened += [case_of[t.id] for t in openers]
     result.follow_ups += len(joiners)

@@ -21,6 +21,7 @@ from bot.slack.ids import mention, user_mention
 from storage.db import Store, from_iso, to_iso, writing
 from storage.escalations import Escalation, due_for_reminder, give_back_reminder, take_reminder
 from storage.events import record_event
+from storage.lifecycle import EventKind
 from storage.locations import get_location
 from storage.notes import add_case_note
 
@@ -59,7 +60,7 @@ class Reminders:
             record_event(
                 db,
                 escalation.case_id,
-                "reminded",
+                EventKind.REMINDED,
                 "bot",
                 {"escalation_id": escalation.id, "reminder": number, "location": escalation.location},
             )

@@ -8,7 +8,6 @@ and escaped again whenever it is shown, like tweet text.
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -22,6 +21,7 @@ from handlers.commands.reasons import reasons_command
 from handlers.commands.report import run_report
 from handlers.commands.status import status_text
 from handlers.shared import BUSY
+from storage.errors import StorageError
 from storage.replies import add_saved_reply, remove_saved_reply, saved_replies
 
 HELP = "\n".join(
@@ -64,7 +64,7 @@ def perch_command(ack: Ack, respond: Respond, command: dict[str, Any], client: W
         change = {"replies": _replies, "locations": locations_command, "reasons": reasons_command}[sub]
         try:
             answer = change(rest.strip(), command.get("user_id", ""), context)
-        except sqlite3.OperationalError:  # locked by another writer past a request's wait: nothing changed
+        except StorageError:  # locked by another writer past a request's wait: nothing changed
             answer = BUSY
         ack(text=answer, response_type="ephemeral")
     else:

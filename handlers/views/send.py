@@ -8,7 +8,6 @@ time-out keeps that inside Slack's 3 seconds. A DM, which may follow a public ha
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -24,7 +23,9 @@ from bot.x.tweet_text import dm_problem, tweet_problem, without_leading_mentions
 from handlers.shared import BUSY, clicker, tell
 from storage.cases import CardData, get_card, reply_target
 from storage.drafts import hold_for_review
+from storage.errors import StorageError
 from storage.events import record_event
+from storage.lifecycle import EventKind
 from storage.replies import mark_moved_to_dm
 
 REASON_NEEDED = "Say why it must be public: the reason is kept with the case's history."
@@ -34,7 +35,7 @@ def submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
     block_id, _ = submitted_text(view, REPLY_TEXT_BLOCK)
     try:
         _submit_reply(ack, body, view, context)
-    except sqlite3.OperationalError:  # locked past a request's wait: nothing was sent or recorded
+    except StorageError:  # locked past a request's wait: nothing was sent or recorded
         ack(response_action="errors", errors={block_id: BUSY})
 
 
@@ -98,7 +99,7 @@ def _send_reply(
 def submit_personal_data(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     try:
         _submit_personal_data(ack, body, view, context)
-    except sqlite3.OperationalError:
+    except StorageError:
         ack(response_action="errors", errors={CHOICE_BLOCK: BUSY})
 
 
@@ -119,7 +120,9 @@ def _submit_personal_data(ack: Ack, body: dict[str, Any], view: dict[str, Any], 
         sent = _send_reply(ack, perch, body, case, text, key, CHOICE_BLOCK, pushed=True)
         if sent is not None and sent.status == "sent":
             user, _ = clicker(body)
-            record_event(perch.store.db, case.case_id, "personal_data_sent", user, {"kinds": kinds, "reason": reason})
+            record_event(
+                perch.store.db, case.case_id, EventKind.PERSONAL_DATA_SENT, user, {"kinds": kinds, "reason": reason}
+            )
         return
     private = without_leading_mentions(text)
     case = _checked(perch, body, view, dm_problem(private, required=True))
@@ -150,7 +153,7 @@ def submit_move_to_dm(
 ) -> None:
     try:
         _submit_move_to_dm(ack, body, view, client, context)
-    except sqlite3.OperationalError:
+    except StorageError:
         ack(response_action="errors", errors={"public": BUSY})
 
 
@@ -232,7 +235,7 @@ def submit_reply_dm(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
     block_id, _ = submitted_text(view, DM_TEXT_BLOCK)
     try:
         _submit_reply_dm(ack, body, view, context)
-    except sqlite3.OperationalError:
+    except StorageError:
         ack(response_action="errors", errors={block_id: BUSY})
 
 

@@ -1,0 +1,58 @@
+"""What can go wrong with the database, in words the rest of Perch can act on.
+
+Callers never see the engine's own exceptions: storage raises these (the SQLite connection translates
+its errors at one seam, `storage.db.connect`), so a listener can tell the person "busy, try again"
+without knowing which engine answered. Each keeps the engine's error as its `__cause__`.
+
+    StorageError
+    ├── Busy      another writer held the lock past this caller's wait; nothing was written
+    ├── Full      the disk (or the database's size limit) has no room; nothing was written
+    └── Gone      the database cannot be read or written at all (missing, unreadable, corrupt, I/O)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+class StorageError(Exception):
+    """The database could not do what was asked; the transaction was rolled back."""
+
+
+class Busy(StorageError):
+    """Locked by another writer past the wait: try again in a moment."""
+
+
+class Full(StorageError):
+    """No room on the disk for the write: nothing was written."""
+
+
+class Gone(StorageError):
+    """The database cannot be reached, read or written."""
+
+
+# SQLite's primary result codes (sqlite3 exposes them as `sqlite_errorcode`, the extended code).
+_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_FULL_CODES = {sqlite3.SQLITE_FULL}
+_GONE_CODES = {
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_CORRUPT,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_NOTADB,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_PERM,
+}
+
+
+def translated(error: sqlite3.Error) -> Exception:
+    """The `StorageError` an engine error means, or the error itself when it is a mistake in Perch's
+    own SQL or data (a constraint, a syntax error): those are bugs to see whole, not conditions."""
+    code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+    message = str(error)
+    if code in _BUSY_CODES or "database is locked" in message:
+        return Busy(message)
+    if code in _FULL_CODES or "database or disk is full" in message:
+        return Full(message)
+    if code in _GONE_CODES:
+        return Gone(message)
+    return error
