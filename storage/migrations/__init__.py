@@ -1,0 +1,57 @@
+"""The schema, as numbered migrations that run at start-up in order, so an old database keeps working.
+
+Add a new one at the end of `MIGRATIONS` (in the module of its concern, or a new one); never edit one
+that has shipped. `storage.db.migrate` runs them, each in its own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+from storage.migrations.core import (
+    _m001_core,
+    _m002_agent_actions,
+    _m003_escalations,
+    _m004_report_indexes,
+    _m005_sla_reminders,
+    _m006_triage,
+    _m007_alarms,
+    _m008_incidents,
+)
+from storage.migrations.messages import (
+    PERSONAL_DATA_REPLY,
+    _m009_send_attempts,
+    _m010_summoned,
+    _m011_direct_messages,
+    _m012_x_usage,
+    _m013_personal_data,
+    _m014_drafts,
+    _m015_contact_reasons,
+)
+from storage.migrations.reports import (
+    _m016_report_speed,
+    _m017_report_by_agent,
+)
+
+__all__ = ["MIGRATIONS", "PERSONAL_DATA_REPLY"]
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m001_core,
+    _m002_agent_actions,
+    _m003_escalations,
+    _m004_report_indexes,
+    _m005_sla_reminders,
+    _m006_triage,
+    _m007_alarms,
+    _m008_incidents,
+    _m009_send_attempts,
+    _m010_summoned,
+    _m011_direct_messages,
+    _m012_x_usage,
+    _m013_personal_data,
+    _m014_drafts,
+    _m015_contact_reasons,
+    _m016_report_speed,
+    _m017_report_by_agent,
+]
