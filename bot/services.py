@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from bot.config import Settings
@@ -11,6 +12,7 @@ from bot.domain.pii import PiiDetector
 from bot.jobs.ingest import Ingestor
 from bot.jobs.post import Poster
 from bot.jobs.review import Reviewer
+from bot.sending import Sender
 from bot.slack.permissions import Gatekeeper
 from bot.x.client import XClient
 from bot.x.outbox import Outbox
@@ -29,6 +31,20 @@ class Services:
     pii: PiiDetector
     review: Reviewer
     ingestor: Ingestor | None = None
+
+    @cached_property
+    def sender(self) -> Sender:
+        """Sending as the brand from the forms, built from the parts above."""
+        summoned_only = not self.settings.x_reply_anywhere
+        return Sender(
+            self.store,
+            self.outbox,
+            self.review,
+            self.gate,
+            self.pii,
+            self.poster.sync_case,
+            summoned_only=summoned_only,
+        )
 
 
 def services(context: Any) -> Services:

@@ -12,7 +12,7 @@ import yaml
 from slack_bolt.request import BoltRequest
 
 from bot.blocks.cards import case_card
-from bot.slack.ids import CARD_ACTIONS
+from bot.slack.ids import CARD_ACTIONS, Command
 from fakes.slack_requests import block_action_body, slash_command_body
 from storage.cases import CardData
 from tests.helpers import QUEUE, cycle, minutes_ago, wait_until
@@ -50,8 +50,9 @@ def test_manifest_is_valid_against_slacks_schema(manifest):
 def test_slash_commands_match_the_code(manifest):
     in_manifest = {c["command"] for c in manifest["features"]["slash_commands"]}
     source = "\n".join(p.read_text() for p in (ROOT / "handlers").rglob("*.py"))
-    in_code = set(re.findall(r"app\.command\(\"([^\"]+)\"\)", source))
-    assert in_manifest == in_code == {"/perch"}
+    registered = re.findall(r"app\.command\(Command\.(\w+)\)", source)
+    in_code = {str(Command[name]) for name in registered}
+    assert in_manifest == in_code == {str(command) for command in Command} == {"/perch"}
 
 
 def test_every_button_perch_shows_has_a_listener(make_bot):

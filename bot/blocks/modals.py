@@ -8,11 +8,9 @@ from typing import Any
 
 from bot.blocks.common import author_line
 from bot.blocks.mrkdwn import clean, escape_within, one_line, safe_mrkdwn, utf16_len
-from bot.slack.ids import X_HANDLE, Action, View
+from bot.slack.ids import X_HANDLE, Action, Field, Input, View
 from storage.cases import CardData
 
-REPLY_TEXT_BLOCK = "reply_text"
-DM_TEXT_BLOCK = "dm_text"
 TEXT_BOX_MAX = 3000  # Slack's max_length for a plain_text_input
 DM_LINK = "https://twitter.com/messages/compose?recipient_id={brand_id}"
 HANDOFF_TEMPLATE = "@{handle} We'd like to help. Please send us a DM with your booking reference: {link}"
@@ -60,7 +58,7 @@ def reply_modal(
     blocks.append(
         {
             "type": "input",
-            "block_id": f"{REPLY_TEXT_BLOCK}_{version}",
+            "block_id": f"{Field.REPLY_TEXT}_{version}",
             "label": {"type": "plain_text", "text": "Your reply"},
             "hint": {
                 "type": "plain_text",
@@ -70,7 +68,7 @@ def reply_modal(
             },
             "element": {
                 "type": "plain_text_input",
-                "action_id": "text",
+                "action_id": Input.TEXT,
                 "multiline": True,
                 "max_length": TEXT_BOX_MAX,
                 "initial_value": fit_text_box(text if text is not None else _mention(card) + (opening or "")),
@@ -115,7 +113,7 @@ def reply_dm_modal(
     blocks.append(
         {
             "type": "input",
-            "block_id": f"{DM_TEXT_BLOCK}_{version}",
+            "block_id": f"{Field.DM_TEXT}_{version}",
             "label": {"type": "plain_text", "text": "Your DM"},
             "hint": {
                 "type": "plain_text",
@@ -124,7 +122,7 @@ def reply_dm_modal(
             },
             "element": {
                 "type": "plain_text_input",
-                "action_id": "text",
+                "action_id": Input.TEXT,
                 "multiline": True,
                 "max_length": TEXT_BOX_MAX,
                 **({"initial_value": fit_text_box(text)} if text else {}),
@@ -155,9 +153,14 @@ def move_to_dm_modal(card: CardData, brand_id: str, *, public_handoff: bool = Tr
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": NO_PUBLIC_HANDOFF}]},
                 {
                     "type": "input",
-                    "block_id": "private",
+                    "block_id": Field.HANDOFF_PRIVATE,
                     "label": {"type": "plain_text", "text": "Private message"},
-                    "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000},
+                    "element": {
+                        "type": "plain_text_input",
+                        "action_id": Input.TEXT,
+                        "multiline": True,
+                        "max_length": 3000,
+                    },
                 },
             ],
         )
@@ -176,7 +179,7 @@ def move_to_dm_modal(card: CardData, brand_id: str, *, public_handoff: bool = Tr
             _tweet_section(card),
             {
                 "type": "input",
-                "block_id": "public",
+                "block_id": Field.HANDOFF_PUBLIC,
                 "label": {"type": "plain_text", "text": "Public reply"},
                 "hint": {
                     "type": "plain_text",
@@ -184,7 +187,7 @@ def move_to_dm_modal(card: CardData, brand_id: str, *, public_handoff: bool = Tr
                 },
                 "element": {
                     "type": "plain_text_input",
-                    "action_id": "text",
+                    "action_id": Input.TEXT,
                     "multiline": True,
                     "max_length": 3000,
                     "initial_value": public,
@@ -192,11 +195,11 @@ def move_to_dm_modal(card: CardData, brand_id: str, *, public_handoff: bool = Tr
             },
             {
                 "type": "input",
-                "block_id": "private",
+                "block_id": Field.HANDOFF_PRIVATE,
                 "optional": True,
                 "label": {"type": "plain_text", "text": "First private message (optional)"},
                 "hint": {"type": "plain_text", "text": "Sent as a DM when the customer accepts DMs from the brand."},
-                "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000},
+                "element": {"type": "plain_text_input", "action_id": Input.TEXT, "multiline": True, "max_length": 3000},
             },
         ],
     )
@@ -246,14 +249,6 @@ def fit_text_box(text: str) -> str:
     return "".join(kept)
 
 
-def submitted_text(view: dict[str, Any], block_prefix: str) -> tuple[str, str]:
-    """(block id, value) of the text input whose block id is `block_prefix` or starts with it plus `_`."""
-    for block_id, actions in (view.get("state") or {}).get("values", {}).items():
-        if block_id == block_prefix or block_id.startswith(block_prefix + "_"):
-            return block_id, (actions.get("text") or {}).get("value") or ""
-    return block_prefix, ""
-
-
 def _tweet_section(card: CardData) -> dict[str, Any]:
     tweet = safe_mrkdwn(card.text, 2800) or "_(no text)_"
     text = author_line(card.author_name, card.author_handle) + "\n" + tweet
@@ -282,9 +277,6 @@ def _mention(card: CardData) -> str:
     return f"@{card.author_handle} " if X_HANDLE.match(card.author_handle or "") else ""
 
 
-REASON_BLOCK = "reason"
-
-
 def resolve_modal(card: CardData, reasons: list[str]) -> dict[str, Any]:
     """Resolve with a contact reason: the team's list, the case's suggestion (or earlier pick) chosen."""
     options = [
@@ -293,7 +285,7 @@ def resolve_modal(card: CardData, reasons: list[str]) -> dict[str, Any]:
     ]
     element: dict[str, Any] = {
         "type": "static_select",
-        "action_id": "reason",
+        "action_id": Input.REASON,
         "placeholder": {"type": "plain_text", "text": "Why did they write?"},
         "options": options,
     }
@@ -304,7 +296,7 @@ def resolve_modal(card: CardData, reasons: list[str]) -> dict[str, Any]:
         _tweet_section(card),
         {
             "type": "input",
-            "block_id": REASON_BLOCK,
+            "block_id": Field.RESOLVE_REASON,
             "optional": True,
             "label": {"type": "plain_text", "text": "Contact reason"},
             "hint": {

@@ -53,6 +53,42 @@ class View(StrEnum):
     DRAFT_SEND_BACK = "draft_send_back"  # a lead returns a held draft to its author with a note
 
 
+class Command(StrEnum):
+    """Slash commands (the manifest lists the same)."""
+
+    PERCH = "/perch"
+
+
+class Field(StrEnum):
+    """`block_id`s of the modals' inputs, by modal; `bot/forms.py` reads each modal's state by them."""
+
+    REPLY_TEXT = "reply_text"  # Reply; drawn as `reply_text_<version>` (a new version shows a new value)
+    DM_TEXT = "dm_text"  # Reply in DM; versioned like REPLY_TEXT
+    HANDOFF_PUBLIC = "public"  # Move to DM: the public handoff
+    HANDOFF_PRIVATE = "private"  # Move to DM: the first DM
+    PERSONAL_DATA_CHOICE = "personal_data_choice"  # the personal-data check: as a DM, or public anyway
+    PERSONAL_DATA_REASON = "personal_data_reason"  # ... and why it must be public
+    RESOLVE_REASON = "reason"  # Resolve: the contact reason
+    ESCALATE_LOCATION = "location"  # Escalate (its menu's action_id is `Action.LOCATION`)
+    ESCALATE_URGENCY = "urgency"
+    ESCALATE_NOTE = "note"
+    OUTCOME = "outcome"  # an escalation's Done: what happened
+    STATUS_TEXT = "status_text"  # a surge incident's status update
+    BULK_CONFIRM = "confirm"  # Reply to everyone: the tick that confirms it
+    DRAFT_TEXT = "draft_text"  # a lead's edit of a held draft
+    DRAFT_NOTE = "draft_note"  # a lead's note sending a draft back
+
+
+class Input(StrEnum):
+    """`action_id`s of the modals' input elements (one per `Field` block)."""
+
+    TEXT = "text"  # every plain-text box
+    CHOICE = "choice"  # the personal-data check's radio buttons
+    REASON = "reason"  # Resolve's reason menu
+    URGENCY = "urgency"  # Escalate's radio buttons
+    CONFIRMED = "confirmed"  # Reply to everyone's checkbox
+
+
 class Metadata(StrEnum):
     """`event_type`s of the message metadata Perch posts with its messages."""
 

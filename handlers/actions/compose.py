@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -11,17 +10,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.cards import NOT_SUMMONED
-from bot.blocks.modals import (
-    DM_TEXT_BLOCK,
-    REPLY_TEXT_BLOCK,
-    TEXT_BOX_MAX,
-    fit_text_box,
-    move_to_dm_modal,
-    reply_dm_modal,
-    reply_modal,
-    submitted_text,
-)
+from bot.blocks.modals import TEXT_BOX_MAX, fit_text_box, move_to_dm_modal, reply_dm_modal, reply_modal
 from bot.blocks.mrkdwn import escape_within, one_line
+from bot.forms import FormErrors, reply_dm_form, reply_form
 from bot.services import Services, services
 from bot.slack.ids import View
 from bot.x.errors import XError
@@ -124,13 +115,17 @@ def pick_saved_reply(
     ack()
     db = services(context).store.db
     view = body.get("view") or {}
-    meta = json.loads(view.get("private_metadata") or "{}")
-    case = get_card(db, int(meta.get("case_id", 0)))
+    in_dm = view.get("callback_id") == View.REPLY_DM
+    form = reply_dm_form(view) if in_dm else reply_form(view)
+    if isinstance(form, FormErrors):  # what they typed cannot be kept: it stays as it is, and they hear why
+        user, _ = clicker(body)
+        tell_directly(client, user, "The saved reply was not added. " + " ".join(form.errors.values()))
+        return
+    case = get_card(db, form.case_id)
     saved = get_saved_reply(db, int((action.get("selected_option") or {}).get("value") or 0))
     if case is None or saved is None:
         return
-    in_dm = view.get("callback_id") == View.REPLY_DM
-    _, typed = submitted_text(view, DM_TEXT_BLOCK if in_dm else REPLY_TEXT_BLOCK)
+    typed = form.text
     text = (typed.rstrip() + " " + saved["text"]).strip() if typed.strip() else saved["text"]
     notice = None
     if fit_text_box(text) != text:
@@ -138,7 +133,7 @@ def pick_saved_reply(
         notice = f"⚠ The saved reply did not fit: the box holds {TEXT_BOX_MAX:,} characters, so its end was cut." + (
             "" if in_dm else " X takes 280, so shorten it before sending."
         )
-    version = int(meta.get("version", 0)) + 1
+    version = form.version + 1
     if in_dm:
         updated = reply_dm_modal(
             case, dm_conversation(db, case.case_id), saved_replies(db), text=text, version=version, notice=notice

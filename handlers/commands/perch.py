@@ -1,27 +1,15 @@
-"""`/perch` — sub-commands are dispatched here; `/perch help` (or nothing) lists them.
-
-Slack sends command text with `&`, `<` and `>` HTML-encoded (and, with `should_escape`, channels,
-users and user groups as `<#C…|name>`, `<@U…>`, `<!subteam^S…>`); it is decoded once on the way in
-and escaped again whenever it is shown, like tweet text.
-"""
+"""`/perch help` (the list of sub-commands) and `/perch replies …` (the saved replies offered in the
+Reply form). The command is dispatched in `handlers/commands/__init__.py`."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
-from slack_sdk import WebClient
+from slack_bolt import BoltContext
 
-from bot.blocks.mrkdwn import decode_x, escape, escape_within, one_line
+from bot.blocks.mrkdwn import escape, escape_within, one_line
 from bot.services import services
 from bot.x.tweet_text import tweet_problem
-from handlers.commands.locations import locations_command
-from handlers.commands.reasons import reasons_command
-from handlers.commands.report import run_report
-from handlers.commands.status import status_text
-from handlers.shared import BUSY
-from storage.errors import StorageError
 from storage.replies import add_saved_reply, remove_saved_reply, saved_replies
 
 HELP = "\n".join(
@@ -50,28 +38,7 @@ _SLACK_ENTITY = re.compile(r"<([@#])[A-Z0-9]+\|([^>]*)>")
 _NAME = re.compile(r"^[\w][\w .'-]{0,39}$")
 
 
-def perch_command(ack: Ack, respond: Respond, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    text = decode_x(command.get("text") or "").strip()
-    sub, _, rest = text.partition(" ")
-    sub = sub.lower() or "help"
-    if sub == "report":
-        run_report(rest.strip(), ack, respond, command, client, context)
-    elif sub == "status":
-        ack(text=status_text(context), response_type="ephemeral")
-    elif sub == "help":
-        ack(text=HELP, response_type="ephemeral")
-    elif sub in ("replies", "locations", "reasons"):
-        change = {"replies": _replies, "locations": locations_command, "reasons": reasons_command}[sub]
-        try:
-            answer = change(rest.strip(), command.get("user_id", ""), context)
-        except StorageError:  # locked by another writer past a request's wait: nothing changed
-            answer = BUSY
-        ack(text=answer, response_type="ephemeral")
-    else:
-        ack(text=f"Unknown sub-command `{escape(sub[:30])}`.\n{HELP}", response_type="ephemeral")
-
-
-def _replies(args: str, user: str, context: BoltContext) -> str:
+def replies_command(args: str, user: str, context: BoltContext) -> str:
     perch = services(context)
     action, _, rest = args.partition(" ")
     action = action.lower()

@@ -3,7 +3,6 @@ closes, so a channel Perch cannot post in is reported on the form, with nothing 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -12,7 +11,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.escalations import escalation_message
 from bot.blocks.mrkdwn import escape_within, one_line
+from bot.forms import FormErrors, escalate_form, outcome_form
 from bot.services import services
+from bot.slack.ids import Field
 from handlers.shared import clicker, display_name
 from storage.cases import get_card
 from storage.db import writing
@@ -37,18 +38,18 @@ CHANNEL_ERRORS = {
 def submit_escalate(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
+    form = escalate_form(view)
+    if isinstance(form, FormErrors):
+        ack(response_action="errors", errors=form.errors)
+        return
     perch = services(context)
     db = perch.store.db
     user, name = clicker(body)
-    values = (view.get("state") or {}).get("values", {})
-    code = (((values.get("location") or {}).get("location") or {}).get("selected_option") or {}).get("value", "")
-    urgency = (((values.get("urgency") or {}).get("urgency") or {}).get("selected_option") or {}).get("value")
-    note = ((values.get("note") or {}).get("text") or {}).get("value") or ""
-    case = get_card(db, int(json.loads(view.get("private_metadata") or "{}").get("case_id") or 0))
-    location = get_location(db, code) if code else None
+    case = get_card(db, form.case_id)
+    location = get_location(db, form.location) if form.location else None
 
     def refuse(problem: str) -> None:
-        ack(response_action="errors", errors={"location": problem})
+        ack(response_action="errors", errors={Field.ESCALATE_LOCATION: problem})
 
     verdict = perch.gate.may_act(user)
     if not verdict.allowed:
@@ -57,14 +58,14 @@ def submit_escalate(
         return refuse("Perch has no such case any more.")
     if location is None:
         return refuse("Pick a location Perch knows.")
-    if open_escalation(db, case.case_id, code):
-        return refuse(f"This case is escalated to {code} already.")
+    if open_escalation(db, case.case_id, form.location):
+        return refuse(f"This case is escalated to {form.location} already.")
     escalation_id = begin_escalation(
         db,
         case.case_id,
         location.code,
-        urgency if urgency == "urgent" else "normal",
-        note.strip(),
+        "urgent" if form.urgent else "normal",
+        form.note,
         user=user,
         user_name=name,
     )
@@ -80,13 +81,15 @@ def submit_escalate(
         ack(
             response_action="errors",
             errors={
-                "location": template.format(channel=f"<#{location.slack_channel}>", error=error.response.get("error"))
+                Field.ESCALATE_LOCATION: template.format(
+                    channel=f"<#{location.slack_channel}>", error=error.response.get("error")
+                )
             },
         )
         return
     confirm_escalation(db, escalation_id, posted["channel"], posted["ts"])
     ack()
-    urgent = " (urgent)" if urgency == "urgent" else ""
+    urgent = " (urgent)" if form.urgent else ""
     with writing(db):
         add_case_note(
             db,
@@ -98,22 +101,25 @@ def submit_escalate(
 
 
 def submit_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    form = outcome_form(view)
+    if isinstance(form, FormErrors):
+        ack(response_action="errors", errors=form.errors)
+        return
     perch = services(context)
     db = perch.store.db
     user, name = clicker(body)
-    outcome = (((view.get("state") or {}).get("values", {}).get("outcome") or {}).get("text") or {}).get("value") or ""
-    escalation = get_escalation(db, int(json.loads(view.get("private_metadata") or "{}").get("escalation_id") or 0))
+    escalation = get_escalation(db, form.escalation_id)
     location = get_location(db, escalation.location) if escalation else None
     if escalation is None or location is None:
-        ack(response_action="errors", errors={"outcome": "Perch has no such escalation any more."})
+        ack(response_action="errors", errors={Field.OUTCOME: "Perch has no such escalation any more."})
         return
     if not perch.gate.is_staff(user, location.staff_group, location.staff_users):
-        ack(response_action="errors", errors={"outcome": f"Only {location.code} staff can close this."})
+        ack(response_action="errors", errors={Field.OUTCOME: f"Only {location.code} staff can close this."})
         return
-    if not outcome.strip():
-        ack(response_action="errors", errors={"outcome": "Say in a few words what happened."})
+    if not form.outcome:
+        ack(response_action="errors", errors={Field.OUTCOME: "Say in a few words what happened."})
         return
-    done, resolved = resolve_escalation(db, escalation.id, user, outcome.strip())
+    done, resolved = resolve_escalation(db, escalation.id, user, form.outcome)
     escalation = resolved or escalation
     ack()
     if done:
@@ -122,6 +128,6 @@ def submit_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
                 db,
                 escalation.case_id,
                 f"✅ {location.code}: done by *{display_name(name)}*: "
-                f"“{escape_within(one_line(outcome), 500)}”. Update the customer.",
+                f"“{escape_within(one_line(form.outcome), 500)}”. Update the customer.",
             )
     perch.poster.sync_case(escalation.case_id, escalation.id)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from bot.blocks.incidents import CONFIRM_BLOCK, STATUS_BLOCK
-from bot.blocks.modals import submitted_text
-from bot.blocks.safety import CHOICE_BLOCK, REASON_BLOCK, chosen, personal_data_modal
+from bot.blocks.safety import personal_data_modal
 from bot.domain.pii import describe
+from bot.forms import FormErrors, bulk_reply_form, personal_data_form, status_form
 from bot.jobs.bulk import LONGEST_ADDRESS
 from bot.services import services
-from bot.slack.ids import View
+from bot.slack.ids import Field, View
 from bot.x.tweet_text import tweet_problem
 from handlers.shared import clicker
 from storage.bulk import set_status, start_bulk
@@ -29,72 +27,81 @@ BULK_REFUSALS = {
 
 
 def submit_status(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    form = status_form(view)
+    if isinstance(form, FormErrors):
+        ack(response_action="errors", errors=form.errors)
+        return
     perch = services(context)
-    _, text = submitted_text(view, STATUS_BLOCK)
     user, name = clicker(body)
-    problem = _status_problem(text) or _gate_problem(perch, user)
-    incident = get_incident(perch.store.db, _incident_id(view))
+    problem = _status_problem(form.text) or _gate_problem(perch, user)
+    incident = get_incident(perch.store.db, form.incident_id)
     if incident is None:
         problem = problem or "Perch has no such incident any more."
     elif incident.bulk_at and not incident.bulk_stopped_by:
         problem = problem or "The status update is being sent to customers; it cannot change now."
     if problem or incident is None:
-        ack(response_action="errors", errors={STATUS_BLOCK: problem or "Perch has no such incident any more."})
+        ack(response_action="errors", errors={Field.STATUS_TEXT: problem or "Perch has no such incident any more."})
         return
-    findings = perch.pii.find(text)
+    findings = perch.pii.find(form.text)
     if findings:  # it would go to every waiting customer in public: the agent decides first
-        meta = {"incident_id": incident.id, "text": text.strip()}
+        meta = {"incident_id": incident.id, "text": form.text.strip()}
         stop = personal_data_modal(View.PERSONAL_DATA_STATUS, findings, meta, handle=None, what="status update")
         if stop is None:
-            ack(response_action="errors", errors={STATUS_BLOCK: f"This shows {describe(findings)}: take it out."})
+            ack(response_action="errors", errors={Field.STATUS_TEXT: f"This shows {describe(findings)}: take it out."})
         else:
             ack(response_action="push", view=stop)
         return
     ack()
-    set_status(perch.store.db, incident.id, text.strip(), user, name)
+    set_status(perch.store.db, incident.id, form.text.strip(), user, name)
     perch.poster.sync_incident(incident.id)
 
 
 def submit_status_anyway(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     """A status update that holds personal data, saved only with the agent's reason (kept with it)."""
+    form = personal_data_form(view)
+    if isinstance(form, FormErrors):
+        ack(response_action="errors", errors=form.errors)
+        return
     perch = services(context)
     user, name = clicker(body)
-    _, reason = chosen(view)
-    meta = json.loads(view.get("private_metadata") or "{}")
-    incident = get_incident(perch.store.db, _incident_id(view))
+    incident = get_incident(perch.store.db, form.incident_id)
     problem = _gate_problem(perch, user) or (None if incident else "Perch has no such incident any more.")
-    if not reason or problem or incident is None:
-        block = REASON_BLOCK if not problem and incident else CHOICE_BLOCK
-        ack(response_action="errors", errors={block: problem or "Say why it must be public: the reason is kept."})
+    if not form.reason or problem or incident is None:
+        field = Field.PERSONAL_DATA_REASON if not problem and incident else Field.PERSONAL_DATA_CHOICE
+        ack(response_action="errors", errors={field: problem or "Say why it must be public: the reason is kept."})
         return
     if incident.bulk_at and not incident.bulk_stopped_by:
-        ack(response_action="errors", errors={CHOICE_BLOCK: "The status update is being sent; it cannot change now."})
+        ack(
+            response_action="errors",
+            errors={Field.PERSONAL_DATA_CHOICE: "The status update is being sent; it cannot change now."},
+        )
         return
     ack(response_action="clear")
-    text = str(meta.get("text") or "")
-    set_status(perch.store.db, incident.id, text, user, name, personal_data_reason=reason)
+    set_status(perch.store.db, incident.id, form.text, user, name, personal_data_reason=form.reason)
     perch.poster.sync_incident(incident.id)
 
 
 def submit_bulk_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     """Nothing is sent unless the box is ticked on this very status update; the job then paces the sends."""
+    form = bulk_reply_form(view)
+    if isinstance(form, FormErrors):
+        ack(response_action="errors", errors=form.errors)
+        return
+    if not form.confirmed:
+        ack(response_action="errors", errors={Field.BULK_CONFIRM: "Tick the box to confirm, or cancel."})
+        return
     perch = services(context)
     user, name = clicker(body)
-    selected = (((view.get("state") or {}).get("values") or {}).get(CONFIRM_BLOCK) or {}).get("confirmed") or {}
-    if not any(option.get("value") == "yes" for option in selected.get("selected_options") or []):
-        ack(response_action="errors", errors={CONFIRM_BLOCK: "Tick the box to confirm, or cancel."})
-        return
     problem = _gate_problem(perch, user)
     if problem:
-        ack(response_action="errors", errors={CONFIRM_BLOCK: problem})
+        ack(response_action="errors", errors={Field.BULK_CONFIRM: problem})
         return
-    meta = json.loads(view.get("private_metadata") or "{}")
-    outcome = start_bulk(perch.store.db, _incident_id(view), user, name, str(meta.get("status_at") or ""))
+    outcome = start_bulk(perch.store.db, form.incident_id, user, name, form.status_at)
     if outcome != "ok":
-        ack(response_action="errors", errors={CONFIRM_BLOCK: BULK_REFUSALS[outcome]})
+        ack(response_action="errors", errors={Field.BULK_CONFIRM: BULK_REFUSALS[outcome]})
         return
     ack()
-    perch.poster.sync_incident(_incident_id(view))
+    perch.poster.sync_incident(form.incident_id)
 
 
 def _status_problem(text: str) -> str | None:
@@ -107,12 +114,6 @@ def _status_problem(text: str) -> str | None:
             "front of it: keep it to about 263 characters."
         )
     return None
-
-
-def _incident_id(view: dict[str, Any]) -> int:
-    meta = json.loads(view.get("private_metadata") or "{}")
-    value = meta.get("incident_id")
-    return int(value) if isinstance(value, int) else 0
 
 
 def _gate_problem(perch: Any, user: str) -> str | None:

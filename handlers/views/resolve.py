@@ -2,38 +2,38 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from bot.blocks.modals import REASON_BLOCK
+from bot.forms import FormErrors, resolve_form
 from bot.services import services
+from bot.slack.ids import Field
 from handlers.shared import clicker
 from storage import cases
 from storage.reasons import reason_list
 
 
 def submit_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    form = resolve_form(view)
+    if isinstance(form, FormErrors):
+        ack(response_action="errors", errors=form.errors)
+        return
     perch = services(context)
     user, _ = clicker(body)
     verdict = perch.gate.may_act(user)
     if not verdict.allowed:
-        ack(response_action="errors", errors={REASON_BLOCK: verdict.reason})
+        ack(response_action="errors", errors={Field.RESOLVE_REASON: verdict.reason})
         return
-    values = (view.get("state") or {}).get("values") or {}
-    picked = (((values.get(REASON_BLOCK) or {}).get("reason") or {}).get("selected_option") or {}).get("value")
     known = {name for name, _ in reason_list(perch.store.db)}
-    if picked is not None and picked not in known:
-        ack(response_action="errors", errors={REASON_BLOCK: "That reason was removed meanwhile: pick another."})
+    if form.reason is not None and form.reason not in known:
+        ack(response_action="errors", errors={Field.RESOLVE_REASON: "That reason was removed meanwhile: pick another."})
         return
-    value = json.loads(view.get("private_metadata") or "{}").get("case_id")
-    case_id = value if isinstance(value, int) else 0
-    result = cases.resolve(perch.store.db, case_id, user, picked)
+    result = cases.resolve(perch.store.db, form.case_id, user, form.reason)
     if not result.ok:
         by = f"<@{result.case.resolved_by}>" if result.case and result.case.resolved_by else "someone"
         text = f"Already resolved by {by}." if result.outcome == "resolved" else "Perch has no such case any more."
-        ack(response_action="errors", errors={REASON_BLOCK: text})
+        ack(response_action="errors", errors={Field.RESOLVE_REASON: text})
         return
     ack()
-    perch.poster.sync_case(case_id)
+    perch.poster.sync_case(form.case_id)

@@ -1,0 +1,237 @@
+"""Every modal's submission read once, into a typed form: the one door text from Slack comes in by.
+
+Slack's JSON may hold a lone surrogate (`\\ud800`: half of an emoji a client cut in two). It is valid
+JSON but no UTF-8, so SQLite, X and Slack would each fail on it later, perhaps half way through a
+two-step send. Such text is refused here, on its own field, before anything is checked, kept or sent.
+Listeners answer `FormErrors` with `response_action: errors`; they never read `state.values` themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from bot.slack.ids import Action, Field, Input
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FormErrors:
+    """What is wrong, by the block id of the field that shows it."""
+
+    errors: dict[str, str]
+
+
+def broken_text(text: str) -> str | None:
+    """Why `text` cannot be kept or sent (it is not valid Unicode), in words for the person; None if sound."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = ord(text[error.start])
+        return (
+            f"Character {error.start + 1} is a broken piece of an emoji or symbol (U+{code:04X}), which cannot "
+            "be sent or saved: delete it and type it again."
+        )
+    return None
+
+
+class _State:
+    """One submission's values and metadata; every string read is checked, a problem kept on its field."""
+
+    def __init__(self, view: dict[str, Any]) -> None:
+        self.values: dict[str, Any] = (view.get("state") or {}).get("values") or {}
+        meta = json.loads(view.get("private_metadata") or "{}")  # Perch's own: unreadable is a failure
+        self.meta: dict[str, Any] = meta if isinstance(meta, dict) else {}
+        self.key = str(view.get("id") or "")
+        self.errors: dict[str, str] = {}
+
+    def block(self, field: Field) -> str:
+        """The block id `field` has in this view: Reply's boxes are versioned (`reply_text_2`)."""
+        for block_id in self.values:
+            if block_id == field or block_id.startswith(f"{field}_"):
+                return str(block_id)
+        return str(field)
+
+    def text(self, field: Field) -> str:
+        block = self.block(field)
+        return self._sound(block, ((self.values.get(block) or {}).get(Input.TEXT) or {}).get("value"))
+
+    def picked(self, field: Field, action: str) -> str | None:
+        """The value of the option chosen in a menu or radio buttons; None when nothing is."""
+        option = ((self.values.get(field) or {}).get(action) or {}).get("selected_option") or {}
+        value = option.get("value")
+        return None if value is None else self._sound(str(field), value)
+
+    def ticked(self, field: Field, action: str) -> list[str]:
+        options = ((self.values.get(field) or {}).get(action) or {}).get("selected_options") or []
+        return [self._sound(str(field), option.get("value")) for option in options]
+
+    def meta_id(self, name: str) -> int:
+        """A row id Perch put in the metadata; 0 when absent or not a whole number."""
+        value = self.meta.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    def meta_text(self, name: str, field: Field) -> str:
+        return self._sound(str(field), self.meta.get(name))
+
+    def done(self, form: T) -> T | FormErrors:
+        return FormErrors(self.errors) if self.errors else form
+
+    def _sound(self, block: str, value: object) -> str:
+        text = "" if value is None else str(value)
+        problem = broken_text(text)
+        if problem:
+            self.errors.setdefault(block, problem)
+            return ""
+        return text
+
+
+@dataclass(frozen=True)
+class TextForm:
+    """Reply or Reply in DM: the box's text, and its block id this time (where problems are shown)."""
+
+    case_id: int
+    text: str
+    field: str
+    key: str  # the view id: one send per form
+    version: int  # of the box (`Field.REPLY_TEXT`): a new one shows a new value
+
+
+def reply_form(view: dict[str, Any]) -> TextForm | FormErrors:
+    return _text_form(view, Field.REPLY_TEXT)
+
+
+def reply_dm_form(view: dict[str, Any]) -> TextForm | FormErrors:
+    return _text_form(view, Field.DM_TEXT)
+
+
+def _text_form(view: dict[str, Any], field: Field) -> TextForm | FormErrors:
+    state = _State(view)
+    text = state.text(field)
+    form = TextForm(state.meta_id("case_id"), text, state.block(field), state.key, state.meta_id("version"))
+    return state.done(form)
+
+
+@dataclass(frozen=True)
+class MoveToDmForm:
+    case_id: int
+    public: str | None  # None: X allows no public reply to this post, so the DM is the whole of it
+    private: str
+    key: str
+
+
+def move_to_dm_form(view: dict[str, Any]) -> MoveToDmForm | FormErrors:
+    state = _State(view)
+    public = None if state.meta.get("public") is False else state.text(Field.HANDOFF_PUBLIC)
+    private = state.text(Field.HANDOFF_PRIVATE)
+    return state.done(MoveToDmForm(state.meta_id("case_id"), public, private, state.key))
+
+
+@dataclass(frozen=True)
+class PersonalDataForm:
+    """The check pushed over a Reply or a status update: the held text, the way chosen, and why."""
+
+    case_id: int  # 0 for a status update
+    incident_id: int  # 0 for a reply
+    key: str  # the Reply form's view id (its sends' key)
+    text: str
+    choice: str
+    reason: str
+
+
+def personal_data_form(view: dict[str, Any]) -> PersonalDataForm | FormErrors:
+    state = _State(view)
+    text = state.meta_text("text", Field.PERSONAL_DATA_CHOICE)
+    choice = state.picked(Field.PERSONAL_DATA_CHOICE, Input.CHOICE) or ""
+    reason = state.text(Field.PERSONAL_DATA_REASON).strip()
+    key = str(state.meta.get("key") or state.key)
+    form = PersonalDataForm(state.meta_id("case_id"), state.meta_id("incident_id"), key, text, choice, reason)
+    return state.done(form)
+
+
+@dataclass(frozen=True)
+class EscalateForm:
+    case_id: int
+    location: str  # a location code; "" when none was picked
+    urgent: bool
+    note: str
+
+
+def escalate_form(view: dict[str, Any]) -> EscalateForm | FormErrors:
+    state = _State(view)
+    location = state.picked(Field.ESCALATE_LOCATION, Action.LOCATION) or ""
+    urgent = state.picked(Field.ESCALATE_URGENCY, Input.URGENCY) == "urgent"
+    note = state.text(Field.ESCALATE_NOTE).strip()
+    return state.done(EscalateForm(state.meta_id("case_id"), location, urgent, note))
+
+
+@dataclass(frozen=True)
+class OutcomeForm:
+    escalation_id: int
+    outcome: str
+
+
+def outcome_form(view: dict[str, Any]) -> OutcomeForm | FormErrors:
+    state = _State(view)
+    outcome = state.text(Field.OUTCOME).strip()
+    return state.done(OutcomeForm(state.meta_id("escalation_id"), outcome))
+
+
+@dataclass(frozen=True)
+class StatusForm:
+    incident_id: int
+    text: str
+
+
+def status_form(view: dict[str, Any]) -> StatusForm | FormErrors:
+    state = _State(view)
+    text = state.text(Field.STATUS_TEXT)
+    return state.done(StatusForm(state.meta_id("incident_id"), text))
+
+
+@dataclass(frozen=True)
+class BulkReplyForm:
+    incident_id: int
+    confirmed: bool
+    status_at: str  # the status update the agent confirmed (it may have changed since)
+
+
+def bulk_reply_form(view: dict[str, Any]) -> BulkReplyForm | FormErrors:
+    state = _State(view)
+    confirmed = "yes" in state.ticked(Field.BULK_CONFIRM, Input.CONFIRMED)
+    status_at = state.meta_text("status_at", Field.BULK_CONFIRM)
+    return state.done(BulkReplyForm(state.meta_id("incident_id"), confirmed, status_at))
+
+
+@dataclass(frozen=True)
+class ResolveForm:
+    case_id: int
+    reason: str | None  # None: no contact reason picked
+
+
+def resolve_form(view: dict[str, Any]) -> ResolveForm | FormErrors:
+    state = _State(view)
+    reason = state.picked(Field.RESOLVE_REASON, Input.REASON)
+    return state.done(ResolveForm(state.meta_id("case_id"), reason))
+
+
+@dataclass(frozen=True)
+class DraftForm:
+    """A lead's form on a held draft: the edited text, or the note sending it back."""
+
+    draft_id: int
+    text: str
+
+
+def draft_edit_form(view: dict[str, Any]) -> DraftForm | FormErrors:
+    state = _State(view)
+    text = state.text(Field.DRAFT_TEXT)
+    return state.done(DraftForm(state.meta_id("draft_id"), text))
+
+
+def send_back_form(view: dict[str, Any]) -> DraftForm | FormErrors:
+    state = _State(view)
+    note = state.text(Field.DRAFT_NOTE).strip()
+    return state.done(DraftForm(state.meta_id("draft_id"), note))
