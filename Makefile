@@ -23,11 +23,12 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# What CI checks besides the tests: lint, formatting and types.
+# What CI checks besides the tests: lint, formatting, types and the house's size rules (tools/house_rules.py).
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python tools/house_rules.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

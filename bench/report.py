@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.blocks.reports import report_blocks, report_csv  # noqa: E402
 from bot.domain.business_hours import parse_business_hours  # noqa: E402
+from storage.case_rows import case_rows  # noqa: E402
 from storage.db import Store, to_iso  # noqa: E402
-from storage.metrics import Breakdown, build_report, case_rows, report_with_previous  # noqa: E402
+from storage.metrics import Breakdown, build_report, report_with_previous  # noqa: E402
 
 AGENTS = [f"U0AGENT{n:02d}" for n in range(40)]
 OPEN = parse_business_hours("Mon-Fri 08:00-20:00; Sat 10:00-16:00", "America/New_York", "US")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -21,9 +22,10 @@ from bot.jobs.ingest import Ingestor
 from bot.jobs.post import Poster
 from bot.jobs.reminders import Reminders
 from bot.jobs.review import Reviewer
-from bot.jobs.scheduler import build_scheduler
+from bot.jobs.scheduler import Jobs, Timing, new_scheduler, schedule_jobs
 from bot.jobs.sla import SlaReminders
 from bot.jobs.surge import SurgeGrouper
+from bot.jobs.wake import PostWake
 from bot.services import Services
 from bot.slack.client import web_client
 from bot.slack.permissions import Gatekeeper
@@ -102,22 +104,16 @@ def slack_client(settings: Settings) -> WebClient:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    store = Store(settings.database_path)
-    x = x_client(settings)
-    slack = slack_client(settings)
+    """Everything Perch runs, wired once: each part gets what it calls at construction (the post job's
+    wake-up goes to the jobs that ring it, surge grouping to the poster), then the jobs are scheduled."""
+    store, x, slack = Store(settings.database_path), x_client(settings), slack_client(settings)
+    scheduler = new_scheduler()
+    wake = PostWake(scheduler)
     grouper = SurgeGrouper(store, threshold=settings.surge_threshold, window_minutes=settings.surge_window_minutes)
-    poster = Poster(
-        store,
-        slack,
-        settings.slack_queue_channel,
-        brand_handle=lambda: x.account.username if x.account else "",
-        before_round=grouper.run,
-        bulk_interval=settings.bulk_reply_interval_seconds,
-        message_interval=settings.slack_channel_post_interval_seconds,
-        reply_anywhere=settings.x_reply_anywhere,
-        dm_channel=settings.slack_dm_channel,
-        lead_group=settings.support_lead_usergroup,
-    )
+    poster = build_poster(settings, store, slack, x, wake=wake, grouper=grouper)
+    pii = PiiDetector(settings.pii_default_region, settings.pii_patterns, settings.pii_allow)
+    detectors = Detectors(store)
+    ingestor = build_ingestor(settings, store, x, detectors, pii, on_stored=wake)
     gate = Gatekeeper(
         slack,
         support_group=settings.support_usergroup,
@@ -125,9 +121,73 @@ def build_runtime(settings: Settings) -> Runtime:
         review_group=settings.review_usergroup,
         lead_group=settings.support_lead_usergroup,
     )
-    pii = PiiDetector(settings.pii_default_region, settings.pii_patterns, settings.pii_allow)
     outbox = Outbox(store, x)
-    reviewer = Reviewer(
+    reviewer = build_reviewer(settings, store, outbox, gate)
+    services = Services(settings, store, x, gate, poster, outbox, detectors, pii, reviewer, ingestor)
+    in_flight = RequestsInFlight()
+    app = build_app(settings, slack, services, in_flight)
+    jobs = build_jobs(settings, store, slack, ingestor, poster, outbox, reviewer)
+    schedule_jobs(scheduler, jobs, wake, timing(settings))
+    return Runtime(
+        settings,
+        store,
+        x,
+        slack,
+        app,
+        ingestor,
+        poster,
+        scheduler,
+        services,
+        jobs.reminders,
+        jobs.bulk,
+        grouper,
+        in_flight,
+    )
+
+
+def build_poster(
+    settings: Settings, store: Store, slack: WebClient, x: XClient, *, wake: PostWake, grouper: SurgeGrouper
+) -> Poster:
+    return Poster(
+        store,
+        slack,
+        settings.slack_queue_channel,
+        wake=wake,
+        grouper=grouper,
+        brand_handle=lambda: x.account.username if x.account else "",
+        bulk_interval=settings.bulk_reply_interval_seconds,
+        message_interval=settings.slack_channel_post_interval_seconds,
+        reply_anywhere=settings.x_reply_anywhere,
+        dm_channel=settings.slack_dm_channel,
+        lead_group=settings.support_lead_usergroup,
+    )
+
+
+def build_ingestor(
+    settings: Settings,
+    store: Store,
+    x: XClient,
+    detectors: Detectors,
+    pii: PiiDetector,
+    *,
+    on_stored: Callable[[], None],
+) -> Ingestor:
+    return Ingestor(
+        store,
+        x,
+        search_queries=settings.x_search_queries,
+        poll_interval=settings.poll_interval_seconds,
+        overlap_seconds=settings.poll_overlap_seconds,
+        backfill_seconds=settings.backfill_hours * 3600,
+        detector=detectors.current,
+        read_dms=settings.x_read_dms,
+        pii=pii,
+        on_stored=on_stored,
+    )
+
+
+def build_reviewer(settings: Settings, store: Store, outbox: Outbox, gate: Gatekeeper) -> Reviewer:
+    return Reviewer(
         store,
         outbox,
         gate,
@@ -137,42 +197,24 @@ def build_runtime(settings: Settings) -> Runtime:
         timezone=settings.report_timezone,
         summoned_only=not settings.x_reply_anywhere,
     )
-    services = Services(settings, store, x, gate, poster, outbox, Detectors(store), pii, reviewer)
-    bulk = BulkReplier(store, services.outbox)
-    in_flight = RequestsInFlight()
-    app = build_app(settings, slack, services, in_flight)
-    ingestor = Ingestor(
-        store,
-        x,
-        search_queries=settings.x_search_queries,
-        poll_interval=settings.poll_interval_seconds,
-        overlap_seconds=settings.poll_overlap_seconds,
-        backfill_seconds=settings.backfill_hours * 3600,
-        detector=services.detectors.current,
-        read_dms=settings.x_read_dms,
-        pii=pii,
-    )
-    services.ingestor = ingestor
+
+
+def build_jobs(
+    settings: Settings,
+    store: Store,
+    slack: WebClient,
+    ingestor: Ingestor,
+    poster: Poster,
+    outbox: Outbox,
+    reviewer: Reviewer,
+) -> Jobs:
+    """The scheduled jobs besides ingest and post: reminders, SLA, surge replies, review, health and
+    (with a report channel) the digest."""
     reminders = Reminders(
         store,
         slack,
         normal_minutes=settings.escalation_ack_minutes,
         urgent_minutes=settings.escalation_urgent_ack_minutes,
-    )
-    digest = (
-        Digest(
-            store,
-            slack,
-            settings.slack_report_channel,
-            timezone=settings.report_timezone,
-            sla_minutes=settings.sla_first_response_minutes,
-            resolve_hours=settings.sla_resolve_hours,
-            weekly_day=settings.report_weekly_day,
-            business=settings.business_hours,
-            prices=settings.x_prices,
-        )
-        if settings.slack_report_channel
-        else None
     )
     sla = SlaReminders(
         store,
@@ -181,31 +223,44 @@ def build_runtime(settings: Settings) -> Runtime:
         resolve_minutes=settings.sla_resolve_hours * 60,
         lead_group=settings.support_lead_usergroup,
     )
-    scheduler = build_scheduler(
+    health = HealthMonitor(
+        store,
+        slack,
+        settings.slack_queue_channel,
         ingestor,
-        poster,
-        reminders,
-        sla,
-        bulk,
+        no_poll_minutes=settings.health_no_poll_minutes,
+        no_mentions_hours=settings.health_no_mentions_hours,
+        budget=settings.x_monthly_budget_usd,
+        prices=settings.x_prices,
+    )
+    bulk = BulkReplier(store, outbox)
+    return Jobs(
+        ingestor, poster, reminders, sla, bulk, reviewer, health, build_digest(settings, store, slack), outbox.reconcile
+    )
+
+
+def build_digest(settings: Settings, store: Store, slack: WebClient) -> Digest | None:
+    """The daily (and weekly) report in the report channel; none without one."""
+    if not settings.slack_report_channel:
+        return None
+    return Digest(
+        store,
+        slack,
+        settings.slack_report_channel,
+        timezone=settings.report_timezone,
+        sla_minutes=settings.sla_first_response_minutes,
+        resolve_hours=settings.sla_resolve_hours,
+        weekly_day=settings.report_weekly_day,
+        business=settings.business_hours,
+        prices=settings.x_prices,
+    )
+
+
+def timing(settings: Settings) -> Timing:
+    return Timing(
         poll_interval=settings.poll_interval_seconds,
         bulk_interval=settings.bulk_reply_interval_seconds,
         post_interval=settings.post_interval_seconds,
-        digest=digest,
         digest_time=settings.report_digest_time,
         timezone=settings.report_timezone,
-        reconcile=services.outbox.reconcile,
-        review=reviewer,
-        health=HealthMonitor(
-            store,
-            slack,
-            settings.slack_queue_channel,
-            ingestor,
-            no_poll_minutes=settings.health_no_poll_minutes,
-            no_mentions_hours=settings.health_no_mentions_hours,
-            budget=settings.x_monthly_budget_usd,
-            prices=settings.x_prices,
-        ),
-    )
-    return Runtime(
-        settings, store, x, slack, app, ingestor, poster, scheduler, services, reminders, bulk, grouper, in_flight
     )

@@ -1,6 +1,7 @@
 """Percentiles, groups and overlaps over a report's columns: numpy arrays with one value per case (NaN
 where a duration does not exist), so a month of a busy queue is sorted and counted in C, not case by
-case. Pure: the SQL that fills the columns is in `storage/metrics.py`."""
+case. Pure: the SQL that fills the columns is in `storage/report_cases.py` and the report's other
+modules (`metrics`, `breakdowns`, `case_rows`, `report_dms`)."""
 
 from __future__ import annotations
 

@@ -16,9 +16,10 @@ from bot.blocks.reports import report_csv
 from bot.domain.locations import build_location
 from bot.jobs.health import HealthMonitor
 from fakes.slack_api import PING, Message
+from storage.case_rows import case_rows
 from storage.home import home_data
 from storage.locations import save_location
-from storage.metrics import build_report, case_rows
+from storage.metrics import build_report
 from tests.conftest import Served
 from tests.helpers import QUEUE, Clock, cycle, minutes_ago, wait_until
 from tests.test_agent_actions import events, open_modal, submit

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from bot.blocks.reports import report_blocks, report_csv
 from bot.domain.reasons import ReasonRule, parse_keywords, suggest
 from fakes.slack_requests import slash_command_body, view_submission_body
-from storage.metrics import Breakdown, build_report, case_rows
+from storage.case_rows import case_rows
+from storage.metrics import Breakdown, build_report
 from tests.helpers import QUEUE, cycle, minutes_ago, wait_until
 from tests.test_agent_actions import card_text, events, open_modal
 

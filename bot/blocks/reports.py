@@ -10,7 +10,9 @@ from typing import Any
 from bot.blocks.common import dm_url, duration, slack_user, tweet_url
 from bot.blocks.mrkdwn import cut_mrkdwn, escape, plural
 from bot.slack.ids import X_HANDLE
-from storage.metrics import Breakdown, CaseRow, Report, Stat
+from storage.case_rows import CaseRow
+from storage.metrics import Breakdown, Report
+from storage.stats import Stat
 
 BAR = "▇"
 
@@ -19,120 +21,88 @@ def report_blocks(
     report: Report, label: str, breakdown: Breakdown, previous: Report | None = None
 ) -> list[dict[str, Any]]:
     """`previous`: the period just before, of the same length, shown beside each headline figure."""
-    before = previous
-    blocks: list[dict[str, Any]] = [
+    return [
         {"type": "header", "text": {"type": "plain_text", "text": f"Perch report · {label}"[:150]}},
-        {
-            "type": "section",
-            "fields": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"*In*\n{report.volume_in}{_count_vs(report, before, 'volume_in')}",
-                },
-                {
-                    "type": "mrkdwn",
-                    "text": f"*Handled*\n{report.handled}{_count_vs(report, before, 'handled')}",
-                },
-                {
-                    "type": "mrkdwn",
-                    "text": f"*Answered* (response rate)\n{report.answered} · {_rate(report.response_rate)}"
-                    + _rate_vs(report.response_rate, before.response_rate if before else None),
-                },
-                {"type": "mrkdwn", "text": f"*Still open*\n{report.open}"},
-                {"type": "mrkdwn", "text": f"*Reopened*\n{report.reopened}"},
-                {
-                    "type": "mrkdwn",
-                    "text": f"*SLA breaches* (first response &gt; {report.sla_target_minutes:g}m"
-                    + (" of business time" if report.business else "")
-                    + ")\n"
-                    f"{report.sla_breaches}{_count_vs(report, before, 'sla_breaches')}",
-                },
-            ],
-        },
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": "\n".join(
-                    [
-                        _stat_line("Time to first response", report.time_to_first_response)
-                        + _duration_vs(
-                            report.time_to_first_response, before.time_to_first_response if before else None
-                        ),
-                        _stat_line("… after the card was posted", report.first_response_after_posting)
-                        + (
-                            f" · {plural(report.answered_before_card, 'case')} answered before their card, left out"
-                            if report.answered_before_card
-                            else ""
-                        ),
-                        _stat_line("Time to first DM answer", report.time_to_dm_answer)
-                        + " (from the customer's first DM to the brand's next)",
-                        _stat_line("Time to claim", report.time_to_claim),
-                        _stat_line("Time to resolve", report.time_to_resolve)
-                        + _duration_vs(report.time_to_resolve, before.time_to_resolve if before else None),
-                        _stat_line("Time to card (Perch's own delay)", report.time_to_card),
-                        *_business_lines(report),
-                    ]
-                ),
-            },
-        },
+        _headline(report, previous),
+        _durations(report, previous),
+        *_notes(report, previous),
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn", "text": cut_mrkdwn(_breakdown(report, breakdown), 3000)}},
+        *([_context("No cases in this period.")] if not report.volume_in else []),
     ]
-    if report.channels.get("dm") or report.channels.get("both"):
-        channels = report.channels
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _headline(report: Report, before: Report | None) -> dict[str, Any]:
+    """The counts, each against the period before: in, handled, answered, open, reopened, SLA breaches."""
+    sla = f"*SLA breaches* (first response &gt; {report.sla_target_minutes:g}m" + (
+        " of business time" if report.business else ""
+    )
+    texts = [
+        f"*In*\n{report.volume_in}{_count_vs(report, before, 'volume_in')}",
+        f"*Handled*\n{report.handled}{_count_vs(report, before, 'handled')}",
+        f"*Answered* (response rate)\n{report.answered} · {_rate(report.response_rate)}"
+        + _rate_vs(report.response_rate, before.response_rate if before else None),
+        f"*Still open*\n{report.open}",
+        f"*Reopened*\n{report.reopened}",
+        f"{sla})\n{report.sla_breaches}{_count_vs(report, before, 'sla_breaches')}",
+    ]
+    return {"type": "section", "fields": [{"type": "mrkdwn", "text": text} for text in texts]}
+
+
+def _durations(report: Report, before: Report | None) -> dict[str, Any]:
+    """The durations' p50 and p90, first response and resolve against the period before."""
+    lines = [
+        _stat_line("Time to first response", report.time_to_first_response)
+        + _duration_vs(report.time_to_first_response, before.time_to_first_response if before else None),
+        _stat_line("… after the card was posted", report.first_response_after_posting)
+        + (
+            f" · {plural(report.answered_before_card, 'case')} answered before their card, left out"
+            if report.answered_before_card
+            else ""
+        ),
+        _stat_line("Time to first DM answer", report.time_to_dm_answer)
+        + " (from the customer's first DM to the brand's next)",
+        _stat_line("Time to claim", report.time_to_claim),
+        _stat_line("Time to resolve", report.time_to_resolve)
+        + _duration_vs(report.time_to_resolve, before.time_to_resolve if before else None),
+        _stat_line("Time to card (Perch's own delay)", report.time_to_card),
+        *_business_lines(report),
+    ]
+    return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}
+
+
+def _notes(report: Report, before: Report | None) -> list[dict[str, Any]]:
+    """What is shown only when there is something to say: channels (when any case went to DM), review,
+    the overdue cases, the ▲/▼ legend, the busiest hours."""
+    blocks: list[dict[str, Any]] = []
+    channels = report.channels
+    if channels.get("dm") or channels.get("both"):
         blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": f"By channel: {channels.get('public', 0)} public only · {channels.get('both', 0)} "
-                        f"public, then DM · {channels.get('dm', 0)} by DM only",
-                    }
-                ],
-            }
+            _context(
+                f"By channel: {channels.get('public', 0)} public only · {channels.get('both', 0)} "
+                f"public, then DM · {channels.get('dm', 0)} by DM only"
+            )
         )
-    if report.review is not None:
-        review = report.review
+    review = report.review
+    if review is not None:
         blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": f"Review: {plural(review.held, 'draft')} held · {review.reviewed} reviewed "
-                        f"({review.approved} approved, {review.sent_back} sent back) · {review.waiting} waiting · "
-                        + _stat_line("time to approve", review.time_to_approve).replace("*", ""),
-                    }
-                ],
-            }
+            _context(
+                f"Review: {plural(review.held, 'draft')} held · {review.reviewed} reviewed "
+                f"({review.approved} approved, {review.sent_back} sent back) · {review.waiting} waiting · "
+                + _stat_line("time to approve", review.time_to_approve).replace("*", "")
+            )
         )
     if report.unanswered_overdue:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _overdue_text(report)}})
     if before is not None:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": "▲/▼: against the period just before, of the same length."}],
-            }
-        )
+        blocks.append(_context("▲/▼: against the period just before, of the same length."))
     if report.by_hour:
         busiest = sorted(report.by_hour.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": "Busiest hours: " + ", ".join(f"{hour:02d}:00 ({count})" for hour, count in busiest),
-                    }
-                ],
-            }
-        )
-    blocks.append({"type": "divider"})
-    breakdown_text = cut_mrkdwn(_breakdown(report, breakdown), 3000)
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": breakdown_text}})
-    if not report.volume_in:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "No cases in this period."}]})
+        blocks.append(_context("Busiest hours: " + ", ".join(f"{hour:02d}:00 ({count})" for hour, count in busiest)))
     return blocks
 
 

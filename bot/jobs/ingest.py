@@ -8,26 +8,25 @@ sweep's window after it became visible; storage drops what it already has. Each 
 (SWEEP + OVERLAP) / SWEEP times, 1.05 with the defaults, whatever the poll interval. The first poll after
 start-up catches up by time from the cursor. A source's cursor moves only
 when every page of the poll was read and stored. Rate limits and outages pause the source (until the
-reset time, or with exponential back-off) instead of hammering X.
+reset time, or with exponential back-off: `bot/jobs/sources.py`) instead of hammering X. What Perch
+guesses about each new case (location, priority, reason, personal data) is `bot/jobs/case_triage.py`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from bot.blocks.mrkdwn import decode_x
 from bot.domain.detect import Detector
 from bot.domain.pii import PiiDetector
-from bot.domain.reasons import ReasonRule, parse_keywords, suggest
 from bot.domain.summoned import summons
-from bot.domain.triage import assess
+from bot.jobs.case_triage import CaseTriage
 from bot.jobs.dms import KEEP_IN_HAND, newest_dm, read_dm_events
+from bot.jobs.sources import SourceState, Window
 from bot.x.client import (
     DM_EVENTS,
     MENTIONS_ENDPOINT,
@@ -38,12 +37,10 @@ from bot.x.client import (
     Fetch,
     XClient,
 )
-from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XUsageCapped
+from bot.x.errors import XError
 from storage.db import Store, from_iso
 from storage.dms import DM_SOURCE, store_dms
-from storage.reasons import reason_list, set_suggested_reasons
 from storage.replies import record_outside_replies
-from storage.triage import case_texts, flag_personal_data, set_suggestions, set_triage
 from storage.tweets import Cursor, StoreResult, Tweet, advance_cursor, get_cursor, store_tweets, tweet_order
 from storage.usage import DM_READ, OWNED_READ, POST_READ, record_reads
 
@@ -51,40 +48,8 @@ log = logging.getLogger(__name__)
 
 MENTIONS = "mentions"
 OWN = "own"
-MAX_BACKOFF_SECONDS = 900.0
 SWEEP_SECONDS = 600.0  # how often a source re-reads its recent past by time, for late-indexed posts
 TICK_SECONDS = 0.5  # with no POLL_INTERVAL_SECONDS, the ingest job runs this often; X's headers pace each source
-BACKOFF_BASE_SECONDS = 5.0  # the first retry after a failure, when no poll interval is set
-POLL_WINDOW_SECONDS = 900.0  # X's rate-limit window: `/perch status` counts polls over it
-CREDITS_PROBE_SECONDS = 60.0  # credits used up: one probe a minute per source, until a top-up
-USAGE_CAP_PROBE_SECONDS = 600.0  # the monthly cap: it lifts with the plan (or next month)
-
-
-@dataclass
-class SourceState:
-    """When a source may be polled again, and how many failures in a row it has had."""
-
-    not_before: float = 0.0
-    failures: int = 0
-    last_error: str | None = None
-    last_error_kind: str | None = None  # "auth", "rate_limit" or "unavailable"
-    last_success: float | None = None
-    last_sweep: float | None = None  # when the overlap window was last re-read in full
-    polls: deque[float] = field(default_factory=deque)  # when it was polled, over the last 15 minutes
-
-    def polled(self, at: float) -> None:
-        self.polls.append(at)
-        while self.polls and self.polls[0] <= at - POLL_WINDOW_SECONDS:
-            self.polls.popleft()
-
-
-@dataclass(frozen=True)
-class Window:
-    """What one poll asks for: newer than `since_id` (a fast poll), else since `start` (a sweep).
-    `start` is the cursor's time in a fast poll: the mentions timeline's gap check compares with it."""
-
-    start: datetime
-    since_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +72,9 @@ class IngestReport:
 
 
 class Ingestor:
-    """One instance per process; `run()` is the APScheduler job (never two at once)."""
+    """One instance per process; `run()` is the APScheduler job (never two at once). New cases go to
+    triage (`detector`, `pii`); `on_stored` is rung whenever something new was stored (the post job's
+    wake-up: the new cards go out while the other sources are polled)."""
 
     def __init__(
         self,
@@ -122,6 +89,7 @@ class Ingestor:
         detector: Callable[[], Detector] | None = None,
         read_dms: bool = True,
         pii: PiiDetector | None = None,
+        on_stored: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.x = x
@@ -130,12 +98,11 @@ class Ingestor:
         self.overlap = timedelta(seconds=overlap_seconds)
         self.backfill = timedelta(seconds=backfill_seconds)
         self.clock = clock
-        self.detector = detector
-        self.on_stored: Callable[[], None] = lambda: None  # the scheduler sets it: post the new cards now
+        self.on_stored = on_stored
         self.account: Account | None = None
         self.states: dict[str, SourceState] = {}
         self.read_dms = read_dms
-        self.pii = pii or PiiDetector()  # what personal data a customer's public post shows
+        self.triage = CaseTriage(store, detector, pii or PiiDetector())
         self._dm_sweep: DMSweep | None = None
         # Over the monthly X budget (the health job decides): tracked searches and sweeps stop, the
         # brand's own mentions and DMs (customers who asked) go on.
@@ -183,15 +150,14 @@ class Ingestor:
         result = store_dms(db, fetch.events, account.id, newest if fetch.complete else None)
         report.dms += result.stored
         report.cases_opened += len(result.cases_opened)
-        if result.cases_opened and self.detector is not None:
-            self._triage(result.cases_opened)
+        self.triage.new_cases(result.cases_opened)
         if result.stored:
             self.on_stored()
             log.info("Stored %d new DM events (%d cases opened)", result.stored, len(result.cases_opened))
         if fetch.error is not None:
-            self._failed(DM_SOURCE, state, fetch.error)
+            state.failed(DM_SOURCE, fetch.error, self.clock(), self.poll_interval)
             return
-        state.failures, state.last_error, state.last_error_kind = 0, None, None
+        state.recovered()
         state.last_success = self.clock()
         state.polled(self.clock())
         state.not_before = self.clock() + (self.x.spacing(DM_EVENTS, reserve=KEEP_IN_HAND) or 0.0)
@@ -207,11 +173,11 @@ class Ingestor:
         try:
             account = self.x.me()
         except XError as error:
-            self._failed("users/me", state, error)
+            state.failed("users/me", error, self.clock(), self.poll_interval)
             return None
         if self.account is None:
             log.info("Polling mentions of @%s (id %s)", account.username, account.id)
-        state.failures, state.last_error, state.last_error_kind = 0, None, None
+        state.recovered()
         self.account = account
         return account
 
@@ -268,9 +234,9 @@ class Ingestor:
         new_cursor = _newest(source, fetch.tweets) if fetch.complete else None
         (store or self._store_customers)(fetch.tweets, new_cursor, report)
         if fetch.error is not None:
-            self._failed(source, state, fetch.error)
+            state.failed(source, fetch.error, self.clock(), self.poll_interval)
         else:
-            state.failures, state.last_error, state.last_error_kind = 0, None, None
+            state.recovered()
             state.last_success = self.clock()
             if sweep:
                 state.last_sweep = self.clock()
@@ -294,9 +260,8 @@ class Ingestor:
         report.stored += result.stored
         report.cases_opened += len(result.cases_opened)
         report.follow_ups += result.follow_ups
-        if result.cases_opened and self.detector is not None:
-            self._triage(result.cases_opened)
-        self._flag_follow_ups(result.joined)
+        self.triage.new_cases(result.cases_opened)
+        self.triage.follow_ups(result.joined)
         if result.stored:
             self.on_stored()  # the cards go out while the other sources are polled
             log.info(
@@ -305,41 +270,6 @@ class Ingestor:
                 len(result.cases_opened),
                 result.follow_ups,
             )
-
-    def _flag_follow_ups(self, joined: list[tuple[int, str]]) -> None:
-        """A follow-up post that shows the customer's personal data flags its case like a first post."""
-        flags: dict[int, list[str]] = {}
-        for case_id, raw in joined:
-            kinds = self.pii.kinds(decode_x(raw))
-            if kinds:
-                flags.setdefault(case_id, []).extend(kinds)
-        if flags:
-            flag_personal_data(self.store.db, flags)
-
-    def _triage(self, case_ids: list[int]) -> None:
-        """Guess each new case's location (`📍 JFK?`) and its priority (signals shown on the card)."""
-        db = self.store.db
-        if self.detector is None:
-            return
-        detector = self.detector()  # the locations configured now, once per batch
-        reasons = [ReasonRule(name, parse_keywords(keywords)) for name, keywords in reason_list(db)]
-        suggestions, triage, why = {}, {}, {}
-        for case_id, (raw, followers, verified, public) in case_texts(db, case_ids).items():
-            text = decode_x(raw)
-            code = detector.suggest(text)
-            if code:
-                suggestions[case_id] = code
-            reason = suggest(text, reasons) if reasons else None
-            if reason:
-                why[case_id] = reason
-            personal = tuple(self.pii.kinds(text)) if public else ()
-            verdict = assess(text, followers=followers, location=code, verified=verified, personal_data=personal)
-            triage[case_id] = (verdict.priority, " · ".join(verdict.signals), ", ".join(personal) or None)
-        if suggestions:
-            set_suggestions(db, suggestions)
-        if why:
-            set_suggested_reasons(db, why)
-        set_triage(db, triage)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -366,35 +296,6 @@ class Ingestor:
     def _wanted(self, tweet: Tweet) -> bool:
         """Customers only: not the brand's own tweets, not plain retweets."""
         return not tweet.is_retweet and (self.account is None or tweet.author_id != self.account.id)
-
-    def _failed(self, source: str, state: SourceState, error: XError) -> None:
-        """Pause the source: until the reset time for a rate limit, else with exponential back-off."""
-        state.last_error = str(error)
-        state.last_error_kind = (
-            "rate_limit"
-            if isinstance(error, XRateLimited)
-            else "auth"
-            if isinstance(error, XAuthError)
-            else "credits"
-            if isinstance(error, XCreditsDepleted)
-            else "usage_cap"
-            if isinstance(error, XUsageCapped)
-            else "unavailable"
-        )
-        if isinstance(error, XRateLimited):
-            state.not_before = error.reset_at
-            log.warning("%s: %s; pausing this source until then", source, error)
-            return
-        if isinstance(error, XCreditsDepleted | XUsageCapped):  # an operator matter: probe, don't hammer
-            probe = CREDITS_PROBE_SECONDS if isinstance(error, XCreditsDepleted) else USAGE_CAP_PROBE_SECONDS
-            state.not_before = self.clock() + probe
-            log.error("%s: %s; asking once every %.0fs until it is resolved", source, error, probe)
-            return
-        state.failures += 1
-        delay = min((self.poll_interval or BACKOFF_BASE_SECONDS) * 2 ** (state.failures - 1), MAX_BACKOFF_SECONDS)
-        state.not_before = self.clock() + delay
-        level = logging.ERROR if isinstance(error, XAuthError) else logging.WARNING
-        log.log(level, "%s: %s; retrying in %.0fs", source, error, delay)
 
 
 def _newest(source: str, tweets: list[Tweet]) -> Cursor | None:

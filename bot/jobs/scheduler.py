@@ -1,9 +1,14 @@
-"""APScheduler wiring: the ingest and post jobs, one instance each, coalescing missed runs."""
+"""APScheduler wiring: every job, one instance each, coalescing missed runs.
+
+The scheduler is made first (`new_scheduler`), so the post job's wake-up (`bot/jobs/wake.py`) can be
+handed to the jobs that ring it when they are built; `schedule_jobs` then adds the jobs to it.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -17,6 +22,7 @@ from bot.jobs.post import Poster
 from bot.jobs.reminders import Reminders
 from bot.jobs.review import Reviewer
 from bot.jobs.sla import SlaReminders
+from bot.jobs.wake import POST_JOB, PostWake
 
 log = logging.getLogger(__name__)
 
@@ -37,67 +43,91 @@ logging.getLogger("apscheduler.scheduler").addFilter(_STILL_RUNNING)
 
 REMINDER_INTERVAL_SECONDS = 30
 OUTBOX_INTERVAL_SECONDS = 60  # and once at start-up: a send the last process left unconfirmed
+HEALTH_INTERVAL_SECONDS = 60
 
 
-def build_scheduler(
-    ingestor: Ingestor,
-    poster: Poster,
-    reminders: Reminders,
-    sla: SlaReminders,
-    bulk: BulkReplier,
-    *,
-    poll_interval: float | None,
-    bulk_interval: float,
-    post_interval: float,
-    digest: Digest | None = None,
-    digest_time: str = "09:00",
-    timezone: str = "UTC",
-    health: HealthMonitor | None = None,
-    reconcile: Callable[[], int] | None = None,
-    review: Reviewer | None = None,
-) -> BackgroundScheduler:
+def new_scheduler() -> BackgroundScheduler:
+    """A scheduler with no jobs yet, in UTC, each job one instance at a time."""
+    return BackgroundScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
+
+
+@dataclass(frozen=True)
+class Jobs:
+    """What the scheduler runs; the optional ones are left out when their setting is off."""
+
+    ingestor: Ingestor
+    poster: Poster
+    reminders: Reminders
+    sla: SlaReminders
+    bulk: BulkReplier
+    review: Reviewer | None = None
+    health: HealthMonitor | None = None
+    digest: Digest | None = None
+    reconcile: Callable[[], int] | None = None  # settles the sends X never confirmed; a count of them
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How often the jobs run (seconds; `poll_interval` None: each X source paced by its rate-limit
+    headers), and when the daily digest goes out (HH:MM in `timezone`)."""
+
+    poll_interval: float | None
+    bulk_interval: float
+    post_interval: float
+    digest_time: str = "09:00"
+    timezone: str = "UTC"
+
+
+def schedule_jobs(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, timing: Timing) -> None:
     """Poll X every `poll_interval` seconds (unset: twice a second, each source paced by X's rate-limit
-    headers); post pending cards every `post_interval` seconds and right after an ingest run that stored
-    something, so a new mention reaches Slack without waiting. A wake-up that comes while a post run is
-    going makes that run go round once more, instead of being dropped as a second instance."""
-    scheduler = BackgroundScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
+    headers); post pending cards every `post_interval` seconds and whenever `wake` is rung (the ingest
+    job rings it as soon as it stored something, so a new mention reaches Slack without waiting)."""
+    now = datetime.now(UTC)
+    _schedule_x_and_slack(scheduler, jobs, wake, timing, now)
+    _schedule_reminders(scheduler, jobs, wake, now)
+    _schedule_upkeep(scheduler, jobs, wake, timing, now)
+
+
+def _schedule_x_and_slack(
+    scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, timing: Timing, now: datetime
+) -> None:
+    """The ingest job, the post job, and the paced sending of a surge's confirmed replies."""
 
     def ingest_then_wake_poster() -> None:
-        report = ingestor.run()  # new tweets and DMs wake the poster as soon as they are stored
+        report = jobs.ingestor.run()  # new tweets and DMs wake the poster as soon as they are stored
         if report.outside_replies:
-            poster.wake()
+            wake()
 
-    now = datetime.now(UTC)
     scheduler.add_job(
         ingest_then_wake_poster,
         "interval",
-        seconds=poll_interval or TICK_SECONDS,
+        seconds=timing.poll_interval or TICK_SECONDS,
         id="ingest",
         name="Poll X for mentions",
         next_run_time=now,
     )
     scheduler.add_job(
-        poster.run, "interval", seconds=post_interval, id="post", name="Post cards to Slack", next_run_time=now
-    )
-
-    def wake_poster() -> None:
-        poster.woken.set()  # a run going now goes round again; otherwise the next run starts now
-        job = scheduler.get_job("post")
-        if job is not None:
-            job.modify(next_run_time=datetime.now(UTC))
-
-    poster.wake = wake_poster
-    ingestor.on_stored = wake_poster
-    scheduler.add_job(
-        bulk.run,
+        jobs.poster.run,
         "interval",
-        seconds=bulk_interval,
+        seconds=timing.post_interval,
+        id=POST_JOB,
+        name="Post cards to Slack",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        jobs.bulk.run,
+        "interval",
+        seconds=timing.bulk_interval,
         id="bulk",
         name="Send confirmed surge status replies, paced",
         next_run_time=now,
     )
+
+
+def _schedule_reminders(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, now: datetime) -> None:
+    """Escalations nobody acknowledged, SLA targets about to be missed, drafts waiting for review."""
     scheduler.add_job(
-        reminders.run,
+        jobs.reminders.run,
         "interval",
         seconds=REMINDER_INTERVAL_SECONDS,
         id="reminders",
@@ -105,32 +135,19 @@ def build_scheduler(
         next_run_time=now,
     )
     scheduler.add_job(
-        sla.run,
+        jobs.sla.run,
         "interval",
         seconds=REMINDER_INTERVAL_SECONDS,
         id="sla",
         name="Remind the team of SLA targets about to be missed",
         next_run_time=now,
     )
-    if reconcile is not None:
-
-        def reconcile_then_wake_poster() -> None:
-            if reconcile():
-                poster.wake()  # the settled sends' notes and cards
-
-        scheduler.add_job(
-            reconcile_then_wake_poster,
-            "interval",
-            seconds=OUTBOX_INTERVAL_SECONDS,
-            id="outbox",
-            name="Settle sends X never confirmed",
-            next_run_time=now,
-        )
+    review = jobs.review
     if review is not None:
 
         def review_then_wake_poster() -> None:
             if review.run():
-                poster.wake()  # the reminders' notes
+                wake()  # the reminders' notes
 
         scheduler.add_job(
             review_then_wake_poster,
@@ -140,14 +157,38 @@ def build_scheduler(
             name="Remind the leads of drafts waiting for review",
             next_run_time=now,
         )
-    if health is not None:
-        scheduler.add_job(health.run, "interval", seconds=60, id="health", name="Raise and clear health alarms")
-    if digest is not None:
-        hour, minute = (int(part) for part in digest_time.split(":"))
+
+
+def _schedule_upkeep(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, timing: Timing, now: datetime) -> None:
+    """Settling unconfirmed sends, the health alarms and the daily digest, each when it is set up."""
+    reconcile = jobs.reconcile
+    if reconcile is not None:
+
+        def reconcile_then_wake_poster() -> None:
+            if reconcile():
+                wake()  # the settled sends' notes and cards
+
         scheduler.add_job(
-            digest.run,
-            CronTrigger(hour=hour, minute=minute, timezone=timezone),
+            reconcile_then_wake_poster,
+            "interval",
+            seconds=OUTBOX_INTERVAL_SECONDS,
+            id="outbox",
+            name="Settle sends X never confirmed",
+            next_run_time=now,
+        )
+    if jobs.health is not None:
+        scheduler.add_job(
+            jobs.health.run,
+            "interval",
+            seconds=HEALTH_INTERVAL_SECONDS,
+            id="health",
+            name="Raise and clear health alarms",
+        )
+    if jobs.digest is not None:
+        hour, minute = (int(part) for part in timing.digest_time.split(":"))
+        scheduler.add_job(
+            jobs.digest.run,
+            CronTrigger(hour=hour, minute=minute, timezone=timing.timezone),
             id="digest",
             name="Daily digest to the report channel",
         )
-    return scheduler

@@ -1,14 +1,14 @@
 """A thin layer over `tweepy.Client`: the base URL, time-outs, paging, rate limits and error kinds.
 
-tweepy hard-codes `https://api.twitter.com`; `_BaseURLSession` routes its requests to `X_API_URL`
-(a proxy, or a local fake in tests) and gives every request a time-out. Callers get plain `Tweet`s and
-one of three errors: `XRateLimited` (wait until `reset_at`), `XUnavailable` (5xx, time-out, malformed
+tweepy hard-codes `https://api.twitter.com`; `bot.x.transport.BaseURLSession` routes its requests to
+`X_API_URL` (a proxy, or a local fake in tests) and gives every request a time-out; every request goes
+through `bot.x.calls.Caller` (rate limits, error kinds). Callers get plain `Tweet`s and mostly one of
+three errors: `XRateLimited` (wait until `reset_at`), `XUnavailable` (5xx, time-out, malformed
 body: back off and retry later) or `XAuthError` (credentials or access level: a human must act).
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,15 +19,13 @@ from typing import Any
 import requests
 import tweepy
 
-from bot.x.answers import NOT_X_ANSWER, describe_error, error_summary, problem_type, refusal
+from bot.x.calls import Caller
 from bot.x.dms import DM_EVENT_FIELDS, DM_EXPANSIONS, DM_USER_FIELDS
-from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XRefused, XUnavailable, XUsageCapped
+from bot.x.errors import XError, XUnavailable
 from bot.x.transport import BaseURLSession
 from bot.x.tweets import parse_tweets
 from storage.db import from_iso
 from storage.tweets import Tweet
-
-log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 DM_EVENTS = "dm_events"
@@ -110,8 +108,7 @@ class XClient:
             return_type=requests.Response,
         )
         self.write_client.session = BaseURLSession(base_url, write_timeout)
-        self.limits: dict[str, tuple[int, float]] = {}
-        self.ceilings: dict[str, int] = {}  # each endpoint's calls per window (`x-rate-limit-limit`)
+        self.calls = Caller(lambda: self.clock())  # the client's clock at each call, so one clock drives both
         self._account: Account | None = None
 
     # -- account -------------------------------------------------------------------------------
@@ -119,7 +116,7 @@ class XClient:
         """The brand account (`GET /2/users/me`), asked once and then kept: its id tells our own
         tweets from customers', and is the recipient of the DM links we send."""
         if self._account is None:
-            body = self._call("users/me", lambda: self.user_client.get_me(user_auth=True))
+            body = self.calls.call("users/me", lambda: self.user_client.get_me(user_auth=True))
             data = body.get("data")
             if not isinstance(data, dict) or not str(data.get("id", "")).isdigit():
                 raise XUnavailable("GET /2/users/me returned no user id")
@@ -154,7 +151,7 @@ class XClient:
     # -- writes --------------------------------------------------------------------------------
     def reply(self, text: str, in_reply_to: str) -> str:
         """`POST /2/tweets` as a reply; returns the new tweet's id."""
-        body = self._call(
+        body = self.calls.call(
             "tweets",
             lambda: self.write_client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True),
             write=True,
@@ -166,7 +163,7 @@ class XClient:
 
     def send_dm(self, participant_id: str, text: str) -> str:
         """`POST /2/dm_conversations/with/:participant_id/messages`; returns the DM event id."""
-        body = self._call(
+        body = self.calls.call(
             "dm_conversations",
             lambda: self.write_client.create_direct_message(participant_id=participant_id, text=text, user_auth=True),
             write=True,
@@ -177,7 +174,7 @@ class XClient:
         """The id of a DM the brand sent `participant_id` since `since` with this text, if X has one
         (`GET /2/dm_conversations/with/:participant_id/dm_events`): an unconfirmed DM went out after all."""
         account = self.me()
-        body = self._call(
+        body = self.calls.call(
             "dm_conversations/with/dm_events",
             lambda: self.user_client.get_direct_message_events(
                 participant_id=participant_id,
@@ -200,7 +197,7 @@ class XClient:
 
     def dm_page(self, token: str | None, max_results: int = PAGE_SIZE) -> dict[str, Any]:
         """One page of the brand's DM events, newest first (`GET /2/dm_events`): `bot.x.dms` pages."""
-        return self._call(
+        return self.calls.call(
             DM_EVENTS,
             lambda: self.user_client.get_direct_message_events(
                 dm_event_fields=DM_EVENT_FIELDS,
@@ -216,24 +213,24 @@ class XClient:
     def probe_search(self, query: str) -> None:
         """One small recent search with the app-only token (at most ten posts): does the token work?"""
         client = self.app_client or self.user_client
-        self._call(
+        self.calls.call(
             SEARCH_ENDPOINT,
             lambda: client.search_recent_tweets(query, max_results=10, user_auth=self.app_client is None),
         )
 
     def spacing(self, endpoint: str, reserve: int | None = None) -> float | None:
-        """Seconds to leave before the next call so the endpoint's remaining budget lasts until its
-        reset, with `reserve` calls kept in hand (default: 5 % of the window's limit, at least one);
-        None before X has said what the budget is."""
-        if endpoint not in self.limits:
-            return None
-        if reserve is None:
-            reserve = max(1, -(-self.ceilings.get(endpoint, 0) * 5 // 100))
-        remaining, reset_at = self.limits[endpoint]
-        left = max(reset_at - self.clock(), 0.0)
-        if remaining <= reserve:
-            return left
-        return left / (remaining - reserve)
+        """Seconds to leave before the next call to `endpoint` (`Caller.spacing`)."""
+        return self.calls.spacing(endpoint, reserve)
+
+    @property
+    def limits(self) -> dict[str, tuple[int, float]]:
+        """Each endpoint's calls left and when they reset (Unix seconds), as X last said."""
+        return self.calls.limits
+
+    @property
+    def ceilings(self) -> dict[str, int]:
+        """Each endpoint's calls per rate-limit window, as X last said."""
+        return self.calls.ceilings
 
     # -- timelines -----------------------------------------------------------------------------
     def mentions(self, user_id: str, start_time: datetime | None, since_id: str | None = None) -> Fetch:
@@ -304,7 +301,7 @@ class XClient:
         token: str | None = None
         while True:
             try:
-                body = self._call(endpoint, partial(page, token))
+                body = self.calls.call(endpoint, partial(page, token))
             except XError as error:
                 fetch.complete, fetch.error = False, error
                 return fetch
@@ -314,66 +311,6 @@ class XClient:
             if not token:
                 return fetch
 
-    # -- one call ------------------------------------------------------------------------------
-    def _call(self, endpoint: str, call: Callable[[], requests.Response], *, write: bool = False) -> dict[str, Any]:
-        """Make one request unless the endpoint is known to be exhausted; map failures to XError kinds.
-
-        For writes, a 4xx means X said no (`XRefused`, nothing was sent), while a 5xx or a time-out
-        leaves the outcome unknown (`XUnavailable`).
-        """
-        remaining, reset_at = self.limits.get(endpoint, (1, 0.0))
-        if remaining <= 0 and self.clock() < reset_at:
-            raise XRateLimited(reset_at, endpoint)
-        try:
-            response = call()
-        except tweepy.TooManyRequests as error:
-            if problem_type(error.response).endswith("usage-capped") or "UsageCapExceeded" in error.response.text:
-                raise XUsageCapped(f"X's monthly usage cap is reached on {endpoint}") from None
-            self._remember_limit(endpoint, error.response, exhausted=True)
-            raise XRateLimited(self.limits[endpoint][1], endpoint) from None
-        except tweepy.TwitterServerError as error:
-            raise XUnavailable(f"X answered {error.response.status_code} on {endpoint}") from None
-        except tweepy.HTTPException as error:
-            status = error.response.status_code
-            if write and status != 401 and 400 <= status < 500:  # X said no: nothing was sent
-                raise XRefused(status, refusal(status, error.response)) from None
-            if status == 402:
-                raise XCreditsDepleted(f"X's credits are used up (402 on {endpoint})") from None
-            if status in (401, 403):
-                raise XAuthError(f"X refused {endpoint} ({status}): {error_summary(error.response)}") from None
-            raise XUnavailable(f"X answered {status} on {endpoint}: {error_summary(error.response)}") from None
-        except requests.RequestException as error:
-            raise XUnavailable(f"X did not answer {endpoint}: {type(error).__name__}") from None
-        self._remember_limit(endpoint, response)
-        try:
-            body = response.json()
-        except ValueError:
-            # Not X's API talking (a proxy's or captive portal's page): the call never reached X's
-            # handler, so a write was not made. Reads back off and try again.
-            if write:
-                raise XRefused(response.status_code, NOT_X_ANSWER) from None
-            raise XUnavailable(f"X sent a body that is not JSON on {endpoint}") from None
-        if not isinstance(body, dict):
-            raise XUnavailable(f"X sent an unexpected body on {endpoint}")
-        for problem in body.get("errors") or []:
-            log.warning("X reported a partial error on %s: %s", endpoint, describe_error(problem))
-        return body
-
-    def _remember_limit(self, endpoint: str, response: requests.Response | None, *, exhausted: bool = False) -> None:
-        headers = response.headers if response is not None else {}
-        remaining = _int_header(headers, "x-rate-limit-remaining")
-        ceiling = _int_header(headers, "x-rate-limit-limit")
-        if ceiling is not None:
-            self.ceilings[endpoint] = ceiling
-        reset_at = _int_header(headers, "x-rate-limit-reset")
-        retry_after = _int_header(headers, "retry-after")
-        if exhausted:
-            remaining = 0
-            if reset_at is None:
-                reset_at = int(self.clock()) + (retry_after if retry_after is not None else 60)
-        if remaining is not None and reset_at is not None:
-            self.limits[endpoint] = (remaining, float(reset_at))
-
 
 def post_time(post_id: str) -> datetime:
     """When X made a post id (snowflake: milliseconds since X's epoch in the top bits)."""
@@ -381,11 +318,3 @@ def post_time(post_id: str) -> datetime:
         return datetime.fromtimestamp(((int(post_id) >> 22) + X_EPOCH_MS) / 1000, UTC)
     except (ValueError, OverflowError, OSError):
         return datetime.fromtimestamp(0, UTC)
-
-
-def _int_header(headers: Any, name: str) -> int | None:
-    value = headers.get(name) if headers is not None else None
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None

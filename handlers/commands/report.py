@@ -13,10 +13,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.chart import report_chart
 from bot.blocks.reports import report_blocks, report_csv, report_text
-from bot.domain.report_args import ReportArgsError, parse_report_args
-from bot.services import services
+from bot.domain.report_args import ReportArgsError, ReportRequest, parse_report_args
+from bot.services import Services, services
+from storage.case_rows import case_rows
 from storage.locations import get_location
-from storage.metrics import case_rows, report_with_previous
+from storage.metrics import Report, report_with_previous
 
 log = logging.getLogger(__name__)
 
@@ -24,23 +25,45 @@ log = logging.getLogger(__name__)
 def run_report(
     args: str, ack: Ack, respond: Respond, command: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
+    """Refused in the acknowledgement (not a manager, or arguments that do not parse); otherwise
+    acknowledged at once, then the report is answered and its files follow."""
     perch = services(context)
     user = command.get("user_id", "")
+    now = datetime.now(UTC)
+    request = _request_or_refusal(perch, user, args, now, ack)
+    if request is None:
+        return
+    ack()
+    report, previous = _reports(perch, request, now)
+    respond(
+        text=report_text(report, request.label),
+        blocks=report_blocks(report, request.label, request.breakdown, previous),
+        response_type="in_channel" if request.public else "ephemeral",
+        replace_original=False,
+    )
+    _upload_files(perch, request, report, user, command, client, respond)
+
+
+def _request_or_refusal(perch: Services, user: str, args: str, now: datetime, ack: Ack) -> ReportRequest | None:
+    """The report asked for, or None once the refusal is the acknowledgement."""
     verdict = perch.gate.may_manage(user)
     if not verdict.allowed:
         ack(text=verdict.reason, response_type="ephemeral")
-        return
-    settings = perch.settings
-    now = datetime.now(UTC)
+        return None
     try:
-        request = parse_report_args(args, now, settings.report_timezone)
+        request = parse_report_args(args, now, perch.settings.report_timezone)
         if request.location and get_location(perch.store.db, request.location) is None:
             raise ReportArgsError(f"There is no location `{request.location[:20]}`. Try `/perch locations list`.")
     except ReportArgsError as error:
         ack(text=str(error), response_type="ephemeral")
-        return
-    ack()
-    report, previous = report_with_previous(
+        return None
+    return request
+
+
+def _reports(perch: Services, request: ReportRequest, now: datetime) -> tuple[Report, Report]:
+    """The period's report and the one before it, with the settings' targets and business hours."""
+    settings = perch.settings
+    return report_with_previous(
         perch.store.db,
         request.start,
         request.end,
@@ -53,13 +76,19 @@ def run_report(
         agent=request.agent,
         location=request.location,
     )
-    respond(
-        text=report_text(report, request.label),
-        blocks=report_blocks(report, request.label, request.breakdown, previous),
-        response_type="in_channel" if request.public else "ephemeral",
-        replace_original=False,
-    )
-    # Files: beside a public report in its channel; otherwise privately, in the manager's DM with Perch.
+
+
+def _upload_files(
+    perch: Services,
+    request: ReportRequest,
+    report: Report,
+    user: str,
+    command: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+) -> None:
+    """The chart (and the CSV): beside a public report in its channel; otherwise privately, in the
+    manager's DM with Perch. A refused upload is said to the manager."""
     uploads = [
         {
             "content": report_chart(report, request.label),
@@ -68,21 +97,7 @@ def run_report(
         }
     ]
     if request.csv:
-        rows = case_rows(
-            perch.store.db,
-            request.start,
-            request.end,
-            agent=request.agent,
-            location=request.location,
-            business=settings.business_hours,
-        )
-        uploads.append(
-            {
-                "content": report_csv(rows),
-                "filename": "perch-report.csv",
-                "title": f"Perch cases · {request.label} (one row per case)",
-            }
-        )
+        uploads.append(_csv_upload(perch, request))
     try:
         if request.public:
             channel = command.get("channel_id")
@@ -96,3 +111,20 @@ def run_report(
             response_type="ephemeral",
             replace_original=False,
         )
+
+
+def _csv_upload(perch: Services, request: ReportRequest) -> dict[str, Any]:
+    """One row per case of the report, as a file to upload."""
+    rows = case_rows(
+        perch.store.db,
+        request.start,
+        request.end,
+        agent=request.agent,
+        location=request.location,
+        business=perch.settings.business_hours,
+    )
+    return {
+        "content": report_csv(rows),
+        "filename": "perch-report.csv",
+        "title": f"Perch cases · {request.label} (one row per case)",
+    }
