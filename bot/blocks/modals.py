@@ -143,66 +143,49 @@ def move_to_dm_modal(card: CardData, brand_id: str, *, public_handoff: bool = Tr
     """The handoff: a public reply with the DM link and a first DM; where X allows no public reply to
     the post, the DM alone (then required)."""
     if not public_handoff:
-        return modal(
-            View.MOVE_TO_DM,
-            "Move to DM",
-            "Send DM",
-            {"case_id": card.case_id, "public": False},
-            [
-                _tweet_section(card),
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": NO_PUBLIC_HANDOFF}]},
-                {
-                    "type": "input",
-                    "block_id": Field.HANDOFF_PRIVATE,
-                    "label": {"type": "plain_text", "text": "Private message"},
-                    "element": {
-                        "type": "plain_text_input",
-                        "action_id": Input.TEXT,
-                        "multiline": True,
-                        "max_length": 3000,
-                    },
-                },
-            ],
-        )
+        private = _text_box(Field.HANDOFF_PRIVATE, "Private message")
+        notice = {"type": "context", "elements": [{"type": "mrkdwn", "text": NO_PUBLIC_HANDOFF}]}
+        blocks = [_tweet_section(card), notice, private]
+        return modal(View.MOVE_TO_DM, "Move to DM", "Send DM", {"case_id": card.case_id, "public": False}, blocks)
     link = DM_LINK.format(brand_id=brand_id)
     public = (
         HANDOFF_TEMPLATE.format(handle=card.author_handle, link=link)
         if X_HANDLE.match(card.author_handle or "")
         else HANDOFF_TEMPLATE.format(handle="", link=link).lstrip("@ ")
     )
-    return modal(
-        View.MOVE_TO_DM,
-        "Move to DM",
-        "Send",
-        {"case_id": card.case_id},
-        [
-            _tweet_section(card),
-            {
-                "type": "input",
-                "block_id": Field.HANDOFF_PUBLIC,
-                "label": {"type": "plain_text", "text": "Public reply"},
-                "hint": {
-                    "type": "plain_text",
-                    "text": "Posted as a reply to the customer's tweet, with the link that opens a DM with the brand.",
-                },
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": Input.TEXT,
-                    "multiline": True,
-                    "max_length": 3000,
-                    "initial_value": public,
-                },
-            },
-            {
-                "type": "input",
-                "block_id": Field.HANDOFF_PRIVATE,
-                "optional": True,
-                "label": {"type": "plain_text", "text": "First private message (optional)"},
-                "hint": {"type": "plain_text", "text": "Sent as a DM when the customer accepts DMs from the brand."},
-                "element": {"type": "plain_text_input", "action_id": Input.TEXT, "multiline": True, "max_length": 3000},
-            },
-        ],
-    )
+    blocks = [
+        _tweet_section(card),
+        _text_box(
+            Field.HANDOFF_PUBLIC,
+            "Public reply",
+            hint="Posted as a reply to the customer's tweet, with the link that opens a DM with the brand.",
+            initial=public,
+        ),
+        _text_box(
+            Field.HANDOFF_PRIVATE,
+            "First private message (optional)",
+            hint="Sent as a DM when the customer accepts DMs from the brand.",
+            optional=True,
+        ),
+    ]
+    return modal(View.MOVE_TO_DM, "Move to DM", "Send", {"case_id": card.case_id}, blocks)
+
+
+def _text_box(
+    block_id: str, label: str, *, hint: str | None = None, initial: str | None = None, optional: bool = False
+) -> dict[str, Any]:
+    """A multi-line text input of the handoff's kind (Slack's 3,000 characters at most)."""
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": Input.TEXT, "multiline": True}
+    element["max_length"] = 3000
+    if initial is not None:
+        element["initial_value"] = initial
+    box: dict[str, Any] = {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label}}
+    if optional:
+        box["optional"] = True
+    if hint:
+        box["hint"] = {"type": "plain_text", "text": hint}
+    box["element"] = element
+    return box
 
 
 def _before_the_box(saved: list[dict[str, Any]], notice: str | None) -> list[dict[str, Any]]:

@@ -27,7 +27,8 @@ from bot.jobs.surge import SurgeGrouper
 from bot.jobs.thread_items import thread_items_to_post
 from bot.jobs.wake import PostWake
 from bot.slack.delivery import Delivery, ThreadItem, describe
-from storage.cases import cards_waiting, get_card, stale_cards
+from storage.cards import cards_waiting, stale_cards
+from storage.cases import get_card
 from storage.db import Store
 from storage.drafts import drafts_to_redraw, mark_draft_synced
 from storage.escalations import get_escalation, mark_message_synced, stale_escalation_messages

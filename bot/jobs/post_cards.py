@@ -21,15 +21,8 @@ from bot.blocks.cards import case_card
 from bot.blocks.escalations import escalation_line
 from bot.slack.delivery import MESSAGE_ERRORS, Delivery, error_code
 from bot.slack.ids import Metadata
-from storage.cases import (
-    CardData,
-    cases_to_post,
-    get_card,
-    last_event,
-    mark_card_synced,
-    mark_post_attempts,
-    record_posted,
-)
+from storage.cards import cases_to_post, last_event, mark_card_synced, mark_post_attempts, record_posted
+from storage.cases import CardData, get_card
 from storage.db import Store, from_iso
 from storage.escalations import latest_escalation
 from storage.sla import breached_targets

@@ -7,6 +7,9 @@ import sqlite_utils
 
 
 def _m001_core(db: sqlite_utils.Database) -> None:
+    """The first schema: tweets, cases, events, cursors.
+
+    Long because: it is one table after another as it shipped, and a shipped migration is never edited."""
     db.table("tweets").create(
         {
             "id": str,
