@@ -3,13 +3,17 @@
 Slack refuses a message or view that breaks one (`invalid_blocks`, `invalid_arguments`); the fake Slack
 refuses it the same way, so a test fails where the real workspace would have shown nothing. Each check
 returns a short reason (`"block 2: option text over 75"`) or None. Limits are from Slack's Block Kit
-reference: blocks, block elements and composition objects.
+reference: blocks, block elements and composition objects. After them, every message and view is checked
+against the shapes Slack publishes (`fakes/block_kit_schema.py`), which catch what no count can: a key
+Slack does not know, an element where Slack allows none of its kind, a text object of the wrong type.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from fakes.block_kit_schema import message_blocks_problem, view_problem
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -50,7 +54,7 @@ def check_message(params: dict[str, Any]) -> str | None:
     metadata = parse_json(params.get("metadata"))
     if metadata and (not metadata.get("event_type") or "event_payload" not in metadata):
         return "invalid_metadata_format"
-    return check_blocks(blocks)
+    return check_blocks(blocks) or message_blocks_problem(blocks)
 
 
 def check_view(view: dict[str, Any]) -> str | None:
@@ -73,7 +77,7 @@ def check_view(view: dict[str, Any]) -> str | None:
         return f"a view needs 1-{VIEW_BLOCKS} blocks"
     if kind == "modal" and "submit" not in view and any(b.get("type") == "input" for b in blocks):
         return "a modal with input blocks needs a submit button"
-    return check_blocks(blocks)
+    return check_blocks(blocks) or view_problem(view)
 
 
 def check_blocks(blocks: list[Any]) -> str | None:

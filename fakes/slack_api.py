@@ -4,8 +4,9 @@ It keeps channels of messages with `ts`, threads and message metadata, and answe
 history and replies with metadata only under `include_all_metadata`, `oldest`/`latest` exclusive unless
 `inclusive`, thread parents carrying `thread_ts`, `reply_count` and `latest_reply`, keys Slack omits
 left out rather than null, `chat.update` echoing `channel`, `ts`, `text` and `message`. Every message,
-ephemeral, response_url payload, modal and Home view is checked against Block Kit's limits
-(`fakes/block_kit.py`) so a test fails when the bot would have been refused. `pings()` lists every
+ephemeral, response_url payload, modal and Home view is checked against Block Kit's limits and the
+shapes Slack publishes (`fakes/block_kit.py`), and refused as Slack refuses it (`invalid_blocks`, the
+reason in `errors`), so a test fails when the bot would have been refused. `pings()` lists every
 mention Slack would have notified (`<!channel>`, `<!here>`, `<@U…>`, `<!subteam^…>`).
 """
 
@@ -15,59 +16,16 @@ import itertools
 import json
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fakes.block_kit import check_message, check_view, parse_json
 from fakes.server import FakeServer, Recorded, Response
+from fakes.slack_directory import Directory
+from fakes.slack_messages import PING, Message, history_page, parse_flag, request_params
 from fakes.slack_render import drawing_problem
 
-PING = re.compile(r"<(!channel|!here|!everyone|@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+)[^>]*>")
 
-
-@dataclass
-class Message:
-    channel: str
-    ts: str
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    thread_ts: str | None = None
-    metadata: dict[str, Any] | None = None
-    user: str = "UPERCHBOT"
-    ephemeral_to: str | None = None
-
-    def as_api(self, with_metadata: bool, replies: list[Message] | None = None) -> dict[str, Any]:
-        """The message as Slack returns it; `replies` makes it a thread parent (Slack adds `thread_ts`
-        equal to its own `ts`, and the reply counts)."""
-        out: dict[str, Any] = {
-            "type": "message",
-            "user": self.user,
-            "bot_id": "BPERCH",
-            "app_id": "A0PERCH",
-            "text": self.text,
-            "ts": self.ts,
-            "team": "T0PERCH",
-        }
-        if self.blocks:
-            out["blocks"] = self.blocks
-        if self.thread_ts:
-            out["thread_ts"] = self.thread_ts
-            out["parent_user_id"] = self.user
-        elif replies:
-            out.update(
-                thread_ts=self.ts,
-                reply_count=len(replies),
-                reply_users_count=1,
-                latest_reply=max(replies, key=lambda m: float(m.ts)).ts,
-                reply_users=[self.user],
-            )
-        if with_metadata and self.metadata:
-            out["metadata"] = self.metadata
-        return out
-
-
-class FakeSlack(FakeServer):
+class FakeSlack(Directory, FakeServer):
     def __init__(self, channels: tuple[str, ...] = ("C0QUEUE",), bot_token_prefix: str = "xoxb-") -> None:
         super().__init__()
         self.channels = set(channels)
@@ -123,14 +81,12 @@ class FakeSlack(FakeServer):
             with self.lock:
                 self.uploads[request.path.removeprefix("/upload/")] = request.body
             return Response(200, "OK - 1")
-        params = _params(request)
+        params = request_params(request)
         request.params = params
         method = request.path.removeprefix("/api/")
         if request.path.startswith("/response_url/"):
-            problem = check_message(params) or drawing_problem(parse_json(params.get("blocks")) or [])
-            if problem:
-                self.block_errors.append(problem)
-                return Response(200, {"ok": False, "error": "invalid_blocks"})
+            if self._refused(_message_problem(params)):
+                return Response(200, {"ok": False, "error": "invalid_blocks"})  # a response_url says no more
             with self.lock:
                 self.responses.append(params)
             return Response(200, {"ok": True})
@@ -148,6 +104,18 @@ class FakeSlack(FakeServer):
             return Response(200, {"ok": False, "error": "not_in_channel"})
         return Response(200, handler(params), {"x-oauth-scopes": ",".join(self.scopes)})
 
+    def _refused(self, problem: str | None, error: str = "invalid_blocks") -> dict[str, Any] | None:
+        """Slack's answer to blocks it will not show, the reason where Slack puts it; None if none."""
+        if problem is None:
+            return None
+        self.block_errors.append(problem)
+        return {
+            "ok": False,
+            "error": error,
+            "errors": [problem],
+            "response_metadata": {"messages": [f"[ERROR] {problem}"]},
+        }
+
     def _over_channel_limit(self, channel: str) -> bool:
         """Refuse a message that arrives sooner than `channel_interval` after the last one accepted."""
         if self.channel_interval is None:
@@ -160,17 +128,6 @@ class FakeSlack(FakeServer):
             self._last_post[channel] = now
             return False
 
-    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "url": "https://perch-demo.slack.com/",
-            "team": "Perch demo",
-            "user": "perch",
-            "team_id": "T0PERCH",
-            "user_id": "UPERCHBOT",
-            "bot_id": "BPERCH",
-        }
-
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         channel = params.get("channel", "")
         if re.fullmatch(r"[UW][A-Z0-9]+", channel):  # a user id: Slack posts in the app's DM with them
@@ -178,10 +135,8 @@ class FakeSlack(FakeServer):
             self.channels.add(channel)
         if channel not in self.channels:
             return {"ok": False, "error": "channel_not_found"}
-        problem = check_message(params) or drawing_problem(parse_json(params.get("blocks")) or [])
-        if problem:
-            self.block_errors.append(problem)
-            return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+        if refused := self._refused(_message_problem(params)):
+            return refused
         thread_ts = params.get("thread_ts") or None
         with self.lock:
             if thread_ts and not any(m.ts == thread_ts and m.channel == channel for m in self.messages):
@@ -204,10 +159,8 @@ class FakeSlack(FakeServer):
             return {"ok": False, "error": "channel_not_found"}
         if not params.get("user"):
             return {"ok": False, "error": "user_not_in_channel"}
-        problem = check_message(params) or drawing_problem(parse_json(params.get("blocks")) or [])
-        if problem:
-            self.block_errors.append(problem)
-            return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+        if refused := self._refused(_message_problem(params)):
+            return refused
         message = Message(
             channel,
             self._next_ts(),
@@ -220,10 +173,8 @@ class FakeSlack(FakeServer):
         return {"ok": True, "message_ts": message.ts}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        problem = check_message(params) or drawing_problem(parse_json(params.get("blocks")) or [])
-        if problem:
-            self.block_errors.append(problem)
-            return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+        if refused := self._refused(_message_problem(params)):
+            return refused
         with self.lock:
             for message in self.messages:
                 if message.channel == params.get("channel") and message.ts == params.get("ts"):
@@ -258,7 +209,7 @@ class FakeSlack(FakeServer):
             found = [m for m in self.messages if m.channel == channel and not m.thread_ts and within(float(m.ts))]
             replies = {m.ts: self.thread(m.ts) for m in found}
         found.sort(key=lambda m: float(m.ts), reverse=True)
-        return self._page(params, [m.as_api(with_metadata, replies[m.ts]) for m in found])
+        return history_page(params, [m.as_api(with_metadata, replies[m.ts]) for m in found])
 
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         channel, ts = params.get("channel", ""), params.get("ts", "")
@@ -269,24 +220,16 @@ class FakeSlack(FakeServer):
         if not parent:
             return {"ok": False, "error": "thread_not_found"}
         replies.sort(key=lambda m: float(m.ts))
-        return self._page(
+        return history_page(
             params, [parent[0].as_api(with_metadata, replies), *(m.as_api(with_metadata) for m in replies)]
         )
-
-    def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        group = params.get("usergroup", "")
-        if group not in self.usergroups:
-            return {"ok": False, "error": "no_such_subteam"}
-        return {"ok": True, "users": sorted(self.usergroups[group])}
 
     def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("trigger_id"):
             return {"ok": False, "error": "invalid_trigger_id"}
         view = parse_json(params.get("view")) or {}
-        problem = check_view(view) or drawing_problem(view.get("blocks") or [])
-        if problem:
-            self.block_errors.append(problem)
-            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [problem]}}
+        if refused := self._refused(_view_problem(view), "invalid_arguments"):
+            return refused
         with self.lock:
             stored = {
                 **view,
@@ -301,20 +244,16 @@ class FakeSlack(FakeServer):
         view = parse_json(params.get("view")) or {}
         if view.get("type") != "home" or not params.get("user_id"):
             return {"ok": False, "error": "invalid_arguments"}
-        problem = check_view(view) or drawing_problem(view.get("blocks") or [])
-        if problem:
-            self.block_errors.append(problem)
-            return {"ok": False, "error": "invalid_blocks"}
+        if refused := self._refused(_view_problem(view)):
+            return refused
         with self.lock:
             self.homes[params["user_id"]] = view
         return {"ok": True, "view": view}
 
     def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
         view = parse_json(params.get("view")) or {}
-        problem = check_view(view) or drawing_problem(view.get("blocks") or [])
-        if problem:
-            self.block_errors.append(problem)
-            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [problem]}}
+        if refused := self._refused(_view_problem(view), "invalid_arguments"):
+            return refused
         with self.lock:
             for index, stored in enumerate(self.views):
                 if stored["id"] == params.get("view_id"):
@@ -328,14 +267,6 @@ class FakeSlack(FakeServer):
                     }
                     return {"ok": True, "view": self.views[index]}
         return {"ok": False, "error": "not_found"}
-
-    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        users = str(params.get("users", ""))
-        if not users:
-            return {"ok": False, "error": "users_list_not_supplied"}
-        channel = "D" + users.split(",")[0][1:]
-        self.channels.add(channel)
-        return {"ok": True, "channel": {"id": channel}}
 
     def _files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         file_id = f"F{next(self._clock):08d}"
@@ -364,64 +295,13 @@ class FakeSlack(FakeServer):
                 )
         return {"ok": True, "files": [{"id": item["id"], "title": item.get("title")} for item in files]}
 
-    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = params.get("channel", "")
-        if channel not in self.channels and channel not in self.not_member:
-            return {"ok": False, "error": "channel_not_found"}
-        return {
-            "ok": True,
-            "channel": {
-                "id": channel,
-                "name": f"channel-{channel.lower()}",
-                "is_channel": channel.startswith("C"),
-                "is_private": channel.startswith("G"),
-                "is_member": channel not in self.not_member,
-                "is_archived": False,
-            },
-        }
-
-    def _usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "usergroups": [
-                {"id": group, "handle": f"group-{group.lower()}", "name": group, "user_count": len(users)}
-                for group, users in sorted(self.usergroups.items())
-            ],
-        }
-
-    def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Socket Mode: an app-level token gets the WebSocket URL (when a socket fake is attached)."""
-        if self.socket_url is None:
-            return {"ok": False, "error": "not_allowed_token_type"}
-        return {"ok": True, "url": self.socket_url}
-
-    @staticmethod
-    def _page(params: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
-        limit = max(1, min(int(params.get("limit") or 100), 999))
-        offset = int(params.get("cursor") or 0) if str(params.get("cursor") or "0").isdigit() else 0
-        page = items[offset : offset + limit]
-        more = offset + limit < len(items)
-        return {
-            "ok": True,
-            "messages": page,
-            "has_more": more,
-            "response_metadata": {"next_cursor": str(offset + limit) if more else ""},
-        }
-
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._clock):06d}"
 
 
-def _params(request: Recorded) -> dict[str, Any]:
-    params: dict[str, Any] = dict(request.query)
-    content_type = request.headers.get("content-type", "")
-    if request.body:
-        if "json" in content_type:
-            params.update(json.loads(request.body))
-        else:
-            params.update(dict(parse_qsl(request.body.decode(), keep_blank_values=True)))
-    return params
+def _message_problem(params: dict[str, Any]) -> str | None:
+    return check_message(params) or drawing_problem(parse_json(params.get("blocks")) or [])
 
 
-def parse_flag(value: Any) -> bool:
-    return str(value or "").lower() in ("1", "true")
+def _view_problem(view: dict[str, Any]) -> str | None:
+    return check_view(view) or drawing_problem(view.get("blocks") or [])

@@ -10,6 +10,9 @@ from urllib.parse import urlencode
 import requests
 from slack_sdk.signature import SignatureVerifier
 
+from fakes.block_kit import check_view
+from fakes.block_kit_schema import view_answer_problem
+
 
 def signed_post(
     url: str,
@@ -30,7 +33,22 @@ def signed_post(
     if retry_num is not None:
         headers["X-Slack-Retry-Num"] = str(retry_num)
         headers["X-Slack-Retry-Reason"] = "http_timeout"
-    return requests.post(url, data=body.encode(), headers=headers, timeout=10)
+    answer = requests.post(url, data=body.encode(), headers=headers, timeout=10)
+    refused = view_answer_refused(answer)
+    if refused:
+        raise AssertionError(f"Slack would refuse the view in this answer: {refused}")
+    return answer
+
+
+def view_answer_refused(answer: requests.Response) -> str | None:
+    """Why Slack would refuse the modal an app's answer pushes or updates to (it shows the person an
+    error instead), or None. Answers go back to the sender, not to the fake Slack: so they are checked here."""
+    if "json" not in answer.headers.get("content-type", ""):
+        return None
+    body = answer.json()
+    if not isinstance(body, dict) or body.get("response_action") not in ("update", "push"):
+        return None
+    return check_view(body.get("view") or {}) or view_answer_problem(body)
 
 
 def block_action_body(

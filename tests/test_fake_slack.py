@@ -9,7 +9,9 @@ import requests
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from fakes.block_kit import check_message, check_view
+from fakes.block_kit import check_blocks, check_message, check_view
+from fakes.block_kit_schema import message_blocks_problem, view_answer_problem
+from fakes.slack_requests import signed_post
 from tests.helpers import QUEUE
 
 pytestmark = pytest.mark.refused_blocks  # these tests send refused payloads on purpose
@@ -237,3 +239,100 @@ def test_modal_input_limits(client):
     assert refused.value.response["error"] == "invalid_arguments"
     view["blocks"][0]["element"]["initial_value"] = "x" * 280
     assert client.views_open(trigger_id="1.2.3", view=json.loads(json.dumps(view)))["ok"]
+
+
+PLAIN = {"type": "plain_text", "text": "Go"}
+
+
+def button(text: dict, action_id: str = "go") -> dict:
+    return {"type": "button", "action_id": action_id, "text": text}
+
+
+def test_a_mrkdwn_button_is_refused_by_slacks_published_shapes(client, fake_slack):
+    """slack_sdk's models build it without complaint; Slack's own types (the schema) do not allow it."""
+    from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObject
+
+    built = ActionsBlock(elements=[ButtonElement(text=MarkdownTextObject(text="*Go*"), action_id="go")]).to_dict()
+    assert built["elements"][0]["text"]["type"] == "mrkdwn", "slack_sdk accepts it"
+    pointer = "[json-pointer:/blocks/0/elements/0/text/type]"
+    assert message_blocks_problem([built]) == f"'plain_text' was expected {pointer}"
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel=QUEUE, text="t", blocks=[built])
+    assert refused.value.response["error"] == "invalid_blocks" and fake_slack.messages == []
+    assert refused.value.response["errors"] and "plain_text" in refused.value.response["errors"][0]
+
+
+@pytest.mark.parametrize(
+    ("blocks", "reason"),
+    [
+        (
+            [{"type": "context", "elements": [button({"type": "plain_text", "text": "Go"})]}],
+            "Slack has no 'button' here [json-pointer:/blocks/0/elements/0]",
+        ),
+        (
+            [section("x", acessory=button({"type": "plain_text", "text": "Go"}))],
+            "('acessory' was unexpected) [json-pointer:/blocks/0]",
+        ),
+        ([{"type": "divider"}, {"type": "image", "alt_text": "a chart"}], "'image_url' is a required property"),
+        (
+            [section("x", accessory={"type": "plain_text_input", "action_id": "t"})],
+            "Slack has no 'plain_text_input' here [json-pointer:/blocks/0/accessory]",
+        ),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "radio_buttons",
+                            "action_id": "r",
+                            "options": [{**option("a", "a"), "description": {"type": "mrkdwn", "text": "*b*"}}],
+                        }
+                    ],
+                }
+            ],
+            "'plain_text' was expected [json-pointer:/blocks/0/elements/0/options/0/description/type]",
+        ),
+    ],
+)
+def test_shapes_the_limit_checks_cannot_see_are_refused(client, fake_slack, blocks, reason):
+    assert check_blocks(blocks) is None, "no count or length is wrong here"
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel=QUEUE, text="t", blocks=blocks)
+    assert refused.value.response["error"] == "invalid_blocks"
+    assert reason in refused.value.response["errors"][0]
+    assert fake_slack.block_errors == refused.value.response["errors"] and fake_slack.messages == []
+
+
+def test_modals_and_home_tabs_are_held_to_slacks_shapes(client, fake_slack):
+    modal = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Reply"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "blocks": [{"type": "input", "label": {"type": "plain_text", "text": "Go"}, "element": button(PLAIN)}],
+    }
+    with pytest.raises(SlackApiError) as refused:
+        client.views_open(trigger_id="1.2.3", view=modal)
+    messages = refused.value.response["response_metadata"]["messages"]
+    assert messages == ["[ERROR] Slack has no 'button' here [json-pointer:/view/blocks/0/element]"]
+    home = {"type": "home", "blocks": [section("Your queue"), {"type": "context", "elements": [button(PLAIN)]}]}
+    with pytest.raises(SlackApiError) as refused:
+        client.views_publish(user_id="U0AGENT", view=home)
+    assert refused.value.response["errors"] == ["Slack has no 'button' here [json-pointer:/view/blocks/1/elements/0]"]
+    assert len(fake_slack.block_errors) == 2 and fake_slack.views == [] and fake_slack.homes == {}
+    home["blocks"][1] = {"type": "actions", "elements": [button(PLAIN)]}
+    assert client.views_publish(user_id="U0AGENT", view=home)["ok"] and "U0AGENT" in fake_slack.homes
+
+
+def test_a_pushed_view_slack_would_refuse_fails_the_sender(fake_slack):
+    """A view_submission's answer goes back to whoever sent it: `signed_post` checks the view in it."""
+    view = {"type": "modal", "title": {"type": "mrkdwn", "text": "*Stop*"}, "blocks": [section("x")]}
+    url = fake_slack.url + "/api/views.submission"
+    assert "[json-pointer:/view/title/type]" in (view_answer_problem({"response_action": "push", "view": view}) or "")
+    fake_slack.script("views.submission", 200, {"response_action": "push", "view": view})
+    with pytest.raises(AssertionError, match="Slack would refuse"):
+        signed_post(url, "secret", "payload=x")
+    view["title"]["type"] = "plain_text"
+    fake_slack.script("views.submission", 200, {"response_action": "update", "view": view})
+    assert signed_post(url, "secret", "payload=x").json()["response_action"] == "update"
+    assert view_answer_problem({"response_action": "errors", "errors": {"b": "no"}}) is None
