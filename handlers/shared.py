@@ -18,7 +18,7 @@ from bot.services import services
 from storage.cases import CardData, Change, case_at, get_card
 from storage.drafts import Draft
 from storage.home import home_data
-from storage.lifecycle import Outcome
+from storage.lifecycle import CaseStatus, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def apply_change(
     client: WebClient,
     context: Any,
     change: Callable[[Any, int, str], Change],
-    refusals: dict[str, str],
+    refusals: dict[Outcome, str],
     *,
     check_gate: bool = True,
 ) -> None:
@@ -112,7 +112,9 @@ def apply_change(
     case = result.case
     assignee = f"<@{case.assignee}>" if case and case.assignee else "someone"
     by = f"<@{case.resolved_by}>" if case and case.resolved_by else "someone"
-    fallback = MISSING if result.outcome == "missing" else "That did not work; the card shows the case as it is now."
+    fallback = (
+        MISSING if result.outcome is Outcome.MISSING else "That did not work; the card shows the case as it is now."
+    )
     tell(client, channel, user, refusals.get(result.outcome, fallback).format(assignee=assignee, by=by))
     if case_id is not None and case is not None:
         perch.poster.sync_case(case_id)  # the clicker's card may have been out of date
@@ -159,7 +161,7 @@ def case_for_action(
     if case is None:
         tell(client, channel_of(body), user, MISSING)
         return None
-    if case.status == "resolved":
+    if case.status == CaseStatus.RESOLVED:
         tell(client, channel_of(body), user, "This case is resolved. Reopen it first.")
         return None
     return case

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import sqlite_utils
 
 from storage.db import from_iso, to_iso
+from storage.lifecycle import EventKind
 from storage.report_cases import REASON_JOIN, REASON_OF_CASE, Cases
 from storage.stats import Seconds, Stat, column, concurrency, group_codes, groups
 
@@ -100,7 +101,7 @@ def add_workload(
     given_away = dict(
         db.execute(
             "SELECT json_extract(e.detail, '$.from'), COUNT(*) FROM events e CROSS JOIN cases c ON c.id = e.case_id "
-            f"WHERE e.kind = 'reassigned' AND e.at >= ? AND e.at < ? AND {cases.where} GROUP BY 1",
+            f"WHERE e.kind = '{EventKind.REASSIGNED}' AND e.at >= ? AND e.at < ? AND {cases.where} GROUP BY 1",
             [to_iso(start), to_iso(end), *cases.params],
         ).fetchall()
     )

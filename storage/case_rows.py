@@ -14,6 +14,7 @@ import sqlite_utils
 
 from storage.business_time import BusinessClock, instants, open_durations
 from storage.db import rows_as_named, to_iso
+from storage.lifecycle import TO_DM_KINDS
 from storage.report_cases import INSTANTS, REASON_JOIN, REASON_OF_CASE, period_cases, read_pass
 
 
@@ -54,7 +55,7 @@ _ROWS = (
     "(SELECT COUNT(*) FROM replies r WHERE r.case_id = c.id AND r.status = 'sent') AS replies_sent, "
     # Nothing in a case happens before it arrives: its DMs and moves to DM are found by time.
     "CASE WHEN c.tweet_id IS NULL THEN 'dm' WHEN c.id IN (SELECT e.case_id FROM events e "
-    "WHERE e.kind IN ('moved_to_dm', 'dm_sent') AND e.at >= ? UNION SELECT m.case_id FROM dm_events m "
+    f"WHERE e.kind IN {TO_DM_KINDS} AND e.at >= ? UNION SELECT m.case_id FROM dm_events m "
     "WHERE m.created_at >= ?) THEN 'both' ELSE 'public' END AS channel, "
     # The durations from the generated offsets (milliseconds from arrival), as the report takes them.
     "MAX(0, c.report_posted_ms) / 1000.0 AS time_to_card, "

@@ -21,10 +21,10 @@ from storage.lifecycle import (
     LOG_ONLY,
     REASSIGNED_TO,
     REOPENED_HOLDER,
+    TO_DM_KINDS,
     CaseStatus,
     EventKind,
     Outcome,
-    sql_list,
     transition,
     why_not,
 )
@@ -92,7 +92,6 @@ class Change:
         return self.outcome is Outcome.OK
 
 
-_TO_DM_KINDS = sql_list([EventKind.MOVED_TO_DM, EventKind.DM_SENT])
 CARD_COLUMNS = f"""
     c.id AS case_id, c.status, COALESCE(c.tweet_id, '') AS tweet_id, COALESCE(t.text, '') AS text,
     COALESCE(t.author_handle, d.sender_handle, '') AS author_handle,
@@ -109,7 +108,7 @@ CARD_COLUMNS = f"""
     (SELECT MAX(r.sent_at) FROM replies r WHERE r.case_id = c.id AND r.kind = 'dm' AND r.status = 'sent')
         AS last_dm_out_at,
     (c.dm_event_id IS NOT NULL OR c.status = '{CaseStatus.IN_DM}'
-     OR EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind IN {_TO_DM_KINDS})
+     OR EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind IN {TO_DM_KINDS})
      OR EXISTS (SELECT 1 FROM dm_events x WHERE x.case_id = c.id)) AS in_dm,
     c.personal_data,
     (SELECT COUNT(*) FROM drafts r WHERE r.case_id = c.id AND r.status = 'pending') AS drafts_pending,

@@ -104,6 +104,8 @@ def holder_sql(event: str) -> str:
 
 
 NOT_RESOLVED = f"status != '{CaseStatus.RESOLVED}'"
+# The steps that take a case to DMs (a report's "in DM", a card's Reply in DM).
+TO_DM_KINDS = sql_list((EventKind.MOVED_TO_DM, EventKind.DM_SENT))
 
 
 @dataclass(frozen=True)

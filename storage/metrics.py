@@ -24,6 +24,7 @@ import sqlite_utils
 from storage.breakdowns import add_workload, by_agent, by_location, by_reason
 from storage.business_time import BusinessClock, BusinessTimes, business_times, instants
 from storage.db import rows_as, to_iso
+from storage.lifecycle import NOT_RESOLVED
 from storage.report_cases import (
     ALL,
     HEADLINE,
@@ -303,7 +304,7 @@ def _overdue(db: sqlite_utils.Database, where: str, params: list, cutoff: dateti
             "SELECT c.id AS case_id, c.tweet_id, COALESCE(t.author_handle, d.sender_handle, '') AS author_handle, "
             "c.tweet_created_at, c.conversation_id FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id "
             f"LEFT JOIN dm_events d ON d.id = c.dm_event_id WHERE {where} AND c.first_response_at IS NULL "
-            "AND c.status != 'resolved' AND c.tweet_created_at < ? ORDER BY c.tweet_created_at LIMIT ?",
+            f"AND c.{NOT_RESOLVED} AND c.tweet_created_at < ? ORDER BY c.tweet_created_at LIMIT ?",
             [*params, to_iso(cutoff), OVERDUE_LISTED],
         ),
     )

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlite_utils
 
 from storage.db import to_iso
+from storage.lifecycle import TO_DM_KINDS
 from storage.stats import Stat
 
 
@@ -27,7 +28,7 @@ def cases_in_dm(db: sqlite_utils.Database, start: datetime, where: str, params: 
         for row in db.execute(
             # CROSS JOIN: SQLite reads the (few) events first, then looks their cases up.
             "SELECT e.case_id FROM events e CROSS JOIN cases c ON c.id = e.case_id "
-            f"WHERE e.kind IN ('moved_to_dm', 'dm_sent') AND e.at >= ? AND {where} "
+            f"WHERE e.kind IN {TO_DM_KINDS} AND e.at >= ? AND {where} "
             "UNION SELECT d.case_id FROM dm_events d CROSS JOIN cases c ON c.id = d.case_id "
             f"WHERE d.created_at >= ? AND {where}",
             [since, *params, since, *params],

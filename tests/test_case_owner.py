@@ -4,13 +4,14 @@ trigger and the report's workload; a refused change says why and writes nothing.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.domain.report_args import parse_report_args
 from storage.cases import change, claim, get_card, reassign, reopen, resolve, unclaim
-from storage.lifecycle import CaseStatus, EventKind, Outcome
+from storage.lifecycle import TRANSITIONS, CaseStatus, EventKind, Outcome
 from storage.metrics import build_report
 from tests.helpers import NOW, add_case, at
 
@@ -109,3 +110,23 @@ def test_a_manager_may_unclaim_someone_elses_case(fresh_db):
     add_case(fresh_db, 1, "2026-03-10 09:55")
     claim(fresh_db, 1, "U1")
     assert unclaim(fresh_db, 1, "U0BOSS", as_manager=True).ok
+
+
+def test_statuses_and_kinds_are_compared_through_the_enums_only():
+    """A status or event kind retyped as a string in SQL (`status != 'resolved'`, `kind = 'reopened'`) or
+    in Python (`card.status == "resolved"`) keeps working until someone renames it in
+    storage/lifecycle.py, and then silently breaks a card or a report: they are spelt there only."""
+    assert set(TRANSITIONS) <= set(EventKind)
+    values = "|".join(sorted({*CaseStatus, *EventKind}))
+    retyped = re.compile(
+        r"(?<!item\.)(status|kind|outcome)\b\W{0,3}\s*(=|==|!=|<>|\bIN\b|\bin\b|NOT IN|not in)\s*\(?\s*"
+        rf"""['"]({values})['"]"""
+    )
+    offenders = []
+    # (a thread item's kind, `item.kind`, is no event: "follow_up" there names a message to post)
+    for folder in ("bot", "handlers", "storage"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for number, line in enumerate(path.read_text().splitlines(), start=1):
+                if retyped.search(line):
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []

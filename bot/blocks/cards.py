@@ -27,6 +27,7 @@ from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line, safe_mrk
 from bot.slack.ids import X_HANDLE, Action, Metadata
 from storage.cases import CardData
 from storage.db import from_iso
+from storage.lifecycle import CaseStatus, EventKind
 
 NOT_SUMMONED = (
     "No public Reply: X lets an app reply only to posts that @mention the brand or quote it, and this one "
@@ -43,28 +44,28 @@ OPEN_BUTTONS = [
     (Action.ESCALATE, "Escalate"),
     (Action.RESOLVE, "Resolve"),
 ]
-STATUS_LINES = {
-    "new": "🆕 New · waiting for an agent",
-    "claimed": "🙋 Claimed",
-    "replied": "↩️ Replied",
-    "in_dm": "✉️ Moved to DM",
-    "escalated": "📣 Escalated",
-    "resolved": "✅ Resolved",
+STATUS_LINES: dict[str, str] = {
+    CaseStatus.NEW: "🆕 New · waiting for an agent",
+    CaseStatus.CLAIMED: "🙋 Claimed",
+    CaseStatus.REPLIED: "↩️ Replied",
+    CaseStatus.IN_DM: "✉️ Moved to DM",
+    CaseStatus.ESCALATED: "📣 Escalated",
+    CaseStatus.RESOLVED: "✅ Resolved",
 }
-EVENT_WORDS = {
-    "opened": "opened",
-    "claimed": "claimed",
-    "unclaimed": "unclaimed",
-    "reassigned": "reassigned",
-    "replied": "replied",
-    "dm_sent": "sent a DM",
-    "dm_received": "the customer wrote by DM",
-    "moved_to_dm": "moved to DM",
-    "resolved": "resolved",
-    "reopened": "reopened",
-    "escalated": "escalated",
-    "escalation_acknowledged": "escalation acknowledged",
-    "escalation_resolved": "escalation resolved",
+EVENT_WORDS: dict[str, str] = {
+    EventKind.OPENED: "opened",
+    EventKind.CLAIMED: "claimed",
+    EventKind.UNCLAIMED: "unclaimed",
+    EventKind.REASSIGNED: "reassigned",
+    EventKind.REPLIED: "replied",
+    EventKind.DM_SENT: "sent a DM",
+    EventKind.DM_RECEIVED: "the customer wrote by DM",
+    EventKind.MOVED_TO_DM: "moved to DM",
+    EventKind.RESOLVED: "resolved",
+    EventKind.REOPENED: "reopened",
+    EventKind.ESCALATED: "escalated",
+    EventKind.ESCALATION_ACKNOWLEDGED: "escalation acknowledged",
+    EventKind.ESCALATION_RESOLVED: "escalation resolved",
 }
 
 
@@ -85,7 +86,7 @@ def case_card(
     the case has missed (the card then carries ⚠).
     """
     now = now or datetime.now(UTC)
-    resolved = card.status == "resolved"
+    resolved = card.status == CaseStatus.RESOLVED
     public_reply = not card.dm_only and (reply_anywhere or bool(card.summoned))
     named = {"dm_event_id": card.dm_event_id} if card.dm_only else {"tweet_id": card.tweet_id}
     return {
@@ -252,7 +253,7 @@ def _missed_line(missed: tuple[str, ...]) -> str:
 
 def _status_line(card: CardData, last: dict[str, Any] | None) -> str:
     line = STATUS_LINES.get(card.status, escape_within(card.status, 40))
-    if card.dm_only and card.status == "in_dm":
+    if card.dm_only and card.status == CaseStatus.IN_DM:
         line = "✉️ In DM"
     if card.assignee:
         line += f" · {slack_user(card.assignee)} has it"
@@ -262,7 +263,7 @@ def _status_line(card: CardData, last: dict[str, Any] | None) -> str:
         line += f" · first response {duration(from_iso(card.first_response_at) - from_iso(card.created_at))}"
     if card.reopened_count:
         line += f" · reopened {card.reopened_count}×"
-    if last is not None and last["kind"] != "opened":
+    if last is not None and last["kind"] != EventKind.OPENED:
         line += f" · last: {describe_event(last)}"
     return line
 
@@ -274,12 +275,12 @@ def describe_event(event: dict[str, Any]) -> str:
         detail = json.loads(detail or "{}")
     words = EVENT_WORDS.get(event["kind"], escape_within(event["kind"], 40))
     actor = event["actor"]
-    if event["kind"] == "reassigned":
+    if event["kind"] == EventKind.REASSIGNED:
         words += f" to {slack_user(detail.get('to'))}"
     if actor == "x.com":
         by = " on x.com"
     elif actor == "bot":
-        by = " (the customer wrote again)" if event["kind"] == "reopened" else ""
+        by = " (the customer wrote again)" if event["kind"] == EventKind.REOPENED else ""
     else:
         by = f" by {slack_user(actor)}"
     return f"{words}{by} {slack_time(from_iso(event['at']))}"

@@ -13,6 +13,7 @@ from storage.bulk import BulkProgress
 from storage.cases import CardData
 from storage.db import from_iso
 from storage.incidents import OTHER, Incident, IncidentStats
+from storage.lifecycle import CaseStatus
 
 STATUS_BLOCK = "status_text"
 CONFIRM_BLOCK = "confirm"
@@ -160,7 +161,11 @@ def chunk_message(
                 ),
             },
         }
-        if case.assignee is None and case.status not in ("resolved", "in_dm") and case.first_response_at is None:
+        if (
+            case.assignee is None
+            and case.status not in (CaseStatus.RESOLVED, CaseStatus.IN_DM)
+            and case.first_response_at is None
+        ):
             section["accessory"] = button_element(Action.CLAIM, "Claim", None, str(case.case_id))
         blocks.append(section)
     return {
@@ -186,7 +191,7 @@ def _follow_up_line(follow_ups: tuple[int, str] | None) -> str:
 
 def _case_state(case: CardData) -> str:
     """What happened to a listed tweet, without naming anyone (a new chunk message would ping them)."""
-    if case.status == "resolved":
+    if case.status == CaseStatus.RESOLVED:
         return "\n_✅ Resolved_"
     if case.assignee:
         return f"\n_Claimed: case #{case.case_id} has its own card now_"

@@ -11,6 +11,7 @@ from bot.blocks.common import dm_url, duration, slack_user, tweet_url
 from bot.blocks.mrkdwn import cut_mrkdwn, escape, plural
 from bot.slack.ids import X_HANDLE
 from storage.case_rows import CaseRow
+from storage.lifecycle import CaseStatus
 from storage.metrics import Breakdown, Report
 from storage.stats import Stat
 
@@ -282,7 +283,7 @@ def _csv_row(c: CaseRow) -> list[str | int]:
         c.first_response_at or "",
         "yes" if c.first_response_at else "no",
         _cell(c.reason),
-        c.resolved_at or "" if c.status == "resolved" else "",
+        c.resolved_at or "" if c.status == CaseStatus.RESOLVED else "",
         c.status,
         c.channel,
         c.assignee or "",

@@ -11,6 +11,7 @@ from bot.blocks.modals import resolve_modal
 from bot.services import services
 from handlers.shared import apply_change, case_for_action, open_modal
 from storage import cases
+from storage.lifecycle import Outcome
 from storage.reasons import reason_list
 
 
@@ -19,7 +20,7 @@ def resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebC
     ack()
     reasons = [name for name, _ in reason_list(services(context).store.db)]
     if not reasons:
-        apply_change(body, action, client, context, cases.resolve, {"resolved": "Already resolved by {by}."})
+        apply_change(body, action, client, context, cases.resolve, {Outcome.RESOLVED: "Already resolved by {by}."})
         return
     case = case_for_action(body, action, client, context)
     if case is not None:
@@ -34,5 +35,5 @@ def reopen(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebCl
         client,
         context,
         lambda db, case_id, user: cases.reopen(db, case_id, user),
-        {"open": "This case is open already."},
+        {Outcome.OPEN: "This case is open already."},
     )

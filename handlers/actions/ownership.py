@@ -11,14 +11,15 @@ from bot.services import services
 from bot.slack.ids import USER_ID
 from handlers.shared import apply_change, channel_of, clicker, tell
 from storage import cases
+from storage.lifecycle import Outcome
 
 REFUSALS = {
-    "taken": "Already claimed by {assignee}.",
-    "yours": "You already have this case.",
-    "resolved": "This case is resolved. Reopen it first.",
-    "not_yours": "Only {assignee} or a manager can unclaim this case.",
-    "unclaimed": "Nobody has this case.",
-    "same": "{assignee} has this case already.",
+    Outcome.TAKEN: "Already claimed by {assignee}.",
+    Outcome.YOURS: "You already have this case.",
+    Outcome.RESOLVED: "This case is resolved. Reopen it first.",
+    Outcome.NOT_YOURS: "Only {assignee} or a manager can unclaim this case.",
+    Outcome.UNCLAIMED: "Nobody has this case.",
+    Outcome.SAME: "{assignee} has this case already.",
 }
 
 

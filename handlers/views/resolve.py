@@ -11,6 +11,7 @@ from bot.services import services
 from bot.slack.ids import Field
 from handlers.shared import clicker
 from storage import cases
+from storage.lifecycle import Outcome
 from storage.reasons import reason_list
 
 
@@ -32,7 +33,9 @@ def submit_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
     result = cases.resolve(perch.store.db, form.case_id, user, form.reason)
     if not result.ok:
         by = f"<@{result.case.resolved_by}>" if result.case and result.case.resolved_by else "someone"
-        text = f"Already resolved by {by}." if result.outcome == "resolved" else "Perch has no such case any more."
+        text = (
+            f"Already resolved by {by}." if result.outcome is Outcome.RESOLVED else "Perch has no such case any more."
+        )
         ack(response_action="errors", errors={Field.RESOLVE_REASON: text})
         return
     ack()
