@@ -140,6 +140,7 @@ def refresh_home(client: WebClient, perch: Any, user: str) -> None:
         timezone=settings.report_timezone,
         sla_minutes=settings.sla_first_response_minutes,
         now=now,
+        business=settings.business_hours,
     )
     view = home_view(data, timezone=settings.report_timezone, sla_minutes=settings.sla_first_response_minutes, now=now)
     try:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from storage.business_time import BusinessClock
 from storage.cases import CardData
 from storage.incidents import Incident, incident_summaries, incident_waiting
 from storage.metrics import Report, build_report
@@ -31,7 +32,17 @@ class HomeData:
     today: Report
 
 
-def home_data(db: sqlite_utils.Database, user: str, *, timezone: str, sla_minutes: float, now: datetime) -> HomeData:
+def home_data(
+    db: sqlite_utils.Database,
+    user: str,
+    *,
+    timezone: str,
+    sla_minutes: float,
+    now: datetime,
+    business: BusinessClock | None = None,
+) -> HomeData:
+    """`business`: the team's open hours (BUSINESS_HOURS), so today's SLA breaches are counted as the
+    reports count them — in business time — and the Home tab never disagrees with `/perch report`."""
     zone = ZoneInfo(timezone)
     waiting, oldest = queue_stats(db)
     local = now.astimezone(zone)
@@ -42,6 +53,7 @@ def home_data(db: sqlite_utils.Database, user: str, *, timezone: str, sla_minute
         now=now,
         timezone=timezone,
         sla_minutes=sla_minutes,
+        business=business,
     )
     surges = [Surge(incident, count, incident_waiting(db, incident.id)) for incident, count in incident_summaries(db)]
     return HomeData(open_cases_of(db, user), waiting, oldest, unclaimed_queue(db), surges, today)

@@ -40,6 +40,7 @@ def home_view(data: HomeData, *, timezone: str, sla_minutes: float, now: datetim
                     f"*Today* ({timezone})\n{today.volume_in} in · {today.handled} handled · {today.open} open · "
                     f"p50 first response {duration_or_dash(today.time_to_first_response.p50)} · "
                     f"{today.sla_breaches} past the {sla_minutes:g}m target"
+                    + (" of business time" if today.business else "")
                 ),
             },
         },
