@@ -107,7 +107,7 @@ def apply_change(
     if (body.get("view") or {}).get("type") == "home":
         refresh_home(client, perch, user)  # clicked in the App Home: show the queue as it is now
     if result.ok and case_id is not None:
-        perch.poster.sync_case(case_id)
+        perch.poster.redraw_card(case_id)
         return
     case = result.case
     assignee = f"<@{case.assignee}>" if case and case.assignee else "someone"
@@ -117,7 +117,7 @@ def apply_change(
     )
     tell(client, channel, user, refusals.get(result.outcome, fallback).format(assignee=assignee, by=by))
     if case_id is not None and case is not None:
-        perch.poster.sync_case(case_id)  # the clicker's card may have been out of date
+        perch.poster.redraw_card(case_id)  # the clicker's card may have been out of date
 
 
 def open_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -162,6 +162,20 @@ class Poster:
             log.warning("Case %s: Slack update deferred to the next run: %s", case_id, describe(error))
         return report
 
+    def redraw_card(self, case_id: int) -> PostReport:
+        """Bring one case's card up to date now, after a step that changes only the card (a claim,
+        an unclaim, a reassignment, a resolve or a reopen writes nothing to the thread)."""
+        report = PostReport()
+        try:
+            card = get_card(self.store.db, case_id)
+            if card is not None and card.slack_ts is None:
+                self.wake()  # a case taken from its surge incident's thread: its own card comes next
+            self.cards.update(case_id, report)
+        except (SlackClientError, OSError) as error:
+            report.failed += 1
+            log.warning("Case %s: Slack update deferred to the next run: %s", case_id, describe(error))
+        return report
+
     def sync_incident(self, incident_id: int) -> PostReport:
         """Bring an incident's card up to date now (after its status update or bulk reply changed)."""
         report = PostReport()

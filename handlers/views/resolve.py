@@ -39,4 +39,4 @@ def submit_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
         ack(response_action="errors", errors={Field.RESOLVE_REASON: text})
         return
     ack()
-    perch.poster.sync_case(form.case_id)
+    perch.poster.redraw_card(form.case_id)
