@@ -130,3 +130,18 @@ def test_statuses_and_kinds_are_compared_through_the_enums_only():
                 if retyped.search(line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_only_change_writes_a_cases_status_or_holder():
+    """`UPDATE cases SET … status = …` or `assignee = …` anywhere but storage.cases.change (and the
+    transitions it runs) would skip the event, the card's version and the holds: one owner only."""
+    writes = re.compile(r"UPDATE cases SET[^\"]*\b(status|assignee)\s*=", re.IGNORECASE)
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "storage").rglob("*.py"))
+        if path.name not in {"cases.py", "lifecycle.py"} and writes.search(path.read_text())
+    ]
+    assert offenders == []
+    cases_source = (ROOT / "storage/cases.py").read_text()
+    assert len(writes.findall(cases_source)) == 0  # even there, the SET list comes from the transition
+    assert "UPDATE cases SET {rule.set_clause()}" in cases_source
