@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.common import author_line, button_element, duration, slack_user, tweet_url
-from bot.blocks.modals import modal
+from bot.blocks.modals import input_block, modal, text_box
 from bot.blocks.mrkdwn import clean, escape_within, one_line, plain, safe_mrkdwn
-from bot.slack.ids import Action, Metadata, View, user_mention, usergroup_mention
+from bot.slack.ids import Action, Field, Input, Metadata, View, user_mention, usergroup_mention
 from storage.cases import CardData
 from storage.db import from_iso
 from storage.escalations import Escalation
@@ -111,6 +111,36 @@ def escalation_line(escalation: Escalation) -> str:
 
 def escalate_modal(card: CardData, locations: list[Location], suggestion: str | None) -> dict[str, Any]:
     """Location (pre-set to the suggestion; searchable), urgency, and a note for the staff."""
+    urgency = {"type": "radio_buttons", "action_id": Input.URGENCY, "initial_option": _URGENCY[0], "options": _URGENCY}
+    blocks = [
+        _case_section(card),
+        input_block(Field.ESCALATE_LOCATION, "Location", _location_menu(locations, suggestion)),
+        input_block(Field.ESCALATE_URGENCY, "Urgency", urgency),
+        text_box(
+            Field.ESCALATE_NOTE,
+            "Note for the staff",
+            max_length=2000,
+            placeholder="e.g. Customer at gate B22, bag tag 123",
+            optional=True,
+        ),
+    ]
+    return modal(View.ESCALATE, "Escalate", "Ping the staff", {"case_id": card.case_id}, blocks)
+
+
+def _case_section(card: CardData) -> dict[str, Any]:
+    """Who wrote and what (a DM case's text stays in its thread)."""
+    said = (
+        "✉️ Came by DM: the conversation is in the card's thread."
+        if card.dm_only
+        else safe_mrkdwn(card.text, 2800) or "_(no text)_"
+    )
+    text = author_line(card.author_name, card.author_handle) + "\n" + said
+    return {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _location_menu(locations: list[Location], suggestion: str | None) -> dict[str, Any]:
+    """A menu of every location, or, past Slack's 100 options, one searched as the agent types
+    (`location_options`); either starts on the suggested location."""
     options = [_option(location) for location in locations]
     initial = next((o for o, loc in zip(options, locations, strict=True) if loc.code == suggestion), None)
     if len(options) <= MAX_STATIC_OPTIONS:
@@ -129,58 +159,7 @@ def escalate_modal(card: CardData, locations: list[Location], suggestion: str | 
         }
     if initial is not None:
         select["initial_option"] = initial
-    return modal(
-        View.ESCALATE,
-        "Escalate",
-        "Ping the staff",
-        {"case_id": card.case_id},
-        [
-            {
-                "type": "section",
-                "block_id": "tweet",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": author_line(card.author_name, card.author_handle)
-                    + "\n"
-                    + (
-                        "✉️ Came by DM: the conversation is in the card's thread."
-                        if card.dm_only
-                        else safe_mrkdwn(card.text, 2800) or "_(no text)_"
-                    ),
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "location",
-                "label": {"type": "plain_text", "text": "Location"},
-                "element": select,
-            },
-            {
-                "type": "input",
-                "block_id": "urgency",
-                "label": {"type": "plain_text", "text": "Urgency"},
-                "element": {
-                    "type": "radio_buttons",
-                    "action_id": "urgency",
-                    "initial_option": _URGENCY[0],
-                    "options": _URGENCY,
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "note",
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Note for the staff"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "text",
-                    "multiline": True,
-                    "max_length": 2000,
-                    "placeholder": {"type": "plain_text", "text": "e.g. Customer at gate B22, bag tag 123"},
-                },
-            },
-        ],
-    )
+    return select
 
 
 def location_options(locations: list[Location], query: str) -> list[dict[str, Any]]:
@@ -191,26 +170,13 @@ def location_options(locations: list[Location], query: str) -> list[dict[str, An
 
 
 def outcome_modal(escalation: Escalation, location: Location) -> dict[str, Any]:
-    return modal(
-        View.ESCALATION_OUTCOME,
-        "Done",
-        "Save",
-        {"escalation_id": escalation.id},
-        [
-            {
-                "type": "input",
-                "block_id": "outcome",
-                "label": {"type": "plain_text", "text": f"What happened at {location.code}?"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "text",
-                    "multiline": True,
-                    "max_length": 500,
-                    "placeholder": {"type": "plain_text", "text": "e.g. Found the bag, delivering it tonight"},
-                },
-            }
-        ],
+    outcome = text_box(
+        Field.OUTCOME,
+        f"What happened at {location.code}?",
+        max_length=500,
+        placeholder="e.g. Found the bag, delivering it tonight",
     )
+    return modal(View.ESCALATION_OUTCOME, "Done", "Save", {"escalation_id": escalation.id}, [outcome])
 
 
 _URGENCY = [

@@ -6,71 +6,27 @@ from datetime import timedelta
 from typing import Any
 
 from bot.blocks.common import FALLBACK_TEXT_LIMIT, author_line, button_element, duration, slack_user, tweet_url
-from bot.blocks.modals import modal
+from bot.blocks.modals import input_block, modal, text_box
 from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line, plural
-from bot.slack.ids import Action, Metadata, View
+from bot.slack.ids import Action, Field, Input, Metadata, View
 from storage.bulk import BulkProgress
 from storage.cases import CardData
 from storage.db import from_iso
 from storage.incidents import OTHER, Incident, IncidentStats
 from storage.lifecycle import CaseStatus
 
-STATUS_BLOCK = "status_text"
-CONFIRM_BLOCK = "confirm"
 TWEET_PREVIEW = 240
+STATUS_HINT = "Up to 280 characters as X counts them. Say what you know, what you are doing, and where updates will be."
 
 
 def incident_card(
     incident: Incident, stats: IncidentStats, progress: BulkProgress, *, bulk_interval: float, candidates: int
 ) -> dict[str, Any]:
     """The one message a surge shows in the queue instead of a card per tweet; updated in place."""
-    label = escape_within(one_line(incident.label), 120)
-    span = duration(from_iso(stats.last_at) - from_iso(stats.first_at)) if stats.first_at and stats.last_at else "0s"
-    count = f"{stats.tweets:,} tweet{'s' if stats.tweets != 1 else ''} in {span}"
-    head = f"🌊 *Surge: “{label}”* — {count}"
-    if incident.term == OTHER:
-        head = (
-            f"🌊 *Surge: other mentions* — {count}, not alike, so no common reply. "
-            "High-priority tweets still get their own card."
-        )
-    lines = [
-        head,
-        f"*{stats.waiting:,}* waiting for someone · each tweet is listed in this thread: claim it "
-        "there or from the Perch App Home.",
-    ]
-    if incident.ended_at:
-        lines.append(f"_Surge over since {from_iso(incident.ended_at):%H:%M} UTC: new tweets get their own cards._")
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
-    for sample in stats.samples:
-        text = escape_within(one_line(clean(decode_x(sample["text"]))), TWEET_PREVIEW)
-        link = tweet_url(sample["author_handle"], sample["tweet_id"])
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": (
-                            f"{author_line(sample['author_name'], sample['author_handle'])}: "
-                            f"“{text}” <{link}|View on X>"
-                        ),
-                    }
-                ],
-            }
-        )
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": _summary(incident, stats)}}]
+    blocks += [_sample_block(sample) for sample in stats.samples]
     if incident.status_text:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": (
-                        f"📣 *Status update* by {slack_user(incident.status_by)}:\n>"
-                        + escape_within(one_line(incident.status_text), 600)
-                    ),
-                },
-            }
-        )
+        blocks.append(_status_block(incident))
     bulk = _bulk_line(incident, progress, bulk_interval)
     if bulk:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": bulk}]})
@@ -83,6 +39,42 @@ def incident_card(
         "unfurl_links": False,
         "unfurl_media": False,
     }
+
+
+def _summary(incident: Incident, stats: IncidentStats) -> str:
+    """What the surge is about, how big and how fast, how many wait, and whether it is over."""
+    span = duration(from_iso(stats.last_at) - from_iso(stats.first_at)) if stats.first_at and stats.last_at else "0s"
+    count = f"{stats.tweets:,} tweet{'s' if stats.tweets != 1 else ''} in {span}"
+    head = f"🌊 *Surge: “{escape_within(one_line(incident.label), 120)}”* — {count}"
+    if incident.term == OTHER:
+        head = (
+            f"🌊 *Surge: other mentions* — {count}, not alike, so no common reply. "
+            "High-priority tweets still get their own card."
+        )
+    lines = [
+        head,
+        f"*{stats.waiting:,}* waiting for someone · each tweet is listed in this thread: claim it "
+        "there or from the Perch App Home.",
+    ]
+    if incident.ended_at:
+        lines.append(f"_Surge over since {from_iso(incident.ended_at):%H:%M} UTC: new tweets get their own cards._")
+    return "\n".join(lines)
+
+
+def _sample_block(sample: dict[str, Any]) -> dict[str, Any]:
+    """One of the surge's tweets, shortened, with its link."""
+    text = escape_within(one_line(clean(decode_x(sample["text"]))), TWEET_PREVIEW)
+    link = tweet_url(sample["author_handle"], sample["tweet_id"])
+    who = author_line(sample["author_name"], sample["author_handle"])
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{who}: “{text}” <{link}|View on X>"}]}
+
+
+def _status_block(incident: Incident) -> dict[str, Any]:
+    """The team's status update, as the card shows it (one line, quoted)."""
+    text = f"📣 *Status update* by {slack_user(incident.status_by)}:\n>" + escape_within(
+        one_line(incident.status_text or ""), 600
+    )
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def _bulk_line(incident: Incident, progress: BulkProgress, interval: float) -> str:
@@ -214,23 +206,7 @@ def status_modal(incident: Incident, stats: IncidentStats) -> dict[str, Any]:
                 ),
             },
         },
-        {
-            "type": "input",
-            "block_id": STATUS_BLOCK,
-            "label": {"type": "plain_text", "text": "Status update"},
-            "hint": {
-                "type": "plain_text",
-                "text": "Up to 280 characters as X counts them. Say what you know, "
-                "what you are doing, and where updates will be.",
-            },
-            "element": {
-                "type": "plain_text_input",
-                "action_id": "text",
-                "multiline": True,
-                "max_length": 3000,
-                **({"initial_value": incident.status_text} if incident.status_text else {}),
-            },
-        },
+        text_box(Field.STATUS_TEXT, "Status update", hint=STATUS_HINT, initial=incident.status_text or None),
     ]
     return modal(View.INCIDENT_STATUS, "Status update", "Save", {"incident_id": incident.id}, blocks)
 
@@ -244,6 +220,8 @@ def bulk_reply_modal(incident: Incident, candidates: int, interval: float, unsum
         if unsummoned
         else ""
     )
+    tick = {"text": {"type": "plain_text", "text": f"Send {candidates:,} replies with this text"}, "value": "yes"}
+    confirm = {"type": "checkboxes", "action_id": Input.CONFIRMED, "options": [tick]}
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -269,21 +247,7 @@ def bulk_reply_modal(incident: Incident, candidates: int, interval: float, unsum
                 }
             ],
         },
-        {
-            "type": "input",
-            "block_id": CONFIRM_BLOCK,
-            "label": {"type": "plain_text", "text": "Confirm"},
-            "element": {
-                "type": "checkboxes",
-                "action_id": "confirmed",
-                "options": [
-                    {
-                        "text": {"type": "plain_text", "text": f"Send {candidates:,} replies with this text"},
-                        "value": "yes",
-                    }
-                ],
-            },
-        },
+        input_block(Field.BULK_CONFIRM, "Confirm", confirm),
     ]
     return modal(
         View.INCIDENT_BULK_REPLY,

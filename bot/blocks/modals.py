@@ -1,5 +1,6 @@
-"""Block Kit views for the card's modals: Reply, Move to DM and Reply in DM. Customer text is escaped as
-on cards."""
+"""Block Kit views for the card's modals: Reply, Move to DM, Reply in DM and Resolve; and what every Perch
+modal shares: its frame (`modal`) and its inputs (`input_block`, `text_box`), whose block ids are the
+`Field`s `bot/forms.py` reads back. Customer text is escaped as on cards."""
 
 from __future__ import annotations
 
@@ -55,26 +56,12 @@ def reply_modal(
             {"type": "section", "block_id": "thread", "text": {"type": "mrkdwn", "text": _thread_text(thread)}}
         )
     blocks += _before_the_box(saved, notice)
-    blocks.append(
-        {
-            "type": "input",
-            "block_id": f"{Field.REPLY_TEXT}_{version}",
-            "label": {"type": "plain_text", "text": "Your reply"},
-            "hint": {
-                "type": "plain_text",
-                "text": "Up to 280 characters as X counts them: links count 23, emoji "
-                "and CJK characters 2. Sent as a reply to the customer's "
-                "latest tweet.",
-            },
-            "element": {
-                "type": "plain_text_input",
-                "action_id": Input.TEXT,
-                "multiline": True,
-                "max_length": TEXT_BOX_MAX,
-                "initial_value": fit_text_box(text if text is not None else _mention(card) + (opening or "")),
-            },
-        }
+    start = text if text is not None else _mention(card) + (opening or "")
+    hint = (
+        "Up to 280 characters as X counts them: links count 23, emoji and CJK characters 2. Sent as a reply to "
+        "the customer's latest tweet."
     )
+    blocks.append(text_box(f"{Field.REPLY_TEXT}_{version}", "Your reply", hint=hint, initial=fit_text_box(start)))
     return modal(View.REPLY, "Reply on X", "Send reply", {"case_id": card.case_id, "version": version}, blocks)
 
 
@@ -110,25 +97,12 @@ def reply_dm_modal(
         },
     ]
     blocks += _before_the_box(saved, notice)
-    blocks.append(
-        {
-            "type": "input",
-            "block_id": f"{Field.DM_TEXT}_{version}",
-            "label": {"type": "plain_text", "text": "Your DM"},
-            "hint": {
-                "type": "plain_text",
-                "text": "Sent as a private message to the customer on X (X allows 10,000 characters; this box "
-                "holds 3,000). It is noted in the card's thread.",
-            },
-            "element": {
-                "type": "plain_text_input",
-                "action_id": Input.TEXT,
-                "multiline": True,
-                "max_length": TEXT_BOX_MAX,
-                **({"initial_value": fit_text_box(text)} if text else {}),
-            },
-        }
+    hint = (
+        "Sent as a private message to the customer on X (X allows 10,000 characters; this box holds 3,000). "
+        "It is noted in the card's thread."
     )
+    initial = fit_text_box(text) if text else None
+    blocks.append(text_box(f"{Field.DM_TEXT}_{version}", "Your DM", hint=hint, initial=initial))
     return modal(View.REPLY_DM, "Reply in DM", "Send DM", {"case_id": card.case_id, "version": version}, blocks)
 
 
@@ -143,7 +117,7 @@ def move_to_dm_modal(card: CardData, brand_id: str, *, public_handoff: bool = Tr
     """The handoff: a public reply with the DM link and a first DM; where X allows no public reply to
     the post, the DM alone (then required)."""
     if not public_handoff:
-        private = _text_box(Field.HANDOFF_PRIVATE, "Private message")
+        private = text_box(Field.HANDOFF_PRIVATE, "Private message")
         notice = {"type": "context", "elements": [{"type": "mrkdwn", "text": NO_PUBLIC_HANDOFF}]}
         blocks = [_tweet_section(card), notice, private]
         return modal(View.MOVE_TO_DM, "Move to DM", "Send DM", {"case_id": card.case_id, "public": False}, blocks)
@@ -155,13 +129,13 @@ def move_to_dm_modal(card: CardData, brand_id: str, *, public_handoff: bool = Tr
     )
     blocks = [
         _tweet_section(card),
-        _text_box(
+        text_box(
             Field.HANDOFF_PUBLIC,
             "Public reply",
             hint="Posted as a reply to the customer's tweet, with the link that opens a DM with the brand.",
             initial=public,
         ),
-        _text_box(
+        text_box(
             Field.HANDOFF_PRIVATE,
             "First private message (optional)",
             hint="Sent as a DM when the customer accepts DMs from the brand.",
@@ -171,21 +145,41 @@ def move_to_dm_modal(card: CardData, brand_id: str, *, public_handoff: bool = Tr
     return modal(View.MOVE_TO_DM, "Move to DM", "Send", {"case_id": card.case_id}, blocks)
 
 
-def _text_box(
-    block_id: str, label: str, *, hint: str | None = None, initial: str | None = None, optional: bool = False
+def input_block(
+    block_id: str, label: str, element: dict[str, Any], *, hint: str | None = None, optional: bool = False
 ) -> dict[str, Any]:
-    """A multi-line text input of the handoff's kind (Slack's 3,000 characters at most)."""
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": Input.TEXT, "multiline": True}
-    element["max_length"] = 3000
+    """One input of a modal; `block_id` is a `Field` (a versioned one for Reply's boxes), which is how
+    `bot/forms.py` finds its value again."""
+    block: dict[str, Any] = {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label}}
+    if optional:
+        block["optional"] = True
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": hint}
+    block["element"] = element
+    return block
+
+
+def text_box(
+    block_id: str,
+    label: str,
+    *,
+    max_length: int = TEXT_BOX_MAX,
+    multiline: bool = True,
+    hint: str | None = None,
+    placeholder: str | None = None,
+    initial: str | None = None,
+    optional: bool = False,
+) -> dict[str, Any]:
+    """A plain-text input; its element is always `Input.TEXT`, the one action id forms read text by."""
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": Input.TEXT}
+    if multiline:
+        element["multiline"] = True
+    element["max_length"] = max_length
+    if placeholder:
+        element["placeholder"] = {"type": "plain_text", "text": placeholder}
     if initial is not None:
         element["initial_value"] = initial
-    box: dict[str, Any] = {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label}}
-    if optional:
-        box["optional"] = True
-    if hint:
-        box["hint"] = {"type": "plain_text", "text": hint}
-    box["element"] = element
-    return box
+    return input_block(block_id, label, element, hint=hint, optional=optional)
 
 
 def _before_the_box(saved: list[dict[str, Any]], notice: str | None) -> list[dict[str, Any]]:
@@ -275,18 +269,7 @@ def resolve_modal(card: CardData, reasons: list[str]) -> dict[str, Any]:
     chosen = next((o for o in options if o["value"] == (card.reason or card.suggested_reason)), None)
     if chosen is not None:
         element["initial_option"] = chosen
-    blocks = [
-        _tweet_section(card),
-        {
-            "type": "input",
-            "block_id": Field.RESOLVE_REASON,
-            "optional": True,
-            "label": {"type": "plain_text", "text": "Contact reason"},
-            "hint": {
-                "type": "plain_text",
-                "text": "Suggested from the team's keywords when one matched; reports count cases by reason.",
-            },
-            "element": element,
-        },
-    ]
+    hint = "Suggested from the team's keywords when one matched; reports count cases by reason."
+    reason = input_block(Field.RESOLVE_REASON, "Contact reason", element, hint=hint, optional=True)
+    blocks = [_tweet_section(card), reason]
     return modal(View.RESOLVE, "Resolve the case", "Resolve", {"case_id": card.case_id}, blocks)

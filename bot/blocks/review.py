@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.common import button_element, slack_user
-from bot.blocks.modals import TEXT_BOX_MAX, fit_text_box, modal
+from bot.blocks.modals import fit_text_box, modal, text_box
 from bot.blocks.mrkdwn import escape_within, plain
-from bot.slack.ids import USER_ID, Action, Metadata, View
+from bot.slack.ids import USER_ID, Action, Field, Metadata, View
 from storage.drafts import Draft
 
-DRAFT_TEXT_BLOCK = "draft_text"
-NOTE_BLOCK = "draft_note"
 WHY = {
     "review_group": "new agent",
     "daily_limit": "past the agent's daily reply limit",
@@ -72,32 +70,13 @@ def outcome_line(draft: Draft) -> str:
 
 def edit_draft_modal(draft: Draft, problem_hint: str = "") -> dict[str, Any]:
     limit = "Up to 280 characters as X counts them." if draft.kind == "reply" else "Up to 10,000 characters."
-    blocks = [
-        {
-            "type": "input",
-            "block_id": DRAFT_TEXT_BLOCK,
-            "label": {"type": "plain_text", "text": f"The {KIND.get(draft.kind, draft.kind)}"},
-            "hint": {"type": "plain_text", "text": problem_hint or f"{limit} It goes out when you approve."},
-            "element": {
-                "type": "plain_text_input",
-                "action_id": "text",
-                "multiline": True,
-                "max_length": TEXT_BOX_MAX,
-                "initial_value": fit_text_box(draft.text),
-            },
-        }
-    ]
+    label = f"The {KIND.get(draft.kind, draft.kind)}"
+    hint = problem_hint or f"{limit} It goes out when you approve."
+    blocks = [text_box(Field.DRAFT_TEXT, label, hint=hint, initial=fit_text_box(draft.text))]
     return modal(View.DRAFT_EDIT, "Edit the draft", "Approve and send", {"draft_id": draft.id}, blocks)
 
 
 def send_back_modal(draft: Draft) -> dict[str, Any]:
     author = plain(draft.author_name or "the author", 60)
-    blocks = [
-        {
-            "type": "input",
-            "block_id": NOTE_BLOCK,
-            "label": {"type": "plain_text", "text": f"A note for {author}"},
-            "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 1000},
-        }
-    ]
+    blocks = [text_box(Field.DRAFT_NOTE, f"A note for {author}", max_length=1000)]
     return modal(View.DRAFT_SEND_BACK, "Send the draft back", "Send back", {"draft_id": draft.id}, blocks)

@@ -8,13 +8,11 @@ import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from bot.blocks.modals import modal
+from bot.blocks.modals import input_block, modal, text_box
 from bot.blocks.mrkdwn import escape_within, one_line
-from bot.slack.ids import X_HANDLE, View
+from bot.slack.ids import X_HANDLE, Field, Input, View
 
-CHOICE_BLOCK = "personal_data_choice"
-REASON_BLOCK = "personal_data_reason"
-AS_DM = "dm"
+AS_DM = "dm"  # the options' values, which `bot/sending.py` compares the choice with
 PUBLIC = "public"
 
 
@@ -52,6 +50,32 @@ def personal_data_modal(
     with very long links): the caller says so on the form instead."""
     if len(json.dumps(metadata)) > METADATA_MAX:
         return None
+    options = _ways_on(handle)
+    choice = {"type": "radio_buttons", "action_id": Input.CHOICE, "options": options, "initial_option": options[0]}
+    reason_hint = "Needed to send publicly; kept with the case's history."
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "block_id": "found", "text": {"type": "mrkdwn", "text": _what_was_found(findings, what)}},
+        input_block(Field.PERSONAL_DATA_CHOICE, "What now?", choice),
+        text_box(
+            Field.PERSONAL_DATA_REASON,
+            "Why it must be public",
+            max_length=500,
+            multiline=False,
+            hint=reason_hint,
+            optional=True,
+        ),
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": "*Back* returns to your text, to take the details out."}],
+        },
+    ]
+    view = modal(callback_id, "Personal data", "Send", metadata, blocks)
+    view["close"] = {"type": "plain_text", "text": "Back"}
+    return view
+
+
+def _what_was_found(findings: Sequence[Found], what: str) -> str:
+    """Why the text was stopped, then each finding and where it is (the first few; the rest counted)."""
     lines = [
         f"• {finding.what}: “{escape_within(one_line(finding.value), 80)}” "
         f"(characters {finding.start + 1}–{finding.end})"
@@ -65,40 +89,17 @@ def personal_data_modal(
         f"*Your {what} shows {found}.* Everyone on X can read it, and it stays in search and "
         "screenshots even if deleted later."
     )
+    return intro + "\n" + "\n".join(lines)
+
+
+def _ways_on(handle: str | None) -> list[dict[str, Any]]:
+    """As a DM (first, so the safe way is the one already picked) when there is someone to DM; publicly."""
     options = []
     if handle is not None:
         to = f"@{handle}" if X_HANDLE.match(handle) else "the customer"
         options.append(_option(AS_DM, f"Send it to {to} as a DM instead", "The same text, privately."))
     options.append(_option(PUBLIC, "Send it publicly anyway", "Say why below: the reason is recorded."))
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "block_id": "found", "text": {"type": "mrkdwn", "text": intro + "\n" + "\n".join(lines)}},
-        {
-            "type": "input",
-            "block_id": CHOICE_BLOCK,
-            "label": {"type": "plain_text", "text": "What now?"},
-            "element": {
-                "type": "radio_buttons",
-                "action_id": "choice",
-                "options": options,
-                "initial_option": options[0],
-            },
-        },
-        {
-            "type": "input",
-            "block_id": REASON_BLOCK,
-            "optional": True,
-            "label": {"type": "plain_text", "text": "Why it must be public"},
-            "hint": {"type": "plain_text", "text": "Needed to send publicly; kept with the case's history."},
-            "element": {"type": "plain_text_input", "action_id": "text", "max_length": 500},
-        },
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": "*Back* returns to your text, to take the details out."}],
-        },
-    ]
-    view = modal(callback_id, "Personal data", "Send", metadata, blocks)
-    view["close"] = {"type": "plain_text", "text": "Back"}
-    return view
+    return options
 
 
 def _option(value: str, text: str, description: str) -> dict[str, Any]:
@@ -107,11 +108,3 @@ def _option(value: str, text: str, description: str) -> dict[str, Any]:
         "description": {"type": "plain_text", "text": description},
         "value": value,
     }
-
-
-def chosen(view: dict[str, Any]) -> tuple[str, str]:
-    """(the option picked, the reason typed) from a submitted personal-data view."""
-    values = (view.get("state") or {}).get("values") or {}
-    option = ((values.get(CHOICE_BLOCK) or {}).get("choice") or {}).get("selected_option") or {}
-    reason = ((values.get(REASON_BLOCK) or {}).get("text") or {}).get("value") or ""
-    return str(option.get("value") or ""), reason.strip()
