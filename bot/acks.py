@@ -5,19 +5,26 @@ Slack waits at most 3 seconds for a request's acknowledgement, and a listener's 
 else's acknowledgements. When many clicks arrive together, each listener's follow-up work therefore
 waits, once it has acknowledged, until no request is waiting for its own answer any more (or for a
 bounded time, so a steady stream of requests never holds follow-ups back for long).
+
+A request is also acknowledged once only: Slack's retry of a body already received is answered with
+the first delivery's answer (`Deliveries`, used by the web server), never handled a second time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import Ack, BoltResponse
 
 FOLLOW_UP_WAIT = 0.25  # seconds a follow-up may be held back behind others' acknowledgements, at most
+REMEMBERED = 5_000  # deliveries whose answers are kept for Slack's retries (it retries within minutes)
 
 
 class RequestsInFlight:
@@ -62,3 +69,32 @@ class AckFirst(Ack):
         if threading.get_ident() != self._request_thread:
             self._in_flight.wait_until_quiet(FOLLOW_UP_WAIT)
         return response
+
+
+@dataclass
+class Delivery:
+    """One request body as first received, and the answer it got once there is one."""
+
+    answered: threading.Event = field(default_factory=threading.Event)
+    answer: tuple[str, list[tuple[str, str]], bytes] | None = None
+
+
+class Deliveries:
+    """The bodies received lately, so a retry of one is answered without being handled again."""
+
+    def __init__(self, keep: int = REMEMBERED) -> None:
+        self._keep = keep
+        self._seen: OrderedDict[bytes, Delivery] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def arrive(self, body: bytes) -> tuple[Delivery, bool]:
+        """The delivery of `body`, and whether it is new (not received before)."""
+        digest = hashlib.sha256(body).digest()
+        with self._lock:
+            seen = self._seen.get(digest)
+            if seen is not None:
+                return seen, False
+            delivery = self._seen[digest] = Delivery()
+            while len(self._seen) > self._keep:
+                self._seen.popitem(last=False)
+            return delivery, True

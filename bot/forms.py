@@ -4,6 +4,10 @@ Slack's JSON may hold a lone surrogate (`\\ud800`: half of an emoji a client cut
 JSON but no UTF-8, so SQLite, X and Slack would each fail on it later, perhaps half way through a
 two-step send. Such text is refused here, on its own field, before anything is checked, kept or sent.
 Listeners answer `FormErrors` with `response_action: errors`; they never read `state.values` themselves.
+
+The `private_metadata` is Perch's own, but it arrives in the same request as everything else: when it
+is not a JSON object with sound row ids (cut, forged, a 5,000-digit number, nested 50,000 deep), the form
+is refused in words on its first field (`UNREADABLE`), never with a failure.
 """
 
 from __future__ import annotations
@@ -15,6 +19,12 @@ from typing import Any, TypeVar
 from bot.slack.ids import Action, Field, Input
 
 T = TypeVar("T")
+
+UNREADABLE = (
+    "Perch cannot read this form's own data (it was changed or cut on the way), so nothing happened. "
+    "Close the form and open it again from the card."
+)
+MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
 @dataclass(frozen=True)
@@ -40,12 +50,14 @@ def broken_text(text: str) -> str | None:
 class _State:
     """One submission's values and metadata; every string read is checked, a problem kept on its field."""
 
-    def __init__(self, view: dict[str, Any]) -> None:
+    def __init__(self, view: dict[str, Any], *, needs: tuple[str, ...] = ()) -> None:
         self.values: dict[str, Any] = (view.get("state") or {}).get("values") or {}
-        meta = json.loads(view.get("private_metadata") or "{}")  # Perch's own: unreadable is a failure
-        self.meta: dict[str, Any] = meta if isinstance(meta, dict) else {}
         self.key = str(view.get("id") or "")
         self.errors: dict[str, str] = {}
+        meta = _metadata(view.get("private_metadata"), needs)
+        if meta is None:
+            self.errors[first_field(view)] = UNREADABLE
+        self.meta: dict[str, Any] = meta or {}
 
     def block(self, field: Field) -> str:
         """The block id `field` has in this view: Reply's boxes are versioned (`reply_text_2`)."""
@@ -88,6 +100,34 @@ class _State:
         return text
 
 
+def _metadata(raw: object, needs: tuple[str, ...]) -> dict[str, Any] | None:
+    """The metadata as a JSON object whose row ids (`…_id`, `version`) are whole numbers SQLite can hold,
+    with every id in `needs` there; None when it is anything else."""
+    try:
+        meta = json.loads(raw or "{}") if isinstance(raw, str | None) else None
+    except (ValueError, RecursionError):  # not JSON, a 5,000-digit number, nested too deep
+        return None
+    if not isinstance(meta, dict):
+        return None
+    for name, value in meta.items():
+        if (name.endswith("_id") or name == "version") and not _row_id(value):
+            return None
+    return meta if all(name in meta for name in needs) else None
+
+
+def _row_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
+
+
+def first_field(view: dict[str, Any]) -> str:
+    """The block id of the form's first input (where a problem with the whole form is shown); "" if none."""
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input" and isinstance(block.get("block_id"), str):
+            return str(block["block_id"])
+    values = (view.get("state") or {}).get("values") or {}
+    return str(next(iter(values), ""))
+
+
 @dataclass(frozen=True)
 class TextForm:
     """Reply or Reply in DM: the box's text, and its block id this time (where problems are shown)."""
@@ -108,7 +148,7 @@ def reply_dm_form(view: dict[str, Any]) -> TextForm | FormErrors:
 
 
 def _text_form(view: dict[str, Any], field: Field) -> TextForm | FormErrors:
-    state = _State(view)
+    state = _State(view, needs=("case_id",))
     text = state.text(field)
     form = TextForm(state.meta_id("case_id"), text, state.block(field), state.key, state.meta_id("version"))
     return state.done(form)
@@ -123,7 +163,7 @@ class MoveToDmForm:
 
 
 def move_to_dm_form(view: dict[str, Any]) -> MoveToDmForm | FormErrors:
-    state = _State(view)
+    state = _State(view, needs=("case_id",))
     public = None if state.meta.get("public") is False else state.text(Field.HANDOFF_PUBLIC)
     private = state.text(Field.HANDOFF_PRIVATE)
     return state.done(MoveToDmForm(state.meta_id("case_id"), public, private, state.key))
@@ -143,6 +183,8 @@ class PersonalDataForm:
 
 def personal_data_form(view: dict[str, Any]) -> PersonalDataForm | FormErrors:
     state = _State(view)
+    if not state.errors and not (state.meta_id("case_id") or state.meta_id("incident_id")):
+        state.errors[first_field(view)] = UNREADABLE  # a check is over a reply or over a status update
     text = state.meta_text("text", Field.PERSONAL_DATA_CHOICE)
     choice = state.picked(Field.PERSONAL_DATA_CHOICE, Input.CHOICE) or ""
     reason = state.text(Field.PERSONAL_DATA_REASON).strip()
@@ -160,7 +202,7 @@ class EscalateForm:
 
 
 def escalate_form(view: dict[str, Any]) -> EscalateForm | FormErrors:
-    state = _State(view)
+    state = _State(view, needs=("case_id",))
     location = state.picked(Field.ESCALATE_LOCATION, Action.LOCATION) or ""
     urgent = state.picked(Field.ESCALATE_URGENCY, Input.URGENCY) == "urgent"
     note = state.text(Field.ESCALATE_NOTE).strip()
@@ -174,7 +216,7 @@ class OutcomeForm:
 
 
 def outcome_form(view: dict[str, Any]) -> OutcomeForm | FormErrors:
-    state = _State(view)
+    state = _State(view, needs=("escalation_id",))
     outcome = state.text(Field.OUTCOME).strip()
     return state.done(OutcomeForm(state.meta_id("escalation_id"), outcome))
 
@@ -186,7 +228,7 @@ class StatusForm:
 
 
 def status_form(view: dict[str, Any]) -> StatusForm | FormErrors:
-    state = _State(view)
+    state = _State(view, needs=("incident_id",))
     text = state.text(Field.STATUS_TEXT)
     return state.done(StatusForm(state.meta_id("incident_id"), text))
 
@@ -199,7 +241,7 @@ class BulkReplyForm:
 
 
 def bulk_reply_form(view: dict[str, Any]) -> BulkReplyForm | FormErrors:
-    state = _State(view)
+    state = _State(view, needs=("incident_id",))
     confirmed = "yes" in state.ticked(Field.BULK_CONFIRM, Input.CONFIRMED)
     status_at = state.meta_text("status_at", Field.BULK_CONFIRM)
     return state.done(BulkReplyForm(state.meta_id("incident_id"), confirmed, status_at))
@@ -212,7 +254,7 @@ class ResolveForm:
 
 
 def resolve_form(view: dict[str, Any]) -> ResolveForm | FormErrors:
-    state = _State(view)
+    state = _State(view, needs=("case_id",))
     reason = state.picked(Field.RESOLVE_REASON, Input.REASON)
     return state.done(ResolveForm(state.meta_id("case_id"), reason))
 
@@ -226,12 +268,12 @@ class DraftForm:
 
 
 def draft_edit_form(view: dict[str, Any]) -> DraftForm | FormErrors:
-    state = _State(view)
+    state = _State(view, needs=("draft_id",))
     text = state.text(Field.DRAFT_TEXT)
     return state.done(DraftForm(state.meta_id("draft_id"), text))
 
 
 def send_back_form(view: dict[str, Any]) -> DraftForm | FormErrors:
-    state = _State(view)
+    state = _State(view, needs=("draft_id",))
     note = state.text(Field.DRAFT_NOTE).strip()
     return state.done(DraftForm(state.meta_id("draft_id"), note))

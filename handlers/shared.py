@@ -7,14 +7,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.home import home_view
 from bot.blocks.mrkdwn import escape_within, one_line
 from bot.blocks.review import outcome_line
+from bot.forms import FormErrors
 from bot.services import services
+from bot.slack.ids import CONVERSATION_ID, Metadata
 from storage.cases import CardData, Change, case_at, get_card
 from storage.drafts import Draft
 from storage.home import home_data
@@ -23,6 +25,7 @@ from storage.lifecycle import CaseStatus, Outcome
 log = logging.getLogger(__name__)
 
 MISSING = "Perch has no case for this card any more."
+DISAGREES = "That button names another case than the card it is on, so nothing happened. Use the card's own buttons."
 BUSY = "Perch's database is busy or full right now, so that did not happen. Try again in a minute."
 
 
@@ -32,15 +35,35 @@ def clicker(body: dict[str, Any]) -> tuple[str, str]:
     return str(user.get("id", "")), str(user.get("username") or user.get("name") or "")
 
 
-def case_id_of(body: dict[str, Any], action: dict[str, Any], db: Any) -> int | None:
-    """The case a card action is about: the button's value, else the card the click came from."""
-    value = str(action.get("value") or "")
-    if value.isascii() and value.isdigit() and len(value) <= 18:  # not "²", not a 5,000-digit number
-        return int(value)
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    ts = container.get("message_ts")
-    return case_at(db, channel, ts) if channel and ts else None
+def case_id_of(body: dict[str, Any], action: dict[str, Any], db: Any) -> tuple[int | None, str | None]:
+    """The case a card action is about, or the words refusing it. A click on a card acts on that card's
+    case (the message it came from, as Perch recorded it, else by its `perch_case` metadata), and a button
+    value naming another case is refused; elsewhere (the Home tab, an incident's list) the value names it."""
+    value = action.get("value")
+    value = value if isinstance(value, str) else ""
+    named = int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None  # not "²"
+    card = _card_case(body, db)
+    if card is not None and named is not None and named != card:  # "²" or "-1" names no case: the card's
+        return None, DISAGREES
+    case_id = card if card is not None else named
+    return case_id, (None if case_id is not None else MISSING)
+
+
+def _card_case(body: dict[str, Any], db: Any) -> int | None:
+    """The case whose card the click came from; None when it came from anything else."""
+    channel = channel_of(body)
+    ts = (body.get("container") or {}).get("message_ts")
+    if channel and isinstance(ts, str) and ts.isascii() and ts.replace(".", "", 1).isdigit():
+        found = case_at(db, channel, ts)
+        if found is not None:
+            return int(found)
+    metadata = (body.get("message") or {}).get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != Metadata.CASE:
+        return None
+    payload = metadata.get("event_payload")
+    case_id = payload.get("case_id") if isinstance(payload, dict) else None
+    sound = isinstance(case_id, int) and not isinstance(case_id, bool) and 0 < case_id < 2**63
+    return case_id if sound else None
 
 
 def may_act_or_tell(perch: Any, client: WebClient, body: dict[str, Any]) -> bool:
@@ -58,14 +81,19 @@ def display_name(name: str) -> str:
 
 
 def tell(client: WebClient, channel: str | None, user: str, text: str) -> None:
-    """Answer one person privately in the channel they acted in; never silently drop the answer."""
-    if not channel or not user:
-        log.warning("No channel to tell %s: %s", user, text)
+    """Answer one person privately in the channel they acted in; with no channel there (or Slack refusing
+    it), in their Messages tab with Perch instead: the answer is never silently dropped."""
+    if not user:
+        log.warning("Nobody to tell: %s", text)
+        return
+    if not channel:
+        tell_directly(client, user, text)
         return
     try:
         client.chat_postEphemeral(channel=channel, user=user, text=text)
     except SlackApiError as error:
-        log.warning("Could not tell %s (%s): %s", user, error.response.get("error"), text)
+        log.warning("Could not tell %s in %s (%s); telling them directly", user, channel, error.response.get("error"))
+        tell_directly(client, user, text)
 
 
 def tell_directly(client: WebClient, user: str, text: str) -> None:
@@ -76,8 +104,20 @@ def tell_directly(client: WebClient, user: str, text: str) -> None:
         log.warning("Could not tell %s (%s): %s", user, error.response.get("error"), text)
 
 
+def refuse_form(ack: Ack, body: dict[str, Any], context: BoltContext, form: FormErrors) -> None:
+    """A form's problems, shown on their fields; one with no field to show it on (a form without inputs)
+    closes the form and is told to the person directly, so it is never lost."""
+    if "" not in form.errors:
+        ack(response_action="errors", errors=form.errors)
+        return
+    ack()
+    tell_directly(context.client, clicker(body)[0], " ".join(form.errors.values()))
+
+
 def channel_of(body: dict[str, Any]) -> str | None:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    """The conversation an interaction came from, when it names one the way Slack does."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return channel if isinstance(channel, str) and CONVERSATION_ID.match(channel) else None
 
 
 def apply_change(
@@ -102,11 +142,14 @@ def apply_change(
             tell(client, channel, user, verdict.reason)
             return
     db = perch.store.db
-    case_id = case_id_of(body, action, db)
-    result = change(db, case_id, user) if case_id is not None else Change(Outcome.MISSING)
+    case_id, refused = case_id_of(body, action, db)
+    if refused is not None or case_id is None:
+        tell(client, channel, user, refused or MISSING)
+        return
+    result = change(db, case_id, user)
     if (body.get("view") or {}).get("type") == "home":
         refresh_home(client, perch, user)  # clicked in the App Home: show the queue as it is now
-    if result.ok and case_id is not None:
+    if result.ok:
         perch.poster.redraw_card(case_id)
         return
     case = result.case
@@ -116,7 +159,7 @@ def apply_change(
         MISSING if result.outcome is Outcome.MISSING else "That did not work; the card shows the case as it is now."
     )
     tell(client, channel, user, refusals.get(result.outcome, fallback).format(assignee=assignee, by=by))
-    if case_id is not None and case is not None:
+    if case is not None:
         perch.poster.redraw_card(case_id)  # the clicker's card may have been out of date
 
 
@@ -157,10 +200,10 @@ def case_for_action(
     user, _ = clicker(body)
     if not may_act_or_tell(perch, client, body):
         return None
-    case_id = case_id_of(body, action, perch.store.db)
+    case_id, refused = case_id_of(body, action, perch.store.db)
     case = get_card(perch.store.db, case_id) if case_id is not None else None
     if case is None:
-        tell(client, channel_of(body), user, MISSING)
+        tell(client, channel_of(body), user, refused or MISSING)
         return None
     if case.status == CaseStatus.RESOLVED:
         tell(client, channel_of(body), user, "This case is resolved. Reopen it first.")

@@ -466,14 +466,15 @@ def test_reassign_without_a_person_is_refused(queue, fake_slack):
     assert served.runtime.store.db["cases"].get(1)["assignee"] == "U0AGENT"
 
 
-def test_a_failure_after_the_ack_is_told_to_the_person(queue, fake_slack):
-    """A forged `private_metadata` makes the saved-reply menu fail after its ack: told, not silent."""
+def test_a_forged_form_behind_the_saved_reply_menu_is_told_to_the_person(queue, fake_slack):
+    """A forged `private_metadata` behind the saved-reply menu: the person is told, not left guessing
+    (tests/test_hostile_requests.py covers a listener that fails outright)."""
     served, card, _ = queue
     served.send(slash_command_body("replies add Short | Sorry about that.", user="U0AGENT", channel=QUEUE))
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
     pick_saved_reply(served, {**view, "private_metadata": "{not json"}, typed="@bag_lady ")
     wait_until(lambda: fake_slack.top_level("D0AGENT"))
-    assert "Something went wrong on Perch's side, so that did not happen" in fake_slack.top_level("D0AGENT")[0].text
+    assert "Perch cannot read this form's own data" in fake_slack.top_level("D0AGENT")[0].text
 
 
 @pytest.fixture

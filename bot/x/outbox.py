@@ -3,6 +3,10 @@
 The idempotency key (the modal's view id) is claimed in storage before X is called, so a submission
 Slack retries, or an agent double-clicks, sends nothing more. When X does not confirm a send (a
 time-out, a 5xx), the next try first looks on X for it and only sends if it is not there.
+
+Such a send is never settled silently: the minute job (`reconcile`) tries again until X answers. A rate
+limit keeps it unsettled (the X client holds further calls until X's `x-rate-limit-reset`, then it goes);
+a refusal is said in the card's thread, naming who must act, since the agent was told it would go out.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.x.client import XClient
 from bot.x.errors import XAuthError, XError, XRateLimited, XRefused, XUnavailable
-from storage.db import Store, from_iso
+from storage.db import Store, from_iso, writing
+from storage.notes import add_case_note
 from storage.replies import begin_send, mark_failed, mark_sent, reply_created_at, retry_unknown, sends_to_reconcile
 
 log = logging.getLogger(__name__)
@@ -41,9 +46,19 @@ class Outbox:
         self.x = x
 
     def reply(
-        self, case_id: int, in_reply_to: str, text: str, *, key: str, agent: str, agent_name: str, source: str = "perch"
+        self,
+        case_id: int,
+        in_reply_to: str,
+        text: str,
+        *,
+        key: str,
+        agent: str,
+        agent_name: str,
+        source: str = "perch",
+        settling: bool = False,
     ) -> Sent:
-        """A public reply to the customer's latest tweet."""
+        """A public reply to the customer's latest tweet. `settling`: the minute job's retry of an unknown
+        send, which a rate limit leaves unknown (to go after the reset) rather than failed."""
         begin = begin_send(
             self.store.db,
             key,
@@ -56,10 +71,24 @@ class Outbox:
             source=source,
         )
         return self._send(
-            begin, text, lambda: self.x.reply(text, in_reply_to), lambda since: self._find_reply(in_reply_to, since)
+            begin,
+            text,
+            lambda: self.x.reply(text, in_reply_to),
+            lambda since: self._find_reply(in_reply_to, since),
+            settling=settling,
         )
 
-    def dm(self, case_id: int, participant: str, text: str, *, key: str, agent: str, agent_name: str) -> Sent:
+    def dm(
+        self,
+        case_id: int,
+        participant: str,
+        text: str,
+        *,
+        key: str,
+        agent: str,
+        agent_name: str,
+        settling: bool = False,
+    ) -> Sent:
         """A private message to the customer (refused when they do not accept DMs from the brand)."""
         begin = begin_send(
             self.store.db, key, case_id, "dm", text, agent=agent, agent_name=agent_name, participant=participant
@@ -69,41 +98,69 @@ class Outbox:
             text,
             lambda: self.x.send_dm(participant, text),
             lambda since: self.x.dm_sent_since(participant, text, since),
+            settling=settling,
         )
 
     def reconcile(self) -> int:
         """Settle every send whose outcome nobody knows (the process died while X was answering, or X
         never confirmed it): look for it on X, record it as sent if it is there, else send it again, once.
-        The scheduler runs this at start-up and then every minute; returns how many it settled."""
+        A rate limit leaves it for a later run; a refusal is said in the card's thread. The scheduler
+        runs this at start-up and then every minute; returns how many it settled (sent or said)."""
         settled = 0
         for row in sends_to_reconcile(self.store.db):
-            key = row["idempotency_key"]
-            if row["kind"] == "dm" and row["dm_participant_id"]:
-                sent = self.dm(
-                    row["case_id"],
-                    row["dm_participant_id"],
-                    row["text"],
-                    key=key,
-                    agent=row["sent_by"] or "bot",
-                    agent_name=row["sent_by_name"] or "",
+            sent = self._settle(row)
+            if sent is None:
+                continue
+            if sent.status in ("rate_limited", "unknown", "in_flight"):
+                log.warning(
+                    "Unconfirmed send %s (case %s) not settled yet: %s", row["id"], row["case_id"], sent.message
                 )
-            elif row["in_reply_to_tweet_id"]:
-                sent = self.reply(
-                    row["case_id"],
-                    row["in_reply_to_tweet_id"],
-                    row["text"],
-                    key=key,
-                    agent=row["sent_by"] or "bot",
-                    agent_name=row["sent_by_name"] or "",
-                    source=row["source"] or "perch",
-                )
-            else:
                 continue
             log.info("Unconfirmed send %s (case %s) settled: %s", row["id"], row["case_id"], sent.status)
-            settled += sent.delivered
+            if sent.status == "refused":
+                self._say_not_sent(row, sent.message)
+            settled += sent.delivered or sent.status == "refused"
         return settled
 
-    def _send(self, begin, text: str, send, find) -> Sent:
+    def _settle(self, row: dict) -> Sent | None:
+        agent, agent_name = row["sent_by"] or "bot", row["sent_by_name"] or ""
+        if row["kind"] == "dm" and row["dm_participant_id"]:
+            return self.dm(
+                row["case_id"],
+                row["dm_participant_id"],
+                row["text"],
+                key=row["idempotency_key"],
+                agent=agent,
+                agent_name=agent_name,
+                settling=True,
+            )
+        if row["in_reply_to_tweet_id"]:
+            return self.reply(
+                row["case_id"],
+                row["in_reply_to_tweet_id"],
+                row["text"],
+                key=row["idempotency_key"],
+                agent=agent,
+                agent_name=agent_name,
+                source=row["source"] or "perch",
+                settling=True,
+            )
+        return None
+
+    def _say_not_sent(self, row: dict, why: str) -> None:
+        """In the card's thread: the send the agent was told would go out did not, and who must act."""
+        what = "DM" if row["kind"] == "dm" else "reply"
+        agent = row["sent_by"] or ""
+        who = f"<@{agent}>" if agent[:1] in ("U", "W") and agent.isalnum() else "Someone on the team"
+        with writing(self.store.db):
+            add_case_note(
+                self.store.db,
+                row["case_id"],
+                f"⚠️ The {what} X did not confirm did not go out when Perch sent it again: {_plain(why)} "
+                f"{who}, answer the customer again.",
+            )
+
+    def _send(self, begin, text: str, send, find, *, settling: bool = False) -> Sent:
         db = self.store.db
         if begin.outcome == "sent":
             return Sent("duplicate", x_id=begin.x_id)
@@ -126,7 +183,7 @@ class Outbox:
             mark_failed(db, begin.reply_id, error.detail)
             return Sent("refused", f"X refused it: {error.detail}")
         except XRateLimited as error:
-            mark_failed(db, begin.reply_id, str(error))
+            mark_failed(db, begin.reply_id, str(error), unknown=settling)  # settling: again after the reset
             reset = datetime.fromtimestamp(error.reset_at, UTC).strftime("%H:%M UTC")
             return Sent(
                 "rate_limited",
@@ -148,6 +205,9 @@ class Outbox:
                 "X did not confirm it in time. Submitting again is safe: Perch checks X "
                 "first and sends only if it did not go out.",
             )
+        except XError as error:  # credits used up, a usage cap: X took nothing
+            mark_failed(db, begin.reply_id, str(error))
+            return Sent("refused", f"X did not take it ({error}). Nothing was sent.")
         mark_sent(db, begin.reply_id, x_id)
         return Sent("sent", x_id=x_id)
 
@@ -161,3 +221,8 @@ class Outbox:
             if tweet.in_reply_to_tweet_id == in_reply_to and from_iso(tweet.created_at) >= since:
                 return tweet.id
         return None
+
+
+def _plain(text: str) -> str:
+    """X's words as plain mrkdwn (no mention or link can ride in on them)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")[:300]

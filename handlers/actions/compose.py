@@ -122,8 +122,11 @@ def pick_saved_reply(
         tell_directly(client, user, "The saved reply was not added. " + " ".join(form.errors.values()))
         return
     case = get_card(db, form.case_id)
-    saved = get_saved_reply(db, int((action.get("selected_option") or {}).get("value") or 0))
+    picked = str((action.get("selected_option") or {}).get("value") or "")
+    saved = get_saved_reply(db, int(picked)) if picked.isascii() and picked.isdigit() and len(picked) < 19 else None
     if case is None or saved is None:
+        user, _ = clicker(body)
+        tell_directly(client, user, "The saved reply was not added: Perch has no such case or saved reply any more.")
         return
     typed = form.text
     text = (typed.rstrip() + " " + saved["text"]).strip() if typed.strip() else saved["text"]

@@ -14,7 +14,7 @@ from bot.blocks.mrkdwn import escape_within, one_line
 from bot.forms import FormErrors, escalate_form, outcome_form
 from bot.services import services
 from bot.slack.ids import Field
-from handlers.shared import clicker, display_name
+from handlers.shared import clicker, display_name, refuse_form
 from storage.cases import get_card
 from storage.db import writing
 from storage.escalations import (
@@ -40,7 +40,7 @@ def submit_escalate(
 ) -> None:
     form = escalate_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     perch = services(context)
     db = perch.store.db
@@ -103,7 +103,7 @@ def submit_escalate(
 def submit_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     form = outcome_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     perch = services(context)
     db = perch.store.db

@@ -13,7 +13,7 @@ from bot.jobs.bulk import LONGEST_ADDRESS
 from bot.services import services
 from bot.slack.ids import Field, View
 from bot.x.tweet_text import tweet_problem
-from handlers.shared import clicker
+from handlers.shared import clicker, refuse_form
 from storage.bulk import set_status, start_bulk
 from storage.incidents import get_incident
 
@@ -29,7 +29,7 @@ BULK_REFUSALS = {
 def submit_status(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     form = status_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     perch = services(context)
     user, name = clicker(body)
@@ -60,7 +60,7 @@ def submit_status_anyway(ack: Ack, body: dict[str, Any], view: dict[str, Any], c
     """A status update that holds personal data, saved only with the agent's reason (kept with it)."""
     form = personal_data_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     perch = services(context)
     user, name = clicker(body)
@@ -85,7 +85,7 @@ def submit_bulk_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], cont
     """Nothing is sent unless the box is ticked on this very status update; the job then paces the sends."""
     form = bulk_reply_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     if not form.confirmed:
         ack(response_action="errors", errors={Field.BULK_CONFIRM: "Tick the box to confirm, or cancel."})

@@ -9,7 +9,7 @@ from slack_bolt import Ack, BoltContext
 from bot.forms import FormErrors, resolve_form
 from bot.services import services
 from bot.slack.ids import Field
-from handlers.shared import clicker
+from handlers.shared import clicker, refuse_form
 from storage import cases
 from storage.lifecycle import Outcome
 from storage.reasons import reason_list
@@ -18,7 +18,7 @@ from storage.reasons import reason_list
 def submit_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     form = resolve_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     perch = services(context)
     user, _ = clicker(body)

@@ -11,7 +11,7 @@ from bot.forms import FormErrors, draft_edit_form, send_back_form
 from bot.services import services
 from bot.slack.ids import Field
 from bot.x.tweet_text import dm_problem, tweet_problem
-from handlers.shared import clicker, review_problem
+from handlers.shared import clicker, refuse_form, review_problem
 from storage.drafts import decide, get_draft
 
 
@@ -19,7 +19,7 @@ def submit_edited_draft(ack: Ack, body: dict[str, Any], view: dict[str, Any], co
     """The lead's wording goes out, once, as the approved draft (checked like any reply first)."""
     form = draft_edit_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     perch = services(context)
     user, _ = clicker(body)
@@ -44,7 +44,7 @@ def submit_edited_draft(ack: Ack, body: dict[str, Any], view: dict[str, Any], co
 def submit_send_back(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     form = send_back_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     perch = services(context)
     user, _ = clicker(body)

@@ -19,14 +19,14 @@ from bot.forms import FormErrors, move_to_dm_form, personal_data_form, reply_dm_
 from bot.sending import Agent, Held, Outcome, Refused, Sent, Stopped
 from bot.services import services
 from bot.slack.ids import Field
-from handlers.shared import BUSY, clicker, tell, tell_directly
+from handlers.shared import BUSY, clicker, refuse_form, tell, tell_directly
 from storage.errors import StorageError
 
 
 def submit_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     form = reply_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     _send(ack, body, client, context, partial(services(context).sender.reply, form), form.field)
 
@@ -37,7 +37,7 @@ def submit_reply_dm(
     """One DM per submission (the view id is the key); X's answer, or its refusal, decides the form."""
     form = reply_dm_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     _send(ack, body, client, context, partial(services(context).sender.reply_dm, form), form.field)
 
@@ -48,7 +48,7 @@ def submit_move_to_dm(
     """The public handoff and a first DM; where X allows no public reply to the post, the DM alone."""
     form = move_to_dm_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     field = Field.HANDOFF_PRIVATE if form.public is None else Field.HANDOFF_PUBLIC
     _send(ack, body, client, context, partial(services(context).sender.move_to_dm, form), field)
@@ -61,7 +61,7 @@ def submit_personal_data(
     the Reply form, so a send closes both."""
     form = personal_data_form(view)
     if isinstance(form, FormErrors):
-        ack(response_action="errors", errors=form.errors)
+        refuse_form(ack, body, context, form)
         return
     send = partial(services(context).sender.personal_data, form)
     _send(ack, body, client, context, send, Field.PERSONAL_DATA_CHOICE, pushed=True)
