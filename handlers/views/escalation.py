@@ -11,11 +11,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.escalations import escalation_message
 from bot.blocks.mrkdwn import escape_within, one_line
-from bot.forms import FormErrors, escalate_form, outcome_form
+from bot.forms import EscalateForm, FormErrors, escalate_form, outcome_form
 from bot.services import services
 from bot.slack.ids import Field
 from handlers.shared import clicker, display_name, refuse_form
-from storage.cases import get_card
+from storage.cases import CardData, get_card
 from storage.db import writing
 from storage.escalations import (
     begin_escalation,
@@ -25,7 +25,7 @@ from storage.escalations import (
     open_escalation,
     resolve_escalation,
 )
-from storage.locations import get_location
+from storage.locations import Location, get_location
 from storage.notes import add_case_note
 
 CHANNEL_ERRORS = {
@@ -38,6 +38,8 @@ CHANNEL_ERRORS = {
 def submit_escalate(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
+    """Checks, the escalation written, its message posted in the location's channel before the form
+    closes (a channel Perch cannot post in is said on the form), then the card and a note in its thread."""
     form = escalate_form(view)
     if isinstance(form, FormErrors):
         refuse_form(ack, body, context, form)
@@ -47,48 +49,14 @@ def submit_escalate(
     user, name = clicker(body)
     case = get_card(db, form.case_id)
     location = get_location(db, form.location) if form.location else None
-
-    def refuse(problem: str) -> None:
+    problem = _refusal(perch, user, case, location, form.location)
+    if problem is None and case is not None and location is not None:
+        problem = _post(client, db, case, location, form, user, name)
+    if problem is not None:
         ack(response_action="errors", errors={Field.ESCALATE_LOCATION: problem})
-
-    verdict = perch.gate.may_act(user)
-    if not verdict.allowed:
-        return refuse(verdict.reason)
-    if case is None:
-        return refuse("Perch has no such case any more.")
-    if location is None:
-        return refuse("Pick a location Perch knows.")
-    if open_escalation(db, case.case_id, form.location):
-        return refuse(f"This case is escalated to {form.location} already.")
-    escalation_id = begin_escalation(
-        db,
-        case.case_id,
-        location.code,
-        "urgent" if form.urgent else "normal",
-        form.note,
-        user=user,
-        user_name=name,
-    )
-    escalation = get_escalation(db, escalation_id)
-    assert escalation is not None, "written just above"
-    try:
-        posted = client.chat_postMessage(
-            channel=location.slack_channel, **escalation_message(escalation, case, location)
-        )
-    except SlackApiError as error:
-        drop_escalation(db, escalation_id)
-        template = CHANNEL_ERRORS.get(error.response.get("error"), "Slack refused the message ({error}). Try again.")
-        ack(
-            response_action="errors",
-            errors={
-                Field.ESCALATE_LOCATION: template.format(
-                    channel=f"<#{location.slack_channel}>", error=error.response.get("error")
-                )
-            },
-        )
         return
-    confirm_escalation(db, escalation_id, posted["channel"], posted["ts"])
     ack()
+    assert case is not None and location is not None, "checked by _refusal"
     urgent = " (urgent)" if form.urgent else ""
     with writing(db):
         add_case_note(
@@ -98,6 +66,41 @@ def submit_escalate(
             "Perch will tell you here when the staff pick it up.",
         )
     perch.poster.sync_case(case.case_id)
+
+
+def _refusal(perch: Any, user: str, case: CardData | None, location: Location | None, code: str) -> str | None:
+    """Why this escalation cannot go, in words for the form; None when it can."""
+    verdict = perch.gate.may_act(user)
+    if not verdict.allowed:
+        return str(verdict.reason)
+    if case is None:
+        return "Perch has no such case any more."
+    if location is None:
+        return "Pick a location Perch knows."
+    if open_escalation(perch.store.db, case.case_id, code):
+        return f"This case is escalated to {code} already."
+    return None
+
+
+def _post(
+    client: WebClient, db: Any, case: CardData, location: Location, form: EscalateForm, user: str, name: str
+) -> str | None:
+    """Write the escalation, post its message in the location's channel and confirm it; a refusal from
+    Slack drops the escalation and comes back as words for the form."""
+    urgency = "urgent" if form.urgent else "normal"
+    escalation_id = begin_escalation(db, case.case_id, location.code, urgency, form.note, user=user, user_name=name)
+    escalation = get_escalation(db, escalation_id)
+    assert escalation is not None, "written just above"
+    try:
+        posted = client.chat_postMessage(
+            channel=location.slack_channel, **escalation_message(escalation, case, location)
+        )
+    except SlackApiError as error:
+        drop_escalation(db, escalation_id)
+        template = CHANNEL_ERRORS.get(error.response.get("error"), "Slack refused the message ({error}). Try again.")
+        return template.format(channel=f"<#{location.slack_channel}>", error=error.response.get("error"))
+    confirm_escalation(db, escalation_id, posted["channel"], posted["ts"])
+    return None
 
 
 def submit_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
