@@ -259,6 +259,8 @@ class FakeX(FakeServer):
                     and not ("replies" in excluded and any(r["type"] == "replied_to" for r in t.referenced))
                 ]
                 return self._timeline(request, own)
+            case "getPostsByIds":
+                return self._lookup(q)
             case "searchPostsRecent":
                 query = q.get("query", "")
                 return self._timeline(request, [t for t in self._visible() if _matches(query, t, self)])
@@ -432,6 +434,35 @@ class FakeX(FakeServer):
         if "verified" in fields:
             out["verified"] = bool(user.get("verified", False))
         return out
+
+    # -- post lookup (GET /2/tweets?ids=), added for issue 28 ------------------------------------
+    def _lookup(self, q: dict[str, str]) -> Response:
+        """The posts asked for that X has and shows, in the order asked; each missing one is an entry
+        in `errors`, as X reports it (`Not Found Error`, its `resource_id`)."""
+        ids = q.get("ids", "").split(",")
+        with self.lock:
+            found = [self.tweets[i] for i in ids if i in self.tweets and self.tweets[i].visible]
+        body: dict[str, Any] = {}
+        if found:
+            body["data"] = [self._tweet_json(t, q) for t in found]
+            includes = self._includes(found, q)
+            if includes:
+                body["includes"] = includes
+        missing = [i for i in ids if i not in {t.id for t in found}]
+        if missing:
+            body["errors"] = [
+                {
+                    "value": i,
+                    "detail": f"Could not find tweet with ids: [{i}].",
+                    "title": "Not Found Error",
+                    "resource_type": "tweet",
+                    "parameter": "ids",
+                    "resource_id": i,
+                    "type": NOT_FOUND,
+                }
+                for i in missing
+            ]
+        return Response(200, body)
 
     # -- direct messages -----------------------------------------------------------------------
     def _dm_page(self, q: dict[str, str], candidates: list[FakeDM]) -> Response:

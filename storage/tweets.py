@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from storage.cases import change, reopen
+from storage.cases import change, reopen, touch_card
 from storage.db import utc_now, writing
 from storage.events import event_row
 from storage.lifecycle import CaseStatus, EventKind
@@ -50,6 +50,7 @@ class StoreResult:
     follow_ups: int = 0
     joined: list[tuple[int, str]] = field(default_factory=list)  # (case id, text) of each follow-up stored
     unstorable: list[str] = field(default_factory=list)  # ids of tweets skipped because they cannot be stored
+    mended: list[int] = field(default_factory=list)  # cases whose post was stored half-empty, now whole
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def store_tweets(db: sqlite_utils.Database, tweets: list[Tweet], cursor: Cursor 
         result.duplicates = len(tweets) - len(fresh)
         if fresh:
             _store_each_that_can_be(db, fresh, result)
+        result.mended = _mend(db, [t for t in tweets if t.id in known])
         if cursor is not None:
             advance_cursor(db, cursor)
     return result
@@ -105,6 +107,38 @@ def _store_each_that_can_be(db: sqlite_utils.Database, fresh: list[Tweet], resul
                 "Skipped tweet %s: it cannot be stored (%s: %s)", tweet.id, type(error).__name__, str(error)[:200]
             )
             result.unstorable.append(tweet.id)
+
+
+def _mend(db: sqlite_utils.Database, copies: list[Tweet]) -> list[int]:
+    """Posts stored half-empty (X served them without text or author) take a whole copy's text and
+    author when one comes; returns the cases they opened, whose cards are marked to be drawn again."""
+    whole = {t.id: t for t in copies if t.text and t.author_handle}
+    mended: list[int] = []
+    for chunk in _chunks(list(whole)):
+        marks = ",".join("?" for _ in chunk)
+        rows = db.query(
+            f"SELECT t.id AS tweet_id, c.id AS case_id FROM tweets t LEFT JOIN cases c ON c.tweet_id = t.id "
+            f"WHERE t.id IN ({marks}) AND (t.text = '' OR t.author_handle = '')",
+            chunk,
+        )
+        for row in list(rows):
+            tweet = whole[row["tweet_id"]]
+            db.execute(
+                "UPDATE tweets SET text = ?, author_handle = ?, author_name = ?, author_followers = ?, "
+                "author_verified = ?, summoned = ?, raw = ? WHERE id = ?",
+                [
+                    *(storable(v) for v in (tweet.text, tweet.author_handle, tweet.author_name)),
+                    tweet.author_followers,
+                    tweet.author_verified,
+                    tweet.summoned,
+                    storable(json.dumps(tweet.raw, ensure_ascii=False)),
+                    tweet.id,
+                ],
+            )
+            if row["case_id"] is not None:
+                touch_card(db, row["case_id"])
+                mended.append(row["case_id"])
+    return mended
 
 
 def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreResult) -> None:

@@ -37,6 +37,7 @@ CAME_BY_DM = (
     "✉️ *Came by DM.* What the customer wrote is in this card's thread, not here, so a private message "
     "does not show in the channel's notifications. Answer with *Reply in DM*."
 )
+SHORT_TEXT_LIMIT = 500  # the post's text on a card drawn smaller (`short_case_card`)
 OPEN_BUTTONS = [
     (Action.REPLY, "Reply"),
     (Action.REPLY_DM, "Reply in DM"),
@@ -100,6 +101,26 @@ def case_card(
         "unfurl_links": False,
         "unfurl_media": False,
     }
+
+
+def short_case_card(
+    card: CardData, now: datetime | None = None, last: dict[str, Any] | None = None, *, reply_anywhere: bool = False
+) -> dict[str, Any]:
+    """The card drawn smaller, for when Slack refused the full one (`msg_too_long`, a block it would not
+    show): the post cut to `SHORT_TEXT_LIMIT` with the rest on X, and of the status lines only who has
+    the case; the buttons stay, so the card can still be worked. A resolved card is small already."""
+    message = case_card(card, now, last, reply_anywhere=reply_anywhere)
+    if card.status == CaseStatus.RESOLVED:
+        return message
+    text = CAME_BY_DM if card.dm_only else safe_mrkdwn(card.text, SHORT_TEXT_LIMIT) or "_(no text)_"
+    if not card.dm_only and text != safe_mrkdwn(card.text, SECTION_TEXT_LIMIT):
+        text += "\n_(shortened here: the whole post is on X)_"
+    for block in message["blocks"]:
+        if block.get("block_id") == "tweet":
+            block["text"]["text"] = text
+        elif block.get("block_id") == "status":
+            block["elements"] = [{"type": "mrkdwn", "text": _status_line(card, last)}]
+    return message
 
 
 def _open_blocks(

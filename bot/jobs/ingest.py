@@ -15,6 +15,7 @@ guesses about each new case (location, priority, reason, personal data) is `bot/
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ from bot.x.client import (
     XClient,
 )
 from bot.x.errors import XError
+from bot.x.tweets import half_empty
 from storage.db import Store, from_iso
 from storage.dms import DM_SOURCE, store_dms
 from storage.replies import record_outside_replies
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 
 MENTIONS = "mentions"
 OWN = "own"
+SEARCH_PREFIX = "search:"  # a tracked search's source: `search:<query>`
 SWEEP_SECONDS = 600.0  # how often a source re-reads its recent past by time, for late-indexed posts
 TICK_SECONDS = 0.5  # with no POLL_INTERVAL_SECONDS, the ingest job runs this often; X's headers pace each source
 
@@ -72,7 +75,8 @@ class IngestReport:
 
 
 class Ingestor:
-    """One instance per process; `run()` is the APScheduler job (never two at once). New cases go to
+    """One instance per process; the scheduler runs `poll(source)` for each source apart (never two
+    polls of one source at once: `bot/jobs/scheduler.py`), `run()` polls them all in turn. New cases go to
     triage (`detector`, `pii`); `on_stored` is rung whenever something new was stored (the post job's
     wake-up: the new cards go out while the other sources are polled)."""
 
@@ -104,33 +108,46 @@ class Ingestor:
         self.read_dms = read_dms
         self.triage = CaseTriage(store, detector, pii or PiiDetector())
         self._dm_sweep: DMSweep | None = None
+        self._account_lock = threading.Lock()
         # Over the monthly X budget (the health job decides): tracked searches and sweeps stop, the
         # brand's own mentions and DMs (customers who asked) go on.
         self.over_budget = False
 
+    def sources(self) -> list[str]:
+        """Every source this process polls: the mentions, each tracked search, the brand's own posts,
+        the DMs. The scheduler polls each in its own thread (`poll`), so a slow one holds up no other."""
+        searches = [f"{SEARCH_PREFIX}{query}" for query in self.search_queries]
+        return [MENTIONS, *searches, OWN, *([DM_SOURCE] if self.read_dms else [])]
+
     def run(self) -> IngestReport:
+        """Every source once, one after another: what a test or a script drives by hand."""
         report = IngestReport()
+        for source in self.sources():
+            self.poll(source, report)
+        return report
+
+    def poll(self, source: str, report: IngestReport | None = None) -> IngestReport:
+        """One source, when its pacing allows (the brand account is asked of X first, once)."""
+        report = report if report is not None else IngestReport()
         account = self._account()
         if account is None:
             return report
-        self._poll(MENTIONS, MENTIONS_ENDPOINT, lambda window: self._mentions(account, window), report)
-        for query in self.search_queries:
-            self._poll(f"search:{query}", SEARCH_ENDPOINT, partial(self._search, query), report)
-        self._poll(
-            OWN,
-            OWN_ENDPOINT,
-            lambda window: self.x.own_tweets(account.id, window.start, window.since_id),
-            report,
-            store=self._store_own,
-        )
-        if self.read_dms:
+        if source == MENTIONS:
+            self._poll(MENTIONS, MENTIONS_ENDPOINT, lambda window: self._mentions(account, window), report)
+        elif source.startswith(SEARCH_PREFIX):
+            query = source.removeprefix(SEARCH_PREFIX)
+            self._poll(source, SEARCH_ENDPOINT, partial(self._search, query), report)
+        elif source == OWN:
+            own = partial(self._own, account)
+            self._poll(OWN, OWN_ENDPOINT, own, report, store=self._store_own)
+        elif source == DM_SOURCE:
             self._poll_dms(account, report)
         return report
 
     @staticmethod
     def endpoint_of(source: str) -> str | None:
         """The X endpoint a source polls (whose rate limit paces it)."""
-        if source.startswith("search:"):
+        if source.startswith(SEARCH_PREFIX):
             return SEARCH_ENDPOINT
         return {MENTIONS: MENTIONS_ENDPOINT, OWN: OWN_ENDPOINT, DM_SOURCE: DM_EVENTS}.get(source)
 
@@ -165,21 +182,25 @@ class Ingestor:
     def _search(self, query: str, window: Window) -> Fetch:
         return self.x.search(query, window.start, since_id=window.since_id)
 
+    def _own(self, account: Account, window: Window) -> Fetch:
+        return self.x.own_tweets(account.id, window.start, window.since_id)
+
     def _account(self) -> Account | None:
         """The brand account (asked of X once, then kept); polling waits until it is known."""
-        state = self.states.setdefault("users/me", SourceState())
-        if self.clock() < state.not_before:
-            return None
-        try:
-            account = self.x.me()
-        except XError as error:
-            state.failed("users/me", error, self.clock(), self.poll_interval)
-            return None
-        if self.account is None:
-            log.info("Polling mentions of @%s (id %s)", account.username, account.id)
-        state.recovered()
-        self.account = account
-        return account
+        with self._account_lock:  # the sources' threads ask X once between them
+            state = self.states.setdefault("users/me", SourceState())
+            if self.clock() < state.not_before:
+                return None
+            try:
+                account = self.x.me()
+            except XError as error:
+                state.failed("users/me", error, self.clock(), self.poll_interval)
+                return None
+            if self.account is None:
+                log.info("Polling mentions of @%s (id %s)", account.username, account.id)
+            state.recovered()
+            self.account = account
+            return account
 
     def _store_own(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
         """The brand's own replies, sent on x.com rather than through Perch, answer their cases."""
@@ -254,13 +275,13 @@ class Ingestor:
             state.not_before = self.clock() + spacing * sharing
 
     def _store_customers(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
-        wanted = [self._with_summons(t) for t in tweets if self._wanted(t)]
+        wanted = [self._with_summons(t) for t in self._mended([t for t in tweets if self._wanted(t)])]
         report.skipped += len(tweets) - len(wanted)
         result: StoreResult = store_tweets(self.store.db, wanted, cursor)
         report.stored += result.stored
         report.cases_opened += len(result.cases_opened)
         report.follow_ups += result.follow_ups
-        self.triage.new_cases(result.cases_opened)
+        self.triage.new_cases(result.cases_opened + result.mended)
         self.triage.follow_ups(result.joined)
         if result.stored:
             self.on_stored()  # the cards go out while the other sources are polled
@@ -270,6 +291,18 @@ class Ingestor:
                 len(result.cases_opened),
                 result.follow_ups,
             )
+
+    def _mended(self, tweets: list[Tweet]) -> list[Tweet]:
+        """Posts X served half-empty, looked up again (`GET /2/tweets`) before their cards are drawn; one
+        the lookup cannot mend is stored as it came, and mended when a whole copy comes (a sweep)."""
+        broken = [t.id for t in tweets if half_empty(t)]
+        if not broken:
+            return tweets
+        fetch = self.x.lookup(broken, source="lookup")
+        record_reads(self.store.db, POST_READ, (t.id for t in fetch.tweets), self._day())
+        whole = {t.id: t for t in fetch.tweets if not half_empty(t)}
+        log.warning("X served %d posts without text or author; %d mended by a lookup", len(broken), len(whole))
+        return [replace(whole[t.id], source=t.source) if t.id in whole else t for t in tweets]
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)

@@ -12,14 +12,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.cards import case_card
+from bot.blocks.cards import case_card, short_case_card
 from bot.blocks.escalations import escalation_line
-from bot.slack.delivery import MESSAGE_ERRORS, Delivery, error_code
+from bot.slack.delivery import GONE, MESSAGE_ERRORS, Delivery, error_code
 from bot.slack.ids import Metadata
 from storage.cards import cases_to_post, last_event, mark_card_synced, mark_post_attempts, record_posted
 from storage.cases import CardData, get_card
@@ -39,6 +40,23 @@ class CardTally(Protocol):
     reconciled: int
     failed: int
     updated: int
+
+
+@dataclass(frozen=True)
+class Redraw:
+    """What became of one card's redraw: `drawn` when the card in Slack shows the case as it is now;
+    `note` is what the person whose click it followed should hear (None: the card says it all)."""
+
+    drawn: bool
+    note: str | None = None
+
+
+CARD_SHORTENED = (
+    "Done. The card was too long for Slack to redraw, so it now shows a shorter version (the whole post is on X)."
+)
+CARD_REFUSED = "Done, but Slack refused to redraw the card ({error}): it may still show the case as it was."
+CARD_DEFERRED = "Done. Slack did not answer just now, so the card catches up on Perch's next round."
+CARD_GONE = "Done, but the card is no longer in Slack, so there was nothing to redraw."
 
 
 class CardPoster:
@@ -88,25 +106,43 @@ class CardPoster:
             report.posted += len(record_posted(db, posted))
         return len(pending)
 
-    def update(self, case_id: int, report: CardTally) -> None:
-        """Re-render a card from its case's current state (one thread per case at a time)."""
+    def update(self, case_id: int, report: CardTally) -> Redraw:
+        """Re-render a card from its case's current state (one thread per case at a time); drawn smaller
+        when Slack refuses the full card. What became of it is returned, for the clicker to be told."""
         with self._case_lock(case_id):
             db = self.store.db
             card = get_card(db, case_id)
             if card is None or card.slack_ts is None or card.slack_channel is None:
-                return
+                return Redraw(drawn=False)
+            last = last_event(db, case_id)
             escalation = latest_escalation(db, case_id)
             message = case_card(
                 card,
                 self.now(),
-                last_event(db, case_id),
+                last,
                 escalation_line(escalation) if escalation else None,
                 tuple(breached_targets(db, case_id)),
                 reply_anywhere=self.reply_anywhere,
             )
-            self.delivery.update(card.slack_channel, card.slack_ts, message, f"the card of case {case_id}")
-            mark_card_synced(db, case_id, card.card_version)
-            report.updated += 1
+            error = self.delivery.update(card.slack_channel, card.slack_ts, message, f"the card of case {case_id}")
+            redraw = self._redraw_smaller(card, last, error) if error else Redraw(drawn=True)
+            mark_card_synced(db, case_id, card.card_version)  # a refused card is not retried for ever
+            if redraw.drawn:
+                report.updated += 1
+            else:
+                report.failed += 1
+            return redraw
+
+    def _redraw_smaller(self, card: CardData, last: dict[str, Any] | None, error: str) -> Redraw:
+        """After Slack refused a card for its content: the smaller card (`short_case_card`)."""
+        if error in GONE or card.slack_channel is None or card.slack_ts is None:
+            return Redraw(drawn=False, note=CARD_GONE)
+        small = short_case_card(card, self.now(), last, reply_anywhere=self.reply_anywhere)
+        what = f"the shortened card of case {card.case_id}"
+        if self.delivery.update(card.slack_channel, card.slack_ts, small, what) is None:
+            log.warning("Slack refused the card of case %s (%s); it shows a shorter one", card.case_id, error)
+            return Redraw(drawn=True, note=CARD_SHORTENED)
+        return Redraw(drawn=False, note=CARD_REFUSED.format(error=error))
 
     def _post_card(self, card: CardData, posted: list[tuple[int, str, str]], report: CardTally) -> None:
         try:

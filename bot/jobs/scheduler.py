@@ -7,10 +7,13 @@ handed to the jobs that ring it when they are built; `schedule_jobs` then adds t
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -39,6 +42,52 @@ class _StillRunning(logging.Filter):
 
 _STILL_RUNNING = _StillRunning()
 logging.getLogger("apscheduler.scheduler").addFilter(_STILL_RUNNING)
+
+
+class SourceWorkers:
+    """The ingest job's tick: each X source polled in a thread of its own, one poll per source at a time
+    (a tick that finds a source's poll still going skips that source, as APScheduler coalesces a job),
+    so a slow answer on one endpoint (a search X drips byte by byte, up to the X client's deadline)
+    never holds up another. Each source keeps its own pacing (the ingestor's `states`)."""
+
+    def __init__(self, ingestor: Ingestor, wake: Callable[[], None]) -> None:
+        self.ingestor = ingestor
+        self.wake = wake
+        self._pool = ThreadPoolExecutor(max_workers=len(ingestor.sources()), thread_name_prefix="ingest")
+        self._polling: set[str] = set()  # sources whose poll is going now
+        self._guard = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._guard:
+            for source in self.ingestor.sources():
+                if source in self._polling:
+                    continue
+                self._polling.add(source)
+                try:
+                    self._pool.submit(self._poll, source)
+                except RuntimeError:  # stopped: the scheduler is shutting down
+                    self._polling.discard(source)
+                    return
+
+    @property
+    def polling(self) -> frozenset[str]:
+        """The sources being polled right now."""
+        with self._guard:
+            return frozenset(self._polling)
+
+    def stop(self) -> None:
+        """No new polls; one going now ends at the X client's deadline at the latest."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _poll(self, source: str) -> None:
+        try:
+            if self.ingestor.poll(source).outside_replies:  # new tweets and DMs wake the poster themselves
+                self.wake()
+        except Exception:  # as APScheduler would log a job's failure; the next tick polls again
+            log.exception("Polling %s failed", source)
+        finally:
+            with self._guard:
+                self._polling.discard(source)
 
 
 REMINDER_INTERVAL_SECONDS = 30
@@ -80,8 +129,9 @@ class Timing:
 
 def schedule_jobs(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, timing: Timing) -> None:
     """Poll X every `poll_interval` seconds (unset: twice a second, each source paced by X's rate-limit
-    headers); post pending cards every `post_interval` seconds and whenever `wake` is rung (the ingest
-    job rings it as soon as it stored something, so a new mention reaches Slack without waiting)."""
+    headers), each source in its own thread (`SourceWorkers`); post pending cards every `post_interval`
+    seconds and whenever `wake` is rung (the ingest job rings it as soon as it stored something, so a
+    new mention reaches Slack without waiting)."""
     now = datetime.now(UTC)
     _schedule_x_and_slack(scheduler, jobs, wake, timing, now)
     _schedule_reminders(scheduler, jobs, wake, now)
@@ -93,13 +143,10 @@ def _schedule_x_and_slack(
 ) -> None:
     """The ingest job, the post job, and the paced sending of a surge's confirmed replies."""
 
-    def ingest_then_wake_poster() -> None:
-        report = jobs.ingestor.run()  # new tweets and DMs wake the poster as soon as they are stored
-        if report.outside_replies:
-            wake()
-
+    workers = SourceWorkers(jobs.ingestor, wake)
+    scheduler.add_listener(lambda _event: workers.stop(), EVENT_SCHEDULER_SHUTDOWN)
     scheduler.add_job(
-        ingest_then_wake_poster,
+        workers,
         "interval",
         seconds=timing.poll_interval or TICK_SECONDS,
         id="ingest",

@@ -81,8 +81,9 @@ class Delivery:
 
     def update(
         self, channel: str, ts: str, message: dict[str, Any], what: str, *, also_tolerate: Iterable[str] = ()
-    ) -> None:
-        """`chat.update` in place; a refused or vanished message is logged, not raised."""
+    ) -> str | None:
+        """`chat.update` in place; a refused or vanished message is logged, not raised, and its error
+        returned (None: updated), so a caller can try a smaller message or say what happened."""
         message = {k: v for k, v in message.items() if k not in ("unfurl_links", "unfurl_media", "thread_ts")}
         try:
             self.client.chat_update(channel=channel, ts=ts, **message)
@@ -90,6 +91,8 @@ class Delivery:
             if error_code(error) not in MESSAGE_ERRORS | GONE | set(also_tolerate):
                 raise
             log.error("Could not update %s: %s", what, error_code(error))
+            return error_code(error)
+        return None
 
     def find_top_level(self, channel: str, since: datetime, event_type: Metadata, field: str) -> dict[str, str]:
         """payload value → ts of the top-level messages of `event_type` posted since `since`."""

@@ -31,6 +31,12 @@ def parse_tweets(body: dict[str, Any], source: str) -> list[Tweet]:
     return tweets
 
 
+def half_empty(tweet: Tweet) -> bool:
+    """X served the post without its text (`text: null`) or without its author (`includes` left out):
+    a card drawn from it would say "_(no text)_" or "Unknown author" for good."""
+    return not tweet.text or not tweet.author_handle
+
+
 def _parse_tweet(item: Any, users: dict[str, dict], source: str, authors: dict[str, str]) -> Tweet | None:
     if not isinstance(item, dict):
         return None
