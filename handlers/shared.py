@@ -150,7 +150,8 @@ def apply_change(
     if (body.get("view") or {}).get("type") == "home":
         refresh_home(client, perch, user)  # clicked in the App Home: show the queue as it is now
     if result.ok:
-        perch.poster.redraw_card(case_id)
+        if note := perch.poster.redraw_card(case_id).card_note:
+            tell(client, channel, user, note)  # the card could not show it as it is: say what happened
         return
     case = result.case
     assignee = f"<@{case.assignee}>" if case and case.assignee else "someone"

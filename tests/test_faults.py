@@ -79,7 +79,6 @@ def test_a_card_slack_refuses_to_redraw_after_a_claim_is_redrawn_smaller(long_ca
     assert redraw.drawn and redraw.note == CARD_SHORTENED
 
 
-@pytest.mark.xfail(strict=True, reason="needs the handler line in handlers/shared.py apply_change (issue 28 #6)")
 def test_the_clicker_hears_that_the_card_was_redrawn_smaller(long_card, fake_slack):
     served, card = long_card
     fake_slack.script(r"/api/chat\.update$", **TOO_LONG)

@@ -321,7 +321,8 @@ def test_stop_sending_leaves_the_rest_unsent(surge, fake_x, fake_slack):
     assert len(fake_x.posted) == 2
     runtime.poster.run()
     assert "stopped by <@U0LEAD>" in json.dumps(card.blocks) and "Stop sending" not in json.dumps(card.blocks)
-    assert any("will not get the status reply" in text for text in fake_slack.ephemerals_to("U0LEAD"))
+    # the lead is told after the click's acknowledgement: wait for it, as for any follow-up work
+    wait_until(lambda: any("will not get the status reply" in text for text in fake_slack.ephemerals_to("U0LEAD")))
 
 
 def test_perch_status_lists_open_surges(surge):

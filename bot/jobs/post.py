@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot.blocks.escalations import escalation_message
 from bot.blocks.review import draft_message
-from bot.jobs.post_cards import CardPoster
+from bot.jobs.post_cards import CARD_DEFERRED, CardPoster
 from bot.jobs.post_incidents import IncidentPoster
 from bot.jobs.surge import SurgeGrouper
 from bot.jobs.thread_items import thread_items_to_post
@@ -55,6 +55,7 @@ class PostReport:
     failed: int = 0
     incidents: int = 0
     chunks: int = 0
+    card_note: str | None = None  # what the clicker hears about their card's redraw (None: nothing to say)
 
     @property
     def progress(self) -> int:
@@ -170,9 +171,10 @@ class Poster:
             card = get_card(self.store.db, case_id)
             if card is not None and card.slack_ts is None:
                 self.wake()  # a case taken from its surge incident's thread: its own card comes next
-            self.cards.update(case_id, report)
+            report.card_note = self.cards.update(case_id, report).note
         except (SlackClientError, OSError) as error:
             report.failed += 1
+            report.card_note = CARD_DEFERRED
             log.warning("Case %s: Slack update deferred to the next run: %s", case_id, describe(error))
         return report
 
