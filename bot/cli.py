@@ -1,6 +1,7 @@
 """`python -m bot` (Socket Mode) and `python -m bot --http` (Bolt over WSGI), with the scheduler.
 
-Start-up validates every setting first: a bad one prints one line naming it and exits with code 2.
+Start-up validates every setting first: each missing or malformed one prints a line naming it and the
+fix (all of them in one run, never a value), then the exit code is 2.
 SIGTERM and SIGINT stop cleanly: the server stops taking requests, running jobs finish, then exit.
 """
 
@@ -50,9 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(http_mode=args.http)
     except ConfigError as error:
-        print(f"perch: configuration error: {error}", file=sys.stderr)
-        if args.task:
-            print(f"✗ Settings: {error}.")
+        for problem in error.problems:
+            if args.task:  # `doctor`: a ✗ line per setting, as its other checks print theirs
+                print(f"✗ Settings: {problem.rstrip('.')}.")
+            else:
+                print(f"perch: configuration error: {problem}", file=sys.stderr)
         return 2
     if args.task:
         return run_doctor(settings)

@@ -1,7 +1,8 @@
 """Settings, read once from the environment (and `.env`) and validated before anything starts.
 
-A missing or malformed setting raises `ConfigError` naming it; `python -m bot` turns that into one
-line on stderr and exit code 2. Secret values never appear in messages or in `repr()`.
+Every setting is checked before any is refused, so a newcomer sees all that is missing or malformed in
+one run: `ConfigError.problems` has a line per setting, naming it and the fix (`python -m bot` prints
+each, exit code 2). Secret values never appear in messages or in `repr()`.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Concatenate, ParamSpec, TypeVar
 
 from bot.domain.business_hours import BusinessHours, BusinessHoursError, parse_business_hours
 from bot.domain.pii import ReferencePattern, parse_patterns, region_problem
@@ -21,9 +23,28 @@ from bot.slack.ids import CHANNEL_ID, CONVERSATION_ID, USERGROUP_ID
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 X_DEFAULT_API_URL = "https://api.twitter.com"
 
+# Where each required value is found: a missing one is named with its fix, as a malformed one is.
+WHERE = {
+    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) from the Slack app's OAuth & Permissions page",
+    "SLACK_APP_TOKEN": "an app-level token (xapp-…, connections:write) from Basic Information, or run with --http",
+    "SLACK_SIGNING_SECRET": "the Signing Secret from the Slack app's Basic Information page",
+    "SLACK_QUEUE_CHANNEL": "the queue channel's id such as C0123456789 (the channel's name → About → Channel ID)",
+    "X_API_KEY": "the X app's API Key (developer console → Keys and tokens → Consumer Keys)",
+    "X_API_SECRET": "the X app's API Key Secret (developer console → Keys and tokens → Consumer Keys)",
+    "X_ACCESS_TOKEN": "the brand account's Access Token (developer console → Keys and tokens)",
+    "X_ACCESS_TOKEN_SECRET": "the brand account's Access Token Secret (developer console → Keys and tokens)",
+}
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
 
 class ConfigError(Exception):
-    """A setting is missing or malformed; the message names it and never shows its value."""
+    """Settings are missing or malformed: `problems` has a line for each, naming it and the fix, never its value."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
 
 
 @dataclass(frozen=True)
@@ -111,16 +132,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         pii_default_region=reader.region("PII_DEFAULT_REGION", "US"),
         pii_patterns=reader.patterns("PII_PATTERNS"),
         pii_allow=tuple(a.strip() for a in (reader.optional("PII_ALLOW") or "").split(",") if a.strip()),
-        x_prices=Prices(
-            owned_read=reader.non_negative_number("X_PRICE_OWNED_READ_USD", Prices.owned_read, unit="dollars"),
-            post_read=reader.non_negative_number("X_PRICE_POST_READ_USD", Prices.post_read, unit="dollars"),
-            dm_read=reader.non_negative_number("X_PRICE_DM_READ_USD", Prices.dm_read, unit="dollars"),
-            post_create=reader.non_negative_number("X_PRICE_POST_CREATE_USD", Prices.post_create, unit="dollars"),
-            post_create_with_link=reader.non_negative_number(
-                "X_PRICE_POST_CREATE_WITH_LINK_USD", Prices.post_create_with_link, unit="dollars"
-            ),
-            dm_create=reader.non_negative_number("X_PRICE_DM_CREATE_USD", Prices.dm_create, unit="dollars"),
-        ),
+        x_prices=reader.prices(),
         x_monthly_budget_usd=reader.optional_positive_number("X_MONTHLY_BUDGET_USD", unit="dollars"),
         slack_dm_channel=reader.optional_match("SLACK_DM_CHANNEL", CHANNEL_ID, "a channel id such as G0123456789"),
         surge_window_minutes=reader.positive_number("SURGE_WINDOW_MINUTES", 5.0, unit="minutes"),
@@ -150,38 +162,56 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
     reviewed = settings.review_usergroup or settings.agent_daily_reply_limit
     if reviewed and not (settings.support_lead_usergroup or settings.manager_usergroup):
         name = "REVIEW_USERGROUP" if settings.review_usergroup else "AGENT_DAILY_REPLY_LIMIT"
-        raise ConfigError(f"{name} needs SUPPORT_LEAD_USERGROUP: the leads who review the held replies")
+        reader.problems.append(f"{name} needs SUPPORT_LEAD_USERGROUP: the leads who review the held replies")
+    if reader.problems:
+        raise ConfigError(*dict.fromkeys(reader.problems))  # each once (REPORT_TIMEZONE is read twice)
     return settings
 
 
+def _noted(read: Callable[Concatenate[_Reader, P], T]) -> Callable[Concatenate[_Reader, P], T]:
+    """Note the setting's problem and carry on with None (refused before use): every problem in one run."""
+
+    def reading(self: _Reader, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return read(self, *args, **kwargs)
+        except ConfigError as error:
+            self.problems.extend(error.problems)
+            return None  # type: ignore[return-value]
+
+    return reading
+
+
 class _Reader:
-    """Small validators; each raises ConfigError with the setting's name and what is wrong."""
+    """Small validators; each notes a problem naming the setting and what to do, and returns None then."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = env
+        self.problems: list[str] = []
 
     def optional(self, name: str) -> str | None:
-        value = self.env.get(name, "").strip()
-        return value or None
+        return self.env.get(name, "").strip() or None
 
+    @_noted
     def required(
         self, name: str, *, prefix: str | None = None, pattern: re.Pattern | None = None, hint: str = ""
     ) -> str:
         value = self.optional(name)
         if value is None:
-            raise ConfigError(f"{name} is missing")
+            raise ConfigError(f"{name} is missing: set it to {WHERE[name]}")
         if prefix and not value.startswith(prefix):
             raise ConfigError(f"{name} is malformed: it should start with {prefix}")
         if pattern and not pattern.match(value):
             raise ConfigError(f"{name} is malformed: it should be {hint}")
         return value
 
+    @_noted
     def optional_match(self, name: str, pattern: re.Pattern, hint: str) -> str | None:
         value = self.optional(name)
         if value is not None and not pattern.match(value):
             raise ConfigError(f"{name} is malformed: it should be {hint}")
         return value
 
+    @_noted
     def url(self, name: str, default: str, *, trailing_slash: bool) -> str:
         value = self.optional(name) or default
         if not re.match(r"^https?://[^\s/]+", value):
@@ -189,6 +219,7 @@ class _Reader:
         value = value.rstrip("/")
         return value + "/" if trailing_slash else value
 
+    @_noted
     def queries(self, name: str) -> tuple[str, ...]:
         raw = self.optional(name) or ""
         queries = tuple(q.strip() for q in raw.split(";") if q.strip())
@@ -209,6 +240,7 @@ class _Reader:
             raise ConfigError(f"{name} is malformed: it should be a finite number of {unit}")
         return value
 
+    @_noted
     def positive_number(self, name: str, default: float, unit: str = "seconds") -> float:
         value = self._number(name, default, unit)
         if value <= 0:
@@ -221,18 +253,21 @@ class _Reader:
             return None
         return self.positive_number(name, 1.0, unit)
 
+    @_noted
     def non_negative_number(self, name: str, default: float, unit: str = "seconds") -> float:
         value = self._number(name, default, unit)
         if value < 0:
             raise ConfigError(f"{name} is malformed: it should be zero or more {unit}")
         return value
 
+    @_noted
     def timezone(self, name: str, default: str) -> str:
         value = self.optional(name) or default
         if time_zone(value) is None:
             raise ConfigError(f"{name} is malformed: it should be an IANA time zone such as Europe/London")
         return value
 
+    @_noted
     def clock_time(self, name: str, default: str) -> str:
         value = self.optional(name) or default
         match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
@@ -240,32 +275,43 @@ class _Reader:
             raise ConfigError(f"{name} is malformed: it should be a time of day such as 09:00")
         return f"{int(match.group(1)):02d}:{match.group(2)}"
 
+    @_noted
     def region(self, name: str, default: str) -> str:
         value = (self.optional(name) or default).upper()
         if region_problem(value):
             raise ConfigError(f"{name} is malformed: it should be a two-letter country code such as US or GB")
         return value
 
+    def prices(self) -> Prices:
+        """X_PRICE_<RATE>_USD for each of X's rates (`Prices`' field names), X's published ones by default."""
+        named = {f.name: f"X_PRICE_{f.name.upper()}_USD" for f in fields(Prices)}
+        return Prices(**{k: self.non_negative_number(v, getattr(Prices, k), "dollars") for k, v in named.items()})
+
+    @_noted
     def patterns(self, name: str) -> tuple[ReferencePattern, ...]:
         try:
             return parse_patterns(self.optional(name) or "")
         except ValueError as error:
             raise ConfigError(f"{name} is malformed: {error}") from None
 
+    @_noted
     def business_hours(self, name: str, holidays_name: str, zone_name: str) -> BusinessHours | None:
         raw, country = self.optional(name), self.optional(holidays_name)
         if raw is None:
             if country is not None:
                 raise ConfigError(f"{holidays_name} needs {name}: the hours the holidays are taken out of")
             return None
+        if (zone := self.timezone(zone_name, "UTC")) is None:  # its own problem is noted already
+            return None
         try:
-            return parse_business_hours(raw, self.timezone(zone_name, "UTC"), country)
+            return parse_business_hours(raw, zone, country)
         except BusinessHoursError as error:
             setting = (
                 holidays_name if country and "holidays package" in str(error) or "subdivision" in str(error) else name
             )
             raise ConfigError(f"{setting} is malformed: {error}") from None
 
+    @_noted
     def weekday(self, name: str) -> int | None:
         value = (self.optional(name) or "").lower()[:3]
         if not value:
@@ -275,6 +321,7 @@ class _Reader:
             raise ConfigError(f"{name} is malformed: it should be a day of the week such as Monday")
         return days.index(value)
 
+    @_noted
     def flag(self, name: str, default: bool) -> bool:
         value = (self.optional(name) or "").lower()
         if not value:
@@ -283,6 +330,7 @@ class _Reader:
             raise ConfigError(f"{name} is malformed: it should be true or false")
         return value in ("true", "1", "yes")
 
+    @_noted
     def count(self, name: str, default: int) -> int:
         raw = self.optional(name)
         if raw is None:
@@ -291,6 +339,7 @@ class _Reader:
             raise ConfigError(f"{name} is malformed: it should be a whole number (0 turns it off)")
         return int(raw)
 
+    @_noted
     def port(self, name: str, default: int) -> int:
         raw = self.optional(name)
         if raw is None:

@@ -30,9 +30,15 @@ def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fresh_db(tmp_path: Path) -> sqlite_utils.Database:
-    """An empty Perch database with every migration applied (as sqlite-utils' own tests do it)."""
-    return Store(str(tmp_path / "fresh.db")).db
+def fresh_store(tmp_path: Path) -> Store:
+    """An empty Perch database with every migration applied, opened as the bot opens it."""
+    return Store(str(tmp_path / "fresh.db"))
+
+
+@pytest.fixture
+def fresh_db(fresh_store: Store) -> sqlite_utils.Database:
+    """The storage unit tests' database (as sqlite-utils' own tests do it): fresh for each test."""
+    return fresh_store.db
 
 
 @pytest.fixture
@@ -135,8 +141,9 @@ def serve(make_bot):
 
 
 @pytest.fixture
-def fixed_log(tmp_path):
-    store = Store(str(tmp_path / "report.db"))
+def fixed_log(fresh_store: Store) -> Store:
+    """Five cases of 10–11 March 2026 whose report figures are computed by hand (docs/metrics.md)."""
+    store = fresh_store
     db = store.db
     add_case(
         db,

@@ -30,6 +30,8 @@ class Clock:
 
 
 def minutes_ago(minutes: float) -> datetime:
+    """A moment relative to the real clock, for a tweet the bot reads with its real clock. Whatever
+    depends on the date or the hour (today, a UTC day, a month) takes `NOW` and a `Clock` at it instead."""
     return datetime.now(UTC) - timedelta(minutes=minutes)
 
 
@@ -48,7 +50,7 @@ def cycle(runtime: Any, times: int = 1) -> None:
         runtime.poster.run()
 
 
-NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)  # the fixed clock: noon, so "today" holds hours either side
 
 
 def at(text: str) -> str:

@@ -6,7 +6,6 @@ import json
 import logging
 import sqlite3
 import threading
-import time
 from urllib.parse import urlencode
 
 import pytest
@@ -381,11 +380,11 @@ def test_a_reply_sent_through_perch_is_not_counted_again_from_the_timeline(queue
     served, card, _ = queue
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
     submit(served, view, {"reply_text_0": "@bag_lady Hello from Perch"}, "U0AGENT")
-    cycle(served.runtime, times=2)
+    wait_until(lambda: fake_slack.thread(card.ts))  # sent, and its reply note is in the thread
+    assert [p["text"] for p in fake_x.posted] == ["@bag_lady Hello from Perch"]
+    cycle(served.runtime, times=2)  # the brand's timeline shows the reply: a second note would come from here
     assert len(events(served, "replied")) == 1
     assert served.runtime.store.db["replies"].count == 1
-    wait_until(lambda: fake_slack.thread(card.ts))
-    time.sleep(0.2)
     assert len(fake_slack.thread(card.ts)) == 1
 
 

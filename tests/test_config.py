@@ -1,4 +1,5 @@
-"""Start-up settings: a missing or malformed one stops `python -m bot` with one clear line, exit 2."""
+"""Start-up settings: each missing or malformed one is a clear line of its own, all of them in one run
+(at start-up and in `python -m bot doctor`), exit 2."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import WHERE, ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "xoxb-very-secret-token-value"
@@ -46,7 +47,7 @@ def test_missing_setting_stops_start_up_with_one_line(missing, tmp_path):
     result = run_bot(env, tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert lines == [f"perch: configuration error: {missing} is missing"]
+    assert lines == [f"perch: configuration error: {missing} is missing: set it to {WHERE[missing]}"]
     for value in VALID.values():
         assert value not in result.stderr + result.stdout
 
@@ -83,11 +84,58 @@ def test_malformed_setting_is_named_and_its_value_not_shown(name, value, fragmen
         assert value not in result.stderr
 
 
+def test_a_newcomer_sees_every_missing_and_malformed_setting_in_one_run(tmp_path):
+    """An empty `.env` and three typos: start-up and the doctor each name all of them at once, a line each."""
+    (tmp_path / ".env").write_text("")
+    typos = {"SLACK_BOT_TOKEN": "xoxp-user-token-secret", "PORT": "99999", "REPORT_TIMEZONE": "Mars/Olympus"}
+    started = run_bot(typos, tmp_path)
+    assert started.returncode == 2 and started.stdout == ""
+    lines = started.stderr.strip().splitlines()
+    assert all(line.startswith("perch: configuration error: ") for line in lines)
+    named = [line.removeprefix("perch: configuration error: ").split()[0] for line in lines]
+    assert named == [
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_QUEUE_CHANNEL",
+        "X_API_KEY",
+        "X_API_SECRET",
+        "X_ACCESS_TOKEN",
+        "X_ACCESS_TOKEN_SECRET",
+        "REPORT_TIMEZONE",
+        "PORT",
+    ]
+    assert "should start with xoxb-" in lines[0] and "xoxp-user-token-secret" not in started.stderr
+    assert all(" is missing: set it to " in line for line in lines[1:7]) and "TCP port" in lines[-1]
+    doctor = run_bot(typos, tmp_path, "doctor")
+    assert doctor.returncode == 2 and doctor.stderr == ""
+    assert doctor.stdout.splitlines() == [f"✗ Settings: {line.split(': ', 2)[2].rstrip('.')}." for line in lines]
+
+
+def test_every_problem_is_collected_before_settings_are_refused():
+    with pytest.raises(ConfigError) as refused:
+        load_settings({**VALID, "X_API_SECRET": " ", "POLL_INTERVAL_SECONDS": "soon", "REVIEW_USERGROUP": "S0NEW"})
+    assert [problem.split()[0] for problem in refused.value.problems] == [
+        "X_API_SECRET",
+        "POLL_INTERVAL_SECONDS",
+        "REVIEW_USERGROUP",
+    ]
+    assert (
+        refused.value.problems[2]
+        == "REVIEW_USERGROUP needs SUPPORT_LEAD_USERGROUP: the leads who review the held replies"
+    )
+    business = {**VALID, "REPORT_TIMEZONE": "Nowhere", "BUSINESS_HOURS": "Mon-Fri 08:00-20:00"}
+    with pytest.raises(ConfigError) as zone:
+        load_settings(business)
+    assert len(zone.value.problems) == 1 and "REPORT_TIMEZONE" in str(zone.value), "the zone is read twice, said once"
+
+
 def test_http_mode_needs_the_signing_secret_not_the_app_token(tmp_path):
     env = {k: v for k, v in VALID.items() if k != "SLACK_APP_TOKEN"}
     result = run_bot(env, tmp_path, "--http")
     assert result.returncode == 2
-    assert result.stderr.strip() == "perch: configuration error: SLACK_SIGNING_SECRET is missing"
+    assert result.stderr.strip().splitlines() == [
+        f"perch: configuration error: SLACK_SIGNING_SECRET is missing: set it to {WHERE['SLACK_SIGNING_SECRET']}"
+    ]
     settings = load_settings({**env, "SLACK_SIGNING_SECRET": "s3cret"}, http_mode=True)
     assert settings.slack_app_token is None and settings.http_mode
 

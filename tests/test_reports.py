@@ -1,5 +1,6 @@
 """Reports: figures from a fixed event log computed by hand, arguments, permission, CSV, and a replay of
-real customer-support conversations checked against the file itself."""
+real customer-support conversations checked against the file itself. Every period is a fixed one (the
+X side driven by a `Clock` at `NOW`), so no test depends on the hour it runs at."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ from bot.jobs.digest import Digest
 from fakes.data import SUPPORT_CONVERSATIONS
 from fakes.slack_requests import signed_post, slash_command_body
 from storage.metrics import build_report
-from tests.helpers import NOW, QUEUE, SIGNING_SECRET, cycle, wait_until
+from tests.helpers import NOW, QUEUE, SIGNING_SECRET, Clock, cycle, wait_until
 
 
 def test_report_command_permission_summary_and_csv(serve, fake_x, fake_slack):
+    """A day given by its date (not `today`, which would depend on the hour the test runs at: `today` is
+    parsed with a fixed clock in tests/unit/test_domain.py)."""
     fake_slack.usergroups["S0MANAGERS"] = {"U0BOSS"}
-    served = serve(MANAGER_USERGROUP="S0MANAGERS")
-    fake_x.add_tweet('@Delta =HYPERLINK("http://evil") my bag', "=cmd", created_at=NOW.now(UTC) - timedelta(hours=2))
+    served = serve(Clock(NOW.timestamp()), MANAGER_USERGROUP="S0MANAGERS")
+    fake_x.add_tweet('@Delta =HYPERLINK("http://evil") my bag', "=cmd", created_at=NOW - timedelta(hours=2))
     cycle(served.runtime)
     response_url = f"{fake_slack.url}/response_url/1"
     refused = served.send(slash_command_body("report", user="U0AGENT", channel=QUEUE, response_url=response_url))
@@ -31,13 +34,14 @@ def test_report_command_permission_summary_and_csv(serve, fake_x, fake_slack):
     assert bad.json()["text"].startswith("I don't understand `last`")
     unknown = served.send(slash_command_body("report LAX", user="U0BOSS", channel=QUEUE, response_url=response_url))
     assert "There is no location `LAX`" in unknown.json()["text"]
-    ok = served.send(slash_command_body("report today csv", user="U0BOSS", channel=QUEUE, response_url=response_url))
+    day = slash_command_body("report 2026-03-20 csv", user="U0BOSS", channel=QUEUE, response_url=response_url)
+    ok = served.send(day)
     assert ok.status_code == 200
     wait_until(lambda: fake_slack.responses and len(fake_slack.files) == 2)
     summary = fake_slack.responses[-1]
     assert summary["response_type"] == "ephemeral"
     text = json.dumps(summary["blocks"], ensure_ascii=False)
-    assert "Perch report · today" in text and "*In*\\n1" in text and "*Still open*\\n1" in text
+    assert "Perch report · 20 Mar 2026" in text and "*In*\\n1" in text and "*Still open*\\n1" in text
     chart, upload = fake_slack.files
     assert chart["filename"] == "perch-report.png" and chart["content"].startswith(b"\x89PNG")
     assert upload["channel"] == "D0BOSS" and upload["filename"] == "perch-report.csv"
@@ -77,7 +81,7 @@ def test_replayed_conversations_give_the_medians_of_the_file(serve, fake_x, fake
     fake_x.brand.update(username=brand, name="Chipotle")
     fake_x.users[fake_x.brand["id"]].update(username=brand, name="Chipotle")
     latest = max(twcs_time(r["created_at"]) for c in conversations for r in [c[0], *c[1]])
-    shift = datetime.now(UTC) - timedelta(hours=1) - latest
+    shift = NOW - timedelta(hours=1) - latest
     expected = []
     for opener, answers in conversations:
         created = twcs_time(opener["created_at"]) + shift
@@ -93,12 +97,10 @@ def test_replayed_conversations_give_the_medians_of_the_file(serve, fake_x, fake
             expected.append(
                 min((twcs_time(a["created_at"]) - twcs_time(opener["created_at"])).total_seconds() for a in answers)
             )
-    served = serve(BACKFILL_HOURS="1000")  # the conversations span 34 days
+    served = serve(Clock(NOW.timestamp()), BACKFILL_HOURS="1000")  # the conversations span 34 days
     cycle(served.runtime, times=2)
     assert served.runtime.store.db["cases"].count == len(conversations)
-    report = build_report(
-        served.runtime.store.db, datetime.now(UTC) - timedelta(days=60), datetime.now(UTC), now=datetime.now(UTC)
-    )
+    report = build_report(served.runtime.store.db, NOW - timedelta(days=60), NOW, now=NOW)
     expected.sort()
     median = expected[max(1, math.ceil(len(expected) / 2)) - 1]
     assert report.time_to_first_response.count == len(expected)
@@ -129,11 +131,11 @@ def test_daily_digest_posts_yesterday_to_the_report_channel(fixed_log, fake_slac
 
 
 def test_home_tab_shows_my_cases_the_queue_and_today(serve, fake_x, fake_slack):
-    served = serve()
+    """The tab as a listener draws it, with the real clock: its figures for today are checked at fixed
+    clocks, either side of midnight, in tests/unit/test_metrics.py."""
+    served = serve(Clock(NOW.timestamp()))
     for n in range(3):
-        fake_x.add_tweet(
-            f"@Delta help {n} <!channel>", f"cust{n}", created_at=datetime.now(UTC) - timedelta(minutes=30 - n)
-        )
+        fake_x.add_tweet(f"@Delta help {n} <!channel>", f"cust{n}", created_at=NOW - timedelta(minutes=30 - n))
     cycle(served.runtime)
     card = fake_slack.top_level(QUEUE)[0]
     served.click("claim", "U0AGENT", card.ts)
@@ -150,7 +152,7 @@ def test_home_tab_shows_my_cases_the_queue_and_today(serve, fake_x, fake_slack):
     assert answer.status_code == 200
     wait_until(lambda: "U0AGENT" in fake_slack.homes)
     text = json.dumps(fake_slack.homes["U0AGENT"]["blocks"], ensure_ascii=False)
-    assert "Case #1" in text and "*2* unclaimed" in text and "3 in" in text
+    assert "Case #1" in text and "*2* unclaimed" in text and "*Today* (UTC)" in text
     assert "<!channel>" not in text and fake_slack.block_errors == []
 
 

@@ -14,7 +14,7 @@ from bot.blocks.reports import report_blocks
 from fakes.slack_requests import view_submission_body
 from storage.db import to_iso
 from storage.metrics import Breakdown, build_report
-from tests.helpers import cycle, minutes_ago, wait_until
+from tests.helpers import NOW, cycle, minutes_ago, wait_until
 from tests.test_agent_actions import events, open_modal, submit
 
 REVIEWED = {"REVIEW_USERGROUP": "S0NEWBIES", "SUPPORT_LEAD_USERGROUP": "S0LEADS"}
@@ -161,6 +161,7 @@ def test_past_the_daily_limit_a_lead_approves_the_agents_further_replies(serve, 
     for n, handle in enumerate(("first_one", "second_one")):
         fake_x.add_tweet(f"@Delta help {n}", handle, created_at=minutes_ago(10 - n))
     served = serve(AGENT_DAILY_REPLY_LIMIT="1", SUPPORT_LEAD_USERGROUP="S0LEADS")
+    served.runtime.services.review.clock = lambda: NOW  # a fixed day, begun before both replies at any hour
     cycle(served.runtime)
     first, second = sorted(fake_slack.top_level(), key=lambda m: "second_one" in m.text)
     view = open_modal(served, fake_slack, "reply", "U0AGENT", first)

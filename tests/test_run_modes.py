@@ -135,9 +135,15 @@ def test_sigkill_between_posting_and_recording_does_not_duplicate(start_bot, fak
     process.wait(timeout=10)
     assert len(fake_slack.top_level()) == 1
     fake_slack.faults.clear()
-    process, _ = start_bot()
+    process, url = start_bot()
     wait_until(lambda: len(fake_slack.top_level()) >= 3)
-    time.sleep(1)  # several more post runs
+    post_runs = set()  # each post run schedules the next: several new times, several runs with nothing to post
+
+    def several_more_post_runs() -> bool:
+        post_runs.add(requests.get(url + "/healthz", timeout=5).json()["jobs"]["post"])
+        return len(post_runs) > 3
+
+    wait_until(several_more_post_runs)
     posted = [m.metadata["event_payload"]["tweet_id"] for m in fake_slack.top_level()]
     assert posted == ids
     process.send_signal(signal.SIGTERM)

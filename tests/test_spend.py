@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.domain.spend import Prices, cost, forecast
 from bot.jobs.health import HealthMonitor
 from bot.jobs.ingest import SWEEP_SECONDS
 from fakes.slack_requests import slash_command_body
 from storage.usage import OWNED_READ, POST_READ, Usage, usage_between
-from tests.helpers import QUEUE, Clock, cycle, minutes_ago
+from tests.helpers import NOW, QUEUE, Clock, cycle, minutes_ago
 
 
 def today(clock: Clock) -> str:
@@ -18,14 +17,16 @@ def today(clock: Clock) -> str:
 
 
 def test_reads_are_counted_once_per_item_per_utc_day(make_bot, fake_x, fake_slack):
+    """At noon (a fixed clock): the sweep ten minutes on is the same UTC day whatever the hour of the run."""
     for n in range(5):  # within the sweep's reach (SWEEP_SECONDS + POLL_OVERLAP_SECONDS) ten minutes on
-        fake_x.add_tweet(f"@Delta help {n}", f"cust{n}", created_at=minutes_ago(0.3 - n * 0.01))
-    clock = Clock(time.time())
+        fake_x.add_tweet(f"@Delta help {n}", f"cust{n}", created_at=NOW - timedelta(minutes=0.3 - n * 0.01))
+    clock = Clock(NOW.timestamp())
     runtime = make_bot(clock, X_SEARCH_QUERIES="Delta luggage")
-    fake_x.add_tweet("Delta luggage lost again", "bystander", created_at=minutes_ago(0.2))
+    fake_x.add_tweet("Delta luggage lost again", "bystander", created_at=NOW - timedelta(minutes=0.2))
     cycle(runtime)
     clock.advance(SWEEP_SECONDS)
     cycle(runtime)  # the sweep reads the same posts again: X bills them once today
+    assert today(clock) == "2026-03-20"
     usage = usage_between(runtime.store.db, today(clock), today(clock))
     assert usage.reads == {OWNED_READ: 5, POST_READ: 1}  # five mentions, one search hit, each once
     returned = sum(len((r.response.body or {}).get("data") or []) for r in fake_x.requests_to(r"/mentions$"))
@@ -47,12 +48,20 @@ def test_status_shows_the_month_s_spend_and_forecast(serve, fake_x, fake_slack):
 
 
 def test_the_budget_warns_at_80_percent_and_at_100_pauses_searches(make_bot, fake_x, fake_slack):
+    """On a fixed clock: the reads and the month they are budgeted in are one month at any hour of the run."""
     for n in range(8):
-        fake_x.add_tweet(f"@Delta help {n}", f"cust{n}", created_at=minutes_ago(3 - n * 0.1))
-    clock = Clock(time.time())
+        fake_x.add_tweet(f"@Delta help {n}", f"cust{n}", created_at=NOW - timedelta(minutes=3 - n * 0.1))
+    clock = Clock(NOW.timestamp())
     runtime = make_bot(clock, X_SEARCH_QUERIES="Delta")  # 8 mentions read: $0.008, 8 search hits: $0.04
     health = HealthMonitor(
-        runtime.store, runtime.slack, QUEUE, runtime.ingestor, no_poll_minutes=15, no_mentions_hours=24, budget=0.06
+        runtime.store,
+        runtime.slack,
+        QUEUE,
+        runtime.ingestor,
+        no_poll_minutes=15,
+        no_mentions_hours=24,
+        budget=0.06,
+        now=lambda: datetime.fromtimestamp(clock.now, UTC),
     )
     cycle(runtime)
     assert set(health.run()) == {"x_budget_80"}

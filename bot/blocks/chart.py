@@ -1,4 +1,7 @@
-"""The report's picture: how long customers waited for a first response, and when tweets arrived."""
+"""The report's picture: how long customers waited for a first response, and when tweets arrived.
+
+Charts are drawn from many listener threads and the digest job at once, so each is its own `Figure`
+on its own Agg canvas: pyplot's global "current figure" is never touched (no `pyplot` import at all)."""
 
 from __future__ import annotations
 
@@ -6,12 +9,11 @@ import io
 from bisect import bisect_left
 from itertools import pairwise
 
-import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # no screen: render to PNG bytes
-import matplotlib.pyplot as plt  # noqa: E402
-
-from storage.metrics import Report  # noqa: E402
+from storage.metrics import Report
 
 BUCKETS = [
     (5, "<5m"),
@@ -31,12 +33,11 @@ def report_chart(report: Report, label: str) -> bytes:
     waits = report.first_responses  # sorted: each bucket is counted by where its bound falls
     bounds = [bisect_left(waits, upper * 60) for upper, _ in BUCKETS]
     counts = [high - low for low, high in pairwise([0, *bounds])]
-    if report.daily:
-        figure, axes = plt.subplots(1, 3, figsize=(16, 4), dpi=100)
-        left, right, trend = axes
+    figure = Figure(figsize=(16 if report.daily else 11, 4), dpi=100)
+    FigureCanvasAgg(figure)  # this figure's own renderer, shared with no other thread
+    left, right, *rest = figure.subplots(1, 3 if report.daily else 2)
+    for trend in rest:
         _trend(trend, report)
-    else:
-        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
     left.bar([name for _, name in BUCKETS], counts, color="#1d3557")
     left.set_title(f"Time to first response ({len(waits)} answered)")
     left.set_ylabel("cases")
@@ -59,11 +60,10 @@ def report_chart(report: Report, label: str) -> bytes:
     figure.tight_layout()
     out = io.BytesIO()
     figure.savefig(out, format="png")
-    plt.close(figure)
     return out.getvalue()
 
 
-def _trend(axis: plt.Axes, report: Report) -> None:
+def _trend(axis: Axes, report: Report) -> None:
     """Cases per day (bars) and the day's p50 first response in minutes (line, right-hand scale)."""
     days = [d.day[5:] for d in report.daily]  # MM-DD
     axis.bar(days, [d.volume for d in report.daily], color="#a8dadc")

@@ -1,20 +1,32 @@
 """Pure presenters: Perch's own mrkdwn is cut without breaking what Slack parses; DM cases show no DM text
-beyond their thread."""
+beyond their thread; charts drawn from many threads at once are each whole and their own."""
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PIL import Image
 
 from bot.blocks.cards import case_card
+from bot.blocks.chart import report_chart
 from bot.blocks.common import FALLBACK_TEXT_LIMIT
 from bot.blocks.escalations import escalation_message
 from bot.blocks.mrkdwn import cut_mrkdwn, plural, utf16_len
 from bot.blocks.threads import case_note_message, dm_message
 from bot.domain.locations import build_location
+from bot.domain.report_args import parse_report_args
 from fakes.block_kit import check_message
 from storage.cases import CardData
 from storage.dms import DMToPost
 from storage.escalations import Escalation
+from storage.metrics import build_report
+from tests.helpers import NOW
 
 
 def test_thread_note_fallback_is_cut_on_entity_boundaries():
@@ -139,3 +151,39 @@ def test_a_draft_and_a_personal_data_form_never_ping_or_disguise_a_link():
     assert "<!here>" not in json.dumps(form["blocks"]) and "@<!channel>" not in json.dumps(form["blocks"])
     too_big = personal_data_modal(View.PERSONAL_DATA, found, {"text": "x" * 3000}, handle="bag_lady")
     assert too_big is None, "Slack's 3,000 characters of metadata: the caller says so on the form instead"
+
+
+def test_charts_drawn_from_many_threads_at_once_are_each_whole_and_their_own(fixed_log):
+    """Up to 64 listener threads and the digest job draw charts at once: each one, drawn beside seven
+    others, is the very PNG it is when drawn alone (a day: two panels; a week: three)."""
+    day, week = (parse_report_args(period, NOW, "UTC") for period in ("2026-03-10", "2026-03-09..2026-03-12"))
+    reports = [build_report(fixed_log.db, p.start, p.end, now=NOW) for p in (day, week)]
+    charts = [(reports[n % 2], f"chart {n}") for n in range(8)]
+    alone = [report_chart(report, label) for report, label in charts]
+    start = threading.Barrier(len(charts))
+
+    def draw(chart: tuple) -> bytes:
+        start.wait()  # all eight begin together
+        return report_chart(*chart)
+
+    with ThreadPoolExecutor(len(charts)) as pool:
+        together = list(pool.map(draw, charts))
+    assert together == alone and len(set(together)) == len(charts), "each whole, none mixed with another"
+    for n, png in enumerate(together):
+        with Image.open(io.BytesIO(png)) as image:
+            image.load()  # decodes every row: a cut or garbled PNG raises here
+            assert image.size == ((1600 if n % 2 else 1100), 400)
+
+
+def test_a_chart_is_drawn_without_pyplot_and_its_global_state():
+    """pyplot keeps one "current figure" for the whole process; charts are built as `Figure`s instead."""
+    script = (
+        "import sys; from datetime import UTC, datetime, timedelta; from bot.blocks.chart import report_chart; "
+        "from storage.db import Store; from storage.metrics import build_report; "
+        "now = datetime(2026, 3, 20, 12, tzinfo=UTC); "
+        "png = report_chart(build_report(Store(':memory:').db, now - timedelta(days=1), now, now=now), 'day'); "
+        "print(png[:4] == b'\\x89PNG', 'matplotlib.pyplot' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    drawn = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60)
+    assert drawn.stdout.split() == ["True", "False"], drawn.stderr

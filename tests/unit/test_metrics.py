@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import sqlite_utils
 
@@ -112,15 +113,14 @@ def test_by_reason_counts_picked_reasons_then_surge_topics_then_suggestions(fixe
     assert (late.count, late.p50) == (1, 3600), "case 1 resolved after 1h; case 2 is still open"
 
 
-def test_workload_from_overlapping_claims_reassignments_and_a_reopen(tmp_path):
+def test_workload_from_overlapping_claims_reassignments_and_a_reopen(fresh_db):
     """U1 holds A 10:00–11:00, B 10:30–10:45 (then reassigned to U2, who resolves it at 12:00), C
     10:40–10:50 (unclaimed), D 13:00–13:30 and, reopened to them, 14:00–14:30: three at once at peak,
     one for 100 of their 120 minutes (median 1), 2 resolved in 2 hours; one case given away."""
-    from storage.db import Store
     from storage.events import record_event
     from tests.helpers import at
 
-    db = Store(str(tmp_path / "w.db")).db
+    db = fresh_db
     add_case(db, 1, "2026-03-10 09:55", status="resolved", assignee="U1", resolved_by="U1", resolved="2026-03-10 11:00")
     add_case(db, 2, "2026-03-10 09:56", status="resolved", assignee="U2", resolved_by="U2", resolved="2026-03-10 12:00")
     add_case(db, 3, "2026-03-10 09:57")
@@ -169,6 +169,28 @@ def test_a_period_longer_than_two_days_has_a_daily_trend_and_the_chart_draws_it(
     assert width == 1600, "three panels (1,100 pixels wide with two)"
 
 
+def test_the_home_tab_counts_today_from_local_midnight_at_any_hour(fresh_db):
+    """Three tweets at 11:30-11:32 UTC on 20 March: at noon they are today's; twelve minutes past midnight
+    they are yesterday's (and still in the queue), in UTC; in New York (UTC-4) it is still the 20th."""
+    from bot.blocks.home import home_view
+    from storage.home import home_data
+
+    for case_id in (1, 2, 3):
+        add_case(fresh_db, case_id, f"2026-03-20 11:3{case_id - 1}", assignee="U0AGENT" if case_id == 1 else None)
+    fresh_db.execute("UPDATE cases SET status = 'claimed' WHERE id = 1")
+
+    def today(now: datetime, zone: str = "UTC") -> str:
+        data = home_data(fresh_db, "U0AGENT", timezone=zone, sla_minutes=60, now=now)
+        text = json.dumps(home_view(data, timezone=zone, sla_minutes=60, now=now)["blocks"], ensure_ascii=False)
+        assert "Case #1" in text and "*2* unclaimed" in text
+        return text.split("*Today* ")[1].split(" · ")[0]
+
+    assert today(NOW) == "(UTC)\\n3 in"
+    after_midnight = datetime(2026, 3, 21, 0, 12, tzinfo=UTC)
+    assert today(after_midnight) == "(UTC)\\n0 in"
+    assert today(after_midnight, "America/New_York") == "(America/New_York)\\n3 in"
+
+
 def test_hours_of_arrival_in_a_zone_a_quarter_hour_off_the_hour(fresh_db):
     """Kathmandu is UTC+5:45: 10:14 UTC is 15:59 there, 10:15 is 16:00 (cases are counted per UTC
     quarter hour, then converted: exact for every offset)."""
@@ -179,7 +201,7 @@ def test_hours_of_arrival_in_a_zone_a_quarter_hour_off_the_hour(fresh_db):
     assert report.by_hour == {15: 1, 16: 2} and report.answered_by_hour == {15: 1, 16: 2}
 
 
-def test_an_older_database_gains_the_holds_of_its_events_as_the_database_writes_them_now(tmp_path):
+def test_an_older_database_gains_the_holds_of_its_events_as_the_database_writes_them_now(tmp_path, fresh_db):
     """Migration 16 derives the holds of the events already written; from then on a trigger writes them
     as events are appended. Both give the same rows for the same log."""
 
@@ -207,7 +229,7 @@ def test_an_older_database_gains_the_holds_of_its_events_as_the_database_writes_
         for case_id, kind, actor, detail, when in log:
             record_event(db, case_id, kind, actor, detail, at=at(f"2026-03-10 {when}"))
 
-    old, current = written_before_and_after(tmp_path, 16, write)
+    old, current = written_before_and_after(tmp_path, fresh_db, 16, write)
     assert holds(old) == holds(current)
     assert [(case_id, holder, ended is None) for case_id, _, holder, _, ended in holds(current)] == [
         (1, "U1", False),
@@ -218,7 +240,7 @@ def test_an_older_database_gains_the_holds_of_its_events_as_the_database_writes_
     ]
 
 
-def test_replies_carry_their_cases_arrival_from_the_migration_and_the_trigger_alike(tmp_path):
+def test_replies_carry_their_cases_arrival_from_the_migration_and_the_trigger_alike(tmp_path, fresh_db):
     """Migration 17 writes each reply's case arrival for the replies already there; from then on a trigger
     does as each reply is inserted. The replies per agent are counted from it, narrowed reports too."""
     from tests.helpers import at
@@ -244,7 +266,7 @@ def test_replies_carry_their_cases_arrival_from_the_migration_and_the_trigger_al
     def arrivals(db: sqlite_utils.Database) -> list[tuple]:
         return db.execute("SELECT case_id, case_arrived FROM replies ORDER BY id").fetchall()
 
-    old, current = written_before_and_after(tmp_path, 17, write)
+    old, current = written_before_and_after(tmp_path, fresh_db, 17, write)
     assert arrivals(old) == arrivals(current)
     assert [arrived for _, arrived in arrivals(current)] == [
         at(moment) for moment in ("2026-03-10 09:55", "2026-03-10 09:55", "2026-03-10 09:58", "2026-03-09 23:58")
@@ -257,11 +279,10 @@ def test_replies_carry_their_cases_arrival_from_the_migration_and_the_trigger_al
 
 
 def written_before_and_after(
-    tmp_path, migration: int, write: Callable[[sqlite_utils.Database], None]
+    tmp_path, current: sqlite_utils.Database, migration: int, write: Callable[[sqlite_utils.Database], None]
 ) -> tuple[sqlite_utils.Database, sqlite_utils.Database]:
-    """The same writes on a database from before migration `migration` (migrated afterwards), and on a
-    current one."""
-    from storage.db import Store
+    """The same writes on a database from before migration `migration` (migrated afterwards), and on
+    `current` (the `fresh_db`). Only the older one is built by hand: no fixture stops at a migration."""
     from storage.migrations import MIGRATIONS
 
     old = sqlite_utils.Database(str(tmp_path / "old.db"))
@@ -269,6 +290,5 @@ def written_before_and_after(
         earlier(old)
     write(old)
     MIGRATIONS[migration - 1](old)
-    current = Store(str(tmp_path / "new.db")).db
     write(current)
     return old, current
