@@ -101,7 +101,8 @@ class Settings:
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = False) -> Settings:
-    """Build `Settings` from `env` (default: `os.environ`), requiring only what the run mode needs."""
+    """Build `Settings` from `env` (default: `os.environ`), requiring only what the run mode needs.
+    Long because: one line per setting, all in one place, so a setting is found and added here."""
     env = os.environ if env is None else env
     reader = _Reader(env)
     settings = Settings(
