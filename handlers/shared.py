@@ -16,7 +16,7 @@ from bot.blocks.mrkdwn import escape_within, one_line
 from bot.blocks.review import outcome_line
 from bot.forms import FormErrors
 from bot.services import services
-from bot.slack.ids import CONVERSATION_ID, Metadata
+from bot.slack.ids import CONVERSATION_ID, MESSAGE_TS, Metadata
 from storage.cases import CardData, Change, case_at, get_card
 from storage.drafts import Draft
 from storage.home import home_data
@@ -53,7 +53,7 @@ def _card_case(body: dict[str, Any], db: Any) -> int | None:
     """The case whose card the click came from; None when it came from anything else."""
     channel = channel_of(body)
     ts = (body.get("container") or {}).get("message_ts")
-    if channel and isinstance(ts, str) and ts.isascii() and ts.replace(".", "", 1).isdigit():
+    if channel and isinstance(ts, str) and MESSAGE_TS.fullmatch(ts):
         found = case_at(db, channel, ts)
         if found is not None:
             return int(found)

@@ -65,7 +65,7 @@ class HealthMonitor:
 
     def problems(self) -> dict[str, str]:
         now = self.now()
-        states = self.ingestor.states
+        states = dict(self.ingestor.states)  # a copy: each source's poll thread may add its entry meanwhile
         found: dict[str, str] = {}
         for source, state in states.items():
             if state.last_error_kind == "auth" and source == DM_SOURCE:

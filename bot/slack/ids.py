@@ -120,6 +120,7 @@ USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")  # a public or private channel
 CONVERSATION_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")  # a channel, or a direct message (reports may go there)
 X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+MESSAGE_TS = re.compile(r"^[0-9]{1,12}\.[0-9]{1,9}$")  # a Slack message's ts, e.g. 1712345678.000100
 
 
 def user_mention(user_id: str) -> str:
