@@ -20,6 +20,10 @@ from bot.slack.ids import CHANNEL_ID, CONVERSATION_ID, USERGROUP_ID
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 X_DEFAULT_API_URL = "https://api.twitter.com"
+CSAT_DEFAULT_QUESTION = (
+    "How did we do? Reply with a number from 1 (poor) to 5 (great) — and anything you'd like to add."
+)
+DM_TEXT_LIMIT = 10_000  # X's limit on a DM's text
 
 
 class ConfigError(Exception):
@@ -75,6 +79,9 @@ class Settings:
     database_path: str = "perch.db"
     support_usergroup: str | None = None
     manager_usergroup: str | None = None
+    csat_survey: bool = False  # on resolve, one DM asking the customer for a score (cases in DM only)
+    csat_question: str = CSAT_DEFAULT_QUESTION
+    csat_cooldown_days: float = 30.0  # a customer asked within this many days is not asked again
     port: int = 3000
     http_mode: bool = False
 
@@ -144,6 +151,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         database_path=reader.optional("DATABASE_PATH") or "perch.db",
         support_usergroup=reader.optional_match("SUPPORT_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
         manager_usergroup=reader.optional_match("MANAGER_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
+        csat_survey=reader.flag("CSAT_SURVEY", False),
+        csat_question=reader.text("CSAT_QUESTION", CSAT_DEFAULT_QUESTION, DM_TEXT_LIMIT),
+        csat_cooldown_days=reader.days("CSAT_COOLDOWN_DAYS", 30.0),
         port=reader.port("PORT", 3000),
         http_mode=http_mode,
     )
@@ -274,6 +284,18 @@ class _Reader:
         if value not in days:
             raise ConfigError(f"{name} is malformed: it should be a day of the week such as Monday")
         return days.index(value)
+
+    def days(self, name: str, default: float) -> float:
+        value = self.non_negative_number(name, default, unit="days")
+        if value > 3650:
+            raise ConfigError(f"{name} is malformed: it should be at most 3650 days")
+        return value
+
+    def text(self, name: str, default: str, limit: int) -> str:
+        value = (self.optional(name) or "").strip()
+        if len(value) > limit:
+            raise ConfigError(f"{name} is too long: at most {limit} characters")
+        return value or default
 
     def flag(self, name: str, default: bool) -> bool:
         value = (self.optional(name) or "").lower()
