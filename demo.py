@@ -100,6 +100,7 @@ def run() -> tuple[FakeSlack, FakeX, Any]:
             "BULK_REPLY_INTERVAL_SECONDS": "0.2",
             "REVIEW_USERGROUP": "S0NEWBIES",
             "SUPPORT_LEAD_USERGROUP": "S0LEADS",
+            "CSAT_SURVEY": "true",
         },
         http_mode=True,
     )
@@ -131,6 +132,7 @@ def run() -> tuple[FakeSlack, FakeX, Any]:
         _print_cards(x, slack)
         _work_a_case(slack, x, port)
         _move_to_dm(slack, x, port)
+        _survey(slack, x, port)
         _safe_replies(slack, x, port)
         _escalate_a_case(slack, port)
         _storm(slack, x, port)
@@ -292,6 +294,25 @@ def _move_to_dm(slack: FakeSlack, x: FakeX, port: int) -> None:
     print(_indent(card_as_text(dm_card.blocks)))
     _wait_for(lambda: slack.thread(dm_card.ts), "its thread")
     print(_indent("↳ " + card_as_text(slack.thread(dm_card.ts)[0].blocks).replace("\n", "\n    ")) + "\n")
+
+
+def _survey(slack: FakeSlack, x: FakeX, port: int) -> None:
+    """Resolving the case in DM asks the customer for a score, once; their answer lands in the thread."""
+    card = slack.top_level(QUEUE)[2]
+    customer = x.tweets[card.metadata["event_payload"]["tweet_id"]].author_id
+    print(_rule("Satisfaction: one question by DM on resolve"))
+    sent = len(x.dms)
+    body = block_action_body(
+        "resolve", str(card.metadata["event_payload"]["case_id"]), user="U0AGENT1", channel=QUEUE, message_ts=card.ts
+    )
+    signed_post(f"http://127.0.0.1:{port}/slack/events", SECRET, body)
+    _wait_for(lambda: len(x.dms) > sent, "the survey")
+    print(f"the agent resolves the case → X received the DM: {x.dms[-1]['text']!r}")
+    x.add_dm("5 - thanks, Sam sorted it in minutes!", x.users[customer])
+    _wait_for(lambda: any("⭐" in str(m.blocks) for m in slack.thread(card.ts)), "the customer's score")
+    answer = next(m for m in slack.thread(card.ts) if "⭐" in str(m.blocks))
+    print("the customer answers; Perch posts the score in the card's thread (the case stays resolved):")
+    print(_indent("↳ " + card_as_text(answer.blocks).replace("\n", "\n    ")) + "\n")
 
 
 def _safe_replies(slack: FakeSlack, x: FakeX, port: int) -> None:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
@@ -160,6 +161,7 @@ def build_poster(
         reply_anywhere=settings.x_reply_anywhere,
         dm_channel=settings.slack_dm_channel,
         lead_group=settings.support_lead_usergroup,
+        csat_cooldown=timedelta(days=settings.csat_cooldown_days) if settings.csat_survey else None,
     )
 
 

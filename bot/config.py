@@ -7,44 +7,22 @@ each, exit code 2). Secret values never appear in messages or in `repr()`.
 
 from __future__ import annotations
 
-import math
 import os
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
-from typing import Concatenate, ParamSpec, TypeVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from bot.domain.business_hours import BusinessHours, BusinessHoursError, parse_business_hours
-from bot.domain.pii import ReferencePattern, parse_patterns, region_problem
+from bot.config_reader import ConfigError, Reader
+from bot.domain.business_hours import BusinessHours
+from bot.domain.pii import ReferencePattern
 from bot.domain.spend import Prices
-from bot.domain.zones import time_zone
 from bot.slack.ids import CHANNEL_ID, CONVERSATION_ID, USERGROUP_ID
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 X_DEFAULT_API_URL = "https://api.twitter.com"
-
-# Where each required value is found: a missing one is named with its fix, as a malformed one is.
-WHERE = {
-    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) from the Slack app's OAuth & Permissions page",
-    "SLACK_APP_TOKEN": "an app-level token (xapp-…, connections:write) from Basic Information, or run with --http",
-    "SLACK_SIGNING_SECRET": "the Signing Secret from the Slack app's Basic Information page",
-    "SLACK_QUEUE_CHANNEL": "the queue channel's id such as C0123456789 (the channel's name → About → Channel ID)",
-    "X_API_KEY": "the X app's API Key (developer console → Keys and tokens → Consumer Keys)",
-    "X_API_SECRET": "the X app's API Key Secret (developer console → Keys and tokens → Consumer Keys)",
-    "X_ACCESS_TOKEN": "the brand account's Access Token (developer console → Keys and tokens)",
-    "X_ACCESS_TOKEN_SECRET": "the brand account's Access Token Secret (developer console → Keys and tokens)",
-}
-
-T = TypeVar("T")
-P = ParamSpec("P")
-
-
-class ConfigError(Exception):
-    """Settings are missing or malformed: `problems` has a line for each, naming it and the fix, never its value."""
-
-    def __init__(self, *problems: str) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = list(problems)
+CSAT_DEFAULT_QUESTION = (
+    "How did we do? Reply with a number from 1 (poor) to 5 (great) — and anything you'd like to add."
+)
+DM_TEXT_LIMIT = 10_000  # X's limit on a DM's text
 
 
 @dataclass(frozen=True)
@@ -96,6 +74,9 @@ class Settings:
     database_path: str = "perch.db"
     support_usergroup: str | None = None
     manager_usergroup: str | None = None
+    csat_survey: bool = False  # on resolve, one DM asking the customer for a score (cases in DM only)
+    csat_question: str = CSAT_DEFAULT_QUESTION
+    csat_cooldown_days: float = 30.0  # a customer asked within this many days is not asked again
     port: int = 3000
     http_mode: bool = False
 
@@ -104,7 +85,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
     """Build `Settings` from `env` (default: `os.environ`), requiring only what the run mode needs.
     Long because: one line per setting, all in one place, so a setting is found and added here."""
     env = os.environ if env is None else env
-    reader = _Reader(env)
+    reader = Reader(env)
     settings = Settings(
         slack_bot_token=reader.required("SLACK_BOT_TOKEN", prefix="xoxb-"),
         slack_app_token=None if http_mode else reader.required("SLACK_APP_TOKEN", prefix="xapp-"),
@@ -157,6 +138,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         database_path=reader.optional("DATABASE_PATH") or "perch.db",
         support_usergroup=reader.optional_match("SUPPORT_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
         manager_usergroup=reader.optional_match("MANAGER_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
+        csat_survey=reader.flag("CSAT_SURVEY", False),
+        csat_question=reader.text("CSAT_QUESTION", CSAT_DEFAULT_QUESTION, DM_TEXT_LIMIT),
+        csat_cooldown_days=reader.days("CSAT_COOLDOWN_DAYS", 30.0),
         port=reader.port("PORT", 3000),
         http_mode=http_mode,
     )
@@ -167,184 +151,3 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
     if reader.problems:
         raise ConfigError(*dict.fromkeys(reader.problems))  # each once (REPORT_TIMEZONE is read twice)
     return settings
-
-
-def _noted(read: Callable[Concatenate[_Reader, P], T]) -> Callable[Concatenate[_Reader, P], T]:
-    """Note the setting's problem and carry on with None (refused before use): every problem in one run."""
-
-    def reading(self: _Reader, *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return read(self, *args, **kwargs)
-        except ConfigError as error:
-            self.problems.extend(error.problems)
-            return None  # type: ignore[return-value]
-
-    return reading
-
-
-class _Reader:
-    """Small validators; each notes a problem naming the setting and what to do, and returns None then."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-        self.problems: list[str] = []
-
-    def optional(self, name: str) -> str | None:
-        return self.env.get(name, "").strip() or None
-
-    @_noted
-    def required(
-        self, name: str, *, prefix: str | None = None, pattern: re.Pattern | None = None, hint: str = ""
-    ) -> str:
-        value = self.optional(name)
-        if value is None:
-            raise ConfigError(f"{name} is missing: set it to {WHERE[name]}")
-        if prefix and not value.startswith(prefix):
-            raise ConfigError(f"{name} is malformed: it should start with {prefix}")
-        if pattern and not pattern.match(value):
-            raise ConfigError(f"{name} is malformed: it should be {hint}")
-        return value
-
-    @_noted
-    def optional_match(self, name: str, pattern: re.Pattern, hint: str) -> str | None:
-        value = self.optional(name)
-        if value is not None and not pattern.match(value):
-            raise ConfigError(f"{name} is malformed: it should be {hint}")
-        return value
-
-    @_noted
-    def url(self, name: str, default: str, *, trailing_slash: bool) -> str:
-        value = self.optional(name) or default
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ConfigError(f"{name} is malformed: it should be an http(s) URL")
-        value = value.rstrip("/")
-        return value + "/" if trailing_slash else value
-
-    @_noted
-    def queries(self, name: str) -> tuple[str, ...]:
-        raw = self.optional(name) or ""
-        queries = tuple(q.strip() for q in raw.split(";") if q.strip())
-        for query in queries:
-            if len(query) > 512:
-                raise ConfigError(f"{name} is malformed: a query is longer than X's 512 characters")
-        return queries
-
-    def _number(self, name: str, default: float, unit: str) -> float:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError(f"{name} is malformed: it should be a number of {unit}") from None
-        if not math.isfinite(value):
-            raise ConfigError(f"{name} is malformed: it should be a finite number of {unit}")
-        return value
-
-    @_noted
-    def positive_number(self, name: str, default: float, unit: str = "seconds") -> float:
-        value = self._number(name, default, unit)
-        if value <= 0:
-            raise ConfigError(f"{name} is malformed: it should be a positive number of {unit}")
-        return value
-
-    def optional_positive_number(self, name: str, unit: str = "seconds") -> float | None:
-        """Unset means "not given" (the caller decides), never a hidden default."""
-        if self.optional(name) is None:
-            return None
-        return self.positive_number(name, 1.0, unit)
-
-    @_noted
-    def non_negative_number(self, name: str, default: float, unit: str = "seconds") -> float:
-        value = self._number(name, default, unit)
-        if value < 0:
-            raise ConfigError(f"{name} is malformed: it should be zero or more {unit}")
-        return value
-
-    @_noted
-    def timezone(self, name: str, default: str) -> str:
-        value = self.optional(name) or default
-        if time_zone(value) is None:
-            raise ConfigError(f"{name} is malformed: it should be an IANA time zone such as Europe/London")
-        return value
-
-    @_noted
-    def clock_time(self, name: str, default: str) -> str:
-        value = self.optional(name) or default
-        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
-        if not match:
-            raise ConfigError(f"{name} is malformed: it should be a time of day such as 09:00")
-        return f"{int(match.group(1)):02d}:{match.group(2)}"
-
-    @_noted
-    def region(self, name: str, default: str) -> str:
-        value = (self.optional(name) or default).upper()
-        if region_problem(value):
-            raise ConfigError(f"{name} is malformed: it should be a two-letter country code such as US or GB")
-        return value
-
-    def prices(self) -> Prices:
-        """X_PRICE_<RATE>_USD for each of X's rates (`Prices`' field names), X's published ones by default."""
-        named = {f.name: f"X_PRICE_{f.name.upper()}_USD" for f in fields(Prices)}
-        return Prices(**{k: self.non_negative_number(v, getattr(Prices, k), "dollars") for k, v in named.items()})
-
-    @_noted
-    def patterns(self, name: str) -> tuple[ReferencePattern, ...]:
-        try:
-            return parse_patterns(self.optional(name) or "")
-        except ValueError as error:
-            raise ConfigError(f"{name} is malformed: {error}") from None
-
-    @_noted
-    def business_hours(self, name: str, holidays_name: str, zone_name: str) -> BusinessHours | None:
-        raw, country = self.optional(name), self.optional(holidays_name)
-        if raw is None:
-            if country is not None:
-                raise ConfigError(f"{holidays_name} needs {name}: the hours the holidays are taken out of")
-            return None
-        if (zone := self.timezone(zone_name, "UTC")) is None:  # its own problem is noted already
-            return None
-        try:
-            return parse_business_hours(raw, zone, country)
-        except BusinessHoursError as error:
-            setting = (
-                holidays_name if country and "holidays package" in str(error) or "subdivision" in str(error) else name
-            )
-            raise ConfigError(f"{setting} is malformed: {error}") from None
-
-    @_noted
-    def weekday(self, name: str) -> int | None:
-        value = (self.optional(name) or "").lower()[:3]
-        if not value:
-            return None
-        days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        if value not in days:
-            raise ConfigError(f"{name} is malformed: it should be a day of the week such as Monday")
-        return days.index(value)
-
-    @_noted
-    def flag(self, name: str, default: bool) -> bool:
-        value = (self.optional(name) or "").lower()
-        if not value:
-            return default
-        if value not in ("true", "false", "1", "0", "yes", "no"):
-            raise ConfigError(f"{name} is malformed: it should be true or false")
-        return value in ("true", "1", "yes")
-
-    @_noted
-    def count(self, name: str, default: int) -> int:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        if not raw.isdigit():
-            raise ConfigError(f"{name} is malformed: it should be a whole number (0 turns it off)")
-        return int(raw)
-
-    @_noted
-    def port(self, name: str, default: int) -> int:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        if not raw.isdigit() or not 0 < int(raw) < 65536:
-            raise ConfigError(f"{name} is malformed: it should be a TCP port number (1-65535)")
-        return int(raw)

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
+from storage.csat import Csat, csat_by
 from storage.db import from_iso, to_iso
 from storage.lifecycle import EventKind
 from storage.report_cases import REASON_JOIN, REASON_OF_CASE, Cases
@@ -22,7 +23,7 @@ from storage.stats import Seconds, Stat, column, concurrency, group_codes, group
 
 def by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
     """Per reason (picked at resolve, else the case's surge topic, else the suggestion): cases, how many
-    had it picked, p50 time to resolve; most cases first."""
+    had it picked, p50 time to resolve, satisfaction; most cases first."""
     rows = db.execute(
         f"SELECT {REASON_OF_CASE}, c.reason IS NOT NULL, "
         "MAX(0, c.report_resolved_ms) / 1000.0 "
@@ -32,12 +33,14 @@ def by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict]
     grouped: dict[str, list[tuple]] = defaultdict(list)
     for reason, picked, resolve in rows:
         grouped[reason].append((picked, resolve))
+    scores = csat_by(db, REASON_OF_CASE, where, params)
     out = [
         {
             "reason": reason,
             "cases": len(items),
             "picked": sum(1 for picked, _ in items if picked),
             "resolve": Stat.of([resolve for _, resolve in items]),
+            "csat": scores.get(reason, Csat()),
         }
         for reason, items in grouped.items()
     ]
@@ -54,7 +57,8 @@ def by_agent(
     cases: Cases,
 ) -> list[dict]:
     """Per assignee: cases, replies they sent, cases they resolved (`closed`), p50 first response and
-    resolve, and how many of their cases were answered (their response rate)."""
+    resolve, how many of their cases were answered (their response rate), and their customers'
+    satisfaction."""
     of_the_cases, narrowing = cases.kept_in("r")
     sent = dict(
         db.execute(
@@ -65,6 +69,7 @@ def by_agent(
         ).fetchall()
     )
     names, codes = group_codes(assignees)
+    scores = csat_by(db, "c.assignee", cases.where, cases.params)
     out = [
         {
             "agent": agent,
@@ -74,6 +79,7 @@ def by_agent(
             "answered": int(np.count_nonzero(~np.isnan(first[rows]))),
             "first_response": Stat.of_column(first[rows]),
             "resolve": Stat.of_column(resolve[rows]),
+            "csat": scores.get(agent, Csat()),
         }
         for agent, rows in zip(names, groups(codes, len(names)), strict=True)
     ]

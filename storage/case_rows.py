@@ -44,6 +44,8 @@ class CaseRow(NamedTuple):
     time_to_resolve: float | None  # resolved cases only
     business_first_response: float | None = None  # seconds of business time (BUSINESS_HOURS set)
     business_resolve: float | None = None
+    csat_score: int | None = None  # the customer's answer to the satisfaction survey, 1-5
+    csat_comment: str | None = None
 
 
 _CSV_ORDER = "ORDER BY c.tweet_created_at, c.id"  # the CSV's rows, and their business times beside them
@@ -64,8 +66,9 @@ _ROWS = (
     "CASE WHEN c.report_answered_ms >= c.report_posted_ms "
     "THEN (c.report_answered_ms - c.report_posted_ms) / 1000.0 END AS first_response_after_posting, "
     "MAX(0, c.report_resolved_ms) / 1000.0 AS time_to_resolve, "
-    "NULL AS business_first_response, NULL AS business_resolve "
+    "NULL AS business_first_response, NULL AS business_resolve, s.score AS csat_score, s.comment AS csat_comment "
     "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_events d ON d.id = c.dm_event_id "
+    "LEFT JOIN csat_surveys s ON s.case_id = c.id "
     f"{REASON_JOIN} WHERE "
 )
 

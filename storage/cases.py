@@ -11,11 +11,12 @@ arguments.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
-from storage.db import row_as, utc_now, writing
+from storage.db import from_iso, row_as, utc_now, writing
 from storage.events import record_event
 from storage.lifecycle import (
     LOG_ONLY,
@@ -61,13 +62,15 @@ class CardData:
     priority_signals: str | None = None
     summoned: bool = True  # one of the customer's posts in the case @mentions or quotes the brand
     dm_event_id: str | None = None  # the DM that opened the case (it has no tweet)
-    last_dm_in_at: str | None = None  # the customer's latest DM in the case
+    last_dm_in_at: str | None = None  # the customer's latest DM in the case (a survey's score is none)
     last_dm_out_at: str | None = None  # the brand's latest DM in the case
     in_dm: bool = False  # moved to DM, opened by one, or with DMs either way: Reply in DM is offered
     personal_data: str | None = None  # the kinds of personal data the customer's public post shows
     drafts_pending: int = 0  # replies or DMs written for this case, waiting for a lead's review
     reason: str | None = None  # why the customer wrote, picked at resolve
     suggested_reason: str | None = None  # what the team's keyword rules suggested when it opened
+    surveyed: bool = False  # a satisfaction survey was claimed for this case (there is never a second)
+    customer_asked_at: str | None = None  # when this customer was last asked for one (any case)
 
     @property
     def dm_only(self) -> bool:
@@ -78,6 +81,13 @@ class CardData:
     def awaiting_customer(self) -> bool:
         """In DM, and the brand wrote last: the next move is the customer's."""
         return bool(self.last_dm_out_at) and (self.last_dm_in_at or "") < (self.last_dm_out_at or "")
+
+    def survey_due(self, cooldown: timedelta | None, now: datetime) -> bool:
+        """Resolving would send the satisfaction survey (`cooldown` None: surveys are off): the
+        conversation went to DM, the case was never surveyed, the customer was not asked lately."""
+        if cooldown is None or not self.in_dm or self.surveyed or not self.author_id:
+            return False
+        return self.customer_asked_at is None or from_iso(self.customer_asked_at) < now - cooldown
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,8 @@ CARD_COLUMNS = f"""
     EXISTS (SELECT 1 FROM tweets s WHERE s.case_id = c.id AND s.author_id = c.author_id
             AND COALESCE(s.summoned, 1) = 1) AS summoned,
     c.dm_event_id,
-    (SELECT MAX(x.created_at) FROM dm_events x WHERE x.case_id = c.id AND x.direction = 'in') AS last_dm_in_at,
+    (SELECT MAX(x.created_at) FROM dm_events x WHERE x.case_id = c.id AND x.direction = 'in'
+     AND NOT EXISTS (SELECT 1 FROM csat_surveys cs WHERE cs.answer_dm_id = x.id)) AS last_dm_in_at,
     (SELECT MAX(r.sent_at) FROM replies r WHERE r.case_id = c.id AND r.kind = 'dm' AND r.status = 'sent')
         AS last_dm_out_at,
     (c.dm_event_id IS NOT NULL OR c.status = '{CaseStatus.IN_DM}'
@@ -112,7 +123,12 @@ CARD_COLUMNS = f"""
      OR EXISTS (SELECT 1 FROM dm_events x WHERE x.case_id = c.id)) AS in_dm,
     c.personal_data,
     (SELECT COUNT(*) FROM drafts r WHERE r.case_id = c.id AND r.status = 'pending') AS drafts_pending,
-    c.reason, c.suggested_reason
+    c.reason, c.suggested_reason,
+    EXISTS (SELECT 1 FROM csat_surveys cs WHERE cs.case_id = c.id) AS surveyed,
+    (SELECT MAX(cs.requested_at) FROM csat_surveys cs WHERE cs.customer_id = c.author_id
+        AND cs.reply_key IS NOT NULL AND COALESCE(
+        (SELECT r.status FROM replies r WHERE r.idempotency_key = cs.reply_key), 'sending') != 'failed')
+        AS customer_asked_at
 """
 # Every case, opened by a tweet or by a DM (whose text never shows on the card: it stays in the thread).
 CARD_FROM = "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_events d ON d.id = c.dm_event_id"

@@ -1,7 +1,9 @@
 """The brand's direct messages: stored once by X's event id, joined to the customer's case.
 
 A customer's DM joins their open case (or reopens one resolved in the last `REOPEN_WITHIN`), else it
-opens a case of its own, named by that first DM. A DM the brand sent is either Perch's own (a reply
+opens a case of its own, named by that first DM — unless it answers a satisfaction survey (it begins
+with a score, within a day of the question: `storage/csat.py`), which is recorded on the surveyed case
+and changes nothing else. A DM the brand sent is either Perch's own (a reply
 row already says so, or an unconfirmed send that went out after all) or one written on x.com, which
 counts as a response like a public reply sent there. Each DM is stored in its own savepoint, so one
 that cannot be stored is skipped and named instead of holding the others back.
@@ -18,6 +20,7 @@ from datetime import timedelta
 import sqlite_utils
 
 from storage.cases import change, reopen
+from storage.csat import awaiting_answer, parse_score, record_answer
 from storage.db import from_iso, new_id, rows_as, to_iso, utc_now, writing
 from storage.events import record_event
 from storage.lifecycle import NOT_RESOLVED, REOPENED_HOLDER, CaseStatus, EventKind
@@ -63,6 +66,7 @@ class DMStoreResult:
     cases_opened: list[int] = field(default_factory=list)
     joined: int = 0
     answers: int = 0  # DMs the brand sent on x.com that answered a case
+    scores: int = 0  # customers' answers to a satisfaction survey
     unstorable: list[str] = field(default_factory=list)
 
 
@@ -84,6 +88,8 @@ class DMToPost:
     thread_ts: str
     opened_case: bool  # the DM that opened its case
     reopened_for: str | None = None  # the assignee to ping when this DM reopened a resolved case
+    csat_score: int | None = None  # this DM answered the case's satisfaction survey with this score
+    csat_comment: str | None = None  # ... and the rest of it
 
 
 def store_dms(
@@ -126,6 +132,9 @@ def _store_one(db: sqlite_utils.Database, dm: DirectMessage, brand_id: str, resu
 
 
 def _customer_sent(db: sqlite_utils.Database, dm: DirectMessage, customer: str, result: DMStoreResult) -> None:
+    if _answered_survey(db, dm, customer):
+        result.scores += 1
+        return
     case_id = _open_case_of(db, customer)
     if case_id is None:
         case_id = _recently_resolved_case_of(db, customer, dm.created_at)
@@ -152,6 +161,20 @@ def _customer_sent(db: sqlite_utils.Database, dm: DirectMessage, customer: str, 
         change(db, case_id, EventKind.DM_RECEIVED, "bot", detail={"dm_event_id": dm.id}, read_back=False)
         result.joined += 1
     db.execute("UPDATE dm_events SET case_id = ? WHERE id = ?", [case_id, dm.id])
+
+
+def _answered_survey(db: sqlite_utils.Database, dm: DirectMessage, customer: str) -> bool:
+    """A score for the survey this customer was asked within the last day: kept on the surveyed case
+    (posted in its thread), neither reopening it nor opening one, nor waiting for an answer."""
+    parsed = parse_score(dm.text)
+    case_id = awaiting_answer(db, customer, dm.created_at) if parsed else None
+    if parsed is None or case_id is None:
+        return False
+    score, comment = parsed
+    if not record_answer(db, case_id, dm.id, score, storable(comment), dm.created_at):
+        return False
+    db.execute("UPDATE dm_events SET case_id = ? WHERE id = ?", [case_id, dm.id])
+    return True
 
 
 def _brand_sent(db: sqlite_utils.Database, dm: DirectMessage, customer: str, result: DMStoreResult) -> None:
@@ -239,8 +262,9 @@ def dms_to_post(db: sqlite_utils.Database, case_id: int | None = None, limit: in
             "c.slack_ts AS thread_ts, COALESCE(c.dm_event_id = d.id, 0) AS opened_case, "
             f"(SELECT json_extract(e.detail, '$.{REOPENED_HOLDER}') FROM events e WHERE e.case_id = c.id "
             f"AND e.kind = '{EventKind.REOPENED}' "
-            " AND json_extract(e.detail, '$.dm_event_id') = d.id) AS reopened_for "
-            "FROM dm_events d JOIN cases c ON c.id = d.case_id "
+            " AND json_extract(e.detail, '$.dm_event_id') = d.id) AS reopened_for, "
+            "s.score AS csat_score, s.comment AS csat_comment "
+            "FROM dm_events d JOIN cases c ON c.id = d.case_id LEFT JOIN csat_surveys s ON s.answer_dm_id = d.id "
             f"WHERE d.direction = 'in' AND d.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "
             "ORDER BY d.created_at, d.id LIMIT ?",
             ([case_id] if case_id is not None else []) + [limit],

@@ -52,6 +52,10 @@ class EventKind(StrEnum):
     DRAFT_SENT_BACK = "draft_sent_back"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+    CSAT_SENT = "csat_sent"  # the satisfaction question went to the customer by DM
+    CSAT_NOT_SENT = "csat_not_sent"  # X refused it (DMs closed, credits): said in the thread
+    CSAT_ANSWERED = "csat_answered"  # the customer's score (and comment) came back
+    CSAT_SKIPPED = "csat_skipped"  # an agent chose Resolve without survey: this case is never surveyed
 
 
 class Outcome(StrEnum):
@@ -192,8 +196,20 @@ TRANSITIONS: dict[EventKind, Transition] = {
 # Every other kind (a follow-up, a DM in, a draft held or decided, an escalation's news, personal data
 # sent) changes no status or holder: it is logged and the card is marked behind.
 NO_CHANGE = Transition()
-# Kinds that are logged without touching the card: a card posted, a reminder sent.
-LOG_ONLY = frozenset({EventKind.OPENED, EventKind.POSTED, EventKind.REMINDED, EventKind.PERSONAL_DATA_SENT})
+# Kinds that are logged without touching the card: a card posted, a reminder sent, a survey's steps
+# (they come after the case is resolved, and the resolved card does not show them).
+LOG_ONLY = frozenset(
+    {
+        EventKind.OPENED,
+        EventKind.POSTED,
+        EventKind.REMINDED,
+        EventKind.PERSONAL_DATA_SENT,
+        EventKind.CSAT_SENT,
+        EventKind.CSAT_NOT_SENT,
+        EventKind.CSAT_ANSWERED,
+        EventKind.CSAT_SKIPPED,
+    }
+)
 
 
 def transition(kind: EventKind) -> Transition:

@@ -23,6 +23,7 @@ import sqlite_utils
 
 from storage.breakdowns import add_workload, by_agent, by_location, by_reason
 from storage.business_time import BusinessClock, BusinessTimes, business_times, instants
+from storage.csat import Csat, csat_of
 from storage.db import rows_as, to_iso
 from storage.lifecycle import NOT_RESOLVED
 from storage.report_cases import (
@@ -80,6 +81,7 @@ class Report:
     by_reason: list[dict] = field(default_factory=list)
     business: BusinessTimes | None = None  # the durations again in business time (BUSINESS_HOURS set)
     daily: list[Day] = field(default_factory=list)  # periods longer than two days: the trend, day by day
+    csat: Csat = field(default_factory=Csat)  # the satisfaction surveys of the period's cases
 
     @property
     def response_rate(self) -> float | None:
@@ -183,11 +185,12 @@ def build_report(
     """The figures of `docs/metrics.md` for one period, from one read of its cases; `breakdown` computes
     that breakdown only (None: all of them; `agent` includes the workload), `headline` stops at the
     figures a previous period is compared on (in, handled, answered, SLA breaches, first response,
-    resolve)."""
+    resolve, satisfaction)."""
     cases = Cases(*period_cases(start, end, agent, location), narrowed=bool(agent or location))
     read = _Pass.read(db, _names(breakdown, headline), cases)
     report = Report(start, end, sla_target_minutes=sla_minutes, resolve_target_hours=resolve_hours)
     _add_headline(report, read, now, business)
+    report.csat = csat_of(db, cases.where, cases.params)
     if headline:
         return report
     _add_durations(report, read)

@@ -30,6 +30,7 @@ class Begin:
     x_id: str | None = None
 
 
+CSAT_SOURCE = "csat"  # `replies.source` of the satisfaction question (others: perch, bulk, x.com)
 SEND_TIMEOUT = timedelta(seconds=30)  # far beyond the X client's write time-out (a few seconds)
 
 
@@ -145,7 +146,8 @@ def mark_failed(db: sqlite_utils.Database, reply_id: int, error: str, *, unknown
 
 def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dict[str, Any]:
     """Record what X accepted, and what it means for the case: a first response, an implicit claim
-    (not for a bulk status reply: the agent who confirmed it did not take every case)."""
+    (not for a bulk status reply: the agent who confirmed it did not take every case). The satisfaction
+    question (`CSAT_SOURCE`) answers nothing: no first response, no step of the case."""
     now = utc_now()
     with writing(db):
         changed = db.execute(
@@ -156,6 +158,8 @@ def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dic
         if not changed:  # recorded already (found on X by the poll, or by another request): once only
             return reply
         case_id, agent = reply["case_id"], reply["sent_by"]
+        if reply["source"] == CSAT_SOURCE:
+            return reply
         if reply["source"] != "bulk":
             change(db, case_id, EventKind.CLAIMED, agent, detail={"implicit": True}, at=now, read_back=False)
         detail = {"reply_id": reply_id, "x_id": x_id, "kind": reply["kind"], "name": reply["sent_by_name"]}

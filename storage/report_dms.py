@@ -11,6 +11,7 @@ import sqlite_utils
 
 from storage.db import to_iso
 from storage.lifecycle import TO_DM_KINDS
+from storage.replies import CSAT_SOURCE
 from storage.stats import Stat
 
 
@@ -43,7 +44,8 @@ def dm_answers(db: sqlite_utils.Database, start: datetime, where: str, params: l
         "WITH first_in AS (SELECT d.case_id, MIN(d.created_at) AS at FROM dm_events d "
         "WHERE d.direction = 'in' AND d.case_id IS NOT NULL AND d.created_at >= ? GROUP BY d.case_id) "
         "SELECT f.case_id, (SELECT " + _seconds("f.at", "MIN(r.sent_at)") + " FROM replies r "
-        "WHERE r.case_id = f.case_id AND r.kind = 'dm' AND r.status = 'sent' AND r.sent_at >= f.at) "
+        "WHERE r.case_id = f.case_id AND r.kind = 'dm' AND r.status = 'sent' AND r.sent_at >= f.at "
+        f"AND r.source != '{CSAT_SOURCE}') "
         f"FROM first_in f WHERE f.case_id IN (SELECT c.id FROM cases c WHERE {where})",
         [since, *params],
     ).fetchall()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import WHERE, ConfigError, load_settings
+from bot.config import ConfigError, load_settings
+from bot.config_reader import WHERE
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "xoxb-very-secret-token-value"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
@@ -73,13 +74,15 @@ def test_every_button_perch_shows_has_a_listener(make_bot):
     for state in (
         {},
         {"status": "claimed", "assignee": "U1"},
-        {"status": "in_dm", "assignee": "U1", "in_dm": True},
+        {"status": "in_dm", "assignee": "U1", "in_dm": True, "author_id": "91"},
         {"status": "resolved", "resolved_at": "2026-01-01T01:00:00.000Z", "resolved_by": "U1"},
     ):
-        for block in case_card(CardData(**{**base, **state}))["blocks"]:
+        surveys = timedelta(days=30)  # surveys on: a case in DM offers Resolve without survey
+        for block in case_card(CardData(**{**base, **state}), csat_cooldown=surveys)["blocks"]:
             if block["type"] == "actions":
                 shown |= {element["action_id"] for element in block["elements"]}
     assert {"claim", "reply", "move_to_dm", "reply_dm", "escalate", "resolve", "unclaim", "reassign", "reopen"} <= shown
+    assert "resolve_no_survey" in shown
     for action_id in sorted(shown | {"saved_reply_pick"}):
         body = block_action_body(action_id, "1", user="U1", channel=QUEUE, message_ts="1.1")
         assert bot.app.dispatch(BoltRequest(body=body)).status == 200, f"no listener for {action_id}"

@@ -8,7 +8,7 @@ message fallback text kept short so notifications stay readable).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.blocks.common import (
@@ -78,13 +78,15 @@ def case_card(
     missed: tuple[str, ...] = (),
     *,
     reply_anywhere: bool = False,
+    csat_cooldown: timedelta | None = None,
 ) -> dict[str, Any]:
     """`chat.postMessage`/`chat.update` arguments for a case's card, as its state is now.
 
     An open case shows the tweet, who has it and the buttons for its state; a resolved one collapses
     to a one-line summary with its durations and a Reopen button. `last` is the latest event,
     `escalation` the line saying where the case's latest escalation stands, `missed` the SLA targets
-    the case has missed (the card then carries ⚠).
+    the case has missed (the card then carries ⚠). `csat_cooldown`: `CSAT_COOLDOWN_DAYS` when surveys
+    are on; where resolving would send one, **Resolve without survey** sits beside Resolve.
     """
     now = now or datetime.now(UTC)
     resolved = card.status == CaseStatus.RESOLVED
@@ -96,7 +98,9 @@ def case_card(
         else fallback_text(card.author_handle, card.text, "Resolved:" if resolved else "New mention from"),
         "blocks": _resolved_blocks(card)
         if resolved
-        else _open_blocks(card, now, last, escalation, missed, public_reply=public_reply),
+        else _open_blocks(
+            card, now, last, escalation, missed, public_reply=public_reply, survey=card.survey_due(csat_cooldown, now)
+        ),
         "metadata": {"event_type": Metadata.CASE, "event_payload": {"case_id": card.case_id, **named}},
         "unfurl_links": False,
         "unfurl_media": False,
@@ -131,10 +135,12 @@ def _open_blocks(
     missed: tuple[str, ...] = (),
     *,
     public_reply: bool = True,
+    survey: bool = False,
 ) -> list[dict[str, Any]]:
     text = CAME_BY_DM if card.dm_only else safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
     value = str(card.case_id)
     buttons = [(a, label) for a, label in OPEN_BUTTONS if _offered(a, card, public_reply)]
+    buttons += [(Action.RESOLVE_NO_SURVEY, "Resolve without survey")] if survey else []  # beside Resolve
     main = Action.REPLY if public_reply else Action.REPLY_DM
     if card.assignee is None:
         elements = [button_element(Action.CLAIM, "Claim", "primary", value)]

@@ -26,6 +26,7 @@ def report_blocks(
         {"type": "header", "text": {"type": "plain_text", "text": f"Perch report · {label}"[:150]}},
         _headline(report, previous),
         _durations(report, previous),
+        *_satisfaction(report, previous),
         *_notes(report, previous),
         {"type": "divider"},
         {"type": "section", "text": {"type": "mrkdwn", "text": cut_mrkdwn(_breakdown(report, breakdown), 3000)}},
@@ -74,6 +75,28 @@ def _durations(report: Report, before: Report | None) -> dict[str, Any]:
         *_business_lines(report),
     ]
     return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}
+
+
+def _satisfaction(report: Report, before: Report | None) -> list[dict[str, Any]]:
+    """CSAT, the average score and answers per survey sent (docs/metrics.md), when surveys went out."""
+    csat, then = report.csat, before.csat if before else None
+    if not csat.sent and not csat.answers:
+        return []
+    average = "—" if csat.average is None else f"{csat.average:.1f}"
+    return [
+        _context(
+            f"⭐ *CSAT* {_rate(csat.share_satisfied)}"
+            + _rate_vs(csat.share_satisfied, then.share_satisfied if then else None)
+            + f" · average {average} of 5 · {plural(csat.answers, 'answer')} of {plural(csat.sent, 'survey')} sent "
+            f"({_rate(csat.answer_rate)})" + _rate_vs(csat.answer_rate, then.answer_rate if then else None)
+        )
+    ]
+
+
+def _csat_of(row: dict[str, Any]) -> str:
+    """A breakdown row's satisfaction, when its customers answered any survey."""
+    csat = row.get("csat")
+    return f" · CSAT {_rate(csat.share_satisfied)} of {plural(csat.answers, 'answer')}" if csat and csat.answers else ""
 
 
 def _notes(report: Report, before: Report | None) -> list[dict[str, Any]]:
@@ -150,7 +173,7 @@ def _breakdown(report: Report, breakdown: Breakdown) -> str:
         return "*By reason* (picked at resolve; else the surge's topic; else the suggestion)\n" + "\n".join(
             f"• *{escape(row['reason']) or '(no reason)'}* — {plural(row['cases'], 'case')}"
             + (f" ({row['picked']} picked)" if row["reason"] else "")
-            + f" · p50 resolve {duration_or_dash(row['resolve'].p50)}"
+            + f" · p50 resolve {duration_or_dash(row['resolve'].p50)}{_csat_of(row)}"
             for row in report.by_reason[:40]
         )
     if not report.by_agent:
@@ -160,7 +183,7 @@ def _breakdown(report: Report, breakdown: Breakdown) -> str:
         f"{_rate(row['answered'] / row['cases'] if row['cases'] else None)} answered · "
         f"{plural(row['replies'], 'reply', 'replies')} · "
         f"{row['resolved']} resolved · p50 first response {duration_or_dash(row['first_response'].p50)} · p50 resolve "
-        f"{duration_or_dash(row['resolve'].p50)}{_workload(row)}"
+        f"{duration_or_dash(row['resolve'].p50)}{_csat_of(row)}{_workload(row)}"
         for row in report.by_agent[:40]
     )
 
@@ -259,6 +282,8 @@ CSV_COLUMNS = [
     "minutes_to_resolve",
     "business_minutes_to_first_response",
     "business_minutes_to_resolve",
+    "csat_score",
+    "csat_comment",
 ]
 
 
@@ -301,6 +326,8 @@ def _csv_row(c: CaseRow) -> list[str | int]:
                 c.business_resolve,
             )
         ],
+        "" if c.csat_score is None else c.csat_score,
+        _cell(c.csat_comment or ""),
     ]
 
 

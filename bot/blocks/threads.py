@@ -60,7 +60,10 @@ def follow_up_message(follow_up: FollowUp) -> dict[str, Any]:
 
 def dm_message(dm: DMToPost) -> dict[str, Any]:
     """A customer's DM in its case's thread, escaped like tweet text. Its text is in the blocks only:
-    the notification text says who wrote, not what, so a private message spreads no further."""
+    the notification text says who wrote, not what, so a private message spreads no further. A DM that
+    answered the satisfaction survey is shown as its score (`csat_message`)."""
+    if dm.csat_score is not None:
+        return csat_message(dm, dm.csat_score)
     text = safe_mrkdwn(dm.text, SECTION_TEXT_LIMIT) or "_(no text)_"
     who = author_line(dm.sender_name, dm.sender_handle)
     lead = f"✉️ {who} " + ("wrote to the brand by DM" if dm.opened_case else "answered by DM")
@@ -85,6 +88,35 @@ def dm_message(dm: DMToPost) -> dict[str, Any]:
             "event_type": Metadata.DM,
             "event_payload": {"case_id": dm.case_id, "dm_event_id": dm.dm_event_id},
         },
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def csat_message(dm: DMToPost, score: int) -> dict[str, Any]:
+    """`⭐ 4/5 “…”`: the customer's answer to the survey, with `perch_csat` metadata for automations.
+    The comment is the customer's own words, escaped like any of theirs, and kept out of the notification."""
+    comment = escape_within(one_line(clean(dm.csat_comment or "")), 2000)
+    who = author_line(dm.sender_name, dm.sender_handle)
+    line = f"⭐ {score}/5" + (f" “{comment}”" if comment else "")
+    sender = f"@{dm.sender_handle}" if X_HANDLE.match(dm.sender_handle or "") else "the customer"
+    return {
+        "thread_ts": dm.thread_ts,
+        "text": f"⭐ {score}/5: {sender} answered the satisfaction survey",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": line}},
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"{who} answered the satisfaction survey by DM · "
+                        + slack_date(from_iso(dm.created_at)),
+                    }
+                ],
+            },
+        ],
+        "metadata": {"event_type": Metadata.CSAT, "event_payload": {"case_id": dm.case_id, "score": score}},
         "unfurl_links": False,
         "unfurl_media": False,
     }

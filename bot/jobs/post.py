@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
@@ -83,7 +83,9 @@ class Poster:
         reply_anywhere: bool = False,
         dm_channel: str | None = None,
         lead_group: str | None = None,
+        csat_cooldown: timedelta | None = None,
     ) -> None:
+        """`csat_cooldown`: CSAT_COOLDOWN_DAYS when surveys are on (cards then offer Resolve without survey)."""
         self.store = store
         self.wake = wake or PostWake()
         self.grouper = grouper
@@ -91,7 +93,13 @@ class Poster:
         self.brand_handle = brand_handle
         self.delivery = Delivery(client)
         self.cards = CardPoster(
-            store, self.delivery, channel, dm_channel=dm_channel, now=now, reply_anywhere=reply_anywhere
+            store,
+            self.delivery,
+            channel,
+            dm_channel=dm_channel,
+            now=now,
+            reply_anywhere=reply_anywhere,
+            csat_cooldown=csat_cooldown,
         )
         self.incidents = IncidentPoster(store, self.delivery, channel, bulk_interval=bulk_interval, now=now)
         # As many cards as Slack's pace lets through in a round (unpaced: a batch of 500).

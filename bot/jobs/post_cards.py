@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
@@ -69,6 +69,7 @@ class CardPoster:
         dm_channel: str | None,
         now: Callable[[], datetime],
         reply_anywhere: bool,
+        csat_cooldown: timedelta | None = None,
     ) -> None:
         self.store = store
         self.delivery = delivery
@@ -76,6 +77,7 @@ class CardPoster:
         self.dm_channel = dm_channel  # where the cases DMs open go (private), if not the queue
         self.now = now
         self.reply_anywhere = reply_anywhere  # X's "summoned replies only" rule does not apply
+        self.csat_cooldown = csat_cooldown  # surveys on: a card offers Resolve without survey where one would go
         self._case_locks = [threading.Lock() for _ in range(64)]  # card updates: one thread per case
 
     def post(self, report: CardTally, limit: int) -> int:
@@ -123,6 +125,7 @@ class CardPoster:
                 escalation_line(escalation) if escalation else None,
                 tuple(breached_targets(db, case_id)),
                 reply_anywhere=self.reply_anywhere,
+                csat_cooldown=self.csat_cooldown,
             )
             error = self.delivery.update(card.slack_channel, card.slack_ts, message, f"the card of case {case_id}")
             redraw = self._redraw_smaller(card, last, error) if error else Redraw(drawn=True)
@@ -147,7 +150,8 @@ class CardPoster:
     def _post_card(self, card: CardData, posted: list[tuple[int, str, str]], report: CardTally) -> None:
         try:
             channel, ts = self.delivery.post(
-                self._channel_for(card), case_card(card, self.now(), reply_anywhere=self.reply_anywhere)
+                self._channel_for(card),
+                case_card(card, self.now(), reply_anywhere=self.reply_anywhere, csat_cooldown=self.csat_cooldown),
             )
         except SlackApiError as error:
             if error_code(error) in MESSAGE_ERRORS:

@@ -23,6 +23,7 @@ class Action(StrEnum):
     REPLY_DM = "reply_dm"
     ESCALATE = "escalate"
     RESOLVE = "resolve"
+    RESOLVE_NO_SURVEY = "resolve_no_survey"  # beside Resolve where the satisfaction survey would go
     REOPEN = "reopen"
     ESCALATION_ACK = "escalation_ack"
     ESCALATION_RESOLVE = "escalation_resolve"
@@ -98,6 +99,7 @@ class Metadata(StrEnum):
     DM = "perch_dm"  # a customer's DM, in the card's thread (its text is shown only there)
     NOTE = "perch_note"  # Perch's own note (escalation news, reminders), in the card's thread
     DRAFT = "perch_draft"  # a reply or DM held for review, in the card's thread
+    CSAT = "perch_csat"  # the customer's satisfaction score, in the card's thread (`case_id`, `score`)
     ESCALATION = "perch_escalation"  # the message in a location's channel
     INCIDENT = "perch_incident"  # a surge's incident card (top level)
     INCIDENT_CHUNK = "perch_incident_chunk"  # a list of an incident's tweets, in its thread
@@ -110,6 +112,7 @@ CARD_ACTIONS = (
     Action.REPLY_DM,
     Action.ESCALATE,
     Action.RESOLVE,
+    Action.RESOLVE_NO_SURVEY,
     Action.UNCLAIM,
     Action.REASSIGN,
     Action.REOPEN,

@@ -87,11 +87,21 @@ class Outbox:
         key: str,
         agent: str,
         agent_name: str,
+        source: str = "perch",
         settling: bool = False,
     ) -> Sent:
-        """A private message to the customer (refused when they do not accept DMs from the brand)."""
+        """A private message to the customer (refused when they do not accept DMs from the brand);
+        `source` `csat` for the satisfaction question, which answers nothing (storage.replies)."""
         begin = begin_send(
-            self.store.db, key, case_id, "dm", text, agent=agent, agent_name=agent_name, participant=participant
+            self.store.db,
+            key,
+            case_id,
+            "dm",
+            text,
+            agent=agent,
+            agent_name=agent_name,
+            participant=participant,
+            source=source,
         )
         return self._send(
             begin,
@@ -132,6 +142,7 @@ class Outbox:
                 key=row["idempotency_key"],
                 agent=agent,
                 agent_name=agent_name,
+                source=row["source"] or "perch",
                 settling=True,
             )
         if row["in_reply_to_tweet_id"]:

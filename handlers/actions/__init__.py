@@ -6,7 +6,7 @@ from bot.slack.ids import Action
 from handlers.actions.compose import open_move_to_dm, open_reply, open_reply_dm, pick_saved_reply
 from handlers.actions.escalation import escalation_ack, escalation_resolve, location_menu, open_escalate
 from handlers.actions.incidents import open_bulk_reply, open_status, stop_bulk_reply
-from handlers.actions.lifecycle import reopen, resolve
+from handlers.actions.lifecycle import reopen, resolve, resolve_no_survey
 from handlers.actions.ownership import claim, reassign, unclaim
 from handlers.actions.review import approve_draft, open_edit_draft, open_send_back
 
@@ -19,6 +19,7 @@ def register(app: App) -> None:
     app.action(Action.MOVE_TO_DM)(open_move_to_dm)
     app.action(Action.REPLY_DM)(open_reply_dm)
     app.action(Action.RESOLVE)(resolve)
+    app.action(Action.RESOLVE_NO_SURVEY)(resolve_no_survey)
     app.action(Action.REOPEN)(reopen)
     app.action(Action.ESCALATE)(open_escalate)
     app.action(Action.ESCALATION_ACK)(escalation_ack)

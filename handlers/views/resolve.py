@@ -1,4 +1,5 @@
-"""Resolve with a contact reason (the form the Resolve button opens when the team has set reasons)."""
+"""Resolve with a contact reason (the form the Resolve button opens when the team has set reasons); a
+case in DM then gets the satisfaction survey, unless the agent chose Resolve without survey."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.forms import FormErrors, resolve_form
+from bot.jobs.csat import send_survey, survey_policy
 from bot.services import services
 from bot.slack.ids import Field
 from handlers.shared import clicker, refuse_form
@@ -40,3 +42,6 @@ def submit_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
         return
     ack()
     perch.poster.redraw_card(form.case_id)
+    settings = perch.settings
+    policy = survey_policy(settings.csat_survey, settings.csat_question, settings.csat_cooldown_days)
+    send_survey(perch.store, perch.outbox, policy, form.case_id, user, sync=perch.poster.sync_case)

@@ -19,6 +19,7 @@ from storage.migrations.core import (
     _m007_alarms,
     _m008_incidents,
 )
+from storage.migrations.csat import _m018_csat
 from storage.migrations.messages import (
     PERSONAL_DATA_REPLY,
     _m009_send_attempts,
@@ -54,4 +55,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m015_contact_reasons,
     _m016_report_speed,
     _m017_report_by_agent,
+    _m018_csat,
 ]
