@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.customers import RETURNING_DAYS
 from storage.db import row_as, utc_now, writing
 from storage.events import record_event
 from storage.lifecycle import (
@@ -68,6 +69,7 @@ class CardData:
     drafts_pending: int = 0  # replies or DMs written for this case, waiting for a lead's review
     reason: str | None = None  # why the customer wrote, picked at resolve
     suggested_reason: str | None = None  # what the team's keyword rules suggested when it opened
+    customer_cases: int = 1  # the customer's cases opened in the RETURNING_DAYS up to this one's, this one included
 
     @property
     def dm_only(self) -> bool:
@@ -112,7 +114,10 @@ CARD_COLUMNS = f"""
      OR EXISTS (SELECT 1 FROM dm_events x WHERE x.case_id = c.id)) AS in_dm,
     c.personal_data,
     (SELECT COUNT(*) FROM drafts r WHERE r.case_id = c.id AND r.status = 'pending') AS drafts_pending,
-    c.reason, c.suggested_reason
+    c.reason, c.suggested_reason,
+    (SELECT COUNT(*) FROM cases p WHERE p.author_id = c.author_id AND p.tweet_created_at
+     BETWEEN strftime('%Y-%m-%dT%H:%M:%fZ', c.tweet_created_at, '-{RETURNING_DAYS} days') AND c.tweet_created_at
+     AND (p.tweet_created_at < c.tweet_created_at OR p.id <= c.id)) AS customer_cases
 """
 # Every case, opened by a tweet or by a DM (whose text never shows on the card: it stays in the thread).
 CARD_FROM = "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_events d ON d.id = c.dm_event_id"

@@ -23,6 +23,7 @@ from bot.blocks.common import (
     slack_user,
     tweet_url,
 )
+from bot.blocks.history import returning_line
 from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line, safe_mrkdwn
 from bot.slack.ids import X_HANDLE, Action, Metadata
 from storage.cases import CardData
@@ -136,6 +137,7 @@ def _open_blocks(
                 "type": "mrkdwn",
                 "text": author_line(card.author_name, card.author_handle, card.author_followers),
             },
+            "accessory": button_element(Action.HISTORY, "History", None, value),
         },
         {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": text}},
         {"type": "context", "block_id": "meta", "elements": [{"type": "mrkdwn", "text": _meta_line(card, now)}]},
@@ -145,6 +147,7 @@ def _open_blocks(
             "elements": [
                 {"type": "mrkdwn", "text": line}
                 for line in (
+                    returning_line(card.customer_cases),
                     _priority_line(card),
                     _personal_data_line(card),
                     "📝 *A draft waits for a lead's review* (in the thread)" if card.drafts_pending else "",
@@ -216,6 +219,7 @@ def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
             "type": "section",
             "block_id": "summary",
             "text": {"type": "mrkdwn", "text": f"✅ *Resolved* · {summary} · <{link}|View on X>"},
+            "accessory": button_element(Action.HISTORY, "History", None, str(card.case_id)),
         },
         {
             "type": "context",

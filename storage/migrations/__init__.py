@@ -19,6 +19,7 @@ from storage.migrations.core import (
     _m007_alarms,
     _m008_incidents,
 )
+from storage.migrations.history import _m018_customer_history
 from storage.migrations.messages import (
     PERSONAL_DATA_REPLY,
     _m009_send_attempts,
@@ -54,4 +55,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m015_contact_reasons,
     _m016_report_speed,
     _m017_report_by_agent,
+    # The survey's migration (issue 26, the CSAT half) is written in parallel as number 18: whichever
+    # lands second is renumbered to 19 and goes after it.
+    _m018_customer_history,
 ]
