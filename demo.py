@@ -4,7 +4,8 @@ Local stand-ins for the X API and Slack's Web API run on 127.0.0.1; the real bot
 database and HTTP endpoint) runs between them. Real customer tweets at @JetBlue from
 `data/airline_tweets.csv` arrive in two waves; the transcript shows each mention, the card
 that reached Slack, a button click signed the way Slack signs it, a customer moved to DM answering there
-and the agent answering back from Slack, a customer who writes by DM first, an escalation, then a storm: a burst
+and the agent answering back from Slack, a customer who writes by DM first, that first customer back
+again (their History, and a note about them), an escalation, then a storm: a burst
 of alike tweets grouped into one incident card, whose status update goes to every customer once an
 agent confirms it; and the database at the end.
 """
@@ -133,6 +134,7 @@ def run() -> tuple[FakeSlack, FakeX, Any]:
         _work_a_case(slack, x, port)
         _move_to_dm(slack, x, port)
         _survey(slack, x, port)
+        _history(slack, x, port)
         _safe_replies(slack, x, port)
         _escalate_a_case(slack, port)
         _storm(slack, x, port)
@@ -313,6 +315,34 @@ def _survey(slack: FakeSlack, x: FakeX, port: int) -> None:
     answer = next(m for m in slack.thread(card.ts) if "⭐" in str(m.blocks))
     print("the customer answers; Perch posts the score in the card's thread (the case stays resolved):")
     print(_indent("↳ " + card_as_text(answer.blocks).replace("\n", "\n    ")) + "\n")
+
+
+def _history(slack: FakeSlack, x: FakeX, port: int) -> None:
+    """The customer moved to DM writes again, in a new conversation: their new card says they are back,
+    and History shows their earlier case and takes a note about them (kept in Slack, never sent to X)."""
+    url = f"http://127.0.0.1:{port}/slack/events"
+    earlier = slack.top_level(QUEUE)[2]
+    customer = x.users[x.tweets[earlier.metadata["event_payload"]["tweet_id"]].author_id]
+    tweet = x.add_tweet(
+        f"@{BRAND} me again: the rebooked flight 1170 is delayed now. Will I make my connection?", customer
+    )
+
+    def new_card() -> Any:
+        return next((m for m in slack.top_level(QUEUE) if m.metadata["event_payload"].get("tweet_id") == tweet), None)
+
+    _wait_for(lambda: new_card() is not None, "the returning customer's card")
+    card = new_card()
+    print(_rule(f"@{customer['username']} writes again: the card says so, and History shows their past"))
+    print(_indent(card_as_text(card.blocks)))
+    views, case_id = len(slack.views), str(card.metadata["event_payload"]["case_id"])
+    signed_post(url, SECRET, block_action_body("history", case_id, user="U0AGENT2", channel=QUEUE, message_ts=card.ts))
+    _wait_for(lambda: len(slack.views) > views, "the History modal")
+    view = slack.views[-1]
+    box = next(b for b in view["blocks"] if b["type"] == "input")["block_id"]
+    note = "Had TrueBlue sign-in trouble; rebooked on 1170, tight connection. Prefers DMs."
+    answer = signed_post(url, SECRET, view_submission_body(view, {box: note}, user="U0AGENT2")).json()
+    print("U0AGENT2 clicks History and adds a note; the modal shows again with it:")
+    print(_indent(card_as_text(answer["view"]["blocks"])) + "\n")
 
 
 def _safe_replies(slack: FakeSlack, x: FakeX, port: int) -> None:

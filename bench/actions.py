@@ -1,8 +1,9 @@
-"""Acknowledgement latency of card buttons with 1,000,000 cases in the database.
+"""Acknowledgement latency of card buttons with 1,000,000 cases in the database, and what History does
+before its modal opens.
 
 The bot runs as its own process (`python -m bot --http`, waitress), the fake Slack and X servers in
 another, and 20 client processes send signed `block_actions` payloads at once: Claim on random cases
-(two on the same case, to exercise the one-winner path) and Reply, which opens a modal. Latency is the
+(two on the same case, to exercise the one-winner path), Reply and History, which open modals. Latency is the
 HTTP round trip, connecting included, until Slack would have its acknowledgement. (Until December 2026
 the 20 clicks came from threads of one process through `requests`; that client's own share of the
 interpreter lock added about 16 ms at p50 and p99 with a server that answers at once.)
@@ -41,9 +42,11 @@ from slack_sdk.signature import SignatureVerifier
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.blocks.history import history_modal  # noqa: E402
 from fakes.slack_api import FakeSlack  # noqa: E402
 from fakes.slack_requests import block_action_body  # noqa: E402
 from fakes.x_api import FakeX  # noqa: E402
+from storage.customers import customer_history, customer_of_case  # noqa: E402
 from storage.db import Store  # noqa: E402
 
 QUEUE = "C0BENCH"
@@ -168,10 +171,13 @@ def main() -> None:
         bursts = Bursts(args.rounds, args.concurrency, args.pause)
         floor = answering_at_once(open_cases, bursts)
         show("floor", floor, bursts, "(the same clicks to a server that answers at once)")
-        for action_id in ("claim", "reply"):
+        p99s = {}
+        for action_id in ("claim", "reply", "history"):
             latencies = run_clicks(url + "/slack/events", action_id, open_cases, bursts)
-            ratio = percentile(latencies, 99) / percentile(floor, 99)
+            p99s[action_id] = percentile(latencies, 99)
+            ratio = p99s[action_id] / percentile(floor, 99)
             show(action_id, latencies, bursts, f"(target p99 <= 100 ms; p99 {ratio:.1f}x the floor's)")
+        show_history_opening(database, args.cases, p99s["claim"])
         back_to_back = Bursts(args.rounds, args.concurrency, 0.0)
         latencies, seconds = run_clicks_timed(url + "/slack/events", "claim", open_cases, back_to_back)
         show("claim", latencies, back_to_back, f"(throughput: {len(latencies) / seconds:.0f} clicks/s; no target)")
@@ -194,9 +200,30 @@ class Bursts:
 
 def show(label: str, latencies: list[float], bursts: Bursts, note: str) -> None:
     print(
-        f"{label:6} ack latency over {bursts}: "
+        f"{label:7} ack latency over {bursts}: "
         f"p50 {statistics.median(latencies):6.1f} ms  p99 {percentile(latencies, 99):6.1f} ms  "
         f"max {max(latencies):6.1f} ms  {note}"
+    )
+
+
+def show_history_opening(database: str, cases: int, claim_p99: float, customers: int = 1000) -> None:
+    """What History does once acknowledged, before `views.open` (Slack allows 3 s from the click): the
+    customer's look-up (their cases by X user id, the notes, the totals) and the modal drawn, timed in
+    this process on the same database for `customers` random customers (each has `cases / 50,000`
+    cases), printed beside Claim's acknowledgement p99."""
+    db = Store(database).db
+    rng = random.Random(11)
+    timings = []
+    for _ in range(customers):
+        case_id = rng.randint(1, cases)
+        started = time.perf_counter()
+        customer = customer_of_case(db, case_id) or ""
+        history_modal(customer_history(db, customer, except_case=case_id), case_id=case_id)
+        timings.append((time.perf_counter() - started) * 1000)
+    print(
+        f"history look-up + modal over {customers:,} customers ({max(1, cases // 50_000)} cases each): "
+        f"p50 {statistics.median(timings):6.1f} ms  p99 {percentile(timings, 99):6.1f} ms  "
+        f"max {max(timings):6.1f} ms  (Slack: 3 s to open; claim ack p99 {claim_p99:.1f} ms)"
     )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.slack.ids import Action, Field, Input
+from storage.customers import NOTE_MAX
 
 T = TypeVar("T")
 
@@ -277,3 +278,34 @@ def send_back_form(view: dict[str, Any]) -> DraftForm | FormErrors:
     state = _State(view, needs=("draft_id",))
     note = state.text(Field.DRAFT_NOTE).strip()
     return state.done(DraftForm(state.meta_id("draft_id"), note))
+
+
+@dataclass(frozen=True)
+class NoteForm:
+    """History's box: a note about the customer (their X user id), from a card's case or from none (0)."""
+
+    customer: str
+    case_id: int
+    text: str
+    field: str  # the box's block id this time (`customer_note_<n>`: an updated modal shows it empty)
+
+
+NOTE_EMPTY = "Write the note first (the box is empty)."
+NOTE_TOO_LONG = "A note holds up to {limit:,} characters; this one has {length:,}. Shorten it."
+
+
+def note_form(view: dict[str, Any]) -> NoteForm | FormErrors:
+    """The note as typed (trimmed); refused on its box when empty or over `NOTE_MAX` (Slack's `max_length`
+    stops a person, not a forged request), and as unreadable when the customer is no X user id."""
+    state = _State(view, needs=("customer",))
+    customer = state.meta.get("customer")
+    sound = isinstance(customer, str) and customer.isascii() and customer.isdigit() and len(customer) <= 20
+    if not state.errors and not sound:
+        state.errors[first_field(view)] = UNREADABLE
+    field = state.block(Field.CUSTOMER_NOTE)
+    text = state.text(Field.CUSTOMER_NOTE).strip()
+    if not state.errors and not text:
+        state.errors[field] = NOTE_EMPTY
+    elif not state.errors and len(text) > NOTE_MAX:
+        state.errors[field] = NOTE_TOO_LONG.format(limit=NOTE_MAX, length=len(text))
+    return state.done(NoteForm(str(customer) if sound else "", state.meta_id("case_id"), text, field))

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.customers import RETURNING_DAYS
 from storage.db import from_iso, row_as, utc_now, writing
 from storage.events import record_event
 from storage.lifecycle import (
@@ -71,6 +72,7 @@ class CardData:
     suggested_reason: str | None = None  # what the team's keyword rules suggested when it opened
     surveyed: bool = False  # a satisfaction survey was claimed for this case (there is never a second)
     customer_asked_at: str | None = None  # when this customer was last asked for one (any case)
+    customer_cases: int = 1  # the customer's cases opened in the RETURNING_DAYS up to this one's, this one included
 
     @property
     def dm_only(self) -> bool:
@@ -128,7 +130,10 @@ CARD_COLUMNS = f"""
     (SELECT MAX(cs.requested_at) FROM csat_surveys cs WHERE cs.customer_id = c.author_id
         AND cs.reply_key IS NOT NULL AND COALESCE(
         (SELECT r.status FROM replies r WHERE r.idempotency_key = cs.reply_key), 'sending') != 'failed')
-        AS customer_asked_at
+        AS customer_asked_at,
+    (SELECT COUNT(*) FROM cases p WHERE p.author_id = c.author_id AND p.tweet_created_at
+     BETWEEN strftime('%Y-%m-%dT%H:%M:%fZ', c.tweet_created_at, '-{RETURNING_DAYS} days') AND c.tweet_created_at
+     AND (p.tweet_created_at < c.tweet_created_at OR p.id <= c.id)) AS customer_cases
 """
 # Every case, opened by a tweet or by a DM (whose text never shows on the card: it stays in the thread).
 CARD_FROM = "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_events d ON d.id = c.dm_event_id"

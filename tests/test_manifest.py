@@ -81,8 +81,10 @@ def test_every_button_perch_shows_has_a_listener(make_bot):
         for block in case_card(CardData(**{**base, **state}), csat_cooldown=surveys)["blocks"]:
             if block["type"] == "actions":
                 shown |= {element["action_id"] for element in block["elements"]}
+            if "action_id" in block.get("accessory", {}):  # a button beside a section (History)
+                shown.add(block["accessory"]["action_id"])
     assert {"claim", "reply", "move_to_dm", "reply_dm", "escalate", "resolve", "unclaim", "reassign", "reopen"} <= shown
-    assert "resolve_no_survey" in shown
+    assert {"resolve_no_survey", "history"} <= shown
     for action_id in sorted(shown | {"saved_reply_pick"}):
         body = block_action_body(action_id, "1", user="U1", channel=QUEUE, message_ts="1.1")
         assert bot.app.dispatch(BoltRequest(body=body)).status == 200, f"no listener for {action_id}"

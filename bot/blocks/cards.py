@@ -23,6 +23,7 @@ from bot.blocks.common import (
     slack_user,
     tweet_url,
 )
+from bot.blocks.history import returning_line
 from bot.blocks.mrkdwn import clean, decode_x, escape_within, one_line, safe_mrkdwn
 from bot.slack.ids import X_HANDLE, Action, Metadata
 from storage.cases import CardData
@@ -139,22 +140,7 @@ def _open_blocks(
 ) -> list[dict[str, Any]]:
     text = CAME_BY_DM if card.dm_only else safe_mrkdwn(card.text, SECTION_TEXT_LIMIT) or "_(no text)_"
     value = str(card.case_id)
-    buttons = [(a, label) for a, label in OPEN_BUTTONS if _offered(a, card, public_reply)]
-    buttons += [(Action.RESOLVE_NO_SURVEY, "Resolve without survey")] if survey else []  # beside Resolve
-    main = Action.REPLY if public_reply else Action.REPLY_DM
-    if card.assignee is None:
-        elements = [button_element(Action.CLAIM, "Claim", "primary", value)]
-        elements += [button_element(a, label, None, value) for a, label in buttons]
-    else:
-        elements = [button_element(a, label, "primary" if a == main else None, value) for a, label in buttons]
-        elements.append(button_element(Action.UNCLAIM, "Unclaim", None, value))
-        elements.append(
-            {
-                "type": "users_select",
-                "action_id": Action.REASSIGN,
-                "placeholder": {"type": "plain_text", "text": "Reassign…"},
-            }
-        )
+    elements = _buttons(card, public_reply=public_reply, survey=survey)
     return [
         {
             "type": "section",
@@ -163,6 +149,7 @@ def _open_blocks(
                 "type": "mrkdwn",
                 "text": author_line(card.author_name, card.author_handle, card.author_followers),
             },
+            "accessory": button_element(Action.HISTORY, "History", None, value),
         },
         {"type": "section", "block_id": "tweet", "text": {"type": "mrkdwn", "text": text}},
         {"type": "context", "block_id": "meta", "elements": [{"type": "mrkdwn", "text": _meta_line(card, now)}]},
@@ -172,6 +159,7 @@ def _open_blocks(
             "elements": [
                 {"type": "mrkdwn", "text": line}
                 for line in (
+                    returning_line(card.customer_cases),
                     _priority_line(card),
                     _personal_data_line(card),
                     "📝 *A draft waits for a lead's review* (in the thread)" if card.drafts_pending else "",
@@ -186,6 +174,23 @@ def _open_blocks(
         },
         {"type": "actions", "block_id": "case_actions", "elements": elements},
     ]
+
+
+def _buttons(card: CardData, *, public_reply: bool, survey: bool) -> list[dict[str, Any]]:
+    """An open card's buttons: Claim first while nobody holds it; else the main answer highlighted,
+    Unclaim and the Reassign menu; Resolve without survey beside Resolve where a survey would go."""
+    value = str(card.case_id)
+    buttons = [(a, label) for a, label in OPEN_BUTTONS if _offered(a, card, public_reply)]
+    buttons += [(Action.RESOLVE_NO_SURVEY, "Resolve without survey")] if survey else []
+    if card.assignee is None:
+        claim = button_element(Action.CLAIM, "Claim", "primary", value)
+        return [claim, *(button_element(a, label, None, value) for a, label in buttons)]
+    main = Action.REPLY if public_reply else Action.REPLY_DM
+    elements = [button_element(a, label, "primary" if a == main else None, value) for a, label in buttons]
+    elements.append(button_element(Action.UNCLAIM, "Unclaim", None, value))
+    placeholder = {"type": "plain_text", "text": "Reassign…"}
+    elements.append({"type": "users_select", "action_id": Action.REASSIGN, "placeholder": placeholder})
+    return elements
 
 
 def _offered(action: Action, card: CardData, public_reply: bool) -> bool:
@@ -243,6 +248,7 @@ def _resolved_blocks(card: CardData) -> list[dict[str, Any]]:
             "type": "section",
             "block_id": "summary",
             "text": {"type": "mrkdwn", "text": f"✅ *Resolved* · {summary} · <{link}|View on X>"},
+            "accessory": button_element(Action.HISTORY, "History", None, str(card.case_id)),
         },
         {
             "type": "context",

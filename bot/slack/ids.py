@@ -35,6 +35,7 @@ class Action(StrEnum):
     DRAFT_APPROVE = "draft_approve"  # on a draft held for review, in the card's thread
     DRAFT_EDIT = "draft_edit"
     DRAFT_SEND_BACK = "draft_send_back"
+    HISTORY = "history"  # on a card, beside the customer: their earlier cases and the notes about them
 
 
 class View(StrEnum):
@@ -52,6 +53,7 @@ class View(StrEnum):
     DRAFT_EDIT = "draft_edit"  # a lead edits a held draft, then it goes out
     RESOLVE = "resolve"  # Resolve with a contact reason (when the team has set reasons)
     DRAFT_SEND_BACK = "draft_send_back"  # a lead returns a held draft to its author with a note
+    HISTORY = "history"  # a customer's earlier cases and notes, with a box to add a note
 
 
 class Command(StrEnum):
@@ -78,6 +80,7 @@ class Field(StrEnum):
     BULK_CONFIRM = "confirm"  # Reply to everyone: the tick that confirms it
     DRAFT_TEXT = "draft_text"  # a lead's edit of a held draft
     DRAFT_NOTE = "draft_note"  # a lead's note sending a draft back
+    CUSTOMER_NOTE = "customer_note"  # History: a note about the customer; drawn as `customer_note_<n>`
 
 
 class Input(StrEnum):
@@ -116,6 +119,7 @@ CARD_ACTIONS = (
     Action.UNCLAIM,
     Action.REASSIGN,
     Action.REOPEN,
+    Action.HISTORY,
 )
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")

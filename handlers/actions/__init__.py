@@ -5,6 +5,7 @@ from slack_bolt import App
 from bot.slack.ids import Action
 from handlers.actions.compose import open_move_to_dm, open_reply, open_reply_dm, pick_saved_reply
 from handlers.actions.escalation import escalation_ack, escalation_resolve, location_menu, open_escalate
+from handlers.actions.history import open_history
 from handlers.actions.incidents import open_bulk_reply, open_status, stop_bulk_reply
 from handlers.actions.lifecycle import reopen, resolve, resolve_no_survey
 from handlers.actions.ownership import claim, reassign, unclaim
@@ -32,3 +33,4 @@ def register(app: App) -> None:
     app.action(Action.DRAFT_APPROVE)(approve_draft)
     app.action(Action.DRAFT_EDIT)(open_edit_draft)
     app.action(Action.DRAFT_SEND_BACK)(open_send_back)
+    app.action(Action.HISTORY)(open_history)

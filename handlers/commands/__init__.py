@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from bot.blocks.mrkdwn import decode_x, escape
 from bot.slack.ids import Command
+from handlers.commands.customer import customer_command
 from handlers.commands.locations import locations_command
 from handlers.commands.perch import HELP, replies_command
 from handlers.commands.reasons import reasons_command
@@ -36,6 +37,8 @@ def perch_command(ack: Ack, respond: Respond, command: dict[str, Any], client: W
     sub = sub.lower() or "help"
     if sub == "report":
         run_report(rest.strip(), ack, respond, command, client, context)
+    elif sub == "customer":
+        customer_command(rest.strip(), ack, respond, command, client, context)
     elif sub == "status":
         ack(text=status_text(context), response_type="ephemeral")
     elif sub == "help":

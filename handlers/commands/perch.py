@@ -23,6 +23,8 @@ HELP = "\n".join(
         "• `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] "
         "[by agent|by location|by hour|by reason] [@agent] [LOCATION] [public] [csv]` — how fast the team answers "
         "(managers)",
+        "• `/perch customer @handle` — the customer's cases (newest first) and the team's notes about them, "
+        "with a box to add one",
         "• `/perch reasons list` — why customers write: the reasons picked at resolve",
         "• `/perch reasons add NAME | keyword, keyword` — add a reason (or change its keywords, which suggest it); "
         "`/perch reasons remove NAME` — managers",
@@ -30,7 +32,8 @@ HELP = "\n".join(
         '• `/perch locations add CODE #channel @staff-group [lead=@person] [name="…"] [aliases="a;b"] '
         "[kind=store] [timezone=…]` — managers",
         "• `/perch locations edit CODE field=value …`, `/perch locations remove CODE` — managers",
-        "Cards carry the buttons *Claim*, *Reply*, *Move to DM*, *Escalate* and *Resolve*.",
+        "Cards carry the buttons *Claim*, *Reply*, *Move to DM*, *Escalate* and *Resolve*, and *History* "
+        "beside the customer.",
     ]
 )
 REPLIES_USAGE = "Usage: `/perch replies list`, `/perch replies add NAME | TEXT`, `/perch replies remove NAME`."

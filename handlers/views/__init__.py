@@ -5,6 +5,7 @@ from slack_bolt import App
 
 from bot.slack.ids import View
 from handlers.views.escalation import submit_escalate, submit_outcome
+from handlers.views.history import submit_note
 from handlers.views.incidents import submit_bulk_reply, submit_status, submit_status_anyway
 from handlers.views.resolve import submit_resolve
 from handlers.views.review import submit_edited_draft, submit_send_back
@@ -24,3 +25,4 @@ def register(app: App) -> None:
     app.view(View.RESOLVE)(submit_resolve)
     app.view(View.DRAFT_EDIT)(submit_edited_draft)
     app.view(View.DRAFT_SEND_BACK)(submit_send_back)
+    app.view(View.HISTORY)(submit_note)

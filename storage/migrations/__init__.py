@@ -20,6 +20,7 @@ from storage.migrations.core import (
     _m008_incidents,
 )
 from storage.migrations.csat import _m018_csat
+from storage.migrations.history import _m019_customer_history
 from storage.migrations.messages import (
     PERSONAL_DATA_REPLY,
     _m009_send_attempts,
@@ -56,4 +57,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m016_report_speed,
     _m017_report_by_agent,
     _m018_csat,
+    _m019_customer_history,
 ]
