@@ -20,11 +20,13 @@ from bot.slack.ids import CONVERSATION_ID, MESSAGE_TS, Metadata
 from storage.cases import CardData, Change, case_at, get_card
 from storage.drafts import Draft
 from storage.home import home_data
+from storage.incidents import case_in_incident
 from storage.lifecycle import CaseStatus, Outcome
 
 log = logging.getLogger(__name__)
 
 MISSING = "Perch has no case for this card any more."
+NOT_LISTED = "That button names a case this surge does not list, so nothing happened. Use the buttons it shows."
 DISAGREES = "That button names another case than the card it is on, so nothing happened. Use the card's own buttons."
 BUSY = "Perch's database is busy or full right now, so that did not happen. Try again in a minute."
 
@@ -45,8 +47,21 @@ def case_id_of(body: dict[str, Any], action: dict[str, Any], db: Any) -> tuple[i
     card = _card_case(body, db)
     if card is not None and named is not None and named != card:  # "²" or "-1" names no case: the card's
         return None, DISAGREES
+    incident = _incident_of(body)
+    if card is None and named is not None and incident is not None and not case_in_incident(db, named, incident):
+        return None, NOT_LISTED  # a value naming a case the incident's card or list does not show
     case_id = card if card is not None else named
     return case_id, (None if case_id is not None else MISSING)
+
+
+def _incident_of(body: dict[str, Any]) -> int | None:
+    """The surge incident whose card or thread list the click came from (its message metadata)."""
+    metadata = (body.get("message") or {}).get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") not in (Metadata.INCIDENT, Metadata.INCIDENT_CHUNK):
+        return None
+    payload = metadata.get("event_payload")
+    incident = payload.get("incident_id") if isinstance(payload, dict) else None
+    return incident if isinstance(incident, int) and not isinstance(incident, bool) and 0 < incident < 2**63 else 0
 
 
 def _card_case(body: dict[str, Any], db: Any) -> int | None:

@@ -220,3 +220,9 @@ def incident_waiting(db: sqlite_utils.Database, incident_id: int, limit: int = 3
 def incident_summaries(db: sqlite_utils.Database, limit: int = 5) -> list[tuple[Incident, int]]:
     """Open incidents with how many of their customers are still waiting (App Home)."""
     return [(incident, incident_stats(db, incident.id, samples=0).waiting) for incident in open_incidents(db)[:limit]]
+
+
+def case_in_incident(db: sqlite_utils.Database, case_id: int, incident_id: int) -> bool:
+    """Whether the surge incident groups this case (its card and thread list only its own)."""
+    found = db.execute("SELECT 1 FROM cases WHERE id = ? AND incident_id = ?", [case_id, incident_id]).fetchone()
+    return found is not None

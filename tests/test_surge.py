@@ -16,9 +16,15 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from fakes.data import airline_tweets, publish, storm_and_calm
-from fakes.slack_requests import home_action_body, signed_post, slash_command_body, view_submission_body
+from fakes.slack_requests import (
+    block_action_body,
+    home_action_body,
+    signed_post,
+    slash_command_body,
+    view_submission_body,
+)
 from fakes.x_api import too_many_requests
-from tests.helpers import QUEUE, SIGNING_SECRET, wait_until
+from tests.helpers import QUEUE, SIGNING_SECRET, add_case, wait_until
 
 STORM, CALM = storm_and_calm(airline_tweets())
 BRAND = "Delta"  # the fake X's brand account
@@ -390,3 +396,27 @@ def test_the_bulk_reply_says_how_many_customers_it_skips_for_not_summoning_the_b
     text = json.dumps(view["blocks"], ensure_ascii=False)
     assert f"*{customers - 1:,} individual public replies*" in text
     assert "1 customer in this surge did not @mention or quote the brand" in text
+
+
+def test_a_claim_in_an_incidents_list_acts_only_on_a_case_that_list_shows(surge, fake_x, fake_slack):
+    """A Claim button in a surge's thread list names its case by value: a value naming a case the
+    incident does not group (forged, or a stale copy) is refused in words and changes nothing."""
+    served, card, ids = surge
+    db = served.runtime.store.db
+    other_case = 9_999  # a case of no incident
+    add_case(db, other_case, "2026-03-20 11:00")
+    listed_case = db.execute("SELECT case_id FROM tweets WHERE id = ?", [ids[3]]).fetchone()[0]
+    chunk = next(m for m in fake_slack.thread(card.ts) if ids[3] in json.dumps(m.blocks))
+
+    def claim_from_the_list(case_id: int):
+        body = block_action_body("claim", str(case_id), user="U0AGENT", channel=QUEUE, message_ts=chunk.ts)
+        payload = json.loads(parse_qs(body)["payload"][0])
+        payload["message"]["metadata"] = chunk.metadata  # as Slack sends the message a button is on
+        return served.send(urlencode({"payload": json.dumps(payload)}))
+
+    assert claim_from_the_list(other_case).status_code == 200
+    wait_until(lambda: fake_slack.ephemerals_to("U0AGENT"))
+    assert "does not list" in fake_slack.ephemerals_to("U0AGENT")[-1]
+    assert db["cases"].get(other_case)["assignee"] is None
+    assert claim_from_the_list(listed_case).status_code == 200
+    wait_until(lambda: db["cases"].get(listed_case)["assignee"] == "U0AGENT")
