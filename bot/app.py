@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.domain.locations import Detectors
 from bot.domain.pii import PiiDetector
 from bot.jobs.bulk import BulkReplier
+from bot.jobs.csat import SurveyCatchUp, survey_policy
 from bot.jobs.digest import Digest
 from bot.jobs.health import HealthMonitor
 from bot.jobs.ingest import Ingestor
@@ -236,9 +237,10 @@ def build_jobs(
         prices=settings.x_prices,
     )
     bulk = BulkReplier(store, outbox)
-    return Jobs(
-        ingestor, poster, reminders, sla, bulk, reviewer, health, build_digest(settings, store, slack), outbox.reconcile
-    )
+    digest = build_digest(settings, store, slack)
+    policy = survey_policy(settings.csat_survey, settings.csat_question, settings.csat_cooldown_days)
+    surveys = SurveyCatchUp(store, outbox, policy) if policy else None
+    return Jobs(ingestor, poster, reminders, sla, bulk, reviewer, health, digest, outbox.reconcile, surveys)
 
 
 def build_digest(settings: Settings, store: Store, slack: WebClient) -> Digest | None:

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from storage.cases import change, get_card
 from storage.db import from_iso, to_iso, utc_now, writing
-from storage.lifecycle import EventKind
+from storage.lifecycle import CaseStatus, EventKind
 from storage.report_cases import REASON_JOIN
 
 ANSWER_WINDOW = timedelta(hours=24)
@@ -82,6 +82,27 @@ def claim_survey(
             },
         ).rowcount
     return Survey(case_id, card.author_id, key) if inserted else None
+
+
+def surveys_cut_off(db: sqlite_utils.Database, since: str) -> list[tuple[int, str, Survey | None]]:
+    """Surveys a crash may have cut off since `since`: a case resolved then whose survey was never
+    claimed (`(case, resolver, None)`: claim it now, if one is due), or one claimed whose question never
+    reached the outbox (`(case, who, its Survey)`: ask it now). The outbox's key keeps either to one send."""
+    unclaimed = db.execute(
+        "SELECT e.case_id, e.actor FROM events e JOIN cases c ON c.id = e.case_id "
+        f"WHERE e.kind = '{EventKind.RESOLVED}' AND e.at >= ? AND c.status = '{CaseStatus.RESOLVED}' "
+        "AND NOT EXISTS (SELECT 1 FROM csat_surveys s WHERE s.case_id = e.case_id) ORDER BY e.id",
+        [since],
+    ).fetchall()
+    unsent = db.execute(
+        "SELECT s.case_id, s.requested_by, s.customer_id, s.reply_key FROM csat_surveys s "
+        "WHERE s.requested_at >= ? AND s.reply_key IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM replies r WHERE r.idempotency_key = s.reply_key) ORDER BY s.case_id",
+        [since],
+    ).fetchall()
+    return [(case_id, actor, None) for case_id, actor in dict(unclaimed).items()] + [
+        (case_id, actor, Survey(case_id, customer, key)) for case_id, actor, customer, key in unsent
+    ]
 
 
 def skip_survey(db: sqlite_utils.Database, case_id: int, actor: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +13,7 @@ from fakes.slack_api import Message
 from storage.cases import change
 from storage.lifecycle import EventKind
 from tests.conftest import Served
-from tests.helpers import Clock, cycle, minutes_ago, wait_until
+from tests.helpers import Clock, add_case, cycle, minutes_ago, wait_until
 from tests.test_agent_actions import events
 
 QUESTION = "How did we do? Reply 1 (poor) to 5 (great)."
@@ -152,3 +153,32 @@ def test_the_cool_down_spares_a_customer_asked_lately(serve, fake_x, fake_slack)
         wait_until(lambda: surveys_sent(fake_x))
     assert [d["participant_id"] for d in surveys_sent(fake_x)] == [customer], "asked once in 30 days"
     assert db.execute("SELECT case_id FROM csat_surveys").fetchall() == [(1,)]
+
+
+def test_surveys_a_crash_cut_off_are_sent_once_by_the_catch_up(dm_case, fake_x):
+    """The process died after the resolve, before the survey was claimed (case 1), or after the claim,
+    before the question reached the outbox (case 2): the minute job sends each once; a case resolved
+    without survey (case 3) is left alone, and a second run sends nothing more."""
+    from bot.jobs.csat import SurveyCatchUp, survey_policy
+    from storage.cases import resolve
+    from storage.csat import claim_survey, skip_survey
+
+    runtime = dm_case.served.runtime
+    db = runtime.store.db
+    for case_id in (2, 3):
+        add_case(db, case_id, "2026-12-01 10:00")
+        db.execute(
+            "UPDATE cases SET author_id = ?, dm_event_id = ? WHERE id = ?", [f"7{case_id}", f"dm{case_id}", case_id]
+        )
+    now = datetime.now(UTC)
+    resolve(db, 1, "U0AGENT")  # a crash: no survey claimed
+    resolve(db, 2, "U0AGENT")
+    claim_survey(db, 2, "U0AGENT", timedelta(days=30), now)  # a crash: claimed, never sent
+    skip_survey(db, 3, "U0AGENT")
+    resolve(db, 3, "U0AGENT")
+    policy = survey_policy(True, QUESTION, 30)
+    assert policy is not None
+    catch_up = SurveyCatchUp(runtime.store, runtime.services.outbox, policy)
+    assert catch_up.run() == 2
+    assert sorted(d["participant_id"] for d in surveys_sent(fake_x)) == sorted([dm_case.customer, "72"])
+    assert catch_up.run() == 0 and len(surveys_sent(fake_x)) == 2

@@ -1,9 +1,10 @@
 """`make screenshots`: pictures of what Perch posts, for the README, taken from a demo run.
 
 The demo runs (quietly); the real Block Kit it posted — a new card, a card in DM with its thread, an
-escalation message, a surge's incident card with its thread, a report with its chart, App Home and the
-Reply modal — is drawn as HTML styled like Slack (`fakes/slack_render.py`) and captured as PNGs by a
-headless Chromium (its path in `CHROMIUM`, else found on PATH).
+escalation message, a surge's incident card with its thread, a report with its chart (and its CSAT
+line), App Home, the Reply modal and a returning customer's History — is drawn as HTML styled like
+Slack (`fakes/slack_render.py`) and captured as PNGs by a headless Chromium (its path in `CHROMIUM`,
+else found on PATH).
 
     .venv/bin/python tools/screenshots.py [--out docs/screenshots]
 """
@@ -74,6 +75,7 @@ def pages() -> dict[str, str]:
         home_data(db, "U0AGENT1", timezone="UTC", sla_minutes=60, now=now), timezone="UTC", sla_minutes=60, now=now
     )
     reply = next(v for v in slack.views if v.get("callback_id") == "reply")
+    history = [v for v in slack.views if v.get("callback_id") == "history"][-1]
     return {
         "card": message_html(new.blocks),
         "card-in-dm": with_thread(in_dm),
@@ -82,6 +84,7 @@ def pages() -> dict[str, str]:
         "report": report_html,
         "app-home": view_html(home),
         "reply-modal": view_html(reply),
+        "history-modal": view_html(history),
     }
 
 

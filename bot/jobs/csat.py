@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.blocks.mrkdwn import escape_within, one_line
 from bot.x.outbox import Outbox, Sent
-from storage.csat import claim_survey, record_survey_outcome
-from storage.db import Store, writing
+from storage.csat import Survey, claim_survey, record_survey_outcome, surveys_cut_off
+from storage.db import Store, to_iso, writing
 from storage.notes import add_case_note
 from storage.replies import CSAT_SOURCE
 
@@ -50,10 +50,17 @@ def send_survey(
     `sync`: bring the case's thread up to date after (the question's note, or why it did not go)."""
     if policy is None:
         return None
-    db = store.db
-    survey = claim_survey(db, case_id, actor, policy.cooldown, now or datetime.now(UTC))
+    survey = claim_survey(store.db, case_id, actor, policy.cooldown, now or datetime.now(UTC))
     if survey is None:
         return None
+    return ask(store, outbox, policy, survey, sync=sync)
+
+
+def ask(
+    store: Store, outbox: Outbox, policy: SurveyPolicy, survey: Survey, *, sync: Callable[[int], object] | None = None
+) -> Sent:
+    """Send a claimed survey's question through the outbox (its key: once, whoever asks) and say its fate."""
+    db, case_id = store.db, survey.case_id
     sent = outbox.dm(
         case_id,
         survey.customer_id,
@@ -73,3 +80,32 @@ def send_survey(
     if sync is not None:
         sync(case_id)
     return sent
+
+
+class SurveyCatchUp:
+    """The minute job that finishes what a crash cut off: a case resolved whose survey was never claimed,
+    or claimed but never handed to the outbox (the listener died in between). Looks back `window`; the
+    outbox's key per case keeps it to one question even when the listener is still at it."""
+
+    def __init__(
+        self,
+        store: Store,
+        outbox: Outbox,
+        policy: SurveyPolicy,
+        *,
+        window: timedelta = timedelta(hours=1),
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store, self.outbox, self.policy, self.window, self.now = store, outbox, policy, window, now
+
+    def run(self) -> int:
+        """How many questions went to the outbox now."""
+        now = self.now()
+        asked = 0
+        for case_id, actor, survey in surveys_cut_off(self.store.db, to_iso(now - self.window)):
+            if survey is not None:
+                ask(self.store, self.outbox, self.policy, survey)
+                asked += 1
+            elif send_survey(self.store, self.outbox, self.policy, case_id, actor, now=now) is not None:
+                asked += 1
+        return asked

@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.jobs.bulk import BulkReplier
+from bot.jobs.csat import SurveyCatchUp
 from bot.jobs.digest import Digest
 from bot.jobs.health import HealthMonitor
 from bot.jobs.ingest import TICK_SECONDS, Ingestor
@@ -113,6 +114,7 @@ class Jobs:
     health: HealthMonitor | None = None
     digest: Digest | None = None
     reconcile: Callable[[], int] | None = None  # settles the sends X never confirmed; a count of them
+    surveys: SurveyCatchUp | None = None  # CSAT_SURVEY on: the surveys a crash cut off
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,21 @@ def _schedule_upkeep(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake,
             seconds=OUTBOX_INTERVAL_SECONDS,
             id="outbox",
             name="Settle sends X never confirmed",
+            next_run_time=now,
+        )
+    surveys = jobs.surveys
+    if surveys is not None:
+
+        def catch_up_then_wake_poster() -> None:
+            if surveys.run():
+                wake()  # the questions' notes in their threads
+
+        scheduler.add_job(
+            catch_up_then_wake_poster,
+            "interval",
+            seconds=OUTBOX_INTERVAL_SECONDS,
+            id="surveys",
+            name="Send the satisfaction surveys a crash cut off",
             next_run_time=now,
         )
     if jobs.health is not None:

@@ -48,11 +48,11 @@ def _resolve(
     resolved: list[int] = []
 
     def step(db: Any, case_id: int, user: str) -> Change:
+        if not survey:  # first: a crash between the two must not leave the case to the surveys' catch-up
+            skip_survey(db, case_id, user)
         result = cases.resolve(db, case_id, user)
         if result.ok:
             resolved.append(case_id)
-            if not survey:
-                skip_survey(db, case_id, user)
         return result
 
     apply_change(body, action, client, context, step, {Outcome.RESOLVED: "Already resolved by {by}."})
