@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "task",
         nargs="*",
-        help="`doctor`: check the configuration against Slack and X; `locations import FILE`: load locations",
+        help="`doctor`: check the configuration against Slack and X; `locations import FILE`: load locations; "
+        "`backup FILE`: a consistent copy of the database, safe while Perch runs",
     )
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True), override=False)
@@ -102,22 +103,48 @@ def run_doctor(settings: Settings) -> int:
 
 def run_task(task: list[str]) -> int:
     """One-off commands that need only the database (no Slack or X credentials)."""
+    if len(task) == 2 and task[0] == "backup":
+        return run_backup(task[1])
     if len(task) != 3 or task[:2] != ["locations", "import"]:
-        print("perch: unknown command; try `python -m bot locations import FILE`", file=sys.stderr)
+        print(
+            "perch: unknown command; try `python -m bot locations import FILE` or `python -m bot backup FILE`",
+            file=sys.stderr,
+        )
         return 2
+    return run_locations_import(task[2])
+
+
+def run_backup(destination: str) -> int:
+    """A consistent copy of the database (DATABASE_PATH), safe while Perch runs."""
+    from storage.backup import BackupError, backup
+
+    source = os.environ.get("DATABASE_PATH") or "perch.db"
+    if not Path(source).is_file():
+        print(f"perch: there is no database at {source} (DATABASE_PATH)", file=sys.stderr)
+        return 2
+    try:
+        done = backup(source, destination)
+    except (BackupError, StorageError, OSError) as error:
+        print(f"perch: the backup was not written: {error}", file=sys.stderr)
+        return 1
+    print(f"Backed up {source} to {done.path}: {done.cases} cases, {done.size / 1_048_576:.1f} MiB")
+    return 0
+
+
+def run_locations_import(file: str) -> int:
     from bot.domain.locations import import_csv
     from storage.db import Store
 
     try:
-        raw = Path(task[2]).read_bytes()
+        raw = Path(file).read_bytes()
     except OSError as error:
-        print(f"perch: cannot read {task[2]}: {error.strerror}", file=sys.stderr)
+        print(f"perch: cannot read {file}: {error.strerror}", file=sys.stderr)
         return 2
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:  # a spreadsheet saved in its Windows encoding
         text = raw.decode("cp1252", errors="replace")
-        print(f"perch: {task[2]} is not UTF-8; read it as Windows-1252", file=sys.stderr)
+        print(f"perch: {file} is not UTF-8; read it as Windows-1252", file=sys.stderr)
     try:
         store = Store(os.environ.get("DATABASE_PATH") or "perch.db")
     except (StorageError, sqlite3.Error) as error:
