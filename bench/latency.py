@@ -10,10 +10,15 @@ the brand's own posts 900, DM events 15), Perch at its defaults (no `POLL_INTERV
    prints the posts X returned per new post stored (what X bills, if it does not de-duplicate within
    a day), and visible → stored in simulated seconds.
 
+In both, a share of the mentions (`--late-share`) is indexed late: X shows it 5–30 s after it was
+created, with an id lower than posts shown before it, so only a slice of time finds it. Their latency
+is reported apart from the on-time ones' (target: p99 ≤ POLL_OVERLAP_SECONDS + 15 s, 45 s by default).
+
 Surge grouping is off (`SURGE_THRESHOLD=0`): every mention gets its own card, the latency measured is
 a card's. Slack's pace of one message a second per channel stays on.
 
     .venv/bin/python bench/latency.py [--mentions 60] [--seconds 180] [--day-mentions 2000] [--hours 24]
+                                      [--late-share 0.2]
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -62,7 +67,21 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
-def live(mentions: int, seconds: float, seed: int) -> None:
+def late_by(rng: random.Random, share: float) -> float:
+    """How late X indexes a post: 0 for most, 5–30 s for `share` of them."""
+    return rng.uniform(5, 30) if rng.random() < share else 0.0
+
+
+def figures(lags: list[float], unit: str = "s") -> str:
+    if not lags:
+        return "none"
+    return (
+        f"p50 {percentile(lags, 50):.2f} {unit} · p90 {percentile(lags, 90):.2f} {unit} · "
+        f"p99 {percentile(lags, 99):.2f} {unit} · max {max(lags):.2f} {unit} (n={len(lags)})"
+    )
+
+
+def live(mentions: int, seconds: float, seed: int, late_share: float) -> None:
     rng = random.Random(seed)
     x, slack = FakeX(), FakeSlack(channels=(QUEUE,))
     x.endpoint_limits.update(LIMITS_2026)
@@ -88,12 +107,17 @@ def live(mentions: int, seconds: float, seed: int) -> None:
     time.sleep(3)  # start-up: the first polls learn X's budgets
     started = time.monotonic()
     moments = sorted(rng.uniform(0, seconds) for _ in range(mentions))
+    late: set[str] = set()
     for n, moment in enumerate(moments):
         time.sleep(max(0.0, started + moment - time.monotonic()))
-        tweet_id = x.add_tweet(f"@Delta my bag is lost, case {n}", f"traveller{n}", created_at=datetime.now(UTC))
+        lag = late_by(rng, late_share)  # X shows it now, `lag` after it was created
+        created = datetime.now(UTC) - timedelta(seconds=lag)
+        tweet_id = x.add_tweet(f"@Delta my bag is lost, case {n}", f"traveller{n}", created_at=created)
         visible_at[tweet_id] = time.monotonic()
         wall_visible[tweet_id] = time.time()
-    deadline = time.monotonic() + 30
+        if lag:
+            late.add(tweet_id)
+    deadline = time.monotonic() + 60
     while len(carded_at.keys() & visible_at.keys()) < len(visible_at) and time.monotonic() < deadline:
         time.sleep(0.1)
     elapsed = time.monotonic() - started
@@ -103,7 +127,8 @@ def live(mentions: int, seconds: float, seed: int) -> None:
     throttled = [r for r in x.requests if r.response is not None and r.response.status == 429]
     x.stop()
     slack.stop()
-    lags = [carded_at[t] - visible_at[t] for t in visible_at if t in carded_at]
+    lags = [carded_at[t] - visible_at[t] for t in visible_at if t in carded_at and t not in late]
+    late_lags = [carded_at[t] - visible_at[t] for t in late if t in carded_at]
     stored = {
         row["id"]: from_iso(row["stored_at"]).timestamp()
         for row in runtime.store.db.query("SELECT id, stored_at FROM tweets")
@@ -117,12 +142,9 @@ def live(mentions: int, seconds: float, seed: int) -> None:
         )
     ]
     print(f"Live: {mentions} mentions at random moments over {seconds:.0f} s, default settings")
-    print(f"  carded {len(lags)} of {mentions}")
-    print(
-        "  visible on X → card in Slack: "
-        f"p50 {percentile(lags, 50):.2f} s · p90 {percentile(lags, 90):.2f} s · p99 {percentile(lags, 99):.2f} s · "
-        f"max {max(lags):.2f} s (targets: p50 ≤ 3 s, p99 ≤ 8 s)"
-    )
+    print(f"  carded {len(lags) + len(late_lags)} of {mentions} ({len(late)} indexed 5–30 s late)")
+    print(f"  visible on X → card in Slack, on time: {figures(lags)} (targets: p50 ≤ 3 s, p99 ≤ 8 s)")
+    print(f"  visible on X → card in Slack, indexed late: {figures(late_lags)} (target: p99 ≤ 45 s)")
     print(
         f"    of which visible → stored: p50 {percentile(to_store, 50):.2f} s · p90 {percentile(to_store, 90):.2f} s; "
         f"stored → card recorded: p50 {percentile(posting, 50):.2f} s · p90 {percentile(posting, 90):.2f} s"
@@ -133,7 +155,7 @@ def live(mentions: int, seconds: float, seed: int) -> None:
     )
 
 
-def simulated_day(mentions: int, hours: float, seed: int, step: float) -> None:
+def simulated_day(mentions: int, hours: float, seed: int, step: float, late_share: float) -> None:
     rng = random.Random(seed)
     x, slack = FakeX(), FakeSlack(channels=(QUEUE,))
     x.endpoint_limits.update(LIMITS_2026)
@@ -147,12 +169,15 @@ def simulated_day(mentions: int, hours: float, seed: int, step: float) -> None:
     runtime.x.clock = clock
     span = hours * 3600
     moments = sorted(rng.uniform(60, span) for _ in range(mentions))
-    pending = []
+    pending, late = [], set()
     for n, moment in enumerate(moments):
-        created = datetime.fromtimestamp(clock_now[0] + moment, UTC)
-        pending.append(
-            (clock_now[0] + moment, x.add_tweet(f"@Delta help {n}", f"c{n}", created_at=created, visible=False))
-        )
+        lag = late_by(rng, late_share)  # shown at `moment`, created `lag` before
+        created = datetime.fromtimestamp(clock_now[0] + moment - lag, UTC)
+        tweet_id = x.add_tweet(f"@Delta help {n}", f"c{n}", created_at=created, visible=False)
+        pending.append((clock_now[0] + moment, tweet_id))
+        if lag:
+            late.add(tweet_id)
+    pending.sort()
     returned = [0]
     original = x.finish
 
@@ -179,19 +204,19 @@ def simulated_day(mentions: int, hours: float, seed: int, step: float) -> None:
     slack.stop()
     new = runtime.store.db["tweets"].count
     visible = {tweet_id: at for at, tweet_id in pending}
-    lags = [stored_at[t] - visible[t] for t in visible if t in stored_at]
+    lags = [stored_at[t] - visible[t] for t in visible if t in stored_at and t not in late]
+    late_lags = [stored_at[t] - visible[t] for t in late if t in stored_at]
     print(
         f"\nA simulated {hours:g} h: {mentions} mentions at random moments, ingest job every {step:g} s of driven time"
     )
-    print(f"  stored {new} of {mentions}; X returned {returned[0]} posts from the mentions timeline")
+    print(f"  stored {new} of {mentions} ({len(late)} indexed 5–30 s late); X returned {returned[0]} posts")
     print(
         f"  posts read per new post: {returned[0] / max(new, 1):.3f} "
-        f"(re-reads per new post {max(returned[0] - new, 0) / max(new, 1):.3f}; target ≤ 1.1)"
+        f"(re-reads per new post {max(returned[0] - new, 0) / max(new, 1):.3f}; target ≤ 2.5 reads)"
     )
-    print(
-        f"  visible → stored (simulated): p50 {percentile(lags, 50):.1f} s · p90 {percentile(lags, 90):.1f} s · "
-        f"max {max(lags):.1f} s · wall time {time.monotonic() - wall:.0f} s"
-    )
+    print(f"  visible → stored (simulated), on time: {figures(lags)}")
+    print(f"  visible → stored (simulated), indexed late: {figures(late_lags)} (target: p99 ≤ 45 s)")
+    print(f"  wall time {time.monotonic() - wall:.0f} s")
 
 
 def main() -> None:
@@ -202,9 +227,10 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=24)
     parser.add_argument("--step", type=float, default=3.0, help="driven seconds between two ingest runs")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--late-share", type=float, default=0.2, help="share of mentions indexed 5–30 s late")
     args = parser.parse_args()
-    live(args.mentions, args.seconds, args.seed)
-    simulated_day(args.day_mentions, args.hours, args.seed, args.step)
+    live(args.mentions, args.seconds, args.seed, args.late_share)
+    simulated_day(args.day_mentions, args.hours, args.seed, args.step, args.late_share)
 
 
 if __name__ == "__main__":

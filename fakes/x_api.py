@@ -9,7 +9,7 @@ the `includes` expansions, only the requested fields, the 800-tweet reach of the
 recent search's seven-day reach and its refusal of an `end_time` less than 10 s old, `end_time`
 exclusive, a per-endpoint 15-minute window whose `x-rate-limit-*` headers come with every answer
 (errors included) and that answers 429 once spent, and a tweet that is indexed late (`visible=False`
-until `publish()`), with an id lower than ones already served.
+until `publish()`, or `visible_at` a moment on the fake's clock), with an id lower than ones already served.
 """
 
 from __future__ import annotations
@@ -65,6 +65,10 @@ class FakeTweet:
     referenced: list[dict[str, str]] = field(default_factory=list)
     in_reply_to_user_id: str | None = None
     visible: bool = True
+    visible_at: datetime | None = None  # indexed late: X shows it from then on (the fake's clock)
+
+    def shown(self, now: datetime) -> bool:
+        return self.visible and (self.visible_at is None or self.visible_at <= now)
 
 
 @dataclass
@@ -164,8 +168,10 @@ class FakeX(FakeServer):
         retweet_of: str | None = None,
         quote_of: str | None = None,
         visible: bool = True,
+        visible_at: datetime | None = None,
     ) -> str:
-        """Publish a tweet (or keep it unindexed with `visible=False`) and return its id."""
+        """Publish a tweet (or keep it unindexed with `visible=False`, or until `visible_at` on the
+        fake's clock: indexed late) and return its id."""
         if isinstance(author, str):
             author = self.add_user(author)
         created_at = created_at or datetime.now(UTC)
@@ -182,7 +188,7 @@ class FakeX(FakeServer):
             if quote_of:
                 referenced.append({"type": "quoted", "id": quote_of})
             self.tweets[tweet_id] = FakeTweet(
-                tweet_id, text, author["id"], created_at, conversation_id, referenced, reply_user, visible
+                tweet_id, text, author["id"], created_at, conversation_id, referenced, reply_user, visible, visible_at
             )
         return tweet_id
 
@@ -352,8 +358,9 @@ class FakeX(FakeServer):
         return errors
 
     def _visible(self) -> list[FakeTweet]:
+        now = datetime.fromtimestamp(self.clock(), UTC)
         with self.lock:
-            return [t for t in self.tweets.values() if t.visible]
+            return [t for t in self.tweets.values() if t.shown(now)]
 
     def _mentions_of(self, user_id: str) -> list[FakeTweet]:
         handle = self.users[user_id]["username"].lower() if user_id in self.users else ""
@@ -440,8 +447,9 @@ class FakeX(FakeServer):
         """The posts asked for that X has and shows, in the order asked; each missing one is an entry
         in `errors`, as X reports it (`Not Found Error`, its `resource_id`)."""
         ids = q.get("ids", "").split(",")
+        now = datetime.fromtimestamp(self.clock(), UTC)
         with self.lock:
-            found = [self.tweets[i] for i in ids if i in self.tweets and self.tweets[i].visible]
+            found = [self.tweets[i] for i in ids if i in self.tweets and self.tweets[i].shown(now)]
         body: dict[str, Any] = {}
         if found:
             body["data"] = [self._tweet_json(t, q) for t in found]

@@ -6,7 +6,7 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-from bot.jobs.ingest import SWEEP_SECONDS
+from bot.jobs.sources import SLICE_SECONDS
 from fakes.server import Response
 from fakes.x_api import MENTIONS_CAP, too_many_requests
 from tests.helpers import Clock, cycle, minutes_ago
@@ -108,7 +108,7 @@ def test_429_on_a_later_page_keeps_what_was_read_and_does_not_move_the_cursor(ma
     assert len(set(card_tweet_ids(fake_slack))) == len(card_tweet_ids(fake_slack)) == 380
 
 
-def test_late_indexed_mention_with_a_lower_id_is_found_by_the_next_sweep(make_bot, fake_x, fake_slack):
+def test_late_indexed_mention_with_a_lower_id_is_found_by_the_next_slice(make_bot, fake_x, fake_slack):
     clock = Clock(time.time())
     late_id = fake_x.add_tweet("@Delta my flight was cancelled", "late_one", created_at=minutes_ago(0.4), visible=False)
     on_time = fake_x.add_tweet("@Delta thanks for the upgrade", "on_time", created_at=minutes_ago(0.2))
@@ -116,15 +116,15 @@ def test_late_indexed_mention_with_a_lower_id_is_found_by_the_next_sweep(make_bo
     cycle(bot)
     assert card_tweet_ids(fake_slack) == [on_time]
     fake_x.publish(late_id)  # X indexes it now; its id is lower than the one we already hold
-    clock.advance(60)
+    clock.advance(1)
     cycle(bot)  # a fast poll asks only for what is newer than the cursor: X has nothing new
     fast = fake_x.requests_to(r"/mentions$")[-1].query
     assert fast["since_id"] == on_time and "start_time" not in fast
     assert fast_returned_nothing(fake_x) and late_id not in card_tweet_ids(fake_slack)
-    clock.advance(SWEEP_SECONDS - 60)
-    cycle(bot)  # the sweep re-reads the last SWEEP_SECONDS and POLL_OVERLAP_SECONDS by time
-    sweep = fake_x.requests_to(r"/mentions$")[-1].query
-    assert "start_time" in sweep and "since_id" not in sweep
+    clock.advance(SLICE_SECONDS)
+    cycle(bot)  # the next slice reads by time, from POLL_OVERLAP_SECONDS before the catch-up
+    by_time = fake_x.requests_to(r"/mentions$")[-1].query
+    assert "start_time" in by_time and "end_time" in by_time and "since_id" not in by_time
     assert late_id in card_tweet_ids(fake_slack) and len(card_tweet_ids(fake_slack)) == 2
 
 
@@ -360,7 +360,7 @@ def test_a_quiet_search_whose_cursor_is_past_x_s_seven_days_asks_by_time(make_bo
     bot = make_bot(clock, X_SEARCH_QUERIES="Delta luggage")
     cycle(bot)
     clock.advance(timedelta(days=8).total_seconds())  # a week and a day with no new hit
-    cycle(bot)  # a sweep, by time: nothing new
+    cycle(bot)  # a catch-up and slices, by time: nothing new
     clock.advance(5)
     fake_x.add_tweet("Delta luggage lost again", "another", created_at=datetime.fromtimestamp(clock.now - 20, UTC))
     cycle(bot)  # a fast poll: its cursor is past X's reach

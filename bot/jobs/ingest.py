@@ -1,15 +1,15 @@
 """The ingest job: poll each source on X, store what is new, open or join cases, advance cursors.
 
 A poll asks only for what is newer than the source's cursor (`since_id`): X bills every post it
-returns, so re-reading costs money. Because X can index a post late, with an id lower than one already
-seen, each source also *sweeps* every `SWEEP_SECONDS` instead: one poll by `start_time` reaching back
-`SWEEP_SECONDS` plus `POLL_OVERLAP_SECONDS` (how late X may index a post), so every post lies in one
-sweep's window after it became visible; storage drops what it already has. Each post is then re-read
-(SWEEP + OVERLAP) / SWEEP times, 1.05 with the defaults, whatever the poll interval. The first poll after
-start-up catches up by time from the cursor. A source's cursor moves only
-when every page of the poll was read and stored. Rate limits and outages pause the source (until the
-reset time, or with exponential back-off: `bot/jobs/sources.py`) instead of hammering X. What Perch
-guesses about each new case (location, priority, reason, personal data) is `bot/jobs/case_triage.py`.
+returns. X can index a post late, with an id lower than one already seen, so each source also reads its
+past by time in contiguous *slices* (`bot/jobs/sources.py`): `[sliced_to, now - POLL_OVERLAP_SECONDS)`
+once that is `SLICE_SECONDS` long. A post X shows at most the overlap late is in one slice read by
+then: found within overlap + `SLICE_SECONDS` of its creation, and each post is read twice (its fast
+poll, its slice), whatever the pace. The first poll after start-up catches up by time from the cursor
+less the overlap and a slice (where the slices before a restart may have stopped); the slices start the
+overlap before it. Over the month's X budget the slices stop, as tracked searches do. A cursor (or
+`sliced_to`) moves only when every page was read and stored. Rate limits and outages pause the source
+(`bot/jobs/sources.py`); a slice due then waits, never skipped. Case triage: `bot/jobs/case_triage.py`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from bot.domain.pii import PiiDetector
 from bot.domain.summoned import summons
 from bot.jobs.case_triage import CaseTriage
 from bot.jobs.dms import KEEP_IN_HAND, newest_dm, read_dm_events
-from bot.jobs.sources import SourceState, Window
+from bot.jobs.sources import SLICE_SECONDS, SourceState, Window, whole_second
 from bot.x.client import (
     DM_EVENTS,
     MENTIONS_ENDPOINT,
@@ -51,7 +51,9 @@ log = logging.getLogger(__name__)
 MENTIONS = "mentions"
 OWN = "own"
 SEARCH_PREFIX = "search:"  # a tracked search's source: `search:<query>`
-SWEEP_SECONDS = 600.0  # how often a source re-reads its recent past by time, for late-indexed posts
+SWEEP_SECONDS = 600.0  # no longer used by Perch: tests/test_faults.py waits this long for a re-read
+Fetcher = Callable[[Window], Fetch]
+Storer = Callable[[list[Tweet], Cursor | None, "IngestReport"], None]
 TICK_SECONDS = 0.5  # with no POLL_INTERVAL_SECONDS, the ingest job runs this often; X's headers pace each source
 
 
@@ -109,8 +111,8 @@ class Ingestor:
         self.triage = CaseTriage(store, detector, pii or PiiDetector())
         self._dm_sweep: DMSweep | None = None
         self._account_lock = threading.Lock()
-        # Over the monthly X budget (the health job decides): tracked searches and sweeps stop, the
-        # brand's own mentions and DMs (customers who asked) go on.
+        # Over the monthly X budget (the health job decides): tracked searches and the slices for
+        # late-indexed posts stop, the brand's own mentions and DMs (customers who asked) go on.
         self.over_budget = False
 
     def sources(self) -> list[str]:
@@ -180,10 +182,10 @@ class Ingestor:
         state.not_before = self.clock() + (self.x.spacing(DM_EVENTS, reserve=KEEP_IN_HAND) or 0.0)
 
     def _search(self, query: str, window: Window) -> Fetch:
-        return self.x.search(query, window.start, since_id=window.since_id)
+        return self.x.search(query, window.start, window.end, since_id=window.since_id)
 
     def _own(self, account: Account, window: Window) -> Fetch:
-        return self.x.own_tweets(account.id, window.start, window.since_id)
+        return self.x.own_tweets(account.id, window.start, window.since_id, window.end)
 
     def _account(self) -> Account | None:
         """The brand account (asked of X once, then kept); polling waits until it is known."""
@@ -213,7 +215,7 @@ class Ingestor:
     def _mentions(self, account: Account, window: Window) -> Fetch:
         """The mentions timeline, with a gap fill from recent search when it hit its 800 cap."""
         start = window.start
-        fetch = self.x.mentions(account.id, start, window.since_id)
+        fetch = self.x.mentions(account.id, start, window.since_id, window.end)
         oldest = fetch.oldest_at
         if fetch.complete and len(fetch.tweets) >= MENTIONS_TIMELINE_CAP and oldest and from_iso(oldest) > start:
             log.warning(
@@ -228,51 +230,55 @@ class Ingestor:
         return fetch
 
     def _poll(
-        self,
-        source: str,
-        endpoint: str,
-        fetcher: Callable[[Window], Fetch],
-        report: IngestReport,
-        store: Callable[[list[Tweet], Cursor | None, IngestReport], None] | None = None,
+        self, source: str, endpoint: str, fetcher: Fetcher, report: IngestReport, store: Storer | None = None
     ) -> None:
+        """One turn of a source: after start-up a catch-up by time, then the fast poll and the slice due
+        (`SourceState.turn`), both while the endpoint has calls to spare, else one per turn."""
         state = self.states.setdefault(source, SourceState())
         if self.clock() < state.not_before or (self.over_budget and endpoint == SEARCH_ENDPOINT):
             return
-        cursor = get_cursor(self.store.db, source)
-        sweep_due = state.last_sweep is None or self.clock() - state.last_sweep >= SWEEP_SECONDS
-        sweep = cursor is None or state.last_sweep is None or (sweep_due and not self.over_budget)
-        if cursor is None or state.last_sweep is None:  # the first poll since start-up: catch up by time
-            window = Window(self._window_start(cursor))
-        elif sweep:  # back far enough that a post indexed up to `overlap` late is seen by one sweep
-            window = Window(self._now() - timedelta(seconds=SWEEP_SECONDS) - self.overlap)
+        read = partial(self._read, source, endpoint, fetcher, report, store or self._store_customers)
+        cursor, calls = get_cursor(self.store.db, source), 1
+        if cursor is None or state.sliced_to is None:  # catch up by time, back to where the last slice may be
+            caught_up_at = self._now()
+            if read(Window(self._window_start(cursor) - timedelta(seconds=SLICE_SECONDS))).error is not None:
+                return
+            state.sliced_to = whole_second(caught_up_at - self.overlap)  # later ones may not be indexed yet
         else:
-            window = Window(min(from_iso(cursor.newest_at), self._now()), since_id=cursor.newest_id)
+            fast = Window(min(from_iso(cursor.newest_at), self._now()), since_id=cursor.newest_id)
+            for n, window in enumerate(state.turn(fast, self._now(), self.overlap, self.over_budget)):
+                if n and not self.x.calls.spare(endpoint):
+                    state.slice_waiting = window.end is not None
+                    break
+                calls, fetch = n + 1, read(window)
+                if fetch.error is not None:
+                    return
+                if window.end is not None:
+                    state.sliced(window.end, fetch.complete)
+        self._pace(state, endpoint, calls)
+
+    def _read(
+        self, source: str, endpoint: str, fetcher: Fetcher, report: IngestReport, store: Storer, window: Window
+    ) -> Fetch:
+        """One read: what X returned is counted (X bills it) and stored; the cursor moves when every page
+        came, except after a slice (it holds older posts); a failure pauses the source."""
+        state = self.states[source]
         fetch = fetcher(window)
         report.sources_polled.append(source)
         state.polled(self.clock())
         kind = POST_READ if endpoint == SEARCH_ENDPOINT else OWNED_READ
         record_reads(self.store.db, kind, (t.id for t in fetch.tweets), self._day())
-        new_cursor = _newest(source, fetch.tweets) if fetch.complete else None
-        (store or self._store_customers)(fetch.tweets, new_cursor, report)
-        if fetch.error is not None:
-            state.failed(source, fetch.error, self.clock(), self.poll_interval)
-        else:
-            state.recovered()
-            state.last_success = self.clock()
-            if sweep:
-                state.last_sweep = self.clock()
-            self._pace(state, endpoint)
+        new_cursor = _newest(source, fetch.tweets) if fetch.complete and window.end is None else None
+        store(fetch.tweets, new_cursor, report)
+        state.answered(source, fetch.error, self.clock(), self.poll_interval)
+        return fetch
 
-    def _pace(self, state: SourceState, endpoint: str) -> None:
-        """The next poll of this source waits as long as X's remaining budget for the endpoint allows,
-        shared by the sources that call it (the tracked searches share one), so no poll meets a 429.
-        Spacing shorter than the job's own tick is the tick: nothing to hold back."""
-        spacing = self.x.spacing(endpoint)
-        if spacing is None:
-            return
+    def _pace(self, state: SourceState, endpoint: str, calls: int) -> None:
+        """The next turn waits as long as X's remaining budget for the endpoint allows for the `calls`
+        this one made, shared by the sources that call it (the tracked searches share one): no 429, and
+        the calls stay evenly spread over X's window."""
         sharing = max(1, len(self.search_queries)) if endpoint == SEARCH_ENDPOINT else 1
-        if spacing * sharing >= TICK_SECONDS / 2:
-            state.not_before = self.clock() + spacing * sharing
+        state.pace(self.x.spacing(endpoint), sharing * calls, self.clock(), TICK_SECONDS)
 
     def _store_customers(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
         wanted = [self._with_summons(t) for t in self._mended([t for t in tweets if self._wanted(t)])]
@@ -294,7 +300,7 @@ class Ingestor:
 
     def _mended(self, tweets: list[Tweet]) -> list[Tweet]:
         """Posts X served half-empty, looked up again (`GET /2/tweets`) before their cards are drawn; one
-        the lookup cannot mend is stored as it came, and mended when a whole copy comes (a sweep)."""
+        the lookup cannot mend is stored as it came, and mended when a whole copy comes (a slice)."""
         broken = [t.id for t in tweets if half_empty(t)]
         if not broken:
             return tweets

@@ -2,7 +2,8 @@
 
 A rate limit pauses a source until X's reset time; credits used up or the monthly usage cap reached are
 an operator's matter, so the source is only probed now and then; anything else backs off exponentially.
-The health job and `/perch status` read these states. Kept apart from the polling itself
+The health job and `/perch status` read these states. Each source also reads its past by time in
+contiguous slices (`next_slice`), for the posts X indexes late. Kept apart from the polling itself
 (`bot/jobs/ingest.py`).
 """
 
@@ -11,8 +12,9 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.x.client import SEARCH_END_TIME_LAG
 from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XUsageCapped
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ BACKOFF_BASE_SECONDS = 5.0  # the first retry after a failure, when no poll inte
 POLL_WINDOW_SECONDS = 900.0  # X's rate-limit window: `/perch status` counts polls over it
 CREDITS_PROBE_SECONDS = 60.0  # credits used up: one probe a minute per source, until a top-up
 USAGE_CAP_PROBE_SECONDS = 600.0  # the monthly cap: it lifts with the plan (or next month)
+SLICE_SECONDS = 15.0  # a source reads its past by time once the unread stretch is this long
 
 
 def error_kind(error: XError) -> str:
@@ -46,13 +49,56 @@ class SourceState:
     last_error: str | None = None
     last_error_kind: str | None = None  # "auth", "rate_limit", "credits", "usage_cap" or "unavailable"
     last_success: float | None = None
-    last_sweep: float | None = None  # when the overlap window was last re-read in full
+    sliced_to: datetime | None = None  # every post created before this was read by time (a slice)
+    slice_waiting: bool = False  # the slice due had no call to spare last turn: it opens the next one
     polls: deque[float] = field(default_factory=deque)  # when it was polled, over the last 15 minutes
 
     def polled(self, at: float) -> None:
         self.polls.append(at)
         while self.polls and self.polls[0] <= at - POLL_WINDOW_SECONDS:
             self.polls.popleft()
+
+    def next_slice(self, now: datetime, overlap: timedelta) -> Window | None:
+        """The slice of time due now, if any: `[sliced_to, now - overlap)` once it is `SLICE_SECONDS`
+        long. Every post created in it is indexed by now (X shows a post at most `overlap` late), so each
+        post is read by exactly one slice; X refuses an `end_time` fresher than 10 s."""
+        if self.sliced_to is None:
+            return None
+        end = whole_second(now - max(overlap, SEARCH_END_TIME_LAG))
+        if (end - self.sliced_to).total_seconds() < SLICE_SECONDS:
+            return None
+        return Window(self.sliced_to, end=end)
+
+    def turn(self, fast: Window, now: datetime, overlap: timedelta, over_budget: bool) -> list[Window]:
+        """This turn's reads in order: the fast poll and the slice due, the slice first if it waited last
+        turn. Over the month's budget no slice is read (the sweeps' policy): `sliced_to` moves on unread."""
+        due = self.next_slice(now, overlap)
+        if due is not None and over_budget:
+            self.sliced_to, due = due.end, None
+        if due is None:
+            return [fast]
+        return [due, fast] if self.slice_waiting else [fast, due]
+
+    def sliced(self, end: datetime, whole: bool) -> None:
+        """A slice was read: `sliced_to` moves to its end only if every page came (else it is asked
+        again, from the same start: nothing is skipped)."""
+        self.slice_waiting = False
+        if whole:
+            self.sliced_to = end
+
+    def pace(self, spacing: float | None, sharing: int, now: float, tick: float) -> None:
+        """Hold the next poll back by X's spacing for the endpoint (times the sources sharing it); a
+        spacing shorter than the job's own tick is the tick: nothing to hold back."""
+        if spacing is not None and spacing * sharing >= tick / 2:
+            self.not_before = now + spacing * sharing
+
+    def answered(self, source: str, error: XError | None, now: float, poll_interval: float | None) -> None:
+        """After a read: paused if it failed (`failed`), else its failures forgotten."""
+        if error is not None:
+            self.failed(source, error, now, poll_interval)
+            return
+        self.recovered()
+        self.last_success = now
 
     def recovered(self) -> None:
         """The source answered: its failures are forgotten."""
@@ -80,8 +126,15 @@ class SourceState:
 
 @dataclass(frozen=True)
 class Window:
-    """What one poll asks for: newer than `since_id` (a fast poll), else since `start` (a sweep).
-    `start` is the cursor's time in a fast poll: the mentions timeline's gap check compares with it."""
+    """What one poll asks for: newer than `since_id` (a fast poll), else created in `[start, end)` (a
+    slice; no `end`: up to now, the catch-up after start-up). `start` is the cursor's time in a fast
+    poll: the mentions timeline's gap check compares with it."""
 
     start: datetime
     since_id: str | None = None
+    end: datetime | None = None
+
+
+def whole_second(moment: datetime) -> datetime:
+    """Slice bounds on whole seconds: X reads `start_time` and `end_time` to the second."""
+    return moment.replace(microsecond=0)

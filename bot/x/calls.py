@@ -37,13 +37,22 @@ class Caller:
         None before X has said what the budget is."""
         if endpoint not in self.limits:
             return None
-        if reserve is None:
-            reserve = max(1, -(-self.ceilings.get(endpoint, 0) * 5 // 100))
+        reserve = self._reserve(endpoint) if reserve is None else reserve
         remaining, reset_at = self.limits[endpoint]
         left = max(reset_at - self.clock(), 0.0)
         if remaining <= reserve:
             return left
         return left / (remaining - reserve)
+
+    def spare(self, endpoint: str) -> bool:
+        """Whether the endpoint has calls left beyond the reserve (or X has not said yet): a second call
+        in one turn, such as a slice after a fast poll, goes only then."""
+        remaining, reset_at = self.limits.get(endpoint, (1, 0.0))
+        return self.clock() >= reset_at or remaining > self._reserve(endpoint)
+
+    def _reserve(self, endpoint: str) -> int:
+        """The calls kept in hand by default: 5 % of the window's limit, at least one."""
+        return max(1, -(-self.ceilings.get(endpoint, 0) * 5 // 100))
 
     def call(self, endpoint: str, call: Callable[[], requests.Response], *, write: bool = False) -> dict[str, Any]:
         """Make one request unless the endpoint is known to be exhausted; map failures to XError kinds.

@@ -35,6 +35,7 @@ MENTIONS_TIMELINE_CAP = 800  # the mentions timeline never returns more than the
 SEARCH_RECENT_REACH = timedelta(days=7)
 X_EPOCH_MS = 1288834974657  # the start of X's snowflake ids
 SEARCH_END_TIME_LAG = timedelta(seconds=11)  # X refuses an end_time less than 10 s before the request
+Moment = datetime | None  # a timeline's `start_time` or `end_time`, or none sent
 
 TWEET_FIELDS = [
     "created_at",
@@ -131,15 +132,18 @@ class XClient:
         """The brand account if it is known already (no call to X)."""
         return self._account
 
-    def own_tweets(self, user_id: str, start_time: datetime | None, since_id: str | None = None) -> Fetch:
+    def own_tweets(
+        self, user_id: str, start_time: Moment, since_id: str | None = None, end_time: Moment = None
+    ) -> Fetch:
         """The brand's own tweets (`GET /2/users/:id/tweets`): replies an agent sent on x.com. With
-        `since_id`, only what is newer than that post (then `start_time` is not sent)."""
+        `since_id`, only what is newer (then `start_time` is not sent); `end_time` is exclusive."""
 
         def page(token: str | None) -> requests.Response:
             return self.user_client.get_users_tweets(
                 user_id,
                 user_auth=True,
                 start_time=None if since_id else start_time,
+                end_time=end_time,
                 since_id=since_id,
                 max_results=PAGE_SIZE,
                 pagination_token=token,
@@ -234,15 +238,16 @@ class XClient:
         return self.calls.ceilings
 
     # -- timelines -----------------------------------------------------------------------------
-    def mentions(self, user_id: str, start_time: datetime | None, since_id: str | None = None) -> Fetch:
-        """Every page of the account's mentions since `start_time`, or newer than `since_id` (newest
-        first, as X pages them)."""
+    def mentions(self, user_id: str, start_time: Moment, since_id: str | None = None, end_time: Moment = None) -> Fetch:
+        """Every page of the account's mentions since `start_time` (before `end_time`, exclusive, if
+        given), or newer than `since_id` (newest first, as X pages them)."""
 
         def page(token: str | None) -> requests.Response:
             return self.user_client.get_users_mentions(
                 user_id,
                 user_auth=True,
                 start_time=None if since_id else start_time,
+                end_time=end_time,
                 since_id=since_id,
                 max_results=PAGE_SIZE,
                 pagination_token=token,
