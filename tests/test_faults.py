@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.jobs.ingest import SWEEP_SECONDS
 from bot.jobs.post import PostReport
 from bot.jobs.post_cards import CARD_SHORTENED
+from bot.jobs.sources import SLICE_SECONDS
 from fakes.x_api import x_time
 from tests.helpers import Clock, cycle, minutes_ago, wait_until
 
@@ -126,7 +126,7 @@ def test_a_post_the_lookup_cannot_mend_is_mended_when_a_whole_copy_comes(make_bo
     bot = make_bot(clock)
     cycle(bot)
     assert "_(no text)_" in card_of(fake_slack) and "@seatless" not in card_of(fake_slack)
-    clock.advance(SWEEP_SECONDS + 1)  # the next sweep reads the post again, whole this time
+    clock.advance(SLICE_SECONDS + 31)  # past the overlap (30 s): its time slice reads the post again, whole
     cycle(bot)
     shown = card_of(fake_slack)
     assert "lost my car seat" in shown and "@seatless" in shown and "no text" not in shown

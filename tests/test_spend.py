@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.spend import Prices, cost, forecast
 from bot.jobs.health import HealthMonitor
-from bot.jobs.ingest import SWEEP_SECONDS
 from fakes.slack_requests import slash_command_body
 from storage.usage import OWNED_READ, POST_READ, Usage, usage_between
 from tests.helpers import NOW, QUEUE, Clock, cycle, minutes_ago
+
+LATER = 600.0  # seconds: long past POLL_OVERLAP_SECONDS, so the posts' time slice is due
 
 
 def today(clock: Clock) -> str:
@@ -17,15 +18,15 @@ def today(clock: Clock) -> str:
 
 
 def test_reads_are_counted_once_per_item_per_utc_day(make_bot, fake_x, fake_slack):
-    """At noon (a fixed clock): the sweep ten minutes on is the same UTC day whatever the hour of the run."""
-    for n in range(5):  # within the sweep's reach (SWEEP_SECONDS + POLL_OVERLAP_SECONDS) ten minutes on
+    """At noon (a fixed clock): the slice read ten minutes on is the same UTC day whatever the hour of the run."""
+    for n in range(5):  # read by the fast poll, then again by the time slice that covers them
         fake_x.add_tweet(f"@Delta help {n}", f"cust{n}", created_at=NOW - timedelta(minutes=0.3 - n * 0.01))
     clock = Clock(NOW.timestamp())
     runtime = make_bot(clock, X_SEARCH_QUERIES="Delta luggage")
     fake_x.add_tweet("Delta luggage lost again", "bystander", created_at=NOW - timedelta(minutes=0.2))
     cycle(runtime)
-    clock.advance(SWEEP_SECONDS)
-    cycle(runtime)  # the sweep reads the same posts again: X bills them once today
+    clock.advance(LATER)
+    cycle(runtime)  # their time slice reads the same posts again: X bills them once today
     assert today(clock) == "2026-03-20"
     usage = usage_between(runtime.store.db, today(clock), today(clock))
     assert usage.reads == {OWNED_READ: 5, POST_READ: 1}  # five mentions, one search hit, each once
@@ -70,9 +71,9 @@ def test_the_budget_warns_at_80_percent_and_at_100_pauses_searches(make_bot, fak
     assert set(health.run()) == {"x_budget"}
     assert runtime.ingestor.over_budget is True
     searches = len(fake_x.requests_to(r"/search/recent$"))
-    clock.advance(SWEEP_SECONDS + 1)
+    clock.advance(LATER)
     cycle(runtime)
     assert len(fake_x.requests_to(r"/search/recent$")) == searches, "searches paused"
-    assert "start_time" not in fake_x.requests_to(r"/mentions$")[-1].query, "no sweep either"
+    assert "start_time" not in fake_x.requests_to(r"/mentions$")[-1].query, "no time slice either"
     alarms = [m.text for m in fake_slack.top_level(QUEUE) if "Perch:" in m.text or "Resolved" in m.text]
     assert any("X_MONTHLY_BUDGET_USD" in text and "paused" in text for text in alarms)

@@ -51,7 +51,7 @@ class HealthMonitor:
 
     def run(self) -> dict[str, str]:
         """Raise what is wrong now, clear what is not; returns the alarms that are up. Over the monthly X
-        budget, the ingest job stops what costs most and is least asked for (searches, sweeps)."""
+        budget, the ingest job stops what costs most and is least asked for (searches, the late-post time slices)."""
         problems = self.problems()
         self.ingestor.over_budget = "x_budget" in problems
         active = active_alarms(self.store.db)
@@ -126,7 +126,7 @@ class HealthMonitor:
             return {
                 "x_budget": (
                     f"Perch's X spend this month (about ${spent:,.2f}) has reached X_MONTHLY_BUDGET_USD "
-                    f"(${self.budget:,.2f}). To stay within it, tracked searches and late-post sweeps are paused "
+                    f"(${self.budget:,.2f}). To stay within it, tracked searches and late-post time slices are paused "
                     "until the month ends or the budget is raised; mentions and DMs are still read."
                 )
             }

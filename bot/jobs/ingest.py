@@ -51,7 +51,6 @@ log = logging.getLogger(__name__)
 MENTIONS = "mentions"
 OWN = "own"
 SEARCH_PREFIX = "search:"  # a tracked search's source: `search:<query>`
-SWEEP_SECONDS = 600.0  # no longer used by Perch: tests/test_faults.py waits this long for a re-read
 Fetcher = Callable[[Window], Fetch]
 Storer = Callable[[list[Tweet], Cursor | None, "IngestReport"], None]
 TICK_SECONDS = 0.5  # with no POLL_INTERVAL_SECONDS, the ingest job runs this often; X's headers pace each source
