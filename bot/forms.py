@@ -26,6 +26,8 @@ UNREADABLE = (
     "Close the form and open it again from the card."
 )
 MAX_ID = 2**63 - 1  # SQLite's largest integer
+METADATA_LIMIT = 3000  # characters: the most `private_metadata` Slack keeps
+MAX_NESTING = 8  # Perch's own metadata is a flat object
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,11 @@ class _State:
 def _metadata(raw: object, needs: tuple[str, ...]) -> dict[str, Any] | None:
     """The metadata as a JSON object whose row ids (`…_id`, `version`) are whole numbers SQLite can hold,
     with every id in `needs` there; None when it is anything else."""
+    if not isinstance(raw, str | None) or len(raw or "") > METADATA_LIMIT or _nesting(raw or "") > MAX_NESTING:
+        return None  # longer than Slack keeps, or nested as Perch never writes: not parsed at all
     try:
-        meta = json.loads(raw or "{}") if isinstance(raw, str | None) else None
-    except (ValueError, RecursionError):  # not JSON, a 5,000-digit number, nested too deep
+        meta = json.loads(raw or "{}")
+    except ValueError:  # not JSON, or a 2,000-digit number
         return None
     if not isinstance(meta, dict):
         return None
@@ -114,6 +118,25 @@ def _metadata(raw: object, needs: tuple[str, ...]) -> dict[str, Any] | None:
         if (name.endswith("_id") or name == "version") and not _row_id(value):
             return None
     return meta if all(name in meta for name in needs) else None
+
+
+def _nesting(raw: str) -> int:
+    """How deep the JSON text's objects and arrays go (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in raw:
+        if in_string:
+            ends = char == '"' and not escaped
+            escaped = char == "\\" and not escaped
+            in_string = not ends
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "}]":
+            depth -= 1
+    return deepest
 
 
 def _row_id(value: object) -> bool:

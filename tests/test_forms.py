@@ -148,3 +148,16 @@ def test_a_sound_form_is_read_by_its_field_ids():
         )
     )
     assert bulk == forms.BulkReplyForm(incident_id=2, confirmed=True, status_at="2026-03-20T12:00:00Z")
+
+
+def test_metadata_is_read_only_as_long_and_as_deep_as_perch_writes_it():
+    """Brackets and quotes inside Perch's own metadata text are text; metadata longer than Slack keeps
+    (3,000 characters) or nested deeper than Perch ever writes is refused before it is parsed at all."""
+    text = 'Use code [A1] {"x": "y"} \\ and "quotes" [[[[[[[[[['
+    read = forms.personal_data_form(_view({"case_id": 1, "text": text}, {}))
+    assert not isinstance(read, forms.FormErrors) and read.text == text
+    too_long = {"id": "V1", "private_metadata": json.dumps({"case_id": 1, "pad": "x" * 3000}), "state": {}}
+    too_deep = {"id": "V1", "private_metadata": '{"case_id": 1, "x": ' + "[" * 9 + "]" * 9 + "}", "state": {}}
+    for view in (too_long, too_deep):
+        refused = forms.resolve_form(view)
+        assert isinstance(refused, forms.FormErrors) and list(refused.errors.values()) == [forms.UNREADABLE]
