@@ -182,3 +182,22 @@ def test_surveys_a_crash_cut_off_are_sent_once_by_the_catch_up(dm_case, fake_x):
     assert catch_up.run() == 2
     assert sorted(d["participant_id"] for d in surveys_sent(fake_x)) == sorted([dm_case.customer, "72"])
     assert catch_up.run() == 0 and len(surveys_sent(fake_x)) == 2
+
+
+def test_an_unconfirmed_survey_that_x_then_refuses_is_said_as_a_survey(dm_case, fake_x, fake_slack):
+    """The question met a 500, and the minute job's try met closed DMs: the thread says the survey was
+    not sent — not that someone must answer the customer again, as for an agent's own reply."""
+    served, card = dm_case.served, dm_case.card
+    fake_x.script(r"^/2/dm_conversations/with/[^/]+/messages$", 500)
+    dm_case.resolve()
+    db = served.runtime.store.db
+    status = "SELECT status FROM replies WHERE idempotency_key = 'csat:1'"
+    wait_until(lambda: (db.execute(status).fetchone() or ["sending"])[0] == "unknown")  # X did not confirm it
+    db.execute("UPDATE replies SET attempted_at = '2000-01-01T00:00:00Z'")  # the minute job is due
+    fake_x.closed_dms.add(dm_case.customer)
+    assert served.runtime.services.outbox.reconcile() == 1
+    served.runtime.poster.run()
+    notes = [json.dumps(m.blocks, ensure_ascii=False) + m.text for m in fake_slack.thread(card.ts)]
+    assert any("satisfaction survey was not sent" in n and "not asked" in n for n in notes), notes
+    assert not any("answer the customer again" in n for n in notes)
+    assert surveys_sent(fake_x) == []

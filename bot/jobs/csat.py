@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.blocks.mrkdwn import escape_within, one_line
-from bot.x.outbox import Outbox, Sent
+from bot.x.outbox import SURVEY_NOT_SENT, Outbox, Sent
 from storage.csat import Survey, claim_survey, record_survey_outcome, surveys_cut_off
 from storage.db import Store, to_iso, writing
 from storage.notes import add_case_note
@@ -76,7 +76,7 @@ def ask(
         record_survey_outcome(db, case_id, False, sent.message)
         why = escape_within(one_line(sent.message), 300)
         with writing(db):
-            add_case_note(db, case_id, f"⚠️ The satisfaction survey was not sent: {why} The customer was not asked.")
+            add_case_note(db, case_id, SURVEY_NOT_SENT.format(why=why))
     if sync is not None:
         sync(case_id)
     return sent

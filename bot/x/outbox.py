@@ -19,9 +19,19 @@ from bot.x.client import XClient
 from bot.x.errors import XAuthError, XError, XRateLimited, XRefused, XUnavailable
 from storage.db import Store, from_iso, writing
 from storage.notes import add_case_note
-from storage.replies import begin_send, mark_failed, mark_sent, reply_created_at, retry_unknown, sends_to_reconcile
+from storage.replies import (
+    CSAT_SOURCE,
+    begin_send,
+    mark_failed,
+    mark_sent,
+    reply_created_at,
+    retry_unknown,
+    sends_to_reconcile,
+)
 
 log = logging.getLogger(__name__)
+
+SURVEY_NOT_SENT = "⚠️ The satisfaction survey was not sent: {why} The customer was not asked."
 
 LOOKBACK = timedelta(minutes=2)  # clock skew between us and X when looking for an unconfirmed send
 
@@ -159,7 +169,12 @@ class Outbox:
         return None
 
     def _say_not_sent(self, row: dict, why: str) -> None:
-        """In the card's thread: the send the agent was told would go out did not, and who must act."""
+        """In the card's thread: the send the agent was told would go out did not, and who must act (the
+        satisfaction question has nobody to act: it is said as the survey job says it)."""
+        if row["source"] == CSAT_SOURCE:
+            with writing(self.store.db):
+                add_case_note(self.store.db, row["case_id"], SURVEY_NOT_SENT.format(why=_plain(why)))
+            return
         what = "DM" if row["kind"] == "dm" else "reply"
         agent = row["sent_by"] or ""
         who = f"<@{agent}>" if agent[:1] in ("U", "W") and agent.isalnum() else "Someone on the team"
