@@ -24,6 +24,18 @@ class FollowUp:
     slack_channel: str
     thread_ts: str
     reopened_for: str | None = None  # the assignee to ping when this tweet reopened a resolved case
+    slack_ts: str | None = None  # its own message in the thread, once posted
+    mended_at: str | None = None  # X served it half-empty and a whole copy came since: redraw it
+
+
+_SELECT = (
+    "SELECT t.id AS tweet_id, t.case_id, t.text, t.author_handle, t.author_name, t.created_at, "
+    "t.post_attempted_at, c.slack_channel, c.slack_ts AS thread_ts, "
+    f"(SELECT json_extract(e.detail, '$.{REOPENED_HOLDER}') FROM events e WHERE e.case_id = c.id "
+    f"AND e.kind = '{EventKind.REOPENED}' "
+    " AND json_extract(e.detail, '$.tweet_id') = t.id) AS reopened_for, t.slack_ts, t.mended_at "
+    "FROM tweets t JOIN cases c ON c.id = t.case_id "
+)
 
 
 def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500, case_id: int | None = None) -> list[FollowUp]:
@@ -32,17 +44,28 @@ def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500, case_id: int
     return rows_as(
         FollowUp,
         db.execute(
-            "SELECT t.id AS tweet_id, t.case_id, t.text, t.author_handle, t.author_name, t.created_at, "
-            "t.post_attempted_at, c.slack_channel, c.slack_ts AS thread_ts, "
-            f"(SELECT json_extract(e.detail, '$.{REOPENED_HOLDER}') FROM events e WHERE e.case_id = c.id "
-            f"AND e.kind = '{EventKind.REOPENED}' "
-            " AND json_extract(e.detail, '$.tweet_id') = t.id) AS reopened_for "
-            "FROM tweets t JOIN cases c ON c.id = t.case_id "
-            f"WHERE t.id != c.tweet_id AND t.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "
+            _SELECT + f"WHERE t.id != c.tweet_id AND t.slack_ts IS NULL AND c.slack_ts IS NOT NULL {where} "
             "ORDER BY t.created_at, t.id LIMIT ?",
             ([case_id] if case_id is not None else []) + [limit],
         ),
     )
+
+
+def follow_ups_to_redraw(db: sqlite_utils.Database, limit: int = 100) -> list[FollowUp]:
+    """Follow-ups in a thread whose post was mended since (X first served it without text or author)."""
+    return rows_as(
+        FollowUp,
+        db.execute(
+            _SELECT + "WHERE t.mended_at IS NOT NULL AND t.id != c.tweet_id AND t.slack_ts IS NOT NULL "
+            "AND c.slack_channel IS NOT NULL ORDER BY t.mended_at LIMIT ?",
+            [limit],
+        ),
+    )
+
+
+def mark_follow_up_redrawn(db: sqlite_utils.Database, tweet_id: str, mended_at: str) -> None:
+    """Redrawn (or refused: not retried for ever); a later mend sets the mark again."""
+    db.execute("UPDATE tweets SET mended_at = NULL WHERE id = ? AND mended_at = ?", [tweet_id, mended_at])
 
 
 def mark_follow_up_attempt(db: sqlite_utils.Database, tweet_id: str) -> None:

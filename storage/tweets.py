@@ -125,13 +125,14 @@ def _mend(db: sqlite_utils.Database, copies: list[Tweet]) -> list[int]:
             tweet = whole[row["tweet_id"]]
             db.execute(
                 "UPDATE tweets SET text = ?, author_handle = ?, author_name = ?, author_followers = ?, "
-                "author_verified = ?, summoned = ?, raw = ? WHERE id = ?",
+                "author_verified = ?, summoned = ?, raw = ?, mended_at = ? WHERE id = ?",
                 [
                     *(storable(v) for v in (tweet.text, tweet.author_handle, tweet.author_name)),
                     tweet.author_followers,
                     tweet.author_verified,
                     tweet.summoned,
                     storable(json.dumps(tweet.raw, ensure_ascii=False)),
+                    utc_now(),
                     tweet.id,
                 ],
             )

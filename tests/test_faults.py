@@ -131,3 +131,26 @@ def test_a_post_the_lookup_cannot_mend_is_mended_when_a_whole_copy_comes(make_bo
     shown = card_of(fake_slack)
     assert "lost my car seat" in shown and "@seatless" in shown and "no text" not in shown
     assert len(fake_slack.top_level()) == 1 and len(fake_slack.updates) == 1, "the same card, redrawn"
+
+
+def test_a_follow_up_posted_half_empty_is_redrawn_in_its_thread_when_a_whole_copy_comes(make_bot, fake_x, fake_slack):
+    clock = Clock(time.time())
+    first = fake_x.add_tweet("@Delta my flight was cancelled", "rebooked", created_at=minutes_ago(5))
+    bot = make_bot(clock)
+    cycle(bot)
+    created = datetime.fromtimestamp(clock.now, UTC)
+    later = fake_x.add_tweet("@Delta still no hotel voucher", "rebooked", reply_to=first, created_at=created)
+    fake_x.script(MENTIONS, **half_empty_page(fake_x, later))
+    fake_x.script(LOOKUP, status=503, body={"title": "Service Unavailable"})
+    cycle(bot)
+    card = fake_slack.top_level()[0]
+    (posted,) = fake_slack.thread(card.ts)
+    assert "_(no text)_" in json.dumps(posted.blocks)
+    clock.advance(SLICE_SECONDS + 31)  # its time slice reads the post again, whole
+    cycle(bot)
+    (redrawn,) = fake_slack.thread(card.ts)
+    shown = json.dumps(redrawn.blocks, ensure_ascii=False)
+    assert redrawn.ts == posted.ts and "still no hotel voucher" in shown and "no text" not in shown
+    assert bot.store.db.execute("SELECT mended_at FROM tweets WHERE id = ?", [later]).fetchone() == (None,)
+    cycle(bot)
+    assert len([u for u in fake_slack.updates if u.get("ts") == posted.ts]) == 1, "redrawn once"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from tests.helpers import QUEUE, cycle, minutes_ago
@@ -113,11 +114,26 @@ def test_channel_the_bot_cannot_post_to_loses_nothing(make_bot, fake_x, fake_sla
     assert posted_ids(fake_slack) == ids
 
 
-def test_a_refused_card_does_not_block_the_queue(make_bot, fake_x, fake_slack):
+def test_a_card_slack_refuses_is_posted_smaller_at_once(make_bot, fake_x, fake_slack):
+    long = fake_x.add_tweet("@Delta " + "my bag is lost again " * 180, "pax9", created_at=minutes_ago(40))
+    ids = [long, *seed(fake_x, 2)]
+    bot = make_bot()
+    bot.ingestor.run()
+    fake_slack.script(r"chat\.postMessage$", status=200, body={"ok": False, "error": "msg_too_long"})
+    bot.poster.run()
+    assert posted_ids(fake_slack) == ids
+    first, second = fake_slack.top_level()[:2]
+    assert "shortened here: the whole post is on X" in json.dumps(first.blocks)
+    assert "shortened here" not in json.dumps(second.blocks)
+    assert [c["slack_ts"] is not None for c in bot.store.db["cases"].rows] == [True, True, True]
+    assert len(fake_slack.requests_to(r"chat\.postMessage$")) == 4
+
+
+def test_a_card_refused_big_and_small_does_not_block_the_queue(make_bot, fake_x, fake_slack):
     ids = seed(fake_x, 3)
     bot = make_bot()
     bot.ingestor.run()
-    fake_slack.script(r"chat\.postMessage$", status=200, body={"ok": False, "error": "invalid_blocks"})
+    fake_slack.script(r"chat\.postMessage$", status=200, body={"ok": False, "error": "invalid_blocks"}, times=2)
     bot.poster.run()
     assert posted_ids(fake_slack) == ids[1:]
     bot.poster.run()

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot.blocks.escalations import escalation_message
 from bot.blocks.review import draft_message
+from bot.blocks.threads import follow_up_message
 from bot.jobs.post_cards import CARD_DEFERRED, CardPoster
 from bot.jobs.post_incidents import IncidentPoster
 from bot.jobs.surge import SurgeGrouper
@@ -32,6 +33,7 @@ from storage.cases import get_card
 from storage.db import Store
 from storage.drafts import drafts_to_redraw, mark_draft_synced
 from storage.escalations import get_escalation, mark_message_synced, stale_escalation_messages
+from storage.follow_ups import follow_ups_to_redraw, mark_follow_up_redrawn
 from storage.locations import get_location
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,7 @@ class Poster:
             for escalation_id in stale_escalation_messages(self.store.db):
                 self._update_escalation(escalation_id, report)
             self._redraw_drafts(report)
+            self._redraw_mended_follow_ups(report)
         except (SlackClientError, OSError) as error:
             report.failed += 1
             log.warning("Posting to Slack paused until the next run: %s", describe(error))
@@ -236,6 +239,19 @@ class Poster:
                 self.delivery.update(draft.slack_channel, draft.slack_ts, message, f"draft {draft.id}")
                 mark_draft_synced(db, draft.id, draft.version)
                 report.updated += 1
+
+    def _redraw_mended_follow_ups(self, report: PostReport) -> None:
+        """A follow-up posted as X first served it (no text, no author) shows the whole copy once it came."""
+        db = self.store.db
+        for follow_up in follow_ups_to_redraw(db):
+            if follow_up.slack_ts is None or follow_up.mended_at is None:
+                continue
+            what = f"the follow-up {follow_up.tweet_id}"
+            if self.delivery.update(follow_up.slack_channel, follow_up.slack_ts, follow_up_message(follow_up), what):
+                report.failed += 1
+            else:
+                report.updated += 1
+            mark_follow_up_redrawn(db, follow_up.tweet_id, follow_up.mended_at)
 
     def _post_thread_items(self, items: list[ThreadItem], report: PostReport) -> None:
         posted, found = self.delivery.post_thread_items(items)

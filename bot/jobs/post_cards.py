@@ -148,18 +148,23 @@ class CardPoster:
         return Redraw(drawn=False, note=CARD_REFUSED.format(error=error))
 
     def _post_card(self, card: CardData, posted: list[tuple[int, str, str]], report: CardTally) -> None:
-        try:
-            channel, ts = self.delivery.post(
-                self._channel_for(card),
-                case_card(card, self.now(), reply_anywhere=self.reply_anywhere, csat_cooldown=self.csat_cooldown),
-            )
-        except SlackApiError as error:
-            if error_code(error) in MESSAGE_ERRORS:
-                report.failed += 1
-                log.error("Slack refused the card of case %s (%s); it will be retried", card.case_id, error_code(error))
-                return
-            raise
-        posted.append((card.case_id, channel, ts))
+        """The card, or, when Slack refuses it for its content, the smaller card at once (a refused card
+        would otherwise be refused again each run and the case never reach the queue); a smaller card
+        refused too is retried on the next run."""
+        full = case_card(card, self.now(), reply_anywhere=self.reply_anywhere, csat_cooldown=self.csat_cooldown)
+        small = short_case_card(card, self.now(), reply_anywhere=self.reply_anywhere)
+        for message, what in ((full, "card"), (small, "shortened card")):
+            try:
+                channel, ts = self.delivery.post(self._channel_for(card), message)
+            except SlackApiError as error:
+                if error_code(error) not in MESSAGE_ERRORS:
+                    raise
+                log.error("Slack refused the %s of case %s (%s)", what, card.case_id, error_code(error))
+                continue
+            posted.append((card.case_id, channel, ts))
+            return
+        report.failed += 1
+        log.error("Case %s has no card yet: both were refused, so it is tried again on the next run", card.case_id)
 
     def _channel_for(self, card: CardData) -> str:
         """The queue, or the private DM channel for a case a DM opened (when one is set)."""

@@ -31,6 +31,7 @@ from storage.migrations.messages import (
     _m014_drafts,
     _m015_contact_reasons,
 )
+from storage.migrations.repairs import _m020_follow_up_repairs
 from storage.migrations.reports import (
     _m016_report_speed,
     _m017_report_by_agent,
@@ -58,4 +59,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m017_report_by_agent,
     _m018_csat,
     _m019_customer_history,
+    _m020_follow_up_repairs,
 ]
