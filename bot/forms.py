@@ -57,7 +57,7 @@ class _State:
         self.values: dict[str, Any] = (view.get("state") or {}).get("values") or {}
         self.key = str(view.get("id") or "")
         self.errors: dict[str, str] = {}
-        meta = _metadata(view.get("private_metadata"), needs)
+        meta = read_metadata(view.get("private_metadata"), needs)
         if meta is None:
             self.errors[first_field(view)] = UNREADABLE
         self.meta: dict[str, Any] = meta or {}
@@ -103,7 +103,7 @@ class _State:
         return text
 
 
-def _metadata(raw: object, needs: tuple[str, ...]) -> dict[str, Any] | None:
+def read_metadata(raw: object, needs: tuple[str, ...]) -> dict[str, Any] | None:
     """The metadata as a JSON object whose row ids (`…_id`, `version`) are whole numbers SQLite can hold,
     with every id in `needs` there; None when it is anything else."""
     if not isinstance(raw, str | None) or len(raw or "") > METADATA_LIMIT or _nesting(raw or "") > MAX_NESTING:

@@ -231,14 +231,26 @@ class FakeSlack(Directory, FakeServer):
         if refused := self._refused(_view_problem(view), "invalid_arguments"):
             return refused
         with self.lock:
+            if self._external_id_taken(view):
+                return {"ok": False, "error": "duplicate_external_id"}
+            view_id = f"V{next(self._clock):08d}"
             stored = {
                 **view,
-                "id": f"V{next(self._clock):08d}",
+                "id": view_id,
                 "hash": f"h{next(self._clock)}",
                 "state": {"values": {}},
+                "root_view_id": view_id,  # as Slack answers: a modal opened with views.open is its own root
+                "previous_view_id": None,
             }
             self.views.append(stored)
         return {"ok": True, "view": stored}
+
+    def _external_id_taken(self, view: dict[str, Any], but: object = None) -> bool:
+        """Slack keeps a view's `external_id` unique in the workspace (and at most 255 characters)."""
+        wanted = view.get("external_id")
+        if not wanted:
+            return False
+        return len(str(wanted)) > 255 or any(v.get("external_id") == wanted and v["id"] != but for v in self.views)
 
     def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
         view = parse_json(params.get("view")) or {}
@@ -255,6 +267,8 @@ class FakeSlack(Directory, FakeServer):
         if refused := self._refused(_view_problem(view), "invalid_arguments"):
             return refused
         with self.lock:
+            if self._external_id_taken(view, but=params.get("view_id")):
+                return {"ok": False, "error": "duplicate_external_id"}
             for index, stored in enumerate(self.views):
                 if stored["id"] == params.get("view_id"):
                     if params.get("hash") and params["hash"] != stored["hash"]:
@@ -264,6 +278,8 @@ class FakeSlack(Directory, FakeServer):
                         "id": stored["id"],
                         "hash": f"h{next(self._clock)}",
                         "state": {"values": {}},
+                        "root_view_id": stored.get("root_view_id", stored["id"]),
+                        "previous_view_id": stored.get("previous_view_id"),
                     }
                     return {"ok": True, "view": self.views[index]}
         return {"ok": False, "error": "not_found"}

@@ -2,10 +2,11 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors, events, views
+from handlers import actions, bound_views, commands, errors, events, views
 
 
 def register_listeners(app: App) -> None:
+    bound_views.register(app)  # before any listener: a modal's submission is checked first
     actions.register(app)
     commands.register(app)
     events.register(app)

@@ -15,10 +15,12 @@ from bot.blocks.home import home_view
 from bot.blocks.mrkdwn import escape_within, one_line
 from bot.blocks.review import outcome_line
 from bot.forms import FormErrors
+from bot.opened_views import open_view
 from bot.services import services
 from bot.slack.ids import CONVERSATION_ID, MESSAGE_TS, Metadata
 from storage.cases import CardData, Change, case_at, get_card
 from storage.drafts import Draft
+from storage.errors import StorageError
 from storage.home import home_data
 from storage.incidents import case_in_incident
 from storage.lifecycle import CaseStatus, Outcome
@@ -179,11 +181,14 @@ def apply_change(
         perch.poster.redraw_card(case_id)  # the clicker's card may have been out of date
 
 
-def open_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
-    """Open a modal for the clicker; if Slack refuses, say so instead of leaving them waiting."""
+def open_modal(client: WebClient, context: BoltContext, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Open a modal for the clicker, bound to what it is about (`bot.opened_views`); if Slack refuses,
+    say so instead of leaving them waiting."""
     user, _ = clicker(body)
     try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        open_view(client, services(context).store, str(body.get("trigger_id") or ""), view, datetime.now(UTC))
+    except StorageError:  # the form could not be bound to its case: it would be refused when sent
+        tell(client, channel_of(body), user, BUSY)
     except SlackApiError as error:
         tell(
             client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}). Click again."

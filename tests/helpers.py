@@ -107,9 +107,9 @@ def add_case(
     )
 
 
-def pushed_view(response: Any, view_id: str = "V0PUSHED") -> dict[str, Any]:
-    """The view a submission's answer pushes over its modal, checked as Slack checks it (and drawn, as
-    the fake Slack draws what it is sent); given an id, as Slack gives it one."""
+def pushed_view(response: Any, over: dict[str, Any], view_id: str = "V0PUSHED") -> dict[str, Any]:
+    """The view a submission's answer pushes over the modal `over`, checked as Slack checks it (and
+    drawn, as the fake Slack draws what it is sent); given an id and its root's, as Slack gives them."""
     from fakes.block_kit import check_view
     from fakes.slack_render import drawing_problem
 
@@ -118,4 +118,5 @@ def pushed_view(response: Any, view_id: str = "V0PUSHED") -> dict[str, Any]:
     view = answer["view"]
     assert check_view(view) is None, check_view(view)
     assert drawing_problem(view["blocks"]) is None
-    return {**view, "id": view_id}
+    root = over.get("root_view_id") or over["id"]
+    return {**view, "id": view_id, "root_view_id": root, "previous_view_id": over["id"]}

@@ -476,24 +476,23 @@ def test_a_forged_form_behind_the_saved_reply_menu_is_told_to_the_person(queue, 
     assert "Perch cannot read this form's own data" in fake_slack.top_level("D0AGENT")[0].text
 
 
-@pytest.fixture
-def locked_db(queue):
-    """Another process holds the database's write lock (a backup, a migration, a stuck script)."""
-    served, _, _ = queue
+def test_a_locked_database_is_said_at_once_and_nothing_half_done(queue, fake_x, fake_slack):
+    served, card, _ = queue
+    view = open_modal(served, fake_slack, "reply", "U0AGENT", card)  # opened before the lock
     other = sqlite3.connect(served.runtime.settings.database_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
-    yield
-    other.execute("ROLLBACK")
-    other.close()
-
-
-def test_a_locked_database_is_said_at_once_and_nothing_half_done(queue, locked_db, fake_x, fake_slack):
-    served, card, _ = queue
-    answer = served.send(slash_command_body("replies add Late | Sorry for the wait.", user="U0AGENT", channel=QUEUE))
-    assert answer.status_code == 200 and "database is busy" in answer.json()["text"]
-    view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
-    answer = submit(served, view, {"reply_text_0": "@bag_lady Sorry about that"}, "U0AGENT")
-    assert "database is busy" in answer.json()["errors"]["reply_text_0"]
+    try:
+        answer = served.send(slash_command_body("replies add Late | Sorry.", user="U0AGENT", channel=QUEUE))
+        assert answer.status_code == 200 and "database is busy" in answer.json()["text"]
+        answer = submit(served, view, {"reply_text_0": "@bag_lady Sorry about that"}, "U0AGENT")
+        assert "database is busy" in answer.json()["errors"]["reply_text_0"]
+        opened = len(fake_slack.views)
+        served.click("reply", "U0AGENT", card.ts)  # a form it could not bind to the case is not opened
+        wait_until(lambda: fake_slack.ephemerals_to("U0AGENT"))
+        assert "database is busy" in fake_slack.ephemerals_to("U0AGENT")[-1] and len(fake_slack.views) == opened
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
     assert fake_x.posted == [], "nothing went to X"
 
 

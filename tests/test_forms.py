@@ -50,7 +50,7 @@ def test_a_broken_reply_is_refused_on_its_field(queue, fake_x, fake_slack):  # n
 def test_a_broken_reason_to_publish_personal_data_is_refused_on_its_field(queue, fake_x, fake_slack):  # noqa: F811
     served, card, _ = queue
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
-    check = pushed_view(submit(served, view, {"reply_text_0": PHONE_REPLY}, "U0AGENT"))
+    check = pushed_view(submit(served, view, {"reply_text_0": PHONE_REPLY}, "U0AGENT"), view)
     picked = {"personal_data_choice": ("choice", "public")}
     body = view_submission_body(check, {"personal_data_reason": BROKEN}, user="U0AGENT", picked=picked)
     answer = served.send(body)

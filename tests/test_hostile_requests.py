@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import logging
 import random
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode
 
 import pytest
 
 from bot.forms import UNREADABLE
+from bot.opened_views import bound
 from bot.slack.ids import View
 from fakes.slack_requests import block_action_body, slash_command_body, view_submission_body
 from handlers.shared import DISAGREES
@@ -321,7 +323,7 @@ def test_a_listener_failing_before_its_ack_answers_200_and_says_so(queue, fake_s
         raise RuntimeError("a bug")
 
     monkeypatch.setattr("storage.cases.resolve", broken)
-    view = _forged_view(View.RESOLVE, '{"case_id": 1}')
+    view = bound(served.runtime.store, _forged_view(View.RESOLVE, '{"case_id": 1}'), datetime.now(UTC))
     with caplog.at_level(logging.ERROR):
         answer = served.send(view_submission_body(view, {}, user="U0AGENT"))
     assert answer.status_code == 200 and answer.text == "", "not a 500: the form closes"

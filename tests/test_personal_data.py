@@ -23,7 +23,7 @@ def test_a_reply_with_a_phone_number_is_not_sent_and_goes_as_one_dm_instead(serv
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)
 
     stopped = submit(served, view, {"reply_text_0": PHONE_REPLY}, "U0AGENT")
-    check = pushed_view(stopped)
+    check = pushed_view(stopped, view)
     found = json.dumps(check["blocks"], ensure_ascii=False)
     assert "a phone number" in found and "212-555-0134" in found and "characters 68–79" in found
     assert fake_x.posted == [] and fake_x.dms == [], "nothing goes out before the agent decides"
@@ -47,7 +47,7 @@ def test_send_anyway_needs_a_reason_and_records_it(serve, fake_x, fake_slack):
     served = serve()
     cycle(served.runtime)
     view = open_modal(served, fake_slack, "reply", "U0AGENT", fake_slack.top_level()[0])
-    check = pushed_view(submit(served, view, {"reply_text_0": PHONE_REPLY}, "U0AGENT"))
+    check = pushed_view(submit(served, view, {"reply_text_0": PHONE_REPLY}, "U0AGENT"), view)
 
     no_reason = served.send(view_submission_body(check, {}, user="U0AGENT", picked={CHOICE: ("choice", "public")}))
     assert no_reason.json()["response_action"] == "errors"
@@ -119,7 +119,7 @@ def test_a_status_update_with_an_email_address_is_saved_only_with_a_reason(surge
     served.click("incident_status", "U0AGENT", card.ts, value="1")
     status = open_view(fake_slack, "incident_status")
     text = "Storm cancellations: we are rebooking everyone. Questions to our duty manager j.smith@gmail.com"
-    check = pushed_view(served.send(view_submission_body(status, {"status_text": text}, user="U0AGENT")))
+    check = pushed_view(served.send(view_submission_body(status, {"status_text": text}, user="U0AGENT")), status)
     options = next(b for b in check["blocks"] if b["block_id"] == CHOICE)["element"]["options"]
     assert [o["value"] for o in options] == ["public"], "a status update has no one to DM"
     db = served.runtime.store.db

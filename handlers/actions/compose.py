@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -13,6 +14,7 @@ from bot.blocks.cards import NOT_SUMMONED
 from bot.blocks.modals import TEXT_BOX_MAX, fit_text_box, move_to_dm_modal, reply_dm_modal, reply_modal
 from bot.blocks.mrkdwn import escape_within, one_line
 from bot.forms import FormErrors, reply_dm_form, reply_form
+from bot.opened_views import bound
 from bot.services import Services, services
 from bot.slack.ids import View
 from bot.x.errors import XError
@@ -58,7 +60,7 @@ def open_reply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
         ]
         notice = "\n".join(n for n in notices if n) or None
         modal = reply_modal(case, thread_so_far(db, case), saved_replies(db), opening=opening, notice=notice)
-        open_modal(client, body, modal)
+        open_modal(client, context, body, modal)
 
 
 def open_move_to_dm(
@@ -79,7 +81,7 @@ def open_move_to_dm(
         tell(client, channel_of(body), user, f"Perch cannot reach X to build the DM link right now ({error}).")
         return
     summoned = case.summoned or services(context).settings.x_reply_anywhere
-    open_modal(client, body, move_to_dm_modal(case, brand.id, public_handoff=summoned))
+    open_modal(client, context, body, move_to_dm_modal(case, brand.id, public_handoff=summoned))
 
 
 def open_reply_dm(
@@ -96,7 +98,9 @@ def open_reply_dm(
     perch = services(context)
     db = perch.store.db
     notice = _review_notice(perch, body) or None
-    open_modal(client, body, reply_dm_modal(case, dm_conversation(db, case.case_id), saved_replies(db), notice=notice))
+    open_modal(
+        client, context, body, reply_dm_modal(case, dm_conversation(db, case.case_id), saved_replies(db), notice=notice)
+    )
 
 
 def _review_notice(perch: Services, body: dict[str, Any]) -> str:
@@ -146,6 +150,7 @@ def pick_saved_reply(
             case, thread_so_far(db, case), saved_replies(db), text=text, version=version, notice=notice
         )
     try:
+        updated = bound(services(context).store, updated, datetime.now(UTC), keep=view)
         client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
     except SlackApiError as error:  # hash_conflict: the agent typed meanwhile; their text stays
         if error.response.get("error") != "hash_conflict":

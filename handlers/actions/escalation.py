@@ -6,11 +6,10 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks.escalations import escalate_modal, location_options, outcome_modal
 from bot.services import services
-from handlers.shared import case_for_action, channel_of, clicker, display_name, tell
+from handlers.shared import case_for_action, channel_of, clicker, display_name, open_modal, tell
 from storage.db import writing
 from storage.escalations import Escalation, acknowledge, get_escalation
 from storage.locations import Location, all_locations, get_location
@@ -35,12 +34,7 @@ def open_escalate(
             "`/perch locations add CODE #channel @staff-group`.",
         )
         return
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=escalate_modal(case, locations, case.suggested_location))
-    except SlackApiError as error:
-        tell(
-            client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}). Click again."
-        )
+    open_modal(client, context, body, escalate_modal(case, locations, case.suggested_location))
 
 
 def location_menu(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:
@@ -89,10 +83,7 @@ def escalation_resolve(
     if escalation.resolved_at:
         tell(client, channel_of(body), user, f"Already done by <@{escalation.resolved_by}>.")
         return
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=outcome_modal(escalation, location))
-    except SlackApiError as error:
-        tell(client, channel_of(body), user, f"Slack did not open the form ({error.response.get('error')}).")
+    open_modal(client, context, body, outcome_modal(escalation, location))
 
 
 def _staff_escalation(

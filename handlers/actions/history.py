@@ -29,4 +29,6 @@ def open_history(
     if case_id is None or customer is None:
         tell(client, channel_of(body), clicker(body)[0], refused or (MISSING if case_id is None else NO_CUSTOMER))
         return
-    open_modal(client, body, history_modal(customer_history(db, customer, except_case=case_id), case_id=case_id))
+    open_modal(
+        client, context, body, history_modal(customer_history(db, customer, except_case=case_id), case_id=case_id)
+    )

@@ -20,7 +20,9 @@ def open_status(
     ack()
     incident = _incident_for(body, action, client, context)
     if incident is not None:
-        open_modal(client, body, status_modal(incident, incident_stats(services(context).store.db, incident.id)))
+        open_modal(
+            client, context, body, status_modal(incident, incident_stats(services(context).store.db, incident.id))
+        )
 
 
 def open_bulk_reply(
@@ -42,7 +44,7 @@ def open_bulk_reply(
     else:
         skipped = unsummoned_customers(perch.store.db, incident.id)
         interval = perch.settings.bulk_reply_interval_seconds
-        open_modal(client, body, bulk_reply_modal(incident, candidates, interval, unsummoned=skipped))
+        open_modal(client, context, body, bulk_reply_modal(incident, candidates, interval, unsummoned=skipped))
 
 
 def stop_bulk_reply(

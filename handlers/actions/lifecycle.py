@@ -43,7 +43,7 @@ def _resolve(
         if case is not None:
             if not survey:
                 skip_survey(perch.store.db, case.case_id, clicker(body)[0])
-            open_modal(client, body, resolve_modal(case, reasons))
+            open_modal(client, context, body, resolve_modal(case, reasons))
         return
     resolved: list[int] = []
 

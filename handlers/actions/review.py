@@ -38,7 +38,7 @@ def open_edit_draft(
     ack()
     draft = _reviewable(services(context), body, action, client)
     if draft is not None:
-        open_modal(client, body, edit_draft_modal(draft))
+        open_modal(client, context, body, edit_draft_modal(draft))
 
 
 def open_send_back(
@@ -47,7 +47,7 @@ def open_send_back(
     ack()
     draft = _reviewable(services(context), body, action, client)
     if draft is not None:
-        open_modal(client, body, send_back_modal(draft))
+        open_modal(client, context, body, send_back_modal(draft))
 
 
 def _reviewable(perch: Services, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> Draft | None:

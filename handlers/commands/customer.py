@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -16,9 +17,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.history import history_modal
 from bot.blocks.mrkdwn import escape_within, one_line
+from bot.opened_views import open_view
 from bot.services import services
 from bot.slack.ids import X_HANDLE
 from storage.customers import customer_by_handle, customer_history
+from storage.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ def customer_command(
         ack(text=text, response_type="ephemeral")
         return
     ack()
-    _open(client, respond, command, history_modal(customer_history(perch.store.db, customer)))
+    _open(client, perch.store, respond, command, history_modal(customer_history(perch.store.db, customer)))
 
 
 def _handle(args: str) -> str:
@@ -58,10 +61,10 @@ def _handle(args: str) -> str:
     return (mentioned.group(1) if mentioned else first).removeprefix("@")
 
 
-def _open(client: WebClient, respond: Respond, command: dict[str, Any], view: dict[str, Any]) -> None:
+def _open(client: WebClient, store: Store, respond: Respond, command: dict[str, Any], view: dict[str, Any]) -> None:
     """Open the modal; when Slack refuses (the trigger expired), say so instead of leaving them waiting."""
     try:
-        client.views_open(trigger_id=str(command.get("trigger_id") or ""), view=view)
+        open_view(client, store, str(command.get("trigger_id") or ""), view, datetime.now(UTC))
     except SlackApiError as error:
         log.warning("History not opened: %s", error.response.get("error"))
         respond(text=f"Slack did not open the history ({error.response.get('error')}). Try again.")

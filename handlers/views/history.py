@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
 from bot.blocks.history import history_modal
 from bot.forms import FormErrors, note_form
+from bot.opened_views import bound
 from bot.services import services
 from handlers.shared import BUSY, clicker, refuse_form
 from storage.customers import add_note, customer_history
@@ -33,7 +35,9 @@ def submit_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
     try:
         add_note(db, form.customer, form.text, user, form.case_id)
         history = customer_history(db, form.customer, except_case=form.case_id)
+        updated = history_modal(history, case_id=form.case_id, notice=NOTE_KEPT)
+        updated = bound(perch.store, updated, datetime.now(UTC), keep=view)
     except StorageError:  # locked past a request's wait: the note was not kept
         ack(response_action="errors", errors={form.field: BUSY})
         return
-    ack(response_action="update", view=history_modal(history, case_id=form.case_id, notice=NOTE_KEPT))
+    ack(response_action="update", view=updated)

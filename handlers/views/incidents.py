@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -10,6 +11,7 @@ from bot.blocks.safety import personal_data_modal
 from bot.domain.pii import describe
 from bot.forms import FormErrors, bulk_reply_form, personal_data_form, status_form
 from bot.jobs.bulk import LONGEST_ADDRESS
+from bot.opened_views import bound
 from bot.services import services
 from bot.slack.ids import Field, View
 from bot.x.tweet_text import tweet_problem
@@ -49,7 +51,7 @@ def submit_status(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
         if stop is None:
             ack(response_action="errors", errors={Field.STATUS_TEXT: f"This shows {describe(findings)}: take it out."})
         else:
-            ack(response_action="push", view=stop)
+            ack(response_action="push", view=bound(perch.store, stop, datetime.now(UTC)))
         return
     ack()
     set_status(perch.store.db, incident.id, form.text.strip(), user, name)

@@ -9,6 +9,7 @@ the `ack()`, and a step that did not happen is told to the agent privately.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -16,6 +17,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.forms import FormErrors, move_to_dm_form, personal_data_form, reply_dm_form, reply_form
+from bot.opened_views import bound
 from bot.sending import Agent, Held, Outcome, Refused, Sent, Stopped
 from bot.services import services
 from bot.slack.ids import Field
@@ -81,6 +83,8 @@ def _send(
     agent = Agent(*clicker(body))
     try:
         outcome = send(agent)
+        if isinstance(outcome, Stopped):  # the check goes over the form, bound as every Perch modal is
+            outcome = Stopped(bound(services(context).store, outcome.view, datetime.now(UTC)))
     except StorageError:  # locked past a request's wait: nothing was sent or recorded
         ack(response_action="errors", errors={field: BUSY})
         return

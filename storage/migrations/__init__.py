@@ -20,6 +20,7 @@ from storage.migrations.core import (
     _m008_incidents,
 )
 from storage.migrations.csat import _m018_csat
+from storage.migrations.forms import _m021_opened_views
 from storage.migrations.history import _m019_customer_history
 from storage.migrations.messages import (
     PERSONAL_DATA_REPLY,
@@ -60,4 +61,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m018_csat,
     _m019_customer_history,
     _m020_follow_up_repairs,
+    _m021_opened_views,
 ]
