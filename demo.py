@@ -38,6 +38,7 @@ from fakes.x_api import FakeX
 BRAND = "JetBlue"
 QUEUE = "C0SUPPORT"
 STATIONS, STATION_STAFF = "C0STATIONS", "S0STATIONSTAFF"
+CARE_ES, SPANISH_DESK = "C0CAREES", "S0SPANISHDESK"  # a Spanish-speaking queue and its team
 STATIONS_CSV = "\n".join(
     ["code,channel,staff,aliases"]
     + [
@@ -75,10 +76,11 @@ def run() -> tuple[FakeSlack, FakeX, Any]:
     configure_logging("WARNING")
     x, slack = (
         FakeX(brand_username=BRAND, brand_name="JetBlue Airways", brand_id="6449282").start(),
-        FakeSlack(channels=(QUEUE, STATIONS)).start(),
+        FakeSlack(channels=(QUEUE, STATIONS, CARE_ES)).start(),
     )
     slack.usergroups[STATION_STAFF] = {"U0STAFF"}
     slack.usergroups.update(S0NEWBIES={"U0NEWBIE"}, S0LEADS={"U0LEAD"})  # a new agent, and the team lead
+    slack.usergroups[SPANISH_DESK] = {"U0AGENTES"}
     # X allows 15 DM reads per 15 minutes (Perch paces itself to that: a DM reaches Slack within about a
     # minute). The stand-in allows one a second here, so the demo need not wait a minute per DM.
     x.endpoint_limits["dm_events"] = 900
@@ -135,6 +137,7 @@ def run() -> tuple[FakeSlack, FakeX, Any]:
         _move_to_dm(slack, x, port)
         _survey(slack, x, port)
         _history(slack, x, port)
+        _spanish_queue(slack, x, port)
         _safe_replies(slack, x, port)
         _escalate_a_case(slack, port)
         _storm(slack, x, port)
@@ -343,6 +346,23 @@ def _history(slack: FakeSlack, x: FakeX, port: int) -> None:
     answer = signed_post(url, SECRET, view_submission_body(view, {box: note}, user="U0AGENT2")).json()
     print("U0AGENT2 clicks History and adds a note; the modal shows again with it:")
     print(_indent(card_as_text(answer["view"]["blocks"])) + "\n")
+
+
+def _spanish_queue(slack: FakeSlack, x: FakeX, port: int) -> None:
+    """A manager routes Spanish posts to the Spanish desk's channel: the next one lands there, and only
+    that desk's team (and managers) may work it."""
+    url = f"http://127.0.0.1:{port}/slack/events"
+    print(_rule("Queues: Spanish posts go to #care-es, worked by the Spanish desk"))
+    command = f"routes add <#{CARE_ES}|care-es> when lang=es,pt team=<!subteam^{SPANISH_DESK}|@spanish-desk>"
+    added = signed_post(url, SECRET, slash_command_body(command, user="U0MANAGER", channel=QUEUE)).json()
+    print(f"/perch {command}\n→ {added['text']}")
+    x.add_tweet(f"@{BRAND} mi vuelo 1170 está retrasado y voy a perder la conexión", "viajera_ana", lang="es")
+    _wait_for(lambda: slack.top_level(CARE_ES), "the Spanish card")
+    card = slack.top_level(CARE_ES)[0]
+    print(f"The new Spanish post's card is in #care-es ({CARE_ES}), not in the main queue:")
+    print(_indent(card_as_text(card.blocks)))
+    listing = signed_post(url, SECRET, slash_command_body("routes list", user="U0AGENT", channel=QUEUE)).json()
+    print("/perch routes list →\n" + _indent(listing["text"]) + "\n")
 
 
 def _safe_replies(slack: FakeSlack, x: FakeX, port: int) -> None:

@@ -256,10 +256,10 @@ class Sender:
         """The case the form may be sent for, or the first thing wrong (on `field`)."""
         if problem:
             return Refused(field, problem)
-        verdict = self.gate.may_act(agent.id)
+        case = get_card(self.db, case_id)
+        verdict = self.gate.may_act(agent.id, case.queue_team if case else None)
         if not verdict.allowed:
             return Refused(field, verdict.reason)
-        case = get_card(self.db, case_id)
         return case if case is not None else Refused(field, NO_CASE)
 
 

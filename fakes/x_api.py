@@ -66,6 +66,7 @@ class FakeTweet:
     in_reply_to_user_id: str | None = None
     visible: bool = True
     visible_at: datetime | None = None  # indexed late: X shows it from then on (the fake's clock)
+    lang: str = "en"  # X's guess at the post's language (BCP 47)
 
     def shown(self, now: datetime) -> bool:
         return self.visible and (self.visible_at is None or self.visible_at <= now)
@@ -169,6 +170,7 @@ class FakeX(FakeServer):
         quote_of: str | None = None,
         visible: bool = True,
         visible_at: datetime | None = None,
+        lang: str = "en",
     ) -> str:
         """Publish a tweet (or keep it unindexed with `visible=False`, or until `visible_at` on the
         fake's clock: indexed late) and return its id."""
@@ -188,7 +190,16 @@ class FakeX(FakeServer):
             if quote_of:
                 referenced.append({"type": "quoted", "id": quote_of})
             self.tweets[tweet_id] = FakeTweet(
-                tweet_id, text, author["id"], created_at, conversation_id, referenced, reply_user, visible, visible_at
+                tweet_id,
+                text,
+                author["id"],
+                created_at,
+                conversation_id,
+                referenced,
+                reply_user,
+                visible,
+                visible_at,
+                lang,
             )
         return tweet_id
 
@@ -408,7 +419,7 @@ class FakeX(FakeServer):
             "conversation_id": tweet.conversation_id,
             "referenced_tweets": tweet.referenced or None,
             "in_reply_to_user_id": tweet.in_reply_to_user_id,
-            "lang": "en",
+            "lang": tweet.lang,
         }
         for name in fields:
             if available.get(name) is not None:

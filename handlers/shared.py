@@ -14,16 +14,21 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.home import home_view
 from bot.blocks.mrkdwn import escape_within, one_line
 from bot.blocks.review import outcome_line
+from bot.blocks.routes import route_lines
 from bot.forms import FormErrors
+from bot.jobs.case_routing import as_route
 from bot.opened_views import open_view
 from bot.services import services
 from bot.slack.ids import CONVERSATION_ID, MESSAGE_TS, Metadata
 from storage.cases import CardData, Change, case_at, get_card
+from storage.db import to_iso
 from storage.drafts import Draft
 from storage.errors import StorageError
 from storage.home import home_data
 from storage.incidents import case_in_incident
 from storage.lifecycle import CaseStatus, Outcome
+from storage.queue import Queues, queue_teams
+from storage.routes import list_routes, queue_team_of, routed_since
 
 log = logging.getLogger(__name__)
 
@@ -153,13 +158,13 @@ def apply_change(
     perch = services(context)
     user, _ = clicker(body)
     channel = channel_of(body)
-    if check_gate:
-        verdict = perch.gate.may_act(user)
+    db = perch.store.db
+    case_id, refused = case_id_of(body, action, db)
+    if check_gate:  # before saying anything about the case: who may not act hears only that
+        verdict = perch.gate.may_act(user, queue_team_of(db, case_id) if case_id is not None else None)
         if not verdict.allowed:
             tell(client, channel, user, verdict.reason)
             return
-    db = perch.store.db
-    case_id, refused = case_id_of(body, action, db)
     if refused is not None or case_id is None:
         tell(client, channel, user, refused or MISSING)
         return
@@ -195,6 +200,12 @@ def open_modal(client: WebClient, context: BoltContext, body: dict[str, Any], vi
         )
 
 
+def _queues(perch: Any, user: str) -> Queues | None:
+    """The queues whose unclaimed cases `user`'s Home tab lists: those they may work (None: all)."""
+    may = perch.gate.queues_of(user, queue_teams(perch.store.db))
+    return None if may is None else Queues(*may)
+
+
 def refresh_home(client: WebClient, perch: Any, user: str) -> None:
     """Draw `user`'s App Home tab again."""
     settings, now = perch.settings, datetime.now(UTC)
@@ -205,6 +216,7 @@ def refresh_home(client: WebClient, perch: Any, user: str) -> None:
         sla_minutes=settings.sla_first_response_minutes,
         now=now,
         business=settings.business_hours,
+        queues=_queues(perch, user),
     )
     view = home_view(data, timezone=settings.report_timezone, sla_minutes=settings.sla_first_response_minutes, now=now)
     try:
@@ -219,10 +231,12 @@ def case_for_action(
     """The open case a card button is about, if the clicker may work it; otherwise they are told why."""
     perch = services(context)
     user, _ = clicker(body)
-    if not may_act_or_tell(perch, client, body):
-        return None
     case_id, refused = case_id_of(body, action, perch.store.db)
     case = get_card(perch.store.db, case_id) if case_id is not None else None
+    verdict = perch.gate.may_act(user, case.queue_team if case else None)
+    if not verdict.allowed:
+        tell(client, channel_of(body), user, verdict.reason)
+        return None
     if case is None:
         tell(client, channel_of(body), user, refused or MISSING)
         return None
@@ -244,3 +258,17 @@ def review_problem(perch: Any, user: str, draft: Draft | None) -> str | None:
     if not draft.pending:
         return f"Already decided: {outcome_line(draft)}"
     return None
+
+
+def route_listing(perch: Any, now: datetime) -> list[str]:
+    """The routes in order, each with the new cases it took since midnight UTC, then where the rest go
+    (`/perch routes list` and `/perch status`)."""
+    stored = list_routes(perch.store.db)
+    counts = routed_since(perch.store.db, to_iso(now.replace(hour=0, minute=0, second=0, microsecond=0)))
+    return route_lines(
+        [as_route(r).shown() for r in stored],
+        [counts.get(r.id, 0) for r in stored],
+        counts.get(None, 0),
+        queue=perch.settings.slack_queue_channel,
+        dm_channel=perch.settings.slack_dm_channel,
+    )

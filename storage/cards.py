@@ -20,12 +20,13 @@ from storage.lifecycle import EventKind, sql_list
 
 
 def cases_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[CardData]:
-    """Cases without a card yet, oldest tweet first; a case grouped in a surge incident only once
-    someone took it (until then its incident's thread lists it)."""
+    """Cases without a card yet, oldest tweet first, once routed to their queue; a case grouped in a
+    surge incident only once someone took it (until then its incident's thread lists it)."""
     return rows_as(
         CardData,
         db.execute(
-            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.slack_ts IS NULL AND (c.grouped = 0 OR c.assignee IS NOT NULL) "
+            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.slack_ts IS NULL AND c.routed_at IS NOT NULL "
+            "AND (c.grouped = 0 OR c.assignee IS NOT NULL) "
             "ORDER BY c.tweet_created_at, c.id LIMIT ?",
             [limit],
         ),
@@ -36,7 +37,7 @@ def cards_waiting(db: sqlite_utils.Database) -> bool:
     """Whether some case waits for its first card (cheap: asked between thread messages)."""
     return (
         db.execute(
-            "SELECT 1 FROM cases WHERE slack_ts IS NULL AND post_attempted_at IS NULL "
+            "SELECT 1 FROM cases WHERE slack_ts IS NULL AND post_attempted_at IS NULL AND routed_at IS NOT NULL "
             "AND (grouped = 0 OR assignee IS NOT NULL) LIMIT 1"
         ).fetchone()
         is not None

@@ -73,6 +73,8 @@ class CardData:
     surveyed: bool = False  # a satisfaction survey was claimed for this case (there is never a second)
     customer_asked_at: str | None = None  # when this customer was last asked for one (any case)
     customer_cases: int = 1  # the customer's cases opened in the RETURNING_DAYS up to this one's, this one included
+    queue_channel: str | None = None  # the channel its route chose for its card (None: the default queue)
+    queue_team: str | None = None  # the user group its route lets act on it (None: SUPPORT_USERGROUP)
 
     @property
     def dm_only(self) -> bool:
@@ -123,7 +125,7 @@ CARD_COLUMNS = f"""
     (c.dm_event_id IS NOT NULL OR c.status = '{CaseStatus.IN_DM}'
      OR EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind IN {TO_DM_KINDS})
      OR EXISTS (SELECT 1 FROM dm_events x WHERE x.case_id = c.id)) AS in_dm,
-    c.personal_data,
+    c.personal_data, c.queue_channel, c.queue_team,
     (SELECT COUNT(*) FROM drafts r WHERE r.case_id = c.id AND r.status = 'pending') AS drafts_pending,
     c.reason, c.suggested_reason,
     EXISTS (SELECT 1 FROM csat_surveys cs WHERE cs.case_id = c.id) AS surveyed,

@@ -12,7 +12,7 @@ from storage.business_time import BusinessClock
 from storage.cases import CardData
 from storage.incidents import Incident, incident_summaries, incident_waiting
 from storage.metrics import Report, build_report
-from storage.queue import open_cases_of, queue_stats, unclaimed_queue
+from storage.queue import Queues, open_cases_of, queue_stats, unclaimed_queue
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,13 @@ def home_data(
     sla_minutes: float,
     now: datetime,
     business: BusinessClock | None = None,
+    queues: Queues | None = None,
 ) -> HomeData:
     """`business`: the team's open hours (BUSINESS_HOURS), so today's SLA breaches are counted as the
-    reports count them — in business time — and the Home tab never disagrees with `/perch report`."""
+    reports count them — in business time — and the Home tab never disagrees with `/perch report`;
+    `queues`: those the agent may work, whose unclaimed cases the tab lists (None: every queue)."""
     zone = ZoneInfo(timezone)
-    waiting, oldest = queue_stats(db)
+    waiting, oldest = queue_stats(db, queues)
     local = now.astimezone(zone)
     today = build_report(
         db,
@@ -56,4 +58,4 @@ def home_data(
         business=business,
     )
     surges = [Surge(incident, count, incident_waiting(db, incident.id)) for incident, count in incident_summaries(db)]
-    return HomeData(open_cases_of(db, user), waiting, oldest, unclaimed_queue(db), surges, today)
+    return HomeData(open_cases_of(db, user), waiting, oldest, unclaimed_queue(db, queues=queues), surges, today)

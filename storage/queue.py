@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlite_utils
 
 from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
@@ -21,21 +23,51 @@ def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list
     )
 
 
-def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
-    """How many open cases nobody has claimed, and when the oldest one's tweet was sent."""
+@dataclass(frozen=True)
+class Queues:
+    """Which queues someone may work: the default one (no team), and the teams' queues they are in."""
+
+    default: bool
+    teams: tuple[str, ...] = ()
+
+    def sql(self, alias: str = "") -> tuple[str, list[str]]:
+        """` AND (…)` narrowing cases to these queues, and its parameters."""
+        column = f"{alias}queue_team"
+        parts = [f"{column} IS NULL"] if self.default else []
+        if self.teams:
+            parts.append(f"{column} IN ({','.join('?' for _ in self.teams)})")
+        return f" AND ({' OR '.join(parts) or '0 = 1'})", list(self.teams)
+
+
+def queue_stats(db: sqlite_utils.Database, queues: Queues | None = None) -> tuple[int, str | None]:
+    """How many open cases nobody has claimed, and when the oldest one's tweet was sent (in `queues`;
+    None: every queue)."""
+    narrow, params = queues.sql() if queues else ("", [])
     count, oldest = db.execute(
-        f"SELECT COUNT(*), MIN(tweet_created_at) FROM cases WHERE assignee IS NULL AND {NOT_RESOLVED}"
+        f"SELECT COUNT(*), MIN(tweet_created_at) FROM cases WHERE assignee IS NULL AND {NOT_RESOLVED}{narrow}", params
     ).fetchone()
     return count, oldest
 
 
-def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10) -> list[CardData]:
-    """Open cases nobody has claimed: high priority first, then the longest waiting."""
+def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10, queues: Queues | None = None) -> list[CardData]:
+    """Open cases nobody has claimed (in `queues`; None: every queue): high priority first, then the
+    longest waiting."""
+    narrow, params = queues.sql("c.") if queues else ("", [])
     return rows_as(
         CardData,
         db.execute(
-            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee IS NULL AND c.{NOT_RESOLVED} "
+            f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.assignee IS NULL AND c.{NOT_RESOLVED}{narrow} "
             "ORDER BY c.priority = 'high' DESC, c.tweet_created_at LIMIT ?",
-            [limit],
+            [*params, limit],
         ),
     )
+
+
+def queue_teams(db: sqlite_utils.Database) -> list[str]:
+    """The teams whose queues hold open cases (a route named them, now or before)."""
+    return [
+        row[0]
+        for row in db.execute(
+            f"SELECT DISTINCT queue_team FROM cases WHERE queue_team IS NOT NULL AND {NOT_RESOLVED} ORDER BY 1"
+        )
+    ]

@@ -103,6 +103,7 @@ def add_case(
             "reopened_count": reopened,
             "slack_ts": f"{case_id}.1",
             "slack_channel": QUEUE,
+            **({"routed_at": at(tweeted)} if "routed_at" in db["cases"].columns_dict else {}),  # migration 22
         }
     )
 

@@ -14,6 +14,7 @@ from bot.domain.detect import Detector
 from bot.domain.pii import PiiDetector
 from bot.domain.reasons import ReasonRule, parse_keywords, suggest
 from bot.domain.triage import assess
+from bot.jobs.case_routing import CaseRouter
 from storage.db import Store
 from storage.reasons import reason_list, set_suggested_reasons
 from storage.triage import case_texts, flag_personal_data, set_suggestions, set_triage
@@ -21,14 +22,23 @@ from storage.triage import case_texts, flag_personal_data, set_suggestions, set_
 
 class CaseTriage:
     """`detector` gives the locations configured now (None: no triage of new cases); `pii` what
-    personal data a customer's public post shows."""
+    personal data a customer's public post shows; `router` gives each new case its queue, after triage
+    (a route may ask for a location or a priority)."""
 
-    def __init__(self, store: Store, detector: Callable[[], Detector] | None, pii: PiiDetector) -> None:
+    def __init__(
+        self, store: Store, detector: Callable[[], Detector] | None, pii: PiiDetector, router: CaseRouter
+    ) -> None:
         self.store = store
         self.detector = detector
         self.pii = pii
+        self.router = router
 
     def new_cases(self, case_ids: list[int]) -> None:
+        """Triage, then the queue: a case's card waits for both (`storage.cards.cases_to_post`)."""
+        self._triage(case_ids)
+        self.router.route(case_ids)
+
+    def _triage(self, case_ids: list[int]) -> None:
         """Guess each new case's location (`📍 JFK?`) and its priority (signals shown on the card)."""
         db = self.store.db
         if self.detector is None or not case_ids:

@@ -25,9 +25,10 @@ from functools import partial
 from bot.domain.detect import Detector
 from bot.domain.pii import PiiDetector
 from bot.domain.summoned import summons
+from bot.jobs.case_routing import CaseRouter
 from bot.jobs.case_triage import CaseTriage
 from bot.jobs.dms import KEEP_IN_HAND, newest_dm, read_dm_events
-from bot.jobs.sources import SLICE_SECONDS, SourceState, Window, whole_second
+from bot.jobs.sources import SEARCH_PREFIX, SLICE_SECONDS, SourceState, Window, whole_second
 from bot.x.client import (
     DM_EVENTS,
     MENTIONS_ENDPOINT,
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 
 MENTIONS = "mentions"
 OWN = "own"
-SEARCH_PREFIX = "search:"  # a tracked search's source: `search:<query>`
 Fetcher = Callable[[Window], Fetch]
 Storer = Callable[[list[Tweet], Cursor | None, "IngestReport"], None]
 TICK_SECONDS = 0.5  # with no POLL_INTERVAL_SECONDS, the ingest job runs this often; X's headers pace each source
@@ -107,7 +107,7 @@ class Ingestor:
         self.account: Account | None = None
         self.states: dict[str, SourceState] = {}
         self.read_dms = read_dms
-        self.triage = CaseTriage(store, detector, pii or PiiDetector())
+        self.triage = CaseTriage(store, detector, pii or PiiDetector(), CaseRouter(store, self.account_name))
         self._dm_sweep: DMSweep | None = None
         self._account_lock = threading.Lock()
         # Over the monthly X budget (the health job decides): tracked searches and the slices for
@@ -144,6 +144,10 @@ class Ingestor:
         elif source == DM_SOURCE:
             self._poll_dms(account, report)
         return report
+
+    def account_name(self) -> str:
+        """The brand account's name in routes (`account=`): its handle, lower case ("" until X said it)."""
+        return self.account.username.lower() if self.account else ""
 
     @staticmethod
     def endpoint_of(source: str) -> str | None:

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackClientError
 from bot.blocks.escalations import escalation_message
 from bot.blocks.review import draft_message
 from bot.blocks.threads import follow_up_message
+from bot.jobs.case_routing import CaseRouter
 from bot.jobs.post_cards import CARD_DEFERRED, CardPoster
 from bot.jobs.post_incidents import IncidentPoster
 from bot.jobs.surge import SurgeGrouper
@@ -94,6 +95,7 @@ class Poster:
         self.lead_group = lead_group  # pinged by a draft held for review
         self.brand_handle = brand_handle
         self.delivery = Delivery(client)
+        self.router = CaseRouter(store, lambda: brand_handle().lower())
         self.cards = CardPoster(
             store,
             self.delivery,
@@ -120,6 +122,7 @@ class Poster:
 
     def _run_once(self, report: PostReport) -> None:
         try:
+            self.router.route_stragglers()  # no case waits for ever for the queue its ingest did not give it
             while self._round(report):
                 pass
             for case_id in stale_cards(self.store.db):

@@ -167,7 +167,10 @@ class CardPoster:
         log.error("Case %s has no card yet: both were refused, so it is tried again on the next run", card.case_id)
 
     def _channel_for(self, card: CardData) -> str:
-        """The queue, or the private DM channel for a case a DM opened (when one is set)."""
+        """The channel its route chose; else the queue, or the private DM channel for a case a DM opened
+        (when one is set)."""
+        if card.queue_channel:
+            return card.queue_channel
         return self.dm_channel if card.dm_only and self.dm_channel else self.channel
 
     def _cards_in_channel(self, attempted: list[CardData]) -> dict[int, str]:

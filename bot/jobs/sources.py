@@ -19,6 +19,7 @@ from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XUs
 
 log = logging.getLogger(__name__)
 
+SEARCH_PREFIX = "search:"  # a tracked search's source: `search:<query>`
 MAX_BACKOFF_SECONDS = 900.0
 BACKOFF_BASE_SECONDS = 5.0  # the first retry after a failure, when no poll interval is set
 POLL_WINDOW_SECONDS = 900.0  # X's rate-limit window: `/perch status` counts polls over it

@@ -49,15 +49,27 @@ class Gatekeeper:
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
-    def may_act(self, user: str) -> Verdict:
-        """Claim, reply, DM, resolve: support group members, and managers too."""
-        if self.support_group is None:
+    def may_act(self, user: str, team: str | None = None) -> Verdict:
+        """Claim, reply, DM, resolve: support group members, and managers too. `team`: the user group of
+        the case's queue (its route named one), which takes the support group's place for that case."""
+        group = team or self.support_group
+        if group is None:
             return Verdict(True)
-        if self._is_member(self.support_group, user) or (
+        if self._is_member(group, user) or (
             self.manager_group is not None and self._is_member(self.manager_group, user)
         ):
             return Verdict(True)
-        return self._refusal(self.support_group, "support", "work the support queue")
+        if team:
+            return self._refusal(team, "queue's team", "work the cases of this queue")
+        return self._refusal(group, "support", "work the support queue")
+
+    def queues_of(self, user: str, teams: list[str]) -> tuple[bool, tuple[str, ...]] | None:
+        """The queues `user` may work: (the default queue?, the teams among `teams` they are in); None:
+        all of them (a manager, or no groups set)."""
+        if self.may_manage(user).allowed and (self.manager_group or self.support_group is None):
+            return None
+        default = self.support_group is None or self._is_member(self.support_group, user)
+        return default, tuple(team for team in teams if self._is_member(team, user))
 
     def may_manage(self, user: str) -> Verdict:
         """Reassign cases, see reports, change settings: manager group members."""

@@ -9,9 +9,10 @@ from slack_sdk import WebClient
 
 from bot.services import services
 from bot.slack.ids import USER_ID
-from handlers.shared import apply_change, channel_of, clicker, tell
+from handlers.shared import apply_change, case_id_of, channel_of, clicker, tell
 from storage import cases
 from storage.lifecycle import Outcome
+from storage.routes import queue_team_of
 
 REFUSALS = {
     Outcome.TAKEN: "Already claimed by {assignee}.",
@@ -54,8 +55,11 @@ def reassign(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Web
     if not USER_ID.match(target):  # the menu was cleared, or the value is not a Slack user
         tell(client, channel_of(body), user, "Pick the person to hand this case to.")
         return
-    if not gate.may_act(target).allowed:
-        tell(client, channel_of(body), user, f"<@{target}> is not in the support user group, so cannot take cases.")
+    case_id, _ = case_id_of(body, action, services(context).store.db)
+    team = queue_team_of(services(context).store.db, case_id) if case_id is not None else None
+    if not gate.may_act(target, team).allowed:
+        group = "team of this case's queue" if team else "support user group"
+        tell(client, channel_of(body), user, f"<@{target}> is not in the {group}, so cannot take this case.")
         return
     apply_change(
         body,

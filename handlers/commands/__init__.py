@@ -20,11 +20,17 @@ from handlers.commands.locations import locations_command
 from handlers.commands.perch import HELP, replies_command
 from handlers.commands.reasons import reasons_command
 from handlers.commands.report import run_report
+from handlers.commands.routes import routes_command
 from handlers.commands.status import status_text
 from handlers.shared import BUSY
 from storage.errors import StorageError
 
-CHANGES = {"replies": replies_command, "locations": locations_command, "reasons": reasons_command}
+CHANGES = {
+    "replies": replies_command,
+    "locations": locations_command,
+    "reasons": reasons_command,
+    "routes": routes_command,
+}
 
 
 def register(app: App) -> None:

@@ -32,6 +32,8 @@ HELP = "\n".join(
         '• `/perch locations add CODE #channel @staff-group [lead=@person] [name="…"] [aliases="a;b"] '
         "[kind=store] [timezone=…]` — managers",
         "• `/perch locations edit CODE field=value …`, `/perch locations remove CODE` — managers",
+        "• `/perch routes list` — which channel new cases go to; `/perch routes add #channel [when KEY=VALUE …] "
+        "[team=@group]`, `/perch routes remove N`, `/perch routes move N to M` — managers",
         "Cards carry the buttons *Claim*, *Reply*, *Move to DM*, *Escalate* and *Resolve*, and *History* "
         "beside the customer.",
     ]

@@ -1,4 +1,5 @@
-"""`/perch status`: is Perch polling, how far it has read, how full the queue is, open surges, X's limits left."""
+"""`/perch status`: is Perch polling, how far it has read, how full the queue is, where new cases go, open
+surges, X's limits left."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.blocks.common import duration
 from bot.blocks.mrkdwn import escape_within, one_line, plural
 from bot.domain.spend import cost, forecast, month_bounds
 from bot.services import services
+from handlers.shared import route_listing
 from storage.db import from_iso
 from storage.incidents import incident_summaries
 from storage.queue import queue_stats
@@ -43,6 +45,8 @@ def status_text(context: BoltContext) -> str:
         lines.append(f"• `{escape_within(source, 80)}`: {when}{polls}{newest}{problem}")
     waiting, oldest = queue_stats(perch.store.db)
     lines.append(f"• Queue: {waiting} unclaimed" + (f", oldest {duration(now - from_iso(oldest))}" if oldest else ""))
+    routes = route_listing(perch, now)
+    lines += ["• Routes (new cases since 00:00 UTC):", *(f"    {line}" for line in routes)] if len(routes) > 1 else []
     for incident, incident_waiting in incident_summaries(perch.store.db):
         lines.append(
             f"• 🌊 Surge “{escape_within(one_line(incident.label), 80)}” since "

@@ -70,7 +70,7 @@ def submit_escalate(
 
 def _refusal(perch: Any, user: str, case: CardData | None, location: Location | None, code: str) -> str | None:
     """Why this escalation cannot go, in words for the form; None when it can."""
-    verdict = perch.gate.may_act(user)
+    verdict = perch.gate.may_act(user, case.queue_team if case else None)
     if not verdict.allowed:
         return str(verdict.reason)
     if case is None:

@@ -15,6 +15,7 @@ from handlers.shared import clicker, refuse_form
 from storage import cases
 from storage.lifecycle import Outcome
 from storage.reasons import reason_list
+from storage.routes import queue_team_of
 
 
 def submit_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -24,7 +25,7 @@ def submit_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
         return
     perch = services(context)
     user, _ = clicker(body)
-    verdict = perch.gate.may_act(user)
+    verdict = perch.gate.may_act(user, queue_team_of(perch.store.db, form.case_id))
     if not verdict.allowed:
         ack(response_action="errors", errors={Field.RESOLVE_REASON: verdict.reason})
         return

@@ -32,6 +32,7 @@ from storage.migrations.messages import (
     _m014_drafts,
     _m015_contact_reasons,
 )
+from storage.migrations.queues import _m022_queues
 from storage.migrations.repairs import _m020_follow_up_repairs
 from storage.migrations.reports import (
     _m016_report_speed,
@@ -62,4 +63,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m019_customer_history,
     _m020_follow_up_repairs,
     _m021_opened_views,
+    _m022_queues,
 ]
