@@ -10,7 +10,12 @@ the brand's own posts 900, DM events 15), Perch at its defaults (no `POLL_INTERV
    prints the posts X returned per new post stored (what X bills, if it does not de-duplicate within
    a day), and visible → stored in simulated seconds.
 
-In both, a share of the mentions (`--late-share`) is indexed late: X shows it 5–30 s after it was
+3. **DMs, polled and streamed** (wall clock): two bots side by side in the same run, one reading DMs
+   by polling only (X's 15 DM reads per 15 minutes), one with `X_ACTIVITY_STREAM=true` (X's activity
+   stream, the polls slowed to a reconciler); customers with a card each send a DM at random moments;
+   prints DM sent → in the card's thread for both (target with the stream: p50 ≤ 5 s).
+
+In the first two, a share of the mentions (`--late-share`) is indexed late: X shows it 5–30 s after it was
 created, with an id lower than posts shown before it, so only a slice of time finds it. Their latency
 is reported apart from the on-time ones' (target: p99 ≤ POLL_OVERLAP_SECONDS + 15 s, 45 s by default).
 
@@ -18,7 +23,7 @@ Surge grouping is off (`SURGE_THRESHOLD=0`): every mention gets its own card, th
 a card's. Slack's pace of one message a second per channel stays on.
 
     .venv/bin/python bench/latency.py [--mentions 60] [--seconds 180] [--day-mentions 2000] [--hours 24]
-                                      [--late-share 0.2]
+                                      [--late-share 0.2] [--dms 20] [--dm-seconds 240] [--only-dms]
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -155,6 +161,72 @@ def live(mentions: int, seconds: float, seed: int, late_share: float) -> None:
     )
 
 
+def dm_bot(stream: bool, customers: list[str]) -> tuple[FakeX, FakeSlack, Any]:
+    """One bot with its own fake X and Slack (X's DM read limit is per user): a card per customer."""
+    x, slack = FakeX(), FakeSlack(channels=(QUEUE,))
+    x.endpoint_limits.update(LIMITS_2026)
+    x.start()
+    slack.start()
+    extra = {"X_BEARER_TOKEN": "bench-bearer", "X_ACTIVITY_STREAM": "true"} if stream else {}
+    runtime = build_runtime(settings_for(x, slack, tempfile.mkdtemp(prefix="perch-dm-latency-"), **extra))
+    for name in customers:
+        x.add_tweet(f"@Delta {name} here, my bag is lost", name, created_at=datetime.now(UTC) - timedelta(minutes=2))
+    runtime.scheduler.start()
+    deadline = time.monotonic() + 60
+    while len(slack.top_level(QUEUE)) < len(customers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return x, slack, runtime
+
+
+def threaded_dms(slack: FakeSlack) -> dict[str, float]:
+    """DM event id → when its thread message was first seen (the watcher's clock)."""
+    return {
+        str(((m.metadata or {}).get("event_payload") or {}).get("dm_event_id")): 0.0
+        for m in list(slack.messages)
+        if m.thread_ts and (m.metadata or {}).get("event_type") == "perch_dm"
+    }
+
+
+def dms_live(dms: int, seconds: float, seed: int) -> None:
+    """DM sent → in the card's thread, polled and streamed, in the same run and at the same moments."""
+    rng = random.Random(seed)
+    customers = [f"dm_customer{n}" for n in range(dms)]
+    bots = {"polled": dm_bot(False, customers), "streamed": dm_bot(True, customers)}
+    sent: dict[str, dict[str, float]] = {name: {} for name in bots}
+    seen: dict[str, dict[str, float]] = {name: {} for name in bots}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for name, (_x, slack, _runtime) in bots.items():
+                for event_id in threaded_dms(slack):
+                    seen[name].setdefault(event_id, time.monotonic())
+            time.sleep(0.02)
+
+    threading.Thread(target=watch, daemon=True).start()
+    time.sleep(3)  # the stream subscribes and connects; the polls learn X's budgets
+    started = time.monotonic()
+    for n, moment in enumerate(sorted(rng.uniform(0, seconds) for _ in range(dms))):
+        time.sleep(max(0.0, started + moment - time.monotonic()))
+        for name, (x, _slack, _runtime) in bots.items():
+            sent[name][x.add_dm(f"My tag is DL{n:06d}", customers[n])] = time.monotonic()
+    deadline = time.monotonic() + 150
+    while any(len(seen[n].keys() & sent[n].keys()) < dms for n in bots) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    done.set()
+    print(f"DMs: {dms} customers with a card each send a DM at random moments over {seconds:.0f} s")
+    for name, (x, slack, runtime) in bots.items():
+        runtime.scheduler.shutdown(wait=True)
+        lags = [seen[name][e] - t for e, t in sent[name].items() if e in seen[name]]
+        polls = [r for r in x.requests_to(r"^/2/dm_events$") if r.at >= started]
+        connects = len(x.requests_to(r"^/2/activity/stream$"))
+        target = " (target: p50 ≤ 5 s)" if name == "streamed" else ""
+        print(f"  DM sent → in the card's thread, {name}: {figures(lags)}{target}")
+        print(f"    DM polls: {len(polls)} · stream connects: {connects}")
+        x.stop()
+        slack.stop()
+
+
 def simulated_day(mentions: int, hours: float, seed: int, step: float, late_share: float) -> None:
     rng = random.Random(seed)
     x, slack = FakeX(), FakeSlack(channels=(QUEUE,))
@@ -228,9 +300,14 @@ def main() -> None:
     parser.add_argument("--step", type=float, default=3.0, help="driven seconds between two ingest runs")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--late-share", type=float, default=0.2, help="share of mentions indexed 5–30 s late")
+    parser.add_argument("--dms", type=int, default=20, help="customers who each send one DM")
+    parser.add_argument("--dm-seconds", type=float, default=240)
+    parser.add_argument("--only-dms", action="store_true", help="only the DM figures (polled and streamed)")
     args = parser.parse_args()
-    live(args.mentions, args.seconds, args.seed, args.late_share)
-    simulated_day(args.day_mentions, args.hours, args.seed, args.step, args.late_share)
+    if not args.only_dms:
+        live(args.mentions, args.seconds, args.seed, args.late_share)
+        simulated_day(args.day_mentions, args.hours, args.seed, args.step, args.late_share)
+    dms_live(args.dms, args.dm_seconds, args.seed)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -20,21 +21,27 @@ from bot.jobs.bulk import BulkReplier
 from bot.jobs.csat import SurveyCatchUp, survey_policy
 from bot.jobs.digest import Digest
 from bot.jobs.health import HealthMonitor
-from bot.jobs.ingest import Ingestor
+from bot.jobs.ingest import MENTIONS, Ingestor
 from bot.jobs.post import Poster
 from bot.jobs.reminders import Reminders
 from bot.jobs.review import Reviewer
 from bot.jobs.scheduler import Jobs, Timing, new_scheduler, schedule_jobs
 from bot.jobs.sla import SlaReminders
+from bot.jobs.sources import watch_stream
+from bot.jobs.streamed import StreamedItems
 from bot.jobs.surge import SurgeGrouper
 from bot.jobs.wake import PostWake
 from bot.services import Services
 from bot.slack.client import web_client
 from bot.slack.permissions import Gatekeeper
+from bot.x.activity import ActivityAPI
 from bot.x.client import XClient
+from bot.x.errors import XError
 from bot.x.outbox import Outbox
+from bot.x.stream import ActivityStream
 from handlers import register_listeners
 from storage.db import Store
+from storage.dms import DM_SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,7 @@ class Runtime:
     bulk: BulkReplier
     grouper: SurgeGrouper
     in_flight: RequestsInFlight  # the web server's requests being answered (HTTP mode)
+    stream: ActivityStream | None = None  # X_ACTIVITY_STREAM: runs while the scheduler runs
 
 
 def build_app(settings: Settings, client: WebClient, services: Services, in_flight: RequestsInFlight) -> App:
@@ -130,6 +138,7 @@ def build_runtime(settings: Settings) -> Runtime:
     app = build_app(settings, slack, services, in_flight)
     jobs = build_jobs(settings, store, slack, ingestor, poster, outbox, reviewer)
     schedule_jobs(scheduler, jobs, wake, timing(settings))
+    stream = build_stream(settings, x, ingestor, scheduler)
     return Runtime(
         settings,
         store,
@@ -144,7 +153,40 @@ def build_runtime(settings: Settings) -> Runtime:
         jobs.bulk,
         grouper,
         in_flight,
+        stream,
     )
+
+
+def build_stream(
+    settings: Settings, x: XClient, ingestor: Ingestor, scheduler: BackgroundScheduler
+) -> ActivityStream | None:
+    """X's activity stream (X_ACTIVITY_STREAM): its items stored as the polls store them, the mentions
+    and DM polls slowed while it is up, started and stopped with the scheduler (the jobs' process)."""
+    if not settings.x_activity_stream or not settings.x_bearer_token:
+        return None
+    api = ActivityAPI(
+        settings.x_api_url,
+        bearer_token=settings.x_bearer_token,
+        api_key=settings.x_api_key,
+        api_secret=settings.x_api_secret,
+        access_token=settings.x_access_token,
+        access_token_secret=settings.x_access_token_secret,
+    )
+
+    def brand_id() -> str | None:
+        try:
+            return x.me().id
+        except XError:
+            return None
+
+    stream = ActivityStream(api, brand_id, StreamedItems(ingestor))
+    watch_stream(ingestor.states, stream, MENTIONS, DM_SOURCE)
+
+    def follow_scheduler(event: SchedulerEvent) -> None:
+        stream.start() if event.code == EVENT_SCHEDULER_STARTED else stream.stop()
+
+    scheduler.add_listener(follow_scheduler, EVENT_SCHEDULER_STARTED | EVENT_SCHEDULER_SHUTDOWN)
+    return stream
 
 
 def build_poster(

@@ -43,6 +43,7 @@ class Settings:
     x_prices: Prices = field(default_factory=Prices)  # X's pay-per-use rates, for the spend estimate
     x_monthly_budget_usd: float | None = None  # warn at 80 %, at 100 % stop searches and sweeps
     x_read_dms: bool = True  # read the brand's DMs into cases (the X app needs DM read permission)
+    x_activity_stream: bool = False  # DMs and mentions in seconds over X's Activity API (needs X_BEARER_TOKEN)
     slack_dm_channel: str | None = None  # a private channel for the cases DMs open (default: the queue)
     poll_interval_seconds: float | None = None  # unset: each source paced by X's rate-limit headers
     poll_overlap_seconds: float = 30.0
@@ -108,6 +109,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         surge_threshold=reader.count("SURGE_THRESHOLD", 30),
         x_reply_anywhere=reader.flag("X_REPLY_ANYWHERE", False),
         x_read_dms=reader.flag("X_READ_DMS", True),
+        x_activity_stream=reader.flag("X_ACTIVITY_STREAM", False),
         review_usergroup=reader.optional_match("REVIEW_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
         review_remind_minutes=reader.positive_number("REVIEW_REMIND_MINUTES", 15.0, unit="minutes"),
         agent_daily_reply_limit=reader.count("AGENT_DAILY_REPLY_LIMIT", 0),
@@ -148,6 +150,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
     if reviewed and not (settings.support_lead_usergroup or settings.manager_usergroup):
         name = "REVIEW_USERGROUP" if settings.review_usergroup else "AGENT_DAILY_REPLY_LIMIT"
         reader.problems.append(f"{name} needs SUPPORT_LEAD_USERGROUP: the leads who review the held replies")
+    if settings.x_activity_stream and not settings.x_bearer_token:
+        reader.problems.append("X_ACTIVITY_STREAM needs X_BEARER_TOKEN: X's activity stream takes the app-only token")
     if reader.problems:
         raise ConfigError(*dict.fromkeys(reader.problems))  # each once (REPORT_TIMEZONE is read twice)
     return settings

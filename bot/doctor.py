@@ -2,7 +2,8 @@
 
 Each check says ✓, or ✗ with the fix in plain words. Nothing is posted, sent or changed: the Slack
 side reads (`auth.test`, `conversations.info`, `usergroups.list`, `apps.connections.open`), the X side
-reads one account, at most ten posts and one DM event. Start-up runs `can_post` (the cheap part) and
+reads one account, at most ten posts, one DM event and the app's activity subscriptions (with
+X_ACTIVITY_STREAM; Perch itself creates the missing ones at start-up). Start-up runs `can_post` (the cheap part) and
 refuses to start when Perch could not post to its queue channel at all.
 """
 
@@ -16,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.config import Settings
+from bot.x.activity import EVENT_TYPES, ActivityAPI, ActivityRefused
 from bot.x.client import DM_EVENTS, XClient
 from bot.x.errors import XAuthError, XCreditsDepleted, XError, XUsageCapped
 
@@ -98,6 +100,8 @@ def check_x(settings: Settings, x: XClient) -> list[Finding]:
         found.append(_app_only(x, account.username))
     if settings.x_read_dms:
         found.append(_dm_access(x))
+    if settings.x_activity_stream and settings.x_bearer_token:
+        found.append(_subscriptions(settings, settings.x_bearer_token, account.id))
     return found
 
 
@@ -223,3 +227,28 @@ def _dm_access(x: XClient) -> Finding:
         return Finding(False, f"X: GET /2/dm_events failed ({error}).")
     remaining, _ = x.limits.get(DM_EVENTS, (0, 0.0))
     return Finding(True, f"X: DM events are readable ({remaining} reads left in this 15-minute window).")
+
+
+def _subscriptions(settings: Settings, bearer_token: str, brand_id: str) -> Finding:
+    """The brand's activity subscriptions, listed (none created here: start-up makes the missing ones)."""
+    api = ActivityAPI(
+        settings.x_api_url,
+        bearer_token=bearer_token,
+        api_key=settings.x_api_key,
+        api_secret=settings.x_api_secret,
+        access_token=settings.x_access_token,
+        access_token_secret=settings.x_access_token_secret,
+    )
+    try:
+        subs = api.list()
+    except (ActivityRefused, OSError) as error:
+        return Finding(
+            False,
+            f"X: the activity subscriptions cannot be read ({error}); DMs and mentions will come by polling. "
+            "Check the X plan (the Activity API is not on Free) or set X_ACTIVITY_STREAM=false.",
+        )
+    have = {str(s.get("event_type")) for s in subs if str((s.get("filter") or {}).get("user_id")) == brand_id}
+    missing = [kind for kind in EVENT_TYPES if kind not in have]
+    if not missing:
+        return Finding(True, f"X: the brand's activity subscriptions are there ({', '.join(EVENT_TYPES)}).")
+    return Finding(True, f"X: Perch will subscribe the brand to {', '.join(missing)} at start-up.")

@@ -10,6 +10,8 @@ recent search's seven-day reach and its refusal of an `end_time` less than 10 s 
 exclusive, a per-endpoint 15-minute window whose `x-rate-limit-*` headers come with every answer
 (errors included) and that answers 429 once spent, and a tweet that is indexed late (`visible=False`
 until `publish()`, or `visible_at` a moment on the fake's clock), with an id lower than ones already served.
+The Activity API (subscriptions, the stream) is `fakes/x_activity.py`, held to X's 2.167 description:
+a DM to the brand and a post that @mentions it are delivered there too when subscribed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fakes.server import FakeServer, Recorded, Response
+from fakes.x_activity import STREAM_PATH, FakeActivity
 from fakes.x_openapi import NOT_FOUND, Operation, invalid_request, problem, x_openapi
 
 TWITTER_EPOCH_MS = 1288834974657
@@ -33,6 +36,7 @@ WINDOW_SECONDS = 900
 SEARCH_REACH = timedelta(days=7)
 SEARCH_END_TIME_LAG = timedelta(seconds=10)
 PROBLEM_JSON = "application/problem+json"
+STREAMED_FIELDS = {"tweet.fields": "created_at,author_id,conversation_id,referenced_tweets,in_reply_to_user_id,lang"}
 DM_READ_LIMIT = 15  # GET /2/dm_events and a conversation's events: 15 requests / 15 min per user (2026)
 
 
@@ -128,6 +132,7 @@ class FakeX(FakeServer):
         self.mentions_cap: int | None = MENTIONS_CAP
         self.clock: Callable[[], float] = time.time  # tests may drive it, as they drive the bot's
         self.reply_anywhere = False  # an Enterprise plan: replies to posts that do not summon the brand
+        self.activity = FakeActivity(self)  # the Activity API: subscriptions and the stream
 
     # -- test helpers --------------------------------------------------------------------------
     def add_user(
@@ -201,6 +206,9 @@ class FakeX(FakeServer):
                 visible_at,
                 lang,
             )
+        brand = self.users[self.brand["id"]]
+        if author["id"] != brand["id"] and re.search(rf"@{re.escape(brand['username'])}\b", text, re.I):
+            self.activity.mention(self._tweet_json(self.tweets[tweet_id], STREAMED_FIELDS), author, brand)
         return tweet_id
 
     def add_dm(
@@ -228,6 +236,9 @@ class FakeX(FakeServer):
                 referenced_tweet,
                 list(media_keys or []),
             )
+        recipient = self.users.get(to or self.brand["id"])
+        if recipient is not None and recipient["id"] == self.brand["id"]:
+            self.activity.dm_received(event_id, text, sender, recipient, created_at)
         return event_id
 
     def publish(self, tweet_id: str) -> None:
@@ -235,7 +246,18 @@ class FakeX(FakeServer):
             self.tweets[tweet_id].visible = True
 
     # -- routing -------------------------------------------------------------------------------
+    def _serve(self, handler: Any) -> None:
+        """The activity stream is held open and written as events come; the rest answers at once."""
+        if handler.command == "GET" and handler.path.split("?", 1)[0] == STREAM_PATH:
+            self.activity.serve_stream(handler)
+            return
+        super()._serve(handler)
+
     def handle(self, request: Recorded) -> Response:
+        if request.path.startswith("/2/activity/"):
+            if not request.headers.get("authorization", "").startswith(("OAuth ", "Bearer ")):
+                return _problem(401, "Unauthorized", "Unauthorized")
+            return self.activity.handle(request)
         op, known = self.api.find(request.method, request.path)
         if op is None:
             status, title = (405, "Method Not Allowed") if known else (404, "Not Found Error")

@@ -105,7 +105,10 @@ def store_dms(
             continue
         try:
             with writing(db):
-                _store_one(db, dm, brand_id, result)
+                if _known(db, [dm.id]):  # stored meanwhile (the stream and a poll at once): once
+                    result.duplicates += 1
+                else:
+                    _store_one(db, dm, brand_id, result)
         except (sqlite3.Error, UnicodeError, ValueError, TypeError, OverflowError) as error:
             log.error(
                 "Skipped DM event %s: it cannot be stored (%s: %s)", dm.id, type(error).__name__, str(error)[:200]

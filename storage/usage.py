@@ -13,6 +13,8 @@ from storage.db import writing
 OWNED_READ = "owned_read"  # the brand's own mentions and timeline
 POST_READ = "post_read"  # other posts (tracked searches)
 DM_READ = "dm_read"  # DM events
+DM_EVENT = "dm_event"  # a `dm.received` the activity stream delivered (billed apart from the reads)
+POST_EVENT = "post_event"  # a post event the activity stream delivered (`post.mention.create`)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.usage import DM_READ, OWNED_READ, POST_READ, Usage
+from storage.usage import DM_EVENT, DM_READ, OWNED_READ, POST_EVENT, POST_READ, Usage
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class Prices:
     post_create: float = 0.015
     post_create_with_link: float = 0.200
     dm_create: float = 0.015
+    dm_event: float = 0.010  # the activity stream's `dm.received`, billed like a DM read
+    post_event: float = 0.005  # its post events (`post.mention.create`): more than an owned read
 
 
 def cost(usage: Usage, prices: Prices) -> float:
@@ -27,6 +29,8 @@ def cost(usage: Usage, prices: Prices) -> float:
         usage.reads.get(OWNED_READ, 0) * prices.owned_read
         + usage.reads.get(POST_READ, 0) * prices.post_read
         + usage.reads.get(DM_READ, 0) * prices.dm_read
+        + usage.reads.get(DM_EVENT, 0) * prices.dm_event
+        + usage.reads.get(POST_EVENT, 0) * prices.post_event
     )
     sends = (
         usage.posts * prices.post_create

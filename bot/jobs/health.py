@@ -1,6 +1,7 @@
 """Health alarms in the support channel, each raised once and marked resolved when it clears:
 X refusing the credentials, X's rate limit or monthly quota used up (with the reset time), no
-successful poll for a while, and no mentions for hours (often a sign of broken access).
+successful poll for a while, no mentions for hours (often a sign of broken access), and X's activity
+stream down for longer than the polls may be quiet, or a subscription X refuses.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.blocks.common import duration
 from bot.blocks.mrkdwn import escape_within
 from bot.domain.spend import Prices, cost, month_bounds
 from bot.jobs.ingest import MENTIONS, Ingestor
+from bot.jobs.sources import StreamSource
 from storage.alarms import Alarm, active_alarms, drop_alarm, newest_stored_at, raise_alarm, record_alarm_posted
 from storage.db import Store, from_iso
 from storage.dms import DM_SOURCE
@@ -101,6 +103,9 @@ class HealthMonitor:
                 "lifts. Raise it in the X developer console; Perch asks X every 10 minutes."
             )
         found.update(self._budget_problems(now))
+        stream = next((s for s in states.values() if isinstance(s, StreamSource)), None)
+        if stream is not None:
+            found.update(self._stream_problems(stream, now))
         mentions = states.get(MENTIONS)
         last_good = (
             datetime.fromtimestamp(mentions.last_success, UTC) if mentions and mentions.last_success else self.started
@@ -115,6 +120,33 @@ class HealthMonitor:
             found["no_mentions"] = (
                 f"No new mention for {duration(now - quiet_since)}. That is unusual: check "
                 "that the X account and app still have access."
+            )
+        return found
+
+    def _stream_problems(self, source: StreamSource, now: datetime) -> dict[str, str]:
+        """The activity stream: a subscription X refused (said once, in words), or the stream down for
+        longer than `HEALTH_NO_POLL_MINUTES`. Either way the polls carry on at their usual pace."""
+        status = source.reader.status if source.reader else None
+        if status is None or status.state == "off":
+            return {}
+        found: dict[str, str] = {}
+        subs = status.subscriptions
+        refusals = dict(subs.refused) if subs else {}
+        if subs and subs.error and not subs.error.startswith("X did not answer"):  # no answer: down, below
+            refusals["subscriptions"] = subs.error
+        if refusals:
+            said = "; ".join(f"`{escape_within(k, 40)}`: {escape_within(v, 200)}" for k, v in refusals.items())
+            found["x_stream_refused"] = (
+                f"X refuses Perch's activity subscriptions ({said}). Their DMs and mentions come by polling as "
+                "before (a DM within about a minute, not seconds). Check the X plan and the app's permissions, "
+                "or set X_ACTIVITY_STREAM=false."
+            )
+        down = datetime.fromtimestamp(status.down_since, UTC) if status.down_since else None
+        if down is not None and now - down > self.no_poll and not refusals:  # a refusal is said above
+            found["x_stream_down"] = (
+                f"X's activity stream has been down for {duration(now - down)} "
+                f"({escape_within(status.last_error or 'no answer', 200)}): DMs and mentions come by polling "
+                "meanwhile, a DM within about a minute rather than seconds."
             )
         return found
 

@@ -240,7 +240,7 @@ class Ingestor:
         state = self.states.setdefault(source, SourceState())
         if self.clock() < state.not_before or (self.over_budget and endpoint == SEARCH_ENDPOINT):
             return
-        read = partial(self._read, source, endpoint, fetcher, report, store or self._store_customers)
+        read = partial(self._read, source, endpoint, fetcher, report, store or self.store_customers)
         cursor, calls = get_cursor(self.store.db, source), 1
         if cursor is None or state.sliced_to is None:  # catch up by time, back to where the last slice may be
             caught_up_at = self._now()
@@ -283,7 +283,7 @@ class Ingestor:
         sharing = max(1, len(self.search_queries)) if endpoint == SEARCH_ENDPOINT else 1
         state.pace(self.x.spacing(endpoint), sharing * calls, self.clock(), TICK_SECONDS)
 
-    def _store_customers(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
+    def store_customers(self, tweets: list[Tweet], cursor: Cursor | None, report: IngestReport) -> None:
         wanted = [self._with_summons(t) for t in self._mended([t for t in tweets if self._wanted(t)])]
         report.skipped += len(tweets) - len(wanted)
         result: StoreResult = store_tweets(self.store.db, wanted, cursor)

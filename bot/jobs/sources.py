@@ -5,17 +5,26 @@ an operator's matter, so the source is only probed now and then; anything else b
 The health job and `/perch status` read these states. Each source also reads its past by time in
 contiguous slices (`next_slice`), for the posts X indexes late. Kept apart from the polling itself
 (`bot/jobs/ingest.py`).
+
+While X's activity stream is up and subscribed to a source's items (`watch_stream`), the polls stay as
+the reconciler at a slower pace (`relief`): mentions at most every `MENTIONS_GAP_STREAMED` s (the
+implicit mentions and replies to replies only the timeline has), DMs every `DMS_GAP_STREAMED` s (3 of
+the 15 DM reads X allows per 15 minutes, instead of nearly all). The stream's own state sits beside the
+sources' (`StreamSource`), where the health job and `/perch status` read it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.x.activity import DM_RECEIVED, MENTION_CREATED, STREAM_SOURCE
 from bot.x.client import SEARCH_END_TIME_LAG
 from bot.x.errors import XAuthError, XCreditsDepleted, XError, XRateLimited, XUsageCapped
+from bot.x.stream import ActivityStream
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +35,8 @@ POLL_WINDOW_SECONDS = 900.0  # X's rate-limit window: `/perch status` counts pol
 CREDITS_PROBE_SECONDS = 60.0  # credits used up: one probe a minute per source, until a top-up
 USAGE_CAP_PROBE_SECONDS = 600.0  # the monthly cap: it lifts with the plan (or next month)
 SLICE_SECONDS = 15.0  # a source reads its past by time once the unread stretch is this long
+MENTIONS_GAP_STREAMED = 5.0  # the stream brings mentions: a turn of the mentions poll at most this often
+DMS_GAP_STREAMED = 300.0  # the stream brings DMs: a DM sweep this often (X allows 15 per 15 minutes)
 
 
 def error_kind(error: XError) -> str:
@@ -45,7 +56,7 @@ def error_kind(error: XError) -> str:
 class SourceState:
     """When a source may be polled again, and how many failures in a row it has had."""
 
-    not_before: float = 0.0
+    held_until: float = 0.0  # X's pace or a failure's back-off (`not_before` adds the stream's relief)
     failures: int = 0
     last_error: str | None = None
     last_error_kind: str | None = None  # "auth", "rate_limit", "credits", "usage_cap" or "unavailable"
@@ -53,6 +64,20 @@ class SourceState:
     sliced_to: datetime | None = None  # every post created before this was read by time (a slice)
     slice_waiting: bool = False  # the slice due had no call to spare last turn: it opens the next one
     polls: deque[float] = field(default_factory=deque)  # when it was polled, over the last 15 minutes
+    relief: Callable[[], float] | None = None  # the least gap between polls now (the stream covers it)
+
+    @property
+    def not_before(self) -> float:
+        """When the next poll may go: X's pace, a failure's back-off, and while the stream brings this
+        source's items, not before `relief()` after the last poll."""
+        gap = self.relief() if self.relief is not None else 0.0
+        if gap and self.polls:
+            return max(self.held_until, self.polls[-1] + gap)
+        return self.held_until
+
+    @not_before.setter
+    def not_before(self, value: float) -> None:
+        self.held_until = value
 
     def polled(self, at: float) -> None:
         self.polls.append(at)
@@ -139,3 +164,19 @@ class Window:
 def whole_second(moment: datetime) -> datetime:
     """Slice bounds on whole seconds: X reads `start_time` and `end_time` to the second."""
     return moment.replace(microsecond=0)
+
+
+@dataclass
+class StreamSource(SourceState):
+    """X's activity stream beside the polled sources: never polled, its reader's state read from here."""
+
+    reader: ActivityStream | None = None
+
+
+def watch_stream(states: dict[str, SourceState], stream: ActivityStream, mentions: str, dms: str) -> None:
+    """Put the stream beside the sources, and slow the mentions and DM polls while it brings theirs."""
+    states[STREAM_SOURCE] = StreamSource(reader=stream)
+    states.setdefault(mentions, SourceState()).relief = lambda: (
+        MENTIONS_GAP_STREAMED if stream.covers(MENTION_CREATED) else 0.0
+    )
+    states.setdefault(dms, SourceState()).relief = lambda: DMS_GAP_STREAMED if stream.covers(DM_RECEIVED) else 0.0

@@ -1,12 +1,20 @@
-"""X API v2 DM events to Perch's `DirectMessage`: one page at a time, a malformed entry skipped (and
-logged), never fatal. Only `MessageCreate` events carry a message; the others are left out."""
+"""X's DM events to Perch's `DirectMessage`: one page at a time, a malformed entry skipped (and
+logged), never fatal. Only `MessageCreate` events carry a message; the others are left out.
+
+Two shapes reach Perch: `GET /2/dm_events` pages (v2: `sender_id`, `dm_conversation_id`, ISO
+`created_at`, users in `includes.users`) and the Activity API's `dm.received` payloads, which are still
+v1.1-shaped (`direct_message_events[].message_create`, `created_timestamp` in ms, users in a map by
+id). Both become the same `DirectMessage`, so a DM the stream brought and a poll reads again is one."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.x.tweets import normalise_time
+from storage.db import to_iso
 from storage.dms import DirectMessage
 
 log = logging.getLogger(__name__)
@@ -65,3 +73,66 @@ def _parse_dm(item: Any, users: dict[str, dict]) -> DirectMessage | None:
         media_count=len(media) if isinstance(media, list) else 0,
         raw=item,
     )
+
+
+def parse_v1_dm_events(payload: dict[str, Any]) -> list[DirectMessage]:
+    """A `dm.received` (or `dm.sent`) payload's `message_create` events, as `DirectMessage`s."""
+    events = payload.get("direct_message_events")
+    if not isinstance(events, list):
+        log.warning("X sent a DM activity whose direct_message_events is not a list; ignored")
+        return []
+    raw_users = payload.get("users") if isinstance(payload.get("users"), dict) else {}
+    users = {str(k): _v1_user(v) for k, v in (raw_users or {}).items()}
+    found = []
+    for event in events:
+        dm = _parse_v1(event, users)
+        if dm is None:
+            log.warning("Skipped a malformed DM event in an X activity")
+            continue
+        found.append(dm)
+    return found
+
+
+def _v1_user(entry: Any) -> dict[str, Any]:
+    """A user of the payload's map: `{"data": {...}}` as X sends it now, or the object itself."""
+    if not isinstance(entry, dict):
+        return {}
+    data = entry.get("data")
+    return data if isinstance(data, dict) else entry
+
+
+def _parse_v1(event: Any, users: dict[str, dict]) -> DirectMessage | None:
+    """One v1.1 `message_create` event in the v2 shape, then parsed as a page's entry is."""
+    if not isinstance(event, dict) or event.get("type", "message_create") != "message_create":
+        return None
+    create = event.get("message_create")
+    if not isinstance(create, dict):
+        return None
+    target = create.get("target") if isinstance(create.get("target"), dict) else {}
+    sender, recipient = str(create.get("sender_id", "")), str((target or {}).get("recipient_id", ""))
+    if not sender.isdigit() or not recipient.isdigit():
+        return None
+    data = create.get("message_data") if isinstance(create.get("message_data"), dict) else {}
+    attachment = (data or {}).get("attachment")
+    media = (attachment or {}).get("media") if isinstance(attachment, dict) else None
+    low, high = sorted((sender, recipient), key=int)
+    item: dict[str, Any] = {
+        "id": str(event.get("id", "")),
+        "event_type": "MessageCreate",
+        "text": (data or {}).get("text"),
+        "sender_id": sender,
+        "dm_conversation_id": f"{low}-{high}",
+        "created_at": _from_ms(event.get("created_timestamp")),
+    }
+    if isinstance(media, dict):
+        item["attachments"] = {"media_keys": [str(media.get("id_str") or media.get("id") or "media")]}
+    dm = _parse_dm(item, users)
+    return None if dm is None else replace(dm, raw=event)
+
+
+def _from_ms(value: Any) -> str | None:
+    """v1.1's `created_timestamp` (milliseconds since the epoch, as a string) as X's v2 time."""
+    try:
+        return to_iso(datetime.fromtimestamp(int(str(value)) / 1000, UTC))
+    except (ValueError, OverflowError, OSError):
+        return None

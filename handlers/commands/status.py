@@ -11,6 +11,7 @@ from bot import __version__
 from bot.blocks.common import duration
 from bot.blocks.mrkdwn import escape_within, one_line, plural
 from bot.domain.spend import cost, forecast, month_bounds
+from bot.jobs.sources import StreamSource
 from bot.services import services
 from handlers.shared import route_listing
 from storage.db import from_iso
@@ -18,6 +19,33 @@ from storage.incidents import incident_summaries
 from storage.queue import queue_stats
 from storage.tweets import all_cursors
 from storage.usage import usage_between
+
+
+def stream_line(source: StreamSource, now: datetime) -> str:
+    """X's activity stream: its state, its last event, how often it reconnected, what X refused."""
+    if source.reader is None:
+        return "• X activity stream: off"
+    status = source.reader.status
+    since = status.connected_at if status.state == "connected" else status.down_since
+    state = status.state + (f" for {duration(now - datetime.fromtimestamp(since, UTC))}" if since else "")
+    last = (
+        f"last event {duration(now - datetime.fromtimestamp(status.last_event_at, UTC))} ago"
+        if status.last_event_at
+        else "no event yet"
+    )
+    subs = status.subscriptions
+    refused = "".join(
+        f" · ⚠ `{escape_within(kind, 40)}` refused: {escape_within(why, 200)}"
+        for kind, why in (subs.refused.items() if subs else ())
+    )
+    problem = (
+        f" · ⚠ {escape_within(status.last_error, 200)}" if status.last_error and status.state != "connected" else ""
+    )
+    return (
+        f"• X activity stream: {state} · {last} · {plural(status.events, 'event')} · "
+        f"{plural(status.reconnects, 'reconnect')} ({len(status.connects)} connects in 15 min of the 450 X allows)"
+        f"{refused}{problem}"
+    )
 
 
 def status_text(context: BoltContext) -> str:
@@ -28,6 +56,9 @@ def status_text(context: BoltContext) -> str:
     cursors = all_cursors(perch.store.db)
     for source in sorted(set(states) | set(cursors)):
         state = states.get(source)
+        if isinstance(state, StreamSource):
+            lines.append(stream_line(state, now))
+            continue
         when = (
             f"last good poll {duration(now - datetime.fromtimestamp(state.last_success, UTC))} ago"
             if state and state.last_success
