@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_START
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -24,10 +25,12 @@ from bot.jobs.ingest import Ingestor
 from bot.jobs.post import Poster
 from bot.jobs.reminders import Reminders
 from bot.jobs.review import Reviewer
-from bot.jobs.scheduler import Jobs, Timing, new_scheduler, schedule_jobs
+from bot.jobs.scheduler import Jobs, Timing, new_scheduler, run_prompt_jobs_now, schedule_jobs
 from bot.jobs.sla import SlaReminders
 from bot.jobs.surge import SurgeGrouper
 from bot.jobs.wake import PostWake
+from bot.leader import Leader
+from bot.observe import Observed, Observer
 from bot.services import Services
 from bot.slack.client import web_client
 from bot.slack.permissions import Gatekeeper
@@ -56,6 +59,8 @@ class Runtime:
     bulk: BulkReplier
     grouper: SurgeGrouper
     in_flight: RequestsInFlight  # the web server's requests being answered (HTTP mode)
+    leader: Leader  # its lease is renewed while the scheduler runs; only the leader's jobs do anything
+    observer: Observer  # GET /metrics
 
 
 def build_app(settings: Settings, client: WebClient, services: Services, in_flight: RequestsInFlight) -> App:
@@ -129,7 +134,9 @@ def build_runtime(settings: Settings) -> Runtime:
     in_flight = RequestsInFlight()
     app = build_app(settings, slack, services, in_flight)
     jobs = build_jobs(settings, store, slack, ingestor, poster, outbox, reviewer)
-    schedule_jobs(scheduler, jobs, wake, timing(settings))
+    leader = build_leader(settings, store, scheduler)
+    workers = schedule_jobs(scheduler, jobs, wake, timing(settings), guard=leader.run)
+    observer = Observer(Observed(store, leader, workers, outbox, x, slack))
     return Runtime(
         settings,
         store,
@@ -144,7 +151,19 @@ def build_runtime(settings: Settings) -> Runtime:
         jobs.bulk,
         grouper,
         in_flight,
+        leader,
+        observer,
     )
+
+
+def build_leader(settings: Settings, store: Store, scheduler: BackgroundScheduler) -> Leader:
+    """The lease is taken when the scheduler starts (so a lone process leads before its jobs' first
+    run) and given up when it has stopped; becoming the leader later runs the prompt jobs at once."""
+    leader = Leader(store, settings.leader_lease_seconds)
+    leader.on_promoted = lambda: run_prompt_jobs_now(scheduler) if scheduler.running else None
+    scheduler.add_listener(lambda _event: leader.start(), EVENT_SCHEDULER_START)
+    scheduler.add_listener(leader.stop, EVENT_SCHEDULER_SHUTDOWN)
+    return leader
 
 
 def build_poster(

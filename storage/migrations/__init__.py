@@ -21,6 +21,7 @@ from storage.migrations.core import (
 )
 from storage.migrations.csat import _m018_csat
 from storage.migrations.history import _m019_customer_history
+from storage.migrations.lease import _m023_leader_lease
 from storage.migrations.messages import (
     PERSONAL_DATA_REPLY,
     _m009_send_attempts,
@@ -58,4 +59,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m017_report_by_agent,
     _m018_csat,
     _m019_customer_history,
+    _m023_leader_lease,
 ]
