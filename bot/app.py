@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_STARTED, SchedulerEvent
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_START
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -25,12 +25,14 @@ from bot.jobs.ingest import MENTIONS, Ingestor
 from bot.jobs.post import Poster
 from bot.jobs.reminders import Reminders
 from bot.jobs.review import Reviewer
-from bot.jobs.scheduler import Jobs, Timing, new_scheduler, schedule_jobs
+from bot.jobs.scheduler import Jobs, Timing, new_scheduler, run_prompt_jobs_now, schedule_jobs
 from bot.jobs.sla import SlaReminders
 from bot.jobs.sources import watch_stream
 from bot.jobs.streamed import StreamedItems
 from bot.jobs.surge import SurgeGrouper
 from bot.jobs.wake import PostWake
+from bot.leader import Leader
+from bot.observe import Observed, Observer
 from bot.services import Services
 from bot.slack.client import web_client
 from bot.slack.permissions import Gatekeeper
@@ -63,7 +65,9 @@ class Runtime:
     bulk: BulkReplier
     grouper: SurgeGrouper
     in_flight: RequestsInFlight  # the web server's requests being answered (HTTP mode)
-    stream: ActivityStream | None = None  # X_ACTIVITY_STREAM: runs while the scheduler runs
+    leader: Leader  # its lease is renewed while the scheduler runs; only the leader's jobs do anything
+    observer: Observer  # GET /metrics
+    stream: ActivityStream | None = None  # X_ACTIVITY_STREAM: read by the leader only
 
 
 def build_app(settings: Settings, client: WebClient, services: Services, in_flight: RequestsInFlight) -> App:
@@ -137,8 +141,10 @@ def build_runtime(settings: Settings) -> Runtime:
     in_flight = RequestsInFlight()
     app = build_app(settings, slack, services, in_flight)
     jobs = build_jobs(settings, store, slack, ingestor, poster, outbox, reviewer)
-    schedule_jobs(scheduler, jobs, wake, timing(settings))
-    stream = build_stream(settings, x, ingestor, scheduler)
+    leader = build_leader(settings, store, scheduler)
+    workers = schedule_jobs(scheduler, jobs, wake, timing(settings), guard=leader.run)
+    observer = Observer(Observed(store, leader, workers, outbox, x, slack))
+    stream = build_stream(settings, x, ingestor, leader)
     return Runtime(
         settings,
         store,
@@ -153,15 +159,27 @@ def build_runtime(settings: Settings) -> Runtime:
         jobs.bulk,
         grouper,
         in_flight,
+        leader,
+        observer,
         stream,
     )
 
 
-def build_stream(
-    settings: Settings, x: XClient, ingestor: Ingestor, scheduler: BackgroundScheduler
-) -> ActivityStream | None:
-    """X's activity stream (X_ACTIVITY_STREAM): its items stored as the polls store them, the mentions
-    and DM polls slowed while it is up, started and stopped with the scheduler (the jobs' process)."""
+def build_leader(settings: Settings, store: Store, scheduler: BackgroundScheduler) -> Leader:
+    """The lease is taken when the scheduler starts (so a lone process leads before its jobs' first
+    run) and given up when it has stopped; becoming the leader later runs the prompt jobs at once."""
+    leader = Leader(store, settings.leader_lease_seconds)
+    leader.on_promoted = lambda: run_prompt_jobs_now(scheduler) if scheduler.running else None
+    scheduler.add_listener(lambda _event: leader.start(), EVENT_SCHEDULER_START)
+    scheduler.add_listener(leader.stop, EVENT_SCHEDULER_SHUTDOWN)
+    return leader
+
+
+def build_stream(settings: Settings, x: XClient, ingestor: Ingestor, leader: Leader) -> ActivityStream | None:
+    """X's activity stream (X_ACTIVITY_STREAM): read while this process leads (X allows an app two
+    connections), its items stored as the polls store them (a stored item is refused a second time, and
+    the stream sends nothing and moves no cursor, so it needs no fence), the mentions and DM polls
+    slowed while it is up."""
     if not settings.x_activity_stream or not settings.x_bearer_token:
         return None
     api = ActivityAPI(
@@ -181,11 +199,13 @@ def build_stream(
 
     stream = ActivityStream(api, brand_id, StreamedItems(ingestor))
     watch_stream(ingestor.states, stream, MENTIONS, DM_SOURCE)
+    promoted = leader.on_promoted
 
-    def follow_scheduler(event: SchedulerEvent) -> None:
-        stream.start() if event.code == EVENT_SCHEDULER_STARTED else stream.stop()
+    def lead() -> None:
+        promoted()
+        stream.start()
 
-    scheduler.add_listener(follow_scheduler, EVENT_SCHEDULER_STARTED | EVENT_SCHEDULER_SHUTDOWN)
+    leader.on_promoted, leader.on_demoted = lead, stream.stop
     return stream
 
 

@@ -24,6 +24,7 @@ from bot import __version__
 from bot.app import Runtime, build_runtime, slack_client, x_client
 from bot.config import ConfigError, Settings, load_settings
 from bot.doctor import can_post, doctor
+from bot.logs import formatter
 from storage.errors import StorageError
 
 log = logging.getLogger("bot")
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True), override=False)
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT", "text"))
     if args.task and args.task != ["doctor"]:
         return run_task(args.task)
     try:
@@ -159,25 +160,25 @@ def run_locations_import(file: str) -> int:
     return 1 if report.problems else 0
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper() if level.upper() in logging._nameToLevel else "INFO",
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """The root logger at `level` (LOG_LEVEL), its lines as text or JSON (LOG_FORMAT)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter(log_format))
+    logging.basicConfig(level=level.upper() if level.upper() in logging._nameToLevel else "INFO", handlers=[handler])
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def health(runtime: Runtime) -> dict[str, Any]:
-    """What `GET /healthz` reports: the scheduler is alive and when each job runs next."""
-    jobs = {
-        job.id: job.next_run_time.astimezone(UTC).isoformat() if job.next_run_time else None
-        for job in runtime.scheduler.get_jobs()
-    }
+    """What `GET /healthz` reports: the scheduler is alive, this process's role (the leader runs the
+    jobs), the database's engine, and when each job runs next."""
+    jobs = {job.id: getattr(job, "next_run_time", None) for job in runtime.scheduler.get_jobs()}  # none before start
     return {
         "ok": runtime.scheduler.running,
+        "role": runtime.leader.role,
+        "database": runtime.store.engine,
         "version": __version__,
-        "jobs": jobs,
+        "jobs": {job: when.astimezone(UTC).isoformat() if when else None for job, when in jobs.items()},
         "time": datetime.now(UTC).isoformat(),
     }
 
@@ -192,6 +193,7 @@ def _serve_http(runtime: Runtime, settings: Settings, host: str, stop: threading
         port=settings.port,
         signing_secret=settings.slack_signing_secret,
         in_flight=runtime.in_flight,
+        metrics=runtime.observer.exposition,
     )
     thread = threading.Thread(target=server.run, name="http", daemon=True)
     thread.start()

@@ -79,6 +79,7 @@ class Settings:
     csat_question: str = CSAT_DEFAULT_QUESTION
     csat_cooldown_days: float = 30.0  # a customer asked within this many days is not asked again
     port: int = 3000
+    leader_lease_seconds: float = 15.0  # a stalled leader's jobs move to another process after this (+ a renewal)
     http_mode: bool = False
 
 
@@ -144,6 +145,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         csat_question=reader.text("CSAT_QUESTION", CSAT_DEFAULT_QUESTION, DM_TEXT_LIMIT),
         csat_cooldown_days=reader.days("CSAT_COOLDOWN_DAYS", 30.0),
         port=reader.port("PORT", 3000),
+        leader_lease_seconds=reader.positive_number("LEADER_LEASE_SECONDS", 15.0),
         http_mode=http_mode,
     )
     reviewed = settings.review_usergroup or settings.agent_daily_reply_limit

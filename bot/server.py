@@ -1,4 +1,4 @@
-"""HTTP mode: Bolt's WSGI adapter at `/slack/events` and a health check, served by waitress.
+"""HTTP mode: Bolt's WSGI adapter at `/slack/events`, a health check and the metrics, served by waitress.
 
 Anyone on the internet can reach `/slack/events`, so a request is refused before anything parses it
 unless it is signed with the app's signing secret (401), small enough (413) and well-formed (400): one
@@ -35,6 +35,8 @@ from bot.acks import Deliveries, Delivery, RequestsInFlight
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus' text format
 MAX_BODY = 1_000_000  # Slack's largest payloads (a modal's state) are far smaller
 MAX_DEPTH = 64  # Slack's deepest payloads (rich text inside a message inside a click) nest about 12 deep
 SIGNATURE_MAX_AGE = 300  # seconds, as Slack's own verifiers allow
@@ -48,9 +50,11 @@ def wsgi_app(
     health: Callable[[], dict[str, Any]],
     signing_secret: str | None = None,
     in_flight: RequestsInFlight | None = None,
+    metrics: Callable[[], bytes] | None = None,
 ) -> Callable:
-    """One WSGI callable: `GET /healthz` answers here, everything else goes to Bolt, once it passes
-    the checks above (when a signing secret is given); `in_flight` counts the requests being answered."""
+    """One WSGI callable: `GET /healthz` and `GET /metrics` answer here, everything else goes to Bolt,
+    once it passes the checks above (when a signing secret is given); `in_flight` counts the requests
+    being answered."""
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
     secret = signing_secret.encode() if signing_secret else None
     counted = in_flight or RequestsInFlight()
@@ -59,6 +63,8 @@ def wsgi_app(
     def application(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return _answer(start_response, "200 OK", json.dumps(health()).encode(), "application/json")
+        if metrics and environ.get("PATH_INFO") == METRICS_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return _answer(start_response, "200 OK", metrics(), METRICS_TYPE)
         with counted.answering():
             return answer(environ, start_response)
 
@@ -260,10 +266,11 @@ def http_server(
     threads: int = 48,  # a burst of a team's clicks is answered at once, and counted as in flight
     signing_secret: str | None = None,
     in_flight: RequestsInFlight | None = None,
+    metrics: Callable[[], bytes] | None = None,
 ):
     """A waitress server (several worker threads; Bolt's own dev server handles one request at a time)."""
     return create_server(
-        wsgi_app(app, health, signing_secret, in_flight),
+        wsgi_app(app, health, signing_secret, in_flight, metrics),
         host=host,
         port=port,
         threads=threads,

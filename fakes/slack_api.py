@@ -31,7 +31,15 @@ class FakeSlack(Directory, FakeServer):
         self.channels = set(channels)
         self.not_member: set[str] = set()  # channels that exist but Perch was not invited to
         # What the bot token was granted (Slack sends it in `x-oauth-scopes` on every Web API answer).
-        self.scopes = ["chat:write", "channels:history", "groups:history", "commands", "usergroups:read"]
+        self.scopes = [
+            "chat:write",
+            "channels:history",
+            "groups:history",
+            "channels:read",
+            "groups:read",
+            "commands",
+            "usergroups:read",
+        ]
         self.scopes += ["files:write", "im:write"]
         self.messages: list[Message] = []
         self.ephemerals: list[Message] = []

@@ -14,6 +14,7 @@ class Directory:
     channels: set[str]
     not_member: set[str]  # channels that exist but Perch was not invited to
     usergroups: dict[str, set[str]]
+    scopes: list[str]
     socket_url: str | None
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -43,6 +44,9 @@ class Directory:
 
     def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel", "")
+        needed = "groups:read" if channel.startswith("G") else "channels:read"
+        if channel[:1] in "CG" and needed not in self.scopes:  # as Slack answers a token without it
+            return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(self.scopes)}
         if channel not in self.channels and channel not in self.not_member:
             return {"ok": False, "error": "channel_not_found"}
         return {

@@ -6,6 +6,7 @@ the `migrations` table. A new migration is a new function appended to `MIGRATION
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -88,21 +89,54 @@ JOB_BUSY_SECONDS = 30.0  # a scheduled job may wait for the write lock this long
 REQUEST_BUSY_SECONDS = 1.5  # a Slack request may not: it has 3 s to answer, and the person must be told
 
 
+class _Fence(threading.local):
+    """The lease this thread's job runs under (`storage.lease.fenced` sets `check`): each transaction
+    the thread opens to write checks first, holding the write lock, that the lease is still its own."""
+
+    check: Callable[[sqlite3.Connection], None] | None = None
+
+
+FENCE = _Fence()
+_OPENS_WRITE = re.compile(r"\s*(BEGIN|INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
 class _Connection(sqlite3.Connection):
     """SQLite's connection, raising `storage.errors` instead of its own errors: the one seam where
-    the engine's exceptions are read (sqlite-utils and Perch's storage both call these methods)."""
+    the engine's exceptions are read (sqlite-utils and Perch's storage both call these methods).
+    In a fenced job thread, a write (or a BEGIN) outside a transaction goes through `_fenced`."""
 
     def execute(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
         try:
+            if FENCE.check is not None and not self.in_transaction and _OPENS_WRITE.match(args[0]):
+                return self._fenced(super().execute, *args, **kwargs)
             return super().execute(*args, **kwargs)
         except sqlite3.Error as error:
             raise translated(error) from error
 
     def executemany(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
         try:
+            if FENCE.check is not None and not self.in_transaction and _OPENS_WRITE.match(args[0]):
+                return self._fenced(super().executemany, *args, **kwargs)
             return super().executemany(*args, **kwargs)
         except sqlite3.Error as error:
             raise translated(error) from error
+
+    def _fenced(self, run: Callable[..., sqlite3.Cursor], sql: str, *rest: Any, **kwargs: Any) -> sqlite3.Cursor:
+        """The write lock (BEGIN IMMEDIATE), then the lease checked, then the statement: a BEGIN leaves
+        the transaction open for its caller; a lone write is committed at once, as autocommit would."""
+        cursor = super().execute("BEGIN IMMEDIATE")
+        try:
+            if FENCE.check is not None:
+                FENCE.check(self)
+            if sql.lstrip()[:5].upper() == "BEGIN":
+                return cursor
+            cursor = run(sql, *rest, **kwargs)
+        except BaseException:
+            if self.in_transaction:
+                super().execute("ROLLBACK")
+            raise
+        super().execute("COMMIT")
+        return cursor
 
     def commit(self) -> None:
         try:
@@ -136,6 +170,8 @@ class Store:
     another writer, so a locked database fails that request at once (and the person is told) instead
     of timing out at Slack. Every other thread is a job's and waits up to `JOB_BUSY_SECONDS`.
     """
+
+    engine = "sqlite"  # what `GET /healthz` names
 
     def __init__(self, path: str) -> None:
         self.path = path

@@ -7,12 +7,16 @@ without knowing which engine answered. Each keeps the engine's error as its `__c
     StorageError
     ├── Busy      another writer held the lock past this caller's wait; nothing was written
     ├── Full      the disk (or the database's size limit) has no room; nothing was written
-    └── Gone      the database cannot be read or written at all (missing, unreadable, corrupt, I/O)
+    ├── Gone      the database cannot be read or written at all (missing, unreadable, corrupt, I/O)
+    └── LostLease a job's process is no longer the leader (`storage.lease`): its write was refused
+
+`SEEN` counts the errors translated so far, by kind (for `GET /metrics`).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 
 
 class StorageError(Exception):
@@ -31,6 +35,14 @@ class Gone(StorageError):
     """The database cannot be reached, read or written."""
 
 
+class LostLease(StorageError):
+    """Another process holds the leader's lease now (or a later epoch of it): a job of this process
+    must not write, so nothing was written. Its runner stops being the leader, quietly."""
+
+
+SEEN: Counter[str] = Counter()  # the engine's errors translated, by kind, since the process started
+
+
 # SQLite's primary result codes (sqlite3 exposes them as `sqlite_errorcode`, the extended code).
 _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 _FULL_CODES = {sqlite3.SQLITE_FULL}
@@ -47,6 +59,12 @@ _GONE_CODES = {
 def translated(error: sqlite3.Error) -> Exception:
     """The `StorageError` an engine error means, or the error itself when it is a mistake in Perch's
     own SQL or data (a constraint, a syntax error): those are bugs to see whole, not conditions."""
+    found = _kind(error)
+    SEEN[type(found).__name__] += 1
+    return found
+
+
+def _kind(error: sqlite3.Error) -> Exception:
     code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
     message = str(error)
     if code in _BUSY_CODES or "database is locked" in message:

@@ -136,4 +136,5 @@ def test_scopes_are_exactly_what_the_bot_calls(manifest, make_bot, fake_x, fake_
         assert method in METHOD_SCOPES, f"add {method}'s scope to METHOD_SCOPES and manifest.yml"
         needed |= METHOD_SCOPES[method]
     needed |= {"channels:history", "groups:history"}  # the queue may be a public or a private channel
+    needed |= {"channels:read", "groups:read"}  # conversations.info: a route's channel (`routes add`), doctor
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed

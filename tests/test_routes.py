@@ -173,6 +173,9 @@ def test_a_route_perch_cannot_use_is_refused_and_nothing_changes(routed, fake_sl
     assert "manager user group" in said[4]
     assert said[5].startswith("There is no route 9.") and "Both numbers must be routes" in said[6]
     assert list_routes(routed.runtime.store.db) == before
+    fake_slack.scopes.remove("channels:read")  # an app installed before Perch asked for it
+    assert "the app lacks `channels:read`" in perch(routed, "routes add <#C0REFUNDS|refunds> when lang=fr")
+    assert list_routes(routed.runtime.store.db) == before
 
 
 def test_routes_move_changes_which_is_tried_first(routed, fake_x, fake_slack):

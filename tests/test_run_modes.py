@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -31,6 +32,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def launch(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    """The bot as its own process, its output in a file: a pipe nobody reads fills up (64 KiB of log
+    lines on a slow machine) and then blocks the process in the middle of logging, even its shutdown."""
+    log = (cwd / f"perch-{uuid.uuid4().hex[:8]}.log").open("w")
+    process = subprocess.Popen(args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log_path = log.name  # type: ignore[attr-defined]
+    return process
+
+
+def output_of(process: subprocess.Popen) -> str:
+    return Path(process.log_path).read_text()  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def start_bot(bot_env, tmp_path):
     processes: list[subprocess.Popen] = []
@@ -47,14 +61,7 @@ def start_bot(bot_env, tmp_path):
             **overrides,
         }
         env.pop("SLACK_APP_TOKEN")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--http", "--host", "127.0.0.1"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = launch([sys.executable, "-m", "bot", "--http", "--host", "127.0.0.1"], env, tmp_path)
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
 
@@ -62,7 +69,7 @@ def start_bot(bot_env, tmp_path):
             try:
                 return requests.get(url + "/healthz", timeout=1).status_code == 200
             except requests.ConnectionError:
-                assert process.poll() is None, process.stdout.read()
+                assert process.poll() is None, output_of(process)
                 return False
 
         wait_until(healthy)
@@ -117,7 +124,7 @@ def test_http_mode_serves_slack_and_stops_cleanly_on_sigterm(start_bot, fake_x, 
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0
-    output = process.stdout.read()
+    output = output_of(process)
     assert "Perch stopped" in output
     for secret in ("xoxb-test-token", SIGNING_SECRET, "token-secret"):
         assert secret not in output
@@ -162,14 +169,7 @@ def test_socket_mode_receives_a_click_acks_it_and_stops_on_sigterm(bot_env, fake
         "POST_INTERVAL_SECONDS": "0.2",
         "PYTHONPATH": str(ROOT),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = launch([sys.executable, "-m", "bot"], env, tmp_path)
     try:
         assert socket_mode.connected.wait(20), "the bot opened the Socket Mode connection"
         wait_until(lambda: fake_slack.top_level())
@@ -189,7 +189,7 @@ def test_socket_mode_receives_a_click_acks_it_and_stops_on_sigterm(bot_env, fake
         if process.poll() is None:
             process.kill()
         socket_mode.stop()
-    assert "xoxb-test-token" not in process.stdout.read()
+    assert "xoxb-test-token" not in output_of(process)
 
 
 @pytest.mark.parametrize("reached_x", [True, False], ids=["reached-x", "never-reached-x"])
@@ -249,4 +249,4 @@ def test_sigterm_while_x_drips_an_answer_exits_within_the_answer_deadline(start_
     wait_until(lambda: drip.taken > 0)  # a poll is reading the drip now (not one that came before the script)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=40) == 0, "bounded by the answer deadline (15 s), not by X"
-    assert "Perch stopped" in process.stdout.read()
+    assert "Perch stopped" in output_of(process)

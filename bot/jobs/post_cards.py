@@ -94,11 +94,11 @@ class CardPoster:
             report.reconciled += 1
             log.info("Case %s was already in the channel; recorded it instead of posting again", case_id)
         to_post = [card for card in pending if card.case_id not in already]
-        mark_post_attempts(db, [card.case_id for card in to_post])
         posted: list[tuple[int, str, str]] = []
         recorded_at = time.monotonic()
         try:
             for card in to_post:
+                mark_post_attempts(db, [card.case_id])  # each card's own (fenced) write just before its post
                 self._post_card(card, posted, report)
                 if time.monotonic() - recorded_at >= RECORD_EVERY_SECONDS:
                     report.posted += len(record_posted(db, posted))

@@ -1,17 +1,22 @@
 """APScheduler wiring: every job, one instance each, coalescing missed runs.
 
 The scheduler is made first (`new_scheduler`), so the post job's wake-up (`bot/jobs/wake.py`) can be
-handed to the jobs that ring it when they are built; `schedule_jobs` then adds the jobs to it.
+handed to the jobs that ring it when they are built; `schedule_jobs` then adds the jobs to it. Every
+process schedules every job, and each run goes through a `Guard` (`bot.leader.Leader.run`): only the
+leader's runs do anything, fenced by its lease's epoch.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -27,10 +32,17 @@ from bot.jobs.reminders import Reminders
 from bot.jobs.review import Reviewer
 from bot.jobs.sla import SlaReminders
 from bot.jobs.wake import POST_JOB, PostWake
+from storage.errors import LostLease
 
 log = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+Guard = Callable[[Callable[[], Any]], Any]  # runs a job (when this process leads); its result or None
+
+
+def unguarded(job: Callable[[], Any]) -> Any:
+    """The guard of a process that runs its jobs whatever (tests that drive one runtime)."""
+    return job()
 
 
 class _StillRunning(logging.Filter):
@@ -49,16 +61,22 @@ class SourceWorkers:
     """The ingest job's tick: each X source polled in a thread of its own, one poll per source at a time
     (a tick that finds a source's poll still going skips that source, as APScheduler coalesces a job),
     so a slow answer on one endpoint (a search X drips byte by byte, up to the X client's deadline)
-    never holds up another. Each source keeps its own pacing (the ingestor's `states`)."""
+    never holds up another. Each source keeps its own pacing (the ingestor's `states`). `polls` counts
+    each source's polls by outcome (ok, X's error kind, or failed: a bug), for `GET /metrics`."""
 
-    def __init__(self, ingestor: Ingestor, wake: Callable[[], None]) -> None:
+    def __init__(self, ingestor: Ingestor, wake: Callable[[], None], guard: Guard = unguarded) -> None:
         self.ingestor = ingestor
         self.wake = wake
+        self.guard = guard
+        self.polls: Counter[tuple[str, str]] = Counter()
         self._pool = ThreadPoolExecutor(max_workers=len(ingestor.sources()), thread_name_prefix="ingest")
         self._polling: set[str] = set()  # sources whose poll is going now
         self._guard = threading.Lock()
 
     def __call__(self) -> None:
+        self.guard(self._submit)
+
+    def _submit(self) -> None:
         with self._guard:
             for source in self.ingestor.sources():
                 if source in self._polling:
@@ -81,14 +99,31 @@ class SourceWorkers:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _poll(self, source: str) -> None:
+        state = self.ingestor.states.get(source)
+        paused_until = state.not_before if state else None
         try:
-            if self.ingestor.poll(source).outside_replies:  # new tweets and DMs wake the poster themselves
+            result = self.guard(partial(self.ingestor.poll, source))
+            if result is not None:
+                self._count(source, source in result.sources_polled, paused_until)
+            if result is not None and result.outside_replies:  # new tweets and DMs wake the poster themselves
                 self.wake()
+        except LostLease:  # fenced out: another process leads now
+            pass
         except Exception:  # as APScheduler would log a job's failure; the next tick polls again
+            self.polls[source, "failed"] += 1
             log.exception("Polling %s failed", source)
         finally:
             with self._guard:
                 self._polling.discard(source)
+
+    def _count(self, source: str, read: bool, paused_until: float | None) -> None:
+        """A poll that read counts as ok; one that failed (its source paused anew) by X's error kind; a
+        tick its pacing skipped is no poll."""
+        state = self.ingestor.states.get(source)
+        if read and (state is None or state.last_error is None):
+            self.polls[source, "ok"] += 1
+        elif state is not None and state.last_error_kind and state.not_before != paused_until:
+            self.polls[source, str(state.last_error_kind)] += 1
 
 
 REMINDER_INTERVAL_SECONDS = 30
@@ -129,23 +164,39 @@ class Timing:
     timezone: str = "UTC"
 
 
-def schedule_jobs(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, timing: Timing) -> None:
+def schedule_jobs(
+    scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, timing: Timing, guard: Guard = unguarded
+) -> SourceWorkers:
     """Poll X every `poll_interval` seconds (unset: twice a second, each source paced by X's rate-limit
     headers), each source in its own thread (`SourceWorkers`); post pending cards every `post_interval`
     seconds and whenever `wake` is rung (the ingest job rings it as soon as it stored something, so a
-    new mention reaches Slack without waiting)."""
+    new mention reaches Slack without waiting). Every run goes through `guard`; returns the ingest
+    job's workers (their poll counts)."""
     now = datetime.now(UTC)
-    _schedule_x_and_slack(scheduler, jobs, wake, timing, now)
-    _schedule_reminders(scheduler, jobs, wake, now)
-    _schedule_upkeep(scheduler, jobs, wake, timing, now)
+    workers = _schedule_x_and_slack(scheduler, jobs, wake, timing, now, guard)
+    _schedule_reminders(scheduler, jobs, wake, now, guard)
+    _schedule_upkeep(scheduler, jobs, wake, timing, now, guard)
+    return workers
+
+
+PROMPT_JOBS = ("ingest", POST_JOB, "bulk", "reminders", "sla", "review", "outbox", "surveys")
+
+
+def run_prompt_jobs_now(scheduler: BackgroundScheduler) -> None:
+    """A process that has just become the leader runs at once the jobs a start-up runs at once (the
+    health alarms and the digest keep their own times)."""
+    now = datetime.now(UTC)
+    for job_id in PROMPT_JOBS:
+        if scheduler.get_job(job_id) is not None:
+            scheduler.modify_job(job_id, next_run_time=now)
 
 
 def _schedule_x_and_slack(
-    scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, timing: Timing, now: datetime
-) -> None:
+    scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, timing: Timing, now: datetime, guard: Guard
+) -> SourceWorkers:
     """The ingest job, the post job, and the paced sending of a surge's confirmed replies."""
 
-    workers = SourceWorkers(jobs.ingestor, wake)
+    workers = SourceWorkers(jobs.ingestor, wake, guard)
     scheduler.add_listener(lambda _event: workers.stop(), EVENT_SCHEDULER_SHUTDOWN)
     scheduler.add_job(
         workers,
@@ -156,7 +207,7 @@ def _schedule_x_and_slack(
         next_run_time=now,
     )
     scheduler.add_job(
-        jobs.poster.run,
+        partial(guard, jobs.poster.run),
         "interval",
         seconds=timing.post_interval,
         id=POST_JOB,
@@ -164,19 +215,22 @@ def _schedule_x_and_slack(
         next_run_time=now,
     )
     scheduler.add_job(
-        jobs.bulk.run,
+        partial(guard, jobs.bulk.run),
         "interval",
         seconds=timing.bulk_interval,
         id="bulk",
         name="Send confirmed surge status replies, paced",
         next_run_time=now,
     )
+    return workers
 
 
-def _schedule_reminders(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, now: datetime) -> None:
+def _schedule_reminders(
+    scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, now: datetime, guard: Guard
+) -> None:
     """Escalations nobody acknowledged, SLA targets about to be missed, drafts waiting for review."""
     scheduler.add_job(
-        jobs.reminders.run,
+        partial(guard, jobs.reminders.run),
         "interval",
         seconds=REMINDER_INTERVAL_SECONDS,
         id="reminders",
@@ -184,7 +238,7 @@ def _schedule_reminders(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWa
         next_run_time=now,
     )
     scheduler.add_job(
-        jobs.sla.run,
+        partial(guard, jobs.sla.run),
         "interval",
         seconds=REMINDER_INTERVAL_SECONDS,
         id="sla",
@@ -199,7 +253,7 @@ def _schedule_reminders(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWa
                 wake()  # the reminders' notes
 
         scheduler.add_job(
-            review_then_wake_poster,
+            partial(guard, review_then_wake_poster),
             "interval",
             seconds=REMINDER_INTERVAL_SECONDS,
             id="review",
@@ -208,7 +262,9 @@ def _schedule_reminders(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWa
         )
 
 
-def _schedule_upkeep(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, timing: Timing, now: datetime) -> None:
+def _schedule_upkeep(
+    scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake, timing: Timing, now: datetime, guard: Guard
+) -> None:
     """Settling unconfirmed sends, the health alarms and the daily digest, each when it is set up."""
     reconcile = jobs.reconcile
     if reconcile is not None:
@@ -218,7 +274,7 @@ def _schedule_upkeep(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake,
                 wake()  # the settled sends' notes and cards
 
         scheduler.add_job(
-            reconcile_then_wake_poster,
+            partial(guard, reconcile_then_wake_poster),
             "interval",
             seconds=OUTBOX_INTERVAL_SECONDS,
             id="outbox",
@@ -233,7 +289,7 @@ def _schedule_upkeep(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake,
                 wake()  # the questions' notes in their threads
 
         scheduler.add_job(
-            catch_up_then_wake_poster,
+            partial(guard, catch_up_then_wake_poster),
             "interval",
             seconds=OUTBOX_INTERVAL_SECONDS,
             id="surveys",
@@ -242,7 +298,7 @@ def _schedule_upkeep(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake,
         )
     if jobs.health is not None:
         scheduler.add_job(
-            jobs.health.run,
+            partial(guard, jobs.health.run),
             "interval",
             seconds=HEALTH_INTERVAL_SECONDS,
             id="health",
@@ -251,7 +307,7 @@ def _schedule_upkeep(scheduler: BackgroundScheduler, jobs: Jobs, wake: PostWake,
     if jobs.digest is not None:
         hour, minute = (int(part) for part in timing.digest_time.split(":"))
         scheduler.add_job(
-            jobs.digest.run,
+            partial(guard, jobs.digest.run),
             CronTrigger(hour=hour, minute=minute, timezone=timing.timezone),
             id="digest",
             name="Daily digest to the report channel",

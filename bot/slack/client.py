@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.web import SlackResponse
 
 PACED_METHODS = frozenset({"chat.postMessage"})
@@ -44,6 +45,17 @@ class ChannelPacer:
                 self._next[channel] = self._clock() + self.interval
 
 
+class CountedRateLimits(RateLimitErrorRetryHandler):
+    """Waits out Slack's 429s as slack_sdk's handler does, counting each one (`GET /metrics`)."""
+
+    seen = 0
+
+    def can_retry(self, **kwargs: Any) -> bool:
+        response = kwargs.get("response")
+        self.seen += response is not None and response.status_code == 429
+        return RetryHandler.can_retry(self, **kwargs)
+
+
 class PacedWebClient(WebClient):
     """A WebClient whose messages into one channel are paced by a `ChannelPacer`."""
 
@@ -70,6 +82,6 @@ def web_client(token: str, base_url: str, *, post_interval: float, timeout: int 
         token=token,
         base_url=base_url,
         timeout=timeout,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)],
+        retry_handlers=[CountedRateLimits(max_retry_count=3)],
         pacer=ChannelPacer(post_interval),
     )

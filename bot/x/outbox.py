@@ -12,8 +12,10 @@ a refusal is said in the card's thread, naming who must act, since the agent was
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.x.client import XClient
 from bot.x.errors import XAuthError, XError, XRateLimited, XRefused, XUnavailable
@@ -54,6 +56,7 @@ class Outbox:
     def __init__(self, store: Store, x: XClient) -> None:
         self.store = store
         self.x = x
+        self.outcomes: Counter[str] = Counter()  # sends by outcome (`Sent.status`), for `GET /metrics`
 
     def reply(
         self,
@@ -186,7 +189,12 @@ class Outbox:
                 f"{who}, answer the customer again.",
             )
 
-    def _send(self, begin, text: str, send, find, *, settling: bool = False) -> Sent:
+    def _send(self, *args: Any, **kwargs: Any) -> Sent:
+        sent = self._send_once(*args, **kwargs)
+        self.outcomes[sent.status] += 1
+        return sent
+
+    def _send_once(self, begin, text: str, send, find, *, settling: bool = False) -> Sent:
         db = self.store.db
         if begin.outcome == "sent":
             return Sent("duplicate", x_id=begin.x_id)

@@ -79,7 +79,11 @@ def _not_member(context: BoltContext, route: Route) -> str | None:
     try:
         info = context["client"].conversations_info(channel=route.channel).get("channel") or {}
     except SlackApiError as error:
-        return f"Slack does not show Perch {channel} ({error.response.get('error')}): invite @Perch there first."
+        code = error.response.get("error")
+        if code == "missing_scope":
+            needed = error.response.get("needed") or "channels:read"
+            return f"Perch cannot check its channels: the app lacks `{needed}`. Add it from manifest.yml and reinstall."
+        return f"Slack does not show Perch {channel} ({code}): invite @Perch there first."
     if not info.get("is_member"):
         return f"Perch is not a member of {channel}: invite it there (`/invite @Perch`), then add the route."
     if info.get("is_archived"):

@@ -22,6 +22,7 @@ from storage.migrations.core import (
 from storage.migrations.csat import _m018_csat
 from storage.migrations.forms import _m021_opened_views
 from storage.migrations.history import _m019_customer_history
+from storage.migrations.lease import _m023_leader_lease
 from storage.migrations.messages import (
     PERSONAL_DATA_REPLY,
     _m009_send_attempts,
@@ -64,4 +65,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m020_follow_up_repairs,
     _m021_opened_views,
     _m022_queues,
+    _m023_leader_lease,
 ]
