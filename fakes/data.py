@@ -73,14 +73,20 @@ def storm_and_calm(rows: list[RealTweet]) -> tuple[list[RealTweet], list[RealTwe
     return storm, calm
 
 
-def publish(fake_x: Any, rows: list[RealTweet], brand: str, *, start: datetime, every_seconds: float) -> list[str]:
-    """Put real tweets on a FakeX as mentions of `brand`, `every_seconds` apart from `start`."""
+def publish(
+    fake_x: Any, rows: list[RealTweet], brand: str, *, start: datetime, every_seconds: float, lang: str = "en"
+) -> list[str]:
+    """Put real tweets on a FakeX as mentions of `brand`, `every_seconds` apart from `start` (X saying
+    they are in `lang`)."""
     ids = []
     for index, row in enumerate(rows):
         author = fake_x.add_user(row.handle, row.handle, followers_for(row.handle))
         ids.append(
             fake_x.add_tweet(
-                as_mention_of(row.text, brand), author, created_at=start + timedelta(seconds=index * every_seconds)
+                as_mention_of(row.text, brand),
+                author,
+                created_at=start + timedelta(seconds=index * every_seconds),
+                lang=lang,
             )
         )
     return ids

@@ -41,6 +41,7 @@ class Incident:
     bulk_by: str | None
     bulk_at: str | None
     bulk_stopped_by: str | None
+    queue_channel: str | None = None  # the queue whose surge it groups (None: the default queue)
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,12 @@ class WindowCase:
     carded: bool  # has (or may have) its own card
     answered: bool
     priority: str | None = None
+    queue_channel: str | None = None  # the queue it was routed to (None: the default queue)
 
 
 _INCIDENT_COLUMNS = (
     "id, term, label, opened_at, ended_at, slack_channel, slack_ts, post_attempted_at, card_version, "
-    "status_text, status_by, status_at, bulk_by, bulk_at, bulk_stopped_by"
+    "status_text, status_by, status_at, bulk_by, bulk_at, bulk_stopped_by, queue_channel"
 )
 
 
@@ -72,14 +74,15 @@ _INCIDENT_COLUMNS = (
 
 
 def window_cases(db: sqlite_utils.Database, since: str) -> list[WindowCase]:
-    """Cases whose first tweet was sent since `since`, oldest first."""
+    """Cases whose first tweet was sent since `since` and that are routed to their queue, oldest first."""
     rows = db.execute(
         "SELECT c.id, t.text, c.incident_id, c.slack_ts IS NOT NULL OR c.post_attempted_at IS NOT NULL, "
-        f"c.first_response_at IS NOT NULL OR c.status = '{CaseStatus.RESOLVED}', c.priority "
-        f"{PUBLIC_CASE_FROM} WHERE c.tweet_created_at >= ? ORDER BY c.tweet_created_at, c.id",
+        f"c.first_response_at IS NOT NULL OR c.status = '{CaseStatus.RESOLVED}', c.priority, c.queue_channel "
+        f"{PUBLIC_CASE_FROM} WHERE c.tweet_created_at >= ? AND c.routed_at IS NOT NULL "
+        "ORDER BY c.tweet_created_at, c.id",
         [since],
     ).fetchall()
-    return [WindowCase(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5]) for row in rows]
+    return [WindowCase(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5], row[6]) for row in rows]
 
 
 def baseline_texts(db: sqlite_utils.Database, since: str, before: str, limit: int = 2000) -> list[str]:
@@ -104,9 +107,11 @@ def get_incident(db: sqlite_utils.Database, incident_id: int) -> Incident | None
     return row_as(Incident, db.execute(f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE id = ?", [incident_id]))
 
 
-def open_incident(db: sqlite_utils.Database, term: str, label: str) -> int:
+def open_incident(db: sqlite_utils.Database, term: str, label: str, queue_channel: str | None = None) -> int:
+    """A new incident in the surge of `queue_channel` (None: the default queue)."""
+    row = {"term": term, "label": label, "opened_at": utc_now(), "queue_channel": queue_channel}
     with writing(db):
-        return new_id(db.table("incidents").insert({"term": term, "label": label, "opened_at": utc_now()}))
+        return new_id(db.table("incidents").insert(row))
 
 
 def join_incident(db: sqlite_utils.Database, incident_id: int, cases: list[WindowCase]) -> int:
@@ -128,12 +133,18 @@ def touch_incident(db: sqlite_utils.Database, incident_id: int) -> None:
     db.execute("UPDATE incidents SET card_version = card_version + 1 WHERE id = ?", [incident_id])
 
 
-def end_incidents(db: sqlite_utils.Database) -> list[int]:
-    """The surge is over: open incidents end (their cards say so); new tweets get their own cards."""
+def end_incidents(db: sqlite_utils.Database, queue_channel: str | None = None) -> list[int]:
+    """The surge of `queue_channel`'s queue is over: its open incidents end (their cards say so); new
+    tweets get their own cards."""
     now = utc_now()
+    queue = "queue_channel IS NULL" if queue_channel is None else "queue_channel = ?"
+    params = [] if queue_channel is None else [queue_channel]
     with writing(db):
-        ended = [row[0] for row in db.execute("SELECT id FROM incidents WHERE ended_at IS NULL")]
-        db.execute("UPDATE incidents SET ended_at = ?, card_version = card_version + 1 WHERE ended_at IS NULL", [now])
+        ended = [row[0] for row in db.execute(f"SELECT id FROM incidents WHERE ended_at IS NULL AND {queue}", params)]
+        db.execute(
+            f"UPDATE incidents SET ended_at = ?, card_version = card_version + 1 WHERE ended_at IS NULL AND {queue}",
+            [now, *params],
+        )
     return ended
 
 

@@ -4,12 +4,15 @@ that may work them; bad routes are refused in words and change nothing; a case k
 from __future__ import annotations
 
 import json
+import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.domain.routing import Condition, Facts, Known, Route, RouteError, first_match, parse_route
 from bot.jobs.case_routing import as_route
+from fakes.data import airline_tweets, publish, storm_and_calm
 from fakes.slack_requests import block_action_body, signed_post, slash_command_body
 from storage.routes import list_routes
 from tests.helpers import QUEUE, SIGNING_SECRET, cycle, minutes_ago, wait_until
@@ -222,3 +225,32 @@ def test_app_home_lists_the_unclaimed_cases_of_the_queues_the_agent_may_work(rou
     assert "Case #2" in agent and "Case #1" not in agent and "*1* unclaimed" in agent, "not in the Spanish team"
     assert "Case #1" in ana and "Case #2" in ana and "*2* unclaimed" in ana
     assert "Case #1" in boss and "Case #2" in boss, "a manager sees every queue"
+
+
+def test_a_surge_is_grouped_in_its_own_queue_and_the_others_keep_their_cards(serve, fake_x, fake_slack):
+    storm, calm = storm_and_calm(airline_tweets())
+    now = datetime.now(UTC)
+    spanish = publish(fake_x, storm[:60], "Delta", start=now - timedelta(seconds=60), every_seconds=0.5, lang="es")
+    usual = publish(fake_x, calm[:10], "Delta", start=now - timedelta(seconds=50), every_seconds=2)
+    fake_slack.channels.add(SPANISH)
+    fake_slack.usergroups.update(S0MANAGERS={"U0BOSS"})
+    served = serve(MANAGER_USERGROUP="S0MANAGERS", SURGE_THRESHOLD="30")
+    assert perch(served, "routes add <#C0SPANISH|care-es> when lang=es").startswith("Added route 1")
+    for _ in range(5):
+        cycle(served.runtime)
+
+    def of(channel: str, kind: str) -> list:
+        return [m for m in fake_slack.top_level(channel) if (m.metadata or {}).get("event_type") == kind]
+
+    assert of(SPANISH, "perch_incident"), "the Spanish queue's storm is grouped in its channel"
+    assert of(QUEUE, "perch_incident") == [], "the default queue had no surge: no incident there"
+    shown = {m.metadata["event_payload"]["tweet_id"] for m in of(QUEUE, "perch_case")}
+    assert shown == set(usual), "every usual mention has its own card in the default queue"
+    listed = set()
+    for message in fake_slack.messages:
+        if (message.metadata or {}).get("event_type") == "perch_incident_chunk":
+            assert message.channel == SPANISH
+            listed |= set(re.findall(r"status/(\d+)", json.dumps(message.blocks)))
+    assert set(spanish) <= listed | {m.metadata["event_payload"]["tweet_id"] for m in of(SPANISH, "perch_case")}
+    queues = {row["queue_channel"] for row in served.runtime.store.db["incidents"].rows}
+    assert queues == {SPANISH}

@@ -65,7 +65,7 @@ class IncidentPoster:
         db = self.store.db
         for incident in incidents_to_post(db):
             if incident.post_attempted_at and (ts := self._in_channel(incident)):
-                record_incident_posted(db, incident.id, self.channel, ts, 0, None)
+                record_incident_posted(db, incident.id, self._channel_of(incident), ts, 0, None)
                 report.reconciled += 1
                 continue
             rendered = self._card(incident.id)
@@ -73,7 +73,7 @@ class IncidentPoster:
                 continue
             message, version, signature = rendered
             mark_incident_attempt(db, incident.id)
-            channel, ts = self.delivery.post(self.channel, message)
+            channel, ts = self.delivery.post(self._channel_of(incident), message)
             record_incident_posted(db, incident.id, channel, ts, version, signature)
             report.incidents += 1
 
@@ -157,9 +157,13 @@ class IncidentPoster:
             follow_ups=chunk_follow_ups(self.store.db, incident.id, chunk_no),
         )
 
+    def _channel_of(self, incident: Incident) -> str:
+        """Its queue's channel: a surge is grouped, and carded, per queue."""
+        return incident.queue_channel or self.channel
+
     def _in_channel(self, incident: Incident) -> str | None:
         assert incident.post_attempted_at is not None
         found = self.delivery.find_top_level(
-            self.channel, from_iso(incident.post_attempted_at), Metadata.INCIDENT, "incident_id"
+            self._channel_of(incident), from_iso(incident.post_attempted_at), Metadata.INCIDENT, "incident_id"
         )
         return found.get(str(incident.id))

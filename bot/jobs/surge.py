@@ -23,6 +23,7 @@ from storage.chunks import place_in_chunks
 from storage.db import Store, to_iso
 from storage.incidents import (
     OTHER,
+    Incident,
     WindowCase,
     baseline_texts,
     end_incidents,
@@ -58,16 +59,30 @@ class SurgeGrouper:
         return self.threshold > 0
 
     def run(self) -> None:
+        """Each queue's surge on its own: a queue's tweets are counted, grouped and carded in its channel,
+        never with another queue's (a Spanish desk's storm stays in its channel)."""
         if not self.enabled:
             return
-        db = self.store.db
         since = self.now() - self.window
-        cases = window_cases(db, to_iso(since))
-        incidents = open_incidents(db)
+        by_queue: dict[str | None, list[WindowCase]] = {}
+        for case in window_cases(self.store.db, to_iso(since)):
+            by_queue.setdefault(case.queue_channel, []).append(case)
+        open_now = open_incidents(self.store.db)
+        for queue in sorted(set(by_queue) | {i.queue_channel for i in open_now}, key=lambda q: q or ""):
+            incidents = [incident for incident in open_now if incident.queue_channel == queue]
+            self._run_queue(queue, by_queue.get(queue, []), incidents, since)
+        for incident in open_incidents(self.store.db):
+            place_in_chunks(self.store.db, incident.id)
+
+    def _run_queue(
+        self, queue: str | None, cases: list[WindowCase], incidents: list[Incident], since: datetime
+    ) -> None:
+        """One queue's window: start, feed or end its surge (`queue` None: the default queue)."""
+        db = self.store.db
         in_surge = len(cases) >= (max(1, self.threshold // 2) if incidents else self.threshold)
         if not in_surge:
             if incidents:
-                end_incidents(db)
+                end_incidents(db, queue)
                 log.info("Surge over (%d tweets in the last %s): one card per tweet again", len(cases), self.window)
             return
         waiting = [case for case in cases if case.incident_id is None and not case.answered]
@@ -78,28 +93,31 @@ class SurgeGrouper:
             join_incident(db, incident.id, alike)
             waiting = _without(waiting, alike)
         if waiting and len(topics) < MAX_OPEN_INCIDENTS:
-            waiting = _without(
-                waiting, self._open_incidents(waiting, terms, since, len(cases), MAX_OPEN_INCIDENTS - len(topics))
-            )
-        self._group_the_rest(waiting)
-        for incident in open_incidents(db):
-            place_in_chunks(db, incident.id)
+            room = MAX_OPEN_INCIDENTS - len(topics)
+            waiting = _without(waiting, self._open_incidents(queue, waiting, terms, since, len(cases), room))
+        self._group_the_rest(queue, waiting)
 
-    def _group_the_rest(self, waiting: list[WindowCase]) -> None:
+    def _group_the_rest(self, queue: str | None, waiting: list[WindowCase]) -> None:
         """While alike tweets are grouped, the others that are not high priority are listed together too,
         so the channel is not flooded with them; high-priority ones keep their own cards."""
         db = self.store.db
-        incidents = open_incidents(db)
+        incidents = [incident for incident in open_incidents(db) if incident.queue_channel == queue]
         rest = [case for case in waiting if not case.carded and case.priority != "high"]
         if not rest or not any(incident.term != OTHER for incident in incidents):
             return
         other = next((incident.id for incident in incidents if incident.term == OTHER), None)
         if other is None:
-            other = open_incident(db, OTHER, "other mentions")
+            other = open_incident(db, OTHER, "other mentions", queue)
         join_incident(db, other, rest)
 
     def _open_incidents(
-        self, waiting: list[WindowCase], terms: dict[int, frozenset[str]], since: datetime, in_window: int, room: int
+        self,
+        queue: str | None,
+        waiting: list[WindowCase],
+        terms: dict[int, frozenset[str]],
+        since: datetime,
+        in_window: int,
+        room: int,
     ) -> list[WindowCase]:
         """New incidents for the topics among `waiting`; returns the cases they took."""
         db = self.store.db
@@ -110,7 +128,7 @@ class SurgeGrouper:
         taken: list[WindowCase] = []
         for topic in topics:
             label = readable(topic.label, [waiting[index].text for index in topic.members[:200]])
-            incident_id = open_incident(db, topic.term, label)
+            incident_id = open_incident(db, topic.term, label, queue)
             join_incident(db, incident_id, [waiting[index] for index in topic.members])
             log.warning(
                 "Surge: %d of %d recent tweets mention %r; grouped as incident %d",
