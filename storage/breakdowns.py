@@ -1,4 +1,4 @@
-"""The report's breakdowns (`/perch report … by agent|location|reason`): its figures again per group.
+"""The report's breakdowns (`/perch report … by agent|location|reason|queue`): its figures again per group.
 
 Each breakdown is computed only when it is shown, so each reads what it needs on its own: per agent
 from the period's pass (plus their replies and their holds, for the workload), per location from the
@@ -17,7 +17,7 @@ import sqlite_utils
 from storage.csat import Csat, csat_by
 from storage.db import from_iso, to_iso
 from storage.lifecycle import EventKind
-from storage.report_cases import REASON_JOIN, REASON_OF_CASE, Cases
+from storage.report_cases import QUEUE_OF_CASE, REASON_JOIN, REASON_OF_CASE, Cases
 from storage.stats import Seconds, Stat, column, concurrency, group_codes, groups
 
 
@@ -45,6 +45,32 @@ def by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict]
         for reason, items in grouped.items()
     ]
     return sorted(out, key=lambda r: (r["reason"] == "", -r["cases"], r["reason"]))
+
+
+def by_queue(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
+    """Per queue (the channel its route chose; "" the default queue): cases, how many were answered,
+    p50 first response and resolve, satisfaction; most cases first."""
+    rows = db.execute(
+        f"SELECT {QUEUE_OF_CASE}, c.report_answered_ms / 1000.0, MAX(0, c.report_resolved_ms) / 1000.0 "
+        f"FROM cases c WHERE {where}",
+        params,
+    ).fetchall()
+    grouped: dict[str, list[tuple]] = defaultdict(list)
+    for queue, first, resolve in rows:
+        grouped[queue].append((first, resolve))
+    scores = csat_by(db, QUEUE_OF_CASE, where, params)
+    out = [
+        {
+            "queue": queue,
+            "cases": len(items),
+            "answered": sum(1 for first, _ in items if first is not None),
+            "first_response": Stat.of([first for first, _ in items]),
+            "resolve": Stat.of([resolve for _, resolve in items]),
+            "csat": scores.get(queue, Csat()),
+        }
+        for queue, items in grouped.items()
+    ]
+    return sorted(out, key=lambda r: (-r["cases"], r["queue"]))
 
 
 def by_agent(

@@ -80,11 +80,12 @@ def case_rows(
     *,
     agent: str | None = None,
     location: str | None = None,
+    queue: str | None = None,
     business: BusinessClock | None = None,
 ) -> list[CaseRow]:
     """Every case of a report with its instants and durations (the CSV export); with `business`, the
     first response and resolve in business time too."""
-    where, params = period_cases(start, end, agent, location)
+    where, params = period_cases(start, end, agent, location, queue)
     since = to_iso(start)
     rows = rows_as_named(CaseRow, db.execute(f"{_ROWS}{where} {_CSV_ORDER}", [since, since, *params]))
     if business is None:

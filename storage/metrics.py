@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
-from storage.breakdowns import add_workload, by_agent, by_location, by_reason
+from storage.breakdowns import add_workload, by_agent, by_location, by_queue, by_reason
 from storage.business_time import BusinessClock, BusinessTimes, business_times, instants
 from storage.csat import Csat, csat_of
 from storage.db import rows_as, to_iso
@@ -48,6 +48,7 @@ class Breakdown(StrEnum):
     HOUR = "hour"
     LOCATION = "location"
     REASON = "reason"
+    QUEUE = "queue"
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Report:
     overdue: list[Overdue] = field(default_factory=list)  # the oldest of them, to list with links
     resolve_target_hours: float = 24
     by_reason: list[dict] = field(default_factory=list)
+    by_queue: list[dict] = field(default_factory=list)
     business: BusinessTimes | None = None  # the durations again in business time (BUSINESS_HOURS set)
     daily: list[Day] = field(default_factory=list)  # periods longer than two days: the trend, day by day
     csat: Csat = field(default_factory=Csat)  # the satisfaction surveys of the period's cases
@@ -178,6 +180,7 @@ def build_report(
     resolve_hours: float = 24,
     agent: str | None = None,
     location: str | None = None,
+    queue: str | None = None,
     breakdown: Breakdown | None = None,
     business: BusinessClock | None = None,
     headline: bool = False,
@@ -185,8 +188,9 @@ def build_report(
     """The figures of `docs/metrics.md` for one period, from one read of its cases; `breakdown` computes
     that breakdown only (None: all of them; `agent` includes the workload), `headline` stops at the
     figures a previous period is compared on (in, handled, answered, SLA breaches, first response,
-    resolve, satisfaction)."""
-    cases = Cases(*period_cases(start, end, agent, location), narrowed=bool(agent or location))
+    resolve, satisfaction); `queue` narrows it to one queue ("" the default one)."""
+    narrowed = bool(agent or location) or queue is not None
+    cases = Cases(*period_cases(start, end, agent, location, queue), narrowed=narrowed)
     read = _Pass.read(db, _names(breakdown, headline), cases)
     report = Report(start, end, sla_target_minutes=sla_minutes, resolve_target_hours=resolve_hours)
     _add_headline(report, read, now, business)
@@ -262,6 +266,8 @@ def _add_breakdowns(
         report.by_location = by_location(db, report.start, report.end, location)
     if breakdown in (None, Breakdown.REASON):
         report.by_reason = by_reason(db, cases.where, cases.params)
+    if breakdown in (None, Breakdown.QUEUE):
+        report.by_queue = by_queue(db, cases.where, cases.params)
 
 
 def _add_channels(report: Report, db: sqlite_utils.Database, read: _Pass, cases: Cases) -> None:

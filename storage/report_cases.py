@@ -20,9 +20,17 @@ from storage.db import to_iso
 from storage.stats import Seconds
 
 
-def period_cases(start: datetime, end: datetime, agent: str | None, location: str | None) -> tuple[str, list]:
-    """SQL condition on `cases c` selecting a report's cases, and its parameters."""
+def period_cases(
+    start: datetime, end: datetime, agent: str | None, location: str | None, queue: str | None = None
+) -> tuple[str, list]:
+    """SQL condition on `cases c` selecting a report's cases, and its parameters. `queue`: a route's
+    channel, or "" for the default queue (the cases no route took); None: every queue."""
     where, params = ["c.tweet_created_at >= ?", "c.tweet_created_at < ?"], [to_iso(start), to_iso(end)]
+    if queue == "":
+        where.append("c.queue_channel IS NULL")
+    elif queue is not None:
+        where.append("c.queue_channel = ?")
+        params.append(queue)
     if agent:
         where.append("c.assignee = ?")
         params.append(agent)
@@ -48,6 +56,8 @@ class Cases(NamedTuple):
         return f" AND {table}.case_id IN (SELECT c.id FROM cases c WHERE {self.where})", self.params
 
 
+# A case's queue (docs/metrics.md, "By queue"): the channel its route chose, "" for the default queue.
+QUEUE_OF_CASE = "COALESCE(c.queue_channel, '')"
 # A case's contact reason (docs/metrics.md, "By reason"), over `cases c` joined with REASON_JOIN.
 REASON_OF_CASE = "COALESCE(c.reason, 'Surge: ' || i.label, c.suggested_reason, '')"
 REASON_JOIN = "LEFT JOIN incidents i ON i.id = c.incident_id"

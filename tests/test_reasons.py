@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot.blocks.reports import report_blocks, report_csv
+from bot.blocks.report_csv import report_csv
+from bot.blocks.reports import report_blocks
 from bot.domain.reasons import ReasonRule, parse_keywords, suggest
 from fakes.slack_requests import slash_command_body, view_submission_body
 from storage.case_rows import case_rows

@@ -131,6 +131,14 @@ def test_new_cases_go_to_the_first_matching_queue_and_stay_there(routed, fake_x,
     assert "1. <#C0SPANISH> when lang=es · team <!subteam^S0ES> · 1 today" in listing
     assert "2. <#C0REFUNDS> when keyword=refund · 1 today" in listing and "Otherwise: <#C0QUEUE> · 1 today" in listing
     assert "Routes (new cases since 00:00 UTC)" in perch(routed, "status", user="U0AGENT")
+    for asked in ("report today by queue", "report today <#C0SPANISH|care-es> by queue"):
+        body = slash_command_body(asked, user="U0BOSS", channel=QUEUE, response_url=f"{fake_slack.url}/response_url/1")
+        assert routed.send(body).status_code == 200
+    wait_until(lambda: len(fake_slack.responses) == 2)
+    answers = sorted(json.dumps(r["blocks"], ensure_ascii=False) for r in fake_slack.responses)
+    spanish, every = sorted(answers, key=lambda text: "· #care-es" not in text)
+    assert "<#C0SPANISH> — 1 case" in every and "<#C0REFUNDS> — 1 case" in every and "the default queue" in every
+    assert "Perch report · today · #care-es" in spanish and "<#C0REFUNDS>" not in spanish
 
     assert perch(routed, "routes remove 1").startswith("Removed route 1")
     spanish = fake_slack.top_level(SPANISH)[0]

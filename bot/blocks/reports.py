@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 from typing import Any
 
 from bot.blocks.common import dm_url, duration, slack_user, tweet_url
 from bot.blocks.mrkdwn import cut_mrkdwn, escape, plural
-from bot.slack.ids import X_HANDLE
-from storage.case_rows import CaseRow
-from storage.lifecycle import CaseStatus
+from bot.slack.ids import X_HANDLE, channel_mention
 from storage.metrics import Breakdown, Report
 from storage.stats import Stat
 
@@ -176,6 +172,8 @@ def _breakdown(report: Report, breakdown: Breakdown) -> str:
             + f" · p50 resolve {duration_or_dash(row['resolve'].p50)}{_csat_of(row)}"
             for row in report.by_reason[:40]
         )
+    if breakdown == Breakdown.QUEUE:
+        return _by_queue(report)
     if not report.by_agent:
         return "*By agent*\nNo case was assigned in this period."
     return "*By agent*\n" + "\n".join(
@@ -185,6 +183,19 @@ def _breakdown(report: Report, breakdown: Breakdown) -> str:
         f"{row['resolved']} resolved · p50 first response {duration_or_dash(row['first_response'].p50)} · p50 resolve "
         f"{duration_or_dash(row['resolve'].p50)}{_csat_of(row)}{_workload(row)}"
         for row in report.by_agent[:40]
+    )
+
+
+def _by_queue(report: Report) -> str:
+    """Per queue (`/perch routes`): the channel its route chose, or the default queue."""
+    if not report.by_queue:
+        return "*By queue*\nNo cases in this period."
+    return "*By queue* (the channel each case's route chose)\n" + "\n".join(
+        f"• {channel_mention(row['queue']) if row['queue'] else '*the default queue*'} — "
+        f"{plural(row['cases'], 'case')} · {_rate(row['answered'] / row['cases'] if row['cases'] else None)} answered"
+        f" · p50 first response {duration_or_dash(row['first_response'].p50)} · p50 resolve "
+        f"{duration_or_dash(row['resolve'].p50)}{_csat_of(row)}"
+        for row in report.by_queue[:40]
     )
 
 
@@ -256,81 +267,3 @@ def _duration_vs(now: Stat, before: Stat | None) -> str:
 
 def duration_or_dash(seconds: float | None) -> str:
     return "—" if seconds is None else duration(timedelta(seconds=seconds))
-
-
-CSV_COLUMNS = [
-    "case_id",
-    "tweet_id",
-    "tweet_link",
-    "author",
-    "tweeted_at",
-    "posted_at",
-    "claimed_at",
-    "first_response_at",
-    "answered",
-    "reason",
-    "resolved_at",
-    "status",
-    "channel",
-    "assignee",
-    "location",
-    "reopened",
-    "replies_sent",
-    "minutes_to_card",
-    "minutes_to_claim",
-    "minutes_to_first_response",
-    "minutes_to_resolve",
-    "business_minutes_to_first_response",
-    "business_minutes_to_resolve",
-    "csat_score",
-    "csat_comment",
-]
-
-
-def report_csv(cases: list[CaseRow]) -> str:
-    """One row per case; times in UTC ISO 8601, durations in minutes (opens in any spreadsheet)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(_csv_row(c) for c in cases)
-    return out.getvalue()
-
-
-def _csv_row(c: CaseRow) -> list[str | int]:
-    return [
-        c.case_id,
-        c.tweet_id or "",
-        tweet_url(c.author_handle, c.tweet_id) if c.tweet_id else "",
-        _cell(c.author_handle),
-        c.tweet_created_at,
-        c.posted_at or "",
-        c.claimed_at or "",
-        c.first_response_at or "",
-        "yes" if c.first_response_at else "no",
-        _cell(c.reason),
-        c.resolved_at or "" if c.status == CaseStatus.RESOLVED else "",
-        c.status,
-        c.channel,
-        c.assignee or "",
-        c.location or "",
-        c.reopened_count,
-        c.replies_sent,
-        *[
-            "" if seconds is None else f"{seconds / 60:.1f}"
-            for seconds in (
-                c.time_to_card,
-                c.time_to_claim,
-                c.time_to_first_response,
-                c.time_to_resolve,
-                c.business_first_response,
-                c.business_resolve,
-            )
-        ],
-        "" if c.csat_score is None else c.csat_score,
-        _cell(c.csat_comment or ""),
-    ]
-
-
-def _cell(text: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: prefix them so they stay text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

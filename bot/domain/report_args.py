@@ -1,4 +1,5 @@
-"""Reading `/perch report [period] [by agent|by location|by hour|by reason] [@agent] [LOCATION] [public] [csv]`."""
+"""Reading `/perch report [period] [by agent|location|hour|reason|queue] [@agent] [LOCATION] [#queue] [public]
+[csv]`."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from bot.blocks.mrkdwn import escape
 from storage.metrics import Breakdown
 
 USAGE = (
-    "Usage: `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] [by agent|by location|by hour|by reason] "
-    "[@agent] [LOCATION] [public] [csv]` (default: 7d, by agent)."
+    "Usage: `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] "
+    "[by agent|by location|by hour|by reason|by queue] [@agent] [LOCATION] [#queue-channel] [public] [csv]` "
+    "(default: 7d, by agent)."
 )
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$")
 _DAYS = re.compile(r"^(\d{1,3})d$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|([^>]*))?>$")
 _CODE = re.compile(r"^(?:[A-Z]{3}|[A-Z][A-Z0-9-]{1,19})$")
 
 
@@ -34,6 +37,7 @@ class ReportRequest:
     location: str | None = None
     public: bool = False
     csv: bool = False
+    queue: str | None = None  # a channel: the report narrowed to that queue
 
 
 def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
@@ -42,6 +46,8 @@ def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
     words = text.split()
     start, end, label = local_now - timedelta(days=7), local_now, "the last 7 days"
     breakdown, agent, location, public, csv = Breakdown.AGENT, None, None, False, False
+    queue: str | None = None
+    queue_name = ""
     index = 0
     while index < len(words):
         word, lower = words[index], words[index].lower()
@@ -73,6 +79,8 @@ def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
             index += 1
         elif user_match := _USER.match(word):
             agent = user_match.group(1)
+        elif channel_match := _CHANNEL.match(word):
+            queue, queue_name = channel_match.group(1), channel_match.group(2) or channel_match.group(1)
         elif lower == "public":
             public = True
         elif lower == "csv":
@@ -82,7 +90,8 @@ def parse_report_args(text: str, now: datetime, timezone: str) -> ReportRequest:
         else:
             raise ReportArgsError(f"I don't understand `{_safe(word)}`. {USAGE}")
         index += 1
-    return ReportRequest(start, end, label, breakdown, agent, location, public, csv)
+    label += f" · #{queue_name[:80]}" if queue else ""  # the label is a plain-text header: the name, no link
+    return ReportRequest(start, end, label, breakdown, agent, location, public, csv, queue)
 
 
 EARLIEST, LATEST = date(2006, 3, 21), date(9998, 12, 31)  # X's first tweet; far enough from datetime's end

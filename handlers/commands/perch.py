@@ -21,7 +21,8 @@ HELP = "\n".join(
         "• `/perch replies add NAME | TEXT` — save a reply (e.g. `/perch replies add Delay | Sorry for the wait…`)",
         "• `/perch replies remove NAME` — delete a saved reply",
         "• `/perch report [today|yesterday|7d|30d|YYYY-MM-DD..YYYY-MM-DD] "
-        "[by agent|by location|by hour|by reason] [@agent] [LOCATION] [public] [csv]` — how fast the team answers "
+        "[by agent|by location|by hour|by reason|by queue] [@agent] [LOCATION] [#queue] [public] [csv]` — how fast "
+        "the team answers "
         "(managers)",
         "• `/perch customer @handle` — the customer's cases (newest first) and the team's notes about them, "
         "with a box to add one",

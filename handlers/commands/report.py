@@ -12,7 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.chart import report_chart
-from bot.blocks.reports import report_blocks, report_csv, report_text
+from bot.blocks.report_csv import report_csv
+from bot.blocks.reports import report_blocks, report_text
 from bot.domain.report_args import ReportArgsError, ReportRequest, parse_report_args
 from bot.services import Services, services
 from storage.case_rows import case_rows
@@ -75,7 +76,16 @@ def _reports(perch: Services, request: ReportRequest, now: datetime) -> tuple[Re
         breakdown=request.breakdown,  # computed only for the breakdown shown
         agent=request.agent,
         location=request.location,
+        queue=queue_key(perch, request.queue),
     )
+
+
+def queue_key(perch: Services, channel: str | None) -> str | None:
+    """A report's queue as storage keeps it: a route's channel, "" for the default queue (the queue or
+    DM channel of the settings, where the cases no route took go), None for every queue."""
+    if channel is None:
+        return None
+    return "" if channel in (perch.settings.slack_queue_channel, perch.settings.slack_dm_channel) else channel
 
 
 def _upload_files(
@@ -121,6 +131,7 @@ def _csv_upload(perch: Services, request: ReportRequest) -> dict[str, Any]:
         request.end,
         agent=request.agent,
         location=request.location,
+        queue=queue_key(perch, request.queue),
         business=perch.settings.business_hours,
     )
     return {

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.blocks.cards import case_card
-from bot.blocks.reports import report_blocks, report_csv
+from bot.blocks.report_csv import report_csv
+from bot.blocks.reports import report_blocks
 from storage.case_rows import case_rows
 from storage.cases import CardData
 from storage.csat import Csat, parse_score

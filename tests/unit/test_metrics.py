@@ -113,6 +113,26 @@ def test_by_reason_counts_picked_reasons_then_surge_topics_then_suggestions(fixe
     assert (late.count, late.p50) == (1, 3600), "case 1 resolved after 1h; case 2 is still open"
 
 
+def test_by_queue_and_one_queue_narrowed(fixed_log):
+    """Cases 2 and 3 went to the Spanish queue's channel, 1 and 4 to the default queue (docs/metrics.md)."""
+    db = fixed_log.db
+    db.execute("UPDATE cases SET queue_channel = 'C0ES' WHERE id IN (2, 3)")
+    db.conn.commit()
+    day = parse_report_args("2026-03-10 <#C0ES|care-es> by queue", NOW, "UTC")
+    assert (day.queue, day.breakdown, day.label) == ("C0ES", Breakdown.QUEUE, "10 Mar 2026 · #care-es")
+    rows = build_report(db, day.start, day.end, now=NOW).by_queue
+    assert [(r["queue"], r["cases"], r["answered"]) for r in rows] == [("", 2, 2), ("C0ES", 2, 1)]
+    default, spanish = rows
+    assert (default["first_response"].p50, default["resolve"].p50, default["resolve"].count) == (600, 3600, 2)
+    assert (spanish["first_response"].p50, spanish["first_response"].count, spanish["resolve"].count) == (7200, 1, 0)
+    narrowed = build_report(db, day.start, day.end, now=NOW, queue="C0ES")
+    assert (narrowed.volume_in, narrowed.answered, narrowed.sla_breaches) == (2, 1, 2)
+    rest = build_report(db, day.start, day.end, now=NOW, queue="")
+    assert (rest.volume_in, rest.time_to_first_response.p50) == (2, 600)
+    shown = json.dumps(report_blocks(narrowed, day.label, Breakdown.QUEUE), ensure_ascii=False)
+    assert "*By queue*" in shown and "<#C0ES> — 2 cases · 50% answered" in shown
+
+
 def test_workload_from_overlapping_claims_reassignments_and_a_reopen(fresh_db):
     """U1 holds A 10:00–11:00, B 10:30–10:45 (then reassigned to U2, who resolves it at 12:00), C
     10:40–10:50 (unclaimed), D 13:00–13:30 and, reopened to them, 14:00–14:30: three at once at peak,
