@@ -127,7 +127,21 @@ def test_daily_digest_posts_yesterday_to_the_report_channel(fixed_log, fake_slac
     assert "Perch report · yesterday (Tue 10 Mar)" in text and "*In*\\n4" in text
     assert "p50 15m · p90 2h 0m (n=3)" in text
     assert fake_slack.files[0]["filename"] == "perch-daily.png" and fake_slack.files[0]["channel"] == "C0REPORTS"
+    assert "By queue" not in text, "a team without routes has one queue: no split"
     assert Digest(fixed_log, client, "C0GONE", timezone="UTC", sla_minutes=60).run() is False
+
+
+def test_the_daily_digest_splits_by_queue_when_the_team_routes_cases(fixed_log, fake_slack):
+    fixed_log.db.execute("UPDATE cases SET queue_channel = 'C0ES' WHERE id IN (2, 3)")
+    fixed_log.db.conn.commit()
+    fake_slack.channels.add("C0REPORTS")
+    client = WebClient(token="xoxb-test", base_url=fake_slack.url + "/api/")
+    yesterday = lambda: datetime(2026, 3, 11, 9, 0, tzinfo=UTC)  # noqa: E731
+    assert Digest(fixed_log, client, "C0REPORTS", timezone="UTC", sla_minutes=60, now=yesterday).run() is True
+    (message,) = fake_slack.top_level("C0REPORTS")
+    text = json.dumps(message.blocks, ensure_ascii=False)
+    assert "*By queue*" in text and "*the default queue* — 2 cases · 100% answered" in text
+    assert "<#C0ES> — 2 cases · 50% answered · p50 first response 2h 0m" in text
 
 
 def test_home_tab_shows_my_cases_the_queue_and_today(serve, fake_x, fake_slack):

@@ -173,7 +173,7 @@ def _breakdown(report: Report, breakdown: Breakdown) -> str:
             for row in report.by_reason[:40]
         )
     if breakdown == Breakdown.QUEUE:
-        return _by_queue(report)
+        return queue_lines(report.by_queue)
     if not report.by_agent:
         return "*By agent*\nNo case was assigned in this period."
     return "*By agent*\n" + "\n".join(
@@ -186,16 +186,21 @@ def _breakdown(report: Report, breakdown: Breakdown) -> str:
     )
 
 
-def _by_queue(report: Report) -> str:
+def queue_section(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The by-queue figures as one section (the daily digest's, under its agents')."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut_mrkdwn(queue_lines(rows), 3000)}}
+
+
+def queue_lines(rows: list[dict[str, Any]]) -> str:
     """Per queue (`/perch routes`): the channel its route chose, or the default queue."""
-    if not report.by_queue:
+    if not rows:
         return "*By queue*\nNo cases in this period."
     return "*By queue* (the channel each case's route chose)\n" + "\n".join(
         f"• {channel_mention(row['queue']) if row['queue'] else '*the default queue*'} — "
         f"{plural(row['cases'], 'case')} · {_rate(row['answered'] / row['cases'] if row['cases'] else None)} answered"
         f" · p50 first response {duration_or_dash(row['first_response'].p50)} · p50 resolve "
         f"{duration_or_dash(row['resolve'].p50)}{_csat_of(row)}"
-        for row in report.by_queue[:40]
+        for row in rows[:40]
     )
 
 

@@ -12,10 +12,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.chart import report_chart
-from bot.blocks.reports import report_blocks, report_text
+from bot.blocks.reports import queue_section, report_blocks, report_text
 from bot.domain.spend import Prices, cost
+from storage.breakdowns import by_queue
 from storage.db import Store
 from storage.metrics import Breakdown, BusinessClock, report_with_previous
+from storage.report_cases import period_cases
 from storage.usage import usage_between
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,9 @@ class Digest:
             business=self.business,
             breakdown=Breakdown.AGENT,
         )
+        queues = by_queue(self.store.db, *period_cases(start, end, None, None))
+        if len(queues) > 1 or (queues and queues[0]["queue"]):  # the team routes cases: each queue's figures
+            extra = [queue_section(queues), *extra]
         try:
             self.client.chat_postMessage(
                 channel=self.channel,
