@@ -23,7 +23,7 @@ from bot.slack.client import CountedRateLimits
 from bot.x.client import XClient
 from bot.x.outbox import Outbox
 from storage import errors
-from storage.cards import cases_to_post
+from storage.cards import cards_waiting_count
 from storage.db import Store, from_iso
 from storage.errors import StorageError
 from storage.tweets import all_cursors
@@ -31,7 +31,6 @@ from storage.tweets import all_cursors
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-CARDS_COUNTED = 10_000  # cards waiting are counted up to this many
 
 
 @dataclass
@@ -121,5 +120,5 @@ class Observer:
             if cursor.newest_at:
                 age.add_metric([source], max(now - from_iso(cursor.newest_at).timestamp(), 0.0))
         yield age
-        waiting = len(cases_to_post(db, limit=CARDS_COUNTED))
+        waiting = cards_waiting_count(db)
         yield GaugeMetricFamily("perch_cards_waiting", "Cases whose card is not in Slack yet", value=waiting)

@@ -33,6 +33,16 @@ def cases_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[CardData]
     )
 
 
+def cards_waiting_count(db: sqlite_utils.Database) -> int:
+    """How many cases wait for their first card (what `cases_to_post` would take), counted in SQL."""
+    return int(
+        db.execute(
+            "SELECT COUNT(*) FROM cases WHERE slack_ts IS NULL AND routed_at IS NOT NULL "
+            "AND (grouped = 0 OR assignee IS NOT NULL)"
+        ).fetchone()[0]
+    )
+
+
 def cards_waiting(db: sqlite_utils.Database) -> bool:
     """Whether some case waits for its first card (cheap: asked between thread messages)."""
     return (

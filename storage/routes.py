@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from storage.db import rows_as, utc_now, writing
+from storage.db import rows_as, to_iso, utc_now, writing
 
 ROUTE_GRACE_SECONDS = 30  # a case its ingest did not route (a crash between) is routed by the post job after this
 
@@ -104,12 +105,11 @@ def routing_facts(db: sqlite_utils.Database, case_ids: list[int]) -> list[Routin
 def unrouted_cases(db: sqlite_utils.Database, grace_seconds: int = ROUTE_GRACE_SECONDS) -> list[int]:
     """Cases opened over `grace_seconds` ago and never routed (their ingest stopped between storing and
     routing): the post job routes them, so no case waits for a card for ever."""
+    cutoff = to_iso(datetime.now(UTC) - timedelta(seconds=grace_seconds))  # the clock `opened_at` was written by
     return [
         row[0]
         for row in db.execute(
-            "SELECT id FROM cases WHERE routed_at IS NULL AND opened_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) "
-            "ORDER BY id LIMIT 500",
-            [f"-{grace_seconds} seconds"],
+            "SELECT id FROM cases WHERE routed_at IS NULL AND opened_at < ? ORDER BY id LIMIT 500", [cutoff]
         )
     ]
 

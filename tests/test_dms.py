@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.blocks.home import home_view
-from bot.blocks.reports import report_csv
+from bot.blocks.report_csv import report_csv
 from bot.domain.locations import build_location
 from bot.jobs.health import HealthMonitor
 from fakes.slack_api import PING, Message
