@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite_utils
-
 from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
 from storage.db import rows_as
+from storage.engine import Database
 from storage.lifecycle import NOT_RESOLVED
 
 
-def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list[CardData]:
+def open_cases_of(db: Database, user: str, limit: int = 15) -> list[CardData]:
     """The agent's open cases, oldest tweet first (their App Home)."""
     return rows_as(
         CardData,
@@ -21,7 +20,7 @@ def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list
     )
 
 
-def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
+def queue_stats(db: Database) -> tuple[int, str | None]:
     """How many open cases nobody has claimed, and when the oldest one's tweet was sent."""
     count, oldest = db.execute(
         f"SELECT COUNT(*), MIN(tweet_created_at) FROM cases WHERE assignee IS NULL AND {NOT_RESOLVED}"
@@ -29,7 +28,7 @@ def queue_stats(db: sqlite_utils.Database) -> tuple[int, str | None]:
     return count, oldest
 
 
-def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10) -> list[CardData]:
+def unclaimed_queue(db: Database, limit: int = 10) -> list[CardData]:
     """Open cases nobody has claimed: high priority first, then the longest waiting."""
     return rows_as(
         CardData,
