@@ -17,8 +17,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python demo.py
 
+# The suite on SQLite, then again on PostgreSQL (a server pgserver starts from its wheel; see tests/engines.py).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+	PERCH_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -28,6 +28,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import postgres_location  # noqa: E402
 from fakes.slack_api import FakeSlack  # noqa: E402
 from fakes.x_api import FakeX  # noqa: E402
 
@@ -108,10 +109,27 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lease", type=float, default=15.0, help="LEADER_LEASE_SECONDS")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--engines", default="both", help="sqlite, postgresql or both")
     args = parser.parse_args()
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         os.environ.pop(name, None)
-    workdir = tempfile.mkdtemp(prefix="perch-bench-failover-")
+    print(f"LEADER_LEASE_SECONDS={args.lease:g} (renewed every {args.lease / 3:.2f}s), {args.rounds} rounds each")
+    for engine in ("sqlite", "postgresql") if args.engines == "both" else (args.engines,):
+        workdir = tempfile.mkdtemp(prefix="perch-bench-failover-")
+        if engine == "postgresql":
+            url, server = postgres_location(None, workdir)
+            database = {"DATABASE_URL": url}
+        else:
+            database, server = {"DATABASE_PATH": os.path.join(workdir, "perch.db")}, None
+        try:
+            run_engine(engine, database, workdir, args.lease, args.rounds)
+        finally:
+            if server is not None:
+                server.cleanup()
+
+
+def run_engine(engine: str, database: dict[str, str], workdir: str, lease: float, rounds: int) -> None:
+    """Both takeovers on one engine, two processes on one database."""
     with FakeX() as x, FakeSlack(channels=(QUEUE,)) as slack:
         env = {
             **os.environ,
@@ -124,23 +142,27 @@ def main() -> None:
             "X_API_SECRET": "s",
             "X_ACCESS_TOKEN": "t",
             "X_ACCESS_TOKEN_SECRET": "ts",
-            "DATABASE_PATH": os.path.join(workdir, "perch.db"),
+            **database,
             "POLL_INTERVAL_SECONDS": "5",
             "SLACK_CHANNEL_POST_INTERVAL_SECONDS": "0",
-            "LEADER_LEASE_SECONDS": str(args.lease),
+            "LEADER_LEASE_SECONDS": str(lease),
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
         }
-        print(f"LEADER_LEASE_SECONDS={args.lease:g} (renewed every {args.lease / 3:.2f}s), {args.rounds} rounds each")
-        killed, _ = takeovers(env, workdir, args.rounds, "kill")
-        print(f"kill -9 of the leader → standby leads: median {statistics.median(killed):.2f}s, max {max(killed):.2f}s")
-        frozen, back = takeovers(env, workdir, args.rounds, "stop")
-        bound = args.lease + args.lease / 3
+        killed, _ = takeovers(env, workdir, rounds, "kill")
         print(
-            f"SIGSTOP of the leader → standby leads: median {statistics.median(frozen):.2f}s, "
+            f"{engine}: kill -9 of the leader → standby leads: median {statistics.median(killed):.2f}s, "
+            f"max {max(killed):.2f}s"
+        )
+        frozen, back = takeovers(env, workdir, rounds, "stop")
+        bound = lease + lease / 3
+        print(
+            f"{engine}: SIGSTOP of the leader → standby leads: median {statistics.median(frozen):.2f}s, "
             f"max {max(frozen):.2f}s (bound: lease + one renewal = {bound:.2f}s)"
         )
-        print(f"SIGCONT → the old leader stands by: median {statistics.median(back):.2f}s, max {max(back):.2f}s")
+        print(
+            f"{engine}: SIGCONT → the old leader stands by: median {statistics.median(back):.2f}s, max {max(back):.2f}s"
+        )
 
 
 if __name__ == "__main__":

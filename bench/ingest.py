@@ -10,7 +10,11 @@ Mentions arrive in batches of 500 (a busy day: one poll's worth each), so each p
 mentions timeline's 800-tweet reach; the bot re-reads its overlap window every poll, the baseline
 uses `since_id` and reads each tweet once.
 
-    .venv/bin/python bench/ingest.py [--mentions 10000] [--batch 500]
+The bot runs once per engine: on SQLite, and on PostgreSQL (pgserver's server in a temporary folder, or
+`--database-url`, whose tables are dropped). For PostgreSQL the CPU is given twice: the bot's own, and
+the bot's plus the server's processes (what the database costs, which SQLite spends inside the bot).
+
+    .venv/bin/python bench/ingest.py [--mentions 10000] [--batch 500] [--engines sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
+import psycopg
 import requests
 from slack_sdk import WebClient
 
@@ -96,7 +102,7 @@ def in_batches(pipe, batch: int, poll) -> int:
         handled += poll()
 
 
-def run_bot(x_url: str, slack_url: str, workdir: str, pipe, batch: int) -> int:
+def run_bot(x_url: str, slack_url: str, database: dict[str, str], pipe, batch: int) -> int:
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": "xoxb-bench",
@@ -108,7 +114,7 @@ def run_bot(x_url: str, slack_url: str, workdir: str, pipe, batch: int) -> int:
             "X_API_SECRET": "s",
             "X_ACCESS_TOKEN": "t",
             "X_ACCESS_TOKEN_SECRET": "ts",
-            "DATABASE_PATH": os.path.join(workdir, "bot.db"),
+            **database,
             # Raw throughput, one card per mention like the baseline: no Slack pacing, no surge grouping
             # (bench/surge.py measures those against a Slack that enforces its limit).
             "SLACK_CHANNEL_POST_INTERVAL_SECONDS": "0",
@@ -123,7 +129,10 @@ def run_bot(x_url: str, slack_url: str, workdir: str, pipe, batch: int) -> int:
         assert posted == opened, (posted, opened)
         return posted
 
-    return in_batches(pipe, batch, poll)
+    try:
+        return in_batches(pipe, batch, poll)
+    finally:
+        runtime.store.close()
 
 
 def bare_card(tweet_id: str, author_id: str, text: str, created_at: str) -> dict:
@@ -187,10 +196,43 @@ def run_baseline(x_url: str, slack_url: str, workdir: str, pipe, batch: int) -> 
     return in_batches(pipe, batch, poll)
 
 
+def postgres(url: str | None, workdir: str):
+    """A PostgreSQL for the bot (`url` emptied, or pgserver's), and the server's process id if it runs here."""
+    if url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+        return url, None, None
+    import pgserver  # a development dependency: the tests' server
+
+    server = pgserver.get_server(os.path.join(workdir, "pg"), cleanup_mode="stop")
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE perch_bench")
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    postmaster = psutil.Process(pid).parent()
+    return server.get_uri().replace("/postgres?", "/perch_bench?", 1), server, postmaster
+
+
+def server_cpu(postmaster) -> float:
+    """CPU seconds the PostgreSQL server's processes have used (0 when it runs elsewhere)."""
+    if postmaster is None:
+        return 0.0
+    total = 0.0
+    for process in [postmaster, *postmaster.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mentions", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--engines", default="sqlite,postgresql", help="the bot's engines: sqlite, postgresql or both")
+    parser.add_argument("--database-url", help="a PostgreSQL to use (its tables are dropped) instead of pgserver's")
     args = parser.parse_args()
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         os.environ.pop(name, None)
@@ -199,23 +241,54 @@ def main() -> None:
     fakes.start()
     x_url, slack_url = parent.recv()
     workdir = tempfile.mkdtemp(prefix="perch-bench-")
-
+    runs = [("baseline", lambda: run_baseline(x_url, slack_url, workdir, parent, args.batch), None)]
+    server = None
+    for engine in (e.strip() for e in args.engines.split(",") if e.strip()):
+        if engine == "sqlite":
+            database = {"DATABASE_PATH": os.path.join(workdir, "bot.db")}
+            runs.append(("perch", lambda d=database: run_bot(x_url, slack_url, d, parent, args.batch), None))
+        else:
+            url, server, postmaster = postgres(args.database_url, workdir)
+            database = {"DATABASE_URL": url}
+            bot = lambda d=database: run_bot(x_url, slack_url, d, parent, args.batch)  # noqa: E731
+            runs.append(("perch-pg", bot, postmaster))
     results = {}
-    for name, run in (("baseline", run_baseline), ("perch", run_bot)):
-        parent.send("reset")
-        parent.recv()
-        wall, cpu, handled = measure(lambda run=run: run(x_url, slack_url, workdir, parent, args.batch))
-        parent.send("count")
-        in_slack = parent.recv()
-        results[name] = (wall, cpu, handled)
+    try:
+        for name, run, postmaster in runs:
+            parent.send("reset")
+            parent.recv()
+            before = server_cpu(postmaster)
+            wall, cpu, handled = measure(run)
+            served = server_cpu(postmaster) - before
+            parent.send("count")
+            in_slack = parent.recv()
+            results[name] = (wall, cpu, cpu + served, handled)
+            line = (
+                f"{name:9} {handled:6d} mentions  {in_slack:6d} messages in Slack  "
+                f"{handled / wall:8.1f} tweets/s  {cpu / handled * 1000:6.3f} CPU ms/tweet  ({wall:.1f}s wall)"
+            )
+            if postmaster is not None:
+                line += f"  {(cpu + served) / handled * 1000:6.3f} CPU ms/tweet with the server's"
+            print(line)
+    finally:
+        parent.send("stop")
+        fakes.join(timeout=10)
+        if server is not None:
+            server.cleanup()
+    compare(results)
+
+
+def compare(results: dict[str, tuple[float, float, float, int]]) -> None:
+    base = results["baseline"]
+    if "perch" in results:
+        wall, cpu = results["perch"][0], results["perch"][1]
+        print(f"ratio perch/baseline: {wall / base[0]:.2f}x wall time, {cpu / base[1]:.2f}x CPU (target <= 1.3x)")
+    if "perch" in results and "perch-pg" in results:
+        sqlite, pg = results["perch"], results["perch-pg"]
         print(
-            f"{name:9} {handled:6d} mentions  {in_slack:6d} messages in Slack  "
-            f"{handled / wall:8.1f} tweets/s  {cpu / handled * 1000:6.3f} CPU ms/tweet  ({wall:.1f}s wall)"
+            f"ratio perch on PostgreSQL/SQLite: {pg[1] / sqlite[1]:.2f}x CPU (the bot's), "
+            f"{pg[2] / sqlite[1]:.2f}x CPU with the server's (target <= 1.5x), {pg[0] / sqlite[0]:.2f}x wall time"
         )
-    parent.send("stop")
-    fakes.join(timeout=10)
-    (b_wall, b_cpu, _), (p_wall, p_cpu, _) = results["baseline"], results["perch"]
-    print(f"ratio perch/baseline: {p_wall / b_wall:.2f}x wall time, {p_cpu / b_cpu:.2f}x CPU (target <= 1.3x)")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
 Prints the time of the 30-day report (by agent, with the agents' workload; by hour; every breakdown;
 beside the previous 30 days as `/perch report` computes it, and so in business hours too) and of its
-CSV export.
+CSV export, on SQLite and on PostgreSQL side by side (the same rows in each; PostgreSQL is a server
+pgserver starts in a temporary folder, or the one `--database-url` names: its tables are dropped).
 The database is written directly (setup, not measured) through the bot's own schema and migrations.
 
-    .venv/bin/python bench/report.py [--cases 1000000]
+    .venv/bin/python bench/report.py [--cases 1000000] [--engines sqlite,postgresql] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -21,24 +22,71 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.blocks.reports import report_blocks, report_csv  # noqa: E402
+from bot.blocks.report_csv import report_csv  # noqa: E402
+from bot.blocks.reports import report_blocks  # noqa: E402
 from bot.domain.business_hours import parse_business_hours  # noqa: E402
 from storage.case_rows import case_rows  # noqa: E402
 from storage.db import Store, to_iso  # noqa: E402
+from storage.engine import is_postgresql  # noqa: E402
 from storage.metrics import Breakdown, build_report, report_with_previous  # noqa: E402
 
 AGENTS = [f"U0AGENT{n:02d}" for n in range(40)]
 OPEN = parse_business_hours("Mon-Fri 08:00-20:00; Sat 10:00-16:00", "America/New_York", "US")
 
 
-def build(path: str, count: int, now: datetime) -> int:
-    Store(path)
-    conn = sqlite3.connect(path)
+TABLES = {
+    "tweets": "id, author_id, author_handle, text, created_at, conversation_id, case_id",
+    "cases": "id, tweet_id, author_id, conversation_id, status, assignee, tweet_created_at, opened_at, posted_at, "
+    "claimed_at, first_response_at, resolved_at, resolved_by",
+    "replies": "case_id, idempotency_key, kind, source, status, text, sent_by, sent_at",
+    "events": "case_id, kind, actor, at, detail",
+    "escalations": "case_id, location, urgency, note, requested_by, requested_at, slack_channel, slack_ts, "
+    "acknowledged_at, resolved_at",
+}
+
+
+def build(location: str, count: int, now: datetime) -> int:
+    """The same rows on either engine: SQLite's through sqlite3, PostgreSQL's through COPY."""
+    Store(location).close()
+    if is_postgresql(location):
+        with psycopg.connect(location) as conn:
+            events = sum(_copy(conn, batch) for batch in batches(count, now))
+        with psycopg.connect(location, autocommit=True) as conn:
+            conn.execute("SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))")
+            conn.execute("VACUUM ANALYZE")
+        return events
+    conn = sqlite3.connect(location)
+    events = 0
+    for batch in batches(count, now):
+        for table, rows in batch.items():
+            columns = TABLES[table]
+            marks = ",".join("?" * len(columns.split(",")))
+            conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        conn.commit()
+        events += len(batch["events"])
+    conn.execute("ANALYZE")
+    conn.close()
+    return events
+
+
+def _copy(conn: psycopg.Connection, batch: dict[str, list[tuple]]) -> int:
+    with conn.cursor() as cursor:
+        for table, rows in batch.items():
+            with cursor.copy(f"COPY {table} ({TABLES[table]}) FROM STDIN".encode()) as copy:
+                for row in rows:
+                    copy.write_row(row)
+    conn.commit()
+    return len(batch["events"])
+
+
+def batches(count: int, now: datetime):
+    """A year of cases, 50,000 at a time, as rows of `TABLES` (the same on every run: a fixed seed)."""
     rng = random.Random(5)
     span = timedelta(days=365).total_seconds()
-    events = 0
     for base in range(0, count, 50_000):
         tweets, cases, replies, rows, escalations = [], [], [], [], []
         for n in range(base, min(base + 50_000, count)):
@@ -95,92 +143,105 @@ def build(path: str, count: int, now: datetime) -> int:
                         to_iso(answered + timedelta(minutes=40)),
                     )
                 )
-        conn.executemany(
-            "INSERT INTO tweets (id, author_id, author_handle, text, created_at, conversation_id, "
-            "case_id) VALUES (?,?,?,?,?,?,?)",
-            tweets,
-        )
-        conn.executemany(
-            "INSERT INTO cases (id, tweet_id, author_id, conversation_id, status, assignee, "
-            "tweet_created_at, opened_at, posted_at, claimed_at, first_response_at, resolved_at, "
-            "resolved_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            cases,
-        )
-        conn.executemany(
-            "INSERT INTO replies (case_id, idempotency_key, kind, source, status, text, sent_by, "
-            "sent_at) VALUES (?,?,?,?,?,?,?,?)",
-            replies,
-        )
-        conn.executemany("INSERT INTO events (case_id, kind, actor, at, detail) VALUES (?,?,?,?,?)", rows)
-        conn.executemany(
-            "INSERT INTO escalations (case_id, location, urgency, note, requested_by, requested_at, "
-            "slack_channel, slack_ts, acknowledged_at, resolved_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            escalations,
-        )
-        conn.commit()
-        events += len(rows)
-    conn.execute("ANALYZE")
-    conn.close()
-    return events
+        yield {"tweets": tweets, "cases": cases, "replies": replies, "events": rows, "escalations": escalations}
 
 
-def timed(label: str, work, repeat: int = 3) -> object:
-    work()  # warm-up, not counted (the database's pages into the cache)
+def timed(work, repeat: int = 3) -> tuple[float, object]:
+    """The best of `repeat` runs after a warm-up (the database's pages into the cache), and its result."""
+    work()
     best, result = float("inf"), None
     for _ in range(repeat):
         started = time.perf_counter()
         result = work()
         best = min(best, time.perf_counter() - started)
-    print(f"{label:32} {best:7.3f} s (best of {repeat})")
-    return result
+    return best, result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--engines", default="sqlite,postgresql", help="sqlite, postgresql or both")
+    parser.add_argument("--database-url", help="a PostgreSQL to use (its tables are dropped) instead of pgserver's")
     args = parser.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     workdir = tempfile.mkdtemp(prefix="perch-bench-report-")
+    server = None
     try:
-        measure(os.path.join(workdir, "perch.db"), args.cases)
+        figures = {}
+        for engine in engines:
+            if engine == "sqlite":
+                location = os.path.join(workdir, "perch.db")
+            else:
+                location, server = postgres_location(args.database_url, workdir)
+            figures[engine] = measure(engine, location, args.cases)
+        show(figures)
     finally:
+        if server is not None:
+            server.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)  # a 1,000,000-case database is about 2 GB
 
 
-def measure(path: str, cases: int) -> None:
+def postgres_location(url: str | None, workdir: str):
+    """`url` emptied of Perch's tables, or a database on a server pgserver starts in `workdir`."""
+    if url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+        return url, None
+    import pgserver  # a development dependency: the tests' server
+
+    server = pgserver.get_server(os.path.join(workdir, "pg"), cleanup_mode="stop")
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE perch_bench")
+    return server.get_uri().replace("/postgres?", "/perch_bench?", 1), server
+
+
+def measure(engine: str, location: str, cases: int) -> dict[str, str]:
+    """Each figure of one engine, by label."""
     now = datetime.now(UTC)
     started = time.perf_counter()
-    events = build(path, cases, now)
+    events = build(location, cases, now)
     os.sync()  # the build's writes reach the disk first, so they do not slow what is measured
-    print(
-        f"database: {cases:,} cases, {events:,} events over 365 days, built in "
-        f"{time.perf_counter() - started:.0f}s ({os.path.getsize(path) / 1e6:.0f} MB)"
-    )
-    store = Store(path)
+    print(f"{engine}: {cases:,} cases, {events:,} events over 365 days, built in {time.perf_counter() - started:.0f}s")
+    store = Store(location)
     start = now - timedelta(days=30)
+    figures: dict[str, str] = {}
 
     def report_with_blocks(breakdown: Breakdown):
         built = build_report(store.db, start, now, now=now, breakdown=breakdown)
         report_blocks(built, "the last 30 days", breakdown)
         return built
 
-    report = timed("30-day report by agent (+ blocks)", lambda: report_with_blocks(Breakdown.AGENT))
-    print(
-        f"  covers {report.volume_in:,} cases; p50 first response {report.time_to_first_response.p50:.0f}s "
-        "(target: <= 0.5 s)"
-    )
-    timed("  … by hour (no workload)", lambda: report_with_blocks(Breakdown.HOUR))
-    timed("  … every breakdown at once", lambda: build_report(store.db, start, now, now=now))
-    timed(
-        "  … as /perch report runs it",  # by agent, beside the 30 days before for ▲/▼
+    def figure(label: str, work) -> object:
+        seconds, result = timed(work)
+        figures[label] = f"{seconds:7.3f} s"
+        return result
+
+    report = figure("30-day report by agent (+ blocks)", lambda: report_with_blocks(Breakdown.AGENT))
+    figures["  covers (cases, p50 first response)"] = f"{report.volume_in:,}, {report.time_to_first_response.p50:.0f}s"
+    figure("  … by hour (no workload)", lambda: report_with_blocks(Breakdown.HOUR))
+    figure("  … every breakdown at once", lambda: build_report(store.db, start, now, now=now))
+    figure(  # by agent, beside the 30 days before for ▲/▼
+        "  … as /perch report runs it",
         lambda: report_with_previous(store.db, start, now, now=now, breakdown=Breakdown.AGENT),
     )
-    timed(
+    figure(
         "  … and in business hours",
         lambda: report_with_previous(store.db, start, now, now=now, breakdown=Breakdown.AGENT, business=OPEN),
     )
-    csv_text = timed("30-day CSV export", lambda: report_csv(case_rows(store.db, start, now)))
-    print(f"  {csv_text.count(chr(10)) - 1:,} rows, {len(csv_text) / 1e6:.1f} MB")
-    timed("  … with business-time columns", lambda: report_csv(case_rows(store.db, start, now, business=OPEN)))
+    csv_text = figure("30-day CSV export", lambda: report_csv(case_rows(store.db, start, now)))
+    figures["  rows, size"] = f"{csv_text.count(chr(10)) - 1:,}, {len(csv_text) / 1e6:.1f} MB"
+    figure("  … with business-time columns", lambda: report_csv(case_rows(store.db, start, now, business=OPEN)))
+    store.close()
+    return figures
+
+
+def show(figures: dict[str, dict[str, str]]) -> None:
+    """One line per figure, one column per engine (best of 3; target: the 30-day report <= 0.5 s)."""
+    engines = list(figures)
+    print(f"\n{'':38}" + "".join(f"{e:>22}" for e in engines))
+    for label in figures[engines[0]]:
+        print(f"{label:38}" + "".join(f"{figures[e].get(label, ''):>22}" for e in engines))
 
 
 if __name__ == "__main__":

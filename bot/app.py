@@ -120,7 +120,7 @@ def slack_client(settings: Settings) -> WebClient:
 def build_runtime(settings: Settings) -> Runtime:
     """Everything Perch runs, wired once: each part gets what it calls at construction (the post job's
     wake-up goes to the jobs that ring it, surge grouping to the poster), then the jobs are scheduled."""
-    store, x, slack = Store(settings.database_path), x_client(settings), slack_client(settings)
+    store, x, slack = Store(settings.database), x_client(settings), slack_client(settings)
     scheduler = new_scheduler()
     wake = PostWake(scheduler)
     grouper = SurgeGrouper(store, threshold=settings.surge_threshold, window_minutes=settings.surge_window_minutes)

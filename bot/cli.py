@@ -25,6 +25,7 @@ from bot.app import Runtime, build_runtime, slack_client, x_client
 from bot.config import ConfigError, Settings, load_settings
 from bot.doctor import can_post, doctor
 from bot.logs import formatter
+from storage.engine import shown
 from storage.errors import StorageError
 
 log = logging.getLogger("bot")
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         runtime = build_runtime(settings)
     except (StorageError, sqlite3.Error) as error:  # read-only file or folder, a full disk, not a database
-        print(f"perch: cannot open the database {settings.database_path}: {error}", file=sys.stderr)
+        print(f"perch: cannot open the database {shown(settings.database)}: {error}", file=sys.stderr)
         return 2
     blocked = [f for f in can_post(settings, runtime.slack) if not f.ok]
     if blocked:  # nothing Perch does could reach Slack: say why now, not as failed posts in the log
@@ -119,6 +120,9 @@ def run_backup(destination: str) -> int:
     """A consistent copy of the database (DATABASE_PATH), safe while Perch runs."""
     from storage.backup import BackupError, backup
 
+    if os.environ.get("DATABASE_URL"):
+        print("perch: backup copies a SQLite file; with DATABASE_URL, back up PostgreSQL with pg_dump", file=sys.stderr)
+        return 2
     source = os.environ.get("DATABASE_PATH") or "perch.db"
     if not Path(source).is_file():
         print(f"perch: there is no database at {source} (DATABASE_PATH)", file=sys.stderr)
@@ -147,7 +151,7 @@ def run_locations_import(file: str) -> int:
         text = raw.decode("cp1252", errors="replace")
         print(f"perch: {file} is not UTF-8; read it as Windows-1252", file=sys.stderr)
     try:
-        store = Store(os.environ.get("DATABASE_PATH") or "perch.db")
+        store = Store(os.environ.get("DATABASE_URL") or os.environ.get("DATABASE_PATH") or "perch.db")
     except (StorageError, sqlite3.Error) as error:
         print(f"perch: cannot open the database: {error}", file=sys.stderr)
         return 2

@@ -73,6 +73,7 @@ class Settings:
     health_no_poll_minutes: float = 15.0
     health_no_mentions_hours: float = 24.0
     database_path: str = "perch.db"
+    database_url: str | None = field(default=None, repr=False)  # postgresql://…: the tables on PostgreSQL
     support_usergroup: str | None = None
     manager_usergroup: str | None = None
     csat_survey: bool = False  # on resolve, one DM asking the customer for a score (cases in DM only)
@@ -81,6 +82,11 @@ class Settings:
     port: int = 3000
     leader_lease_seconds: float = 15.0  # a stalled leader's jobs move to another process after this (+ a renewal)
     http_mode: bool = False
+
+    @property
+    def database(self) -> str:
+        """Where the tables are: the PostgreSQL URL when DATABASE_URL is set, else the SQLite file."""
+        return self.database_url or self.database_path
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = False) -> Settings:
@@ -139,6 +145,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, http_mode: bool = Fal
         health_no_mentions_hours=reader.positive_number("HEALTH_NO_MENTIONS_HOURS", 24.0, unit="hours"),
         support_lead_usergroup=reader.optional_match("SUPPORT_LEAD_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
         database_path=reader.optional("DATABASE_PATH") or "perch.db",
+        database_url=reader.database_url("DATABASE_URL"),
         support_usergroup=reader.optional_match("SUPPORT_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
         manager_usergroup=reader.optional_match("MANAGER_USERGROUP", USERGROUP_ID, "a user group id (S…)"),
         csat_survey=reader.flag("CSAT_SURVEY", False),

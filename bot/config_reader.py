@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Concatenate, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 from bot.domain.business_hours import BusinessHours, BusinessHoursError, parse_business_hours
 from bot.domain.pii import ReferencePattern, parse_patterns, region_problem
@@ -89,6 +90,26 @@ class Reader:
             raise ConfigError(f"{name} is malformed: it should be an http(s) URL")
         value = value.rstrip("/")
         return value + "/" if trailing_slash else value
+
+    @_noted
+    def database_url(self, name: str) -> str | None:
+        """A PostgreSQL URL, checked for its form here (reaching it is start-up's check); the problem
+        named never shows the password."""
+        value = self.optional(name)
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - a port that is no number raises here
+        except ValueError as error:
+            raise ConfigError(f"{name} is malformed: {error}") from None
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ConfigError(f"{name} is malformed: it should be postgresql://user:password@host:5432/perch")
+        if not parts.path.strip("/"):
+            raise ConfigError(f"{name} is malformed: it names no database (…/perch at its end)")
+        if not parts.hostname and "host=" not in parts.query:
+            raise ConfigError(f"{name} is malformed: it names no host (postgresql://user:password@host/perch)")
+        return value
 
     @_noted
     def queries(self, name: str) -> tuple[str, ...]:

@@ -18,9 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import sqlite_utils
-
 from storage.db import Store
+from storage.engine import Database
 from storage.errors import LostLease, StorageError
 from storage.lease import JOBS, database_ms, fenced, holds, read, release, take
 
@@ -70,7 +69,7 @@ class Leader:
         seconds: float,
         *,
         holder: str | None = None,
-        clock: Callable[[sqlite_utils.Database], int] = database_ms,
+        clock: Callable[[Database], int] = database_ms,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store

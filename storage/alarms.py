@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from storage.db import utc_now
+from storage.engine import Database
 
 
 @dataclass(frozen=True)
@@ -18,23 +17,23 @@ class Alarm:
     slack_ts: str | None = None
 
 
-def active_alarms(db: sqlite_utils.Database) -> dict[str, Alarm]:
+def active_alarms(db: Database) -> dict[str, Alarm]:
     return {row["name"]: Alarm(**row) for row in db.query("SELECT * FROM alarms")}
 
 
-def raise_alarm(db: sqlite_utils.Database, name: str, text: str) -> None:
+def raise_alarm(db: Database, name: str, text: str) -> None:
     db.table("alarms").insert({"name": name, "text": text, "raised_at": utc_now()}, replace=True)
 
 
-def record_alarm_posted(db: sqlite_utils.Database, name: str, channel: str, ts: str) -> None:
+def record_alarm_posted(db: Database, name: str, channel: str, ts: str) -> None:
     db.execute("UPDATE alarms SET slack_channel = ?, slack_ts = ? WHERE name = ?", [channel, ts, name])
 
 
-def drop_alarm(db: sqlite_utils.Database, name: str) -> None:
+def drop_alarm(db: Database, name: str) -> None:
     db.execute("DELETE FROM alarms WHERE name = ?", [name])
 
 
-def newest_stored_at(db: sqlite_utils.Database, source: str) -> str | None:
+def newest_stored_at(db: Database, source: str) -> str | None:
     """When Perch last stored a tweet from `source` (None: never)."""
     row = db.execute("SELECT MAX(stored_at) FROM tweets WHERE source = ?", [source]).fetchone()
     return row[0] if row else None

@@ -12,16 +12,16 @@ from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
-import sqlite_utils
 
 from storage.csat import Csat, csat_by
 from storage.db import from_iso, to_iso
+from storage.engine import Database
 from storage.lifecycle import EventKind
 from storage.report_cases import QUEUE_OF_CASE, REASON_JOIN, REASON_OF_CASE, Cases
 from storage.stats import Seconds, Stat, column, concurrency, group_codes, groups
 
 
-def by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
+def by_reason(db: Database, where: str, params: list) -> list[dict]:
     """Per reason (picked at resolve, else the case's surge topic, else the suggestion): cases, how many
     had it picked, p50 time to resolve, satisfaction; most cases first."""
     rows = db.execute(
@@ -47,7 +47,7 @@ def by_reason(db: sqlite_utils.Database, where: str, params: list) -> list[dict]
     return sorted(out, key=lambda r: (r["reason"] == "", -r["cases"], r["reason"]))
 
 
-def by_queue(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
+def by_queue(db: Database, where: str, params: list) -> list[dict]:
     """Per queue (the channel its route chose; "" the default queue): cases, how many were answered,
     p50 first response and resolve, satisfaction; most cases first."""
     rows = db.execute(
@@ -74,7 +74,7 @@ def by_queue(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
 
 
 def by_agent(
-    db: sqlite_utils.Database,
+    db: Database,
     assignees: npt.NDArray[np.object_],
     first: Seconds,
     resolve: Seconds,
@@ -114,7 +114,7 @@ def by_agent(
 
 def add_workload(
     agents: list[dict],
-    db: sqlite_utils.Database,
+    db: Database,
     period: tuple[datetime, datetime],
     end: datetime,
     cases: Cases,
@@ -164,7 +164,7 @@ def _jd(moment: datetime) -> float:
     return moment.timestamp() / 86400.0 + 2440587.5
 
 
-def by_location(db: sqlite_utils.Database, start: datetime, end: datetime, location: str | None) -> list[dict]:
+def by_location(db: Database, start: datetime, end: datetime, location: str | None) -> list[dict]:
     """Per location: its escalations, how long they took to be acknowledged and resolved, and how many
     still wait for either."""
     params = [to_iso(start), to_iso(end)] + ([location] if location else [])

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
 from storage.db import utc_now, writing
+from storage.engine import Database
 from storage.incidents import OTHER, get_incident, touch_incident
 from storage.lifecycle import CaseStatus, sql_list
 
@@ -22,7 +21,7 @@ class BulkProgress:
 
 
 def set_status(
-    db: sqlite_utils.Database,
+    db: Database,
     incident_id: int,
     text: str,
     user: str,
@@ -39,7 +38,7 @@ def set_status(
         )
 
 
-def bulk_candidates(db: sqlite_utils.Database, incident_id: int) -> list[tuple[str, int]]:
+def bulk_candidates(db: Database, incident_id: int) -> list[tuple[str, int]]:
     """(customer, case) pairs a bulk reply would go to: one per customer (their latest case X lets the
     brand answer: a post that @mentions or quotes it), skipping customers who already have an answer,
     a DM hand-off or a resolved case."""
@@ -57,7 +56,7 @@ def bulk_candidates(db: sqlite_utils.Database, incident_id: int) -> list[tuple[s
     ]
 
 
-def unsummoned_customers(db: sqlite_utils.Database, incident_id: int) -> int:
+def unsummoned_customers(db: Database, incident_id: int) -> int:
     """Customers in an incident none of whose posts @mention or quote the brand: X lets no app reply
     to them (a bulk reply skips them)."""
     return db.execute(
@@ -67,7 +66,7 @@ def unsummoned_customers(db: sqlite_utils.Database, incident_id: int) -> int:
     ).fetchone()[0]
 
 
-def start_bulk(db: sqlite_utils.Database, incident_id: int, user: str, name: str, status_at: str) -> str:
+def start_bulk(db: Database, incident_id: int, user: str, name: str, status_at: str) -> str:
     """Record a confirmed bulk reply and its recipients. `ok`, `changed` (the status update is not the one
     the agent confirmed), `started` (already confirmed once), `nobody`, `not_alike` (the group of a
     surge's other tweets) or `missing`."""
@@ -97,7 +96,7 @@ def start_bulk(db: sqlite_utils.Database, incident_id: int, user: str, name: str
     return "ok"
 
 
-def stop_bulk(db: sqlite_utils.Database, incident_id: int, user: str) -> int:
+def stop_bulk(db: Database, incident_id: int, user: str) -> int:
     """Stop sending: the recipients not reached yet are left out. Returns how many."""
     with writing(db):
         stopped = db.execute(
@@ -111,7 +110,7 @@ def stop_bulk(db: sqlite_utils.Database, incident_id: int, user: str) -> int:
     return stopped
 
 
-def next_bulk_target(db: sqlite_utils.Database) -> dict[str, Any] | None:
+def next_bulk_target(db: Database) -> dict[str, Any] | None:
     """The next recipient still to reach, with the text and who confirmed it."""
     rows = list(
         db.query(
@@ -124,9 +123,7 @@ def next_bulk_target(db: sqlite_utils.Database) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def record_bulk_result(
-    db: sqlite_utils.Database, incident_id: int, author_id: str, status: str, error: str | None = None
-) -> None:
+def record_bulk_result(db: Database, incident_id: int, author_id: str, status: str, error: str | None = None) -> None:
     with writing(db):
         db.execute(
             "UPDATE bulk_targets SET status = ?, error = ?, sent_at = ? WHERE incident_id = ? AND author_id = ?",
@@ -135,7 +132,7 @@ def record_bulk_result(
         touch_incident(db, incident_id)
 
 
-def bulk_progress(db: sqlite_utils.Database, incident_id: int) -> BulkProgress:
+def bulk_progress(db: Database, incident_id: int) -> BulkProgress:
     total, sent, failed, pending = db.execute(
         "SELECT COUNT(*), SUM(status = 'sent'), SUM(status = 'failed'), SUM(status = 'pending') FROM bulk_targets "
         "WHERE incident_id = ?",

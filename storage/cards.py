@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlite_utils
-
 from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
 from storage.db import rows_as, utc_now, writing
+from storage.engine import Database
 from storage.events import event_row
 from storage.lifecycle import EventKind, sql_list
 
 
-def cases_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[CardData]:
+def cases_to_post(db: Database, limit: int = 500) -> list[CardData]:
     """Cases without a card yet, oldest tweet first, once routed to their queue; a case grouped in a
     surge incident only once someone took it (until then its incident's thread lists it)."""
     return rows_as(
@@ -33,7 +32,7 @@ def cases_to_post(db: sqlite_utils.Database, limit: int = 500) -> list[CardData]
     )
 
 
-def cards_waiting_count(db: sqlite_utils.Database) -> int:
+def cards_waiting_count(db: Database) -> int:
     """How many cases wait for their first card (what `cases_to_post` would take), counted in SQL."""
     return int(
         db.execute(
@@ -43,7 +42,7 @@ def cards_waiting_count(db: sqlite_utils.Database) -> int:
     )
 
 
-def cards_waiting(db: sqlite_utils.Database) -> bool:
+def cards_waiting(db: Database) -> bool:
     """Whether some case waits for its first card (cheap: asked between thread messages)."""
     return (
         db.execute(
@@ -54,7 +53,7 @@ def cards_waiting(db: sqlite_utils.Database) -> bool:
     )
 
 
-def stale_cards(db: sqlite_utils.Database, limit: int = 200) -> list[int]:
+def stale_cards(db: Database, limit: int = 200) -> list[int]:
     """Cases whose card in Slack is behind their state."""
     return [
         row[0]
@@ -65,11 +64,11 @@ def stale_cards(db: sqlite_utils.Database, limit: int = 200) -> list[int]:
     ]
 
 
-def mark_card_synced(db: sqlite_utils.Database, case_id: int, version: int) -> None:
+def mark_card_synced(db: Database, case_id: int, version: int) -> None:
     db.execute("UPDATE cases SET card_synced = MAX(card_synced, ?) WHERE id = ?", [version, case_id])
 
 
-def mark_post_attempts(db: sqlite_utils.Database, case_ids: list[int]) -> None:
+def mark_post_attempts(db: Database, case_ids: list[int]) -> None:
     """Write down, before calling Slack, that these cards may be in the channel from now on."""
     now = utc_now()
     with writing(db):
@@ -79,9 +78,7 @@ def mark_post_attempts(db: sqlite_utils.Database, case_ids: list[int]) -> None:
         )
 
 
-def record_posted(
-    db: sqlite_utils.Database, posts: list[tuple[int, str, str]], *, reconciled: bool = False
-) -> list[int]:
+def record_posted(db: Database, posts: list[tuple[int, str, str]], *, reconciled: bool = False) -> list[int]:
     """Remember each card's channel and ts, `(case_id, channel, ts)`, with a `posted` event.
 
     Returns the cases that were recorded now; a case that already had a card is left as it was.
@@ -110,7 +107,7 @@ def record_posted(
 _NOT_STEPS = sql_list([EventKind.POSTED, EventKind.FOLLOW_UP, EventKind.DM_RECEIVED])
 
 
-def last_event(db: sqlite_utils.Database, case_id: int) -> dict[str, Any] | None:
+def last_event(db: Database, case_id: int) -> dict[str, Any] | None:
     rows = list(
         db.query(
             "SELECT kind, actor, at, detail FROM events WHERE case_id = ? AND kind NOT IN "

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 import numpy as np
-import sqlite_utils
 
 from storage.business_time import BusinessClock, instants, open_durations
 from storage.db import rows_as_named, to_iso
+from storage.engine import Database
 from storage.lifecycle import TO_DM_KINDS
 from storage.report_cases import INSTANTS, REASON_JOIN, REASON_OF_CASE, period_cases, read_pass
 
@@ -74,7 +74,7 @@ _ROWS = (
 
 
 def case_rows(
-    db: sqlite_utils.Database,
+    db: Database,
     start: datetime,
     end: datetime,
     *,

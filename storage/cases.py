@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from storage.customers import RETURNING_DAYS
 from storage.db import from_iso, row_as, utc_now, writing
+from storage.engine import Database
 from storage.events import record_event
 from storage.lifecycle import (
     LOG_ONLY,
@@ -143,11 +142,11 @@ CARD_FROM = "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_e
 PUBLIC_CASE_FROM = "FROM cases c JOIN tweets t ON t.id = c.tweet_id"
 
 
-def get_card(db: sqlite_utils.Database, case_id: int) -> CardData | None:
+def get_card(db: Database, case_id: int) -> CardData | None:
     return row_as(CardData, db.execute(f"SELECT {CARD_COLUMNS} {CARD_FROM} WHERE c.id = ?", [case_id]))
 
 
-def case_tweets(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]]:
+def case_tweets(db: Database, case_id: int) -> list[dict[str, Any]]:
     """The customer's tweets in a case, oldest first (the thread so far, with `replies`)."""
     return list(
         db.query(
@@ -162,7 +161,7 @@ def case_tweets(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]]
 
 
 def change(
-    db: sqlite_utils.Database,
+    db: Database,
     case_id: int,
     kind: EventKind,
     actor: str,
@@ -215,7 +214,7 @@ def change(
     return Change(Outcome.OK if done else why_not(kind, case.status, case.assignee, actor), case)
 
 
-def _state(db: sqlite_utils.Database, case_id: int) -> tuple[str, str | None]:
+def _state(db: Database, case_id: int) -> tuple[str, str | None]:
     row = db.execute("SELECT status, assignee FROM cases WHERE id = ?", [case_id]).fetchone()
     return (row[0], row[1]) if row else (CaseStatus.RESOLVED, None)
 
@@ -236,45 +235,39 @@ def _detail_from(kind: EventKind, holder: str | None, assignee: str) -> dict[str
 # writers leave it to the clock.
 
 
-def claim(
-    db: sqlite_utils.Database, case_id: int, user: str, *, implicit: bool = False, at: str | None = None
-) -> Change:
+def claim(db: Database, case_id: int, user: str, *, implicit: bool = False, at: str | None = None) -> Change:
     """Give an unclaimed, open case to `user`: one winner."""
     return change(db, case_id, EventKind.CLAIMED, user, detail={"implicit": implicit}, at=at)
 
 
-def unclaim(
-    db: sqlite_utils.Database, case_id: int, user: str, *, as_manager: bool = False, at: str | None = None
-) -> Change:
+def unclaim(db: Database, case_id: int, user: str, *, as_manager: bool = False, at: str | None = None) -> Change:
     return change(db, case_id, EventKind.UNCLAIMED, user, as_manager=as_manager, at=at)
 
 
-def reassign(db: sqlite_utils.Database, case_id: int, to_user: str, by_user: str, *, at: str | None = None) -> Change:
+def reassign(db: Database, case_id: int, to_user: str, by_user: str, *, at: str | None = None) -> Change:
     return change(db, case_id, EventKind.REASSIGNED, by_user, assignee=to_user, at=at)
 
 
-def resolve(
-    db: sqlite_utils.Database, case_id: int, user: str, reason: str | None = None, *, at: str | None = None
-) -> Change:
+def resolve(db: Database, case_id: int, user: str, reason: str | None = None, *, at: str | None = None) -> Change:
     """`reason`: why the customer wrote, as the agent picked it (kept unless a new one is given)."""
     detail = {"reason": reason} if reason else {}
     return change(db, case_id, EventKind.RESOLVED, user, detail=detail, reason=reason, at=at)
 
 
 def reopen(
-    db: sqlite_utils.Database, case_id: int, actor: str, detail: dict[str, Any] | None = None, *, at: str | None = None
+    db: Database, case_id: int, actor: str, detail: dict[str, Any] | None = None, *, at: str | None = None
 ) -> Change:
     """Back to work: to its assignee if it has one, else to the queue."""
     return change(db, case_id, EventKind.REOPENED, actor, detail=detail, at=at)
 
 
-def touch_card(db: sqlite_utils.Database, case_id: int) -> None:
+def touch_card(db: Database, case_id: int) -> None:
     """Mark the card behind its case: something it shows changed that is no step of the case (triage,
     an SLA warning, a suggested reason). A step goes through `change`, which does this itself."""
     db.execute("UPDATE cases SET card_version = card_version + 1 WHERE id = ?", [case_id])
 
 
-def reply_target(db: sqlite_utils.Database, case_id: int, *, summoned_only: bool = True) -> str | None:
+def reply_target(db: Database, case_id: int, *, summoned_only: bool = True) -> str | None:
     """The customer's latest tweet in the case that X lets the brand answer: replies thread under it."""
     summoned = "AND COALESCE(t.summoned, 1) = 1 " if summoned_only else ""
     row = db.execute(
@@ -285,7 +278,7 @@ def reply_target(db: sqlite_utils.Database, case_id: int, *, summoned_only: bool
     return row[0] if row else None
 
 
-def case_at(db: sqlite_utils.Database, channel: str, ts: str) -> int | None:
+def case_at(db: Database, channel: str, ts: str) -> int | None:
     """The case whose card is the message `ts` in `channel`."""
     row = db.execute("SELECT id FROM cases WHERE slack_channel = ? AND slack_ts = ?", [channel, ts]).fetchone()
     return row[0] if row else None

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlite_utils
-
 from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
 from storage.db import rows_as, utc_now, writing
+from storage.engine import Database
 from storage.events import event_row
 from storage.incidents import CASES_SIGNATURE, CHUNK_SIZE
 from storage.lifecycle import EventKind
 
 
-def place_in_chunks(db: sqlite_utils.Database, incident_id: int, size: int = CHUNK_SIZE) -> None:
+def place_in_chunks(db: Database, incident_id: int, size: int = CHUNK_SIZE) -> None:
     """Give grouped cases not yet listed a chunk: fill the last one up, then open new ones."""
     with writing(db):
         waiting = [
@@ -41,7 +40,7 @@ def place_in_chunks(db: sqlite_utils.Database, incident_id: int, size: int = CHU
             room -= 1
 
 
-def chunks_to_post(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+def chunks_to_post(db: Database) -> list[dict[str, Any]]:
     """Chunks of incidents whose card is in Slack, not yet in its thread, in order."""
     return list(
         db.query(
@@ -52,7 +51,7 @@ def chunks_to_post(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     )
 
 
-def chunk_cases(db: sqlite_utils.Database, incident_id: int, chunk_no: int) -> tuple[list[CardData], str]:
+def chunk_cases(db: Database, incident_id: int, chunk_no: int) -> tuple[list[CardData], str]:
     """The cases a chunk lists, and their version signature (it changes whenever one of them does,
     a follow-up tweet included)."""
     cases = rows_as(
@@ -69,20 +68,23 @@ def chunk_cases(db: sqlite_utils.Database, incident_id: int, chunk_no: int) -> t
     return cases, signature
 
 
-def chunk_follow_ups(db: sqlite_utils.Database, incident_id: int, chunk_no: int) -> dict[int, tuple[int, str]]:
+def chunk_follow_ups(db: Database, incident_id: int, chunk_no: int) -> dict[int, tuple[int, str]]:
     """case id → (how many follow-up tweets, the latest one's text), for the cases a chunk lists: a
     grouped case has no card thread for them until someone takes it."""
     return {
         row[0]: (row[1], row[2])
         for row in db.execute(
-            "SELECT t.case_id, COUNT(*), t.text, MAX(t.created_at) FROM tweets t JOIN cases c ON c.id = t.case_id "
-            "WHERE c.incident_id = ? AND c.chunk_no = ? AND t.id != c.tweet_id GROUP BY t.case_id",
+            "SELECT case_id, follow_ups, text FROM ("
+            " SELECT t.case_id, COUNT(*) OVER (PARTITION BY t.case_id) AS follow_ups, t.text, "
+            " ROW_NUMBER() OVER (PARTITION BY t.case_id ORDER BY t.created_at DESC, t.id DESC) AS n "
+            " FROM tweets t JOIN cases c ON c.id = t.case_id "
+            " WHERE c.incident_id = ? AND c.chunk_no = ? AND t.id != c.tweet_id) AS latest WHERE n = 1",
             [incident_id, chunk_no],
         )
     }
 
 
-def mark_chunk_attempt(db: sqlite_utils.Database, incident_id: int, chunk_no: int) -> None:
+def mark_chunk_attempt(db: Database, incident_id: int, chunk_no: int) -> None:
     db.execute(
         "UPDATE incident_chunks SET post_attempted_at = COALESCE(post_attempted_at, ?) "
         "WHERE incident_id = ? AND chunk_no = ?",
@@ -90,9 +92,7 @@ def mark_chunk_attempt(db: sqlite_utils.Database, incident_id: int, chunk_no: in
     )
 
 
-def record_chunk_posted(
-    db: sqlite_utils.Database, incident_id: int, chunk_no: int, channel: str, ts: str, signature: str
-) -> None:
+def record_chunk_posted(db: Database, incident_id: int, chunk_no: int, channel: str, ts: str, signature: str) -> None:
     """The chunk is in the thread: its cases are visible in Slack from now."""
     with writing(db):
         if db.execute(
@@ -103,7 +103,7 @@ def record_chunk_posted(
             record_chunk_shown(db, incident_id, chunk_no, channel, ts)
 
 
-def record_chunk_shown(db: sqlite_utils.Database, incident_id: int, chunk_no: int, channel: str, ts: str) -> None:
+def record_chunk_shown(db: Database, incident_id: int, chunk_no: int, channel: str, ts: str) -> None:
     """Cases a chunk message shows for the first time (posted, or filled up by an edit) get their
     `posted` time and event: the reports' time to card is the time a person could see them."""
     now = utc_now()
@@ -131,7 +131,7 @@ def record_chunk_shown(db: sqlite_utils.Database, incident_id: int, chunk_no: in
         )
 
 
-def stale_chunks(db: sqlite_utils.Database, recent: str) -> list[dict[str, Any]]:
+def stale_chunks(db: Database, recent: str) -> list[dict[str, Any]]:
     """Posted chunks whose cases changed since they were last rendered (filled up, claimed, answered…),
     in incidents open or ended since `recent`."""
     return list(
@@ -145,7 +145,7 @@ def stale_chunks(db: sqlite_utils.Database, recent: str) -> list[dict[str, Any]]
     )
 
 
-def mark_chunk_synced(db: sqlite_utils.Database, incident_id: int, chunk_no: int, signature: str) -> None:
+def mark_chunk_synced(db: Database, incident_id: int, chunk_no: int, signature: str) -> None:
     db.execute(
         "UPDATE incident_chunks SET synced = ? WHERE incident_id = ? AND chunk_no = ?",
         [signature, incident_id, chunk_no],

@@ -14,10 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
 from storage.cases import change, get_card
 from storage.db import from_iso, to_iso, utc_now, writing
+from storage.engine import Database
 from storage.lifecycle import CaseStatus, EventKind
 from storage.report_cases import REASON_JOIN
 
@@ -58,9 +57,7 @@ class Survey:
     reply_key: str
 
 
-def claim_survey(
-    db: sqlite_utils.Database, case_id: int, actor: str, cooldown: timedelta, now: datetime
-) -> Survey | None:
+def claim_survey(db: Database, case_id: int, actor: str, cooldown: timedelta, now: datetime) -> Survey | None:
     """Claim the case's survey, if one is due: the conversation went to DM, the case was never surveyed,
     and the customer was not asked within `cooldown`. None when none is due (or another request won)."""
     card = get_card(db, case_id)
@@ -84,7 +81,7 @@ def claim_survey(
     return Survey(case_id, card.author_id, key) if inserted else None
 
 
-def surveys_cut_off(db: sqlite_utils.Database, since: str) -> list[tuple[int, str, Survey | None]]:
+def surveys_cut_off(db: Database, since: str) -> list[tuple[int, str, Survey | None]]:
     """Surveys a crash may have cut off since `since`: a case resolved then whose survey was never
     claimed (`(case, resolver, None)`: claim it now, if one is due), or one claimed whose question never
     reached the outbox (`(case, who, its Survey)`: ask it now). The outbox's key keeps either to one send."""
@@ -105,7 +102,7 @@ def surveys_cut_off(db: sqlite_utils.Database, since: str) -> list[tuple[int, st
     ]
 
 
-def skip_survey(db: sqlite_utils.Database, case_id: int, actor: str) -> bool:
+def skip_survey(db: Database, case_id: int, actor: str) -> bool:
     """Resolve without survey: this case is never surveyed (`csat_skipped`). False if it was claimed already."""
     card = get_card(db, case_id)
     if card is None:
@@ -120,13 +117,13 @@ def skip_survey(db: sqlite_utils.Database, case_id: int, actor: str) -> bool:
     return bool(skipped)
 
 
-def record_survey_outcome(db: sqlite_utils.Database, case_id: int, sent: bool, why: str = "") -> None:
+def record_survey_outcome(db: Database, case_id: int, sent: bool, why: str = "") -> None:
     """The question went out (`csat_sent`), or X refused it (`csat_not_sent`, with X's words)."""
     kind = EventKind.CSAT_SENT if sent else EventKind.CSAT_NOT_SENT
     change(db, case_id, kind, "bot", detail={} if sent else {"why": why[:300]}, read_back=False)
 
 
-def awaiting_answer(db: sqlite_utils.Database, customer: str, written_at: str) -> int | None:
+def awaiting_answer(db: Database, customer: str, written_at: str) -> int | None:
     """The case whose survey this customer's DM (written at `written_at`) may answer: the question
     went out before it, at most `ANSWER_WINDOW` earlier, and nothing answered it yet."""
     since = to_iso(from_iso(written_at) - ANSWER_WINDOW)
@@ -139,7 +136,7 @@ def awaiting_answer(db: sqlite_utils.Database, customer: str, written_at: str) -
     return int(row[0]) if row else None
 
 
-def record_answer(db: sqlite_utils.Database, case_id: int, dm_event_id: str, score: int, comment: str, at: str) -> bool:
+def record_answer(db: Database, case_id: int, dm_event_id: str, score: int, comment: str, at: str) -> bool:
     """The customer's score and comment, once (`csat_answered`): it reopens nothing."""
     answered = db.execute(
         "UPDATE csat_surveys SET score = ?, comment = ?, answered_at = ?, answer_dm_id = ? "
@@ -189,7 +186,7 @@ class Csat:
         return cls(sent, answers, satisfied, total)
 
 
-def _survey_rows(db: sqlite_utils.Database, group: str, where: str, params: list) -> list[tuple]:
+def _survey_rows(db: Database, group: str, where: str, params: list) -> list[tuple]:
     """(group, question sent, score) for each survey of the report's cases (`cases c` by `where`)."""
     return db.execute(
         f"SELECT {group}, r.status = 'sent' OR s.score IS NOT NULL, s.score FROM cases c "
@@ -199,12 +196,12 @@ def _survey_rows(db: sqlite_utils.Database, group: str, where: str, params: list
     ).fetchall()
 
 
-def csat_of(db: sqlite_utils.Database, where: str, params: list) -> Csat:
+def csat_of(db: Database, where: str, params: list) -> Csat:
     """The satisfaction figures of the report's cases."""
     return Csat.of((went, score) for _, went, score in _survey_rows(db, "NULL", where, params))
 
 
-def csat_by(db: sqlite_utils.Database, group: str, where: str, params: list) -> dict[str, Csat]:
+def csat_by(db: Database, group: str, where: str, params: list) -> dict[str, Csat]:
     """The same per group: `group` is SQL over `cases c` (its assignee, its reason)."""
     grouped: dict[str, list[tuple[bool, int | None]]] = {}
     for name, went, score in _survey_rows(db, group, where, params):

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from storage.db import new_id, rows_as, utc_now
+from storage.engine import Database
 
 NOTE_MAX = 1000  # characters in one note (the box says so, and the form refuses more)
 RETURNING_DAYS = 90  # the card's returning-customer count looks this far back
@@ -60,13 +59,13 @@ class CustomerHistory:
     note_count: int
 
 
-def customer_of_case(db: sqlite_utils.Database, case_id: int) -> str | None:
+def customer_of_case(db: Database, case_id: int) -> str | None:
     """The X user id of the customer whose case this is; None for no such case (or one with no author)."""
     row = db.execute("SELECT author_id FROM cases WHERE id = ?", [case_id]).fetchone()
     return str(row[0]) if row and row[0] else None
 
 
-def customer_by_handle(db: sqlite_utils.Database, handle: str) -> str | None:
+def customer_by_handle(db: Database, handle: str) -> str | None:
     """The X user id behind `handle` (no @, any case) as the team last met it: the newest of the
     customer's tweets and DMs that carried it. None when nobody wrote with it."""
     row = db.execute(
@@ -84,7 +83,7 @@ def customer_by_handle(db: sqlite_utils.Database, handle: str) -> str | None:
 
 
 def customer_history(
-    db: sqlite_utils.Database, author_id: str, *, except_case: int = 0, cases: int = 20, notes: int = 20
+    db: Database, author_id: str, *, except_case: int = 0, cases: int = 20, notes: int = 20
 ) -> CustomerHistory:
     """The customer's other cases (all but `except_case`, the card the History was opened from), newest
     first, and the notes about them, newest first: at most `cases` and `notes` of each, with the totals."""
@@ -116,7 +115,7 @@ def customer_history(
     return CustomerHistory(author_id, handle, name, listed, int(case_count), kept, int(note_count))
 
 
-def add_note(db: sqlite_utils.Database, author_id: str, text: str, created_by: str, case_id: int | None = None) -> int:
+def add_note(db: Database, author_id: str, text: str, created_by: str, case_id: int | None = None) -> int:
     """Keep a note about the customer (checked and cut to `NOTE_MAX` by the form before it gets here)."""
     table = db.table("customer_notes")
     table.insert(
@@ -131,7 +130,7 @@ def add_note(db: sqlite_utils.Database, author_id: str, text: str, created_by: s
     return new_id(table)
 
 
-def _latest_names(db: sqlite_utils.Database, author_id: str) -> tuple[str, str]:
+def _latest_names(db: Database, author_id: str) -> tuple[str, str]:
     """The customer's @handle and display name as their newest case shows them ("" when unknown)."""
     row = db.execute(
         "SELECT COALESCE(t.author_handle, d.sender_handle, ''), COALESCE(t.author_name, d.sender_name, '') "

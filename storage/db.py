@@ -1,4 +1,5 @@
-"""Open the SQLite database (WAL mode) and bring its schema up to date with numbered migrations.
+"""Open the database — SQLite (WAL mode) at a path, or PostgreSQL at a `postgresql://` URL — and bring
+its schema up to date with numbered migrations.
 
 Migrations only ever add: an old database keeps working, and each migration runs once, recorded in
 the `migrations` table. A new migration is a new function appended to `MIGRATIONS`.
@@ -6,7 +7,6 @@ the `migrations` table. A new migration is a new function appended to `MIGRATION
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -16,8 +16,11 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
+from storage.engine import POSTGRESQL, SQLITE, Cursor, Database, Table, is_postgresql
 from storage.errors import translated
+from storage.fence import FENCE, OPENS_WRITE
 from storage.migrations import MIGRATIONS
+from storage.postgres import PgDatabase
 
 T = TypeVar("T")
 
@@ -36,13 +39,18 @@ def from_iso(text: str) -> datetime:
 
 
 @contextmanager
-def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def writing(db: Database) -> Iterator[Database]:
     """A write transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE).
 
     A transaction that reads before it writes must not discover at its first write that another
     connection wrote meanwhile (WAL then fails at once with "database is locked"); IMMEDIATE waits
-    for the lock instead, within `busy_timeout`. Nested use becomes a savepoint.
+    for the lock instead, within `busy_timeout`. Nested use becomes a savepoint. On PostgreSQL the
+    transaction takes one advisory lock first, the same one writer at a time (`storage.postgres`).
     """
+    if isinstance(db, PgDatabase):
+        with db.transaction(lock=True):
+            yield db
+        return
     if db.conn.in_transaction:
         with db.atomic():
             yield db
@@ -56,13 +64,13 @@ def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     db.conn.execute("COMMIT")
 
 
-def rows_as(cls: Callable[..., T], cursor: sqlite3.Cursor) -> list[T]:
+def rows_as(cls: Callable[..., T], cursor: Cursor) -> list[T]:
     """Each row as `cls`, its fields filled by column name (never by position)."""
     names = [column[0] for column in cursor.description]
     return [cls(**dict(zip(names, row, strict=True))) for row in cursor]
 
 
-def rows_as_named(cls: Callable[..., T], cursor: sqlite3.Cursor) -> list[T]:
+def rows_as_named(cls: Callable[..., T], cursor: Cursor) -> list[T]:
     """Each row as the named tuple `cls`, once the query's column names are checked to be its fields,
     in order: mapped by name, without a dict per row (a report's tens of thousands of rows)."""
     names = tuple(column[0] for column in cursor.description)
@@ -72,14 +80,14 @@ def rows_as_named(cls: Callable[..., T], cursor: sqlite3.Cursor) -> list[T]:
     return list(map(getattr(cls, "_make"), cursor))  # noqa: B009
 
 
-def row_as(cls: Callable[..., T], cursor: sqlite3.Cursor) -> T | None:
+def row_as(cls: Callable[..., T], cursor: Cursor) -> T | None:
     """The first row as `cls` (by column name), or None."""
     found = rows_as(cls, cursor)
     return found[0] if found else None
 
 
-def new_id(table: sqlite_utils.db.Table) -> int:
-    """The rowid of the row `table` just inserted (sqlite-utils keeps it as `last_pk`)."""
+def new_id(table: Table) -> int:
+    """The rowid (or identity) of the row `table` just inserted (kept as `last_pk`)."""
     if table.last_pk is None:
         raise sqlite3.DatabaseError(f"no row id after inserting into {table.name}")
     return int(table.last_pk)
@@ -89,17 +97,6 @@ JOB_BUSY_SECONDS = 30.0  # a scheduled job may wait for the write lock this long
 REQUEST_BUSY_SECONDS = 1.5  # a Slack request may not: it has 3 s to answer, and the person must be told
 
 
-class _Fence(threading.local):
-    """The lease this thread's job runs under (`storage.lease.fenced` sets `check`): each transaction
-    the thread opens to write checks first, holding the write lock, that the lease is still its own."""
-
-    check: Callable[[sqlite3.Connection], None] | None = None
-
-
-FENCE = _Fence()
-_OPENS_WRITE = re.compile(r"\s*(BEGIN|INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
-
-
 class _Connection(sqlite3.Connection):
     """SQLite's connection, raising `storage.errors` instead of its own errors: the one seam where
     the engine's exceptions are read (sqlite-utils and Perch's storage both call these methods).
@@ -107,7 +104,7 @@ class _Connection(sqlite3.Connection):
 
     def execute(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
         try:
-            if FENCE.check is not None and not self.in_transaction and _OPENS_WRITE.match(args[0]):
+            if FENCE.check is not None and not self.in_transaction and OPENS_WRITE.match(args[0]):
                 return self._fenced(super().execute, *args, **kwargs)
             return super().execute(*args, **kwargs)
         except sqlite3.Error as error:
@@ -115,7 +112,7 @@ class _Connection(sqlite3.Connection):
 
     def executemany(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
         try:
-            if FENCE.check is not None and not self.in_transaction and _OPENS_WRITE.match(args[0]):
+            if FENCE.check is not None and not self.in_transaction and OPENS_WRITE.match(args[0]):
                 return self._fenced(super().executemany, *args, **kwargs)
             return super().executemany(*args, **kwargs)
         except sqlite3.Error as error:
@@ -163,7 +160,8 @@ def connect(path: str, busy_seconds: float = JOB_BUSY_SECONDS) -> sqlite_utils.D
 
 
 class Store:
-    """The database file, with one connection per thread (jobs and Slack listeners run in threads).
+    """The database, with one connection per thread on SQLite (jobs and Slack listeners run in threads),
+    or one pool of connections on PostgreSQL (`location` a `postgresql://` URL).
 
     A thread that answers Slack says so (`answer_requests_here`, called by the thread pools and the
     middleware that serve Slack's requests): its connection waits at most `REQUEST_BUSY_SECONDS` for
@@ -171,15 +169,18 @@ class Store:
     of timing out at Slack. Every other thread is a job's and waits up to `JOB_BUSY_SECONDS`.
     """
 
-    engine = "sqlite"  # what `GET /healthz` names
-
-    def __init__(self, path: str) -> None:
-        self.path = path
+    def __init__(self, location: str) -> None:
+        self.path = location
+        self.engine = POSTGRESQL if is_postgresql(location) else SQLITE
         self._local = threading.local()
+        self._pool = PgDatabase(location) if self.engine == POSTGRESQL else None
         migrate(self.db)
 
     def answer_requests_here(self) -> None:
         """This thread answers Slack's requests from now on: short waits for the write lock."""
+        if self._pool is not None:
+            self._pool.set_wait(REQUEST_BUSY_SECONDS)
+            return
         if getattr(self._local, "answering", False):
             return
         self._local.answering = True
@@ -189,22 +190,40 @@ class Store:
             self._local.db = None
 
     @property
-    def db(self) -> sqlite_utils.Database:
+    def db(self) -> Database:
+        if self._pool is not None:
+            return self._pool
         db = getattr(self._local, "db", None)
         if db is None:
             answering = getattr(self._local, "answering", False)
             db = self._local.db = connect(self.path, REQUEST_BUSY_SECONDS if answering else JOB_BUSY_SECONDS)
         return db
 
+    def close(self) -> None:
+        """Close the PostgreSQL pool (its connections and threads), or this thread's SQLite connection."""
+        if self._pool is not None:
+            self._pool.close()
+            return
+        opened = getattr(self._local, "db", None)
+        if opened is not None:
+            opened.conn.close()
+            self._local.db = None
 
-def migrate(db: sqlite_utils.Database) -> None:
+
+def migrate(db: Database) -> None:
+    """Apply the migrations not yet applied, each in its own write transaction, which reads again
+    whether it was applied (two processes starting at once on one PostgreSQL database)."""
     migrations = db.table("migrations")
     if not migrations.exists():
-        migrations.create({"number": int, "name": str, "applied_at": str}, pk="number")
+        with writing(db):
+            if not migrations.exists():
+                migrations.create({"number": int, "name": str, "applied_at": str}, pk="number")
     applied = {row["number"] for row in migrations.rows}
     for number, migration in enumerate(MIGRATIONS, start=1):
         if number in applied:
             continue
         with writing(db):
+            if db.execute("SELECT 1 FROM migrations WHERE number = ?", [number]).fetchone():
+                continue
             migration(db)
             migrations.insert({"number": number, "name": migration.__name__.lstrip("_"), "applied_at": utc_now()})

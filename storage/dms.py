@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import timedelta
-
-import sqlite_utils
 
 from storage.cases import change, reopen
 from storage.csat import awaiting_answer, parse_score, record_answer
 from storage.db import from_iso, new_id, rows_as, to_iso, utc_now, writing
+from storage.engine import BAD_ROW, Database
 from storage.events import record_event
 from storage.lifecycle import NOT_RESOLVED, REOPENED_HOLDER, CaseStatus, EventKind
 from storage.replies import mark_sent, record_sent_elsewhere
@@ -92,9 +90,7 @@ class DMToPost:
     csat_comment: str | None = None  # ... and the rest of it
 
 
-def store_dms(
-    db: sqlite_utils.Database, dms: list[DirectMessage], brand_id: str, cursor: Cursor | None = None
-) -> DMStoreResult:
+def store_dms(db: Database, dms: list[DirectMessage], brand_id: str, cursor: Cursor | None = None) -> DMStoreResult:
     """Store new DM events oldest first, each joined to its case, then move the cursor forward."""
     result = DMStoreResult()
     fresh = sorted({d.id: d for d in dms}.values(), key=lambda d: (d.created_at, int(d.id) if d.id.isdigit() else 0))
@@ -109,7 +105,7 @@ def store_dms(
                     result.duplicates += 1
                 else:
                     _store_one(db, dm, brand_id, result)
-        except (sqlite3.Error, UnicodeError, ValueError, TypeError, OverflowError) as error:
+        except BAD_ROW as error:
             log.error(
                 "Skipped DM event %s: it cannot be stored (%s: %s)", dm.id, type(error).__name__, str(error)[:200]
             )
@@ -120,7 +116,7 @@ def store_dms(
     return result
 
 
-def _store_one(db: sqlite_utils.Database, dm: DirectMessage, brand_id: str, result: DMStoreResult) -> None:
+def _store_one(db: Database, dm: DirectMessage, brand_id: str, result: DMStoreResult) -> None:
     customer = dm.other_participant(brand_id)
     outbound = dm.sender_id == brand_id
     row = _row(dm, customer, "out" if outbound else "in")
@@ -134,7 +130,7 @@ def _store_one(db: sqlite_utils.Database, dm: DirectMessage, brand_id: str, resu
         _customer_sent(db, dm, customer, result)
 
 
-def _customer_sent(db: sqlite_utils.Database, dm: DirectMessage, customer: str, result: DMStoreResult) -> None:
+def _customer_sent(db: Database, dm: DirectMessage, customer: str, result: DMStoreResult) -> None:
     if _answered_survey(db, dm, customer):
         result.scores += 1
         return
@@ -166,7 +162,7 @@ def _customer_sent(db: sqlite_utils.Database, dm: DirectMessage, customer: str, 
     db.execute("UPDATE dm_events SET case_id = ? WHERE id = ?", [case_id, dm.id])
 
 
-def _answered_survey(db: sqlite_utils.Database, dm: DirectMessage, customer: str) -> bool:
+def _answered_survey(db: Database, dm: DirectMessage, customer: str) -> bool:
     """A score for the survey this customer was asked within the last day: kept on the surveyed case
     (posted in its thread), neither reopening it nor opening one, nor waiting for an answer."""
     parsed = parse_score(dm.text)
@@ -180,7 +176,7 @@ def _answered_survey(db: sqlite_utils.Database, dm: DirectMessage, customer: str
     return True
 
 
-def _brand_sent(db: sqlite_utils.Database, dm: DirectMessage, customer: str, result: DMStoreResult) -> None:
+def _brand_sent(db: Database, dm: DirectMessage, customer: str, result: DMStoreResult) -> None:
     """Perch's own DM (known by id, or an unconfirmed send with this text), else one sent on x.com."""
     ours = db.execute("SELECT id, case_id FROM replies WHERE x_id = ?", [dm.id]).fetchone()
     if ours is None:
@@ -202,7 +198,7 @@ def _brand_sent(db: sqlite_utils.Database, dm: DirectMessage, customer: str, res
     result.answers += 1
 
 
-def _open_case_of(db: sqlite_utils.Database, customer: str) -> int | None:
+def _open_case_of(db: Database, customer: str) -> int | None:
     """The customer's open case, the one in DM first (that is where the conversation went)."""
     row = db.execute(
         f"SELECT id FROM cases WHERE author_id = ? AND {NOT_RESOLVED} "
@@ -212,7 +208,7 @@ def _open_case_of(db: sqlite_utils.Database, customer: str) -> int | None:
     return row[0] if row else None
 
 
-def _recently_resolved_case_of(db: sqlite_utils.Database, customer: str, written_at: str) -> int | None:
+def _recently_resolved_case_of(db: Database, customer: str, written_at: str) -> int | None:
     since = to_iso(from_iso(written_at) - REOPEN_WITHIN)
     row = db.execute(
         f"SELECT id FROM cases WHERE author_id = ? AND status = '{CaseStatus.RESOLVED}' AND resolved_at >= ? "
@@ -242,7 +238,7 @@ def _row(dm: DirectMessage, customer: str | None, direction: str) -> dict:
     }
 
 
-def _known(db: sqlite_utils.Database, ids: list[str]) -> set[str]:
+def _known(db: Database, ids: list[str]) -> set[str]:
     known: set[str] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -254,7 +250,7 @@ def _known(db: sqlite_utils.Database, ids: list[str]) -> set[str]:
 # -- the case's thread ----------------------------------------------------------------------------
 
 
-def dms_to_post(db: sqlite_utils.Database, case_id: int | None = None, limit: int = 200) -> list[DMToPost]:
+def dms_to_post(db: Database, case_id: int | None = None, limit: int = 200) -> list[DMToPost]:
     """Customers' DMs whose case has a card but which are not in its thread yet, oldest first."""
     where = "AND c.id = ?" if case_id is not None else ""
     return rows_as(
@@ -262,7 +258,7 @@ def dms_to_post(db: sqlite_utils.Database, case_id: int | None = None, limit: in
         db.execute(
             "SELECT d.id AS dm_event_id, d.case_id, d.text, d.sender_handle, d.sender_name, d.created_at, "
             "d.conversation_id, d.referenced_tweet_ids, d.media_count, d.post_attempted_at, c.slack_channel, "
-            "c.slack_ts AS thread_ts, COALESCE(c.dm_event_id = d.id, 0) AS opened_case, "
+            "c.slack_ts AS thread_ts, CASE WHEN c.dm_event_id = d.id THEN 1 ELSE 0 END AS opened_case, "
             f"(SELECT json_extract(e.detail, '$.{REOPENED_HOLDER}') FROM events e WHERE e.case_id = c.id "
             f"AND e.kind = '{EventKind.REOPENED}' "
             " AND json_extract(e.detail, '$.dm_event_id') = d.id) AS reopened_for, "
@@ -275,18 +271,18 @@ def dms_to_post(db: sqlite_utils.Database, case_id: int | None = None, limit: in
     )
 
 
-def mark_dm_attempt(db: sqlite_utils.Database, dm_event_id: str) -> None:
+def mark_dm_attempt(db: Database, dm_event_id: str) -> None:
     db.execute(
         "UPDATE dm_events SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?",
         [utc_now(), dm_event_id],
     )
 
 
-def record_dm_posted(db: sqlite_utils.Database, dm_event_id: str, ts: str) -> None:
+def record_dm_posted(db: Database, dm_event_id: str, ts: str) -> None:
     db.execute("UPDATE dm_events SET slack_ts = ? WHERE id = ? AND slack_ts IS NULL", [ts, dm_event_id])
 
 
-def dm_conversation(db: sqlite_utils.Database, case_id: int) -> list[dict]:
+def dm_conversation(db: Database, case_id: int) -> list[dict]:
     """The case's DM conversation, oldest first: the customer's DMs and what the brand sent by DM."""
     return list(
         db.query(

@@ -3,14 +3,13 @@ edited or sent back by a lead. Each decision is taken by exactly one lead, whoev
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
 from storage.cases import change
 from storage.db import new_id, row_as, rows_as, to_iso, utc_now, writing
+from storage.engine import Database
+from storage.errors import DUPLICATE
 from storage.lifecycle import EventKind
 
 
@@ -51,7 +50,7 @@ DRAFT_FROM = "FROM drafts d JOIN cases c ON c.id = d.case_id"
 
 
 def hold_for_review(
-    db: sqlite_utils.Database, key: str, case_id: int, kind: str, text: str, author: str, author_name: str, why: str
+    db: Database, key: str, case_id: int, kind: str, text: str, author: str, author_name: str, why: str
 ) -> int:
     """The draft for this submission (`key`: a retried submission finds the one it made)."""
     now = utc_now()
@@ -77,24 +76,23 @@ def hold_for_review(
             detail = {"draft_id": draft_id, "kind": kind, "why": why}
             change(db, case_id, EventKind.DRAFT_HELD, author, detail=detail, at=now, read_back=False)
         return draft_id
-    except sqlite3.IntegrityError:
+    except DUPLICATE:
         return int(db.execute("SELECT id FROM drafts WHERE idempotency_key = ?", [key]).fetchone()[0])
 
 
-def get_draft(db: sqlite_utils.Database, draft_id: int) -> Draft | None:
+def get_draft(db: Database, draft_id: int) -> Draft | None:
     return row_as(Draft, db.execute(f"SELECT {DRAFT_COLUMNS} {DRAFT_FROM} WHERE d.id = ?", [draft_id]))
 
 
-def decide(
-    db: sqlite_utils.Database, draft_id: int, outcome: str, lead: str, *, text: str | None = None, note: str = ""
-) -> bool:
+def decide(db: Database, draft_id: int, outcome: str, lead: str, *, text: str | None = None, note: str = "") -> bool:
     """`approved` (with `text` when the lead edited it) or `sent_back` (with `note`): True for the one
     lead whose decision counts; False when the draft was decided already."""
     now = utc_now()
     with writing(db):
         changed = db.execute(
             "UPDATE drafts SET status = ?, decided_by = ?, decided_at = ?, note = ?, "
-            "text = COALESCE(?, text), edited = edited + (? IS NOT NULL AND ? != text), version = version + 1 "
+            "text = COALESCE(?, text), edited = edited + CASE WHEN ? IS NOT NULL AND ? != text THEN 1 ELSE 0 END, "
+            "version = version + 1 "
             "WHERE id = ? AND status = 'pending'",
             [outcome, lead, now, note or None, text, text, text, draft_id],
         ).rowcount
@@ -109,12 +107,12 @@ def decide(
     return bool(changed)
 
 
-def link_reply(db: sqlite_utils.Database, draft_id: int, reply_id: int) -> None:
+def link_reply(db: Database, draft_id: int, reply_id: int) -> None:
     """The send an approved draft became (its outcome shows on the draft's message)."""
     db.execute("UPDATE drafts SET reply_id = ?, version = version + 1 WHERE id = ?", [reply_id, draft_id])
 
 
-def reopen(db: sqlite_utils.Database, draft_id: int, error: str) -> None:
+def reopen(db: Database, draft_id: int, error: str) -> None:
     """X refused an approved draft: it waits for review again (the refusal is kept as its note)."""
     with writing(db):
         db.execute(
@@ -124,7 +122,7 @@ def reopen(db: sqlite_utils.Database, draft_id: int, error: str) -> None:
         )
 
 
-def approved_unsent(db: sqlite_utils.Database) -> list[Draft]:
+def approved_unsent(db: Database) -> list[Draft]:
     """Approved drafts whose send has not been made (the process died between the two)."""
     return rows_as(
         Draft,
@@ -132,17 +130,17 @@ def approved_unsent(db: sqlite_utils.Database) -> list[Draft]:
     )
 
 
-def drafts_to_post(db: sqlite_utils.Database, case_id: int | None = None) -> list[Draft]:
+def drafts_to_post(db: Database, case_id: int | None = None) -> list[Draft]:
     """Drafts not yet in their card's thread (once the card is posted)."""
     return _drafts(db, "d.slack_ts IS NULL AND c.slack_ts IS NOT NULL", case_id)
 
 
-def drafts_to_redraw(db: sqlite_utils.Database, case_id: int | None = None) -> list[Draft]:
+def drafts_to_redraw(db: Database, case_id: int | None = None) -> list[Draft]:
     """Drafts whose thread message is behind their state (decided, sent)."""
     return _drafts(db, "d.slack_ts IS NOT NULL AND d.synced < d.version", case_id)
 
 
-def _drafts(db: sqlite_utils.Database, condition: str, case_id: int | None) -> list[Draft]:
+def _drafts(db: Database, condition: str, case_id: int | None) -> list[Draft]:
     where = "AND d.case_id = ?" if case_id is not None else ""
     return rows_as(
         Draft,
@@ -153,21 +151,21 @@ def _drafts(db: sqlite_utils.Database, condition: str, case_id: int | None) -> l
     )
 
 
-def mark_draft_attempt(db: sqlite_utils.Database, draft_id: int) -> None:
+def mark_draft_attempt(db: Database, draft_id: int) -> None:
     db.execute(
         "UPDATE drafts SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?", [utc_now(), draft_id]
     )
 
 
-def record_draft_posted(db: sqlite_utils.Database, draft_id: int, ts: str) -> None:
+def record_draft_posted(db: Database, draft_id: int, ts: str) -> None:
     db.execute("UPDATE drafts SET slack_ts = ?, synced = version WHERE id = ? AND slack_ts IS NULL", [ts, draft_id])
 
 
-def mark_draft_synced(db: sqlite_utils.Database, draft_id: int, version: int) -> None:
+def mark_draft_synced(db: Database, draft_id: int, version: int) -> None:
     db.execute("UPDATE drafts SET synced = MAX(synced, ?) WHERE id = ?", [version, draft_id])
 
 
-def take_reminders(db: sqlite_utils.Database, older_than: timedelta, now: datetime) -> list[Draft]:
+def take_reminders(db: Database, older_than: timedelta, now: datetime) -> list[Draft]:
     """Pending drafts waiting longer than `older_than`, each returned once ever (to ping the leads once)."""
     cutoff = to_iso(now - older_than)
     with writing(db):
@@ -186,7 +184,7 @@ def take_reminders(db: sqlite_utils.Database, older_than: timedelta, now: dateti
     return due
 
 
-def replies_sent_today(db: sqlite_utils.Database, agent: str, since: str) -> int:
+def replies_sent_today(db: Database, agent: str, since: str) -> int:
     """Replies and DMs the agent sent (or has on their way) since `since`: their daily count."""
     return int(
         db.execute(

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
 from storage.cases import change
 from storage.db import from_iso, new_id, row_as, rows_as, utc_now, writing
+from storage.engine import Database
 from storage.lifecycle import EventKind
 
 
@@ -45,11 +44,11 @@ _COLUMNS = (
 )
 
 
-def get_escalation(db: sqlite_utils.Database, escalation_id: int) -> Escalation | None:
+def get_escalation(db: Database, escalation_id: int) -> Escalation | None:
     return row_as(Escalation, db.execute(f"SELECT {_COLUMNS} FROM escalations WHERE id = ?", [escalation_id]))
 
 
-def latest_escalation(db: sqlite_utils.Database, case_id: int) -> Escalation | None:
+def latest_escalation(db: Database, case_id: int) -> Escalation | None:
     return row_as(
         Escalation,
         db.execute(
@@ -59,7 +58,7 @@ def latest_escalation(db: sqlite_utils.Database, case_id: int) -> Escalation | N
     )
 
 
-def open_escalation(db: sqlite_utils.Database, case_id: int, location: str) -> Escalation | None:
+def open_escalation(db: Database, case_id: int, location: str) -> Escalation | None:
     return row_as(
         Escalation,
         db.execute(
@@ -71,7 +70,7 @@ def open_escalation(db: sqlite_utils.Database, case_id: int, location: str) -> E
 
 
 def begin_escalation(
-    db: sqlite_utils.Database, case_id: int, location: str, urgency: str, note: str, *, user: str, user_name: str
+    db: Database, case_id: int, location: str, urgency: str, note: str, *, user: str, user_name: str
 ) -> int:
     """A new escalation, before its message is posted (the message's buttons carry this id)."""
     with writing(db):
@@ -93,12 +92,12 @@ def begin_escalation(
         )
 
 
-def drop_escalation(db: sqlite_utils.Database, escalation_id: int) -> None:
+def drop_escalation(db: Database, escalation_id: int) -> None:
     """The message could not be posted: nothing happened."""
     db.execute("DELETE FROM escalations WHERE id = ? AND slack_ts IS NULL", [escalation_id])
 
 
-def confirm_escalation(db: sqlite_utils.Database, escalation_id: int, channel: str, ts: str) -> None:
+def confirm_escalation(db: Database, escalation_id: int, channel: str, ts: str) -> None:
     """The message is in the location's channel: the case is escalated (and claimed by who escalated)."""
     now = utc_now()
     with writing(db):
@@ -121,7 +120,7 @@ def confirm_escalation(db: sqlite_utils.Database, escalation_id: int, channel: s
         )
 
 
-def acknowledge(db: sqlite_utils.Database, escalation_id: int, user: str) -> tuple[bool, Escalation | None]:
+def acknowledge(db: Database, escalation_id: int, user: str) -> tuple[bool, Escalation | None]:
     """First acknowledgement wins; True when this call recorded it."""
     now = utc_now()
     with writing(db):
@@ -137,9 +136,7 @@ def acknowledge(db: sqlite_utils.Database, escalation_id: int, user: str) -> tup
     return bool(done), escalation
 
 
-def resolve_escalation(
-    db: sqlite_utils.Database, escalation_id: int, user: str, outcome: str
-) -> tuple[bool, Escalation | None]:
+def resolve_escalation(db: Database, escalation_id: int, user: str, outcome: str) -> tuple[bool, Escalation | None]:
     now = utc_now()
     with writing(db):
         done = db.execute(
@@ -156,13 +153,13 @@ def resolve_escalation(
 
 
 def _case_changed(
-    db: sqlite_utils.Database, escalation: Escalation, kind: EventKind, user: str, detail: dict[str, Any], now: str
+    db: Database, escalation: Escalation, kind: EventKind, user: str, detail: dict[str, Any], now: str
 ) -> None:
     detail = {"escalation_id": escalation.id, "location": escalation.location, **detail}
     change(db, escalation.case_id, kind, user, detail=detail, at=now, read_back=False)
 
 
-def due_for_reminder(db: sqlite_utils.Database, now: str, minutes: dict[str, float]) -> list[tuple[Escalation, int]]:
+def due_for_reminder(db: Database, now: str, minutes: dict[str, float]) -> list[tuple[Escalation, int]]:
     """(escalation, reminder number) for unacknowledged escalations past 1× or 2× their target."""
     due = []
     for escalation in rows_as(
@@ -181,7 +178,7 @@ def due_for_reminder(db: sqlite_utils.Database, now: str, minutes: dict[str, flo
     return due
 
 
-def take_reminder(db: sqlite_utils.Database, escalation_id: int, number: int) -> bool:
+def take_reminder(db: Database, escalation_id: int, number: int) -> bool:
     """Claim reminder `number` (one process, one winner; never after an acknowledgement)."""
     return bool(
         db.execute(
@@ -192,14 +189,14 @@ def take_reminder(db: sqlite_utils.Database, escalation_id: int, number: int) ->
     )
 
 
-def give_back_reminder(db: sqlite_utils.Database, escalation_id: int, number: int) -> None:
+def give_back_reminder(db: Database, escalation_id: int, number: int) -> None:
     db.execute(
         "UPDATE escalations SET reminders_sent = ? WHERE id = ? AND reminders_sent = ?",
         [number - 1, escalation_id, number],
     )
 
 
-def stale_escalation_messages(db: sqlite_utils.Database) -> list[int]:
+def stale_escalation_messages(db: Database) -> list[int]:
     return [
         row[0]
         for row in db.execute(
@@ -209,7 +206,7 @@ def stale_escalation_messages(db: sqlite_utils.Database) -> list[int]:
     ]
 
 
-def mark_message_synced(db: sqlite_utils.Database, escalation_id: int, version: int) -> None:
+def mark_message_synced(db: Database, escalation_id: int, version: int) -> None:
     db.execute("UPDATE escalations SET message_synced = MAX(message_synced, ?) WHERE id = ?", [version, escalation_id])
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlite_utils
-
 from storage.db import new_id, utc_now
+from storage.engine import Database
 from storage.lifecycle import EventKind
 
 
@@ -24,7 +23,7 @@ def event_row(
 
 
 def record_event(
-    db: sqlite_utils.Database,
+    db: Database,
     case_id: int,
     kind: EventKind,
     actor: str,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from storage.db import rows_as, utc_now
+from storage.engine import Database
 from storage.lifecycle import REOPENED_HOLDER, EventKind
 
 
@@ -38,7 +37,7 @@ _SELECT = (
 )
 
 
-def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500, case_id: int | None = None) -> list[FollowUp]:
+def follow_ups_to_post(db: Database, limit: int = 500, case_id: int | None = None) -> list[FollowUp]:
     """Follow-up tweets whose case has a card but which are not in its thread yet, oldest first."""
     where = "AND c.id = ?" if case_id is not None else ""
     return rows_as(
@@ -51,7 +50,7 @@ def follow_ups_to_post(db: sqlite_utils.Database, limit: int = 500, case_id: int
     )
 
 
-def follow_ups_to_redraw(db: sqlite_utils.Database, limit: int = 100) -> list[FollowUp]:
+def follow_ups_to_redraw(db: Database, limit: int = 100) -> list[FollowUp]:
     """Follow-ups in a thread whose post was mended since (X first served it without text or author)."""
     return rows_as(
         FollowUp,
@@ -63,16 +62,16 @@ def follow_ups_to_redraw(db: sqlite_utils.Database, limit: int = 100) -> list[Fo
     )
 
 
-def mark_follow_up_redrawn(db: sqlite_utils.Database, tweet_id: str, mended_at: str) -> None:
+def mark_follow_up_redrawn(db: Database, tweet_id: str, mended_at: str) -> None:
     """Redrawn (or refused: not retried for ever); a later mend sets the mark again."""
     db.execute("UPDATE tweets SET mended_at = NULL WHERE id = ? AND mended_at = ?", [tweet_id, mended_at])
 
 
-def mark_follow_up_attempt(db: sqlite_utils.Database, tweet_id: str) -> None:
+def mark_follow_up_attempt(db: Database, tweet_id: str) -> None:
     db.execute(
         "UPDATE tweets SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?", [utc_now(), tweet_id]
     )
 
 
-def record_follow_up_posted(db: sqlite_utils.Database, tweet_id: str, ts: str) -> None:
+def record_follow_up_posted(db: Database, tweet_id: str, ts: str) -> None:
     db.execute("UPDATE tweets SET slack_ts = ? WHERE id = ? AND slack_ts IS NULL", [ts, tweet_id])

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-import sqlite_utils
-
 from storage.business_time import BusinessClock
 from storage.cases import CardData
+from storage.engine import Database
 from storage.incidents import Incident, incident_summaries, incident_waiting
 from storage.metrics import Report, build_report
 from storage.queue import Queues, open_cases_of, queue_stats, unclaimed_queue
@@ -33,7 +32,7 @@ class HomeData:
 
 
 def home_data(
-    db: sqlite_utils.Database,
+    db: Database,
     user: str,
     *,
     timezone: str,

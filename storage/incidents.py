@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
 from storage.cases import CARD_COLUMNS, CARD_FROM, PUBLIC_CASE_FROM, CardData
 from storage.db import new_id, row_as, rows_as, utc_now, writing
+from storage.engine import Database
 from storage.lifecycle import NOT_RESOLVED, CaseStatus
 
 CHUNK_SIZE = 30
@@ -73,7 +72,7 @@ _INCIDENT_COLUMNS = (
 # -- grouping ------------------------------------------------------------------------------------
 
 
-def window_cases(db: sqlite_utils.Database, since: str) -> list[WindowCase]:
+def window_cases(db: Database, since: str) -> list[WindowCase]:
     """Cases whose first tweet was sent since `since` and that are routed to their queue, oldest first."""
     rows = db.execute(
         "SELECT c.id, t.text, c.incident_id, c.slack_ts IS NOT NULL OR c.post_attempted_at IS NOT NULL, "
@@ -85,7 +84,7 @@ def window_cases(db: sqlite_utils.Database, since: str) -> list[WindowCase]:
     return [WindowCase(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5], row[6]) for row in rows]
 
 
-def baseline_texts(db: sqlite_utils.Database, since: str, before: str, limit: int = 2000) -> list[str]:
+def baseline_texts(db: Database, since: str, before: str, limit: int = 2000) -> list[str]:
     """First tweets of cases from before the window: what the brand's mentions usually say."""
     return [
         row[0]
@@ -97,24 +96,24 @@ def baseline_texts(db: sqlite_utils.Database, since: str, before: str, limit: in
     ]
 
 
-def open_incidents(db: sqlite_utils.Database) -> list[Incident]:
+def open_incidents(db: Database) -> list[Incident]:
     return rows_as(
         Incident, db.execute(f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE ended_at IS NULL ORDER BY id")
     )
 
 
-def get_incident(db: sqlite_utils.Database, incident_id: int) -> Incident | None:
+def get_incident(db: Database, incident_id: int) -> Incident | None:
     return row_as(Incident, db.execute(f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE id = ?", [incident_id]))
 
 
-def open_incident(db: sqlite_utils.Database, term: str, label: str, queue_channel: str | None = None) -> int:
+def open_incident(db: Database, term: str, label: str, queue_channel: str | None = None) -> int:
     """A new incident in the surge of `queue_channel` (None: the default queue)."""
     row = {"term": term, "label": label, "opened_at": utc_now(), "queue_channel": queue_channel}
     with writing(db):
         return new_id(db.table("incidents").insert(row))
 
 
-def join_incident(db: sqlite_utils.Database, incident_id: int, cases: list[WindowCase]) -> int:
+def join_incident(db: Database, incident_id: int, cases: list[WindowCase]) -> int:
     """Put cases in an incident: those without a card are grouped (listed in its thread instead)."""
     joined = 0
     with writing(db):
@@ -129,11 +128,11 @@ def join_incident(db: sqlite_utils.Database, incident_id: int, cases: list[Windo
     return joined
 
 
-def touch_incident(db: sqlite_utils.Database, incident_id: int) -> None:
+def touch_incident(db: Database, incident_id: int) -> None:
     db.execute("UPDATE incidents SET card_version = card_version + 1 WHERE id = ?", [incident_id])
 
 
-def end_incidents(db: sqlite_utils.Database, queue_channel: str | None = None) -> list[int]:
+def end_incidents(db: Database, queue_channel: str | None = None) -> list[int]:
     """The surge of `queue_channel`'s queue is over: its open incidents end (their cards say so); new
     tweets get their own cards."""
     now = utc_now()
@@ -148,17 +147,22 @@ def end_incidents(db: sqlite_utils.Database, queue_channel: str | None = None) -
     return ended
 
 
-def incident_stats(db: sqlite_utils.Database, incident_id: int, samples: int = 3) -> IncidentStats:
+_LOUDNESS = "(CASE WHEN c.priority = 'high' THEN 1e12 ELSE 0 END + COALESCE(t.author_followers, 0))"
+
+
+def incident_stats(db: Database, incident_id: int, samples: int = 3) -> IncidentStats:
     tweets, waiting, first_at, last_at = db.execute(
         f"SELECT COUNT(*), SUM(assignee IS NULL AND first_response_at IS NULL AND {NOT_RESOLVED}), "
         "MIN(tweet_created_at), MAX(tweet_created_at) FROM cases WHERE incident_id = ?",
         [incident_id],
     ).fetchone()
     rows = list(
-        db.query(  # one tweet per customer: the loudest (SQLite takes the bare columns from the MAX row)
-            "SELECT t.text, t.author_handle, t.author_name, t.id AS tweet_id, "
-            "MAX((c.priority = 'high') * 1e12 + COALESCE(t.author_followers, 0)) AS loudness "
-            f"{CARD_FROM} WHERE c.incident_id = ? GROUP BY c.author_id ORDER BY loudness DESC LIMIT ?",
+        db.query(  # one tweet per customer: the loudest (the first of them on a tie)
+            "SELECT text, author_handle, author_name, tweet_id, loudness FROM ("
+            " SELECT t.text, t.author_handle, t.author_name, t.id AS tweet_id, "
+            f" {_LOUDNESS} AS loudness, "
+            f" ROW_NUMBER() OVER (PARTITION BY c.author_id ORDER BY {_LOUDNESS} DESC, c.id) AS n "
+            f" {CARD_FROM} WHERE c.incident_id = ?) AS loudest WHERE n = 1 ORDER BY loudness DESC LIMIT ?",
             [incident_id, samples],
         )
     )
@@ -168,20 +172,20 @@ def incident_stats(db: sqlite_utils.Database, incident_id: int, samples: int = 3
 # -- the incident card -----------------------------------------------------------------------------
 
 
-def incidents_to_post(db: sqlite_utils.Database) -> list[Incident]:
+def incidents_to_post(db: Database) -> list[Incident]:
     return rows_as(
         Incident, db.execute(f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE slack_ts IS NULL ORDER BY id")
     )
 
 
-def mark_incident_attempt(db: sqlite_utils.Database, incident_id: int) -> None:
+def mark_incident_attempt(db: Database, incident_id: int) -> None:
     db.execute(
         "UPDATE incidents SET post_attempted_at = COALESCE(post_attempted_at, ?) WHERE id = ?", [utc_now(), incident_id]
     )
 
 
 def record_incident_posted(
-    db: sqlite_utils.Database, incident_id: int, channel: str, ts: str, version: int, signature: str | None
+    db: Database, incident_id: int, channel: str, ts: str, version: int, signature: str | None
 ) -> None:
     db.execute(
         "UPDATE incidents SET slack_channel = ?, slack_ts = ?, card_synced = MAX(card_synced, ?), "
@@ -190,12 +194,12 @@ def record_incident_posted(
     )
 
 
-def incident_signature(db: sqlite_utils.Database, incident_id: int) -> str:
+def incident_signature(db: Database, incident_id: int) -> str:
     """Changes whenever one of the incident's cases changes (claimed, answered, resolved) or joins."""
     return db.execute(f"SELECT {CASES_SIGNATURE} FROM cases WHERE incident_id = ?", [incident_id]).fetchone()[0]
 
 
-def stale_incidents(db: sqlite_utils.Database, recent: str) -> list[int]:
+def stale_incidents(db: Database, recent: str) -> list[int]:
     """Incident cards behind their incident, or behind its cases (for incidents open or ended since `recent`)."""
     return [
         row[0]
@@ -208,14 +212,14 @@ def stale_incidents(db: sqlite_utils.Database, recent: str) -> list[int]:
     ]
 
 
-def mark_incident_synced(db: sqlite_utils.Database, incident_id: int, version: int, signature: str) -> None:
+def mark_incident_synced(db: Database, incident_id: int, version: int, signature: str) -> None:
     db.execute(
         "UPDATE incidents SET card_synced = MAX(card_synced, ?), synced_sig = ? WHERE id = ?",
         [version, signature, incident_id],
     )
 
 
-def incident_waiting(db: sqlite_utils.Database, incident_id: int, limit: int = 3) -> list[CardData]:
+def incident_waiting(db: Database, incident_id: int, limit: int = 3) -> list[CardData]:
     """An incident's tweets nobody has taken or answered yet: high priority first, then the longest waiting."""
     return rows_as(
         CardData,
@@ -228,12 +232,12 @@ def incident_waiting(db: sqlite_utils.Database, incident_id: int, limit: int = 3
     )
 
 
-def incident_summaries(db: sqlite_utils.Database, limit: int = 5) -> list[tuple[Incident, int]]:
+def incident_summaries(db: Database, limit: int = 5) -> list[tuple[Incident, int]]:
     """Open incidents with how many of their customers are still waiting (App Home)."""
     return [(incident, incident_stats(db, incident.id, samples=0).waiting) for incident in open_incidents(db)[:limit]]
 
 
-def case_in_incident(db: sqlite_utils.Database, case_id: int, incident_id: int) -> bool:
+def case_in_incident(db: Database, case_id: int, incident_id: int) -> bool:
     """Whether the surge incident groups this case (its card and thread list only its own)."""
     found = db.execute("SELECT 1 FROM cases WHERE id = ? AND incident_id = ?", [case_id, incident_id]).fetchone()
     return found is not None

@@ -6,22 +6,21 @@ one to `epoch`. Expiry is judged by one clock, the database's (`database_ms`), s
 never matter; the functions take that instant as an argument, so tests drive a fixed clock.
 
 Fencing: a job runs `fenced(...)`; from then on every transaction its thread opens to write first
-reads the lease row under the write lock (`storage.db.FENCE`) and raises `LostLease` when another
+reads the lease row under the write lock (`storage.fence.FENCE`) and raises `LostLease` when another
 holder or a later epoch is there. A leader that was frozen and wakes after losing its lease can read,
 but never write: not an outbox claim, a post attempt or a cursor.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import sqlite_utils
-
-from storage.db import FENCE, row_as, writing
+from storage.db import row_as, writing
+from storage.engine import POSTGRESQL, SQLITE, Database
 from storage.errors import LostLease
+from storage.fence import FENCE
 
 JOBS = "jobs"  # the lease whose holder runs the scheduled jobs
 
@@ -34,14 +33,19 @@ class Lease:
     expires_at: int  # ms since 1970, the database's clock
 
 
-def database_ms(db: sqlite_utils.Database) -> int:
-    """The database's clock, in ms since 1970: the one clock every process judges expiry by.
-    (SQLite's is the host's; the PostgreSQL port reads `clock_timestamp()` here.)"""
-    row = db.execute("SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)").fetchone()
-    return int(row[0])
+def database_ms(db: Database) -> int:
+    """The database's clock, in ms since 1970: the one clock every process judges expiry by (SQLite's is
+    the host's; PostgreSQL's the server's, read without the transaction's frozen `now()`)."""
+    sql = _POSTGRESQL_NOW_MS if getattr(db, "engine", SQLITE) == POSTGRESQL else _SQLITE_NOW_MS
+    return int(db.execute(sql).fetchone()[0])
 
 
-def take(db: sqlite_utils.Database, name: str, holder: str, seconds: float, now_ms: int, *, dead: str = "") -> Lease:
+# The one SQL here each engine writes its own way: the clock.
+_SQLITE_NOW_MS = "SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+_POSTGRESQL_NOW_MS = "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+
+
+def take(db: Database, name: str, holder: str, seconds: float, now_ms: int, *, dead: str = "") -> Lease:
     """Renew the lease when `holder` has it, take it when it has expired (or its holder is `dead`,
     known to have exited), and return it as it is now.
 
@@ -61,7 +65,7 @@ def take(db: sqlite_utils.Database, name: str, holder: str, seconds: float, now_
     return found
 
 
-def release(db: sqlite_utils.Database, name: str, holder: str, epoch: int) -> bool:
+def release(db: Database, name: str, holder: str, epoch: int) -> bool:
     """Give the lease up at once (a clean stop), so another process takes it at its next renewal."""
     with writing(db):
         return bool(
@@ -71,17 +75,17 @@ def release(db: sqlite_utils.Database, name: str, holder: str, epoch: int) -> bo
         )
 
 
-def read(db: sqlite_utils.Database, name: str) -> Lease | None:
+def read(db: Database, name: str) -> Lease | None:
     return row_as(Lease, db.execute("SELECT name, holder, epoch, expires_at FROM leases WHERE name = ?", [name]))
 
 
-def holds(db: sqlite_utils.Database, name: str, holder: str, epoch: int) -> bool:
+def holds(db: Database, name: str, holder: str, epoch: int) -> bool:
     """Whether `holder` still has the lease at `epoch` (a read: a job checks it before it starts)."""
     found = read(db, name)
     return found is not None and found.holder == holder and found.epoch == epoch
 
 
-def check(conn: sqlite3.Connection, name: str, holder: str, epoch: int) -> None:
+def check(conn: Database, name: str, holder: str, epoch: int) -> None:
     """Raise `LostLease` unless `holder` has the lease at `epoch`; run inside the write transaction,
     after its lock is taken, so no other process can take the lease before this one commits.
     (On PostgreSQL the same SELECT gets `FOR SHARE`, which a takeover's UPDATE must wait for.)"""
@@ -95,7 +99,7 @@ def fenced(name: str, holder: str, epoch: int, on_lost: Callable[[int], None] | 
     """Within this block, every write this thread makes is fenced by the lease at `epoch`; `on_lost`
     hears the epoch a refused write ran under (the runner steps down at once)."""
 
-    def check_here(conn: sqlite3.Connection) -> None:
+    def check_here(conn: Database) -> None:
         try:
             check(conn, name, holder, epoch)
         except LostLease:

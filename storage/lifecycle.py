@@ -157,7 +157,7 @@ TRANSITIONS: dict[EventKind, Transition] = {
         sets=("assignee = :assignee", "claimed_at = COALESCE(claimed_at, :at)"),
     ),
     EventKind.UNCLAIMED: Transition(
-        when="assignee IS NOT NULL AND (assignee = :actor OR :as_manager)",
+        when="assignee IS NOT NULL AND (assignee = :actor OR :as_manager = 1)",
         moves={CaseStatus.CLAIMED: CaseStatus.NEW},
         sets=("assignee = NULL",),
     ),

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
 from storage.db import utc_now, writing
+from storage.engine import Database
 
 
 @dataclass(frozen=True)
@@ -38,16 +37,16 @@ def _from_row(row: dict) -> Location:
     )
 
 
-def all_locations(db: sqlite_utils.Database) -> list[Location]:
+def all_locations(db: Database) -> list[Location]:
     return [_from_row(row) for row in db.query("SELECT * FROM locations ORDER BY code")]
 
 
-def get_location(db: sqlite_utils.Database, code: str) -> Location | None:
+def get_location(db: Database, code: str) -> Location | None:
     rows = list(db.query("SELECT * FROM locations WHERE code = ?", [code.upper()]))
     return _from_row(rows[0]) if rows else None
 
 
-def save_location(db: sqlite_utils.Database, location: Location) -> bool:
+def save_location(db: Database, location: Location) -> bool:
     """Insert or replace; True when it is new."""
     now = utc_now()
     with writing(db):
@@ -76,11 +75,11 @@ def save_location(db: sqlite_utils.Database, location: Location) -> bool:
     return not existed
 
 
-def remove_location(db: sqlite_utils.Database, code: str) -> bool:
+def remove_location(db: Database, code: str) -> bool:
     return bool(db.execute("DELETE FROM locations WHERE code = ?", [code.upper()]).rowcount)
 
 
-def locations_version(db: sqlite_utils.Database) -> tuple[int, str]:
+def locations_version(db: Database) -> tuple[int, str]:
     """Changes when any location changes (detection rebuilds its patterns then)."""
     count, latest = db.execute("SELECT COUNT(*), MAX(updated_at) FROM locations").fetchone()
     return count, latest or ""

@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
-import sqlite_utils
 
 from storage.breakdowns import add_workload, by_agent, by_location, by_queue, by_reason
 from storage.business_time import BusinessClock, BusinessTimes, business_times, instants
 from storage.csat import Csat, csat_of
 from storage.db import rows_as, to_iso
+from storage.engine import Database
 from storage.lifecycle import NOT_RESOLVED
 from storage.report_cases import (
     ALL,
@@ -142,7 +142,7 @@ class _Pass:
     resolved: npt.NDArray[np.bool_]
 
     @classmethod
-    def read(cls, db: sqlite_utils.Database, names: tuple[str, ...], cases: Cases) -> _Pass:
+    def read(cls, db: Database, names: tuple[str, ...], cases: Cases) -> _Pass:
         columns = read_pass(db, names, cases.where, cases.params)
         offsets = {name: columns[name] for name in INSTANTS if name in names}
         first, resolve = since_arrival(offsets["answered"]), since_arrival(offsets["resolved"])
@@ -170,7 +170,7 @@ def _count(mask: npt.NDArray[np.bool_]) -> int:
 
 
 def build_report(
-    db: sqlite_utils.Database,
+    db: Database,
     start: datetime,
     end: datetime,
     *,
@@ -238,7 +238,7 @@ def _add_durations(report: Report, read: _Pass) -> None:
     report.answered_before_card = int(np.count_nonzero(after_card < 0))
 
 
-def _add_overdue(report: Report, db: sqlite_utils.Database, read: _Pass, cases: Cases, now: datetime) -> None:
+def _add_overdue(report: Report, db: Database, read: _Pass, cases: Cases, now: datetime) -> None:
     """How many cases are open, never answered and older than the resolve target, and the oldest."""
     cutoff = now - timedelta(hours=report.resolve_target_hours)
     report.unanswered_overdue = _count(~read.answered & ~read.resolved & (read.arrived < unix_ms(cutoff)))
@@ -248,7 +248,7 @@ def _add_overdue(report: Report, db: sqlite_utils.Database, read: _Pass, cases: 
 
 def _add_breakdowns(
     report: Report,
-    db: sqlite_utils.Database,
+    db: Database,
     read: _Pass,
     cases: Cases,
     breakdown: Breakdown | None,
@@ -270,7 +270,7 @@ def _add_breakdowns(
         report.by_queue = by_queue(db, cases.where, cases.params)
 
 
-def _add_channels(report: Report, db: sqlite_utils.Database, read: _Pass, cases: Cases) -> None:
+def _add_channels(report: Report, db: Database, read: _Pass, cases: Cases) -> None:
     """Cases by where they were answered (public, DM, both), and the time to the brand's first DM."""
     dm_only = read.having(Flag.BY_DM)
     both = len(cases_in_dm(db, report.start, cases.where, cases.params)) - dm_only
@@ -294,9 +294,7 @@ def _add_arrivals(report: Report, arrived_ms: np.ndarray, first: Seconds, zone: 
         ]
 
 
-def report_with_previous(
-    db: sqlite_utils.Database, start: datetime, end: datetime, **kwargs: Any
-) -> tuple[Report, Report]:
+def report_with_previous(db: Database, start: datetime, end: datetime, **kwargs: Any) -> tuple[Report, Report]:
     """The period's report and the one just before it, of the same length (its headline figures, for ▲/▼)."""
     before = {**kwargs, "headline": True}
     return build_report(db, start, end, **kwargs), build_report(db, start - (end - start), start, **before)
@@ -305,7 +303,7 @@ def report_with_previous(
 OVERDUE_LISTED = 10
 
 
-def _overdue(db: sqlite_utils.Database, where: str, params: list, cutoff: datetime) -> list[Overdue]:
+def _overdue(db: Database, where: str, params: list, cutoff: datetime) -> list[Overdue]:
     """The oldest of the period's cases that are open, unanswered and older than `cutoff`."""
     return rows_as(
         Overdue,
@@ -319,7 +317,7 @@ def _overdue(db: sqlite_utils.Database, where: str, params: list, cutoff: dateti
     )
 
 
-def _review(db: sqlite_utils.Database, where: str, params: list) -> Review | None:
+def _review(db: Database, where: str, params: list) -> Review | None:
     """The drafts of the period's cases: how many were decided which way, and held → approved."""
     rows = db.execute(
         "SELECT d.status, (julianday(d.decided_at) - julianday(d.created_at)) * 86400 "

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlite_utils
-
 from storage.db import utc_now
+from storage.engine import Database
 
 
-def add_case_note(db: sqlite_utils.Database, case_id: int, text: str) -> None:
+def add_case_note(db: Database, case_id: int, text: str) -> None:
     db.table("case_notes").insert({"case_id": case_id, "text": text, "created_at": utc_now()})
 
 
-def case_notes_to_post(db: sqlite_utils.Database, case_id: int | None = None) -> list[dict[str, Any]]:
+def case_notes_to_post(db: Database, case_id: int | None = None) -> list[dict[str, Any]]:
     where = "AND n.case_id = ?" if case_id is not None else ""
     return list(
         db.query(
@@ -25,11 +24,11 @@ def case_notes_to_post(db: sqlite_utils.Database, case_id: int | None = None) ->
     )
 
 
-def mark_case_note_attempt(db: sqlite_utils.Database, note_id: int) -> None:
+def mark_case_note_attempt(db: Database, note_id: int) -> None:
     db.execute(
         "UPDATE case_notes SET note_attempted_at = COALESCE(note_attempted_at, ?) WHERE id = ?", [utc_now(), note_id]
     )
 
 
-def record_case_note_posted(db: sqlite_utils.Database, note_id: int, ts: str) -> None:
+def record_case_note_posted(db: Database, note_id: int, ts: str) -> None:
     db.execute("UPDATE case_notes SET slack_ts = ? WHERE id = ? AND slack_ts IS NULL", [ts, note_id])

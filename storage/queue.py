@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from storage.cases import CARD_COLUMNS, CARD_FROM, CardData
 from storage.db import rows_as
+from storage.engine import Database
 from storage.lifecycle import NOT_RESOLVED
 
 
-def open_cases_of(db: sqlite_utils.Database, user: str, limit: int = 15) -> list[CardData]:
+def open_cases_of(db: Database, user: str, limit: int = 15) -> list[CardData]:
     """The agent's open cases, oldest tweet first (their App Home)."""
     return rows_as(
         CardData,
@@ -39,7 +38,7 @@ class Queues:
         return f" AND ({' OR '.join(parts) or '0 = 1'})", list(self.teams)
 
 
-def queue_stats(db: sqlite_utils.Database, queues: Queues | None = None) -> tuple[int, str | None]:
+def queue_stats(db: Database, queues: Queues | None = None) -> tuple[int, str | None]:
     """How many open cases nobody has claimed, and when the oldest one's tweet was sent (in `queues`;
     None: every queue)."""
     narrow, params = queues.sql() if queues else ("", [])
@@ -49,7 +48,7 @@ def queue_stats(db: sqlite_utils.Database, queues: Queues | None = None) -> tupl
     return count, oldest
 
 
-def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10, queues: Queues | None = None) -> list[CardData]:
+def unclaimed_queue(db: Database, limit: int = 10, queues: Queues | None = None) -> list[CardData]:
     """Open cases nobody has claimed (in `queues`; None: every queue): high priority first, then the
     longest waiting."""
     narrow, params = queues.sql("c.") if queues else ("", [])
@@ -63,7 +62,7 @@ def unclaimed_queue(db: sqlite_utils.Database, limit: int = 10, queues: Queues |
     )
 
 
-def queue_teams(db: sqlite_utils.Database) -> list[str]:
+def queue_teams(db: Database) -> list[str]:
     """The teams whose queues hold open cases (a route named them, now or before)."""
     return [
         row[0]

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite_utils
-
 from storage.cases import touch_card
 from storage.db import utc_now, writing
+from storage.engine import Database
 
 
-def reason_list(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+def reason_list(db: Database) -> list[tuple[str, str]]:
     """(name, keywords as written) in the team's order."""
     return [(r[0], r[1]) for r in db.execute("SELECT name, keywords FROM reasons ORDER BY position, id")]
 
 
-def save_reason(db: sqlite_utils.Database, name: str, keywords: str, user: str) -> bool:
+def save_reason(db: Database, name: str, keywords: str, user: str) -> bool:
     """Add a reason, or change the keywords of the one of that name; True when it is new."""
     with writing(db):
         changed = db.execute("UPDATE reasons SET keywords = ? WHERE name = ? COLLATE NOCASE", [keywords, name]).rowcount
@@ -26,12 +25,12 @@ def save_reason(db: sqlite_utils.Database, name: str, keywords: str, user: str) 
     return True
 
 
-def remove_reason(db: sqlite_utils.Database, name: str) -> bool:
+def remove_reason(db: Database, name: str) -> bool:
     with writing(db):
         return bool(db.execute("DELETE FROM reasons WHERE name = ? COLLATE NOCASE", [name]).rowcount)
 
 
-def set_suggested_reasons(db: sqlite_utils.Database, suggestions: dict[int, str]) -> None:
+def set_suggested_reasons(db: Database, suggestions: dict[int, str]) -> None:
     with writing(db):
         db.conn.executemany(
             "UPDATE cases SET suggested_reason = ? WHERE id = ?",

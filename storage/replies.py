@@ -7,15 +7,14 @@ outcome X did not confirm (a time-out, a 5xx) is `unknown` until the caller chec
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from storage.cases import change
 from storage.db import new_id, to_iso, utc_now, writing
+from storage.engine import Database
+from storage.errors import DUPLICATE
 from storage.lifecycle import EventKind
 from storage.migrations import PERSONAL_DATA_REPLY
 
@@ -35,7 +34,7 @@ SEND_TIMEOUT = timedelta(seconds=30)  # far beyond the X client's write time-out
 
 
 def begin_send(
-    db: sqlite_utils.Database,
+    db: Database,
     key: str,
     case_id: int,
     kind: str,
@@ -67,7 +66,7 @@ def begin_send(
         with writing(db):
             reply_id = new_id(db.table("replies").insert(row))
         return Begin("go", reply_id)
-    except sqlite3.IntegrityError:
+    except DUPLICATE:
         pass
     existing = db.execute("SELECT id, status, x_id FROM replies WHERE idempotency_key = ?", [key]).fetchone()
     reply_id, status, x_id = existing
@@ -86,12 +85,12 @@ def begin_send(
     return Begin("in_flight", reply_id)
 
 
-def reply_id_for_key(db: sqlite_utils.Database, key: str) -> int | None:
+def reply_id_for_key(db: Database, key: str) -> int | None:
     row = db.execute("SELECT id FROM replies WHERE idempotency_key = ?", [key]).fetchone()
     return int(row[0]) if row else None
 
 
-def give_up_waiting(db: sqlite_utils.Database, reply_id: int) -> bool:
+def give_up_waiting(db: Database, reply_id: int) -> bool:
     """A send stuck in `sending` past `SEND_TIMEOUT` (its process died before X answered) becomes
     `unknown`, to be checked against X; True when it did (or already was unknown)."""
     cutoff = to_iso(datetime.now(UTC) - SEND_TIMEOUT)
@@ -104,7 +103,7 @@ def give_up_waiting(db: sqlite_utils.Database, reply_id: int) -> bool:
     return bool(row and row[0] == "unknown")
 
 
-def give_up_send(db: sqlite_utils.Database, key: str, error: str) -> None:
+def give_up_send(db: Database, key: str, error: str) -> None:
     """Stop settling a send (the bulk job moved on from it): it counts as not sent from now on."""
     db.execute(
         "UPDATE replies SET status = 'failed', error = ? "
@@ -113,7 +112,7 @@ def give_up_send(db: sqlite_utils.Database, key: str, error: str) -> None:
     )
 
 
-def sends_to_reconcile(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+def sends_to_reconcile(db: Database) -> list[dict[str, Any]]:
     """Sends whose outcome nobody knows: `unknown`, or `sending` for longer than `SEND_TIMEOUT`."""
     cutoff = to_iso(datetime.now(UTC) - SEND_TIMEOUT)
     return list(
@@ -126,7 +125,7 @@ def sends_to_reconcile(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     )
 
 
-def retry_unknown(db: sqlite_utils.Database, reply_id: int, text: str) -> bool:
+def retry_unknown(db: Database, reply_id: int, text: str) -> bool:
     """After checking X found nothing: take the send back (one caller wins) to try it again."""
     return bool(
         db.execute(
@@ -137,14 +136,14 @@ def retry_unknown(db: sqlite_utils.Database, reply_id: int, text: str) -> bool:
     )
 
 
-def mark_failed(db: sqlite_utils.Database, reply_id: int, error: str, *, unknown: bool = False) -> None:
+def mark_failed(db: Database, reply_id: int, error: str, *, unknown: bool = False) -> None:
     db.execute(
         "UPDATE replies SET status = ?, error = ? WHERE id = ?",
         ["unknown" if unknown else "failed", error[:500], reply_id],
     )
 
 
-def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dict[str, Any]:
+def mark_sent(db: Database, reply_id: int, x_id: str | None) -> dict[str, Any]:
     """Record what X accepted, and what it means for the case: a first response, an implicit claim
     (not for a bulk status reply: the agent who confirmed it did not take every case). The satisfaction
     question (`CSAT_SOURCE`) answers nothing: no first response, no step of the case."""
@@ -169,7 +168,7 @@ def mark_sent(db: sqlite_utils.Database, reply_id: int, x_id: str | None) -> dic
     return reply
 
 
-def mark_moved_to_dm(db: sqlite_utils.Database, case_id: int, agent: str, detail: dict[str, Any]) -> None:
+def mark_moved_to_dm(db: Database, case_id: int, agent: str, detail: dict[str, Any]) -> None:
     change(db, case_id, EventKind.MOVED_TO_DM, agent, detail=detail, read_back=False)
 
 
@@ -178,7 +177,7 @@ def _sent_kind(reply_kind: str) -> EventKind:
     return EventKind.REPLIED if reply_kind == "reply" else EventKind.DM_SENT
 
 
-def record_outside_replies(db: sqlite_utils.Database, brand_tweets: list[Any]) -> list[int]:
+def record_outside_replies(db: Database, brand_tweets: list[Any]) -> list[int]:
     """The brand's own tweets that reply into a case's conversation count as that case's response.
 
     Tweets Perch sent itself (known by id) are skipped; one that answers a tweet Perch was sending a
@@ -216,7 +215,7 @@ def record_outside_replies(db: sqlite_utils.Database, brand_tweets: list[Any]) -
 
 
 def record_sent_elsewhere(
-    db: sqlite_utils.Database,
+    db: Database,
     case_id: int,
     kind: str,
     x_id: str,
@@ -250,11 +249,11 @@ def record_sent_elsewhere(
     return reply_id
 
 
-def _known_reply(db: sqlite_utils.Database, tweet: Any) -> bool:
+def _known_reply(db: Database, tweet: Any) -> bool:
     return db.execute("SELECT 1 FROM replies WHERE x_id = ?", [tweet.id]).fetchone() is not None
 
 
-def _case_replied_to(db: sqlite_utils.Database, tweet: Any) -> int | None:
+def _case_replied_to(db: Database, tweet: Any) -> int | None:
     """The case holding the tweet replied to; else the latest case in that conversation."""
     row = db.execute(
         "SELECT case_id FROM tweets WHERE id = ? AND case_id IS NOT NULL", [tweet.in_reply_to_tweet_id]
@@ -270,7 +269,7 @@ def _case_replied_to(db: sqlite_utils.Database, tweet: Any) -> int | None:
 # -- the case's thread ----------------------------------------------------------------------------
 
 
-def sent_replies(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]]:
+def sent_replies(db: Database, case_id: int) -> list[dict[str, Any]]:
     return list(
         db.query(
             "SELECT id, kind, source, text, x_id, sent_by, sent_by_name, sent_at FROM replies "
@@ -280,7 +279,7 @@ def sent_replies(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]
     )
 
 
-def notes_to_post(db: sqlite_utils.Database, case_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def notes_to_post(db: Database, case_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Sent replies not yet noted in their card's thread."""
     where = "AND r.case_id = ?" if case_id is not None else ""
     return list(
@@ -296,53 +295,53 @@ def notes_to_post(db: sqlite_utils.Database, case_id: int | None = None, limit: 
     )
 
 
-def mark_note_attempt(db: sqlite_utils.Database, reply_id: int) -> None:
+def mark_note_attempt(db: Database, reply_id: int) -> None:
     db.execute(
         "UPDATE replies SET note_attempted_at = COALESCE(note_attempted_at, ?) WHERE id = ?", [utc_now(), reply_id]
     )
 
 
-def record_note_posted(db: sqlite_utils.Database, reply_id: int, ts: str) -> None:
+def record_note_posted(db: Database, reply_id: int, ts: str) -> None:
     db.execute("UPDATE replies SET slack_ts = ? WHERE id = ? AND slack_ts IS NULL", [ts, reply_id])
 
 
 # -- saved replies --------------------------------------------------------------------------------
 
 
-def saved_replies(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+def saved_replies(db: Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT id, name, text FROM saved_replies ORDER BY name COLLATE NOCASE"))
 
 
-def reply_created_at(db: sqlite_utils.Database, reply_id: int) -> str:
+def reply_created_at(db: Database, reply_id: int) -> str:
     """When the send was first asked for (the outbox looks for it on X from then on)."""
     return str(db.table("replies").get(reply_id)["created_at"])
 
 
-def saved_reply_named(db: sqlite_utils.Database, name: str) -> dict[str, Any] | None:
+def saved_reply_named(db: Database, name: str) -> dict[str, Any] | None:
     rows = list(db.query("SELECT id, name, text FROM saved_replies WHERE name = ? COLLATE NOCASE", [name]))
     return rows[0] if rows else None
 
 
-def personal_data_reply(db: sqlite_utils.Database) -> str | None:
+def personal_data_reply(db: Database) -> str | None:
     """The saved reply that asks a customer to delete a post showing personal data (unless removed)."""
     row = saved_reply_named(db, PERSONAL_DATA_REPLY)
     return str(row["text"]) if row else None
 
 
-def get_saved_reply(db: sqlite_utils.Database, reply_id: int) -> dict[str, Any] | None:
+def get_saved_reply(db: Database, reply_id: int) -> dict[str, Any] | None:
     rows = list(db.query("SELECT id, name, text FROM saved_replies WHERE id = ?", [reply_id]))
     return rows[0] if rows else None
 
 
-def add_saved_reply(db: sqlite_utils.Database, name: str, text: str, user: str) -> bool:
+def add_saved_reply(db: Database, name: str, text: str, user: str) -> bool:
     """False when a saved reply of that name exists already."""
     try:
         with writing(db):
             db.table("saved_replies").insert({"name": name, "text": text, "created_by": user, "created_at": utc_now()})
-    except sqlite3.IntegrityError:
+    except DUPLICATE:
         return False
     return True
 
 
-def remove_saved_reply(db: sqlite_utils.Database, name: str) -> bool:
+def remove_saved_reply(db: Database, name: str) -> bool:
     return bool(db.execute("DELETE FROM saved_replies WHERE name = ? COLLATE NOCASE", [name]).rowcount)

@@ -14,9 +14,9 @@ from enum import IntFlag
 from typing import NamedTuple
 
 import numpy as np
-import sqlite_utils
 
 from storage.db import to_iso
+from storage.engine import Database
 from storage.stats import Seconds
 
 
@@ -88,9 +88,7 @@ INSTANTS = ("arrived", "posted", "claimed", "answered", "resolved")
 ALL = (*HEADLINE, "posted", "claimed")
 
 
-def read_pass(
-    db: sqlite_utils.Database, names: tuple[str, ...], where: str, params: list, order: str = ""
-) -> dict[str, np.ndarray]:
+def read_pass(db: Database, names: tuple[str, ...], where: str, params: list, order: str = "") -> dict[str, np.ndarray]:
     """The named columns of the period's cases, in one order (`order`: an ORDER BY, when the rows must
     line up with another query's). The rows become one record array at once, then a column per name."""
     rows = db.execute(

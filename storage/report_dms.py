@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlite_utils
-
 from storage.db import to_iso
+from storage.engine import Database
 from storage.lifecycle import TO_DM_KINDS
 from storage.replies import CSAT_SOURCE
 from storage.stats import Stat
@@ -20,7 +19,7 @@ def _seconds(start: str, end: str) -> str:
     return f"MAX(0.0, (julianday({end}) - julianday({start})) * 86400.0)"
 
 
-def cases_in_dm(db: sqlite_utils.Database, start: datetime, where: str, params: list) -> set[int]:
+def cases_in_dm(db: Database, start: datetime, where: str, params: list) -> set[int]:
     """The period's cases with any DM either way, or a move to DM (found through the events' and DMs'
     time indexes, then kept if the case is the period's: nothing in a case happens before it arrives)."""
     since = to_iso(start)
@@ -37,7 +36,7 @@ def cases_in_dm(db: sqlite_utils.Database, start: datetime, where: str, params: 
     }
 
 
-def dm_answers(db: sqlite_utils.Database, start: datetime, where: str, params: list) -> Stat:
+def dm_answers(db: Database, start: datetime, where: str, params: list) -> Stat:
     """From the customer's first DM in a case to the brand's first DM after it (docs/metrics.md)."""
     since = to_iso(start)
     rows = db.execute(

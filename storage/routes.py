@@ -6,9 +6,8 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import sqlite_utils
-
 from storage.db import rows_as, to_iso, utc_now, writing
+from storage.engine import Database
 
 ROUTE_GRACE_SECONDS = 30  # a case its ingest did not route (a crash between) is routed by the post job after this
 
@@ -32,20 +31,30 @@ class RoutingFacts:
     case_id: int
     text: str
     source: str | None  # the source whose poll found its post (`search:<query>` for a tracked search)
-    lang: str | None
+    raw: str | None  # the post as X served it (JSON), where its `lang` is
     location: str | None  # the suggested location
     priority: str | None
     by_dm: bool
 
+    @property
+    def lang(self) -> str | None:
+        """X's language of the post. Read here, not in SQL: a post may hold `\\u0000`, which PostgreSQL's
+        JSON functions refuse (and one bad post must not stop a batch's routing)."""
+        try:
+            lang = json.loads(self.raw or "{}").get("lang")
+        except (ValueError, AttributeError):
+            return None
+        return lang if isinstance(lang, str) else None
 
-def list_routes(db: sqlite_utils.Database) -> list[StoredRoute]:
+
+def list_routes(db: Database) -> list[StoredRoute]:
     return rows_as(
         StoredRoute, db.execute("SELECT id, position, channel, conditions, team FROM routes ORDER BY position")
     )
 
 
 def add_route(
-    db: sqlite_utils.Database, channel: str, conditions: list[tuple[str, tuple[str, ...]]], team: str | None, by: str
+    db: Database, channel: str, conditions: list[tuple[str, tuple[str, ...]]], team: str | None, by: str
 ) -> int:
     """Appended last; returns its position (1 = tried first)."""
     encoded = json.dumps([{"key": key, "values": list(values)} for key, values in conditions])
@@ -59,7 +68,7 @@ def add_route(
     return int(position)
 
 
-def remove_route(db: sqlite_utils.Database, position: int) -> StoredRoute | None:
+def remove_route(db: Database, position: int) -> StoredRoute | None:
     """Remove the route at `position`; the ones after move up. None when there is none there."""
     with writing(db):
         found = [r for r in list_routes(db) if r.position == position]
@@ -70,7 +79,7 @@ def remove_route(db: sqlite_utils.Database, position: int) -> StoredRoute | None
     return found[0]
 
 
-def move_route(db: sqlite_utils.Database, position: int, to: int) -> bool:
+def move_route(db: Database, position: int, to: int) -> bool:
     """Move the route at `position` to `to` (the others shift); False when either is out of range."""
     with writing(db):
         order = list_routes(db)
@@ -84,7 +93,7 @@ def move_route(db: sqlite_utils.Database, position: int, to: int) -> bool:
     return True
 
 
-def routing_facts(db: sqlite_utils.Database, case_ids: list[int]) -> list[RoutingFacts]:
+def routing_facts(db: Database, case_ids: list[int]) -> list[RoutingFacts]:
     """The cases among `case_ids` still to route (no queue yet, no card yet)."""
     if not case_ids:
         return []
@@ -93,7 +102,7 @@ def routing_facts(db: sqlite_utils.Database, case_ids: list[int]) -> list[Routin
         RoutingFacts,
         db.execute(
             "SELECT c.id AS case_id, COALESCE(t.text, d.text, '') AS text, t.source, "
-            "json_extract(t.raw, '$.lang') AS lang, c.suggested_location AS location, c.priority, "
+            "t.raw, c.suggested_location AS location, c.priority, "
             "c.dm_event_id IS NOT NULL AS by_dm "
             "FROM cases c LEFT JOIN tweets t ON t.id = c.tweet_id LEFT JOIN dm_events d ON d.id = c.dm_event_id "
             f"WHERE c.id IN ({marks}) AND c.routed_at IS NULL ORDER BY c.id",
@@ -102,7 +111,7 @@ def routing_facts(db: sqlite_utils.Database, case_ids: list[int]) -> list[Routin
     )
 
 
-def unrouted_cases(db: sqlite_utils.Database, grace_seconds: int = ROUTE_GRACE_SECONDS) -> list[int]:
+def unrouted_cases(db: Database, grace_seconds: int = ROUTE_GRACE_SECONDS) -> list[int]:
     """Cases opened over `grace_seconds` ago and never routed (their ingest stopped between storing and
     routing): the post job routes them, so no case waits for a card for ever."""
     cutoff = to_iso(datetime.now(UTC) - timedelta(seconds=grace_seconds))  # the clock `opened_at` was written by
@@ -114,7 +123,7 @@ def unrouted_cases(db: sqlite_utils.Database, grace_seconds: int = ROUTE_GRACE_S
     ]
 
 
-def set_queues(db: sqlite_utils.Database, queues: dict[int, tuple[str | None, str | None, int | None]]) -> None:
+def set_queues(db: Database, queues: dict[int, tuple[str | None, str | None, int | None]]) -> None:
     """case id → (channel, team, route id); None throughout: the default queue. Only a case not routed
     yet takes it, so a case keeps its queue for life."""
     now = utc_now()
@@ -126,13 +135,13 @@ def set_queues(db: sqlite_utils.Database, queues: dict[int, tuple[str | None, st
         )
 
 
-def routed_since(db: sqlite_utils.Database, since: str) -> dict[int | None, int]:
+def routed_since(db: Database, since: str) -> dict[int | None, int]:
     """route id (None: the default queue) → cases routed since `since`."""
     rows = db.execute("SELECT route_id, COUNT(*) FROM cases WHERE routed_at >= ? GROUP BY route_id", [since]).fetchall()
     return {row[0]: row[1] for row in rows}
 
 
-def queue_team_of(db: sqlite_utils.Database, case_id: int) -> str | None:
+def queue_team_of(db: Database, case_id: int) -> str | None:
     """The user group that works the case's queue, if its route named one."""
     row = db.execute("SELECT queue_team FROM cases WHERE id = ?", [case_id]).fetchone()
     return row[0] if row else None

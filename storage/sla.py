@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
 from storage.db import to_iso, utc_now
+from storage.engine import Database
+from storage.errors import DUPLICATE
 from storage.lifecycle import NOT_RESOLVED
 
 # target → (the instant its clock starts, the instant that stops it)
@@ -27,7 +26,7 @@ class Due:
     started_at: str
 
 
-def due_reminders(db: sqlite_utils.Database, now: datetime, minutes: dict[str, float]) -> list[Due]:
+def due_reminders(db: Database, now: datetime, minutes: dict[str, float]) -> list[Due]:
     """Open cases whose clock for a target is still running past 80 % (stage 1) or 100 % (stage 2)."""
     due = []
     for target, (start, stop) in CLOCKS.items():
@@ -51,19 +50,19 @@ def due_reminders(db: sqlite_utils.Database, now: datetime, minutes: dict[str, f
     return unique
 
 
-def take_reminder(db: sqlite_utils.Database, due: Due) -> bool:
+def take_reminder(db: Database, due: Due) -> bool:
     """Claim a reminder before posting it: False when it was sent already (e.g. before a restart)."""
     try:
         db.execute(
             "INSERT INTO sla_reminders (case_id, target, stage, sent_at) VALUES (?, ?, ?, ?)",
             [due.case_id, due.target, due.stage, utc_now()],
         )
-    except sqlite3.IntegrityError:
+    except DUPLICATE:
         return False
     return True
 
 
-def breached_targets(db: sqlite_utils.Database, case_id: int) -> list[str]:
+def breached_targets(db: Database, case_id: int) -> list[str]:
     return [
         row[0]
         for row in db.execute(

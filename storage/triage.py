@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite_utils
-
 from storage.cases import touch_card
 from storage.db import writing
+from storage.engine import Database
 
 
-def set_suggestions(db: sqlite_utils.Database, suggestions: dict[int, str]) -> None:
+def set_suggestions(db: Database, suggestions: dict[int, str]) -> None:
     with writing(db):
         db.conn.executemany(
             "UPDATE cases SET suggested_location = ? WHERE id = ?",
@@ -16,7 +15,7 @@ def set_suggestions(db: sqlite_utils.Database, suggestions: dict[int, str]) -> N
         )
 
 
-def set_triage(db: sqlite_utils.Database, triage: dict[int, tuple[str, str, str | None]]) -> None:
+def set_triage(db: Database, triage: dict[int, tuple[str, str, str | None]]) -> None:
     """case id → (priority, signals as shown on the card, the kinds of personal data its post shows)."""
     with writing(db):
         db.conn.executemany(
@@ -28,7 +27,7 @@ def set_triage(db: sqlite_utils.Database, triage: dict[int, tuple[str, str, str 
 CaseText = tuple[str, int | None, bool, bool]
 
 
-def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, CaseText]:
+def case_texts(db: Database, case_ids: list[int]) -> dict[int, CaseText]:
     """case id → (the text of its first tweet or DM, the author's follower count, whether X verified them,
     whether the text is public: a tweet, not a DM)."""
     found: dict[int, CaseText] = {}
@@ -49,7 +48,7 @@ def case_texts(db: sqlite_utils.Database, case_ids: list[int]) -> dict[int, Case
     return found
 
 
-def flag_personal_data(db: sqlite_utils.Database, flags: dict[int, list[str]]) -> None:
+def flag_personal_data(db: Database, flags: dict[int, list[str]]) -> None:
     """A customer's later public post showed personal data: the case says so too (kinds added to what
     it shows already) and is high priority."""
     with writing(db):

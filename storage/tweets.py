@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass, field
-
-import sqlite_utils
 
 from storage.cases import change, reopen, touch_card
 from storage.db import utc_now, writing
+from storage.engine import BAD_ROW, Database
 from storage.events import event_row
 from storage.lifecycle import CaseStatus, EventKind
 
@@ -69,7 +67,7 @@ def _id_number(tweet_id: str) -> int:
     return int(tweet_id) if tweet_id.isdigit() else 0
 
 
-def store_tweets(db: sqlite_utils.Database, tweets: list[Tweet], cursor: Cursor | None = None) -> StoreResult:
+def store_tweets(db: Database, tweets: list[Tweet], cursor: Cursor | None = None) -> StoreResult:
     """Store new tweets oldest first, open or join a case for each, then move the cursor forward.
 
     Written in batches (one `insert_all` per table) because a burst can bring thousands at once.
@@ -87,7 +85,7 @@ def store_tweets(db: sqlite_utils.Database, tweets: list[Tweet], cursor: Cursor 
     return result
 
 
-def _store_each_that_can_be(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreResult) -> None:
+def _store_each_that_can_be(db: Database, fresh: list[Tweet], result: StoreResult) -> None:
     """The batch in one go; should it fail, tweet by tweet, so one that cannot be stored is skipped
     (and named in the log) instead of failing the poll and holding the cursor back for ever. A database
     that is busy, full or gone (`storage.errors`) fails the whole poll instead: nothing is skipped for
@@ -96,20 +94,20 @@ def _store_each_that_can_be(db: sqlite_utils.Database, fresh: list[Tweet], resul
         with db.atomic():
             _store_batch(db, fresh, result)
         return
-    except (sqlite3.Error, UnicodeError, ValueError, TypeError, OverflowError):
+    except BAD_ROW:
         pass
     for tweet in fresh:
         try:
             with db.atomic():
                 _store_batch(db, [tweet], result)
-        except (sqlite3.Error, UnicodeError, ValueError, TypeError, OverflowError) as error:
+        except BAD_ROW as error:
             log.error(
                 "Skipped tweet %s: it cannot be stored (%s: %s)", tweet.id, type(error).__name__, str(error)[:200]
             )
             result.unstorable.append(tweet.id)
 
 
-def _mend(db: sqlite_utils.Database, copies: list[Tweet]) -> list[int]:
+def _mend(db: Database, copies: list[Tweet]) -> list[int]:
     """Posts stored half-empty (X served them without text or author) take a whole copy's text and
     author when one comes; returns the cases they opened, whose cards are marked to be drawn again."""
     whole = {t.id: t for t in copies if t.text and t.author_handle}
@@ -142,7 +140,7 @@ def _mend(db: sqlite_utils.Database, copies: list[Tweet]) -> list[int]:
     return mended
 
 
-def _store_batch(db: sqlite_utils.Database, fresh: list[Tweet], result: StoreResult) -> None:
+def _store_batch(db: Database, fresh: list[Tweet], result: StoreResult) -> None:
     now = utc_now()
     db.table("tweets").insert_all(_tweet_row(t, now) for t in fresh)
     latest = _latest_cases_for(db, fresh)
@@ -215,7 +213,7 @@ def storable(text: str) -> str:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _latest_cases_for(db: sqlite_utils.Database, tweets: list[Tweet]) -> dict[tuple[str, str], tuple[int, str]]:
+def _latest_cases_for(db: Database, tweets: list[Tweet]) -> dict[tuple[str, str], tuple[int, str]]:
     """(conversation, author) → (id, status) of that customer's latest case there, which a new tweet joins."""
     conversations = sorted({t.conversation_id or t.id for t in tweets})
     found: dict[tuple[str, str], tuple[int, str]] = {}
@@ -229,7 +227,7 @@ def _latest_cases_for(db: sqlite_utils.Database, tweets: list[Tweet]) -> dict[tu
     return found
 
 
-def _case_ids_by_tweet(db: sqlite_utils.Database, tweet_ids: list[str]) -> dict[str, int]:
+def _case_ids_by_tweet(db: Database, tweet_ids: list[str]) -> dict[str, int]:
     found = {}
     for chunk in _chunks(tweet_ids):
         marks = ",".join("?" for _ in chunk)
@@ -248,17 +246,17 @@ def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def get_cursor(db: sqlite_utils.Database, source: str) -> Cursor | None:
+def get_cursor(db: Database, source: str) -> Cursor | None:
     rows = list(db.query("SELECT source, newest_id, newest_at FROM cursors WHERE source = ?", [source]))
     return Cursor(**rows[0]) if rows else None
 
 
-def all_cursors(db: sqlite_utils.Database) -> dict[str, Cursor]:
+def all_cursors(db: Database) -> dict[str, Cursor]:
     """Every source's cursor, by source."""
     return {row["source"]: Cursor(**row) for row in db.query("SELECT source, newest_id, newest_at FROM cursors")}
 
 
-def advance_cursor(db: sqlite_utils.Database, cursor: Cursor) -> None:
+def advance_cursor(db: Database, cursor: Cursor) -> None:
     """Move a source's cursor forward; never backward (a late, older tweet must not rewind it)."""
     current = get_cursor(db, cursor.source)
     if current is not None and (current.newest_at, _id_number(current.newest_id)) >= (
@@ -277,7 +275,7 @@ def advance_cursor(db: sqlite_utils.Database, cursor: Cursor) -> None:
     )
 
 
-def known_tweet_ids(db: sqlite_utils.Database, ids: list[str]) -> set[str]:
+def known_tweet_ids(db: Database, ids: list[str]) -> set[str]:
     """Which of `ids` are stored already."""
     known: set[str] = set()
     for chunk in _chunks(list(dict.fromkeys(ids))):

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
 from storage.db import writing
+from storage.engine import Database
 
 OWNED_READ = "owned_read"  # the brand's own mentions and timeline
 POST_READ = "post_read"  # other posts (tracked searches)
@@ -27,7 +26,7 @@ class Usage:
     dms: int = 0
 
 
-def record_reads(db: sqlite_utils.Database, kind: str, item_ids: Iterable[str], day: str) -> None:
+def record_reads(db: Database, kind: str, item_ids: Iterable[str], day: str) -> None:
     """Count these items read today; an item already counted today (a sweep's re-read) is not again."""
     rows = [{"day": day, "kind": kind, "item_id": item_id} for item_id in dict.fromkeys(item_ids)]
     if rows:
@@ -35,7 +34,7 @@ def record_reads(db: sqlite_utils.Database, kind: str, item_ids: Iterable[str], 
             db.table("x_usage").insert_all(rows, ignore=True)
 
 
-def usage_between(db: sqlite_utils.Database, first_day: str, last_day: str) -> Usage:
+def usage_between(db: Database, first_day: str, last_day: str) -> Usage:
     """Everything read and sent from `first_day` to `last_day` (UTC dates, both included)."""
     usage = Usage()
     for kind, count in db.execute(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,7 +12,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-import sqlite_utils
 
 from bot.app import Runtime, build_runtime
 from bot.config import load_settings
@@ -19,6 +20,8 @@ from fakes.slack_api import FakeSlack
 from fakes.slack_requests import block_action_body, signed_post
 from fakes.x_api import FakeX
 from storage.db import Store
+from storage.engine import Database
+from tests.engines import ENGINE, PostgresServer, start_postgres
 from tests.helpers import QUEUE, SIGNING_SECRET, Clock, add_case, at
 
 
@@ -29,14 +32,40 @@ def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer | None]:
+    """With PERCH_TEST_DATABASE=postgresql, one PostgreSQL server for the run (pgserver's, in a temporary
+    folder) and a migrated template database; a server that cannot start fails the run, never skips it."""
+    if ENGINE != "postgresql":
+        yield None
+        return
+    # Not under pytest's basetemp: another pytest run on this machine may prune it while this one runs.
+    folder = Path(tempfile.mkdtemp(prefix="perch-pg-"))
+    try:
+        server = start_postgres(folder)
+        yield server
+        server.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def fresh_store(tmp_path: Path) -> Store:
+def database(tmp_path: Path, postgres: PostgresServer | None) -> str:
+    """Where this test's database is: a fresh SQLite file, or a fresh PostgreSQL database (a copy of the
+    migrated template) when the run is on PostgreSQL."""
+    return str(tmp_path / "fresh.db") if postgres is None else postgres.fresh_database()
+
+
+@pytest.fixture
+def fresh_store(database: str) -> Iterator[Store]:
     """An empty Perch database with every migration applied, opened as the bot opens it."""
-    return Store(str(tmp_path / "fresh.db"))
+    store = Store(database)
+    yield store
+    store.close()
 
 
 @pytest.fixture
-def fresh_db(fresh_store: Store) -> sqlite_utils.Database:
+def fresh_db(fresh_store: Store) -> Database:
     """The storage unit tests' database (as sqlite-utils' own tests do it): fresh for each test."""
     return fresh_store.db
 
@@ -58,8 +87,9 @@ def fake_slack(request: pytest.FixtureRequest) -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def bot_env(tmp_path: Path, fake_x: FakeX, fake_slack: FakeSlack) -> dict[str, str]:
-    return {
+def bot_env(tmp_path: Path, fake_x: FakeX, fake_slack: FakeSlack, postgres: PostgresServer | None) -> dict[str, str]:
+    on_postgres = {} if postgres is None else {"DATABASE_URL": postgres.fresh_database()}
+    return on_postgres | {
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "SLACK_APP_TOKEN": "xapp-test-token",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -94,6 +124,8 @@ def make_bot(bot_env: dict[str, str], fake_x: FakeX):
         return runtime
 
     yield make
+    for runtime in built:  # PostgreSQL's pools hold connections and threads: give them back
+        runtime.store.close()
 
 
 @dataclass

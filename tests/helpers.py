@@ -57,6 +57,11 @@ def at(text: str) -> str:
     return to_iso(datetime.fromisoformat(text).replace(tzinfo=UTC))
 
 
+def _columns(db, table: str) -> list[str]:
+    """A table's columns, on either engine (an older schema lacks the newer ones)."""
+    return [column[0] for column in db.execute(f"SELECT * FROM {table} LIMIT 0").description]
+
+
 def add_case(
     db,
     case_id: int,
@@ -103,7 +108,7 @@ def add_case(
             "reopened_count": reopened,
             "slack_ts": f"{case_id}.1",
             "slack_channel": QUEUE,
-            **({"routed_at": at(tweeted)} if "routed_at" in db["cases"].columns_dict else {}),  # migration 22
+            **({"routed_at": at(tweeted)} if "routed_at" in _columns(db, "cases") else {}),  # migration 22
         }
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 from urllib.parse import urlencode
 
@@ -12,6 +11,7 @@ import pytest
 
 from fakes.slack_requests import slash_command_body, view_submission_body
 from fakes.x_api import too_many_requests
+from tests.engines import write_lock_held
 from tests.helpers import QUEUE, cycle, minutes_ago, wait_until
 
 
@@ -479,9 +479,7 @@ def test_a_forged_form_behind_the_saved_reply_menu_is_told_to_the_person(queue, 
 def test_a_locked_database_is_said_at_once_and_nothing_half_done(queue, fake_x, fake_slack):
     served, card, _ = queue
     view = open_modal(served, fake_slack, "reply", "U0AGENT", card)  # opened before the lock
-    other = sqlite3.connect(served.runtime.settings.database_path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held(served.runtime.settings.database):  # another process holds the write lock
         answer = served.send(slash_command_body("replies add Late | Sorry.", user="U0AGENT", channel=QUEUE))
         assert answer.status_code == 200 and "database is busy" in answer.json()["text"]
         answer = submit(served, view, {"reply_text_0": "@bag_lady Sorry about that"}, "U0AGENT")
@@ -490,21 +488,13 @@ def test_a_locked_database_is_said_at_once_and_nothing_half_done(queue, fake_x, 
         served.click("reply", "U0AGENT", card.ts)  # a form it could not bind to the case is not opened
         wait_until(lambda: fake_slack.ephemerals_to("U0AGENT"))
         assert "database is busy" in fake_slack.ephemerals_to("U0AGENT")[-1] and len(fake_slack.views) == opened
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
     assert fake_x.posted == [], "nothing went to X"
 
 
 def test_nothing_was_applied_while_the_database_was_locked(queue, fake_x, fake_slack):
     served, card, _ = queue
     db = served.runtime.store.db
-    other = sqlite3.connect(served.runtime.settings.database_path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held(served.runtime.settings.database):
         served.send(slash_command_body("replies add Late | Sorry for the wait.", user="U0AGENT", channel=QUEUE))
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
     assert [r["name"] for r in db["saved_replies"].rows] == ["personal-data"], "only the one Perch starts with"
     assert db["replies"].count == 0

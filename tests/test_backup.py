@@ -15,7 +15,11 @@ import pytest
 
 from storage.backup import BackupError, backup
 from storage.db import Store
+from tests.engines import sqlite_only
 from tests.helpers import cycle, minutes_ago, wait_until
+
+# The backup command copies a SQLite file with SQLite's online backup API: SQLite's own.
+pytestmark = sqlite_only
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 10  # cases each writer transaction adds: a consistent copy holds a whole number of them

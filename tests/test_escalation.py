@@ -17,6 +17,7 @@ from bot.jobs.reminders import Reminders
 from fakes.slack_requests import block_action_body, slash_command_body, view_submission_body
 from storage.db import Store, from_iso
 from storage.locations import get_location, save_location
+from tests.engines import database_env
 from tests.helpers import QUEUE, cycle, minutes_ago, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,7 +247,7 @@ def test_many_locations_use_a_searchable_menu(serve, fake_x, fake_slack):
 # -- set-up ---------------------------------------------------------------------------------------
 
 
-def test_csv_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path):
+def test_csv_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path, database):
     path = tmp_path / "locations.csv"
     path.write_text(
         "code,name,kind,channel,staff,lead,aliases,timezone\n"
@@ -258,14 +259,14 @@ def test_csv_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path):
         "SFO,,,C0SFO,S0SFO,,,Mars/Olympus\n"
         "JFK,,,C0JFK2,S0JFK,,,\n"
     )
-    result = import_locations(tmp_path, path)
+    result = import_locations(tmp_path, database, path)
     assert result.returncode == 1
     assert result.stdout.strip() == "Imported 2 location(s): JFK, STORE-042"
     problems = result.stderr.strip().splitlines()
     assert [p.split(":")[0] for p in problems] == ["line 3", "line 5", "line 6", "line 7", "line 8"]
     assert "XQZ" in problems[0] and "channel" in problems[1] and "staff" in problems[2]
     assert "time zone" in problems[3] and "twice" in problems[4]
-    store = Store(str(tmp_path / "perch.db"))
+    store = Store(database)
     jfk = get_location(store.db, "JFK")
     assert jfk.name == "John F Kennedy International Airport" and jfk.timezone == "America/New_York"
     assert jfk.aliases == ("Kennedy", "T4") and jfk.lead == "U0LEAD"
@@ -299,7 +300,7 @@ def test_location_commands_need_a_manager(serve, fake_slack):
     assert store.startswith("Added *STORE-7* · Main St")
 
 
-def test_csv_import_reads_a_latin_1_file_and_survives_a_huge_field(tmp_path):
+def test_csv_import_reads_a_latin_1_file_and_survives_a_huge_field(tmp_path, database):
     path = tmp_path / "locations.csv"
     path.write_bytes(
         "code,name,kind,channel,staff\n"
@@ -307,11 +308,13 @@ def test_csv_import_reads_a_latin_1_file_and_survives_a_huge_field(tmp_path):
         f"BOS,{'x' * 200_000},airport,C0BOS,S0BOS\n"
         "LGA,,,C0LGA,S0LGA\n".encode("latin-1")
     )
-    result = import_locations(tmp_path, path)
+    result = import_locations(tmp_path, database, path)
     assert "Traceback" not in result.stderr and result.returncode == 1
     assert result.stdout.strip() == "Imported 2 location(s): ZRH, LGA"
     assert "read it as Windows-1252" in result.stderr and "line 3: not a readable CSV row" in result.stderr
-    assert get_location(Store(str(tmp_path / "perch.db")).db, "ZRH").name == "Zürich Flughafen"
+    store = Store(database)
+    assert get_location(store.db, "ZRH").name == "Zürich Flughafen"
+    store.close()
 
 
 def test_a_time_zone_folder_is_refused_in_words(serve, fake_slack):
@@ -324,9 +327,9 @@ def test_a_time_zone_folder_is_refused_in_words(serve, fake_slack):
     assert answer.status_code == 200 and "`America` is not a time zone" in answer.json()["text"]
 
 
-def import_locations(tmp_path: Path, path: Path) -> subprocess.CompletedProcess:
+def import_locations(tmp_path: Path, database: str, path: Path) -> subprocess.CompletedProcess:
     """`python -m bot locations import FILE`, as an operator runs it, on the test's database."""
-    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "perch.db"), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **database_env(database), "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "bot", "locations", "import", str(path)],
         env=env,

@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 
 from fakes.slack_requests import view_submission_body
+from tests.engines import sqlite_only
 from tests.helpers import cycle, minutes_ago, wait_until
+
+# A full disk under the SQLite file (PostgreSQL's disk is its server's): SQLite's own.
+pytestmark = sqlite_only
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from fakes.slack_requests import block_action_body, signed_post, view_submission_body
+from tests.engines import ENGINE
 from tests.helpers import QUEUE, SIGNING_SECRET, minutes_ago, wait_until
 from tests.test_run_modes import free_port
 
@@ -119,7 +120,7 @@ def test_of_two_processes_only_the_leader_polls_and_both_say_their_role(perch, f
     assert {key: standby.health()[key] for key in ("ok", "role", "database")} == {
         "ok": True,
         "role": "standby",
-        "database": "sqlite",
+        "database": ENGINE,
     }
     assert leader.metric("perch_lease_epoch") == standby.metric("perch_lease_epoch") == 1
     lines = [json.loads(line) for line in standby.log.read_text().splitlines()]  # LOG_FORMAT=json: each line

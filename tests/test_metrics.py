@@ -15,6 +15,7 @@ from bot.cli import health
 from bot.logs import formatter
 from bot.server import http_server, stop_http_server
 from storage.errors import translated
+from tests.engines import ENGINE
 from tests.helpers import minutes_ago, wait_until
 
 
@@ -73,7 +74,10 @@ def test_each_runtime_has_its_own_registry_and_healthz_says_role_and_engine(make
     second.leader.renew()
     assert b"perch_role" in first.observer.exposition() and b"perch_role" in second.observer.exposition()
     assert first.observer.registry is not second.observer.registry
-    assert {key: health(first)[key] for key in ("role", "database")} == {"role": "leader", "database": "sqlite"}
+    assert {key: health(first)[key] for key in ("role", "database")} == {
+        "role": "leader",
+        "database": ENGINE,  # the engine the suite runs on: sqlite, or postgresql
+    }
     assert health(second)["role"] == "standby"
 
 

@@ -122,7 +122,7 @@ def test_new_cases_go_to_the_first_matching_queue_and_stay_there(routed, fake_x,
     assert [len(fake_slack.top_level(c)) for c in (SPANISH, REFUNDS, QUEUE)] == [1, 1, 1]
     assert "reembolso" in str(fake_slack.top_level(SPANISH)[0].blocks)
     db = routed.runtime.store.db
-    assert [(r["queue_channel"], r["queue_team"]) for r in db["cases"].rows_where(order_by="id")] == [
+    assert [(r["queue_channel"], r["queue_team"]) for r in db.query("SELECT * FROM cases ORDER BY id")] == [
         (SPANISH, "S0ES"),
         (REFUNDS, None),
         (None, None),

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ import requests
 
 from fakes.slack_requests import block_action_body, signed_post, slash_command_body, view_submission_body
 from fakes.socket_mode import FakeSocketMode
+from storage.db import Store
 from tests.helpers import QUEUE, SIGNING_SECRET, minutes_ago, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,10 +224,10 @@ def test_kill_9_while_a_reply_is_on_its_way_to_x_sends_it_exactly_once(
     process.kill()
     process.wait(timeout=10)
     x_answers.set()
-    db = sqlite3.connect(bot_env["DATABASE_PATH"])
+    store = Store(bot_env.get("DATABASE_URL") or bot_env["DATABASE_PATH"])  # the test's engine, as the bot's
+    db = store.db
     assert db.execute("SELECT status FROM replies").fetchall() == [("sending",)], "as the killed process left it"
     db.execute("UPDATE replies SET attempted_at = '2000-01-01T00:00:00+00:00'")  # long enough ago
-    db.commit()
     fake_x.faults.clear()
     process, _ = start_bot()
     wait_until(lambda: db.execute("SELECT status FROM replies").fetchone()[0] == "sent")
@@ -237,6 +237,7 @@ def test_kill_9_while_a_reply_is_on_its_way_to_x_sends_it_exactly_once(
     assert db.execute("SELECT first_response_at IS NOT NULL FROM cases").fetchone()[0] == 1
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0
+    store.close()
 
 
 def test_sigterm_while_x_drips_an_answer_exits_within_the_answer_deadline(start_bot, fake_x, fake_slack):
@@ -248,5 +249,9 @@ def test_sigterm_while_x_drips_an_answer_exits_within_the_answer_deadline(start_
     drip = fake_x.script(r"/mentions$", mode="slow", drip=0.5, times=1000)  # minutes per answer, if nothing stops it
     wait_until(lambda: drip.taken > 0)  # a poll is reading the drip now (not one that came before the script)
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=40) == 0, "bounded by the answer deadline (15 s), not by X"
+    try:
+        exited = process.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        pytest.fail("not stopped within 40 s (the answer deadline is 15 s); its log:\n" + output_of(process)[-4000:])
+    assert exited == 0, "bounded by the answer deadline (15 s), not by X"
     assert "Perch stopped" in output_of(process)

@@ -52,7 +52,11 @@ class CaseRouter:
                 priority=case.priority or "normal",
                 by_dm=bool(case.by_dm),
             )
-            index = first_match(routes, facts)
+            try:
+                index = first_match(routes, facts)
+            except Exception:  # a case routing cannot read goes to the default queue, never nowhere
+                log.exception("Case %s could not be routed; it goes to the default queue", case.case_id)
+                index = None
             queues[case.case_id] = (None, None, None) if index is None else _queue(stored[index])
         set_queues(db, queues)
 

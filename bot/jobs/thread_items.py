@@ -10,20 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-import sqlite_utils
-
 from bot.blocks.review import draft_message
 from bot.blocks.threads import case_note_message, dm_message, follow_up_message, reply_note
 from bot.slack.delivery import ThreadItem
 from storage.dms import dms_to_post, mark_dm_attempt, record_dm_posted
 from storage.drafts import drafts_to_post, mark_draft_attempt, record_draft_posted
+from storage.engine import Database
 from storage.follow_ups import follow_ups_to_post, mark_follow_up_attempt, record_follow_up_posted
 from storage.notes import case_notes_to_post, mark_case_note_attempt, record_case_note_posted
 from storage.replies import mark_note_attempt, notes_to_post, record_note_posted
 
 
 def thread_items_to_post(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     brand_handle: Callable[[], str],
     lead_group: str | None,
@@ -40,7 +39,7 @@ def thread_items_to_post(
     ]
 
 
-def _follow_ups(db: sqlite_utils.Database, case_id: int | None) -> list[ThreadItem]:
+def _follow_ups(db: Database, case_id: int | None) -> list[ThreadItem]:
     return [
         ThreadItem(
             key=f"follow_up:{f.tweet_id}",
@@ -55,7 +54,7 @@ def _follow_ups(db: sqlite_utils.Database, case_id: int | None) -> list[ThreadIt
     ]
 
 
-def _dms(db: sqlite_utils.Database, case_id: int | None) -> list[ThreadItem]:
+def _dms(db: Database, case_id: int | None) -> list[ThreadItem]:
     return [
         ThreadItem(
             key=f"dm:{d.dm_event_id}",
@@ -70,7 +69,7 @@ def _dms(db: sqlite_utils.Database, case_id: int | None) -> list[ThreadItem]:
     ]
 
 
-def _reply_notes(db: sqlite_utils.Database, case_id: int | None, brand_handle: Callable[[], str]) -> list[ThreadItem]:
+def _reply_notes(db: Database, case_id: int | None, brand_handle: Callable[[], str]) -> list[ThreadItem]:
     return [
         ThreadItem(
             key=f"reply:{n['id']}",
@@ -85,7 +84,7 @@ def _reply_notes(db: sqlite_utils.Database, case_id: int | None, brand_handle: C
     ]
 
 
-def _case_notes(db: sqlite_utils.Database, case_id: int | None) -> list[ThreadItem]:
+def _case_notes(db: Database, case_id: int | None) -> list[ThreadItem]:
     return [
         ThreadItem(
             key=f"note:{n['id']}",
@@ -100,7 +99,7 @@ def _case_notes(db: sqlite_utils.Database, case_id: int | None) -> list[ThreadIt
     ]
 
 
-def _drafts(db: sqlite_utils.Database, case_id: int | None, lead_group: str | None) -> list[ThreadItem]:
+def _drafts(db: Database, case_id: int | None, lead_group: str | None) -> list[ThreadItem]:
     return [
         ThreadItem(
             key=f"draft:{d.id}",

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import sqlite_utils
-
+from storage.engine import Database
 from storage.migrations.core import (
     _m001_core,
     _m002_agent_actions,
@@ -42,7 +41,7 @@ from storage.migrations.reports import (
 
 __all__ = ["MIGRATIONS", "PERSONAL_DATA_REPLY"]
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+MIGRATIONS: list[Callable[[Database], None]] = [
     _m001_core,
     _m002_agent_actions,
     _m003_escalations,

@@ -3,10 +3,10 @@ the report's first indexes, SLA reminders, triage, health alarms and surge incid
 
 from __future__ import annotations
 
-import sqlite_utils
+from storage.engine import Database
 
 
-def _m001_core(db: sqlite_utils.Database) -> None:
+def _m001_core(db: Database) -> None:
     """The first schema: tweets, cases, events, cursors.
 
     Long because: it is one table after another as it shipped, and a shipped migration is never edited."""
@@ -72,7 +72,7 @@ def _m001_core(db: sqlite_utils.Database) -> None:
     db.table("events").create_index(["kind", "at"])
 
 
-def _m002_agent_actions(db: sqlite_utils.Database) -> None:
+def _m002_agent_actions(db: Database) -> None:
     """Who has a case, what we sent on X, saved replies, and card versions for in-place updates."""
     cases = db.table("cases")
     cases.add_column("reopened_count", int, not_null_default=0)
@@ -113,7 +113,7 @@ def _m002_agent_actions(db: sqlite_utils.Database) -> None:
     db.table("cases").create_index(["slack_channel", "slack_ts"])
 
 
-def _m003_escalations(db: sqlite_utils.Database) -> None:
+def _m003_escalations(db: Database) -> None:
     """Frontline locations, escalations to their staff, suggested locations, and thread notes."""
     db.table("locations").create(
         {
@@ -167,14 +167,14 @@ def _m003_escalations(db: sqlite_utils.Database) -> None:
     db.table("case_notes").create_index(["slack_ts"])
 
 
-def _m004_report_indexes(db: sqlite_utils.Database) -> None:
+def _m004_report_indexes(db: Database) -> None:
     """Reports select cases by when the tweet was sent, and escalations by when they were asked for."""
     db.table("cases").create_index(["tweet_created_at"])
     db.table("cases").create_index(["assignee", "status", "tweet_created_at"])
     db.table("escalations").create_index(["requested_at"])
 
 
-def _m005_sla_reminders(db: sqlite_utils.Database) -> None:
+def _m005_sla_reminders(db: Database) -> None:
     """One row per SLA reminder sent (case, target, stage): written before posting, so never twice."""
     db.table("sla_reminders").create(
         {"case_id": int, "target": str, "stage": int, "sent_at": str},
@@ -183,20 +183,20 @@ def _m005_sla_reminders(db: sqlite_utils.Database) -> None:
     )
 
 
-def _m006_triage(db: sqlite_utils.Database) -> None:
+def _m006_triage(db: Database) -> None:
     """Why a case got its priority (shown on the card)."""
     db.table("cases").add_column("priority_signals", str)
     db.table("cases").create_index(["assignee", "status", "priority"])
 
 
-def _m007_alarms(db: sqlite_utils.Database) -> None:
+def _m007_alarms(db: Database) -> None:
     """Health alarms raised in the support channel: one row while an alarm is up, so it is posted once."""
     db.table("alarms").create(
         {"name": str, "text": str, "raised_at": str, "slack_channel": str, "slack_ts": str}, pk="name"
     )
 
 
-def _m008_incidents(db: sqlite_utils.Database) -> None:
+def _m008_incidents(db: Database) -> None:
     """Surge mode: an incident groups alike tweets under one card, listed in chunks in its thread."""
     db.table("incidents").create(
         {

@@ -5,10 +5,10 @@ that X confirms only later (the minute job settles it) needs no second record he
 
 from __future__ import annotations
 
-import sqlite_utils
+from storage.engine import Database
 
 
-def _m018_csat(db: sqlite_utils.Database) -> None:
+def _m018_csat(db: Database) -> None:
     """`csat_surveys`: the case it asks about (one each: never twice per case), the customer by X user id
     (the cool-down and the answer are found by them), the outbox key (none when an agent chose Resolve
     without survey), and the score and comment."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite_utils
+from storage.engine import Database
 
 
-def _m021_opened_views(db: sqlite_utils.Database) -> None:
+def _m021_opened_views(db: Database) -> None:
     """`opened_views`: the `external_id` Perch gave a modal it opened or pushed, and its subject (the case, draft,
     escalation or incident its metadata names, as `bot.opened_views.subject_of` writes it). A
     submission whose metadata names another subject is refused

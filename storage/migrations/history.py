@@ -3,10 +3,10 @@ cases (by X user id, newest first) and a customer by @handle within Slack's 3 se
 
 from __future__ import annotations
 
-import sqlite_utils
+from storage.engine import Database
 
 
-def _m019_customer_history(db: sqlite_utils.Database) -> None:
+def _m019_customer_history(db: Database) -> None:
     """A customer is their X user id (`cases.author_id`): a changed @handle is the same person. Their
     cases are one range of `cases_by_customer`, read newest first (the card's returning-customer count
     and the History modal). `/perch customer @handle` finds the id from the newest tweet or DM with that

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite_utils
+from storage.engine import Database
 
 
-def _m023_leader_lease(db: sqlite_utils.Database) -> None:
+def _m023_leader_lease(db: Database) -> None:
     """One row per lease (`jobs`: the one that runs the scheduled jobs), created here so taking it is
     always an UPDATE of a row that exists (two processes starting at once never race to insert it).
     `expires_at` is milliseconds since 1970 on the database's clock; `epoch` grows by one at every

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlite_utils
+from storage.engine import Database
 
 PERSONAL_DATA_REPLY = "personal-data"  # the saved reply a case whose post shows personal data starts from
 
 
-def _m009_send_attempts(db: sqlite_utils.Database) -> None:
+def _m009_send_attempts(db: Database) -> None:
     """When a send was last handed to X, so one stuck in `sending` (the process died mid-send) is told
     apart from one in progress, and checked against X instead of trusted for ever."""
     db.table("replies").add_column("attempted_at", str)
@@ -18,13 +18,13 @@ def _m009_send_attempts(db: sqlite_utils.Database) -> None:
     db.table("replies").create_index(["status", "attempted_at"])
 
 
-def _m010_summoned(db: sqlite_utils.Database) -> None:
+def _m010_summoned(db: Database) -> None:
     """Whether a customer's post @mentions or quotes the brand: X lets an app reply only to those.
     Older rows stay NULL (not known), which keeps their Reply."""
     db.table("tweets").add_column("summoned", int)
 
 
-def _m011_direct_messages(db: sqlite_utils.Database) -> None:
+def _m011_direct_messages(db: Database) -> None:
     """The brand's DM events, both ways, keyed by X's event id; a case a DM opened names its first DM
     (`dm_event_id`) instead of a tweet."""
     db.table("dm_events").create(
@@ -60,12 +60,12 @@ def _m011_direct_messages(db: sqlite_utils.Database) -> None:
     cases.create_index(["author_id", "status"])
 
 
-def _m012_x_usage(db: sqlite_utils.Database) -> None:
+def _m012_x_usage(db: Database) -> None:
     """What Perch read from X, one row per item per UTC day per kind (X bills an item once a day)."""
     db.table("x_usage").create({"day": str, "kind": str, "item_id": str}, pk=("day", "kind", "item_id"))
 
 
-def _m013_personal_data(db: sqlite_utils.Database) -> None:
+def _m013_personal_data(db: Database) -> None:
     """What personal data a customer's public post shows (the card says so), and the saved reply that
     asks them to delete it; a team may reword or remove it in `/perch replies`."""
     db.table("cases").add_column("personal_data", str)  # the kinds found, as shown on the card
@@ -81,7 +81,7 @@ def _m013_personal_data(db: sqlite_utils.Database) -> None:
     )
 
 
-def _m014_drafts(db: sqlite_utils.Database) -> None:
+def _m014_drafts(db: Database) -> None:
     """Replies and DMs held for a lead's review (a new agent's, or past the agent's daily limit)."""
     db.table("drafts").create(
         {
@@ -114,7 +114,7 @@ def _m014_drafts(db: sqlite_utils.Database) -> None:
     db.table("drafts").create_index(["case_id", "status"])
 
 
-def _m015_contact_reasons(db: sqlite_utils.Database) -> None:
+def _m015_contact_reasons(db: Database) -> None:
     """Why customers write: the team's list of reasons with their keywords, and each case's reason
     (picked at resolve) and suggestion (from the keywords, when the case opened)."""
     db.table("reasons").create(

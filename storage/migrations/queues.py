@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite_utils
+from storage.engine import Database
 
 
-def _m022_queues(db: sqlite_utils.Database) -> None:
+def _m022_queues(db: Database) -> None:
     """`routes`, tried in `position` order (`conditions` a JSON list of `{key, values}`; `team` a user
     group id or NULL). A case is routed once, before its first card (`cases.routed_at`): `queue_channel`
     and `queue_team` stay for its life, whatever routes change later; `route_id` says which route took

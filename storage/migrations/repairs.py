@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite_utils
+from storage.engine import Database
 
 
-def _m020_follow_up_repairs(db: sqlite_utils.Database) -> None:
+def _m020_follow_up_repairs(db: Database) -> None:
     """`tweets.mended_at`: when a post stored without its text or author took a whole copy's (set by
     `storage.tweets._mend`). A follow-up already in its case's thread then says "(no text)" or "Unknown
     author" until the post job redraws it and clears the mark (`storage.follow_ups`)."""

@@ -2,12 +2,13 @@
 the `holds` table a trigger writes from the events, replies that carry their case's arrival.
 
 The trigger and the generated columns take case statuses and event kinds from `storage.lifecycle`
-(formatted into the SQL), so the kinds they read are the kinds `storage.cases.change` writes."""
+(formatted into the SQL), so the kinds they read are the kinds `storage.cases.change` writes. They are
+the schema's only SQL written per engine: PostgreSQL's generated columns are STORED (SQLite's VIRTUAL),
+its booleans are no integers (the flags), and its triggers call a PL/pgSQL function."""
 
 from __future__ import annotations
 
-import sqlite_utils
-
+from storage.engine import POSTGRESQL, Database, engine_of
 from storage.lifecycle import HOLD_KINDS, CaseStatus, holder_sql, sql_list
 
 _HOLD_KINDS = sql_list(HOLD_KINDS)
@@ -32,7 +33,34 @@ _REPORT_COLUMNS = {
 }
 
 
-def _m016_report_speed(db: sqlite_utils.Database) -> None:
+# PostgreSQL's spelling of the flags: a comparison is a boolean there, not 0 or 1.
+_PG_FLAGS = (
+    f"(CASE WHEN status = '{CaseStatus.RESOLVED}' THEN 1 ELSE 0 END) "
+    "| (CASE WHEN COALESCE(reopened_count, 0) > 0 THEN 2 ELSE 0 END) "
+    "| (CASE WHEN dm_event_id IS NOT NULL THEN 4 ELSE 0 END)"
+)
+_PG_HOLDS_TRIGGER = (
+    "CREATE FUNCTION holds_follow_events() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "  UPDATE holds SET ended = julianday(NEW.at) WHERE case_id = NEW.case_id AND ended IS NULL; "
+    "  INSERT INTO holds (case_id, case_arrived, holder, began) "
+    f"  SELECT NEW.case_id, c.tweet_created_at, {holder_sql('NEW')}, julianday(NEW.at) "
+    f"  FROM cases c WHERE c.id = NEW.case_id AND {holder_sql('NEW')} IS NOT NULL; "
+    "  RETURN NULL; "
+    "END $$",
+    "CREATE TRIGGER holds_follow_events AFTER INSERT ON events FOR EACH ROW "
+    f"WHEN (NEW.kind IN {_HOLD_KINDS}) EXECUTE FUNCTION holds_follow_events()",
+)
+_PG_REPLIES_TRIGGER = (
+    "CREATE FUNCTION replies_carry_case_arrival() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "  NEW.case_arrived := (SELECT c.tweet_created_at FROM cases c WHERE c.id = NEW.case_id); "
+    "  RETURN NEW; "
+    "END $$",
+    "CREATE TRIGGER replies_carry_case_arrival BEFORE INSERT ON replies FOR EACH ROW "
+    "EXECUTE FUNCTION replies_carry_case_arrival()",
+)
+
+
+def _m016_report_speed(db: Database) -> None:
     """Reports on a large database. Each case's durations and flags are generated columns, computed
     when the case is written and kept in one index with its arrival time, so a report reads them
     ready-made from the index. Each hold of a case (a claim, reassignment or reopen, until the case's
@@ -40,7 +68,12 @@ def _m016_report_speed(db: sqlite_utils.Database) -> None:
     with the case's arrival, so the agents' workload is one range read.
 
     (Generated columns are invisible to `PRAGMA table_info`: never rebuild `cases` with `transform()`.)"""
+    postgresql = engine_of(db) == POSTGRESQL
     for name, expression in _REPORT_COLUMNS.items():
+        if postgresql:
+            shown = _PG_FLAGS if name == "report_flags" else expression
+            db.execute(f"ALTER TABLE cases ADD COLUMN {name} BIGINT GENERATED ALWAYS AS ({shown}) STORED")
+            continue
         db.execute(f"ALTER TABLE cases ADD COLUMN {name} INTEGER GENERATED ALWAYS AS ({expression}) VIRTUAL")
     db.execute(
         "CREATE INDEX cases_report ON cases (tweet_created_at, status, assignee, resolved_by, "
@@ -60,6 +93,10 @@ def _m016_report_speed(db: sqlite_utils.Database) -> None:
         f"  FROM events e WHERE e.kind IN {_HOLD_KINDS}"
         ") h JOIN cases c ON c.id = h.case_id WHERE h.holder IS NOT NULL"
     )
+    if postgresql:
+        for statement in _PG_HOLDS_TRIGGER:
+            db.execute(statement)
+        return
     db.execute(
         "CREATE TRIGGER holds_follow_events AFTER INSERT ON events "
         f"WHEN NEW.kind IN {_HOLD_KINDS} BEGIN "
@@ -71,7 +108,7 @@ def _m016_report_speed(db: sqlite_utils.Database) -> None:
     )
 
 
-def _m017_report_by_agent(db: sqlite_utils.Database) -> None:
+def _m017_report_by_agent(db: Database) -> None:
     """The by-agent breakdown on a large database. The workload reads each agent's holds of a period
     as one range of an index that starts with the holder (no holder's name read back per hold: that was
     most of the read's time). Each reply carries its case's arrival, written by a trigger as the reply
@@ -84,6 +121,10 @@ def _m017_report_by_agent(db: sqlite_utils.Database) -> None:
         "UPDATE replies SET case_arrived = (SELECT c.tweet_created_at FROM cases c WHERE c.id = replies.case_id)"
     )
     db.execute("CREATE INDEX replies_by_case_arrived ON replies (case_arrived, status, source, sent_by, case_id)")
+    if engine_of(db) == POSTGRESQL:
+        for statement in _PG_REPLIES_TRIGGER:
+            db.execute(statement)
+        return
     db.execute(
         "CREATE TRIGGER replies_carry_case_arrival AFTER INSERT ON replies BEGIN "
         "  UPDATE replies SET case_arrived = (SELECT c.tweet_created_at FROM cases c WHERE c.id = NEW.case_id) "

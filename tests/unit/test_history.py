@@ -19,6 +19,7 @@ from storage.customers import (
     customer_by_handle,
     customer_history,
 )
+from storage.engine import SQLITE, engine_of
 from tests.helpers import add_case, at
 
 HOSTILE = "<!channel> <@U0BOSS> <https://evil.example|bank.com> & *bold*"
@@ -131,6 +132,8 @@ def test_a_handle_names_its_newest_owner_whatever_its_case(fresh_db):
         }
     )
     assert customer_by_handle(fresh_db, "WHISPER") == "55", "met by DM only"
+    if engine_of(fresh_db) != SQLITE:
+        return  # the plan below is SQLite's (EXPLAIN QUERY PLAN); PostgreSQL's planner scans a table this small
     plan = " ".join(
         row[3]
         for row in fresh_db.execute(

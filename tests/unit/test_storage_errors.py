@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+import psycopg
 import pytest
 
 from storage.db import JOB_BUSY_SECONDS, REQUEST_BUSY_SECONDS, Store, connect, writing
+from storage.engine import SQLITE, engine_of
 from storage.errors import Busy, Full, Gone, translated
 
 
@@ -40,7 +42,8 @@ def test_the_engines_codes_become_storage_errors(code, message, kind):
 
 
 def test_a_mistake_in_perchs_own_sql_is_left_whole(fresh_db):
-    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+    mistake = sqlite3.OperationalError if engine_of(fresh_db) == SQLITE else psycopg.errors.UndefinedTable
+    with pytest.raises(mistake, match="no such table|does not exist"):
         fresh_db.execute("SELECT * FROM no_such_table")
 
 
