@@ -14,6 +14,10 @@ bursts back to back (each as soon as the previous one is acknowledged): that is 
 where every acknowledgement also queues behind the previous bursts' follow-up work; no target applies.
 
     .venv/bin/python bench/actions.py [--cases 1000000] [--rounds 50] [--concurrency 20] [--pause 0.5]
+                                      [--engine sqlite|postgresql] [--processes 1]
+
+With `--engine postgresql --processes 2`, two Perch processes share one PostgreSQL database (pgserver's
+server) and each clicking client sends to one of them: the two clicks on one case reach both processes.
 """
 
 from __future__ import annotations
@@ -36,12 +40,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
 import requests
 from slack_sdk.signature import SignatureVerifier
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import postgres_location  # noqa: E402
 from bot.blocks.history import history_modal  # noqa: E402
 from fakes.slack_api import FakeSlack  # noqa: E402
 from fakes.slack_requests import block_action_body  # noqa: E402
@@ -59,10 +65,38 @@ def serve_fakes(pipe) -> None:
     pipe.recv()
 
 
-def build_database(path: str, count: int) -> None:
-    """`count` cases with their tweets and events, written directly (setup, not what is measured)."""
-    Store(path)  # the schema, through the bot's own migrations
-    conn = sqlite3.connect(path)
+TWEETS_SQL = (
+    "INSERT INTO tweets (id, author_id, author_handle, author_name, author_followers, text, "
+    "created_at, conversation_id, source, case_id, slack_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+CASES_SQL = (
+    "INSERT INTO cases (id, tweet_id, author_id, conversation_id, status, slack_channel, "
+    "slack_ts, tweet_created_at, opened_at, posted_at, routed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+EVENTS_SQL = "INSERT INTO events (case_id, kind, actor, at, detail) VALUES (?,?,?,?,?)"
+
+
+def build_database(location: str, count: int) -> None:
+    """`count` cases with their tweets and events, written directly (setup, not what is measured), in
+    the SQLite file or the PostgreSQL database `location` names."""
+    Store(location).close()  # the schema, through the bot's own migrations
+    if location.startswith("postgresql://"):
+        with psycopg.connect(location, autocommit=True) as pg, pg.cursor() as cursor:
+            for tweets, cases, events in _rows(count):
+                for sql, rows in ((TWEETS_SQL, tweets), (CASES_SQL, cases), (EVENTS_SQL, events)):
+                    cursor.executemany(sql.replace("?", "%s"), rows)
+            cursor.execute("SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))")
+        return
+    conn = sqlite3.connect(location)
+    for tweets, cases, events in _rows(count):
+        conn.executemany(TWEETS_SQL, tweets)
+        conn.executemany(CASES_SQL, cases)
+        conn.executemany(EVENTS_SQL, events)
+        conn.commit()
+    conn.close()
+
+
+def _rows(count: int):
     start = datetime.now(UTC) - timedelta(days=30)
     chunk = 50_000
     for base in range(0, count, chunk):
@@ -87,22 +121,10 @@ def build_database(path: str, count: int) -> None:
                 )
             )
             cases.append(
-                (n + 1, tweet_id, str(10_000 + n % 50_000), tweet_id, status, QUEUE, f"{n}.000100", at, at, at)
+                (n + 1, tweet_id, str(10_000 + n % 50_000), tweet_id, status, QUEUE, f"{n}.000100", at, at, at, at)
             )
             events += [(n + 1, "opened", "bot", at, "{}"), (n + 1, "posted", "bot", at, "{}")]
-        conn.executemany(
-            "INSERT INTO tweets (id, author_id, author_handle, author_name, author_followers, text, "
-            "created_at, conversation_id, source, case_id, slack_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            tweets,
-        )
-        conn.executemany(
-            "INSERT INTO cases (id, tweet_id, author_id, conversation_id, status, slack_channel, "
-            "slack_ts, tweet_created_at, opened_at, posted_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            cases,
-        )
-        conn.executemany("INSERT INTO events (case_id, kind, actor, at, detail) VALUES (?,?,?,?,?)", events)
-        conn.commit()
-    conn.close()
+        yield tweets, cases, events
 
 
 def free_port() -> int:
@@ -122,23 +144,39 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--pause", type=float, default=0.5, help="seconds between two bursts")
+    parser.add_argument("--engine", default="sqlite", help="sqlite, or postgresql (pgserver's server)")
+    parser.add_argument("--processes", type=int, default=1, help="Perch processes the clicks are shared by")
     args = parser.parse_args()
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         os.environ.pop(name, None)
     workdir = tempfile.mkdtemp(prefix="perch-bench-actions-")
-    database = os.path.join(workdir, "perch.db")
+    server = None
+    if args.engine == "postgresql":
+        database, server = postgres_location(None, workdir)
+        setting = {"DATABASE_URL": database}
+    else:
+        database = os.path.join(workdir, "perch.db")
+        setting = {"DATABASE_PATH": database}
     started = time.perf_counter()
     build_database(database, args.cases)
     print(
-        f"database: {args.cases:,} cases built in {time.perf_counter() - started:.0f}s "
-        f"({os.path.getsize(database) / 1e6:.0f} MB)"
+        f"database: {args.engine}, {args.cases:,} cases built in {time.perf_counter() - started:.0f}s; "
+        f"{args.processes} Perch process(es) share the clicks"
     )
+    try:
+        measure(args, database, setting, workdir)
+    finally:
+        if server is not None:
+            server.cleanup()
+
+
+def measure(args: argparse.Namespace, database: str, setting: dict[str, str], workdir: str) -> None:
+    """Start the fakes and the Perch processes, then time the bursts of clicks."""
 
     parent, child = multiprocessing.Pipe()
     fakes = multiprocessing.Process(target=serve_fakes, args=(child,), daemon=True)
     fakes.start()
     x_url, slack_url = parent.recv()
-    port = free_port()
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-bench",
@@ -150,22 +188,24 @@ def main() -> None:
         "X_API_SECRET": "s",
         "X_ACCESS_TOKEN": "t",
         "X_ACCESS_TOKEN_SECRET": "ts",
-        "DATABASE_PATH": database,
-        "PORT": str(port),
+        **setting,
         "POLL_INTERVAL_SECONDS": "3600",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
-    bot = subprocess.Popen(
-        [sys.executable, "-m", "bot", "--http", "--host", "127.0.0.1"], env=env, cwd=workdir, stderr=subprocess.DEVNULL
-    )  # the fake Slack holds none of these cards: updates fail
-    url = f"http://127.0.0.1:{port}"
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
+    bots, urls = [], []
+    for _ in range(args.processes):  # the fake Slack holds none of these cards: updates fail
+        port = free_port()
+        command = [sys.executable, "-m", "bot", "--http", "--host", "127.0.0.1"]
+        bots.append(subprocess.Popen(command, env={**env, "PORT": str(port)}, cwd=workdir, stderr=subprocess.DEVNULL))
+        urls.append(f"http://127.0.0.1:{port}")
+        while True:
+            try:
+                if requests.get(urls[-1] + "/healthz", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+    url = ",".join(urls)  # each clicking client sends to one of them, in turn
     try:
         open_cases = list(range(int(args.cases * 0.9) + 1, args.cases + 1))
         bursts = Bursts(args.rounds, args.concurrency, args.pause)
@@ -173,18 +213,25 @@ def main() -> None:
         show("floor", floor, bursts, "(the same clicks to a server that answers at once)")
         p99s = {}
         for action_id in ("claim", "reply", "history"):
-            latencies = run_clicks(url + "/slack/events", action_id, open_cases, bursts)
+            latencies = run_clicks(events_urls(url), action_id, open_cases, bursts)
             p99s[action_id] = percentile(latencies, 99)
             ratio = p99s[action_id] / percentile(floor, 99)
             show(action_id, latencies, bursts, f"(target p99 <= 100 ms; p99 {ratio:.1f}x the floor's)")
         show_history_opening(database, args.cases, p99s["claim"])
         back_to_back = Bursts(args.rounds, args.concurrency, 0.0)
-        latencies, seconds = run_clicks_timed(url + "/slack/events", "claim", open_cases, back_to_back)
+        latencies, seconds = run_clicks_timed(events_urls(url), "claim", open_cases, back_to_back)
         show("claim", latencies, back_to_back, f"(throughput: {len(latencies) / seconds:.0f} clicks/s; no target)")
     finally:
-        bot.send_signal(signal.SIGTERM)
-        bot.wait(timeout=30)
+        for bot in bots:
+            bot.send_signal(signal.SIGTERM)
+        for bot in bots:
+            bot.wait(timeout=30)
         parent.send("stop")
+
+
+def events_urls(urls: str) -> str:
+    """Each process's Slack endpoint, comma-separated (a client clicks on one of them)."""
+    return ",".join(f"{url}/slack/events" for url in urls.split(","))
 
 
 @dataclass(frozen=True)
@@ -211,7 +258,8 @@ def show_history_opening(database: str, cases: int, claim_p99: float, customers:
     customer's look-up (their cases by X user id, the notes, the totals) and the modal drawn, timed in
     this process on the same database for `customers` random customers (each has `cases / 50,000`
     cases), printed beside Claim's acknowledgement p99."""
-    db = Store(database).db
+    store = Store(database)
+    db = store.db
     rng = random.Random(11)
     timings = []
     for _ in range(customers):
@@ -225,6 +273,7 @@ def show_history_opening(database: str, cases: int, claim_p99: float, customers:
         f"p50 {statistics.median(timings):6.1f} ms  p99 {percentile(timings, 99):6.1f} ms  "
         f"max {max(timings):6.1f} ms  (Slack: 3 s to open; claim ack p99 {claim_p99:.1f} ms)"
     )
+    store.close()
 
 
 FLOOR_APP = """
@@ -281,7 +330,8 @@ def run_clicks_timed(url: str, action_id: str, cases: list[int], bursts: Bursts)
 
 def click_rounds(url, action_id, cases, bursts: Bursts, client, barrier, results) -> None:
     rng = random.Random(7 + client + int(bursts.pause * 1000))  # other cases for the back-to-back bursts
-    target = urlsplit(url)
+    endpoints = url.split(",")
+    target = urlsplit(endpoints[client % len(endpoints)])  # the two clicks on one case reach two processes
     for _ in range(bursts.rounds):
         case_id = cases[0] if client < 2 else rng.choice(cases)
         body = block_action_body(
