@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -31,6 +33,7 @@ class Services:
     pii: PiiDetector
     review: Reviewer
     ingestor: Ingestor | None = None
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # what "today" is to the commands
 
     @cached_property
     def sender(self) -> Sender:

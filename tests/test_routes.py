@@ -14,6 +14,7 @@ from bot.domain.routing import Condition, Facts, Known, Route, RouteError, first
 from bot.jobs.case_routing import as_route
 from fakes.data import airline_tweets, publish, storm_and_calm
 from fakes.slack_requests import block_action_body, signed_post, slash_command_body
+from storage.db import from_iso
 from storage.routes import list_routes
 from tests.helpers import QUEUE, SIGNING_SECRET, cycle, minutes_ago, wait_until
 
@@ -127,18 +128,20 @@ def test_new_cases_go_to_the_first_matching_queue_and_stay_there(routed, fake_x,
         (REFUNDS, None),
         (None, None),
     ]
+    latest = db.execute("SELECT MAX(routed_at) FROM cases").fetchone()[0]
+    routed.runtime.services.now = lambda: from_iso(latest)  # "today" is the day they were routed, at any hour
     listing = perch(routed, "routes list", user="U0AGENT")
     assert "1. <#C0SPANISH> when lang=es · team <!subteam^S0ES> · 1 today" in listing
     assert "2. <#C0REFUNDS> when keyword=refund · 1 today" in listing and "Otherwise: <#C0QUEUE> · 1 today" in listing
     assert "Routes (new cases since 00:00 UTC)" in perch(routed, "status", user="U0AGENT")
-    for asked in ("report today by queue", "report today <#C0SPANISH|care-es> by queue"):
+    for asked in ("report 1d by queue", "report 1d <#C0SPANISH|care-es> by queue"):
         body = slash_command_body(asked, user="U0BOSS", channel=QUEUE, response_url=f"{fake_slack.url}/response_url/1")
         assert routed.send(body).status_code == 200
     wait_until(lambda: len(fake_slack.responses) == 2)
     answers = sorted(json.dumps(r["blocks"], ensure_ascii=False) for r in fake_slack.responses)
     spanish, every = sorted(answers, key=lambda text: "· #care-es" not in text)
     assert "<#C0SPANISH> — 1 case" in every and "<#C0REFUNDS> — 1 case" in every and "the default queue" in every
-    assert "Perch report · today · #care-es" in spanish and "<#C0REFUNDS>" not in spanish
+    assert "Perch report · the last 1 days · #care-es" in spanish and "<#C0REFUNDS>" not in spanish
 
     assert perch(routed, "routes remove 1").startswith("Removed route 1")
     spanish = fake_slack.top_level(SPANISH)[0]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from slack_bolt import BoltContext
 from slack_sdk.errors import SlackApiError
 
@@ -44,8 +42,9 @@ def routes_command(text: str, user: str, context: BoltContext) -> str:
 
 def listing(perch: Services) -> str:
     """The routes in order, with how many new cases each took since midnight (UTC)."""
-    head = "*Routes* (tried in order; the first that matches decides)" if list_routes(perch.store.db) else ""
-    return "\n".join([head or "*No routes yet.*", *route_listing(perch, datetime.now(UTC))])[:3900]
+    lines = route_listing(perch, perch.now())
+    head = "*Routes* (tried in order; the first that matches decides)" if len(lines) > 1 else "*No routes yet.*"
+    return "\n".join([head, *lines])[:3900]
 
 
 def _add(perch: Services, text: str, user: str, context: BoltContext) -> str:

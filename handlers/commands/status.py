@@ -50,7 +50,7 @@ def stream_line(source: StreamSource, now: datetime) -> str:
 
 def status_text(context: BoltContext) -> str:
     perch = services(context)
-    now = datetime.now(UTC)
+    now = perch.now()
     lines = [f"*Perch {__version__}*"]
     states = perch.ingestor.states if perch.ingestor else {}
     cursors = all_cursors(perch.store.db)
