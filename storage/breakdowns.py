@@ -24,16 +24,9 @@ from storage.stats import Seconds, Stat, column, concurrency, group_codes, group
 def by_reason(db: Database, where: str, params: list) -> list[dict]:
     """Per reason (picked at resolve, else the case's surge topic, else the suggestion): cases, how many
     had it picked, p50 time to resolve, satisfaction; most cases first."""
-    rows = db.execute(
-        f"SELECT {REASON_OF_CASE}, c.reason IS NOT NULL, "
-        "MAX(0, c.report_resolved_ms) / 1000.0 "
-        f"FROM cases c {REASON_JOIN} WHERE {where}",
-        params,
-    ).fetchall()
-    grouped: dict[str, list[tuple]] = defaultdict(list)
-    for reason, picked, resolve in rows:
-        grouped[reason].append((picked, resolve))
-    scores = csat_by(db, REASON_OF_CASE, where, params)
+    grouped, scores = _per_group(
+        db, REASON_OF_CASE, "c.reason IS NOT NULL, MAX(0, c.report_resolved_ms) / 1000.0", where, params, REASON_JOIN
+    )
     out = [
         {
             "reason": reason,
@@ -50,15 +43,9 @@ def by_reason(db: Database, where: str, params: list) -> list[dict]:
 def by_queue(db: Database, where: str, params: list) -> list[dict]:
     """Per queue (the channel its route chose; "" the default queue): cases, how many were answered,
     p50 first response and resolve, satisfaction; most cases first."""
-    rows = db.execute(
-        f"SELECT {QUEUE_OF_CASE}, c.report_answered_ms / 1000.0, MAX(0, c.report_resolved_ms) / 1000.0 "
-        f"FROM cases c WHERE {where}",
-        params,
-    ).fetchall()
-    grouped: dict[str, list[tuple]] = defaultdict(list)
-    for queue, first, resolve in rows:
-        grouped[queue].append((first, resolve))
-    scores = csat_by(db, QUEUE_OF_CASE, where, params)
+    grouped, scores = _per_group(
+        db, QUEUE_OF_CASE, "c.report_answered_ms / 1000.0, MAX(0, c.report_resolved_ms) / 1000.0", where, params
+    )
     out = [
         {
             "queue": queue,
@@ -71,6 +58,17 @@ def by_queue(db: Database, where: str, params: list) -> list[dict]:
         for queue, items in grouped.items()
     ]
     return sorted(out, key=lambda r: (-r["cases"], r["queue"]))
+
+
+def _per_group(
+    db: Database, key: str, values: str, where: str, params: list, join: str = ""
+) -> tuple[dict[str, list[tuple]], dict[str, Csat]]:
+    """The period's cases grouped by the SQL `key` (each a tuple of the SQL `values`), and their
+    satisfaction by the same key: what a per-group breakdown (reason, queue) starts from."""
+    grouped: dict[str, list[tuple]] = defaultdict(list)
+    for group, *rest in db.execute(f"SELECT {key}, {values} FROM cases c {join} WHERE {where}", params).fetchall():
+        grouped[group].append(tuple(rest))
+    return grouped, csat_by(db, key, where, params)
 
 
 def by_agent(

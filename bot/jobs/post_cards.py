@@ -151,11 +151,18 @@ class CardPoster:
         """The card, or, when Slack refuses it for its content, the smaller card at once (a refused card
         would otherwise be refused again each run and the case never reach the queue); a smaller card
         refused too is retried on the next run."""
-        full = case_card(card, self.now(), reply_anywhere=self.reply_anywhere, csat_cooldown=self.csat_cooldown)
-        small = short_case_card(card, self.now(), reply_anywhere=self.reply_anywhere)
-        for message, what in ((full, "card"), (small, "shortened card")):
+        drawings = (
+            (
+                "card",
+                lambda: case_card(
+                    card, self.now(), reply_anywhere=self.reply_anywhere, csat_cooldown=self.csat_cooldown
+                ),
+            ),
+            ("shortened card", lambda: short_case_card(card, self.now(), reply_anywhere=self.reply_anywhere)),
+        )
+        for what, draw in drawings:  # the smaller one drawn only if the first is refused
             try:
-                channel, ts = self.delivery.post(self._channel_for(card), message)
+                channel, ts = self.delivery.post(self._channel_for(card), draw())
             except SlackApiError as error:
                 if error_code(error) not in MESSAGE_ERRORS:
                     raise
